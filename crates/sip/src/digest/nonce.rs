@@ -1,0 +1,220 @@
+//! Stateless nonces: the issue time and a counter, signed with HMAC-SHA256 over the realm
+//! (and optionally the client address) under a server secret. Any node holding the secret
+//! can check a nonce; nothing is stored per challenge.
+
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use super::error::DigestError;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Hex digits of a nonce: 16 (issue time) + 16 (counter) + 32 (128-bit tag).
+pub const NONCE_LEN: usize = 64;
+
+/// Issues and checks signed nonces. Shareable between threads (`&self` only).
+pub struct NonceSigner {
+    mac: HmacSha256,
+    lifetime: Duration,
+    max_skew: Duration,
+    bind_address: bool,
+    counter: AtomicU64,
+}
+
+/// What a verified nonce says about itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NonceInfo {
+    /// Issue time, in seconds since the Unix epoch.
+    pub issued: u64,
+    /// A unique 128-bit identifier (the tag): the key for nonce-count tracking.
+    pub id: u128,
+    /// True once the lifetime has passed.
+    pub expired: bool,
+}
+
+impl NonceSigner {
+    /// A signer with the given secret (≥ 32 random bytes, shared by all nodes), nonce
+    /// lifetime, allowed clock skew between nodes, and whether nonces are bound to the
+    /// client IP address. The counter starts at a random point so restarts never reissue
+    /// a nonce.
+    pub fn new(secret: &[u8], lifetime: Duration, max_skew: Duration, bind_address: bool) -> Self {
+        Self {
+            // HMAC accepts keys of any length.
+            mac: HmacSha256::new_from_slice(secret).unwrap_or_else(|_| unreachable_key()),
+            lifetime,
+            max_skew,
+            bind_address,
+            counter: AtomicU64::new(rand::random()),
+        }
+    }
+
+    /// The configured nonce lifetime.
+    pub fn lifetime(&self) -> Duration {
+        self.lifetime
+    }
+
+    /// Issues a fresh nonce for `realm` at `now`.
+    pub fn issue(&self, now: SystemTime, realm: &str, client: Option<IpAddr>) -> String {
+        let issued = unix_seconds(now);
+        let counter = self.counter.fetch_add(1, Ordering::Relaxed);
+        let tag = self.tag(issued, counter, realm, client);
+        let mut out = String::with_capacity(NONCE_LEN);
+        push_hex(&mut out, &issued.to_be_bytes());
+        push_hex(&mut out, &counter.to_be_bytes());
+        push_hex(&mut out, &tag.to_be_bytes());
+        out
+    }
+
+    /// Checks that `nonce` was issued by a holder of the secret for `realm` (and `client`
+    /// when binding is on). An expired nonce still verifies, with `expired` set, so the
+    /// caller can answer `stale=true` only if the response itself is right.
+    pub fn check(
+        &self,
+        nonce: &str,
+        now: SystemTime,
+        realm: &str,
+        client: Option<IpAddr>,
+    ) -> Result<NonceInfo, DigestError> {
+        if nonce.len() != NONCE_LEN {
+            return Err(DigestError::BadNonce);
+        }
+        let issued = parse_hex_u64(&nonce[..16]).ok_or(DigestError::BadNonce)?;
+        let counter = parse_hex_u64(&nonce[16..32]).ok_or(DigestError::BadNonce)?;
+        let high = parse_hex_u64(&nonce[32..48]).ok_or(DigestError::BadNonce)?;
+        let low = parse_hex_u64(&nonce[48..64]).ok_or(DigestError::BadNonce)?;
+        let received = (u128::from(high) << 64) | u128::from(low);
+        let expected = self.tag(issued, counter, realm, client);
+        // Constant time, so the tag cannot be guessed byte by byte.
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(
+            &received.to_be_bytes()[..],
+            &expected.to_be_bytes()[..],
+        )) {
+            return Err(DigestError::BadNonce);
+        }
+        let now = unix_seconds(now);
+        if issued > now.saturating_add(self.max_skew.as_secs()) {
+            return Err(DigestError::BadNonce);
+        }
+        Ok(NonceInfo {
+            issued,
+            id: received,
+            expired: now.saturating_sub(issued) > self.lifetime.as_secs(),
+        })
+    }
+
+    fn tag(&self, issued: u64, counter: u64, realm: &str, client: Option<IpAddr>) -> u128 {
+        let mut mac = self.mac.clone();
+        mac.update(b"hotdesk-nonce-v1");
+        mac.update(&issued.to_be_bytes());
+        mac.update(&counter.to_be_bytes());
+        // Length prefix, so realm and address bytes cannot be shifted into each other.
+        mac.update(&(realm.len() as u64).to_be_bytes());
+        mac.update(realm.as_bytes());
+        match client.filter(|_| self.bind_address) {
+            Some(IpAddr::V4(v4)) => mac.update(&v4.to_ipv6_mapped().octets()),
+            Some(IpAddr::V6(v6)) => mac.update(&v6.octets()),
+            None => mac.update(&[0u8; 16]),
+        }
+        let out = mac.finalize().into_bytes();
+        let mut first = [0u8; 16];
+        first.copy_from_slice(&out[..16]);
+        u128::from_be_bytes(first)
+    }
+}
+
+#[cold]
+fn unreachable_key() -> HmacSha256 {
+    // `Hmac::new_from_slice` only fails for fixed-key MACs; HMAC has none. Fall back to
+    // an empty key rather than panic.
+    <HmacSha256 as hmac::digest::KeyInit>::new(&Default::default())
+}
+
+/// Seconds since the Unix epoch; times before it count as 0.
+pub(crate) fn unix_seconds(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0x0f)]));
+    }
+}
+
+fn parse_hex_u64(text: &str) -> Option<u64> {
+    // from_str_radix accepts a leading '+', which a nonce never has.
+    if !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u64::from_str_radix(text, 16).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signer(bind: bool) -> NonceSigner {
+        NonceSigner::new(
+            b"0123456789abcdef0123456789abcdef",
+            Duration::from_secs(300),
+            Duration::from_secs(30),
+            bind,
+        )
+    }
+
+    fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn hd_sec_3_nonce_round_trip_and_uniqueness() {
+        let s = signer(false);
+        let a = s.issue(at(1_000), "acme.test", None);
+        let b = s.issue(at(1_000), "acme.test", None);
+        assert_eq!(a.len(), NONCE_LEN);
+        assert_ne!(a, b, "two challenges in one second must differ (nc tracking)");
+        let info = s.check(&a, at(1_100), "acme.test", None).unwrap();
+        assert_eq!(info.issued, 1_000);
+        assert!(!info.expired);
+        assert_ne!(info.id, s.check(&b, at(1_100), "acme.test", None).unwrap().id);
+    }
+
+    #[test]
+    fn hd_sec_3_nonce_expiry_is_reported_not_rejected() {
+        let s = signer(false);
+        let n = s.issue(at(1_000), "acme.test", None);
+        assert!(!s.check(&n, at(1_300), "acme.test", None).unwrap().expired);
+        assert!(s.check(&n, at(1_301), "acme.test", None).unwrap().expired);
+        // Issued in the future beyond the allowed skew: not ours to trust.
+        assert_eq!(s.check(&n, at(969), "acme.test", None), Err(DigestError::BadNonce));
+        assert!(s.check(&n, at(970), "acme.test", None).is_ok());
+    }
+
+    #[test]
+    fn hd_sec_3_tampered_or_foreign_nonce_rejected() {
+        let s = signer(true);
+        let ip: IpAddr = "192.0.2.7".parse().unwrap();
+        let n = s.issue(at(1_000), "acme.test", Some(ip));
+        assert!(s.check(&n, at(1_000), "acme.test", Some(ip)).is_ok());
+        assert_eq!(s.check(&n, at(1_000), "other.test", Some(ip)), Err(DigestError::BadNonce));
+        let other: IpAddr = "192.0.2.8".parse().unwrap();
+        assert_eq!(s.check(&n, at(1_000), "acme.test", Some(other)), Err(DigestError::BadNonce));
+        // Moving the timestamp forward (to dodge expiry) breaks the signature.
+        let mut forged = n.clone().into_bytes();
+        forged[15] = if forged[15] == b'f' { b'e' } else { b'f' };
+        let forged = String::from_utf8(forged).unwrap();
+        assert_eq!(s.check(&forged, at(1_000), "acme.test", Some(ip)), Err(DigestError::BadNonce));
+        let stranger = NonceSigner::new(b"another secret", Duration::from_secs(300), Duration::ZERO, true);
+        assert_eq!(stranger.check(&n, at(1_000), "acme.test", Some(ip)), Err(DigestError::BadNonce));
+        for junk in ["", "zz", &"g".repeat(64), &format!("+{}", &n[1..])] {
+            assert_eq!(s.check(junk, at(1_000), "acme.test", Some(ip)), Err(DigestError::BadNonce));
+        }
+    }
+}

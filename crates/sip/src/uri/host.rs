@@ -1,0 +1,131 @@
+//! `host` (RFC 3261 §25.1): a domain name, an IPv4 address or an IPv6 reference `[…]`.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// A host as written in a URI or Via header. Domain names compare case-insensitively
+/// (RFC 3261 §19.1.4).
+#[derive(Debug, Clone, Copy)]
+pub enum Host<'a> {
+    /// A domain name as written (case preserved).
+    Domain(&'a str),
+    /// A dotted-quad IPv4 address.
+    Ipv4(Ipv4Addr),
+    /// An IPv6 address, written `[…]` in SIP.
+    Ipv6(Ipv6Addr),
+}
+
+/// Characters of a host name. `_` is not in the RFC grammar but appears in the wild and is
+/// harmless to accept.
+#[inline]
+fn is_host_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_')
+}
+
+impl<'a> Host<'a> {
+    /// Parses a host; `Err` carries the offset of the first bad byte.
+    pub fn parse(s: &'a str) -> Result<Self, usize> {
+        if let Some(inner) = s.strip_prefix('[') {
+            let inner = inner.strip_suffix(']').ok_or(s.len())?;
+            return inner.parse::<Ipv6Addr>().map(Host::Ipv6).map_err(|_| 1);
+        }
+        if s.is_empty() {
+            return Err(0);
+        }
+        if let Some(bad) = s.bytes().position(|b| !is_host_char(b)) {
+            return Err(bad);
+        }
+        if s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            if let Ok(v4) = s.parse::<Ipv4Addr>() {
+                return Ok(Host::Ipv4(v4));
+            }
+        }
+        Ok(Host::Domain(s))
+    }
+
+    /// The domain name, when the host is one.
+    pub fn domain(&self) -> Option<&'a str> {
+        match self {
+            Host::Domain(d) => Some(d),
+            Host::Ipv4(_) | Host::Ipv6(_) => None,
+        }
+    }
+
+    /// The IP address, when the host is one.
+    pub fn ip(&self) -> Option<IpAddr> {
+        match self {
+            Host::Domain(_) => None,
+            Host::Ipv4(a) => Some(IpAddr::V4(*a)),
+            Host::Ipv6(a) => Some(IpAddr::V6(*a)),
+        }
+    }
+
+    /// Appends the canonical (lower-case, bracketed IPv6) form to `out`.
+    pub(crate) fn push_canonical(&self, out: &mut String) {
+        use fmt::Write;
+        match self {
+            Host::Domain(d) => out.extend(d.chars().map(|c| c.to_ascii_lowercase())),
+            // Writing to a String cannot fail.
+            Host::Ipv4(a) => drop(write!(out, "{a}")),
+            Host::Ipv6(a) => drop(write!(out, "[{a}]")),
+        }
+    }
+}
+
+impl PartialEq for Host<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Host::Domain(a), Host::Domain(b)) => a.eq_ignore_ascii_case(b),
+            (Host::Ipv4(a), Host::Ipv4(b)) => a == b,
+            (Host::Ipv6(a), Host::Ipv6(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Host<'_> {}
+
+impl fmt::Display for Host<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Host::Domain(d) => f.write_str(d),
+            Host::Ipv4(a) => write!(f, "{a}"),
+            Host::Ipv6(a) => write!(f, "[{a}]"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3261_25_1_host_forms() {
+        let v6: Ipv6Addr = "2001:db8::10".parse().unwrap();
+        let cases: [(&str, Result<Host<'_>, usize>); 8] = [
+            ("example.com", Ok(Host::Domain("example.com"))),
+            ("192.0.2.1", Ok(Host::Ipv4(Ipv4Addr::new(192, 0, 2, 1)))),
+            ("[2001:db8::10]", Ok(Host::Ipv6(v6))),
+            ("999.1.1.1", Ok(Host::Domain("999.1.1.1"))),
+            ("", Err(0)),
+            ("bad host", Err(3)),
+            ("[2001:db8::10", Err(13)),
+            ("[not-an-ip]", Err(1)),
+        ];
+        for (input, want) in cases {
+            assert_eq!(Host::parse(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn rfc3261_19_1_4_domains_compare_case_insensitively() {
+        assert_eq!(Host::Domain("Example.COM"), Host::Domain("example.com"));
+        assert_ne!(
+            Host::Domain("192.0.2.1"),
+            Host::Ipv4(Ipv4Addr::new(192, 0, 2, 1))
+        );
+        let mut out = String::new();
+        Host::Domain("Chair-DNRC.Example.com").push_canonical(&mut out);
+        assert_eq!(out, "chair-dnrc.example.com");
+    }
+}

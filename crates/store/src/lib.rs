@@ -1,0 +1,126 @@
+//! Persistence for hotdesk: one [`Store`] trait, two back ends (SQLite by default, PostgreSQL).
+//!
+//! The server keeps routing state in memory and writes every change through this trait
+//! *before* acknowledging it, so a restart (even `kill -9`) loses nothing acknowledged.
+#![warn(missing_docs)]
+
+mod binding;
+mod error;
+mod token;
+
+use async_trait::async_trait;
+use hotdesk_core::{
+    Association, AuditRecord, Cdr, DeskEvent, Device, Domain, DomainName, Extension, Trunk, User,
+};
+use jiff::Timestamp;
+
+pub use binding::Binding;
+pub use error::StoreError;
+pub use token::TokenRecord;
+
+/// Filter for audit and CDR listings (HD-CDR-2); `None` fields match everything.
+#[derive(Debug, Clone, Default)]
+pub struct RecordFilter {
+    /// Only rows about this user extension.
+    pub user: Option<Extension>,
+    /// Only rows about this device anchor extension.
+    pub device: Option<Extension>,
+    /// Only rows at or after this instant.
+    pub from: Option<Timestamp>,
+    /// Only rows before this instant.
+    pub until: Option<Timestamp>,
+    /// At most this many rows, newest first.
+    pub limit: Option<u32>,
+}
+
+/// Everything hotdesk persists. Every write is durable when the future resolves.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Creates a domain; `StoreError::Conflict` if the name exists.
+    async fn create_domain(&self, domain: &Domain) -> Result<(), StoreError>;
+    /// Replaces a domain's settings; `StoreError::NotFound` if absent.
+    async fn update_domain(&self, domain: &Domain) -> Result<(), StoreError>;
+    /// Deletes a domain and everything in it.
+    async fn delete_domain(&self, name: &DomainName) -> Result<(), StoreError>;
+    /// All domains.
+    async fn domains(&self) -> Result<Vec<Domain>, StoreError>;
+
+    /// Creates a user; `Conflict` if the extension is taken by a user.
+    async fn create_user(&self, user: &User) -> Result<(), StoreError>;
+    /// Creates many users in one transaction (CSV import); all or nothing.
+    async fn import_users(&self, users: &[User]) -> Result<(), StoreError>;
+    /// Replaces a user; `NotFound` if absent.
+    async fn update_user(&self, user: &User) -> Result<(), StoreError>;
+    /// Deletes a user and their associations; `NotFound` if absent.
+    async fn delete_user(&self, domain: &DomainName, ext: &Extension) -> Result<(), StoreError>;
+    /// All users of all domains (loaded into memory at start).
+    async fn users(&self) -> Result<Vec<User>, StoreError>;
+
+    /// Creates a device; `Conflict` if the extension or MAC is taken.
+    async fn create_device(&self, device: &Device) -> Result<(), StoreError>;
+    /// Replaces a device; `NotFound` if absent.
+    async fn update_device(&self, device: &Device) -> Result<(), StoreError>;
+    /// Deletes a device and its associations; `NotFound` if absent.
+    async fn delete_device(&self, domain: &DomainName, ext: &Extension)
+        -> Result<(), StoreError>;
+    /// All devices of all domains.
+    async fn devices(&self) -> Result<Vec<Device>, StoreError>;
+
+    /// Creates a trunk; `Conflict` if the name exists in the domain.
+    async fn create_trunk(&self, trunk: &Trunk) -> Result<(), StoreError>;
+    /// All trunks of all domains.
+    async fn trunks(&self) -> Result<Vec<Trunk>, StoreError>;
+
+    /// Applies desk events (insert/delete association rows) and their audit rows atomically.
+    async fn append_desk_events(
+        &self,
+        events: &[DeskEvent],
+        audit: &[AuditRecord],
+    ) -> Result<(), StoreError>;
+    /// All current associations (restored at start).
+    async fn associations(&self) -> Result<Vec<Association>, StoreError>;
+    /// Records call activity on an association, for idle log-out.
+    async fn touch_association(
+        &self,
+        domain: &DomainName,
+        device: &Extension,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Appends audit rows that come with no desk change (failed PIN, lock-out).
+    async fn append_audit(&self, audit: &[AuditRecord]) -> Result<(), StoreError>;
+    /// A domain's audit rows matching `filter`, newest first.
+    async fn audit(
+        &self,
+        domain: &DomainName,
+        filter: &RecordFilter,
+    ) -> Result<Vec<AuditRecord>, StoreError>;
+    /// Audit rows of `kind` across all domains since `since` (to rebuild lock-outs at start).
+    async fn audit_since(&self, kind: &str, since: Timestamp)
+        -> Result<Vec<AuditRecord>, StoreError>;
+
+    /// Appends a call detail record.
+    async fn insert_cdr(&self, cdr: &Cdr) -> Result<(), StoreError>;
+    /// A domain's CDRs matching `filter`, newest first.
+    async fn cdrs(&self, domain: &DomainName, filter: &RecordFilter)
+        -> Result<Vec<Cdr>, StoreError>;
+
+    /// Stores an API token (hashed); `Conflict` if the hash exists.
+    async fn create_token(&self, token: &TokenRecord) -> Result<(), StoreError>;
+    /// Looks a token up by its hash.
+    async fn token(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError>;
+    /// Deletes a token by its hash.
+    async fn delete_token(&self, hash: &str) -> Result<(), StoreError>;
+
+    /// Inserts or replaces a registrar binding (keyed by AOR + contact).
+    async fn put_binding(&self, binding: &Binding) -> Result<(), StoreError>;
+    /// Removes one binding.
+    async fn delete_binding(
+        &self,
+        domain: &DomainName,
+        aor: &Extension,
+        contact: &str,
+    ) -> Result<(), StoreError>;
+    /// All bindings (restored at start; the registrar drops expired ones).
+    async fn bindings(&self) -> Result<Vec<Binding>, StoreError>;
+}
