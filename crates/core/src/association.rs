@@ -18,7 +18,8 @@ pub struct Association {
     pub since: Timestamp,
     /// How it was made.
     pub method: LoginMethod,
-    /// When it ends on its own (expiry or end of day), if ever (HD-LOGOUT-2).
+    /// Lifetime expiry: log-in + min(device `association_secs`, domain ceiling), if any.
+    /// End of day and idle are computed from the domain settings (`logout::Schedule`).
     pub expires_at: Option<Timestamp>,
     /// Last call activity, for idle log-out (HD-LOGOUT-2).
     pub last_activity: Timestamp,

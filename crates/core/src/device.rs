@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::DomainSettings;
 use crate::ids::{DomainName, Extension, Mac, ModelId};
+use crate::refusal::Refusal;
 
 /// A phone registered under its own anchor extension, never under a person's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -90,4 +92,45 @@ pub struct CivicAddress {
     /// Free text (LOC).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+}
+
+/// HD-LOGIN-11: a hot-desk device's anchor extension must lie in one of the domain's
+/// device ranges. Personal and location devices may use any free extension.
+pub fn check_device_extension(
+    settings: &DomainSettings,
+    kind: DeviceKind,
+    extension: &Extension,
+) -> Result<(), Refusal> {
+    if kind == DeviceKind::Hotdesk && !settings.in_device_range(extension) {
+        return Err(Refusal::OutsideDeviceRange);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hd_login_11_hot_desk_anchor_must_lie_in_device_range() {
+        let settings = DomainSettings::default();
+        let ok = |e: &str| Extension::new(e).expect("ext");
+        for inside in ["5400", "5499", "94000", "94999"] {
+            assert_eq!(
+                check_device_extension(&settings, DeviceKind::Hotdesk, &ok(inside)),
+                Ok(())
+            );
+        }
+        for outside in ["5399", "5500", "93999", "95000", "1004"] {
+            assert_eq!(
+                check_device_extension(&settings, DeviceKind::Hotdesk, &ok(outside)),
+                Err(Refusal::OutsideDeviceRange),
+                "{outside}"
+            );
+        }
+        assert_eq!(
+            check_device_extension(&settings, DeviceKind::Location, &ok("1999")),
+            Ok(())
+        );
+    }
 }

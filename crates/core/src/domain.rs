@@ -54,8 +54,14 @@ impl Default for DomainSettings {
         Self {
             codes: FeatureCodes::default(),
             device_ranges: vec![
-                ExtensionRange { first: 5400, last: 5499 },
-                ExtensionRange { first: 94000, last: 94999 },
+                ExtensionRange {
+                    first: 5400,
+                    last: 5499,
+                },
+                ExtensionRange {
+                    first: 94000,
+                    last: 94999,
+                },
             ],
             time_zone: "UTC".into(),
             emergency_numbers: vec!["911".into(), "112".into(), "999".into()],
@@ -92,7 +98,9 @@ impl DomainSettings {
     /// Whether `ext` lies in one of the hot-desk device ranges (HD-LOGIN-11).
     pub fn in_device_range(&self, ext: &Extension) -> bool {
         let n = ext.number();
-        self.device_ranges.iter().any(|r| r.first <= n && n <= r.last)
+        self.device_ranges
+            .iter()
+            .any(|r| r.first <= n && n <= r.last)
     }
 
     /// Whether `number` is one of the domain's emergency numbers (HD-ROUTE-5).

@@ -66,6 +66,37 @@ pub enum LogoutReason {
     Removed,
 }
 
+impl LogoutReason {
+    /// Stable snake_case name, as serialised (audit detail, API, prompt choice).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Takeover => "takeover",
+            Self::MovedElsewhere => "moved_elsewhere",
+            Self::Expired => "expired",
+            Self::EndOfDay => "end_of_day",
+            Self::Idle => "idle",
+            Self::Forced => "forced",
+            Self::Removed => "removed",
+        }
+    }
+
+    /// The audit `kind` of a log-out for this reason: `forced_logout` (HD-LOGOUT-4),
+    /// `expired` for automatic log-outs (HD-LOGOUT-2), else `logout`.
+    pub fn audit_kind(self) -> &'static str {
+        match self {
+            Self::Forced => "forced_logout",
+            Self::Expired | Self::EndOfDay | Self::Idle => "expired",
+            Self::User | Self::Takeover | Self::MovedElsewhere | Self::Removed => "logout",
+        }
+    }
+
+    /// Whether the server ended the session on its own (expiry, end of day, idle).
+    pub fn is_automatic(self) -> bool {
+        matches!(self, Self::Expired | Self::EndOfDay | Self::Idle)
+    }
+}
+
 /// Who caused a change, for the audit trail (HD-LOGOUT-4).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]

@@ -168,14 +168,20 @@ mod tests {
         assert_eq!(Extension::new("10a4"), Err(IdError::Extension));
         assert_eq!(Extension::new("1"), Err(IdError::Extension));
         assert_eq!(Extension::new("1234567890123456"), Err(IdError::Extension));
-        assert_eq!(Extension::new("1'; DROP TABLE users;--"), Err(IdError::Extension));
+        assert_eq!(
+            Extension::new("1'; DROP TABLE users;--"),
+            Err(IdError::Extension)
+        );
     }
 
     #[test]
     fn mac_is_normalised() {
         let mac = Mac::new("00:15:65:AB:CD:EF").expect("valid");
         assert_eq!(mac.as_str(), "001565abcdef");
-        assert_eq!(Mac::new("001565abcdef").map(|m| m.0), Ok("001565abcdef".into()));
+        assert_eq!(
+            Mac::new("001565abcdef").map(|m| m.0),
+            Ok("001565abcdef".into())
+        );
         assert!(Mac::new("00:15:65:AB:CD").is_err());
         assert!(Mac::new("00:15:65:AB:CD:EG").is_err());
         assert!(Mac::new("0015:65AB:CDEF").is_err());
@@ -183,7 +189,10 @@ mod tests {
 
     #[test]
     fn domain_is_lower_cased_and_checked() {
-        assert_eq!(DomainName::new("ACME.test").map(|d| d.0), Ok("acme.test".into()));
+        assert_eq!(
+            DomainName::new("ACME.test").map(|d| d.0),
+            Ok("acme.test".into())
+        );
         assert!(DomainName::new("-bad.test").is_err());
         assert!(DomainName::new("a..b").is_err());
         assert!(DomainName::new("a b").is_err());

@@ -5,21 +5,43 @@
 #![warn(missing_docs)]
 
 pub mod association;
+pub mod authz;
 pub mod cdr;
+pub mod command;
+pub mod desks;
 pub mod device;
+pub mod directory;
 pub mod domain;
 pub mod event;
+#[cfg(test)]
+mod fixture;
 pub mod ids;
+pub mod label;
+pub mod lockout;
+pub mod login;
+pub mod logout;
+pub mod pin;
 pub mod refusal;
+pub mod routing;
+pub mod seats;
 pub mod trunk;
 pub mod user;
 
 pub use association::{Association, LoginMethod};
+pub use authz::{authorize, Action, Principal};
 pub use cdr::{Cdr, Direction, Disposition};
+pub use command::{
+    Command, Login, Logout, LogoutPath, Plan, Release, ReleaseTarget, Requester, Warning,
+};
+pub use desks::DeskBook;
 pub use device::{CivicAddress, Device, DeviceKind, Key};
+pub use directory::{Directory, MemoryDirectory};
 pub use domain::{Domain, DomainSettings, FeatureCodes, PrimaryWhileAway, Seats};
 pub use event::{Actor, AuditRecord, DeskEvent, LogoutReason};
 pub use ids::{DomainName, Extension, IdError, Mac, ModelId, Pin};
+pub use lockout::{PinAttempt, PinGuard, PinSubject};
+pub use logout::{Deadline, Schedule, ScheduleError};
+pub use pin::{verify_pin, PinError, PinHasher};
 pub use refusal::Refusal;
 pub use trunk::Trunk;
 pub use user::{Mailbox, QueueStatus, Scope, SeatType, User};

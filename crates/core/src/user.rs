@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::DomainSettings;
 use crate::ids::{DomainName, Extension};
+use crate::refusal::Refusal;
 
 /// A user of a domain. Secrets are never held in clear here (HD-SEC-2).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,7 +70,9 @@ impl SeatType {
 }
 
 /// API and portal roles, lowest to highest (HD-SEC-4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// A person: own sessions only.
@@ -103,4 +107,46 @@ pub struct Mailbox {
     pub new: u32,
     /// Heard messages.
     pub old: u32,
+}
+
+/// HD-LOGIN-11: user extensions may not lie inside the domain's hot-desk device ranges.
+pub fn check_user_extension(
+    settings: &DomainSettings,
+    extension: &Extension,
+) -> Result<(), Refusal> {
+    if settings.in_device_range(extension) {
+        return Err(Refusal::InsideDeviceRange);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ExtensionRange;
+
+    #[test]
+    fn hd_login_11_users_may_not_be_created_inside_device_range() {
+        let mut settings = DomainSettings::default();
+        let ext = |e: &str| Extension::new(e).expect("ext");
+        assert_eq!(
+            check_user_extension(&settings, &ext("94001")),
+            Err(Refusal::InsideDeviceRange)
+        );
+        assert_eq!(
+            check_user_extension(&settings, &ext("5450")),
+            Err(Refusal::InsideDeviceRange)
+        );
+        assert_eq!(check_user_extension(&settings, &ext("1004")), Ok(()));
+        // Ranges are configurable.
+        settings.device_ranges = vec![ExtensionRange {
+            first: 1000,
+            last: 1099,
+        }];
+        assert_eq!(
+            check_user_extension(&settings, &ext("1004")),
+            Err(Refusal::InsideDeviceRange)
+        );
+        assert_eq!(check_user_extension(&settings, &ext("94001")), Ok(()));
+    }
 }

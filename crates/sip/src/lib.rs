@@ -15,6 +15,7 @@ pub mod digest;
 pub mod header;
 pub mod message;
 pub mod parse;
+pub mod transaction;
 pub mod uri;
 
 pub use message::{

@@ -2,11 +2,19 @@
 //!
 //! The server keeps routing state in memory and writes every change through this trait
 //! *before* acknowledging it, so a restart (even `kill -9`) loses nothing acknowledged.
+//!
+//! [`open`] picks the back end from the URL. Both back ends share their queries (`sql/`);
+//! only migrations and connection settings are per dialect (`sqlite/`, `postgres/`).
 #![warn(missing_docs)]
 
 mod binding;
 mod error;
+mod postgres;
+mod sql;
+mod sqlite;
 mod token;
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use hotdesk_core::{
@@ -16,7 +24,26 @@ use jiff::Timestamp;
 
 pub use binding::Binding;
 pub use error::StoreError;
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
 pub use token::TokenRecord;
+
+/// Opens the store at `url` and applies pending migrations: `sqlite://path` (file created on
+/// first run), `sqlite::memory:` (tests), or `postgres://…` / `postgresql://…`.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::open(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::open(url).await?))
+    } else {
+        // Only the scheme goes into the message: the rest may hold a password.
+        let scheme = url.split(':').next().unwrap_or_default();
+        Err(sqlx::Error::Configuration(
+            format!("unsupported database URL scheme {scheme:?}; use sqlite: or postgres:").into(),
+        )
+        .into())
+    }
+}
 
 /// Filter for audit and CDR listings (HD-CDR-2); `None` fields match everything.
 #[derive(Debug, Clone, Default)]

@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# REGISTER with digest auth, best rate with 0 failures: Kamailio 5.6 vs hotdesk, same run.
+#
+#   bench/register.sh                 # 1 worker each, 10,000 users
+#   WORKERS=2 bench/register.sh       # 2 workers each
+#   ONLY=kamailio bench/register.sh   # one server only (kamailio | hotdesk)
+#
+# Environment (defaults): WORKERS=1 USERS=10000 FIRST_EXT=100000 DOMAIN=bench.test
+#   DURATION=10 (seconds per ladder step) LADDER="2000 4000 ... 14000" (REGISTER/s, ascending)
+#   RETRIES=1 (re-runs of a failed step) REFINE=2 (bisections after the first failure)
+#   COOLDOWN=3 HOTDESK_BIN=target/release/hotdesk HOTDESK_ARGS= KEEP=0 (keep the temp dir)
+# Output: one line per server, the ratio, and a dated block appended to
+# bench/results/register.txt. See bench/README.md.
+set -uo pipefail
+
+. "$(dirname "$0")/lib/common.sh"
+. "$BENCH_DIR/lib/kamailio.sh"
+. "$BENCH_DIR/lib/hotdesk.sh"
+
+case "${1:-}" in -h | --help) sed -n '2,15p' "$0"; exit 0 ;; esac
+
+WORKERS=${WORKERS:-1}
+USERS=${USERS:-10000}
+FIRST_EXT=${FIRST_EXT:-100000}
+DOMAIN=${DOMAIN:-bench.test}
+DURATION=${DURATION:-10}
+LADDER=${LADDER:-2000 4000 6000 8000 10000 12000 14000}
+ONLY=${ONLY:-}
+SCENARIO="$BENCH_DIR/sipp/register_auth.xml"
+SIPP_BUFF=${SIPP_BUFF:-1048576}
+
+ensure_tools
+make_workdir
+gen_users "$USERS" "$FIRST_EXT"
+SIPP_PORT=$(free_port)
+
+# register_step RATE: one ladder step against $TARGET (host:port).
+register_step() {
+    local rate=$1 m=$((rate * DURATION)) rc stf="$WORK/reg-$1-$RANDOM.csv" c0 c1
+    c0=$(cpu_ticks "$SERVER_PID")
+    children_cpu
+    local s0=$CHILD_CPU
+    timeout -s KILL $((DURATION * 4 + 60)) \
+        sipp "$TARGET" -sf "$SCENARIO" -inf "$WORK/users.csv" -auth_uri "$DOMAIN" \
+        -key domain "$DOMAIN" -i 127.0.0.1 -p "$SIPP_PORT" -buff_size "$SIPP_BUFF" \
+        -r "$rate" -rp 1000 -m "$m" -l "$rate" -timeout $((DURATION * 3 + 30))s -timeout_error \
+        -nostdin -trace_stat -stf "$stf" -fd 1 >"$WORK/sipp-reg.out" 2>&1
+    rc=$?
+    c1=$(cpu_ticks "$SERVER_PID")
+    children_cpu
+    sipp_summary "$stf" 0
+    step_verdict "$rate" "$m" "$rc" \
+        "$(cpu_note "$c0" "$c1" "$S_OK" "$S_ELAPSED") $(sipp_cpu_note "$s0" "$CHILD_CPU" "$S_ELAPSED")"
+}
+
+# smoke SERVER: one registration must pass before a ladder means anything.
+smoke() {
+    local stf="$WORK/smoke-$1.csv" rc
+    timeout -s KILL 30 sipp "$TARGET" -sf "$SCENARIO" -inf "$WORK/users.csv" -auth_uri "$DOMAIN" \
+        -key domain "$DOMAIN" -i 127.0.0.1 -p "$SIPP_PORT" -m 1 -timeout 10s -timeout_error \
+        -nostdin -trace_stat -stf "$stf" -trace_msg -message_file "$WORK/smoke-$1.msg" \
+        >"$WORK/smoke-$1.out" 2>&1
+    rc=$?
+    sipp_summary "$stf" 0
+    [ "$rc" = 0 ] && [ "$S_OK" = 1 ]
+}
+
+K_LINE="" H_LINE="" K_ACH=0 H_ACH=0
+
+run_kamailio() {
+    local port cfg version
+    version=$(kamailio_version)
+    port=$(free_port)
+    kamailio_users_db "$WORK/kamdb" "$DOMAIN"
+    cfg="$WORK/kamailio-registrar.cfg"
+    kamailio_registrar_cfg "$port" "$WORKERS" "$DOMAIN" "$WORK/kamdb" >"$cfg"
+    if ! kamailio_start "$cfg" "$port"; then
+        K_LINE="kamailio: failed to start (see KEEP=1 $WORK/kamailio.log)"
+        return
+    fi
+    TARGET="127.0.0.1:$port"
+    SERVER_PID=$KAMAILIO_PID
+    if ! smoke kamailio; then
+        K_LINE="kamailio: failed (single REGISTER did not pass; KEEP=1 shows $WORK/smoke-kamailio.msg)"
+        stop_pid "$KAMAILIO_PID"
+        return
+    fi
+    log "kamailio $version, workers=$WORKERS, ladder: $LADDER"
+    # shellcheck disable=SC2086
+    ladder register_step $LADDER
+    local mem
+    mem=$(mem_tree "$KAMAILIO_PID")
+    stop_pid "$KAMAILIO_PID"
+    K_ACH=$BEST_ACHIEVED
+    K_LINE="kamailio $version workers=$WORKERS: best ${BEST_RATE} REGISTER/s (achieved ${BEST_ACHIEVED}/s; $BEST_NOTE) rss_kb=${mem% *} pss_kb=${mem#* }"
+    K_LADDER="$LADDER_LOG"
+}
+
+run_hotdesk() {
+    local sip http
+    sip=$(free_port)
+    http=$(free_port)
+    if ! hotdesk_start "$sip" "$http" "$WORKERS" "$DOMAIN"; then
+        H_LINE="hotdesk: skipped ($HOTDESK_SKIP)"
+        hotdesk_stop
+        return
+    fi
+    if ! hotdesk_import "$DOMAIN"; then
+        H_LINE="hotdesk: skipped ($HOTDESK_SKIP)"
+        hotdesk_stop
+        return
+    fi
+    TARGET="127.0.0.1:$sip"
+    SERVER_PID=$HOTDESK_PID
+    if ! smoke hotdesk; then
+        H_LINE="hotdesk: skipped (single REGISTER did not pass: $(grep -m1 -o 'SIP/2.0 [0-9][0-9][0-9][^\r]*' "$WORK/smoke-hotdesk.msg" 2>/dev/null | tail -1))"
+        hotdesk_stop
+        return
+    fi
+    log "hotdesk workers=$WORKERS, ladder: $LADDER"
+    # shellcheck disable=SC2086
+    ladder register_step $LADDER
+    local mem
+    mem=$(mem_tree "$HOTDESK_PID")
+    hotdesk_stop
+    H_ACH=$BEST_ACHIEVED
+    H_LINE="hotdesk workers=$WORKERS: best ${BEST_RATE} REGISTER/s (achieved ${BEST_ACHIEVED}/s; $BEST_NOTE) rss_kb=${mem% *}"
+    H_LADDER="$LADDER_LOG"
+}
+
+K_LADDER="" H_LADDER=""
+[ "$ONLY" = hotdesk ] || run_kamailio
+[ "$ONLY" = kamailio ] || run_hotdesk
+
+RATIO_LINE="ratio hotdesk/kamailio: n/a"
+if [ "$K_ACH" -gt 0 ] && [ "$H_ACH" -gt 0 ]; then
+    RATIO_LINE="ratio hotdesk/kamailio: $(awk -v h="$H_ACH" -v k="$K_ACH" 'BEGIN { printf "%.2f", h / k }')"
+fi
+
+echo
+[ -n "$K_LINE" ] && echo "$K_LINE"
+[ -n "$H_LINE" ] && echo "$H_LINE"
+echo "$RATIO_LINE"
+
+append_result register.txt \
+    "## $(date -u +%Y-%m-%dT%H:%M:%SZ) register.sh $(machine_note)" \
+    "command: WORKERS=$WORKERS USERS=$USERS DURATION=$DURATION LADDER=\"$LADDER\"${ONLY:+ ONLY=$ONLY} bench/register.sh" \
+    ${K_LINE:+"$K_LINE"} ${K_LADDER:+"  kamailio ladder:$K_LADDER"} \
+    ${H_LINE:+"$H_LINE"} ${H_LADDER:+"  hotdesk ladder:$H_LADDER"} \
+    "$RATIO_LINE" ""

@@ -1,0 +1,37 @@
+//! Flags of `hotdesk serve`, each with a `HOTDESK_*` environment fallback (SPEC §4).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// `hotdesk serve` flags. Unset ones fall back to the config file, then to defaults.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServeArgs {
+    /// TOML config file (keys: sip, http, database, domain, demo, admin_token, key_file, log).
+    #[arg(long, env = "HOTDESK_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// SIP address for UDP and TCP [default: 127.0.0.1:5060]; port 0 picks a free port.
+    #[arg(long, env = "HOTDESK_SIP", value_name = "ADDR")]
+    pub sip: Option<SocketAddr>,
+    /// HTTP address for the API, provisioning and portal [default: 127.0.0.1:8080].
+    #[arg(long, env = "HOTDESK_HTTP", value_name = "ADDR")]
+    pub http: Option<SocketAddr>,
+    /// Database URL: sqlite://hotdesk.db (default) or postgres://user@host/db.
+    #[arg(long, env = "HOTDESK_DATABASE", value_name = "URL")]
+    pub database: Option<String>,
+    /// Default domain (requests addressed to an IP belong to it) [default: acme.test].
+    #[arg(long, env = "HOTDESK_DOMAIN", value_name = "NAME")]
+    pub domain: Option<String>,
+    /// Create the demo domain, users and devices (idempotent) and print how to try them.
+    #[arg(long)]
+    pub demo: bool,
+    /// Super-admin bearer token; prefer the environment variable over the flag.
+    #[arg(long, env = "HOTDESK_ADMIN_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Server key file (64 hex digits), created with mode 0600 when missing
+    /// [default: beside the SQLite database, `<db>.key`].
+    #[arg(long, env = "HOTDESK_KEY_FILE", value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Server key as 64 hex digits; overrides any key file.
+    #[arg(long, env = "HOTDESK_SECRET_KEY", hide = true, hide_env_values = true)]
+    pub secret_key: Option<String>,
+}

@@ -1,0 +1,8 @@
+//! The hotdesk server library: the application service layer ([`state::App`]) and the REST
+//! API ([`api::router`]), used by the `hotdesk` binary, its CLI and the SIP side.
+#![warn(missing_docs)]
+
+pub mod secrets;
+pub mod state;
+
+pub use state::{App, AppConfig, AppError};

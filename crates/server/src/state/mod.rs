@@ -1,0 +1,193 @@
+//! The application service layer: [`App`] holds the in-memory view (domains, users,
+//! devices, trunks, sessions, lock-out counters) loaded from the store, and every operation
+//! the API, CLI, SIP features and portal call.
+//!
+//! Writes are serialised by one async mutex around decide → persist → apply, so nothing is
+//! acknowledged before the store has it (STYLE §5). Reads take a short `RwLock` read guard
+//! and never wait for the store.
+
+mod devices;
+mod domains;
+pub(crate) mod error;
+pub mod events;
+pub mod import;
+mod load;
+pub mod metrics;
+pub mod models;
+mod pins;
+mod principal;
+mod sessions;
+mod settings;
+mod tokens;
+mod trunks;
+mod users;
+mod validate;
+pub mod view;
+
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use hotdesk_core::DeskBook;
+use hotdesk_store::Store;
+use jiff::{SignedDuration, Timestamp};
+use tokio::sync::{broadcast, Mutex};
+
+pub use devices::{DevicePatch, NewDevice};
+pub use error::AppError;
+pub use events::AppEvent;
+pub use import::{ImportReport, RowError};
+pub use metrics::Counters;
+pub use models::{ModelCatalogue, PhoneModel};
+pub use pins::PinContext;
+pub use principal::Principal;
+pub use sessions::SessionRequest;
+pub use tokens::SignIn;
+pub use trunks::NewTrunk;
+pub use users::{NewUser, UserPatch};
+pub use view::{Tenant, Tenants};
+
+use crate::secrets::{token_hash, SecretString, ServerKey};
+
+/// What [`App::open`] needs; built by `config/` from the file, flags and environment.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// `sqlite://path.db` or `postgres://…`.
+    pub database_url: String,
+    /// Key sealing SIP passwords at rest (HD-SEC-2).
+    pub server_key: ServerKey,
+    /// `HOTDESK_ADMIN_TOKEN`: a bearer token with super-admin rights, if set.
+    pub admin_token: Option<SecretString>,
+    /// Known phone models (HD-PROV-5).
+    pub models: ModelCatalogue,
+    /// Lifetime of tokens made by `POST /auth/login`.
+    pub user_token_ttl: SignedDuration,
+    /// Buffered events per `/events` subscriber before a slow one skips ahead.
+    pub event_capacity: usize,
+}
+
+impl AppConfig {
+    /// Defaults: built-in models, 12-hour user tokens, 1,024 buffered events, no admin token.
+    pub fn new(database_url: impl Into<String>, server_key: ServerKey) -> Self {
+        Self {
+            database_url: database_url.into(),
+            server_key,
+            admin_token: None,
+            models: ModelCatalogue::built_in(),
+            user_token_ttl: SignedDuration::from_hours(12),
+            event_capacity: 1024,
+        }
+    }
+}
+
+/// Mutable state behind the read/write lock.
+#[derive(Debug, Default)]
+pub struct State {
+    /// Domains, users, devices and trunks.
+    pub tenants: Tenants,
+    /// Current associations (sessions).
+    pub desks: DeskBook,
+    /// Wrong-PIN counters and locks per user and per device (HD-SEC-2).
+    pub(crate) pins: hotdesk_core::PinGuard,
+}
+
+/// The running application: in-memory view + store + event bus. Share it as `Arc<App>`.
+pub struct App {
+    store: Arc<dyn Store>,
+    key: ServerKey,
+    admin_token_hash: Option<String>,
+    models: ModelCatalogue,
+    user_token_ttl: SignedDuration,
+    state: RwLock<State>,
+    writes: Mutex<()>,
+    events: broadcast::Sender<AppEvent>,
+    counters: Counters,
+    tokens: tokens::TokenCache,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// Opens the store named by `config.database_url` (running migrations) and loads it.
+    pub async fn open(config: AppConfig) -> Result<Arc<Self>, AppError> {
+        let store = hotdesk_store::open(&config.database_url).await?;
+        Self::with_store(store, config).await
+    }
+
+    /// Loads an already-open store into memory: domains, users, devices, trunks,
+    /// associations and recent PIN failures (restart, HD-SEC-2).
+    pub async fn with_store(store: Arc<dyn Store>, config: AppConfig) -> Result<Arc<Self>, AppError> {
+        let state = load::load(store.as_ref(), Timestamp::now()).await?;
+        let (events, _) = broadcast::channel(config.event_capacity.max(16));
+        Ok(Arc::new(Self {
+            store,
+            key: config.server_key,
+            admin_token_hash: config.admin_token.map(|t| token_hash(t.expose())),
+            models: config.models,
+            user_token_ttl: config.user_token_ttl,
+            state: RwLock::new(state),
+            writes: Mutex::new(()),
+            events,
+            counters: Counters::default(),
+            tokens: tokens::TokenCache::default(),
+        }))
+    }
+
+    /// The store, for records the view does not hold (audit, CDRs, bindings).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The server key, to open sealed SIP passwords for provisioning and digest HA1.
+    pub fn server_key(&self) -> &ServerKey {
+        &self.key
+    }
+
+    /// The phone model catalogue.
+    pub fn models(&self) -> &ModelCatalogue {
+        &self.models
+    }
+
+    /// Counters for `/metrics`.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// A read guard on the view. Do not hold it across an `.await` (it is not `Send`).
+    pub fn read(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write_state(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Subscribes to live events (`/events`, portal).
+    pub fn subscribe(&self) -> broadcast::Receiver<AppEvent> {
+        self.events.subscribe()
+    }
+
+    /// Publishes an event to every subscriber (SIP registrations and calls come in here).
+    pub fn publish(&self, event: AppEvent) {
+        // No subscriber is not an error: events are live-only.
+        let _ = self.events.send(event);
+    }
+
+    /// The current time; one place so a test clock can replace it later.
+    pub fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+/// Runs CPU-bound work (argon2) off the async runtime.
+pub(crate) async fn blocking<T, F>(work: F) -> Result<T, AppError>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| AppError::Worker)
+}

@@ -1,0 +1,11 @@
+//! End-to-end tests: the real `hotdesk` binary, started and killed by [`harness`].
+//!
+//! One test binary (hickory-dns style) so the server binary is built once; each file is one
+//! behaviour. Every test starts its own server on port 0 with its own database, so they run
+//! in parallel.
+
+mod harness;
+
+mod cli;
+mod demo;
+mod restart;

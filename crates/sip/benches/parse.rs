@@ -1,0 +1,87 @@
+//! Parser cost per message: parse a typical INVITE with SDP (and a REGISTER) and read the
+//! fields every transaction needs (top Via branch, From/To tags, CSeq, Call-ID); build a
+//! 200 OK from a REGISTER. Run with `cargo bench -p hotdesk-sip --bench parse`.
+
+use bytes::Bytes;
+use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use hotdesk_sip::{parse_message, Message, StatusCode};
+
+const INVITE: &str = "INVITE sip:1004@acme.test SIP/2.0\r\n\
+Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK776asdhds;rport\r\n\
+Max-Forwards: 70\r\n\
+To: \"Bob\" <sip:1004@acme.test>\r\n\
+From: \"Alice\" <sip:1001@acme.test>;tag=1928301774\r\n\
+Call-ID: a84b4c76e66710@pc33.acme.test\r\n\
+CSeq: 314159 INVITE\r\n\
+Contact: <sip:1001@192.0.2.10:5062;transport=udp>\r\n\
+Allow: INVITE, ACK, CANCEL, BYE, NOTIFY, REFER, OPTIONS, INFO, UPDATE\r\n\
+Supported: replaces, timer\r\n\
+User-Agent: Yealink SIP-T46U 108.86.0.20\r\n\
+Content-Type: application/sdp\r\n\
+Content-Length: 253\r\n\r\n\
+v=0\r\n\
+o=- 20518 0 IN IP4 192.0.2.10\r\n\
+s=SDP data\r\n\
+c=IN IP4 192.0.2.10\r\n\
+t=0 0\r\n\
+m=audio 11780 RTP/AVP 0 8 18 101\r\n\
+a=rtpmap:0 PCMU/8000\r\n\
+a=rtpmap:8 PCMA/8000\r\n\
+a=rtpmap:18 G729/8000\r\n\
+a=rtpmap:101 telephone-event/8000\r\n\
+a=fmtp:101 0-15\r\n\
+a=ptime:20\r\n\
+a=sendrecv\r\n";
+
+const REGISTER: &str = "REGISTER sip:acme.test SIP/2.0\r\n\
+Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK74bf9;rport\r\n\
+Max-Forwards: 70\r\n\
+From: <sip:94001@acme.test>;tag=456248\r\n\
+To: <sip:94001@acme.test>\r\n\
+Call-ID: 843817637684230@998sdasdh09\r\n\
+CSeq: 1826 REGISTER\r\n\
+Contact: <sip:94001@192.0.2.10:5062;transport=udp>;expires=3600\r\n\
+Authorization: Digest username=\"94001\", realm=\"acme.test\", nonce=\"abc\", uri=\"sip:acme.test\", response=\"0123456789abcdef0123456789abcdef\", algorithm=MD5\r\n\
+User-Agent: Yealink SIP-T46U 108.86.0.20\r\n\
+Content-Length: 0\r\n\r\n";
+
+/// Parses and reads the transaction fields; returns something derived from all of them.
+fn parse_and_touch(wire: &Bytes) -> usize {
+    let Ok(msg) = parse_message(wire.clone()) else { return 0 };
+    let h = msg.headers();
+    let branch = h.via().ok().and_then(|v| v.branch()).map_or(0, str::len);
+    let from_tag = h.from().ok().and_then(|f| f.tag()).map_or(0, str::len);
+    let to_tag = h.to().ok().and_then(|t| t.tag()).map_or(0, str::len);
+    branch + from_tag + to_tag + msg.cseq().seq as usize + msg.call_id().len()
+}
+
+fn parse(c: &mut Criterion) {
+    let mut group = c.benchmark_group("parse");
+    for (name, text) in [("invite_sdp", INVITE), ("register", REGISTER)] {
+        let wire = Bytes::from_static(text.as_bytes());
+        assert!(parse_and_touch(&wire) > 0, "{name} must parse");
+        group.throughput(Throughput::Elements(1));
+        group.bench_function(name, |b| b.iter(|| parse_and_touch(black_box(&wire))));
+    }
+    group.finish();
+}
+
+fn respond(c: &mut Criterion) {
+    let wire = Bytes::from_static(REGISTER.as_bytes());
+    let Ok(Message::Request(req)) = parse_message(wire) else {
+        panic!("REGISTER must parse")
+    };
+    c.bench_function("build/register_200", |b| {
+        b.iter(|| {
+            black_box(&req)
+                .response(StatusCode::OK)
+                .to_tag("srv-1")
+                .header("Contact", "<sip:94001@192.0.2.10:5062;transport=udp>;expires=3600")
+                .header("Expires", "3600")
+                .build()
+        })
+    });
+}
+
+criterion_group!(benches, parse, respond);
+criterion_main!(benches);

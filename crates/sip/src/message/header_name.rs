@@ -1,0 +1,203 @@
+//! Header names: case-insensitive, compact forms folded into the long form (RFC 3261 §7.3.3,
+//! IANA compact forms), unknown names kept as [`HeaderName::Other`].
+
+use std::fmt;
+
+/// Header kinds in the table below.
+const PLAIN: u8 = 0;
+const LIST: u8 = 1;
+const SINGLE: u8 = 2;
+
+macro_rules! names {
+    ($($variant:ident = $canon:literal, $compact:expr, $kind:ident;)*) => {
+        /// A header name the stack knows, or [`HeaderName::Other`].
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum HeaderName {
+            $(
+                #[doc = concat!("`", $canon, "`")]
+                $variant,
+            )*
+            /// A header the stack does not know; its name is kept as written.
+            Other,
+        }
+
+        impl HeaderName {
+            /// The canonical spelling, `None` for [`HeaderName::Other`].
+            pub fn as_str(self) -> Option<&'static str> {
+                match self {
+                    $(HeaderName::$variant => Some($canon),)*
+                    HeaderName::Other => None,
+                }
+            }
+
+            /// The compact form (RFC 3261 §7.3.3), if the header has one.
+            pub fn compact(self) -> Option<char> {
+                let c: Option<u8> = match self {
+                    $(HeaderName::$variant => $compact,)*
+                    HeaderName::Other => None,
+                };
+                c.map(char::from)
+            }
+
+            fn lookup(name: &[u8]) -> Self {
+                // Length and first letter rule out almost every candidate cheaply.
+                let len = name.len();
+                let first = name.first().map_or(0, u8::to_ascii_lowercase);
+                $(
+                    if (len == $canon.len()
+                        && first == $canon.as_bytes()[0].to_ascii_lowercase()
+                        && name.eq_ignore_ascii_case($canon.as_bytes()))
+                        || (len == 1 && $compact == Some(first))
+                    {
+                        return HeaderName::$variant;
+                    }
+                )*
+                HeaderName::Other
+            }
+
+            fn kind(self) -> u8 {
+                match self {
+                    $(HeaderName::$variant => $kind,)*
+                    HeaderName::Other => PLAIN,
+                }
+            }
+        }
+    };
+}
+
+names! {
+    Accept = "Accept", None, LIST;
+    AcceptContact = "Accept-Contact", Some(b'a'), LIST;
+    AcceptEncoding = "Accept-Encoding", None, LIST;
+    AcceptLanguage = "Accept-Language", None, LIST;
+    AlertInfo = "Alert-Info", None, LIST;
+    Allow = "Allow", None, LIST;
+    AllowEvents = "Allow-Events", Some(b'u'), LIST;
+    AuthenticationInfo = "Authentication-Info", None, PLAIN;
+    Authorization = "Authorization", None, PLAIN;
+    CallId = "Call-ID", Some(b'i'), SINGLE;
+    CallInfo = "Call-Info", None, LIST;
+    Contact = "Contact", Some(b'm'), LIST;
+    ContentDisposition = "Content-Disposition", None, SINGLE;
+    ContentEncoding = "Content-Encoding", Some(b'e'), LIST;
+    ContentLanguage = "Content-Language", None, LIST;
+    ContentLength = "Content-Length", Some(b'l'), SINGLE;
+    ContentType = "Content-Type", Some(b'c'), SINGLE;
+    CSeq = "CSeq", None, SINGLE;
+    Date = "Date", None, SINGLE;
+    ErrorInfo = "Error-Info", None, LIST;
+    Event = "Event", Some(b'o'), SINGLE;
+    Expires = "Expires", None, SINGLE;
+    From = "From", Some(b'f'), SINGLE;
+    Geolocation = "Geolocation", None, LIST;
+    GeolocationRouting = "Geolocation-Routing", None, PLAIN;
+    Identity = "Identity", Some(b'y'), PLAIN;
+    IdentityInfo = "Identity-Info", Some(b'n'), PLAIN;
+    InReplyTo = "In-Reply-To", None, LIST;
+    MaxForwards = "Max-Forwards", None, SINGLE;
+    MimeVersion = "MIME-Version", None, PLAIN;
+    MinExpires = "Min-Expires", None, SINGLE;
+    MinSe = "Min-SE", None, PLAIN;
+    Organization = "Organization", None, PLAIN;
+    PAssertedIdentity = "P-Asserted-Identity", None, LIST;
+    PPreferredIdentity = "P-Preferred-Identity", None, LIST;
+    Path = "Path", None, LIST;
+    Priority = "Priority", None, PLAIN;
+    Privacy = "Privacy", None, PLAIN;
+    ProxyAuthenticate = "Proxy-Authenticate", None, PLAIN;
+    ProxyAuthorization = "Proxy-Authorization", None, PLAIN;
+    ProxyRequire = "Proxy-Require", None, LIST;
+    RAck = "RAck", None, PLAIN;
+    Reason = "Reason", None, LIST;
+    RecordRoute = "Record-Route", None, LIST;
+    ReferTo = "Refer-To", Some(b'r'), PLAIN;
+    ReferredBy = "Referred-By", Some(b'b'), PLAIN;
+    RejectContact = "Reject-Contact", Some(b'j'), LIST;
+    Replaces = "Replaces", None, PLAIN;
+    ReplyTo = "Reply-To", None, PLAIN;
+    RequestDisposition = "Request-Disposition", Some(b'd'), LIST;
+    Require = "Require", None, LIST;
+    RetryAfter = "Retry-After", None, PLAIN;
+    Route = "Route", None, LIST;
+    RSeq = "RSeq", None, PLAIN;
+    Server = "Server", None, PLAIN;
+    ServiceRoute = "Service-Route", None, LIST;
+    SessionExpires = "Session-Expires", Some(b'x'), PLAIN;
+    SipETag = "SIP-ETag", None, PLAIN;
+    SipIfMatch = "SIP-If-Match", None, PLAIN;
+    Subject = "Subject", Some(b's'), PLAIN;
+    SubscriptionState = "Subscription-State", None, PLAIN;
+    Supported = "Supported", Some(b'k'), LIST;
+    Timestamp = "Timestamp", None, PLAIN;
+    To = "To", Some(b't'), SINGLE;
+    Unsupported = "Unsupported", None, LIST;
+    UserAgent = "User-Agent", None, PLAIN;
+    Via = "Via", Some(b'v'), LIST;
+    Warning = "Warning", None, LIST;
+    WwwAuthenticate = "WWW-Authenticate", None, PLAIN;
+}
+
+impl HeaderName {
+    /// True when the grammar allows a comma-separated list of values (RFC 3261 §7.3.1), so
+    /// [`crate::Headers::values`] splits it.
+    pub fn is_list(self) -> bool {
+        self.kind() == LIST
+    }
+
+    /// True for headers that must appear at most once (RFC 4475 §3.3.8).
+    pub fn is_single(self) -> bool {
+        self.kind() == SINGLE
+    }
+
+    /// Classifies a header name, ignoring ASCII case; compact forms map to their long form.
+    pub fn from_bytes(name: &[u8]) -> Self {
+        if name.len() > 24 {
+            return HeaderName::Other;
+        }
+        Self::lookup(name)
+    }
+
+    /// True when `raw`, a name as written, names this header (compact forms included). For
+    /// [`HeaderName::Other`] this is always false: compare the text instead.
+    pub fn matches(self, raw: &[u8]) -> bool {
+        self != HeaderName::Other && Self::from_bytes(raw) == self
+    }
+}
+
+impl fmt::Display for HeaderName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str().unwrap_or("Extension-Header"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3261_7_3_3_names_and_compact_forms_table() {
+        let cases: [(&str, HeaderName); 14] = [
+            ("Via", HeaderName::Via),
+            ("v", HeaderName::Via),
+            ("V", HeaderName::Via),
+            ("MaX-fOrWaRdS", HeaderName::MaxForwards),
+            ("i", HeaderName::CallId),
+            ("call-id", HeaderName::CallId),
+            ("l", HeaderName::ContentLength),
+            ("m", HeaderName::Contact),
+            ("C%6Fntact", HeaderName::Other),
+            ("o", HeaderName::Event),
+            ("k", HeaderName::Supported),
+            ("x", HeaderName::SessionExpires),
+            ("NewFangledHeader", HeaderName::Other),
+            ("q", HeaderName::Other),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(HeaderName::from_bytes(raw.as_bytes()), want, "{raw}");
+        }
+        assert!(HeaderName::Via.is_list() && !HeaderName::CallId.is_list());
+        assert!(HeaderName::CSeq.is_single() && !HeaderName::Contact.is_single());
+        assert!(!HeaderName::Authorization.is_list(), "auth params use commas");
+        assert_eq!(HeaderName::CallId.to_string(), "Call-ID");
+    }
+}

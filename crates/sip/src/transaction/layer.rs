@@ -1,0 +1,555 @@
+//! [`TransactionLayer`]: the transaction table, the timer heap and the output queue.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use super::client_invite::ClientInvite;
+use super::client_non_invite::ClientNonInvite;
+use super::key::TransactionKey;
+use super::server_invite::ServerInvite;
+use super::server_non_invite::ServerNonInvite;
+use super::timer::TimerConfig;
+use super::wire;
+use super::{
+    is_reliable, Input, Outgoing, Output, Reaction, Received, TransactionError,
+    TransactionEvent, Transmit,
+};
+use crate::header::Transport;
+use crate::message::{Message, Request, Response};
+
+/// How far ahead [`Output::Timeout`] points when no timer runs.
+const IDLE: Duration = Duration::from_secs(3600);
+
+/// Counters for monitoring (`/metrics`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LayerStats {
+    /// Transactions alive now.
+    pub transactions: usize,
+    /// Received messages dropped because they lacked a usable Via, CSeq or status.
+    pub malformed_dropped: u64,
+    /// Responses matching no client transaction, dropped (§17.1.3, §18.1.2).
+    pub stray_responses: u64,
+    /// Messages re-sent by timers or in answer to retransmissions.
+    pub retransmissions: u64,
+}
+
+/// All transactions of one endpoint. See the [module docs](super) for the driving loop.
+pub struct TransactionLayer {
+    timers: TimerConfig,
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    index: HashMap<TransactionKey, u32>,
+    /// (deadline, slot, slot generation); entries whose generation or deadline no longer
+    /// match their slot are skipped when popped (lazy deletion).
+    heap: BinaryHeap<Reverse<(Instant, u32, u32)>>,
+    outputs: VecDeque<Output>,
+    stats: LayerStats,
+}
+
+#[derive(Default)]
+struct Slot {
+    generation: u32,
+    entry: Option<Entry>,
+}
+
+struct Entry {
+    head: Head,
+    machine: Machine,
+}
+
+/// What every transaction has besides its state.
+struct Head {
+    key: TransactionKey,
+    /// Where this transaction's messages go: the request's destination (client) or
+    /// source (server).
+    peer: SocketAddr,
+    transport: Transport,
+    /// The deadline pushed on the heap for it, if any.
+    scheduled: Option<Instant>,
+}
+
+enum Machine {
+    /// The INVITE is kept whole: it is retransmitted and the ACK is built from it.
+    ClientInvite(ClientInvite, Request),
+    ClientNonInvite(ClientNonInvite, Bytes),
+    ServerInvite(ServerInvite),
+    ServerNonInvite(ServerNonInvite),
+}
+
+impl Machine {
+    fn deadline(&self) -> Option<Instant> {
+        match self {
+            Self::ClientInvite(s, _) => s.deadline(),
+            Self::ClientNonInvite(s, _) => Some(s.deadline()),
+            Self::ServerInvite(s) => s.deadline(),
+            Self::ServerNonInvite(s) => s.deadline(),
+        }
+    }
+
+    fn on_timeout(self, now: Instant, timers: &TimerConfig) -> (Option<Self>, Reaction) {
+        match self {
+            Self::ClientInvite(s, req) => wrap(s.on_timeout(now, timers), |s| {
+                Self::ClientInvite(s, req)
+            }),
+            Self::ClientNonInvite(s, bytes) => wrap(s.on_timeout(now, timers), |s| {
+                Self::ClientNonInvite(s, bytes)
+            }),
+            Self::ServerInvite(s) => wrap(s.on_timeout(now, timers), Self::ServerInvite),
+            Self::ServerNonInvite(s) => wrap(s.on_timeout(now), Self::ServerNonInvite),
+        }
+    }
+}
+
+fn wrap<S>(
+    (state, reaction): (Option<S>, Reaction),
+    into: impl FnOnce(S) -> Machine,
+) -> (Option<Machine>, Reaction) {
+    (state.map(into), reaction)
+}
+
+impl Default for TransactionLayer {
+    fn default() -> Self {
+        Self::new(TimerConfig::default())
+    }
+}
+
+impl TransactionLayer {
+    /// An empty layer with these timer values.
+    pub fn new(timers: TimerConfig) -> Self {
+        Self {
+            timers,
+            slots: Vec::new(),
+            free: Vec::new(),
+            index: HashMap::new(),
+            heap: BinaryHeap::new(),
+            outputs: VecDeque::new(),
+            stats: LayerStats::default(),
+        }
+    }
+
+    /// Counters, and the number of live transactions.
+    pub fn stats(&self) -> LayerStats {
+        LayerStats {
+            transactions: self.index.len(),
+            ..self.stats
+        }
+    }
+
+    /// True while transaction `key` exists.
+    pub fn contains(&self, key: &TransactionKey) -> bool {
+        self.index.contains_key(key)
+    }
+
+    /// Feeds one input. Errors are the TU's misuse of [`Outgoing`]; received messages
+    /// never fail (malformed ones are dropped and counted).
+    pub fn handle(&mut self, now: Instant, input: Input) -> Result<(), TransactionError> {
+        match input {
+            Input::Received(received) => {
+                self.on_received(now, received);
+                Ok(())
+            }
+            Input::Send(Outgoing::Request {
+                request,
+                destination,
+                transport,
+            }) => self.send_request(now, request, destination, transport),
+            Input::Send(Outgoing::Response { key, response }) => {
+                self.send_response(now, &key, &response)
+            }
+            Input::Send(Outgoing::Stateless {
+                bytes,
+                destination,
+                transport,
+            }) => {
+                self.outputs.push_back(Output::Transmit(Transmit {
+                    destination,
+                    transport,
+                    bytes,
+                    key: None,
+                }));
+                Ok(())
+            }
+            Input::TransportFailed(key) => {
+                let slot = *self.index.get(&key).ok_or(TransactionError::NoTransaction)?;
+                self.push_event(TransactionEvent::TransportError { key });
+                self.remove(slot);
+                Ok(())
+            }
+            Input::Timeout => {
+                self.run_timers(now);
+                Ok(())
+            }
+        }
+    }
+
+    /// The next thing to do: transmits and events first, then the deadline to wake up at.
+    /// Due timers are run here too, so a late `Input::Timeout` loses nothing.
+    pub fn poll_output(&mut self, now: Instant) -> Output {
+        if let Some(output) = self.outputs.pop_front() {
+            return output;
+        }
+        self.run_timers(now);
+        if let Some(output) = self.outputs.pop_front() {
+            return output;
+        }
+        while let Some(&Reverse((at, slot, generation))) = self.heap.peek() {
+            if self.is_live(at, slot, generation) {
+                return Output::Timeout(at);
+            }
+            self.heap.pop();
+        }
+        Output::Timeout(now + IDLE)
+    }
+
+    fn is_live(&self, at: Instant, slot: u32, generation: u32) -> bool {
+        self.slots.get(slot as usize).is_some_and(|s| {
+            s.generation == generation
+                && s.entry.as_ref().is_some_and(|e| e.head.scheduled == Some(at))
+        })
+    }
+
+    fn run_timers(&mut self, now: Instant) {
+        while let Some(&Reverse((at, slot, generation))) = self.heap.peek() {
+            if at > now {
+                break;
+            }
+            self.heap.pop();
+            if !self.is_live(at, slot, generation) {
+                continue;
+            }
+            let Some(mut entry) = self.take(slot) else {
+                continue;
+            };
+            entry.head.scheduled = None;
+            let (machine, reaction) = entry.machine.on_timeout(now, &self.timers);
+            self.settle(slot, entry.head, machine, reaction, None);
+        }
+    }
+
+    fn send_request(
+        &mut self,
+        now: Instant,
+        request: Request,
+        destination: SocketAddr,
+        transport: Transport,
+    ) -> Result<(), TransactionError> {
+        let (key, method) = wire::client_key(&request)?;
+        if method == "ACK" {
+            return Err(TransactionError::AckNotAllowed);
+        }
+        let is_invite = method == "INVITE";
+        if self.index.contains_key(&key) {
+            return Err(TransactionError::Duplicate);
+        }
+        let reliable = is_reliable(transport);
+        let bytes = wire::request_bytes(&request);
+        let machine = if is_invite {
+            Machine::ClientInvite(ClientInvite::start(now, &self.timers, reliable), request)
+        } else {
+            Machine::ClientNonInvite(ClientNonInvite::start(now, &self.timers, reliable), bytes.clone())
+        };
+        self.outputs.push_back(Output::Transmit(Transmit {
+            destination,
+            transport,
+            bytes,
+            key: Some(key.clone()),
+        }));
+        self.insert(key, destination, transport, machine);
+        Ok(())
+    }
+
+    fn send_response(
+        &mut self,
+        now: Instant,
+        key: &TransactionKey,
+        response: &Response,
+    ) -> Result<(), TransactionError> {
+        let slot = *self.index.get(key).ok_or(TransactionError::NoTransaction)?;
+        let Some(entry) = self.take(slot) else {
+            return Err(TransactionError::NoTransaction);
+        };
+        let status = response.status().as_u16();
+        let bytes = wire::response_bytes(response);
+        let reliable = is_reliable(entry.head.transport);
+        let result = match entry.machine {
+            Machine::ServerInvite(s) => s
+                .on_send(now, status, bytes, &self.timers, reliable)
+                .map(|(s, r)| (s.map(Machine::ServerInvite), r))
+                .map_err(|(s, e)| (Machine::ServerInvite(s), e)),
+            Machine::ServerNonInvite(s) => s
+                .on_send(now, status, bytes, &self.timers, reliable)
+                .map(|(s, r)| (s.map(Machine::ServerNonInvite), r))
+                .map_err(|(s, e)| (Machine::ServerNonInvite(s), e)),
+            client => Err((client, TransactionError::NotServer)),
+        };
+        match result {
+            Ok((machine, reaction)) => {
+                self.settle(slot, entry.head, machine, reaction, None);
+                Ok(())
+            }
+            Err((machine, error)) => {
+                self.put(
+                    slot,
+                    Entry {
+                        head: entry.head,
+                        machine,
+                    },
+                );
+                Err(error)
+            }
+        }
+    }
+
+    fn on_received(&mut self, now: Instant, received: Received) {
+        match &received.message {
+            Message::Request(request) => match wire::server_key(request) {
+                Ok((key, method)) => {
+                    let kind = RequestKind::of(method);
+                    self.on_request(now, key, kind, received);
+                }
+                Err(_) => self.stats.malformed_dropped += 1,
+            },
+            Message::Response(response) => match wire::response_key(response) {
+                Ok((key, status)) => self.on_response(now, key, status, received),
+                Err(_) => self.stats.malformed_dropped += 1,
+            },
+        }
+    }
+
+    fn on_request(&mut self, now: Instant, key: TransactionKey, kind: RequestKind, received: Received) {
+        let is_ack = kind == RequestKind::Ack;
+        if let Some(&slot) = self.index.get(&key) {
+            let Some(entry) = self.take(slot) else {
+                return;
+            };
+            let reliable = is_reliable(entry.head.transport);
+            let (machine, reaction) = match entry.machine {
+                Machine::ServerInvite(s) => wrap(
+                    s.on_request(now, is_ack, &self.timers, reliable),
+                    Machine::ServerInvite,
+                ),
+                Machine::ServerNonInvite(s) => wrap(s.on_request(), Machine::ServerNonInvite),
+                // Server keys never collide with client keys (the role is part of the key).
+                client => (Some(client), Reaction::Nothing),
+            };
+            let delivered = is_ack.then(|| TransactionEvent::Ack { request: received });
+            self.settle(slot, entry.head, machine, reaction, delivered);
+            return;
+        }
+        let (peer, transport) = (received.source, received.transport);
+        match kind {
+            // The ACK for a 2xx has its own branch and belongs to the dialog (§17.2.3).
+            RequestKind::Ack => self.push_event(TransactionEvent::Ack { request: received }),
+            RequestKind::Invite => {
+                let Message::Request(request) = &received.message else {
+                    return;
+                };
+                let trying = wire::trying(request);
+                let (state, reaction) = ServerInvite::start(now, &self.timers, trying);
+                self.push_event(TransactionEvent::Request {
+                    key: key.clone(),
+                    request: received,
+                });
+                if let Reaction::Send(bytes) = &reaction {
+                    self.transmit(bytes.clone(), peer, transport, &key);
+                }
+                self.insert(key, peer, transport, Machine::ServerInvite(state));
+            }
+            RequestKind::Cancel => {
+                let invite_key = key.with_method("INVITE");
+                let invite = self.index.contains_key(&invite_key).then_some(invite_key);
+                self.push_event(TransactionEvent::Cancel {
+                    key: key.clone(),
+                    invite,
+                    request: received,
+                });
+                self.insert(key, peer, transport, Machine::ServerNonInvite(ServerNonInvite::Trying));
+            }
+            RequestKind::Other => {
+                self.push_event(TransactionEvent::Request {
+                    key: key.clone(),
+                    request: received,
+                });
+                self.insert(key, peer, transport, Machine::ServerNonInvite(ServerNonInvite::Trying));
+            }
+        }
+    }
+
+    fn on_response(&mut self, now: Instant, key: TransactionKey, status: u16, received: Received) {
+        let Some(&slot) = self.index.get(&key) else {
+            self.stats.stray_responses += 1;
+            return;
+        };
+        let Some(entry) = self.take(slot) else {
+            return;
+        };
+        let reliable = is_reliable(entry.head.transport);
+        let (machine, reaction) = match entry.machine {
+            Machine::ClientInvite(s, invite) => {
+                let make_ack = || match &received.message {
+                    Message::Response(response) => wire::ack(&invite, response),
+                    Message::Request(_) => None,
+                };
+                let (s, reaction) = s.on_response(now, status, &self.timers, reliable, make_ack);
+                (s.map(|s| Machine::ClientInvite(s, invite)), reaction)
+            }
+            Machine::ClientNonInvite(s, bytes) => wrap(
+                s.on_response(now, status, &self.timers, reliable),
+                |s| Machine::ClientNonInvite(s, bytes),
+            ),
+            server => (Some(server), Reaction::Nothing),
+        };
+        let delivered = TransactionEvent::Response {
+            key: entry.head.key.clone(),
+            response: received,
+        };
+        self.settle(slot, entry.head, machine, reaction, Some(delivered));
+    }
+
+    /// Carries out `reaction`, then stores the machine back (rescheduling its timer) or,
+    /// when it has terminated, removes the transaction.
+    fn settle(
+        &mut self,
+        slot: u32,
+        head: Head,
+        machine: Option<Machine>,
+        reaction: Reaction,
+        delivered: Option<TransactionEvent>,
+    ) {
+        let (key, peer, transport) = (&head.key, head.peer, head.transport);
+        match reaction {
+            Reaction::Nothing => {}
+            Reaction::Deliver => {
+                if let Some(event) = delivered {
+                    self.push_event(event);
+                }
+            }
+            Reaction::DeliverAndSend(bytes) => {
+                self.transmit(bytes, peer, transport, key);
+                if let Some(event) = delivered {
+                    self.push_event(event);
+                }
+            }
+            Reaction::Send(bytes) => {
+                self.stats.retransmissions += 1;
+                self.transmit(bytes, peer, transport, key);
+            }
+            Reaction::Retransmit => {
+                self.stats.retransmissions += 1;
+                let bytes = match &machine {
+                    Some(Machine::ClientInvite(_, request)) => Some(wire::request_bytes(request)),
+                    Some(Machine::ClientNonInvite(_, bytes)) => Some(bytes.clone()),
+                    _ => None,
+                };
+                if let Some(bytes) = bytes {
+                    self.transmit(bytes, peer, transport, key);
+                }
+            }
+            Reaction::TimedOut(timer) => self.push_event(TransactionEvent::Timeout {
+                key: key.clone(),
+                timer,
+            }),
+        }
+        match machine {
+            Some(machine) => self.put(slot, Entry { head, machine }),
+            None => {
+                self.index.remove(&head.key);
+                self.release(slot);
+                self.push_event(TransactionEvent::Terminated { key: head.key });
+            }
+        }
+    }
+
+    fn transmit(&mut self, bytes: Bytes, destination: SocketAddr, transport: Transport, key: &TransactionKey) {
+        self.outputs.push_back(Output::Transmit(Transmit {
+            destination,
+            transport,
+            bytes,
+            key: Some(key.clone()),
+        }));
+    }
+
+    fn push_event(&mut self, event: TransactionEvent) {
+        self.outputs.push_back(Output::Event(event));
+    }
+
+    fn insert(&mut self, key: TransactionKey, peer: SocketAddr, transport: Transport, machine: Machine) -> u32 {
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                self.slots.push(Slot::default());
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.index.insert(key.clone(), slot);
+        let head = Head {
+            key,
+            peer,
+            transport,
+            scheduled: None,
+        };
+        self.put(slot, Entry { head, machine });
+        slot
+    }
+
+    /// Stores `entry` in `slot` and makes sure the heap holds its next deadline.
+    fn put(&mut self, slot: u32, mut entry: Entry) {
+        let deadline = entry.machine.deadline();
+        let Some(s) = self.slots.get_mut(slot as usize) else {
+            return;
+        };
+        if deadline != entry.head.scheduled {
+            entry.head.scheduled = deadline;
+            if let Some(at) = deadline {
+                self.heap.push(Reverse((at, slot, s.generation)));
+            }
+        }
+        s.entry = Some(entry);
+    }
+
+    fn take(&mut self, slot: u32) -> Option<Entry> {
+        self.slots.get_mut(slot as usize)?.entry.take()
+    }
+
+    fn remove(&mut self, slot: u32) {
+        if let Some(entry) = self.take(slot) {
+            self.index.remove(&entry.head.key);
+            self.release(slot);
+            self.push_event(TransactionEvent::Terminated {
+                key: entry.head.key,
+            });
+        }
+    }
+
+    fn release(&mut self, slot: u32) {
+        if let Some(s) = self.slots.get_mut(slot as usize) {
+            s.entry = None;
+            s.generation = s.generation.wrapping_add(1);
+            self.free.push(slot);
+        }
+    }
+}
+
+/// The methods the layer treats specially.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RequestKind {
+    Invite,
+    Ack,
+    Cancel,
+    Other,
+}
+
+impl RequestKind {
+    fn of(method: &str) -> Self {
+        match method {
+            "INVITE" => Self::Invite,
+            "ACK" => Self::Ack,
+            "CANCEL" => Self::Cancel,
+            _ => Self::Other,
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! Devices: keyed by domain and anchor extension, MAC unique across all domains (HD-PROV-1).
+
+use hotdesk_core::{Device, DomainName, Extension};
+
+use super::record::{data_without, record_from, text};
+use super::{touched, write_one, Backend, Statement};
+use crate::StoreError;
+
+const ENTITY: &str = "device";
+const COLUMNS: &[&str] = &["domain", "extension", "mac"];
+/// The MAC clash is named apart: the API tells "MAC address already exists" from a taken extension.
+const CONFLICTS: &[(&str, &str)] = &[("mac", "MAC address"), ("", ENTITY)];
+
+pub(crate) async fn create(db: &dyn Backend, device: &Device) -> Result<(), StoreError> {
+    let statement = Statement::new(
+        "INSERT INTO devices (domain, extension, mac, data) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(device.domain.as_str())
+    .bind(device.extension.as_str())
+    .bind(device.mac.as_str())
+    .bind(data_without(ENTITY, device, COLUMNS)?);
+    write_one(db, statement, CONFLICTS, "domain").await?;
+    Ok(())
+}
+
+pub(crate) async fn update(db: &dyn Backend, device: &Device) -> Result<(), StoreError> {
+    let statement = Statement::new(
+        "UPDATE devices SET mac = $3, data = $4 WHERE domain = $1 AND extension = $2",
+    )
+    .bind(device.domain.as_str())
+    .bind(device.extension.as_str())
+    .bind(device.mac.as_str())
+    .bind(data_without(ENTITY, device, COLUMNS)?);
+    touched(write_one(db, statement, CONFLICTS, ENTITY).await?, ENTITY)
+}
+
+/// Foreign keys take the device's association with it.
+pub(crate) async fn delete(
+    db: &dyn Backend,
+    domain: &DomainName,
+    ext: &Extension,
+) -> Result<(), StoreError> {
+    let statement = Statement::new("DELETE FROM devices WHERE domain = $1 AND extension = $2")
+        .bind(domain.as_str())
+        .bind(ext.as_str());
+    touched(write_one(db, statement, &[], ENTITY).await?, ENTITY)
+}
+
+pub(crate) async fn list(db: &dyn Backend) -> Result<Vec<Device>, StoreError> {
+    let rows = db
+        .read(Statement::new(
+            "SELECT domain, extension, mac, data FROM devices ORDER BY domain, extension",
+        ))
+        .await?;
+    rows.into_iter()
+        .map(|mut row| {
+            let domain = row.text(0, ENTITY)?;
+            let extension = row.text(1, ENTITY)?;
+            let mac = row.text(2, ENTITY)?;
+            let data = row.text(3, ENTITY)?;
+            record_from(
+                ENTITY,
+                &data,
+                [
+                    ("domain", text(domain)),
+                    ("extension", text(extension)),
+                    ("mac", text(mac)),
+                ],
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,68 @@
+//! Registrar bindings: round trip, refresh by AOR + contact, delete.
+
+use std::sync::Arc;
+
+use hotdesk_store::{Store, StoreError};
+
+use crate::sample::{self, at, ext, name};
+
+async fn office(store: &dyn Store) {
+    store.create_domain(&sample::domain("acme.test")).await.expect("domain");
+}
+
+pub async fn binding_round_trip_keeps_every_field(store: Arc<dyn Store>) {
+    office(&*store).await;
+    let full = sample::binding("acme.test", "94001", "sip:94001@192.0.2.10:5060;transport=udp", at(3600));
+    let mut bare = sample::binding("acme.test", "1004", "sip:1004@[2001:db8::1]", at(60));
+    bare.instance = None;
+    bare.reg_id = None;
+    bare.q = None;
+    bare.path.clear();
+    bare.user_agent = None;
+    store.put_binding(&full).await.expect("put");
+    store.put_binding(&bare).await.expect("put");
+    assert_eq!(store.bindings().await.expect("list"), vec![bare, full]);
+}
+
+pub async fn binding_refresh_replaces_same_contact_only(store: Arc<dyn Store>) {
+    office(&*store).await;
+    let desk = sample::binding("acme.test", "94001", "sip:94001@192.0.2.10", at(3600));
+    let mut softphone = sample::binding("acme.test", "94001", "sip:94001@198.51.100.7;ob", at(3600));
+    softphone.instance = Some("<urn:uuid:11111111-2222-3333-4444-555555555555>".into());
+    store.put_binding(&desk).await.expect("desk");
+    store.put_binding(&softphone).await.expect("softphone");
+
+    let mut refreshed = desk.clone();
+    refreshed.expires_at = at(7200);
+    refreshed.cseq += 1;
+    refreshed.source = "tcp:192.0.2.10:49152".into();
+    store.put_binding(&refreshed).await.expect("refresh");
+    assert_eq!(store.bindings().await.expect("list"), vec![refreshed, softphone]);
+}
+
+pub async fn binding_delete_is_idempotent(store: Arc<dyn Store>) {
+    office(&*store).await;
+    let hostile = "sip:x@y;a='); DROP TABLE bindings;--";
+    let first = sample::binding("acme.test", "94001", hostile, at(3600));
+    let second = sample::binding("acme.test", "94001", "sip:94001@192.0.2.11", at(3600));
+    store.put_binding(&first).await.expect("put");
+    store.put_binding(&second).await.expect("put");
+    assert_eq!(store.bindings().await.expect("list").len(), 2);
+
+    store
+        .delete_binding(&name("acme.test"), &ext("94001"), hostile)
+        .await
+        .expect("delete");
+    assert_eq!(store.bindings().await.expect("list"), vec![second]);
+    store
+        .delete_binding(&name("acme.test"), &ext("94001"), hostile)
+        .await
+        .expect("deleting again is fine");
+}
+
+pub async fn binding_in_unknown_domain_is_not_found(store: Arc<dyn Store>) {
+    let missing = store
+        .put_binding(&sample::binding("nobody.test", "94001", "sip:a@b", at(60)))
+        .await;
+    assert!(matches!(missing, Err(StoreError::NotFound { entity: "domain" })), "{missing:?}");
+}
