@@ -66,7 +66,7 @@ calls_run() {
     c0=$(cpu_ticks "$SERVER_PID")
     children_cpu
     s0=$CHILD_CPU
-    sipp -sf "$UAS_XML" -i 127.0.0.1 -p "$UAS_PORT" -buff_size "$SIPP_BUFF" -m "$total" \
+    "${PRIO[@]}" sipp -sf "$UAS_XML" -i 127.0.0.1 -p "$UAS_PORT" -buff_size "$SIPP_BUFF" -m "$total" \
         -timeout $((to + 10))s -nostdin -trace_stat -stf "$ustf" -fd 1 \
         >"$WORK/sipp-uas.out" 2>&1 &
     uas_pid=$!
@@ -74,7 +74,7 @@ calls_run() {
     wait_udp_listen "$UAS_PORT"
     [ "$MODE" = hold ] && hold_sampler "$rate" "$total" "$pause" &
     local sampler=$!
-    timeout -s KILL $((to + 30)) \
+    "${PRIO[@]}" timeout -s KILL $((to + 30)) \
         sipp "$TARGET" -sf "$UAC_XML" -inf "$WORK/users.csv" -auth_uri "$DOMAIN" \
         -key domain "$RURI_HOST" -s "$CALLEE" -i 127.0.0.1 -p "$UAC_PORT" \
         -buff_size "$SIPP_BUFF" -r "$rate" -rp 1000 -m "$total" -l "$limit" -d "$pause" \
@@ -143,7 +143,7 @@ run_kamailio_calls() {
     RURI_HOST="127.0.0.1:$UAS_PORT"
     CALLEE=callee
     SERVER_PID=$KAMAILIO_PID
-    local desc="kamailio $version proxy workers=$WORKERS dialog=$KAMAILIO_DIALOG"
+    local desc="kamailio $version proxy workers=$WORKERS dialog=$KAMAILIO_DIALOG malloc=$KAMAILIO_MALLOC"
     if [ "$MODE" = hold ]; then
         run_hold kamailio
         K_LINE="$desc: $HOLD_LINE"
@@ -180,7 +180,7 @@ run_hotdesk_calls() {
     fi
     printf 'SEQUENTIAL\n%s;[authentication username=%s password=pw%s]\n' \
         "$callee" "$callee" "$callee" >"$WORK/callee.csv"
-    if ! timeout -s KILL 30 sipp "127.0.0.1:$sip" -sf "$BENCH_DIR/sipp/register_auth.xml" \
+    if ! "${PRIO[@]}" timeout -s KILL 30 sipp "127.0.0.1:$sip" -sf "$BENCH_DIR/sipp/register_auth.xml" \
         -inf "$WORK/callee.csv" -auth_uri "$DOMAIN" -key domain "$DOMAIN" -i 127.0.0.1 \
         -p "$UAS_PORT" -m 1 -timeout 10s -timeout_error -nostdin >"$WORK/callee-reg.out" 2>&1; then
         H_LINE="hotdesk: skipped (callee $callee could not register)"

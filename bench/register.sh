@@ -40,7 +40,7 @@ register_step() {
     c0=$(cpu_ticks "$SERVER_PID")
     children_cpu
     local s0=$CHILD_CPU
-    timeout -s KILL $((DURATION * 4 + 60)) \
+    "${PRIO[@]}" timeout -s KILL $((DURATION * 4 + 60)) \
         sipp "$TARGET" -sf "$SCENARIO" -inf "$WORK/users.csv" -auth_uri "$DOMAIN" \
         -key domain "$DOMAIN" -i 127.0.0.1 -p "$SIPP_PORT" -buff_size "$SIPP_BUFF" \
         -r "$rate" -rp 1000 -m "$m" -l "$rate" -timeout $((DURATION * 3 + 30))s -timeout_error \
@@ -56,7 +56,7 @@ register_step() {
 # smoke SERVER: one registration must pass before a ladder means anything.
 smoke() {
     local stf="$WORK/smoke-$1.csv" rc
-    timeout -s KILL 30 sipp "$TARGET" -sf "$SCENARIO" -inf "$WORK/users.csv" -auth_uri "$DOMAIN" \
+    "${PRIO[@]}" timeout -s KILL 30 sipp "$TARGET" -sf "$SCENARIO" -inf "$WORK/users.csv" -auth_uri "$DOMAIN" \
         -key domain "$DOMAIN" -i 127.0.0.1 -p "$SIPP_PORT" -m 1 -timeout 10s -timeout_error \
         -nostdin -trace_stat -stf "$stf" -trace_msg -message_file "$WORK/smoke-$1.msg" \
         >"$WORK/smoke-$1.out" 2>&1
@@ -85,14 +85,14 @@ run_kamailio() {
         stop_pid "$KAMAILIO_PID"
         return
     fi
-    log "kamailio $version, workers=$WORKERS, ladder: $LADDER"
+    log "kamailio $version, workers=$WORKERS auth=${KAMAILIO_AUTH:-htable} malloc=$KAMAILIO_MALLOC, ladder: $LADDER"
     # shellcheck disable=SC2086
     ladder register_step $LADDER
     local mem
     mem=$(mem_tree "$KAMAILIO_PID")
     stop_pid "$KAMAILIO_PID"
     K_ACH=$BEST_ACHIEVED
-    K_LINE="kamailio $version workers=$WORKERS: best ${BEST_RATE} REGISTER/s (achieved ${BEST_ACHIEVED}/s; $BEST_NOTE) rss_kb=${mem% *} pss_kb=${mem#* }"
+    K_LINE="kamailio $version workers=$WORKERS auth=${KAMAILIO_AUTH:-htable} malloc=$KAMAILIO_MALLOC: best ${BEST_RATE} REGISTER/s (achieved ${BEST_ACHIEVED}/s; $BEST_NOTE) rss_kb=${mem% *} pss_kb=${mem#* }"
     K_LADDER="$LADDER_LOG"
 }
 

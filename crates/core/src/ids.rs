@@ -45,6 +45,14 @@ macro_rules! string_id {
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
+        string_id!(@common $name, $check, $err);
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+    (@common $name:ident, $check:path, $err:expr) => {
 
         impl $name {
             /// Validates and wraps `value`.
@@ -71,11 +79,6 @@ macro_rules! string_id {
             type Err = IdError;
             fn from_str(value: &str) -> Result<Self, IdError> {
                 Self::new(value)
-            }
-        }
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
             }
         }
     };
@@ -141,10 +144,25 @@ string_id!(
     /// A tenant's SIP domain, lower case (`acme.test`).
     DomainName, check_domain, IdError::DomainName
 );
-string_id!(
-    /// A phone log-in PIN in clear; only ever held briefly before hashing (HD-SEC-2).
-    Pin, check_pin, IdError::Pin
-);
+/// A phone log-in PIN in clear; only ever held briefly before hashing (HD-SEC-2).
+///
+/// `Debug` and `Display` print a mask, so a PIN never reaches a log line.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Pin(String);
+string_id!(@common Pin, check_pin, IdError::Pin);
+
+impl fmt::Display for Pin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("****")
+    }
+}
+
+impl fmt::Debug for Pin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Pin(****)")
+    }
+}
 string_id!(
     /// A phone model ID, `vendor-model` in lower case (HD-PROV-5).
     ModelId, check_model, IdError::Model
@@ -196,6 +214,13 @@ mod tests {
         assert!(DomainName::new("-bad.test").is_err());
         assert!(DomainName::new("a..b").is_err());
         assert!(DomainName::new("a b").is_err());
+    }
+
+    #[test]
+    fn hd_sec_2_pin_never_prints_in_clear() {
+        let pin = Pin::new("482913").expect("valid");
+        assert!(!format!("{pin} {pin:?}").contains("482913"));
+        assert_eq!(pin.as_str(), "482913");
     }
 
     #[test]

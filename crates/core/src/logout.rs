@@ -255,16 +255,17 @@ pub(crate) fn plan_sweep<D: Directory + ?Sized>(
     };
     let schedule = Schedule::lenient(&record.settings);
     let system = Requester::system();
+    // Deadlines first: the device look-up is needed only for the few sessions that are due.
     let mut due: Vec<(&Association, Deadline)> = book
         .associations(domain)
-        .filter(|a| {
+        .filter_map(|a| schedule.deadline(a).map(|d| (a, d)))
+        .filter(|(_, d)| d.warn_at <= now)
+        .filter(|(a, _)| {
             // Location devices stay bound until an administrator changes them (HD-LOGIN-7).
             directory
                 .device(domain, &a.device)
                 .is_none_or(|d| d.kind != DeviceKind::Location)
         })
-        .filter_map(|a| schedule.deadline(a).map(|d| (a, d)))
-        .filter(|(_, d)| d.warn_at <= now)
         .collect();
     // Stable output order regardless of hash-map iteration.
     due.sort_by(|a, b| a.0.device.cmp(&b.0.device));

@@ -275,14 +275,22 @@ fn location(room: &str) -> CivicAddress {
 
 impl DemoReport {
     /// The text printed at start: addresses, token, credentials and commands to try.
-    pub fn instructions(&self, http: SocketAddr, sip: SocketAddr, token: &str) -> String {
+    /// `sip` is the bound UDP address, `None` while no SIP listener runs.
+    pub fn instructions(&self, http: SocketAddr, sip: Option<SocketAddr>, token: &str) -> String {
         let d = &self.domain;
         let api = format!("http://{http}/api/v1");
         let mut out = String::new();
         let _ = writeln!(out, "\nhotdesk demo: domain {d} is ready\n");
         let _ = writeln!(out, "  API        {api}   (OpenAPI: {api}/openapi.json)");
         let _ = writeln!(out, "  Admin      bearer token {token}");
-        let _ = writeln!(out, "  SIP        {sip} (UDP and TCP), domain {d}");
+        match sip {
+            Some(sip) => {
+                let _ = writeln!(out, "  SIP        {sip} (UDP and TCP), domain {d}");
+            }
+            None => {
+                let _ = writeln!(out, "  SIP        not listening in this build (HTTP only)");
+            }
+        }
         let _ = writeln!(out, "\nPeople (extension, name, PIN for *44 / 980+PIN):");
         for p in &PEOPLE {
             let mut notes = Vec::new();
@@ -296,7 +304,8 @@ impl DemoReport {
                 notes.push("basic seat".to_owned());
             }
             let name = format!("{} {}", p.first, p.last);
-            let _ = writeln!(out, "  {}  {name:<14} PIN {}  {}", p.extension, p.pin, notes.join(", "));
+            let line = format!("  {}  {name:<14} PIN {}  {}", p.extension, p.pin, notes.join(", "));
+            let _ = writeln!(out, "{}", line.trim_end());
         }
         let _ = writeln!(out, "\nPhones (register as sip:EXT@{d}, digest user EXT):");
         for (ext, label, password) in &self.passwords {

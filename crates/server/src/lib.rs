@@ -2,7 +2,12 @@
 //! API ([`api::router`]), used by the `hotdesk` binary, its CLI and the SIP side.
 #![warn(missing_docs)]
 
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod demo;
 pub mod secrets;
 pub mod state;
 
+pub use api::router;
 pub use state::{App, AppConfig, AppError};

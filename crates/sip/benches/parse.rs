@@ -47,7 +47,9 @@ Content-Length: 0\r\n\r\n";
 
 /// Parses and reads the transaction fields; returns something derived from all of them.
 fn parse_and_touch(wire: &Bytes) -> usize {
-    let Ok(msg) = parse_message(wire.clone()) else { return 0 };
+    let Ok(msg) = parse_message(wire.clone()) else {
+        return 0;
+    };
     let h = msg.headers();
     let branch = h.via().ok().and_then(|v| v.branch()).map_or(0, str::len);
     let from_tag = h.from().ok().and_then(|f| f.tag()).map_or(0, str::len);
@@ -76,7 +78,10 @@ fn respond(c: &mut Criterion) {
             black_box(&req)
                 .response(StatusCode::OK)
                 .to_tag("srv-1")
-                .header("Contact", "<sip:94001@192.0.2.10:5062;transport=udp>;expires=3600")
+                .header(
+                    "Contact",
+                    "<sip:94001@192.0.2.10:5062;transport=udp>;expires=3600",
+                )
                 .header("Expires", "3600")
                 .build()
         })

@@ -67,14 +67,16 @@ pub trait Store: Send + Sync + 'static {
     async fn create_domain(&self, domain: &Domain) -> Result<(), StoreError>;
     /// Replaces a domain's settings; `StoreError::NotFound` if absent.
     async fn update_domain(&self, domain: &Domain) -> Result<(), StoreError>;
-    /// Deletes a domain and everything in it.
+    /// Deletes a domain and everything in it (users, devices, trunks, associations, audit,
+    /// CDRs, tokens, bindings); `NotFound` if absent.
     async fn delete_domain(&self, name: &DomainName) -> Result<(), StoreError>;
     /// All domains.
     async fn domains(&self) -> Result<Vec<Domain>, StoreError>;
 
     /// Creates a user; `Conflict` if the extension is taken by a user.
     async fn create_user(&self, user: &User) -> Result<(), StoreError>;
-    /// Creates many users in one transaction (CSV import); all or nothing.
+    /// Creates many users in one transaction (CSV import); all or nothing: `Conflict` on any
+    /// taken extension (also within `users`), `NotFound { entity: "domain" }` on an unknown domain.
     async fn import_users(&self, users: &[User]) -> Result<(), StoreError>;
     /// Replaces a user; `NotFound` if absent.
     async fn update_user(&self, user: &User) -> Result<(), StoreError>;
@@ -83,7 +85,8 @@ pub trait Store: Send + Sync + 'static {
     /// All users of all domains (loaded into memory at start).
     async fn users(&self) -> Result<Vec<User>, StoreError>;
 
-    /// Creates a device; `Conflict` if the extension or MAC is taken.
+    /// Creates a device; `Conflict { entity: "device" }` if the extension is taken in the
+    /// domain, `Conflict { entity: "MAC address" }` if the MAC is taken in any domain.
     async fn create_device(&self, device: &Device) -> Result<(), StoreError>;
     /// Replaces a device; `NotFound` if absent.
     async fn update_device(&self, device: &Device) -> Result<(), StoreError>;
@@ -99,6 +102,9 @@ pub trait Store: Send + Sync + 'static {
     async fn trunks(&self) -> Result<Vec<Trunk>, StoreError>;
 
     /// Applies desk events (insert/delete association rows) and their audit rows atomically.
+    /// `LoggedIn` inserts or replaces the device's row; `LoggedOut` deletes it if it still
+    /// holds that user (a stale log-out is no error); `NotFound { entity: "device or user" }`
+    /// rolls everything back.
     async fn append_desk_events(
         &self,
         events: &[DeskEvent],
@@ -106,7 +112,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// All current associations (restored at start).
     async fn associations(&self) -> Result<Vec<Association>, StoreError>;
-    /// Records call activity on an association, for idle log-out.
+    /// Records call activity on an association, for idle log-out; `NotFound` if the device
+    /// has none. Kept at millisecond resolution.
     async fn touch_association(
         &self,
         domain: &DomainName,
@@ -116,19 +123,21 @@ pub trait Store: Send + Sync + 'static {
 
     /// Appends audit rows that come with no desk change (failed PIN, lock-out).
     async fn append_audit(&self, audit: &[AuditRecord]) -> Result<(), StoreError>;
-    /// A domain's audit rows matching `filter`, newest first.
+    /// A domain's audit rows matching `filter`, newest first (time bounds at millisecond
+    /// resolution; equal times: last appended first).
     async fn audit(
         &self,
         domain: &DomainName,
         filter: &RecordFilter,
     ) -> Result<Vec<AuditRecord>, StoreError>;
-    /// Audit rows of `kind` across all domains since `since` (to rebuild lock-outs at start).
+    /// Audit rows of `kind` across all domains since `since` (to rebuild lock-outs at start),
+    /// oldest first.
     async fn audit_since(&self, kind: &str, since: Timestamp)
         -> Result<Vec<AuditRecord>, StoreError>;
 
     /// Appends a call detail record.
     async fn insert_cdr(&self, cdr: &Cdr) -> Result<(), StoreError>;
-    /// A domain's CDRs matching `filter`, newest first.
+    /// A domain's CDRs matching `filter` (on `user_extension`, `anchor`, `start`), newest first.
     async fn cdrs(&self, domain: &DomainName, filter: &RecordFilter)
         -> Result<Vec<Cdr>, StoreError>;
 
@@ -136,12 +145,12 @@ pub trait Store: Send + Sync + 'static {
     async fn create_token(&self, token: &TokenRecord) -> Result<(), StoreError>;
     /// Looks a token up by its hash.
     async fn token(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError>;
-    /// Deletes a token by its hash.
+    /// Deletes a token by its hash; deleting an absent token succeeds.
     async fn delete_token(&self, hash: &str) -> Result<(), StoreError>;
 
     /// Inserts or replaces a registrar binding (keyed by AOR + contact).
     async fn put_binding(&self, binding: &Binding) -> Result<(), StoreError>;
-    /// Removes one binding.
+    /// Removes one binding; removing an absent binding succeeds.
     async fn delete_binding(
         &self,
         domain: &DomainName,

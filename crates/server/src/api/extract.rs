@@ -6,9 +6,15 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
+use hotdesk_core::{DomainName, Extension, Refusal};
+use hotdesk_store::RecordFilter;
+use jiff::Timestamp;
+use serde::Deserialize;
+use utoipa::IntoParams;
 use serde::de::DeserializeOwned;
 
 use crate::api::error::ApiError;
+use crate::state::AppError;
 
 /// A JSON request body: `Content-Type: application/json`, parsed with the failing field
 /// named (`max_devices: invalid type: string "x", expected u8`).
@@ -112,6 +118,101 @@ where
                 let field = crate::state::error::field_name("query", &message);
                 ApiError::invalid_field(field, message)
             })
+    }
+}
+
+/// Path parameters parsed into `T`, rejecting in the error shape.
+#[derive(Debug, Clone)]
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| ApiPath(value))
+            .map_err(|rejection| {
+                ApiError::new(StatusCode::BAD_REQUEST, "bad_path", rejection.body_text())
+            })
+    }
+}
+
+/// A domain named in the path; a malformed name names no domain (404, HD-SEC-1).
+pub(crate) fn domain_name(text: &str) -> Result<DomainName, ApiError> {
+    DomainName::new(text).map_err(|_| AppError::UnknownDomain.into())
+}
+
+/// A user extension named in the path; malformed → 404 `unknown_user`.
+pub(crate) fn user_ext(text: &str) -> Result<Extension, ApiError> {
+    Extension::new(text).map_err(|_| Refusal::UnknownUser.into())
+}
+
+/// A device extension named in the path; malformed → 404 `unknown_device`.
+pub(crate) fn device_ext(text: &str) -> Result<Extension, ApiError> {
+    Extension::new(text).map_err(|_| Refusal::UnknownDevice.into())
+}
+
+/// Largest page of records.
+const MAX_LIMIT: u32 = 10_000;
+
+/// Filters shared by audit and CDR listings (HD-CDR-2).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RecordQuery {
+    /// Only records about this user extension.
+    pub user: Option<String>,
+    /// Only records about this device anchor extension.
+    pub device: Option<String>,
+    /// Only records at or after this RFC 3339 instant.
+    pub from: Option<String>,
+    /// Only records before this RFC 3339 instant.
+    pub until: Option<String>,
+    /// At most this many records, newest first (1–10000, default 1000).
+    pub limit: Option<String>,
+    /// `json` (default) or `csv` (CDRs only).
+    pub format: Option<String>,
+}
+
+fn ext(field: &str, value: Option<&str>) -> Result<Option<Extension>, ApiError> {
+    value
+        .map(|v| Extension::new(v).map_err(|e| ApiError::invalid_field(field, e.to_string())))
+        .transpose()
+}
+
+fn instant(field: &str, value: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
+    value
+        .map(|v| {
+            v.parse::<Timestamp>()
+                .map_err(|_| ApiError::invalid_field(field, "must be an RFC 3339 timestamp"))
+        })
+        .transpose()
+}
+
+impl RecordQuery {
+    /// The store filter these parameters describe.
+    pub(crate) fn filter(&self) -> Result<RecordFilter, ApiError> {
+        let limit = match self.limit.as_deref() {
+            None => 1000,
+            Some(text) => text
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=MAX_LIMIT).contains(n))
+                .ok_or_else(|| {
+                    ApiError::invalid_field("limit", format!("must be 1 to {MAX_LIMIT}"))
+                })?,
+        };
+        Ok(RecordFilter {
+            user: ext("user", self.user.as_deref())?,
+            device: ext("device", self.device.as_deref())?,
+            from: instant("from", self.from.as_deref())?,
+            until: instant("until", self.until.as_deref())?,
+            limit: Some(limit),
+        })
     }
 }
 

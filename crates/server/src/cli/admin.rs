@@ -10,10 +10,24 @@ use super::{
 };
 use crate::secrets::SecretString;
 
-const DOMAIN_COLUMNS: &[Column] = &[Column {
-    header: "DOMAIN",
-    cell: |r| table::text(r, "name"),
-}];
+const DOMAIN_COLUMNS: &[Column] = &[
+    Column {
+        header: "DOMAIN",
+        cell: |r| table::text(r, "name"),
+    },
+    Column {
+        header: "USERS",
+        cell: |r| table::text(&r["counts"], "users"),
+    },
+    Column {
+        header: "DEVICES",
+        cell: |r| table::text(&r["counts"], "devices"),
+    },
+    Column {
+        header: "SESSIONS",
+        cell: |r| table::text(&r["counts"], "associations"),
+    },
+];
 
 const USER_COLUMNS: &[Column] = &[
     Column {
@@ -62,6 +76,10 @@ const DEVICE_COLUMNS: &[Column] = &[
     Column {
         header: "OWNER",
         cell: |r| table::text(r, "owner"),
+    },
+    Column {
+        header: "LOGGED IN",
+        cell: |r| table::text(&r["session"], "user"),
     },
 ];
 

@@ -16,8 +16,10 @@ pub enum ClientError {
         status: StatusCode,
         /// The API's stable error code, e.g. `allocation_full`.
         code: String,
-        /// Human-readable message.
+        /// Human-readable message, prefixed with the field at fault if the API named one.
         message: String,
+        /// Further lines: the rejected rows of a CSV import.
+        details: Vec<String>,
     },
     /// The server could not be reached or the exchange broke off.
     #[error("cannot reach {url}: {source} (unreachable)")]
@@ -130,10 +132,47 @@ fn api_error(status: StatusCode, value: Option<&Value>, raw: &[u8]) -> ClientErr
             text
         }
     };
+    let message = field("message").unwrap_or_else(fallback_message);
+    let message = match field("field") {
+        Some(name) if !message.starts_with(&name) => format!("{name}: {message}"),
+        _ => message,
+    };
+    let details = error
+        .and_then(|e| e.get("rows"))
+        .and_then(Value::as_array)
+        .map(|rows| rows.iter().map(row_detail).collect())
+        .unwrap_or_default();
     ClientError::Api {
         status,
         code: field("code").unwrap_or_else(|| format!("http_{}", status.as_u16())),
-        message: field("message").unwrap_or_else(fallback_message),
+        message,
+        details,
+    }
+}
+
+/// One rejected import row: `line 3 (1004): pin: must be 4 to 12 digits (invalid_field)`.
+fn row_detail(row: &Value) -> String {
+    let text = |key: &str| row.get(key).and_then(Value::as_str).unwrap_or_default();
+    let line = row.get("line").and_then(Value::as_u64).unwrap_or_default();
+    let extension = match text("extension") {
+        "" => String::new(),
+        ext => format!(" ({ext})"),
+    };
+    format!(
+        "line {line}{extension}: {}: {} ({})",
+        text("field"),
+        text("message"),
+        text("code")
+    )
+}
+
+impl ClientError {
+    /// Lines to print under the `error:` line.
+    pub fn details(&self) -> &[String] {
+        match self {
+            Self::Api { details, .. } => details,
+            Self::Transport { .. } | Self::File { .. } => &[],
+        }
     }
 }
 
@@ -150,6 +189,20 @@ mod tests {
             error.to_string(),
             "already logged in to 1 devices (allocation_full)"
         );
+    }
+
+    #[test]
+    fn spec_4_field_and_rejected_rows_are_shown() {
+        let body = json!({"error": {"code": "import_rejected", "message": "1 of 2 rows are invalid; nothing was imported",
+            "rows": [{"line": 3, "extension": "1004", "field": "pin", "code": "invalid_field", "message": "PIN must be 4 to 12 digits"}]}});
+        let error = api_error(StatusCode::UNPROCESSABLE_ENTITY, Some(&body), b"");
+        assert_eq!(
+            error.details(),
+            ["line 3 (1004): pin: PIN must be 4 to 12 digits (invalid_field)"]
+        );
+        let body = json!({"error": {"code": "invalid_field", "field": "mac", "message": "must be 12 hex digits"}});
+        let error = api_error(StatusCode::UNPROCESSABLE_ENTITY, Some(&body), b"");
+        assert_eq!(error.to_string(), "mac: must be 12 hex digits (invalid_field)");
     }
 
     #[test]

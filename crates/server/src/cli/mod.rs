@@ -260,6 +260,9 @@ pub fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("error: {error}");
+                for line in error.details() {
+                    eprintln!("  {line}");
+                }
                 ExitCode::FAILURE
             }
         },

@@ -54,13 +54,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding HTTP on {}", config.http))?;
     let http = listener.local_addr().context("reading the HTTP address")?;
-    tracing::info!("listening for HTTP on {http}");
-
     if let Some(demo) = &demo {
-        let sip_addr = sip.udp.unwrap_or(config.sip);
         let token = admin_token.as_ref().map(SecretString::expose).unwrap_or("");
-        println!("{}", demo.instructions(http, sip_addr, token));
+        println!("{}", demo.instructions(http, sip.udp, token));
     }
+    tracing::info!("listening for HTTP on {http}");
 
     tokio::spawn(watch_signals(shutdown.clone()));
     let service = crate::api::router(Arc::clone(&app))

@@ -81,13 +81,16 @@ impl From<hotdesk_core::IdError> for AppError {
 }
 
 /// The dotted name of the field a serde error is about: its path, plus the field's own
-/// name for "unknown field" errors (serde's path stops at the parent there).
+/// name for missing fields (serde's path stops at the parent there).
 pub(crate) fn field_name(path: &str, message: &str) -> String {
     let path = path.trim_end_matches('.');
-    let unknown = message
-        .strip_prefix("unknown field `")
+    let unknown = ["unknown field `", "missing field `"]
+        .iter()
+        .find_map(|prefix| message.strip_prefix(prefix))
         .and_then(|rest| rest.split('`').next());
     match unknown {
+        // serde_path_to_error already ends the path with an unknown field's name.
+        Some(name) if path == name || path.ends_with(&format!(".{name}")) => path.to_owned(),
         Some(name) if path.is_empty() => name.to_owned(),
         Some(name) => format!("{path}.{name}"),
         None if path.is_empty() => "body".to_owned(),

@@ -45,6 +45,8 @@ pub use trunks::NewTrunk;
 pub use users::{NewUser, UserPatch};
 pub use view::{Tenant, Tenants};
 
+pub(crate) use settings::merge as merge_settings;
+
 use crate::secrets::{token_hash, SecretString, ServerKey};
 
 /// What [`App::open`] needs; built by `config/` from the file, flags and environment.

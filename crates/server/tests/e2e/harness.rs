@@ -174,6 +174,25 @@ impl Server {
         self.lines.lock().map(|l| l.join("\n")).unwrap_or_default()
     }
 
+    /// Waits until the child has printed a line containing `needle` (stdout and stderr
+    /// are read by separate threads, so a line printed just before `listening for HTTP`
+    /// may arrive just after it); returns that line.
+    pub fn wait_for_line(&self, needle: &str) -> String {
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            let found = self
+                .lines
+                .lock()
+                .ok()
+                .and_then(|l| l.iter().find(|line| line.contains(needle)).cloned());
+            if let Some(line) = found {
+                return line;
+            }
+            assert!(Instant::now() < deadline, "no line with {needle:?} in:\n{}", self.output());
+            std::thread::sleep(ms(10));
+        }
+    }
+
     /// The process ID of the running child.
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)

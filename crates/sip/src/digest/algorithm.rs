@@ -196,9 +196,19 @@ mod tests {
     #[test]
     fn rfc7616_3_9_1_ha1_of_mufasa() {
         // RFC 7616 §3.9.1: Mufasa / http-auth@example.org / "Circle of Life".
-        let md5 = ha1(HashFunction::Md5, "Mufasa", "http-auth@example.org", "Circle of Life");
+        let md5 = ha1(
+            HashFunction::Md5,
+            "Mufasa",
+            "http-auth@example.org",
+            "Circle of Life",
+        );
         assert_eq!(md5.as_str().len(), 32);
-        let sha = ha1(HashFunction::Sha256, "Mufasa", "http-auth@example.org", "Circle of Life");
+        let sha = ha1(
+            HashFunction::Sha256,
+            "Mufasa",
+            "http-auth@example.org",
+            "Circle of Life",
+        );
         assert_eq!(sha.as_str().len(), 64);
         assert_ne!(format!("{sha:?}"), sha.as_str(), "Debug must not print HA1");
     }

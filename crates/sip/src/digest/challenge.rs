@@ -142,9 +142,10 @@ impl<'a> Challenge<'a> {
 
     /// True when `auth` is among the offered qop values.
     pub fn offers_qop_auth(&self) -> bool {
-        self.qop
-            .as_deref()
-            .is_some_and(|list| list.split(',').any(|q| q.trim().eq_ignore_ascii_case("auth")))
+        self.qop.as_deref().is_some_and(|list| {
+            list.split(',')
+                .any(|q| q.trim().eq_ignore_ascii_case("auth"))
+        })
     }
 
     /// Picks the challenge to answer among several (RFC 8760 §2.4: a client uses the
@@ -205,7 +206,10 @@ mod tests {
             Challenge::parse(r#"Digest nonce="n""#),
             Err(DigestError::MissingParam { name: "realm" })
         );
-        assert_eq!(Challenge::parse("Basic realm=\"r\""), Err(DigestError::NotDigest));
+        assert_eq!(
+            Challenge::parse("Basic realm=\"r\""),
+            Err(DigestError::NotDigest)
+        );
     }
 
     #[test]

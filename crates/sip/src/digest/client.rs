@@ -39,7 +39,10 @@ impl std::fmt::Debug for ClientRequest<'_> {
 /// Builds the `Authorization` (or `Proxy-Authorization`) value answering `challenge`.
 /// Uses `qop=auth` when offered, the RFC 2069 form for MD5 challenges without qop, and
 /// refuses challenges offering only `auth-int`.
-pub fn authorize(challenge: &Challenge<'_>, request: &ClientRequest<'_>) -> Result<String, DigestError> {
+pub fn authorize(
+    challenge: &Challenge<'_>,
+    request: &ClientRequest<'_>,
+) -> Result<String, DigestError> {
     let algorithm = challenge.algorithm()?;
     let qop = if challenge.offers_qop_auth() {
         true
@@ -52,7 +55,12 @@ pub fn authorize(challenge: &Challenge<'_>, request: &ClientRequest<'_>) -> Resu
         return Err(DigestError::MissingParam { name: "qop" });
     };
     let nc_text = format!("{:08x}", request.nc);
-    let secret = ha1(algorithm.hash(), request.username, &challenge.realm, request.password);
+    let secret = ha1(
+        algorithm.hash(),
+        request.username,
+        &challenge.realm,
+        request.password,
+    );
     let digest = response(&ResponseInput {
         algorithm,
         ha1: secret.as_bytes(),

@@ -134,7 +134,10 @@ mod tests {
         assert_eq!(c.qop.as_deref(), Some("auth"));
         assert_eq!(c.nonce_count(), Ok(Some(1)));
         assert_eq!(c.cnonce.as_deref(), Some("0a4f113b"));
-        assert_eq!(c.opaque.as_deref(), Some("5ccc069c403ebaf9f0171e9517f40e41"));
+        assert_eq!(
+            c.opaque.as_deref(),
+            Some("5ccc069c403ebaf9f0171e9517f40e41")
+        );
         assert_eq!(c.algorithm(), Ok(Algorithm::Md5));
     }
 

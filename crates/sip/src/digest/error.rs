@@ -133,8 +133,14 @@ mod tests {
     fn rfc3261_22_3_status_mapping() {
         assert_eq!(DigestError::Stale.status(AuthKind::Www), 401);
         assert_eq!(DigestError::Stale.status(AuthKind::Proxy), 407);
-        assert_eq!(DigestError::BadNonce.reason(AuthKind::Proxy), "Proxy Authentication Required");
-        assert_eq!(DigestError::MissingParam { name: "nonce" }.status(AuthKind::Www), 400);
+        assert_eq!(
+            DigestError::BadNonce.reason(AuthKind::Proxy),
+            "Proxy Authentication Required"
+        );
+        assert_eq!(
+            DigestError::MissingParam { name: "nonce" }.status(AuthKind::Www),
+            400
+        );
         assert_eq!(DigestError::WrongResponse.status(AuthKind::Www), 403);
         assert_eq!(
             DigestError::UnknownUser.reason(AuthKind::Www),

@@ -179,11 +179,17 @@ mod tests {
         let a = s.issue(at(1_000), "acme.test", None);
         let b = s.issue(at(1_000), "acme.test", None);
         assert_eq!(a.len(), NONCE_LEN);
-        assert_ne!(a, b, "two challenges in one second must differ (nc tracking)");
+        assert_ne!(
+            a, b,
+            "two challenges in one second must differ (nc tracking)"
+        );
         let info = s.check(&a, at(1_100), "acme.test", None).unwrap();
         assert_eq!(info.issued, 1_000);
         assert!(!info.expired);
-        assert_ne!(info.id, s.check(&b, at(1_100), "acme.test", None).unwrap().id);
+        assert_ne!(
+            info.id,
+            s.check(&b, at(1_100), "acme.test", None).unwrap().id
+        );
     }
 
     #[test]
@@ -193,7 +199,10 @@ mod tests {
         assert!(!s.check(&n, at(1_300), "acme.test", None).unwrap().expired);
         assert!(s.check(&n, at(1_301), "acme.test", None).unwrap().expired);
         // Issued in the future beyond the allowed skew: not ours to trust.
-        assert_eq!(s.check(&n, at(969), "acme.test", None), Err(DigestError::BadNonce));
+        assert_eq!(
+            s.check(&n, at(969), "acme.test", None),
+            Err(DigestError::BadNonce)
+        );
         assert!(s.check(&n, at(970), "acme.test", None).is_ok());
     }
 
@@ -203,18 +212,38 @@ mod tests {
         let ip: IpAddr = "192.0.2.7".parse().unwrap();
         let n = s.issue(at(1_000), "acme.test", Some(ip));
         assert!(s.check(&n, at(1_000), "acme.test", Some(ip)).is_ok());
-        assert_eq!(s.check(&n, at(1_000), "other.test", Some(ip)), Err(DigestError::BadNonce));
+        assert_eq!(
+            s.check(&n, at(1_000), "other.test", Some(ip)),
+            Err(DigestError::BadNonce)
+        );
         let other: IpAddr = "192.0.2.8".parse().unwrap();
-        assert_eq!(s.check(&n, at(1_000), "acme.test", Some(other)), Err(DigestError::BadNonce));
+        assert_eq!(
+            s.check(&n, at(1_000), "acme.test", Some(other)),
+            Err(DigestError::BadNonce)
+        );
         // Moving the timestamp forward (to dodge expiry) breaks the signature.
         let mut forged = n.clone().into_bytes();
         forged[15] = if forged[15] == b'f' { b'e' } else { b'f' };
         let forged = String::from_utf8(forged).unwrap();
-        assert_eq!(s.check(&forged, at(1_000), "acme.test", Some(ip)), Err(DigestError::BadNonce));
-        let stranger = NonceSigner::new(b"another secret", Duration::from_secs(300), Duration::ZERO, true);
-        assert_eq!(stranger.check(&n, at(1_000), "acme.test", Some(ip)), Err(DigestError::BadNonce));
+        assert_eq!(
+            s.check(&forged, at(1_000), "acme.test", Some(ip)),
+            Err(DigestError::BadNonce)
+        );
+        let stranger = NonceSigner::new(
+            b"another secret",
+            Duration::from_secs(300),
+            Duration::ZERO,
+            true,
+        );
+        assert_eq!(
+            stranger.check(&n, at(1_000), "acme.test", Some(ip)),
+            Err(DigestError::BadNonce)
+        );
         for junk in ["", "zz", &"g".repeat(64), &format!("+{}", &n[1..])] {
-            assert_eq!(s.check(junk, at(1_000), "acme.test", Some(ip)), Err(DigestError::BadNonce));
+            assert_eq!(
+                s.check(junk, at(1_000), "acme.test", Some(ip)),
+                Err(DigestError::BadNonce)
+            );
         }
     }
 }

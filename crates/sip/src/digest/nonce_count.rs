@@ -117,9 +117,15 @@ mod tests {
     fn rfc7616_3_4_nonce_count_must_increase() {
         let mut counts = NonceCounts::new(16);
         assert_eq!(counts.check_and_record(7, 100, 1), Ok(()));
-        assert_eq!(counts.check_and_record(7, 100, 1), Err(DigestError::Replay { nc: 1, seen: 1 }));
+        assert_eq!(
+            counts.check_and_record(7, 100, 1),
+            Err(DigestError::Replay { nc: 1, seen: 1 })
+        );
         assert_eq!(counts.check_and_record(7, 100, 3), Ok(()));
-        assert_eq!(counts.check_and_record(7, 100, 2), Err(DigestError::Replay { nc: 2, seen: 3 }));
+        assert_eq!(
+            counts.check_and_record(7, 100, 2),
+            Err(DigestError::Replay { nc: 2, seen: 3 })
+        );
         // Another nonce has its own count.
         assert_eq!(counts.check_and_record(8, 100, 1), Ok(()));
     }
@@ -135,7 +141,10 @@ mod tests {
         assert_eq!(counts.check_and_record(0, 100, 1), Err(DigestError::Stale));
         assert_eq!(counts.check_and_record(0, 100, 2), Err(DigestError::Stale));
         // Still tracked ones keep their counts, even from the previous generation.
-        assert_eq!(counts.check_and_record(7, 107, 1), Err(DigestError::Replay { nc: 1, seen: 1 }));
+        assert_eq!(
+            counts.check_and_record(7, 107, 1),
+            Err(DigestError::Replay { nc: 1, seen: 1 })
+        );
         assert_eq!(counts.check_and_record(8, 108, 2), Ok(()));
         // A nonce issued after everything forgotten is new.
         assert_eq!(counts.check_and_record(99, 200, 1), Ok(()));

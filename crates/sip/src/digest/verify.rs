@@ -167,7 +167,13 @@ impl Authenticator {
                     .as_deref()
                     .ok_or(DigestError::MissingParam { name: "cnonce" })?;
                 let nc_text = credentials.nc.as_deref().unwrap_or_default();
-                Some((nc, QopAuth { nc: nc_text, cnonce }))
+                Some((
+                    nc,
+                    QopAuth {
+                        nc: nc_text,
+                        cnonce,
+                    },
+                ))
             }
             Some(_) => return Err(DigestError::UnsupportedQop),
             // RFC 7616 and RFC 8760 require qop; only plain MD5 has the RFC 2069 form.

@@ -74,12 +74,20 @@ fn rfc7616_3_9_1_client_authorize_reproduces_vector() {
         "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1"
     );
     assert_eq!(creds.nc.as_deref(), Some("00000001"));
-    assert_eq!(creds.opaque.as_deref(), Some("FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"));
+    assert_eq!(
+        creds.opaque.as_deref(),
+        Some("FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS")
+    );
 }
 
 #[test]
 fn rfc2617_3_5_md5_qop_auth_vector() {
-    let secret = ha1(HashFunction::Md5, "Mufasa", "testrealm@host.com", "Circle Of Life");
+    let secret = ha1(
+        HashFunction::Md5,
+        "Mufasa",
+        "testrealm@host.com",
+        "Circle Of Life",
+    );
     let got = response(&ResponseInput {
         algorithm: Algorithm::Md5,
         ha1: secret.as_bytes(),
@@ -169,12 +177,17 @@ fn rfc8760_round_trip_every_algorithm() {
 fn hd_sec_3_challenges_offer_sha256_then_md5_with_one_nonce() {
     let f = Fixture::new(DigestConfig::default());
     let values = f.auth.challenge(at(5), "acme.test", None, true);
-    let parsed: Vec<_> = values.iter().map(|v| Challenge::parse(v).unwrap()).collect();
+    let parsed: Vec<_> = values
+        .iter()
+        .map(|v| Challenge::parse(v).unwrap())
+        .collect();
     assert_eq!(parsed.len(), 2);
     assert_eq!(parsed[0].algorithm(), Ok(Algorithm::Sha256));
     assert_eq!(parsed[1].algorithm(), Ok(Algorithm::Md5));
     assert_eq!(parsed[0].nonce, parsed[1].nonce);
-    assert!(parsed.iter().all(|c| c.stale && c.offers_qop_auth() && c.realm == "acme.test"));
+    assert!(parsed
+        .iter()
+        .all(|c| c.stale && c.offers_qop_auth() && c.realm == "acme.test"));
 }
 
 #[test]
@@ -200,7 +213,10 @@ fn rfc7616_3_4_replayed_nonce_count_rejected() {
     let challenge = f.challenge(1_000, Algorithm::Md5);
     let first = f.answer(&challenge, "pw1004", 1);
     assert!(f.verify(1_000, &first).is_ok());
-    assert_eq!(f.verify(1_001, &first), Err(DigestError::Replay { nc: 1, seen: 1 }));
+    assert_eq!(
+        f.verify(1_001, &first),
+        Err(DigestError::Replay { nc: 1, seen: 1 })
+    );
     let second = f.answer(&challenge, "pw1004", 2);
     assert!(f.verify(1_002, &second).is_ok());
 }
@@ -219,9 +235,15 @@ fn hd_sec_3_tampered_nonce_and_foreign_realm_rejected() {
         realm: "other.test",
     };
     let value = f.answer(&challenge, "pw1004", 1);
-    assert_eq!(other_realm.verify(1_000, &value), Err(DigestError::RealmMismatch));
+    assert_eq!(
+        other_realm.verify(1_000, &value),
+        Err(DigestError::RealmMismatch)
+    );
     let foreign = value.replace("acme.test", "other.test");
-    assert_eq!(other_realm.verify(1_000, &foreign), Err(DigestError::BadNonce));
+    assert_eq!(
+        other_realm.verify(1_000, &foreign),
+        Err(DigestError::BadNonce)
+    );
 }
 
 #[test]

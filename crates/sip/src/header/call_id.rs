@@ -23,9 +23,18 @@ mod tests {
     #[test]
     fn rfc3261_20_8_call_id_table() {
         let cases: [(&str, Result<&str, usize>); 5] = [
-            ("f81d4fae-7dec-11d0-a765-00a0c91e6bf6@foo.bar.com", Ok("f81d4fae-7dec-11d0-a765-00a0c91e6bf6@foo.bar.com")),
-            ("  transports.kijh4akdnaqjkwendsasfdj", Ok("transports.kijh4akdnaqjkwendsasfdj")),
-            ("intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{", Ok("intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{")),
+            (
+                "f81d4fae-7dec-11d0-a765-00a0c91e6bf6@foo.bar.com",
+                Ok("f81d4fae-7dec-11d0-a765-00a0c91e6bf6@foo.bar.com"),
+            ),
+            (
+                "  transports.kijh4akdnaqjkwendsasfdj",
+                Ok("transports.kijh4akdnaqjkwendsasfdj"),
+            ),
+            (
+                "intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{",
+                Ok("intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{"),
+            ),
             ("", Err(0)),
             ("two words", Err(3)),
         ];

@@ -49,8 +49,8 @@ impl Q {
             thousandths += u16::from(d - b'0') * [100, 10, 1][i];
         }
         match int {
-            "0" => Some(Q(thousandths)),
-            "1" if thousandths == 0 => Some(Q(1000)),
+            "0" => Some(Self(thousandths)),
+            "1" if thousandths == 0 => Some(Self(1000)),
             _ => None,
         }
     }
@@ -61,7 +61,10 @@ impl<'a> NameAddr<'a> {
     /// when malformed or above 2³²−1, which a registrar treats as the default
     /// (RFC 3261 §20.10, RFC 4475 §3.1.2.4).
     pub fn expires(&self) -> Result<Option<u32>, usize> {
-        self.params().get("expires").map(parse_delta_seconds).transpose()
+        self.params()
+            .get("expires")
+            .map(parse_delta_seconds)
+            .transpose()
     }
 
     /// The Contact `q` parameter; `Err(0)` when malformed.
@@ -79,7 +82,10 @@ impl<'a> NameAddr<'a> {
 
     /// The `reg-id` parameter (RFC 5626 §4.2); `Err` when not a number.
     pub fn reg_id(&self) -> Result<Option<u32>, usize> {
-        self.params().get("reg-id").map(parse_delta_seconds).transpose()
+        self.params()
+            .get("reg-id")
+            .map(parse_delta_seconds)
+            .transpose()
     }
 }
 
@@ -126,7 +132,8 @@ mod tests {
 
     #[test]
     fn rfc4475_3_1_2_4_overlarge_contact_expires_is_an_error() {
-        let c = Contact::parse("<sip:user@host129.example.com>\r\n  ;expires=280297596632815").unwrap();
+        let c =
+            Contact::parse("<sip:user@host129.example.com>\r\n  ;expires=280297596632815").unwrap();
         assert!(c.address().unwrap().expires().is_err());
         let none = Contact::parse("<sip:user@host>").unwrap();
         assert_eq!(none.address().unwrap().expires(), Ok(None));

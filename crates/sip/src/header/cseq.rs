@@ -40,7 +40,7 @@ impl CSeq {
     pub fn parse(value: &str) -> Result<Self, usize> {
         let (seq, ms, me) = split(value)?;
         let method = Method::from_token(&Bytes::copy_from_slice(&value.as_bytes()[ms..me]));
-        Ok(CSeq { seq, method })
+        Ok(Self { seq, method })
     }
 
     /// Parses the CSeq held in `buf[start..end]` without copying an extension method.
@@ -48,7 +48,7 @@ impl CSeq {
         let value = std::str::from_utf8(&buf[start..end]).map_err(|e| e.valid_up_to())?;
         let (seq, ms, me) = split(value)?;
         let method = Method::from_token(&buf.slice(start + ms..start + me));
-        Ok(CSeq { seq, method })
+        Ok(Self { seq, method })
     }
 }
 
@@ -56,12 +56,18 @@ impl CSeq {
 mod tests {
     use super::*;
 
+    /// (value, expected (seq, method) or fault offset)
+    type Case<'a> = (&'a str, Result<(u32, &'a str), usize>);
+
     #[test]
     fn rfc3261_20_16_cseq_table() {
-        let cases: [(&str, Result<(u32, &str), usize>); 9] = [
+        let cases: [Case<'_>; 9] = [
             ("4711 INVITE", Ok((4711, "INVITE"))),
             ("0009\r\n  INVITE", Ok((9, "INVITE"))),
-            ("139122385 !interesting-Method0123456789_*+`.%indeed'~", Ok((139122385, "!interesting-Method0123456789_*+`.%indeed'~"))),
+            (
+                "139122385 !interesting-Method0123456789_*+`.%indeed'~",
+                Ok((139122385, "!interesting-Method0123456789_*+`.%indeed'~")),
+            ),
             ("4294967295 REGISTER", Ok((u32::MAX, "REGISTER"))),
             ("36893488147419103232 REGISTER", Err(10)),
             ("INVITE", Err(0)),

@@ -21,7 +21,10 @@ impl<'a> Event<'a> {
             return Err(s);
         }
         let params = Params::parse_header(sub(value, e, value.len())).map_err(|o| e + o)?;
-        Ok(Event { package: sub(value, s, e), params })
+        Ok(Event {
+            package: sub(value, s, e),
+            params,
+        })
     }
     /// The event package, e.g. `message-summary`.
     pub fn package(&self) -> &'a str {
@@ -61,7 +64,11 @@ impl<'a> MediaType<'a> {
             return Err(ss);
         }
         let params = Params::parse_header(sub(value, se, value.len())).map_err(|o| se + o)?;
-        Ok(MediaType { ty: sub(value, ts, te), subtype: sub(value, ss, se), params })
+        Ok(MediaType {
+            ty: sub(value, ts, te),
+            subtype: sub(value, ss, se),
+            params,
+        })
     }
     /// The type, e.g. `application`.
     pub fn ty(&self) -> &'a str {

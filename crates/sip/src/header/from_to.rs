@@ -61,7 +61,12 @@ impl<'a> NameAddr<'a> {
             let gt = b[lt..].iter().position(|&c| c == b'>').ok_or(b.len())? + lt;
             let inner = sub(value, lt + 1, gt);
             let uri_text = trim_lws(inner);
-            let uri_at = lt + 1 + (inner.len() - inner.trim_start_matches(|c: char| c.is_ascii_whitespace()).len());
+            let uri_at = lt
+                + 1
+                + (inner.len()
+                    - inner
+                        .trim_start_matches(|c: char| c.is_ascii_whitespace())
+                        .len());
             let uri = Uri::parse(uri_text).map_err(|_| uri_at)?;
             i = gt + 1;
             let params = Params::parse_header(sub(value, i, value.len())).map_err(|o| i + o)?;
@@ -98,7 +103,11 @@ impl<'a> NameAddr<'a> {
     /// The display name with quotes removed and `\` escapes resolved.
     pub fn display_name(&self) -> Option<Cow<'a, str>> {
         let d = self.display?;
-        Some(if self.quoted { unquote(d) } else { Cow::Borrowed(d) })
+        Some(if self.quoted {
+            unquote(d)
+        } else {
+            Cow::Borrowed(d)
+        })
     }
     /// The display name as written between the quotes (escapes kept).
     pub fn display_name_raw(&self) -> Option<&'a str> {

@@ -18,9 +18,7 @@ pub use call_id::parse_call_id;
 pub use contact::{Contact, Q};
 pub use cseq::CSeq;
 pub use event::{Event, MediaType};
-pub use expires::{
-    parse_content_length, parse_delta_seconds, parse_max_forwards, parse_u32,
-};
+pub use expires::{parse_content_length, parse_delta_seconds, parse_max_forwards, parse_u32};
 pub use from_to::NameAddr;
 pub use params::{Param, ParamIter, Params};
 pub use via::{Transport, Via, BRANCH_MAGIC_COOKIE};

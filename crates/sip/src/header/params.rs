@@ -94,9 +94,17 @@ fn word_end(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// One step of the scanner: from `i` (at or before a `;`) to the parameter after it.
-/// Returns `(name range, value range, next index)`; `Err(offset)` on a syntax fault.
-fn step(b: &[u8], i: usize) -> Result<Option<(usize, usize, Option<(usize, usize)>, usize)>, usize> {
+/// Byte ranges of one parameter found by [`step`].
+struct Found {
+    ns: usize,
+    ne: usize,
+    value: Option<(usize, usize)>,
+    next: usize,
+}
+
+/// One step of the scanner: from `i` (at or before a `;`) to the parameter after it;
+/// `Err(offset)` on a syntax fault.
+fn step(b: &[u8], i: usize) -> Result<Option<Found>, usize> {
     let i = skip_lws(b, i);
     if i >= b.len() {
         return Ok(None);
@@ -120,9 +128,19 @@ fn step(b: &[u8], i: usize) -> Result<Option<(usize, usize, Option<(usize, usize
         if ve == vs {
             return Err(vs);
         }
-        return Ok(Some((ns, ne, Some((vs, ve)), ve)));
+        return Ok(Some(Found {
+            ns,
+            ne,
+            value: Some((vs, ve)),
+            next: ve,
+        }));
     }
-    Ok(Some((ns, ne, None, ne)))
+    Ok(Some(Found {
+        ns,
+        ne,
+        value: None,
+        next: ne,
+    }))
 }
 
 fn check(raw: &str, header: bool) -> Result<(), usize> {
@@ -134,7 +152,13 @@ fn check(raw: &str, header: bool) -> Result<(), usize> {
         }
     }
     let mut i = 0;
-    while let Some((ns, ne, value, next)) = step(b, i)? {
+    while let Some(Found {
+        ns,
+        ne,
+        value,
+        next,
+    }) = step(b, i)?
+    {
         let name = sub(raw, ns, ne);
         if header {
             if !is_token(name.as_bytes()) {
@@ -143,7 +167,8 @@ fn check(raw: &str, header: bool) -> Result<(), usize> {
             if let Some((vs, ve)) = value {
                 let v = &b[vs..ve];
                 let ok = v.first() == Some(&b'"')
-                    || v.iter().all(|&c| is_token_char(c) || matches!(c, b':' | b'[' | b']'));
+                    || v.iter()
+                        .all(|&c| is_token_char(c) || matches!(c, b':' | b'[' | b']'));
                 if !ok {
                     return Err(vs);
                 }
@@ -151,8 +176,7 @@ fn check(raw: &str, header: bool) -> Result<(), usize> {
         } else {
             escape::check(name, escape::is_param_char).map_err(|(o, _)| ns + o)?;
             if let Some((vs, ve)) = value {
-                escape::check(sub(raw, vs, ve), escape::is_param_char)
-                    .map_err(|(o, _)| vs + o)?;
+                escape::check(sub(raw, vs, ve), escape::is_param_char).map_err(|(o, _)| vs + o)?;
             }
         }
         i = next;
@@ -165,7 +189,12 @@ impl<'a> Iterator for ParamIter<'a> {
 
     fn next(&mut self) -> Option<Param<'a>> {
         // Validated on construction, so a fault here only ends the iteration.
-        let (ns, ne, value, next) = step(self.s.as_bytes(), self.i).ok()??;
+        let Found {
+            ns,
+            ne,
+            value,
+            next,
+        } = step(self.s.as_bytes(), self.i).ok()??;
         self.i = next;
         Some((
             sub(self.s, ns, ne),
@@ -201,7 +230,10 @@ mod tests {
         let cases: [(&str, Result<usize, usize>); 9] = [
             ("", Ok(0)),
             (";tag=1918181833n", Ok(1)),
-            (";+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-000A95A0E128>\";reg-id=1", Ok(2)),
+            (
+                ";+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-000A95A0E128>\";reg-id=1",
+                Ok(2),
+            ),
             (";received=2001:db8::9:1;rport", Ok(2)),
             (";;", Err(1)),
             (";a=", Err(3)),

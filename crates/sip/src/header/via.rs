@@ -119,10 +119,15 @@ impl<'a> Via<'a> {
             return Err(te);
         }
         let he = if b.get(hs) == Some(&b'[') {
-            b[hs..].iter().position(|&c| c == b']').map_or(b.len(), |p| hs + p + 1)
+            b[hs..]
+                .iter()
+                .position(|&c| c == b']')
+                .map_or(b.len(), |p| hs + p + 1)
         } else {
             let mut e = hs;
-            while e < b.len() && (b[e].is_ascii_alphanumeric() || matches!(b[e], b'-' | b'.' | b'_')) {
+            while e < b.len()
+                && (b[e].is_ascii_alphanumeric() || matches!(b[e], b'-' | b'.' | b'_'))
+            {
                 e += 1;
             }
             e
@@ -199,9 +204,12 @@ impl<'a> Via<'a> {
     pub fn branch(&self) -> Option<&'a str> {
         self.params.get("branch")
     }
-    /// True when the branch starts with the RFC 3261 magic cookie `z9hG4bK`.
+    /// True when the branch is the RFC 3261 magic cookie `z9hG4bK` followed by something;
+    /// the bare cookie identifies nothing (RFC 4475 §3.2.1).
     pub fn has_rfc3261_branch(&self) -> bool {
-        self.branch().is_some_and(|b| b.starts_with(BRANCH_MAGIC_COOKIE))
+        self.branch().is_some_and(|b| {
+            b.len() > BRANCH_MAGIC_COOKIE.len() && b.starts_with(BRANCH_MAGIC_COOKIE)
+        })
     }
     /// The `received` parameter (RFC 3261 §18.2.1).
     pub fn received(&self) -> Option<&'a str> {
@@ -231,16 +239,54 @@ mod tests {
 
     use super::*;
 
+    /// (value, transport, host, port, branch)
+    type Case<'a> = (&'a str, Transport, &'a str, Option<u16>, Option<&'a str>);
+
     #[test]
     fn rfc3261_20_42_via_table() {
-        // (value, transport, host, port, branch)
-        let cases: [(&str, Transport, &str, Option<u16>, Option<&str>); 6] = [
-            ("SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds", Transport::Udp, "pc33.atlanta.com", None, Some("z9hG4bK776asdhds")),
-            ("SIP  /   2.0\r\n /UDP\r\n    192.0.2.2;branch=390skdjuw", Transport::Udp, "192.0.2.2", None, Some("390skdjuw")),
-            ("SIP  / 2.0  / TCP     spindle.example.com   ;\r\n  branch  =   z9hG4bK9ikj8", Transport::Tcp, "spindle.example.com", None, Some("z9hG4bK9ikj8")),
-            ("SIP/2.0/TLS [2001:db8::9]:5061;received=2001:db8::9:1;rport=5062", Transport::Tls, "[2001:db8::9]", Some(5061), None),
-            ("SIP/2.0/UNKNOWN t4.example.com;branch=z9hG4bKasd0f3en", Transport::Unknown, "t4.example.com", None, Some("z9hG4bKasd0f3en")),
-            ("sip/2.0/ws df7jal23ls0d.invalid;rport;branch=z9hG4bKhjhs8ass877", Transport::Ws, "df7jal23ls0d.invalid", None, Some("z9hG4bKhjhs8ass877")),
+        let cases: [Case<'_>; 6] = [
+            (
+                "SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds",
+                Transport::Udp,
+                "pc33.atlanta.com",
+                None,
+                Some("z9hG4bK776asdhds"),
+            ),
+            (
+                "SIP  /   2.0\r\n /UDP\r\n    192.0.2.2;branch=390skdjuw",
+                Transport::Udp,
+                "192.0.2.2",
+                None,
+                Some("390skdjuw"),
+            ),
+            (
+                "SIP  / 2.0  / TCP     spindle.example.com   ;\r\n  branch  =   z9hG4bK9ikj8",
+                Transport::Tcp,
+                "spindle.example.com",
+                None,
+                Some("z9hG4bK9ikj8"),
+            ),
+            (
+                "SIP/2.0/TLS [2001:db8::9]:5061;received=2001:db8::9:1;rport=5062",
+                Transport::Tls,
+                "[2001:db8::9]",
+                Some(5061),
+                None,
+            ),
+            (
+                "SIP/2.0/UNKNOWN t4.example.com;branch=z9hG4bKasd0f3en",
+                Transport::Unknown,
+                "t4.example.com",
+                None,
+                Some("z9hG4bKasd0f3en"),
+            ),
+            (
+                "sip/2.0/ws df7jal23ls0d.invalid;rport;branch=z9hG4bKhjhs8ass877",
+                Transport::Ws,
+                "df7jal23ls0d.invalid",
+                None,
+                Some("z9hG4bKhjhs8ass877"),
+            ),
         ];
         for (value, transport, host, port, branch) in cases {
             let via = Via::parse(value).unwrap_or_else(|o| panic!("{value:?} at {o}"));
@@ -253,7 +299,8 @@ mod tests {
 
     #[test]
     fn rfc3581_rport_and_received() {
-        let via = Via::parse("SIP/2.0/UDP 10.0.0.1:5070;rport;branch=z9hG4bKx;received=192.0.2.7").unwrap();
+        let via = Via::parse("SIP/2.0/UDP 10.0.0.1:5070;rport;branch=z9hG4bKx;received=192.0.2.7")
+            .unwrap();
         assert!(via.has_rport());
         assert_eq!(via.rport(), None);
         assert_eq!(via.received(), Some("192.0.2.7"));
@@ -263,6 +310,11 @@ mod tests {
         let tls = Via::parse("SIP/2.0/TLS a.example.com;branch=1").unwrap();
         assert_eq!(tls.port_or_default(), 5061);
         assert!(!tls.has_rfc3261_branch());
+        let bare = Via::parse("SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK").unwrap();
+        assert!(
+            !bare.has_rfc3261_branch(),
+            "RFC 4475 §3.2.1: the cookie alone"
+        );
     }
 
     #[test]

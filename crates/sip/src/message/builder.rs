@@ -33,7 +33,10 @@ fn put_u32(buf: &mut BytesMut, n: u32) {
 
 impl Writer {
     fn with_capacity(bytes: usize, headers: usize) -> Self {
-        Writer { buf: BytesMut::with_capacity(bytes), entries: Vec::with_capacity(headers) }
+        Self {
+            buf: BytesMut::with_capacity(bytes),
+            entries: Vec::with_capacity(headers),
+        }
     }
 
     /// `name: part1part2…CRLF`.
@@ -162,7 +165,11 @@ impl<'a> ResponseBuilder<'a> {
             count += 1;
         }
         size += tag.map_or(0, |t| 5 + t.len());
-        size += self.extra.iter().map(|(n, v)| n.len() + v.len() + 4).sum::<usize>();
+        size += self
+            .extra
+            .iter()
+            .map(|(n, v)| n.len() + v.len() + 4)
+            .sum::<usize>();
         size += self.body.as_ref().map_or(0, |(ct, _)| 16 + ct.len());
 
         let mut w = Writer::with_capacity(size, count);
@@ -175,7 +182,9 @@ impl<'a> ResponseBuilder<'a> {
         w.buf.put_slice(b"\r\n");
         let raw = src.buf();
         for e in src.entries().iter().filter(copied) {
-            let value = raw.get(e.value_start as usize..e.value_end as usize).unwrap_or_default();
+            let value = raw
+                .get(e.value_start as usize..e.value_end as usize)
+                .unwrap_or_default();
             let name = e.name.as_str().unwrap_or_default();
             match (e.name, tag) {
                 (HeaderName::To, Some(t)) => w.header(name, &[value, b";tag=", t.as_bytes()]),
@@ -194,7 +203,10 @@ impl<'a> ResponseBuilder<'a> {
             reason: (reason_start, start_line_end),
             headers: Headers::new(w.buf.freeze(), w.entries),
             cseq: req.cseq().clone(),
-            layout: Layout { start_line_end, body_start },
+            layout: Layout {
+                start_line_end,
+                body_start,
+            },
         }
     }
 }
@@ -214,7 +226,12 @@ impl<'a> RequestBuilder<'a> {
     /// Starts `METHOD uri SIP/2.0`. Add Via, Max-Forwards, From, To, Call-ID and CSeq with
     /// [`RequestBuilder::header`]; Content-Length is written by the builder.
     pub fn new(method: Method, uri: impl Into<Cow<'a, str>>) -> Self {
-        RequestBuilder { method, uri: uri.into(), headers: Vec::new(), body: None }
+        RequestBuilder {
+            method,
+            uri: uri.into(),
+            headers: Vec::new(),
+            body: None,
+        }
     }
     /// Adds a header line, in order.
     pub fn header(mut self, name: impl Into<Cow<'a, str>>, value: impl Into<Cow<'a, str>>) -> Self {
@@ -232,7 +249,11 @@ impl<'a> RequestBuilder<'a> {
         let size = self.method.as_str().len()
             + self.uri.len()
             + 12
-            + self.headers.iter().map(|(n, v)| n.len() + v.len() + 4).sum::<usize>()
+            + self
+                .headers
+                .iter()
+                .map(|(n, v)| n.len() + v.len() + 4)
+                .sum::<usize>()
             + self.body.as_ref().map_or(0, |(ct, _)| 16 + ct.len())
             + 30
             + body.len();

@@ -20,7 +20,10 @@ struct Target<'a> {
 
 impl<'a> Target<'a> {
     fn new(name: Cow<'a, str>) -> Self {
-        Target { known: HeaderName::from_bytes(name.as_bytes()), text: name }
+        Target {
+            known: HeaderName::from_bytes(name.as_bytes()),
+            text: name,
+        }
     }
     fn matches(&self, e: &Entry, buf: &[u8]) -> bool {
         match self.known {
@@ -58,15 +61,23 @@ pub struct Edit<'a, M> {
 
 impl Request {
     /// Starts an edited copy of this request.
-    pub fn edit(&self) -> Edit<'_, Request> {
-        Edit::new(self.headers(), Cow::Borrowed(self.start_line()), self.body())
+    pub fn edit(&self) -> Edit<'_, Self> {
+        Edit::new(
+            self.headers(),
+            Cow::Borrowed(self.start_line()),
+            self.body(),
+        )
     }
 }
 
 impl Response {
     /// Starts an edited copy of this response.
-    pub fn edit(&self) -> Edit<'_, Response> {
-        Edit::new(self.headers(), Cow::Borrowed(self.start_line()), self.body())
+    pub fn edit(&self) -> Edit<'_, Self> {
+        Edit::new(
+            self.headers(),
+            Cow::Borrowed(self.start_line()),
+            self.body(),
+        )
     }
 }
 
@@ -111,12 +122,20 @@ impl<'a, M> Edit<'a, M> {
         }
     }
     /// Adds a header line before all others (e.g. a new top Via).
-    pub fn push_front(mut self, name: impl Into<Cow<'a, str>>, value: impl Into<Cow<'a, str>>) -> Self {
+    pub fn push_front(
+        mut self,
+        name: impl Into<Cow<'a, str>>,
+        value: impl Into<Cow<'a, str>>,
+    ) -> Self {
         self.front.push((name.into(), value.into()));
         self
     }
     /// Adds a header line after all others.
-    pub fn push_back(mut self, name: impl Into<Cow<'a, str>>, value: impl Into<Cow<'a, str>>) -> Self {
+    pub fn push_back(
+        mut self,
+        name: impl Into<Cow<'a, str>>,
+        value: impl Into<Cow<'a, str>>,
+    ) -> Self {
         self.back.push((name.into(), value.into()));
         self
     }
@@ -132,8 +151,13 @@ impl<'a, M> Edit<'a, M> {
     }
     /// Replaces every line with this name by one line at the first one's place (appended when
     /// absent).
-    pub fn replace(mut self, name: impl Into<Cow<'a, str>>, value: impl Into<Cow<'a, str>>) -> Self {
-        self.ops.push(Op::Replace(Target::new(name.into()), value.into()));
+    pub fn replace(
+        mut self,
+        name: impl Into<Cow<'a, str>>,
+        value: impl Into<Cow<'a, str>>,
+    ) -> Self {
+        self.ops
+            .push(Op::Replace(Target::new(name.into()), value.into()));
         self
     }
     /// Replaces the body; `Some(content_type)` also replaces Content-Type, `None` removes it.
@@ -189,7 +213,11 @@ impl<'a, M> Edit<'a, M> {
                 }
             }
             if keep {
-                line(&mut out, raw(e.name_start, e.name_end), raw(e.value_start, e.value_end));
+                line(
+                    &mut out,
+                    raw(e.name_start, e.name_end),
+                    raw(e.value_start, e.value_end),
+                );
             }
         }
         for (i, op) in self.ops.iter().enumerate() {
@@ -203,7 +231,11 @@ impl<'a, M> Edit<'a, M> {
         if let Some((Some(ct), _)) = &self.new_body {
             line(&mut out, b"Content-Type", ct.as_bytes());
         }
-        line(&mut out, b"Content-Length", body.len().to_string().as_bytes());
+        line(
+            &mut out,
+            b"Content-Length",
+            body.len().to_string().as_bytes(),
+        );
         out.put_slice(b"\r\n");
         out.put_slice(body);
         out.freeze()

@@ -152,7 +152,7 @@ impl HeaderName {
     /// Classifies a header name, ignoring ASCII case; compact forms map to their long form.
     pub fn from_bytes(name: &[u8]) -> Self {
         if name.len() > 24 {
-            return HeaderName::Other;
+            return Self::Other;
         }
         Self::lookup(name)
     }
@@ -160,7 +160,7 @@ impl HeaderName {
     /// True when `raw`, a name as written, names this header (compact forms included). For
     /// [`HeaderName::Other`] this is always false: compare the text instead.
     pub fn matches(self, raw: &[u8]) -> bool {
-        self != HeaderName::Other && Self::from_bytes(raw) == self
+        self != Self::Other && Self::from_bytes(raw) == self
     }
 }
 
@@ -197,7 +197,10 @@ mod tests {
         }
         assert!(HeaderName::Via.is_list() && !HeaderName::CallId.is_list());
         assert!(HeaderName::CSeq.is_single() && !HeaderName::Contact.is_single());
-        assert!(!HeaderName::Authorization.is_list(), "auth params use commas");
+        assert!(
+            !HeaderName::Authorization.is_list(),
+            "auth params use commas"
+        );
         assert_eq!(HeaderName::CallId.to_string(), "Call-ID");
     }
 }

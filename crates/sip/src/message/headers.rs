@@ -71,7 +71,7 @@ fn offset_in(outer: &str, inner: &str) -> usize {
 
 impl Headers {
     pub(crate) fn new(buf: Bytes, entries: Vec<Entry>) -> Self {
-        Headers { buf, entries }
+        Self { buf, entries }
     }
 
     pub(crate) fn buf(&self) -> &Bytes {
@@ -86,8 +86,12 @@ impl Headers {
         let b = &self.buf[..];
         Header {
             name: e.name,
-            raw_name: b.get(e.name_start as usize..e.name_end as usize).unwrap_or_default(),
-            value: b.get(e.value_start as usize..e.value_end as usize).unwrap_or_default(),
+            raw_name: b
+                .get(e.name_start as usize..e.name_end as usize)
+                .unwrap_or_default(),
+            value: b
+                .get(e.value_start as usize..e.value_end as usize)
+                .unwrap_or_default(),
             offset: e.value_start as usize,
         }
     }
@@ -106,7 +110,10 @@ impl Headers {
     }
     /// The first line with this name.
     pub fn get(&self, name: HeaderName) -> Option<Header<'_>> {
-        self.entries.iter().find(|e| e.name == name).map(|e| self.header(e))
+        self.entries
+            .iter()
+            .find(|e| e.name == name)
+            .map(|e| self.header(e))
     }
     /// Every line with this name, in order.
     pub fn get_all(&self, name: HeaderName) -> impl Iterator<Item = Header<'_>> + '_ {
@@ -140,7 +147,12 @@ impl Headers {
     /// The elements of every line with this name, split at top-level commas when the header
     /// is a list ([`HeaderName::is_list`]), each with its offset in the message.
     pub fn elements(&self, name: HeaderName) -> Elements<'_> {
-        Elements { headers: self, name, next: 0, current: None }
+        Elements {
+            headers: self,
+            name,
+            next: 0,
+            current: None,
+        }
     }
 
     /// The elements of every line with this name as text; lines that are not UTF-8 are
@@ -150,7 +162,9 @@ impl Headers {
     }
 
     fn single(&self, name: HeaderName) -> Result<Option<(&str, usize)>, ParseError> {
-        self.get(name).map(|h| h.value_str().map(|v| (v, h.offset))).transpose()
+        self.get(name)
+            .map(|h| h.value_str().map(|v| (v, h.offset)))
+            .transpose()
     }
 
     fn typed<'s, T>(
@@ -160,7 +174,10 @@ impl Headers {
     ) -> impl Iterator<Item = Result<T, ParseError>> + 's {
         self.elements(name).map(move |r| {
             let (s, at) = r?;
-            parse(s).map_err(|o| ParseError::BadHeader { name, offset: at + o })
+            parse(s).map_err(|o| ParseError::BadHeader {
+                name,
+                offset: at + o,
+            })
         })
     }
 
@@ -172,10 +189,17 @@ impl Headers {
         let Some((s, at)) = self.single(name)? else {
             return Ok(None);
         };
-        parse(s).map(Some).map_err(|o| ParseError::BadHeader { name, offset: at + o })
+        parse(s).map(Some).map_err(|o| ParseError::BadHeader {
+            name,
+            offset: at + o,
+        })
     }
 
-    fn required<T>(&self, name: HeaderName, v: Result<Option<T>, ParseError>) -> Result<T, ParseError> {
+    fn required<T>(
+        &self,
+        name: HeaderName,
+        v: Result<Option<T>, ParseError>,
+    ) -> Result<T, ParseError> {
         v?.ok_or(ParseError::MissingHeader { name })
     }
 
@@ -185,19 +209,30 @@ impl Headers {
     }
     /// The topmost Via (the one a server answers to and matches transactions on).
     pub fn via(&self) -> Result<Via<'_>, ParseError> {
-        self.vias().next().unwrap_or(Err(ParseError::MissingHeader { name: HeaderName::Via }))
+        self.vias().next().unwrap_or(Err(ParseError::MissingHeader {
+            name: HeaderName::Via,
+        }))
     }
     /// From.
     pub fn from(&self) -> Result<NameAddr<'_>, ParseError> {
-        self.required(HeaderName::From, self.single_typed(HeaderName::From, NameAddr::parse))
+        self.required(
+            HeaderName::From,
+            self.single_typed(HeaderName::From, NameAddr::parse),
+        )
     }
     /// To.
     pub fn to(&self) -> Result<NameAddr<'_>, ParseError> {
-        self.required(HeaderName::To, self.single_typed(HeaderName::To, NameAddr::parse))
+        self.required(
+            HeaderName::To,
+            self.single_typed(HeaderName::To, NameAddr::parse),
+        )
     }
     /// Call-ID without surrounding LWS.
     pub fn call_id(&self) -> Result<&str, ParseError> {
-        self.required(HeaderName::CallId, self.single_typed(HeaderName::CallId, parse_call_id))
+        self.required(
+            HeaderName::CallId,
+            self.single_typed(HeaderName::CallId, parse_call_id),
+        )
     }
     /// CSeq; an extension method shares the message buffer.
     pub fn cseq(&self) -> Result<CSeq, ParseError> {
@@ -205,7 +240,10 @@ impl Headers {
         let e = self.entries.iter().find(|e| e.name == name);
         let e = e.ok_or(ParseError::MissingHeader { name })?;
         CSeq::parse_in(&self.buf, e.value_start as usize, e.value_end as usize).map_err(|o| {
-            ParseError::BadHeader { name, offset: e.value_start as usize + o }
+            ParseError::BadHeader {
+                name,
+                offset: e.value_start as usize + o,
+            }
         })
     }
     /// Every Contact element (`*` or an address).
@@ -254,7 +292,8 @@ impl Headers {
     }
     /// Option tags in Proxy-Require.
     pub fn proxy_require(&self) -> impl Iterator<Item = &str> + '_ {
-        self.values(HeaderName::ProxyRequire).filter(|s| !s.is_empty())
+        self.values(HeaderName::ProxyRequire)
+            .filter(|s| !s.is_empty())
     }
     /// Option tags in Supported.
     pub fn supported(&self) -> impl Iterator<Item = &str> + '_ {
@@ -299,7 +338,10 @@ impl<'a> Iterator for Elements<'a> {
                 self.current = None;
             }
             let entries = self.headers.entries();
-            let idx = self.next + entries[self.next..].iter().position(|e| e.name == self.name)?;
+            let idx = self.next
+                + entries[self.next..]
+                    .iter()
+                    .position(|e| e.name == self.name)?;
             self.next = idx + 1;
             let h = self.headers.header(&entries[idx]);
             let value = match h.value_str() {

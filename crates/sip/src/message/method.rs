@@ -112,8 +112,14 @@ mod tests {
         let cases = [
             ("INVITE", Some(Method::Invite)),
             ("PUBLISH", Some(Method::Publish)),
-            ("invite", Some(Method::Extension(Bytes::from_static(b"invite")))),
-            ("RE%47IST%45R", Some(Method::Extension(Bytes::from_static(b"RE%47IST%45R")))),
+            (
+                "invite",
+                Some(Method::Extension(Bytes::from_static(b"invite"))),
+            ),
+            (
+                "RE%47IST%45R",
+                Some(Method::Extension(Bytes::from_static(b"RE%47IST%45R"))),
+            ),
             ("NOT A TOKEN", None),
             ("", None),
         ];

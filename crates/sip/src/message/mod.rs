@@ -70,7 +70,10 @@ macro_rules! common_accessors {
         }
         /// The body (exactly Content-Length bytes when the header is present).
         pub fn body(&self) -> &[u8] {
-            self.headers.buf().get(self.layout.body_start as usize..).unwrap_or_default()
+            self.headers
+                .buf()
+                .get(self.layout.body_start as usize..)
+                .unwrap_or_default()
         }
         /// The body as a slice of the message buffer.
         pub fn body_bytes(&self) -> Bytes {
@@ -131,7 +134,11 @@ impl Response {
     }
     /// The reason phrase as written (may be empty, RFC 4475 §3.1.1.13); "" if not UTF-8.
     pub fn reason(&self) -> &str {
-        slice_str(self.headers.buf(), self.reason.0 as usize, self.reason.1 as usize)
+        slice_str(
+            self.headers.buf(),
+            self.reason.0 as usize,
+            self.reason.1 as usize,
+        )
     }
 }
 
@@ -148,8 +155,8 @@ impl Message {
     /// The header section.
     pub fn headers(&self) -> &Headers {
         match self {
-            Message::Request(r) => r.headers(),
-            Message::Response(r) => r.headers(),
+            Self::Request(r) => r.headers(),
+            Self::Response(r) => r.headers(),
         }
     }
     /// The whole message as on the wire.
@@ -159,63 +166,63 @@ impl Message {
     /// CSeq.
     pub fn cseq(&self) -> &CSeq {
         match self {
-            Message::Request(r) => r.cseq(),
-            Message::Response(r) => r.cseq(),
+            Self::Request(r) => r.cseq(),
+            Self::Response(r) => r.cseq(),
         }
     }
     /// Call-ID.
     pub fn call_id(&self) -> &str {
         match self {
-            Message::Request(r) => r.call_id(),
-            Message::Response(r) => r.call_id(),
+            Self::Request(r) => r.call_id(),
+            Self::Response(r) => r.call_id(),
         }
     }
     /// The body.
     pub fn body(&self) -> &[u8] {
         match self {
-            Message::Request(r) => r.body(),
-            Message::Response(r) => r.body(),
+            Self::Request(r) => r.body(),
+            Self::Response(r) => r.body(),
         }
     }
     /// The request, if this is one.
     pub fn as_request(&self) -> Option<&Request> {
         match self {
-            Message::Request(r) => Some(r),
-            Message::Response(_) => None,
+            Self::Request(r) => Some(r),
+            Self::Response(_) => None,
         }
     }
     /// The response, if this is one.
     pub fn as_response(&self) -> Option<&Response> {
         match self {
-            Message::Request(_) => None,
-            Message::Response(r) => Some(r),
+            Self::Request(_) => None,
+            Self::Response(r) => Some(r),
         }
     }
     /// The request, consuming the message.
     pub fn into_request(self) -> Option<Request> {
         match self {
-            Message::Request(r) => Some(r),
-            Message::Response(_) => None,
+            Self::Request(r) => Some(r),
+            Self::Response(_) => None,
         }
     }
     /// The response, consuming the message.
     pub fn into_response(self) -> Option<Response> {
         match self {
-            Message::Request(_) => None,
-            Message::Response(r) => Some(r),
+            Self::Request(_) => None,
+            Self::Response(r) => Some(r),
         }
     }
 }
 
 impl From<Request> for Message {
     fn from(r: Request) -> Self {
-        Message::Request(r)
+        Self::Request(r)
     }
 }
 
 impl From<Response> for Message {
     fn from(r: Response) -> Self {
-        Message::Response(r)
+        Self::Response(r)
     }
 }
 

@@ -83,7 +83,7 @@ impl StatusCode {
     /// A status code, or `None` outside 100..=699.
     pub const fn new(code: u16) -> Option<Self> {
         if code >= 100 && code <= 699 {
-            Some(StatusCode(code))
+            Some(Self(code))
         } else {
             None
         }
@@ -118,11 +118,20 @@ mod tests {
 
     #[test]
     fn rfc3261_7_2_status_code_range() {
-        for (code, ok) in [(99, false), (100, true), (699, true), (700, false), (0, false)] {
+        for (code, ok) in [
+            (99, false),
+            (100, true),
+            (699, true),
+            (700, false),
+            (0, false),
+        ] {
             assert_eq!(StatusCode::new(code).is_some(), ok, "{code}");
         }
         assert_eq!(StatusCode::NOT_FOUND.canonical_reason(), "Not Found");
-        assert_eq!(StatusCode::new(499).map(StatusCode::canonical_reason), Some("Client Error"));
+        assert_eq!(
+            StatusCode::new(499).map(StatusCode::canonical_reason),
+            Some("Client Error")
+        );
         assert!(StatusCode::RINGING.is_provisional() && !StatusCode::RINGING.is_final());
         assert!(StatusCode::OK.is_success() && StatusCode::OK.is_final());
     }

@@ -1,7 +1,7 @@
 use bytes::Bytes;
 
 use super::*;
-use crate::header::{Contact, Q, Transport};
+use crate::header::{Contact, Transport, Q};
 use crate::parse::parse_message;
 use crate::parse::tests::{INVITE, REGISTER};
 
@@ -22,7 +22,10 @@ fn rfc3261_10_3_register_typed_accessors() {
     assert_eq!(c.uri().as_str(), "sip:94001@192.0.2.10:5062;transport=udp");
     assert_eq!(c.expires(), Ok(Some(3600)));
     assert_eq!(c.reg_id(), Ok(Some(1)));
-    assert_eq!(c.sip_instance(), Some("<urn:uuid:00000000-0000-1000-8000-AABBCCDDEEFF>"));
+    assert_eq!(
+        c.sip_instance(),
+        Some("<urn:uuid:00000000-0000-1000-8000-AABBCCDDEEFF>")
+    );
     assert_eq!(h.expires(), Ok(Some(7200)));
     assert_eq!(h.max_forwards(), Ok(Some(70)));
     assert_eq!(h.content_length(), Ok(Some(0)));
@@ -30,7 +33,10 @@ fn rfc3261_10_3_register_typed_accessors() {
     let to = r.to().unwrap();
     assert_eq!(to.uri().as_sip().unwrap().aor(), "sip:94001@acme.test");
     let via = r.via().unwrap();
-    assert_eq!((via.transport(), via.host_str(), via.port()), (Transport::Udp, "192.0.2.10", Some(5062)));
+    assert_eq!(
+        (via.transport(), via.host_str(), via.port()),
+        (Transport::Udp, "192.0.2.10", Some(5062))
+    );
     assert!(via.has_rport());
 }
 
@@ -42,9 +48,15 @@ fn rfc3261_7_3_1_lists_split_across_lines_and_commas() {
     );
     let r = request(&text);
     let contacts: Vec<Contact<'_>> = r.headers().contacts().collect::<Result<_, _>>().unwrap();
-    let uris: Vec<&str> = contacts.iter().map(|c| c.address().unwrap().uri().as_str()).collect();
+    let uris: Vec<&str> = contacts
+        .iter()
+        .map(|c| c.address().unwrap().uri().as_str())
+        .collect();
     assert_eq!(uris, ["sip:a@h1", "sip:b@h2", "sip:c@h3"]);
-    assert_eq!(contacts[0].address().unwrap().display_name().as_deref(), Some("A, B"));
+    assert_eq!(
+        contacts[0].address().unwrap().display_name().as_deref(),
+        Some("A, B")
+    );
     assert_eq!(contacts[0].address().unwrap().q(), Ok(Some(Q(500))));
     assert_eq!(contacts[1].address().unwrap().expires(), Ok(Some(0)));
     assert_eq!(contacts[2].address().unwrap().q(), Ok(Some(Q(1000))));
@@ -60,8 +72,18 @@ fn rfc3261_16_12_route_record_route_path_order() {
     );
     let r = request(&text);
     let h = r.headers();
-    let routes: Vec<String> = h.routes().map(|n| n.unwrap().uri().as_str().to_owned()).collect();
-    assert_eq!(routes, ["sip:p1.acme.test;lr", "sip:p2.acme.test;lr", "sip:p3.acme.test;lr"]);
+    let routes: Vec<String> = h
+        .routes()
+        .map(|n| n.unwrap().uri().as_str().to_owned())
+        .collect();
+    assert_eq!(
+        routes,
+        [
+            "sip:p1.acme.test;lr",
+            "sip:p2.acme.test;lr",
+            "sip:p3.acme.test;lr"
+        ]
+    );
     let rr = h.record_routes().next().unwrap().unwrap();
     assert!(rr.uri().as_sip().unwrap().is_loose_route());
     let path = h.paths().next().unwrap().unwrap();
@@ -73,11 +95,22 @@ fn rfc3261_20_lazy_accessor_errors_carry_name_and_message_offset() {
     let text = REGISTER.replace("Expires: 7200", "Expires: 72x0");
     let r = request(&text);
     let at = text.find("72x0").unwrap() + 2;
-    assert_eq!(r.headers().expires(), Err(crate::ParseError::BadHeader { name: HeaderName::Expires, offset: at }));
+    assert_eq!(
+        r.headers().expires(),
+        Err(ParseError::BadHeader {
+            name: HeaderName::Expires,
+            offset: at
+        })
+    );
     let text = REGISTER.replace("Max-Forwards: 70", "Max-Forwards: 300");
     assert!(request(&text).headers().max_forwards().is_err());
     let text = REGISTER.replace(";reg-id=1", ";reg-id=1;;");
-    let err = request(&text).headers().contacts().next().unwrap().unwrap_err();
+    let err = request(&text)
+        .headers()
+        .contacts()
+        .next()
+        .unwrap()
+        .unwrap_err();
     assert_eq!(err.reason(), "Bad Contact");
 }
 
@@ -96,6 +129,10 @@ Content-Length: 0\r\n\r\n";
     assert_eq!((e.package(), e.id()), ("message-summary", Some("7")));
     assert_eq!(h.require().collect::<Vec<_>>(), ["100rel", "timer"]);
     assert_eq!(h.proxy_require().collect::<Vec<_>>(), ["sec-agree"]);
-    assert_eq!(h.authorizations().count(), 1, "commas inside credentials do not split");
+    assert_eq!(
+        h.authorizations().count(),
+        1,
+        "commas inside credentials do not split"
+    );
     assert!(h.value_bytes(HeaderName::CallId).is_some_and(|b| b == "s1"));
 }

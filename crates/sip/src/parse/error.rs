@@ -106,21 +106,19 @@ impl ParseError {
     /// The status a server answers a request with (responses with faults are dropped).
     pub fn status(&self) -> StatusCode {
         match self {
-            ParseError::TooLarge { .. } | ParseError::HeadersTooLarge { .. } => {
-                StatusCode::MESSAGE_TOO_LARGE
-            }
-            ParseError::UnsupportedUriScheme { .. } => StatusCode::UNSUPPORTED_URI_SCHEME,
-            ParseError::UnsupportedVersion { .. } => StatusCode::VERSION_NOT_SUPPORTED,
-            ParseError::Empty
-            | ParseError::BadStartLine { .. }
-            | ParseError::BadRequestUri { .. }
-            | ParseError::BadStatusCode { .. }
-            | ParseError::BadHeaderLine { .. }
-            | ParseError::MissingHeader { .. }
-            | ParseError::DuplicateHeader { .. }
-            | ParseError::BadHeader { .. }
-            | ParseError::CSeqMethodMismatch { .. }
-            | ParseError::BodyTooShort { .. } => StatusCode::BAD_REQUEST,
+            Self::TooLarge { .. } | Self::HeadersTooLarge { .. } => StatusCode::MESSAGE_TOO_LARGE,
+            Self::UnsupportedUriScheme { .. } => StatusCode::UNSUPPORTED_URI_SCHEME,
+            Self::UnsupportedVersion { .. } => StatusCode::VERSION_NOT_SUPPORTED,
+            Self::Empty
+            | Self::BadStartLine { .. }
+            | Self::BadRequestUri { .. }
+            | Self::BadStatusCode { .. }
+            | Self::BadHeaderLine { .. }
+            | Self::MissingHeader { .. }
+            | Self::DuplicateHeader { .. }
+            | Self::BadHeader { .. }
+            | Self::CSeqMethodMismatch { .. }
+            | Self::BodyTooShort { .. } => StatusCode::BAD_REQUEST,
         }
     }
 
@@ -128,23 +126,22 @@ impl ParseError {
     /// quotes message content.
     pub fn reason(&self) -> Cow<'static, str> {
         match self {
-            ParseError::Empty => Cow::Borrowed("Empty Message"),
-            ParseError::TooLarge { .. } => Cow::Borrowed("Message Too Large"),
-            ParseError::HeadersTooLarge { .. } => Cow::Borrowed("Header Section Too Large"),
-            ParseError::BadStartLine { .. } => Cow::Borrowed("Malformed Request Line"),
-            ParseError::BadRequestUri { .. } => Cow::Borrowed("Bad Request-URI"),
-            ParseError::UnsupportedUriScheme { .. } => Cow::Borrowed("Unsupported URI Scheme"),
-            ParseError::UnsupportedVersion { .. } => Cow::Borrowed("Version Not Supported"),
-            ParseError::BadStatusCode { .. } => Cow::Borrowed("Bad Status Code"),
-            ParseError::BadHeaderLine { .. } => Cow::Borrowed("Malformed Header Line"),
-            ParseError::MissingHeader { name } => Cow::Owned(format!("Missing {name}")),
-            ParseError::DuplicateHeader { name, .. } => Cow::Owned(format!("Multiple {name}")),
-            ParseError::BadHeader { name, .. } => Cow::Owned(format!("Bad {name}")),
-            ParseError::CSeqMethodMismatch { .. } => Cow::Borrowed("CSeq Method Mismatch"),
-            ParseError::BodyTooShort { .. } => Cow::Borrowed("Content-Length Exceeds Body"),
+            Self::Empty => Cow::Borrowed("Empty Message"),
+            Self::TooLarge { .. } => Cow::Borrowed("Message Too Large"),
+            Self::HeadersTooLarge { .. } => Cow::Borrowed("Header Section Too Large"),
+            Self::BadStartLine { .. } => Cow::Borrowed("Malformed Request Line"),
+            Self::BadRequestUri { .. } => Cow::Borrowed("Bad Request-URI"),
+            Self::UnsupportedUriScheme { .. } => Cow::Borrowed("Unsupported URI Scheme"),
+            Self::UnsupportedVersion { .. } => Cow::Borrowed("Version Not Supported"),
+            Self::BadStatusCode { .. } => Cow::Borrowed("Bad Status Code"),
+            Self::BadHeaderLine { .. } => Cow::Borrowed("Malformed Header Line"),
+            Self::MissingHeader { name } => Cow::Owned(format!("Missing {name}")),
+            Self::DuplicateHeader { name, .. } => Cow::Owned(format!("Multiple {name}")),
+            Self::BadHeader { name, .. } => Cow::Owned(format!("Bad {name}")),
+            Self::CSeqMethodMismatch { .. } => Cow::Borrowed("CSeq Method Mismatch"),
+            Self::BodyTooShort { .. } => Cow::Borrowed("Content-Length Exceeds Body"),
         }
     }
-
 }
 
 #[cfg(test)]
@@ -154,13 +151,49 @@ mod tests {
     #[test]
     fn style_4_each_fault_maps_to_status_and_reason() {
         let cases: [(ParseError, u16, &str); 7] = [
-            (ParseError::MissingHeader { name: HeaderName::CallId }, 400, "Missing Call-ID"),
-            (ParseError::BadHeader { name: HeaderName::CSeq, offset: 3 }, 400, "Bad CSeq"),
-            (ParseError::DuplicateHeader { name: HeaderName::ContentLength, offset: 9 }, 400, "Multiple Content-Length"),
-            (ParseError::UnsupportedVersion { offset: 30 }, 505, "Version Not Supported"),
-            (ParseError::UnsupportedUriScheme { offset: 8 }, 416, "Unsupported URI Scheme"),
-            (ParseError::HeadersTooLarge { limit: 65536 }, 513, "Header Section Too Large"),
-            (ParseError::CSeqMethodMismatch { offset: 1 }, 400, "CSeq Method Mismatch"),
+            (
+                ParseError::MissingHeader {
+                    name: HeaderName::CallId,
+                },
+                400,
+                "Missing Call-ID",
+            ),
+            (
+                ParseError::BadHeader {
+                    name: HeaderName::CSeq,
+                    offset: 3,
+                },
+                400,
+                "Bad CSeq",
+            ),
+            (
+                ParseError::DuplicateHeader {
+                    name: HeaderName::ContentLength,
+                    offset: 9,
+                },
+                400,
+                "Multiple Content-Length",
+            ),
+            (
+                ParseError::UnsupportedVersion { offset: 30 },
+                505,
+                "Version Not Supported",
+            ),
+            (
+                ParseError::UnsupportedUriScheme { offset: 8 },
+                416,
+                "Unsupported URI Scheme",
+            ),
+            (
+                ParseError::HeadersTooLarge { limit: 65536 },
+                513,
+                "Header Section Too Large",
+            ),
+            (
+                ParseError::CSeqMethodMismatch { offset: 1 },
+                400,
+                "CSeq Method Mismatch",
+            ),
         ];
         for (err, status, reason) in cases {
             assert_eq!(err.status().as_u16(), status, "{err}");

@@ -63,17 +63,23 @@ impl Framer {
             }
             let Some(head) = find_head_end(buf, self.scanned.saturating_sub(3)) else {
                 if buf.len() > MAX_HEADER_SIZE {
-                    return Err(ParseError::HeadersTooLarge { limit: MAX_HEADER_SIZE });
+                    return Err(ParseError::HeadersTooLarge {
+                        limit: MAX_HEADER_SIZE,
+                    });
                 }
                 self.scanned = buf.len();
                 return Ok(None);
             };
             if head > MAX_HEADER_SIZE {
-                return Err(ParseError::HeadersTooLarge { limit: MAX_HEADER_SIZE });
+                return Err(ParseError::HeadersTooLarge {
+                    limit: MAX_HEADER_SIZE,
+                });
             }
             let body = content_length(&buf[..head])?;
             if body > MAX_MESSAGE_SIZE {
-                return Err(ParseError::TooLarge { limit: MAX_MESSAGE_SIZE });
+                return Err(ParseError::TooLarge {
+                    limit: MAX_MESSAGE_SIZE,
+                });
             }
             self.total = Some(head + body);
         }
@@ -101,7 +107,10 @@ fn content_length(head: &[u8]) -> Result<usize, ParseError> {
         if found.is_some() {
             return Err(ParseError::DuplicateHeader { name, offset: vs });
         }
-        let bad = |o: usize| ParseError::BadHeader { name, offset: vs + o };
+        let bad = |o: usize| ParseError::BadHeader {
+            name,
+            offset: vs + o,
+        };
         let text = std::str::from_utf8(&head[vs..ve]).map_err(|e| bad(e.valid_up_to()))?;
         found = Some(parse_content_length(text).map_err(bad)? as usize);
     }

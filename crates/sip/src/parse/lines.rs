@@ -26,7 +26,10 @@ pub(crate) enum Step {
 pub(crate) fn logical_line_end(b: &[u8], from: usize) -> (usize, usize) {
     let mut k = from;
     loop {
-        let Some(n) = b.get(k..).and_then(|rest| rest.iter().position(|&c| c == b'\n')) else {
+        let Some(n) = b
+            .get(k..)
+            .and_then(|rest| rest.iter().position(|&c| c == b'\n'))
+        else {
             return (b.len(), b.len());
         };
         let nl = k + n;
@@ -34,7 +37,11 @@ pub(crate) fn logical_line_end(b: &[u8], from: usize) -> (usize, usize) {
             k = nl + 1;
             continue;
         }
-        let end = if nl > from && b[nl - 1] == b'\r' { nl - 1 } else { nl };
+        let end = if nl > from && b[nl - 1] == b'\r' {
+            nl - 1
+        } else {
+            nl
+        };
         return (end, nl + 1);
     }
 }
@@ -78,7 +85,13 @@ pub(crate) fn next_line(b: &[u8], pos: usize) -> Result<Step, ParseError> {
     while ve > vs && is_lws(b[ve - 1]) {
         ve -= 1;
     }
-    Ok(Step::Line(RawLine { name: (pos, name_end), value: (vs, ve) }, next))
+    Ok(Step::Line(
+        RawLine {
+            name: (pos, name_end),
+            value: (vs, ve),
+        },
+        next,
+    ))
 }
 
 /// Offset just past the empty line ending the header section that starts at `from`, if the
@@ -100,7 +113,10 @@ pub(crate) fn find_head_end(b: &[u8], from: usize) -> Option<usize> {
 mod tests {
     use super::*;
 
-    fn lines(text: &str) -> Result<(Vec<(&str, &str)>, usize), ParseError> {
+    /// (name, value) pairs and the body offset.
+    type Lines<'a> = (Vec<(&'a str, &'a str)>, usize);
+
+    fn lines(text: &str) -> Result<Lines<'_>, ParseError> {
         let b = text.as_bytes();
         let mut out = Vec::new();
         let mut pos = 0;
@@ -117,8 +133,16 @@ mod tests {
 
     #[test]
     fn rfc3261_7_3_1_header_lines_table() {
-        let (got, body) = lines("TO :\r\n sip:v@x ;   tag    = 1\r\ns :\r\nNew:   a\r\n b\r\n\r\nBODY").unwrap();
-        assert_eq!(got, vec![("TO", "sip:v@x ;   tag    = 1"), ("s", ""), ("New", "a\r\n b")]);
+        let (got, body) =
+            lines("TO :\r\n sip:v@x ;   tag    = 1\r\ns :\r\nNew:   a\r\n b\r\n\r\nBODY").unwrap();
+        assert_eq!(
+            got,
+            vec![
+                ("TO", "sip:v@x ;   tag    = 1"),
+                ("s", ""),
+                ("New", "a\r\n b")
+            ]
+        );
         assert_eq!(body, 52);
         let (got, body) = lines("Via: a\nl: 0\n\nrest").unwrap();
         assert_eq!(got, vec![("Via", "a"), ("l", "0")]);
@@ -129,8 +153,17 @@ mod tests {
 
     #[test]
     fn rfc3261_7_3_1_malformed_header_lines_table() {
-        for (text, offset) in [(" folded-first: x\r\n", 0), ("NoColon\r\n", 0), ("A: b\r\nbad name: x\r\n", 6), (": x\r\n", 0)] {
-            assert_eq!(lines(text).map(|_| ()), Err(ParseError::BadHeaderLine { offset }), "{text:?}");
+        for (text, offset) in [
+            (" folded-first: x\r\n", 0),
+            ("NoColon\r\n", 0),
+            ("A: b\r\nbad name: x\r\n", 6),
+            (": x\r\n", 0),
+        ] {
+            assert_eq!(
+                lines(text).map(|_| ()),
+                Err(ParseError::BadHeaderLine { offset }),
+                "{text:?}"
+            );
         }
     }
 

@@ -39,9 +39,14 @@ pub fn is_keepalive(b: &[u8]) -> bool {
 /// the buffer, as over UDP (§18.3).
 pub fn parse_message(buf: Bytes) -> Result<Message, ParseError> {
     if buf.len() > u32::MAX as usize {
-        return Err(ParseError::TooLarge { limit: u32::MAX as usize });
+        return Err(ParseError::TooLarge {
+            limit: u32::MAX as usize,
+        });
     }
-    let skip = buf.iter().take_while(|&&c| c == b'\r' || c == b'\n').count();
+    let skip = buf
+        .iter()
+        .take_while(|&&c| c == b'\r' || c == b'\n')
+        .count();
     if skip == buf.len() {
         return Err(ParseError::Empty);
     }
@@ -57,7 +62,10 @@ pub fn parse_message(buf: Bytes) -> Result<Message, ParseError> {
             Step::Line(line, next) => {
                 let name = HeaderName::from_bytes(&b[line.name.0..line.name.1]);
                 if name.is_single() && entries.iter().any(|e| e.name == name) {
-                    return Err(ParseError::DuplicateHeader { name, offset: line.value.0 });
+                    return Err(ParseError::DuplicateHeader {
+                        name,
+                        offset: line.value.0,
+                    });
                 }
                 entries.push(Entry {
                     name,
@@ -74,17 +82,26 @@ pub fn parse_message(buf: Bytes) -> Result<Message, ParseError> {
     // Content-Length decides how much of the buffer is this message.
     if let Some(e) = entries.iter().find(|e| e.name == HeaderName::ContentLength) {
         let (vs, ve) = (e.value_start as usize, e.value_end as usize);
-        let bad = |o: usize| ParseError::BadHeader { name: HeaderName::ContentLength, offset: vs + o };
+        let bad = |o: usize| ParseError::BadHeader {
+            name: HeaderName::ContentLength,
+            offset: vs + o,
+        };
         let text = std::str::from_utf8(&b[vs..ve]).map_err(|err| bad(err.valid_up_to()))?;
         let cl = parse_content_length(text).map_err(bad)? as usize;
         let actual = buf.len() - body_start;
         if actual < cl {
-            return Err(ParseError::BodyTooShort { expected: cl, actual });
+            return Err(ParseError::BodyTooShort {
+                expected: cl,
+                actual,
+            });
         }
         buf.truncate(body_start + cl);
     }
 
-    let layout = Layout { start_line_end: line_end as u32, body_start: body_start as u32 };
+    let layout = Layout {
+        start_line_end: line_end as u32,
+        body_start: body_start as u32,
+    };
     let headers = Headers::new(buf, entries);
     let cseq = check_headers(&headers)?;
     Ok(match start {
@@ -123,7 +140,9 @@ fn check_headers(h: &Headers) -> Result<crate::header::CSeq, ParseError> {
         vias += 1;
     }
     if vias == 0 {
-        return Err(ParseError::MissingHeader { name: HeaderName::Via });
+        return Err(ParseError::MissingHeader {
+            name: HeaderName::Via,
+        });
     }
     Ok(cseq)
 }

@@ -120,7 +120,10 @@ pub(crate) fn strip_quotes(s: &str) -> &str {
 /// §7.3.1), yielding each element without surrounding LWS. Empty elements are yielded too, so
 /// a caller can reject `a,,b` where the grammar forbids it.
 pub fn split_list(value: &str) -> ListItems<'_> {
-    ListItems { rest: value, done: value.is_empty() }
+    ListItems {
+        rest: value,
+        done: value.is_empty(),
+    }
 }
 
 /// Iterator returned by [`split_list`].
@@ -212,7 +215,10 @@ mod tests {
     fn rfc3261_7_3_1_comma_lists_respect_quotes_and_brackets() {
         let cases: [(&str, &[&str]); 6] = [
             ("a, b ,c", &["a", "b", "c"]),
-            (r#""x, y" <sip:a@b>, <sip:c,d@e>"#, &[r#""x, y" <sip:a@b>"#, "<sip:c,d@e>"]),
+            (
+                r#""x, y" <sip:a@b>, <sip:c,d@e>"#,
+                &[r#""x, y" <sip:a@b>"#, "<sip:c,d@e>"],
+            ),
             ("a,,b", &["a", "", "b"]),
             ("single", &["single"]),
             ("trailing,", &["trailing", ""]),

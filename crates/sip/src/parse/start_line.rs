@@ -14,8 +14,14 @@ use crate::uri::{Uri, UriError};
 /// A parsed start line; ranges index the message buffer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum StartLine {
-    Request { method: Method, uri: (usize, usize) },
-    Response { status: StatusCode, reason: (usize, usize) },
+    Request {
+        method: Method,
+        uri: (usize, usize),
+    },
+    Response {
+        status: StatusCode,
+        reason: (usize, usize),
+    },
 }
 
 /// Checks `SIP/2.0`; a well-formed other version is a 505.
@@ -60,7 +66,10 @@ pub(crate) fn parse_start_line(buf: &Bytes, line_end: usize) -> Result<StartLine
     while us < b.len() && is_wsp(b[us]) {
         us += 1;
     }
-    let vs = b.iter().rposition(|&c| is_wsp(c)).map_or(b.len(), |p| p + 1);
+    let vs = b
+        .iter()
+        .rposition(|&c| is_wsp(c))
+        .map_or(b.len(), |p| p + 1);
     if vs <= us {
         return Err(ParseError::BadStartLine { offset: us });
     }
@@ -76,21 +85,31 @@ pub(crate) fn parse_start_line(buf: &Bytes, line_end: usize) -> Result<StartLine
     }
     let uri_text = std::str::from_utf8(uri_bytes).map_err(|e| ParseError::BadRequestUri {
         offset: us,
-        error: UriError::BadChar { offset: e.valid_up_to() },
+        error: UriError::BadChar {
+            offset: e.valid_up_to(),
+        },
     })?;
     match Uri::parse(uri_text) {
         Ok(Uri::Other { .. }) => return Err(ParseError::UnsupportedUriScheme { offset: us }),
         Ok(Uri::Sip(_) | Uri::Tel(_)) => {}
         Err(error) => return Err(ParseError::BadRequestUri { offset: us, error }),
     }
-    Ok(StartLine::Request { method: Method::from_token(&buf.slice(..me)), uri: (us, ue) })
+    Ok(StartLine::Request {
+        method: Method::from_token(&buf.slice(..me)),
+        uri: (us, ue),
+    })
 }
 
 fn status_line(b: &[u8]) -> Result<StartLine, ParseError> {
     let ve = b.iter().position(|&c| c == b' ').unwrap_or(b.len());
     check_version(&b[..ve], 0)?;
     let cs = ve + 1;
-    let ce = cs + b.get(cs..).unwrap_or_default().iter().take_while(|c| c.is_ascii_digit()).count();
+    let ce = cs
+        + b.get(cs..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
     let code_ok = ce - cs == 3 && matches!(b.get(ce), None | Some(b' '));
     let code = b
         .get(cs..ce)
@@ -100,7 +119,10 @@ fn status_line(b: &[u8]) -> Result<StartLine, ParseError> {
         .and_then(StatusCode::new)
         .ok_or(ParseError::BadStatusCode { offset: cs })?;
     let rs = (ce + 1).min(b.len());
-    Ok(StartLine::Response { status: code, reason: (rs, b.len()) })
+    Ok(StartLine::Response {
+        status: code,
+        reason: (rs, b.len()),
+    })
 }
 
 #[cfg(test)]
@@ -116,8 +138,16 @@ mod tests {
         let cases: [(&str, &str, (usize, usize)); 5] = [
             ("INVITE sip:bob@biloxi.com SIP/2.0", "INVITE", (7, 25)),
             ("INVITE  sip:user@example.com  SIP/2.0", "INVITE", (8, 28)),
-            ("OPTIONS sip:remote-target@example.com SIP/2.0  ", "OPTIONS", (8, 37)),
-            ("RE%47IST%45R sip:registrar.example.com SIP/2.0", "RE%47IST%45R", (13, 38)),
+            (
+                "OPTIONS sip:remote-target@example.com SIP/2.0  ",
+                "OPTIONS",
+                (8, 37),
+            ),
+            (
+                "RE%47IST%45R sip:registrar.example.com SIP/2.0",
+                "RE%47IST%45R",
+                (13, 38),
+            ),
             ("REGISTER tel:+1-201-555-0123 sip/2.0", "REGISTER", (9, 28)),
         ];
         for (line, method, uri) in cases {
@@ -132,13 +162,31 @@ mod tests {
 
     #[test]
     fn rfc4475_3_1_2_request_line_faults_table() {
-        let bad_uri = |offset| ParseError::BadRequestUri { offset, error: UriError::BadScheme };
+        let bad_uri = |offset| ParseError::BadRequestUri {
+            offset,
+            error: UriError::BadScheme,
+        };
         let cases: [(&str, ParseError); 8] = [
-            ("OPTIONS sip:t.watson@example.org SIP/7.0", ParseError::UnsupportedVersion { offset: 33 }),
-            ("OPTIONS sip:t.watson@example.org HTTP/1.1", ParseError::BadStartLine { offset: 33 }),
+            (
+                "OPTIONS sip:t.watson@example.org SIP/7.0",
+                ParseError::UnsupportedVersion { offset: 33 },
+            ),
+            (
+                "OPTIONS sip:t.watson@example.org HTTP/1.1",
+                ParseError::BadStartLine { offset: 33 },
+            ),
             ("INVITE <sip:user@example.com> SIP/2.0", bad_uri(7)),
-            ("INVITE sip:user@example.com; lr SIP/2.0", ParseError::BadRequestUri { offset: 7, error: UriError::BadChar { offset: 21 } }),
-            ("OPTIONS nobodyKnowsThisScheme:totallyopaquecontent SIP/2.0", ParseError::UnsupportedUriScheme { offset: 8 }),
+            (
+                "INVITE sip:user@example.com; lr SIP/2.0",
+                ParseError::BadRequestUri {
+                    offset: 7,
+                    error: UriError::BadChar { offset: 21 },
+                },
+            ),
+            (
+                "OPTIONS nobodyKnowsThisScheme:totallyopaquecontent SIP/2.0",
+                ParseError::UnsupportedUriScheme { offset: 8 },
+            ),
             ("INVITE", ParseError::BadStartLine { offset: 6 }),
             ("INVITE sip:a@b", ParseError::BadStartLine { offset: 7 }),
             ("", ParseError::BadStartLine { offset: 0 }),
@@ -150,18 +198,30 @@ mod tests {
 
     #[test]
     fn rfc3261_7_2_status_line_table() {
-        let cases: [(&str, Result<(u16, &str), ParseError>); 7] = [
+        type Case<'a> = (&'a str, Result<(u16, &'a str), ParseError>);
+        let cases: [Case<'_>; 7] = [
             ("SIP/2.0 200 OK", Ok((200, "OK"))),
             ("SIP/2.0 100 ", Ok((100, ""))),
             ("SIP/2.0 180", Ok((180, ""))),
             ("SIP/2.0 404 Not  Found here", Ok((404, "Not  Found here"))),
-            ("SIP/2.0 4294967301 better not break the receiver", Err(ParseError::BadStatusCode { offset: 8 })),
-            ("SIP/2.0 099 Low", Err(ParseError::BadStatusCode { offset: 8 })),
-            ("SIP/3.0 200 OK", Err(ParseError::UnsupportedVersion { offset: 0 })),
+            (
+                "SIP/2.0 4294967301 better not break the receiver",
+                Err(ParseError::BadStatusCode { offset: 8 }),
+            ),
+            (
+                "SIP/2.0 099 Low",
+                Err(ParseError::BadStatusCode { offset: 8 }),
+            ),
+            (
+                "SIP/3.0 200 OK",
+                Err(ParseError::UnsupportedVersion { offset: 0 }),
+            ),
         ];
         for (line, want) in cases {
             let got = parse(line).map(|s| match s {
-                StartLine::Response { status, reason } => (status.as_u16(), &line[reason.0..reason.1]),
+                StartLine::Response { status, reason } => {
+                    (status.as_u16(), &line[reason.0..reason.1])
+                }
                 StartLine::Request { .. } => panic!("{line:?} is a status line"),
             });
             assert_eq!(got, want, "{line:?}");

@@ -37,7 +37,7 @@ fn parse(text: &str) -> Result<Message, ParseError> {
     parse_message(Bytes::copy_from_slice(text.as_bytes()))
 }
 
-fn request(text: &str) -> crate::Request {
+fn request(text: &str) -> Request {
     match parse(text) {
         Ok(Message::Request(r)) => r,
         other => panic!("not a request: {other:?}"),
@@ -50,7 +50,10 @@ fn rfc3261_7_typical_register_and_invite_parse() {
     assert_eq!(reg.method(), &Method::Register);
     assert_eq!(reg.uri_str(), "sip:acme.test");
     assert_eq!(reg.call_id(), "843817637684230@998sdasdh09");
-    assert_eq!((reg.cseq().seq, &reg.cseq().method), (1826, &Method::Register));
+    assert_eq!(
+        (reg.cseq().seq, &reg.cseq().method),
+        (1826, &Method::Register)
+    );
     assert_eq!(reg.headers().len(), 10);
     assert!(reg.body().is_empty());
 
@@ -78,7 +81,12 @@ l: 5\r\n\r\nhello";
     assert_eq!(m.call_id(), "cid-1");
     assert_eq!(m.cseq().seq, 2);
     assert_eq!(m.body(), b"hello");
-    assert!(m.headers().content_type().unwrap().unwrap().is("text", "plain"));
+    assert!(m
+        .headers()
+        .content_type()
+        .unwrap()
+        .unwrap()
+        .is("text", "plain"));
 }
 
 #[test]
@@ -91,12 +99,17 @@ Call-ID: 843817637684230@998sdasdh09\r\n\
 CSeq: 1826 REGISTER\r\n\
 WWW-Authenticate: Digest realm=\"acme.test\", nonce=\"abc\", algorithm=MD5, qop=\"auth\"\r\n\
 Content-Length: 0\r\n\r\n";
-    let Ok(Message::Response(r)) = parse(text) else { panic!("response expected") };
+    let Ok(Message::Response(r)) = parse(text) else {
+        panic!("response expected")
+    };
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(r.reason(), "Unauthorized");
     assert_eq!(r.via().unwrap().rport(), Some(5062));
     let challenges: Vec<&str> = r.headers().www_authenticates().collect();
-    assert_eq!(challenges, ["Digest realm=\"acme.test\", nonce=\"abc\", algorithm=MD5, qop=\"auth\""]);
+    assert_eq!(
+        challenges,
+        ["Digest realm=\"acme.test\", nonce=\"abc\", algorithm=MD5, qop=\"auth\""]
+    );
 }
 
 #[test]
@@ -107,9 +120,30 @@ fn rfc3261_18_3_content_length_and_datagram_body_table() {
         ("Content-Length: 4\r\n", "abcdXYZ", Ok("abcd")),
         ("", "rest of datagram", Ok("rest of datagram")),
         ("Content-Length: 0\r\n", "", Ok("")),
-        ("Content-Length: 10\r\n", "short", Err(ParseError::BodyTooShort { expected: 10, actual: 5 })),
-        ("Content-Length: -1\r\n", "", Err(ParseError::BadHeader { name: HeaderName::ContentLength, offset: 144 })),
-        ("Content-Length: 1\r\nl: 1\r\n", "x", Err(ParseError::DuplicateHeader { name: HeaderName::ContentLength, offset: 150 })),
+        (
+            "Content-Length: 10\r\n",
+            "short",
+            Err(ParseError::BodyTooShort {
+                expected: 10,
+                actual: 5,
+            }),
+        ),
+        (
+            "Content-Length: -1\r\n",
+            "",
+            Err(ParseError::BadHeader {
+                name: HeaderName::ContentLength,
+                offset: 144,
+            }),
+        ),
+        (
+            "Content-Length: 1\r\nl: 1\r\n",
+            "x",
+            Err(ParseError::DuplicateHeader {
+                name: HeaderName::ContentLength,
+                offset: 150,
+            }),
+        ),
     ];
     for (extra, body, want) in cases {
         let text = format!("{base}{extra}\r\n{body}");
@@ -127,7 +161,13 @@ fn rfc3261_8_1_1_mandatory_header_faults_table() {
         "Call-ID: c",
         "CSeq: 1 OPTIONS",
     ];
-    let names = [HeaderName::Via, HeaderName::From, HeaderName::To, HeaderName::CallId, HeaderName::CSeq];
+    let names = [
+        HeaderName::Via,
+        HeaderName::From,
+        HeaderName::To,
+        HeaderName::CallId,
+        HeaderName::CSeq,
+    ];
     for (skip, name) in names.iter().enumerate() {
         let mut text = String::from("OPTIONS sip:a@b SIP/2.0\r\n");
         for (i, l) in lines.iter().enumerate() {
@@ -147,17 +187,51 @@ fn rfc3261_8_1_1_mandatory_header_faults_table() {
 fn rfc4475_3_1_2_message_faults_table() {
     let ok = "Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: c\r\n";
     let cases: [(String, u16, &str); 7] = [
-        (format!("OPTIONS sip:a@b SIP/2.0\r\n{ok}CSeq: 1 INVITE\r\n\r\n"), 400, "CSeq Method Mismatch"),
-        (format!("OPTIONS sip:a@b SIP/2.0\r\n{ok}CSeq: 4294967296 OPTIONS\r\n\r\n"), 400, "Bad CSeq"),
-        (format!("OPTIONS sip:a@b SIP/2.0\r\n{ok}CSeq: 1 OPTIONS\r\nCall-ID: d\r\n\r\n"), 400, "Multiple Call-ID"),
-        (format!("OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;;\r\n{ok}CSeq: 1 OPTIONS\r\n\r\n"), 400, "Bad Via"),
-        (format!("OPTIONS sip:a@b SIP/3.0\r\n{ok}CSeq: 1 OPTIONS\r\n\r\n"), 505, "Version Not Supported"),
-        (format!("OPTIONS urn:x:y SIP/2.0\r\n{ok}CSeq: 1 OPTIONS\r\n\r\n"), 416, "Unsupported URI Scheme"),
-        (format!("OPTIONS sip:a@b SIP/2.0\r\n{ok}CSeq: 1 OPTIONS\r\nbad line\r\n\r\n"), 400, "Malformed Header Line"),
+        (
+            format!("OPTIONS sip:a@b SIP/2.0\r\n{ok}CSeq: 1 INVITE\r\n\r\n"),
+            400,
+            "CSeq Method Mismatch",
+        ),
+        (
+            format!("OPTIONS sip:a@b SIP/2.0\r\n{ok}CSeq: 4294967296 OPTIONS\r\n\r\n"),
+            400,
+            "Bad CSeq",
+        ),
+        (
+            format!("OPTIONS sip:a@b SIP/2.0\r\n{ok}CSeq: 1 OPTIONS\r\nCall-ID: d\r\n\r\n"),
+            400,
+            "Multiple Call-ID",
+        ),
+        (
+            format!(
+                "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;;\r\n{ok}CSeq: 1 OPTIONS\r\n\r\n"
+            ),
+            400,
+            "Bad Via",
+        ),
+        (
+            format!("OPTIONS sip:a@b SIP/3.0\r\n{ok}CSeq: 1 OPTIONS\r\n\r\n"),
+            505,
+            "Version Not Supported",
+        ),
+        (
+            format!("OPTIONS urn:x:y SIP/2.0\r\n{ok}CSeq: 1 OPTIONS\r\n\r\n"),
+            416,
+            "Unsupported URI Scheme",
+        ),
+        (
+            format!("OPTIONS sip:a@b SIP/2.0\r\n{ok}CSeq: 1 OPTIONS\r\nbad line\r\n\r\n"),
+            400,
+            "Malformed Header Line",
+        ),
     ];
     for (text, status, reason) in cases {
         let err = parse(&text).unwrap_err();
-        assert_eq!((err.status().as_u16(), err.reason().as_ref()), (status, reason), "{text:?}");
+        assert_eq!(
+            (err.status().as_u16(), err.reason().as_ref()),
+            (status, reason),
+            "{text:?}"
+        );
     }
 }
 

@@ -16,7 +16,10 @@ pub(crate) enum ClientNonInvite {
         f_at: Instant,
     },
     /// A provisional response came: retransmit every T2 until a final one or Timer F.
-    Proceeding { e_at: Option<Instant>, f_at: Instant },
+    Proceeding {
+        e_at: Option<Instant>,
+        f_at: Instant,
+    },
     /// Final response delivered: Timer K absorbs its retransmissions.
     Completed { k_at: Instant },
 }

@@ -145,14 +145,20 @@ mod tests {
         assert_eq!(invite, ack);
         assert_ne!(invite, cancel);
         assert_eq!(cancel.with_method("INVITE"), invite);
-        assert_ne!(invite, TransactionKey::server("z9hG4bK1", "host.example", 5061, "INVITE"));
+        assert_ne!(
+            invite,
+            TransactionKey::server("z9hG4bK1", "host.example", 5061, "INVITE")
+        );
         assert_ne!(invite, TransactionKey::client("z9hG4bK1", "INVITE"));
     }
 
     #[test]
     fn rfc3261_17_1_3_client_key_is_branch_and_method() {
         let invite = TransactionKey::client("z9hG4bKabc", "INVITE");
-        assert_eq!(invite.with_method("CANCEL"), TransactionKey::client("z9hG4bKabc", "CANCEL"));
+        assert_eq!(
+            invite.with_method("CANCEL"),
+            TransactionKey::client("z9hG4bKabc", "CANCEL")
+        );
         assert_ne!(invite, TransactionKey::client("z9hG4bKabd", "INVITE"));
         assert_eq!(invite.role(), Role::Client);
     }
@@ -168,17 +174,38 @@ mod tests {
             method: "INVITE",
         };
         let key = TransactionKey::server_legacy(&base);
-        assert_eq!(key, TransactionKey::server_legacy(&LegacyFields { method: "ACK", ..base }));
+        assert_eq!(
+            key,
+            TransactionKey::server_legacy(&LegacyFields {
+                method: "ACK",
+                ..base
+            })
+        );
         assert_eq!(
             key.with_method("CANCEL"),
-            TransactionKey::server_legacy(&LegacyFields { method: "CANCEL", ..base })
+            TransactionKey::server_legacy(&LegacyFields {
+                method: "CANCEL",
+                ..base
+            })
         );
         for other in [
-            LegacyFields { request_uri: "sip:carol@example.com", ..base },
-            LegacyFields { from_tag: "f2", ..base },
-            LegacyFields { call_id: "c2", ..base },
+            LegacyFields {
+                request_uri: "sip:carol@example.com",
+                ..base
+            },
+            LegacyFields {
+                from_tag: "f2",
+                ..base
+            },
+            LegacyFields {
+                call_id: "c2",
+                ..base
+            },
             LegacyFields { cseq: 2, ..base },
-            LegacyFields { top_via: "SIP/2.0/UDP 192.0.2.2", ..base },
+            LegacyFields {
+                top_via: "SIP/2.0/UDP 192.0.2.2",
+                ..base
+            },
         ] {
             assert_ne!(key, TransactionKey::server_legacy(&other));
         }

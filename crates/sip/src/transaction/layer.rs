@@ -1,7 +1,6 @@
-//! [`TransactionLayer`]: the transaction table, the timer heap and the output queue.
+//! [`TransactionLayer`]: feeds inputs to the state machines and queues their outputs.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -12,11 +11,12 @@ use super::client_non_invite::ClientNonInvite;
 use super::key::TransactionKey;
 use super::server_invite::ServerInvite;
 use super::server_non_invite::ServerNonInvite;
+use super::table::{Entry, Head, Table};
 use super::timer::TimerConfig;
 use super::wire;
 use super::{
-    is_reliable, Input, Outgoing, Output, Reaction, Received, TransactionError,
-    TransactionEvent, Transmit,
+    is_reliable, Input, Outgoing, Output, Reaction, Received, TransactionError, TransactionEvent,
+    Transmit,
 };
 use crate::header::Transport;
 use crate::message::{Message, Request, Response};
@@ -40,39 +40,14 @@ pub struct LayerStats {
 /// All transactions of one endpoint. See the [module docs](super) for the driving loop.
 pub struct TransactionLayer {
     timers: TimerConfig,
-    slots: Vec<Slot>,
-    free: Vec<u32>,
-    index: HashMap<TransactionKey, u32>,
-    /// (deadline, slot, slot generation); entries whose generation or deadline no longer
-    /// match their slot are skipped when popped (lazy deletion).
-    heap: BinaryHeap<Reverse<(Instant, u32, u32)>>,
+    table: Table,
     outputs: VecDeque<Output>,
     stats: LayerStats,
 }
 
-#[derive(Default)]
-struct Slot {
-    generation: u32,
-    entry: Option<Entry>,
-}
-
-struct Entry {
-    head: Head,
-    machine: Machine,
-}
-
-/// What every transaction has besides its state.
-struct Head {
-    key: TransactionKey,
-    /// Where this transaction's messages go: the request's destination (client) or
-    /// source (server).
-    peer: SocketAddr,
-    transport: Transport,
-    /// The deadline pushed on the heap for it, if any.
-    scheduled: Option<Instant>,
-}
-
-enum Machine {
+// Variant names mirror the machine types (and files): ClientInvite … ServerNonInvite.
+#[allow(clippy::enum_variant_names)]
+pub(super) enum Machine {
     /// The INVITE is kept whole: it is retransmitted and the ACK is built from it.
     ClientInvite(ClientInvite, Request),
     ClientNonInvite(ClientNonInvite, Bytes),
@@ -81,7 +56,7 @@ enum Machine {
 }
 
 impl Machine {
-    fn deadline(&self) -> Option<Instant> {
+    pub(super) fn deadline(&self) -> Option<Instant> {
         match self {
             Self::ClientInvite(s, _) => s.deadline(),
             Self::ClientNonInvite(s, _) => Some(s.deadline()),
@@ -92,9 +67,9 @@ impl Machine {
 
     fn on_timeout(self, now: Instant, timers: &TimerConfig) -> (Option<Self>, Reaction) {
         match self {
-            Self::ClientInvite(s, req) => wrap(s.on_timeout(now, timers), |s| {
-                Self::ClientInvite(s, req)
-            }),
+            Self::ClientInvite(s, req) => {
+                wrap(s.on_timeout(now, timers), |s| Self::ClientInvite(s, req))
+            }
             Self::ClientNonInvite(s, bytes) => wrap(s.on_timeout(now, timers), |s| {
                 Self::ClientNonInvite(s, bytes)
             }),
@@ -122,10 +97,7 @@ impl TransactionLayer {
     pub fn new(timers: TimerConfig) -> Self {
         Self {
             timers,
-            slots: Vec::new(),
-            free: Vec::new(),
-            index: HashMap::new(),
-            heap: BinaryHeap::new(),
+            table: Table::default(),
             outputs: VecDeque::new(),
             stats: LayerStats::default(),
         }
@@ -134,14 +106,14 @@ impl TransactionLayer {
     /// Counters, and the number of live transactions.
     pub fn stats(&self) -> LayerStats {
         LayerStats {
-            transactions: self.index.len(),
+            transactions: self.table.len(),
             ..self.stats
         }
     }
 
     /// True while transaction `key` exists.
     pub fn contains(&self, key: &TransactionKey) -> bool {
-        self.index.contains_key(key)
+        self.table.slot_of(key).is_some()
     }
 
     /// Feeds one input. Errors are the TU's misuse of [`Outgoing`]; received messages
@@ -174,9 +146,17 @@ impl TransactionLayer {
                 Ok(())
             }
             Input::TransportFailed(key) => {
-                let slot = *self.index.get(&key).ok_or(TransactionError::NoTransaction)?;
+                let slot = self
+                    .table
+                    .slot_of(&key)
+                    .ok_or(TransactionError::NoTransaction)?;
                 self.push_event(TransactionEvent::TransportError { key });
-                self.remove(slot);
+                if let Some(entry) = self.table.take(slot) {
+                    self.table.release(slot, &entry.head.key);
+                    self.push_event(TransactionEvent::Terminated {
+                        key: entry.head.key,
+                    });
+                }
                 Ok(())
             }
             Input::Timeout => {
@@ -196,35 +176,11 @@ impl TransactionLayer {
         if let Some(output) = self.outputs.pop_front() {
             return output;
         }
-        while let Some(&Reverse((at, slot, generation))) = self.heap.peek() {
-            if self.is_live(at, slot, generation) {
-                return Output::Timeout(at);
-            }
-            self.heap.pop();
-        }
-        Output::Timeout(now + IDLE)
-    }
-
-    fn is_live(&self, at: Instant, slot: u32, generation: u32) -> bool {
-        self.slots.get(slot as usize).is_some_and(|s| {
-            s.generation == generation
-                && s.entry.as_ref().is_some_and(|e| e.head.scheduled == Some(at))
-        })
+        Output::Timeout(self.table.next_deadline().unwrap_or(now + IDLE))
     }
 
     fn run_timers(&mut self, now: Instant) {
-        while let Some(&Reverse((at, slot, generation))) = self.heap.peek() {
-            if at > now {
-                break;
-            }
-            self.heap.pop();
-            if !self.is_live(at, slot, generation) {
-                continue;
-            }
-            let Some(mut entry) = self.take(slot) else {
-                continue;
-            };
-            entry.head.scheduled = None;
+        while let Some((slot, entry)) = self.table.pop_due(now) {
             let (machine, reaction) = entry.machine.on_timeout(now, &self.timers);
             self.settle(slot, entry.head, machine, reaction, None);
         }
@@ -242,7 +198,7 @@ impl TransactionLayer {
             return Err(TransactionError::AckNotAllowed);
         }
         let is_invite = method == "INVITE";
-        if self.index.contains_key(&key) {
+        if self.table.slot_of(&key).is_some() {
             return Err(TransactionError::Duplicate);
         }
         let reliable = is_reliable(transport);
@@ -250,7 +206,10 @@ impl TransactionLayer {
         let machine = if is_invite {
             Machine::ClientInvite(ClientInvite::start(now, &self.timers, reliable), request)
         } else {
-            Machine::ClientNonInvite(ClientNonInvite::start(now, &self.timers, reliable), bytes.clone())
+            Machine::ClientNonInvite(
+                ClientNonInvite::start(now, &self.timers, reliable),
+                bytes.clone(),
+            )
         };
         self.outputs.push_back(Output::Transmit(Transmit {
             destination,
@@ -258,7 +217,7 @@ impl TransactionLayer {
             bytes,
             key: Some(key.clone()),
         }));
-        self.insert(key, destination, transport, machine);
+        self.table.insert(key, destination, transport, machine);
         Ok(())
     }
 
@@ -268,8 +227,8 @@ impl TransactionLayer {
         key: &TransactionKey,
         response: &Response,
     ) -> Result<(), TransactionError> {
-        let slot = *self.index.get(key).ok_or(TransactionError::NoTransaction)?;
-        let Some(entry) = self.take(slot) else {
+        let slot = self.table.slot_of(key).ok_or(TransactionError::NoTransaction)?;
+        let Some(entry) = self.table.take(slot) else {
             return Err(TransactionError::NoTransaction);
         };
         let status = response.status().as_u16();
@@ -292,7 +251,7 @@ impl TransactionLayer {
                 Ok(())
             }
             Err((machine, error)) => {
-                self.put(
+                self.table.put(
                     slot,
                     Entry {
                         head: entry.head,
@@ -320,10 +279,16 @@ impl TransactionLayer {
         }
     }
 
-    fn on_request(&mut self, now: Instant, key: TransactionKey, kind: RequestKind, received: Received) {
+    fn on_request(
+        &mut self,
+        now: Instant,
+        key: TransactionKey,
+        kind: RequestKind,
+        received: Received,
+    ) {
         let is_ack = kind == RequestKind::Ack;
-        if let Some(&slot) = self.index.get(&key) {
-            let Some(entry) = self.take(slot) else {
+        if let Some(slot) = self.table.slot_of(&key) {
+            let Some(entry) = self.table.take(slot) else {
                 return;
             };
             let reliable = is_reliable(entry.head.transport);
@@ -357,34 +322,44 @@ impl TransactionLayer {
                 if let Reaction::Send(bytes) = &reaction {
                     self.transmit(bytes.clone(), peer, transport, &key);
                 }
-                self.insert(key, peer, transport, Machine::ServerInvite(state));
+                self.table.insert(key, peer, transport, Machine::ServerInvite(state));
             }
             RequestKind::Cancel => {
                 let invite_key = key.with_method("INVITE");
-                let invite = self.index.contains_key(&invite_key).then_some(invite_key);
+                let invite = self.table.slot_of(&invite_key).is_some().then_some(invite_key);
                 self.push_event(TransactionEvent::Cancel {
                     key: key.clone(),
                     invite,
                     request: received,
                 });
-                self.insert(key, peer, transport, Machine::ServerNonInvite(ServerNonInvite::Trying));
+                self.table.insert(
+                    key,
+                    peer,
+                    transport,
+                    Machine::ServerNonInvite(ServerNonInvite::start(now, &self.timers)),
+                );
             }
             RequestKind::Other => {
                 self.push_event(TransactionEvent::Request {
                     key: key.clone(),
                     request: received,
                 });
-                self.insert(key, peer, transport, Machine::ServerNonInvite(ServerNonInvite::Trying));
+                self.table.insert(
+                    key,
+                    peer,
+                    transport,
+                    Machine::ServerNonInvite(ServerNonInvite::start(now, &self.timers)),
+                );
             }
         }
     }
 
     fn on_response(&mut self, now: Instant, key: TransactionKey, status: u16, received: Received) {
-        let Some(&slot) = self.index.get(&key) else {
+        let Some(slot) = self.table.slot_of(&key) else {
             self.stats.stray_responses += 1;
             return;
         };
-        let Some(entry) = self.take(slot) else {
+        let Some(entry) = self.table.take(slot) else {
             return;
         };
         let reliable = is_reliable(entry.head.transport);
@@ -397,10 +372,11 @@ impl TransactionLayer {
                 let (s, reaction) = s.on_response(now, status, &self.timers, reliable, make_ack);
                 (s.map(|s| Machine::ClientInvite(s, invite)), reaction)
             }
-            Machine::ClientNonInvite(s, bytes) => wrap(
-                s.on_response(now, status, &self.timers, reliable),
-                |s| Machine::ClientNonInvite(s, bytes),
-            ),
+            Machine::ClientNonInvite(s, bytes) => {
+                wrap(s.on_response(now, status, &self.timers, reliable), |s| {
+                    Machine::ClientNonInvite(s, bytes)
+                })
+            }
             server => (Some(server), Reaction::Nothing),
         };
         let delivered = TransactionEvent::Response {
@@ -455,16 +431,21 @@ impl TransactionLayer {
             }),
         }
         match machine {
-            Some(machine) => self.put(slot, Entry { head, machine }),
+            Some(machine) => self.table.put(slot, Entry { head, machine }),
             None => {
-                self.index.remove(&head.key);
-                self.release(slot);
+                self.table.release(slot, &head.key);
                 self.push_event(TransactionEvent::Terminated { key: head.key });
             }
         }
     }
 
-    fn transmit(&mut self, bytes: Bytes, destination: SocketAddr, transport: Transport, key: &TransactionKey) {
+    fn transmit(
+        &mut self,
+        bytes: Bytes,
+        destination: SocketAddr,
+        transport: Transport,
+        key: &TransactionKey,
+    ) {
         self.outputs.push_back(Output::Transmit(Transmit {
             destination,
             transport,
@@ -475,62 +456,6 @@ impl TransactionLayer {
 
     fn push_event(&mut self, event: TransactionEvent) {
         self.outputs.push_back(Output::Event(event));
-    }
-
-    fn insert(&mut self, key: TransactionKey, peer: SocketAddr, transport: Transport, machine: Machine) -> u32 {
-        let slot = match self.free.pop() {
-            Some(slot) => slot,
-            None => {
-                self.slots.push(Slot::default());
-                (self.slots.len() - 1) as u32
-            }
-        };
-        self.index.insert(key.clone(), slot);
-        let head = Head {
-            key,
-            peer,
-            transport,
-            scheduled: None,
-        };
-        self.put(slot, Entry { head, machine });
-        slot
-    }
-
-    /// Stores `entry` in `slot` and makes sure the heap holds its next deadline.
-    fn put(&mut self, slot: u32, mut entry: Entry) {
-        let deadline = entry.machine.deadline();
-        let Some(s) = self.slots.get_mut(slot as usize) else {
-            return;
-        };
-        if deadline != entry.head.scheduled {
-            entry.head.scheduled = deadline;
-            if let Some(at) = deadline {
-                self.heap.push(Reverse((at, slot, s.generation)));
-            }
-        }
-        s.entry = Some(entry);
-    }
-
-    fn take(&mut self, slot: u32) -> Option<Entry> {
-        self.slots.get_mut(slot as usize)?.entry.take()
-    }
-
-    fn remove(&mut self, slot: u32) {
-        if let Some(entry) = self.take(slot) {
-            self.index.remove(&entry.head.key);
-            self.release(slot);
-            self.push_event(TransactionEvent::Terminated {
-                key: entry.head.key,
-            });
-        }
-    }
-
-    fn release(&mut self, slot: u32) {
-        if let Some(s) = self.slots.get_mut(slot as usize) {
-            s.entry = None;
-            s.generation = s.generation.wrapping_add(1);
-            self.free.push(slot);
-        }
     }
 }
 

@@ -15,6 +15,7 @@ mod key;
 mod layer;
 mod server_invite;
 mod server_non_invite;
+mod table;
 mod timer;
 mod wire;
 

@@ -11,18 +11,27 @@ use super::{Reaction, TransactionError};
 #[derive(Debug)]
 pub(crate) enum ServerNonInvite {
     /// Request passed to the TU; retransmissions are absorbed silently.
-    Trying,
+    Trying { guard_at: Instant },
     /// A provisional was sent; request retransmissions get it again.
-    Proceeding { last: Bytes },
+    Proceeding { last: Bytes, guard_at: Instant },
     /// The final response was sent; request retransmissions get it again until Timer J.
     Completed { response: Bytes, j_at: Instant },
 }
 
 impl ServerNonInvite {
-    /// The earliest running timer, if any.
+    /// Starts in Trying. The RFC has no timer here; ours (64·T1, when the client's Timer F
+    /// has surely fired) drops the transaction if the TU never answers, so an overloaded or
+    /// buggy TU cannot grow the table without bound.
+    pub(crate) fn start(now: Instant, timers: &TimerConfig) -> Self {
+        Self::Trying {
+            guard_at: now + timers.duration(Timer::F, true),
+        }
+    }
+
+    /// The earliest running timer.
     pub(crate) fn deadline(&self) -> Option<Instant> {
         match self {
-            Self::Trying | Self::Proceeding { .. } => None,
+            Self::Trying { guard_at } | Self::Proceeding { guard_at, .. } => Some(*guard_at),
             Self::Completed { j_at, .. } => Some(*j_at),
         }
     }
@@ -30,8 +39,8 @@ impl ServerNonInvite {
     /// A retransmission of the request arrived.
     pub(crate) fn on_request(self) -> (Option<Self>, Reaction) {
         let reaction = match &self {
-            Self::Trying => Reaction::Nothing,
-            Self::Proceeding { last } => Reaction::Send(last.clone()),
+            Self::Trying { .. } => Reaction::Nothing,
+            Self::Proceeding { last, .. } => Reaction::Send(last.clone()),
             Self::Completed { response, .. } => Reaction::Send(response.clone()),
         };
         (Some(self), reaction)
@@ -47,13 +56,14 @@ impl ServerNonInvite {
         reliable: bool,
     ) -> Result<(Option<Self>, Reaction), (Self, TransactionError)> {
         match self {
-            Self::Trying | Self::Proceeding { .. } if status < 200 => {
+            Self::Trying { guard_at } | Self::Proceeding { guard_at, .. } if status < 200 => {
                 let state = Self::Proceeding {
                     last: response.clone(),
+                    guard_at,
                 };
                 Ok((Some(state), Reaction::Send(response)))
             }
-            Self::Trying | Self::Proceeding { .. } => {
+            Self::Trying { .. } | Self::Proceeding { .. } => {
                 let state = Self::Completed {
                     response: response.clone(),
                     j_at: now + timers.duration(Timer::J, reliable),
@@ -70,6 +80,9 @@ impl ServerNonInvite {
     pub(crate) fn on_timeout(self, now: Instant) -> (Option<Self>, Reaction) {
         match self {
             Self::Completed { j_at, .. } if j_at <= now => (None, Reaction::Nothing),
+            Self::Trying { guard_at } | Self::Proceeding { guard_at, .. } if guard_at <= now => {
+                (None, Reaction::Nothing)
+            }
             other => (Some(other), Reaction::Nothing),
         }
     }

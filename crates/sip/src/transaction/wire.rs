@@ -72,7 +72,11 @@ pub(crate) fn response_bytes(response: &Response) -> Bytes {
 /// `100 Trying` for `request`: its Via, From, To, Call-ID and CSeq copied (§8.2.6.2; a 100
 /// need not add a To tag), empty body.
 pub(crate) fn trying(request: &Request) -> Bytes {
-    request.response(StatusCode::TRYING).build().as_bytes().clone()
+    request
+        .response(StatusCode::TRYING)
+        .build()
+        .as_bytes()
+        .clone()
 }
 
 /// The ACK for a 300–699 `response` to `invite` (§17.1.1.3): the INVITE's Request-URI, top

@@ -35,7 +35,11 @@ pub(crate) fn is_param_char(b: u8) -> bool {
 /// `=` and `&` that structure the header list.
 #[inline]
 pub(crate) fn is_header_char(b: u8) -> bool {
-    is_unreserved(b) || matches!(b, b'[' | b']' | b'/' | b'?' | b':' | b'+' | b'$' | b'=' | b'&')
+    is_unreserved(b)
+        || matches!(
+            b,
+            b'[' | b']' | b'/' | b'?' | b':' | b'+' | b'$' | b'=' | b'&'
+        )
 }
 
 #[inline]

@@ -94,7 +94,9 @@ impl<'a> Uri<'a> {
                 .bytes()
                 .position(|b| b <= b' ' || b == 0x7f || matches!(b, b'<' | b'>' | b'"'))
             {
-                return Err(UriError::BadChar { offset: rest_at + bad });
+                return Err(UriError::BadChar {
+                    offset: rest_at + bad,
+                });
             }
             Ok(Uri::Other { scheme, raw: s })
         }
@@ -196,7 +198,8 @@ impl<'a> SipUri<'a> {
             Some(p) => {
                 let end = p.find(';').unwrap_or(p.len());
                 let port_at = hp_at + host_end + 1;
-                let port = parse_port(sub(p, 0, end)).ok_or(UriError::BadPort { offset: port_at })?;
+                let port =
+                    parse_port(sub(p, 0, end)).ok_or(UriError::BadPort { offset: port_at })?;
                 (Some(port), sub(p, end, p.len()), port_at + end)
             }
             None => (None, after_host, hp_at + host_end),
@@ -204,8 +207,9 @@ impl<'a> SipUri<'a> {
         if !params_raw.is_empty() && !params_raw.starts_with(';') {
             return Err(UriError::BadChar { offset: params_at });
         }
-        let params = Params::parse_uri(params_raw)
-            .map_err(|o| UriError::BadParam { offset: params_at + o })?;
+        let params = Params::parse_uri(params_raw).map_err(|o| UriError::BadParam {
+            offset: params_at + o,
+        })?;
         Ok(SipUri {
             raw: s,
             secure,
@@ -284,16 +288,24 @@ impl<'a> TelUri<'a> {
         let rest = sub(s, at, s.len());
         let end = rest.find(';').unwrap_or(rest.len());
         let number = sub(rest, 0, end);
-        let ok = |b: u8| b.is_ascii_hexdigit() || matches!(b, b'*' | b'#' | b'+' | b'-' | b'.' | b'(' | b')');
+        let ok = |b: u8| {
+            b.is_ascii_hexdigit() || matches!(b, b'*' | b'#' | b'+' | b'-' | b'.' | b'(' | b')')
+        };
         if number.is_empty() {
             return Err(UriError::BadChar { offset: at });
         }
         if let Some(bad) = number.bytes().position(|b| !ok(b)) {
             return Err(UriError::BadChar { offset: at + bad });
         }
-        let params = Params::parse_uri(sub(rest, end, rest.len()))
-            .map_err(|o| UriError::BadParam { offset: at + end + o })?;
-        Ok(TelUri { raw: s, number, params })
+        let params =
+            Params::parse_uri(sub(rest, end, rest.len())).map_err(|o| UriError::BadParam {
+                offset: at + end + o,
+            })?;
+        Ok(TelUri {
+            raw: s,
+            number,
+            params,
+        })
     }
 
     /// The number with visual separators as written (`+1-201-555-0123`).

@@ -58,7 +58,10 @@ fn rfc3261_19_1_1_malformed_uris_table() {
         ("sip:alice@", UriError::BadHost { offset: 10 }),
         ("sip:alice@host:99999", UriError::BadPort { offset: 15 }),
         ("sip:alice@host:", UriError::BadPort { offset: 15 }),
-        ("sip:user@example.com; lr", UriError::BadParam { offset: 21 }),
+        (
+            "sip:user@example.com; lr",
+            UriError::BadParam { offset: 21 },
+        ),
         ("sip:alice@[::1", UriError::BadHost { offset: 14 }),
     ];
     for (input, want) in cases {
@@ -77,7 +80,10 @@ fn rfc4475_3_3_2_unknown_and_tel_schemes() {
     }
     assert!(matches!(
         Uri::parse("soap.beep://192.0.2.103:3002"),
-        Ok(Uri::Other { scheme: "soap.beep", .. })
+        Ok(Uri::Other {
+            scheme: "soap.beep",
+            ..
+        })
     ));
     match Uri::parse("tel:+1-201-555-0123;phone-context=example.com").unwrap() {
         Uri::Tel(t) => {
@@ -93,10 +99,19 @@ fn rfc4475_3_3_2_unknown_and_tel_schemes() {
 #[test]
 fn rfc3261_19_1_4_equivalence_table() {
     let same = [
-        ("sip:%61lice@atlanta.com;transport=TCP", "sip:alice@AtLanTa.CoM;Transport=tcp"),
+        (
+            "sip:%61lice@atlanta.com;transport=TCP",
+            "sip:alice@AtLanTa.CoM;Transport=tcp",
+        ),
         ("sip:carol@chicago.com", "sip:carol@chicago.com;newparam=5"),
-        ("sip:biloxi.com;transport=tcp;method=REGISTER?to=sip:bob%40biloxi.com", "sip:biloxi.com;method=REGISTER;transport=tcp?to=sip:bob%40biloxi.com"),
-        ("sip:alice@atlanta.com?subject=project%20x&priority=urgent", "sip:alice@atlanta.com?subject=project%20x&priority=urgent"),
+        (
+            "sip:biloxi.com;transport=tcp;method=REGISTER?to=sip:bob%40biloxi.com",
+            "sip:biloxi.com;method=REGISTER;transport=tcp?to=sip:bob%40biloxi.com",
+        ),
+        (
+            "sip:alice@atlanta.com?subject=project%20x&priority=urgent",
+            "sip:alice@atlanta.com?subject=project%20x&priority=urgent",
+        ),
     ];
     for (a, b) in same {
         let (ua, ub) = (SipUri::parse(a).unwrap(), SipUri::parse(b).unwrap());
@@ -104,12 +119,21 @@ fn rfc3261_19_1_4_equivalence_table() {
         assert!(ub.equivalent(&ua), "{b} == {a}");
     }
     let differ = [
-        ("SIP:ALICE@AtLanTa.CoM;Transport=udp", "sip:alice@AtLanTa.CoM;Transport=UDP"),
+        (
+            "SIP:ALICE@AtLanTa.CoM;Transport=udp",
+            "sip:alice@AtLanTa.CoM;Transport=UDP",
+        ),
         ("sip:bob@biloxi.com", "sip:bob@biloxi.com:5060"),
         ("sip:bob@biloxi.com", "sip:bob@biloxi.com;transport=udp"),
-        ("sip:carol@chicago.com;security=on", "sip:carol@chicago.com;security=off"),
+        (
+            "sip:carol@chicago.com;security=on",
+            "sip:carol@chicago.com;security=off",
+        ),
         ("sip:alice@atlanta.com", "sips:alice@atlanta.com"),
-        ("sip:carol@chicago.com", "sip:carol@chicago.com?Subject=next%20meeting"),
+        (
+            "sip:carol@chicago.com",
+            "sip:carol@chicago.com?Subject=next%20meeting",
+        ),
     ];
     for (a, b) in differ {
         let (ua, ub) = (SipUri::parse(a).unwrap(), SipUri::parse(b).unwrap());
@@ -122,7 +146,10 @@ fn rfc3261_10_3_aor_key_table() {
     let cases = [
         ("sip:1004@Acme.Test;transport=udp", "sip:1004@acme.test"),
         ("sip:%31004@acme.test", "sip:1004@acme.test"),
-        ("sip:null-%00-null@example.com", "sip:null-%00-null@example.com"),
+        (
+            "sip:null-%00-null@example.com",
+            "sip:null-%00-null@example.com",
+        ),
         ("sips:bob@Biloxi.com:5061?x=y", "sips:bob@biloxi.com:5061"),
         ("sip:192.0.2.1", "sip:192.0.2.1"),
         ("sip:u@[2001:DB8::1]", "sip:u@[2001:db8::1]"),

@@ -30,7 +30,7 @@ async fn audit_kinds(store: &dyn Store) -> Vec<String> {
     rows.into_iter().rev().map(|r| r.kind).collect()
 }
 
-pub async fn hd_login_1_login_writes_association_and_audit_together(store: Arc<dyn Store>) {
+pub(crate) async fn hd_login_1_login_writes_association_and_audit_together(store: Arc<dyn Store>) {
     office(&*store).await;
     let association = sample::association("acme.test", "94001", "1004", at(0));
     let audit = sample::audit("acme.test", at(0), "login", Some("1004"), Some("94001"));
@@ -46,7 +46,7 @@ pub async fn hd_login_1_login_writes_association_and_audit_together(store: Arc<d
     assert_eq!(trail, vec![audit]);
 }
 
-pub async fn hd_login_3_login_replaces_the_device_row(store: Arc<dyn Store>) {
+pub(crate) async fn hd_login_3_login_replaces_the_device_row(store: Arc<dyn Store>) {
     office(&*store).await;
     let first = sample::association("acme.test", "94001", "1004", at(0));
     store
@@ -77,7 +77,7 @@ pub async fn hd_login_3_login_replaces_the_device_row(store: Arc<dyn Store>) {
     assert_eq!(store.associations().await.expect("list"), vec![third]);
 }
 
-pub async fn hd_login_4_one_user_on_several_devices(store: Arc<dyn Store>) {
+pub(crate) async fn hd_login_4_one_user_on_several_devices(store: Arc<dyn Store>) {
     office(&*store).await;
     let desks: Vec<_> = ["94001", "94002", "94003"]
         .iter()
@@ -88,7 +88,7 @@ pub async fn hd_login_4_one_user_on_several_devices(store: Arc<dyn Store>) {
     assert_eq!(store.associations().await.expect("list"), desks);
 }
 
-pub async fn hd_logout_1_logout_deletes_the_row_and_audits(store: Arc<dyn Store>) {
+pub(crate) async fn hd_logout_1_logout_deletes_the_row_and_audits(store: Arc<dyn Store>) {
     office(&*store).await;
     let kept = sample::association("acme.test", "94002", "1005", at(0));
     let login_audit = sample::audit("acme.test", at(0), "login", Some("1004"), Some("94001"));
@@ -114,7 +114,7 @@ pub async fn hd_logout_1_logout_deletes_the_row_and_audits(store: Arc<dyn Store>
     assert_eq!(audit_kinds(&*store).await, ["login", "logout"]);
 }
 
-pub async fn stale_logout_keeps_a_newer_login(store: Arc<dyn Store>) {
+pub(crate) async fn stale_logout_keeps_a_newer_login(store: Arc<dyn Store>) {
     office(&*store).await;
     let current = sample::association("acme.test", "94001", "1005", at(0));
     store
@@ -129,7 +129,7 @@ pub async fn stale_logout_keeps_a_newer_login(store: Arc<dyn Store>) {
     assert_eq!(store.associations().await.expect("list"), vec![current]);
 }
 
-pub async fn failed_batch_leaves_no_trace(store: Arc<dyn Store>) {
+pub(crate) async fn failed_batch_leaves_no_trace(store: Arc<dyn Store>) {
     office(&*store).await;
     let good = sample::login(sample::association("acme.test", "94001", "1004", at(0)));
     let bad = sample::login(sample::association("acme.test", "94999", "1005", at(0)));
@@ -152,7 +152,7 @@ pub async fn failed_batch_leaves_no_trace(store: Arc<dyn Store>) {
     assert!(store.associations().await.expect("list").is_empty());
 }
 
-pub async fn hd_logout_2_touch_records_activity_or_is_not_found(store: Arc<dyn Store>) {
+pub(crate) async fn hd_logout_2_touch_records_activity_or_is_not_found(store: Arc<dyn Store>) {
     office(&*store).await;
     let mut association = sample::association("acme.test", "94001", "1004", at(0));
     store
@@ -175,7 +175,7 @@ pub async fn hd_logout_2_touch_records_activity_or_is_not_found(store: Arc<dyn S
     );
 }
 
-pub async fn association_times_round_trip_exactly(store: Arc<dyn Store>) {
+pub(crate) async fn association_times_round_trip_exactly(store: Arc<dyn Store>) {
     office(&*store).await;
     // `since` and `expires_at` keep nanoseconds; `last_activity` keeps milliseconds.
     let since = at(0) + SignedDuration::from_nanos(123_456_789);

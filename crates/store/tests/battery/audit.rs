@@ -36,7 +36,7 @@ fn newest_first(rows: &[AuditRecord], keep: impl Fn(&AuditRecord) -> bool) -> Ve
     kept
 }
 
-pub async fn audit_filters_by_user_device_and_time_newest_first(store: Arc<dyn Store>) {
+pub(crate) async fn audit_filters_by_user_device_and_time_newest_first(store: Arc<dyn Store>) {
     let rows = trail(&*store).await;
     let acme = name("acme.test");
     let list = |filter: RecordFilter| {
@@ -74,14 +74,14 @@ pub async fn audit_filters_by_user_device_and_time_newest_first(store: Arc<dyn S
     );
 }
 
-pub async fn audit_limit_keeps_the_newest(store: Arc<dyn Store>) {
+pub(crate) async fn audit_limit_keeps_the_newest(store: Arc<dyn Store>) {
     let rows = trail(&*store).await;
     let filter = RecordFilter { limit: Some(2), ..Default::default() };
     let got = store.audit(&name("acme.test"), &filter).await.expect("audit");
     assert_eq!(got, newest_first(&rows, |_| true)[..2].to_vec());
 }
 
-pub async fn hd_sec_1_audit_is_per_domain(store: Arc<dyn Store>) {
+pub(crate) async fn hd_sec_1_audit_is_per_domain(store: Arc<dyn Store>) {
     trail(&*store).await;
     let other = store
         .audit(&name("other.test"), &RecordFilter::default())
@@ -96,7 +96,7 @@ pub async fn hd_sec_1_audit_is_per_domain(store: Arc<dyn Store>) {
     assert!(none.is_empty());
 }
 
-pub async fn audit_since_spans_domains_oldest_first(store: Arc<dyn Store>) {
+pub(crate) async fn audit_since_spans_domains_oldest_first(store: Arc<dyn Store>) {
     let rows = trail(&*store).await;
     let failed = store.audit_since("pin_failed", at(150)).await.expect("since");
     let mut expected: Vec<_> = rows
@@ -111,7 +111,7 @@ pub async fn audit_since_spans_domains_oldest_first(store: Arc<dyn Store>) {
     assert_eq!(domains, ["acme.test", "other.test", "acme.test"]);
 }
 
-pub async fn audit_detail_and_strings_round_trip_verbatim(store: Arc<dyn Store>) {
+pub(crate) async fn audit_detail_and_strings_round_trip_verbatim(store: Arc<dyn Store>) {
     store.create_domain(&sample::domain("acme.test")).await.expect("domain");
     let mut record = sample::audit("acme.test", at(0), "login'); DROP TABLE audit;--", None, None);
     record.at += SignedDuration::from_nanos(987_654_321);
@@ -127,7 +127,7 @@ pub async fn audit_detail_and_strings_round_trip_verbatim(store: Arc<dyn Store>)
     assert_eq!(got, vec![record]);
 }
 
-pub async fn audit_in_unknown_domain_is_not_found(store: Arc<dyn Store>) {
+pub(crate) async fn audit_in_unknown_domain_is_not_found(store: Arc<dyn Store>) {
     let missing = store
         .append_audit(&[sample::audit("nobody.test", at(0), "login", None, None)])
         .await;

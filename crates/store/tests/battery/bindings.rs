@@ -10,7 +10,7 @@ async fn office(store: &dyn Store) {
     store.create_domain(&sample::domain("acme.test")).await.expect("domain");
 }
 
-pub async fn binding_round_trip_keeps_every_field(store: Arc<dyn Store>) {
+pub(crate) async fn binding_round_trip_keeps_every_field(store: Arc<dyn Store>) {
     office(&*store).await;
     let full = sample::binding("acme.test", "94001", "sip:94001@192.0.2.10:5060;transport=udp", at(3600));
     let mut bare = sample::binding("acme.test", "1004", "sip:1004@[2001:db8::1]", at(60));
@@ -24,7 +24,7 @@ pub async fn binding_round_trip_keeps_every_field(store: Arc<dyn Store>) {
     assert_eq!(store.bindings().await.expect("list"), vec![bare, full]);
 }
 
-pub async fn binding_refresh_replaces_same_contact_only(store: Arc<dyn Store>) {
+pub(crate) async fn binding_refresh_replaces_same_contact_only(store: Arc<dyn Store>) {
     office(&*store).await;
     let desk = sample::binding("acme.test", "94001", "sip:94001@192.0.2.10", at(3600));
     let mut softphone = sample::binding("acme.test", "94001", "sip:94001@198.51.100.7;ob", at(3600));
@@ -40,7 +40,7 @@ pub async fn binding_refresh_replaces_same_contact_only(store: Arc<dyn Store>) {
     assert_eq!(store.bindings().await.expect("list"), vec![refreshed, softphone]);
 }
 
-pub async fn binding_delete_is_idempotent(store: Arc<dyn Store>) {
+pub(crate) async fn binding_delete_is_idempotent(store: Arc<dyn Store>) {
     office(&*store).await;
     let hostile = "sip:x@y;a='); DROP TABLE bindings;--";
     let first = sample::binding("acme.test", "94001", hostile, at(3600));
@@ -60,7 +60,7 @@ pub async fn binding_delete_is_idempotent(store: Arc<dyn Store>) {
         .expect("deleting again is fine");
 }
 
-pub async fn binding_in_unknown_domain_is_not_found(store: Arc<dyn Store>) {
+pub(crate) async fn binding_in_unknown_domain_is_not_found(store: Arc<dyn Store>) {
     let missing = store
         .put_binding(&sample::binding("nobody.test", "94001", "sip:a@b", at(60)))
         .await;

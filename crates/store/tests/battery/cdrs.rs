@@ -32,7 +32,7 @@ fn ids(cdrs: &[Cdr]) -> Vec<&str> {
     cdrs.iter().map(|c| c.call_id.as_str()).collect()
 }
 
-pub async fn hd_cdr_1_cdr_round_trip_keeps_anchor_and_user(store: Arc<dyn Store>) {
+pub(crate) async fn hd_cdr_1_cdr_round_trip_keeps_anchor_and_user(store: Arc<dyn Store>) {
     store.create_domain(&sample::domain("acme.test")).await.expect("domain");
     let full = sample::cdr("acme.test", "a84b4c76e66710@pc33'--", at(0), Some("94001"), Some("1004"));
     let mut bare = sample::cdr("acme.test", "bare", at(10), None, None);
@@ -47,7 +47,7 @@ pub async fn hd_cdr_1_cdr_round_trip_keeps_anchor_and_user(store: Arc<dyn Store>
     assert_eq!(got, vec![bare, full]);
 }
 
-pub async fn hd_cdr_2_filters_by_user_device_time_and_limit(store: Arc<dyn Store>) {
+pub(crate) async fn hd_cdr_2_filters_by_user_device_time_and_limit(store: Arc<dyn Store>) {
     calls(&*store).await;
     let acme = name("acme.test");
     let list = |filter: RecordFilter| {
@@ -72,7 +72,7 @@ pub async fn hd_cdr_2_filters_by_user_device_time_and_limit(store: Arc<dyn Store
     assert_eq!(ids(&list(limited).await), ["c4", "c3"]);
 }
 
-pub async fn hd_sec_1_cdrs_are_per_domain(store: Arc<dyn Store>) {
+pub(crate) async fn hd_sec_1_cdrs_are_per_domain(store: Arc<dyn Store>) {
     calls(&*store).await;
     let other = store
         .cdrs(&name("other.test"), &RecordFilter::default())
@@ -81,7 +81,7 @@ pub async fn hd_sec_1_cdrs_are_per_domain(store: Arc<dyn Store>) {
     assert_eq!(ids(&other), ["x1"]);
 }
 
-pub async fn cdr_in_unknown_domain_is_not_found(store: Arc<dyn Store>) {
+pub(crate) async fn cdr_in_unknown_domain_is_not_found(store: Arc<dyn Store>) {
     let missing = store
         .insert_cdr(&sample::cdr("nobody.test", "c1", at(0), None, None))
         .await;

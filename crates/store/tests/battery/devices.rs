@@ -12,7 +12,7 @@ async fn with_domains(store: &dyn Store, names: &[&str]) {
     }
 }
 
-pub async fn device_round_trip_keeps_location_and_soft_keys(store: Arc<dyn Store>) {
+pub(crate) async fn device_round_trip_keeps_location_and_soft_keys(store: Arc<dyn Store>) {
     with_domains(&*store, &["acme.test"]).await;
     let full = sample::device("acme.test", "94001", "001565abcdef");
     let mut bare = sample::device("acme.test", "94002", "001565abcd00");
@@ -27,7 +27,7 @@ pub async fn device_round_trip_keeps_location_and_soft_keys(store: Arc<dyn Store
     assert_eq!(store.devices().await.expect("list"), vec![full, bare]);
 }
 
-pub async fn device_extension_taken_is_conflict_per_domain(store: Arc<dyn Store>) {
+pub(crate) async fn device_extension_taken_is_conflict_per_domain(store: Arc<dyn Store>) {
     with_domains(&*store, &["a.test", "b.test"]).await;
     store
         .create_device(&sample::device("a.test", "94001", "001565000001"))
@@ -43,7 +43,7 @@ pub async fn device_extension_taken_is_conflict_per_domain(store: Arc<dyn Store>
     assert!(matches!(again, Err(StoreError::Conflict { entity: "device" })), "{again:?}");
 }
 
-pub async fn hd_prov_1_mac_is_unique_across_domains(store: Arc<dyn Store>) {
+pub(crate) async fn hd_prov_1_mac_is_unique_across_domains(store: Arc<dyn Store>) {
     with_domains(&*store, &["a.test", "b.test"]).await;
     store
         .create_device(&sample::device("a.test", "94001", "00:15:65:AB:CD:EF"))
@@ -56,7 +56,7 @@ pub async fn hd_prov_1_mac_is_unique_across_domains(store: Arc<dyn Store>) {
     assert_eq!(store.devices().await.expect("list").len(), 1);
 }
 
-pub async fn device_update_replaces_checks_mac_or_is_not_found(store: Arc<dyn Store>) {
+pub(crate) async fn device_update_replaces_checks_mac_or_is_not_found(store: Arc<dyn Store>) {
     with_domains(&*store, &["acme.test"]).await;
     let mut device = sample::device("acme.test", "94001", "001565000001");
     let other = sample::device("acme.test", "94002", "001565000002");
@@ -80,7 +80,7 @@ pub async fn device_update_replaces_checks_mac_or_is_not_found(store: Arc<dyn St
     assert!(matches!(missing, Err(StoreError::NotFound { entity: "device" })), "{missing:?}");
 }
 
-pub async fn device_delete_takes_its_association(store: Arc<dyn Store>) {
+pub(crate) async fn device_delete_takes_its_association(store: Arc<dyn Store>) {
     with_domains(&*store, &["acme.test"]).await;
     store.create_user(&sample::user("acme.test", "1004")).await.expect("user");
     store
@@ -102,7 +102,7 @@ pub async fn device_delete_takes_its_association(store: Arc<dyn Store>) {
     assert!(matches!(missing, Err(StoreError::NotFound { entity: "device" })), "{missing:?}");
 }
 
-pub async fn device_in_unknown_domain_is_not_found(store: Arc<dyn Store>) {
+pub(crate) async fn device_in_unknown_domain_is_not_found(store: Arc<dyn Store>) {
     let missing = store
         .create_device(&sample::device("nobody.test", "94001", "001565000001"))
         .await;

@@ -7,7 +7,7 @@ use hotdesk_store::{RecordFilter, Store, StoreError};
 
 use crate::sample::{self, at, name};
 
-pub async fn domain_round_trip_keeps_every_setting(store: Arc<dyn Store>) {
+pub(crate) async fn domain_round_trip_keeps_every_setting(store: Arc<dyn Store>) {
     let acme = sample::domain("acme.test");
     let mut plain = sample::domain("plain.test");
     plain.settings = Default::default();
@@ -16,13 +16,13 @@ pub async fn domain_round_trip_keeps_every_setting(store: Arc<dyn Store>) {
     assert_eq!(store.domains().await.expect("list"), vec![acme, plain]);
 }
 
-pub async fn domain_name_taken_is_conflict(store: Arc<dyn Store>) {
+pub(crate) async fn domain_name_taken_is_conflict(store: Arc<dyn Store>) {
     store.create_domain(&sample::domain("acme.test")).await.expect("create");
     let again = store.create_domain(&sample::domain("acme.test")).await;
     assert!(matches!(again, Err(StoreError::Conflict { entity: "domain" })), "{again:?}");
 }
 
-pub async fn domain_update_replaces_settings_or_is_not_found(store: Arc<dyn Store>) {
+pub(crate) async fn domain_update_replaces_settings_or_is_not_found(store: Arc<dyn Store>) {
     let mut acme = sample::domain("acme.test");
     store.create_domain(&acme).await.expect("create");
     acme.settings.time_zone = "America/New_York".into();
@@ -59,7 +59,7 @@ async fn populate(store: &dyn Store, domain: &str, mac: &str) -> String {
     hash
 }
 
-pub async fn hd_sec_1_domain_delete_cascades_to_its_rows_only(store: Arc<dyn Store>) {
+pub(crate) async fn hd_sec_1_domain_delete_cascades_to_its_rows_only(store: Arc<dyn Store>) {
     let gone_token = populate(&*store, "gone.test", "001565000001").await;
     let kept_token = populate(&*store, "kept.test", "001565000002").await;
 
@@ -96,12 +96,12 @@ pub async fn hd_sec_1_domain_delete_cascades_to_its_rows_only(store: Arc<dyn Sto
         .expect("MAC released");
 }
 
-pub async fn domain_delete_of_unknown_is_not_found(store: Arc<dyn Store>) {
+pub(crate) async fn domain_delete_of_unknown_is_not_found(store: Arc<dyn Store>) {
     let missing = store.delete_domain(&name("nobody.test")).await;
     assert!(matches!(missing, Err(StoreError::NotFound { entity: "domain" })), "{missing:?}");
 }
 
-pub async fn trunk_round_trip_and_name_conflict_per_domain(store: Arc<dyn Store>) {
+pub(crate) async fn trunk_round_trip_and_name_conflict_per_domain(store: Arc<dyn Store>) {
     store.create_domain(&sample::domain("a.test")).await.expect("domain");
     store.create_domain(&sample::domain("b.test")).await.expect("domain");
     let first = sample::trunk("a.test", "carrier");
@@ -116,7 +116,7 @@ pub async fn trunk_round_trip_and_name_conflict_per_domain(store: Arc<dyn Store>
     assert_eq!(store.trunks().await.expect("trunks"), vec![first, plain]);
 }
 
-pub async fn trunk_in_unknown_domain_is_not_found(store: Arc<dyn Store>) {
+pub(crate) async fn trunk_in_unknown_domain_is_not_found(store: Arc<dyn Store>) {
     let missing = store.create_trunk(&sample::trunk("nobody.test", "carrier")).await;
     assert!(matches!(missing, Err(StoreError::NotFound { entity: "domain" })), "{missing:?}");
 }

@@ -23,7 +23,7 @@ async fn snapshot(store: &dyn Store) -> String {
     )
 }
 
-pub async fn everything_survives_reopening(fixture: &mut Fixture) {
+pub(crate) async fn everything_survives_reopening(fixture: &mut Fixture) {
     let store = fixture.store();
     store.create_domain(&sample::domain("acme.test")).await.expect("domain");
     let users: Vec<_> = (1000..1100).map(|n| sample::user("acme.test", &n.to_string())).collect();
@@ -60,7 +60,7 @@ pub async fn everything_survives_reopening(fixture: &mut Fixture) {
     assert_eq!(snapshot(&*reopened).await, before);
 }
 
-pub async fn writes_after_reopen_continue_the_sequence(fixture: &mut Fixture) {
+pub(crate) async fn writes_after_reopen_continue_the_sequence(fixture: &mut Fixture) {
     let store = fixture.store();
     store.create_domain(&sample::domain("acme.test")).await.expect("domain");
     store

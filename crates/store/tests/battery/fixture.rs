@@ -14,7 +14,7 @@ use tokio::sync::OnceCell;
 const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 /// The store under test and where its data lives, so it can be reopened.
-pub struct Fixture {
+pub(crate) struct Fixture {
     store: Arc<dyn Store>,
     place: Place,
 }
@@ -29,7 +29,7 @@ enum Place {
 
 impl Fixture {
     /// A new SQLite file; never skipped.
-    pub async fn sqlite() -> Option<Self> {
+    pub(crate) async fn sqlite() -> Option<Self> {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("hotdesk.db").display());
         let store = SqliteStore::open(&url).await.expect("open SQLite");
@@ -41,7 +41,7 @@ impl Fixture {
 
     /// A new schema in the test database, or `None` (after a loud notice) if PostgreSQL is
     /// unreachable and `HOTDESK_REQUIRE_PG` is not `1`.
-    pub async fn postgres() -> Option<Self> {
+    pub(crate) async fn postgres() -> Option<Self> {
         let url = std::env::var("HOTDESK_TEST_PG").unwrap_or_else(|_| DEFAULT_PG.into());
         if !reachable(&url).await {
             let required = std::env::var("HOTDESK_REQUIRE_PG").is_ok_and(|v| v == "1");
@@ -58,12 +58,12 @@ impl Fixture {
     }
 
     /// The store under test.
-    pub fn store(&self) -> Arc<dyn Store> {
+    pub(crate) fn store(&self) -> Arc<dyn Store> {
         Arc::clone(&self.store)
     }
 
     /// Drops the store and opens a new one over the same data, as a restarted server would.
-    pub async fn reopen(&mut self) -> Arc<dyn Store> {
+    pub(crate) async fn reopen(&mut self) -> Arc<dyn Store> {
         self.store = match &self.place {
             Place::Sqlite { url, .. } => Arc::new(SqliteStore::open(url).await.expect("reopen")),
             Place::Postgres(schema) => Arc::new(schema.open().await),

@@ -14,21 +14,21 @@ fn from<T: DeserializeOwned>(value: Value) -> T {
     serde_json::from_value(value).expect("sample matches the core model")
 }
 
-pub fn name(domain: &str) -> DomainName {
+pub(crate) fn name(domain: &str) -> DomainName {
     domain.parse().expect("domain name")
 }
 
-pub fn ext(ext: &str) -> Extension {
+pub(crate) fn ext(ext: &str) -> Extension {
     ext.parse().expect("extension")
 }
 
 /// `2025-06-02T09:00:00Z` plus `secs` seconds.
-pub fn at(secs: i64) -> Timestamp {
+pub(crate) fn at(secs: i64) -> Timestamp {
     Timestamp::from_second(1_748_854_800 + secs).expect("in range")
 }
 
 /// A domain whose settings all differ from the defaults.
-pub fn domain(name: &str) -> Domain {
+pub(crate) fn domain(name: &str) -> Domain {
     from(json!({
         "name": name,
         "settings": {
@@ -51,7 +51,7 @@ pub fn domain(name: &str) -> Domain {
     }))
 }
 
-pub fn user(domain: &str, extension: &str) -> User {
+pub(crate) fn user(domain: &str, extension: &str) -> User {
     from(json!({
         "domain": domain,
         "extension": extension,
@@ -69,7 +69,7 @@ pub fn user(domain: &str, extension: &str) -> User {
     }))
 }
 
-pub fn device(domain: &str, extension: &str, mac: &str) -> Device {
+pub(crate) fn device(domain: &str, extension: &str, mac: &str) -> Device {
     from(json!({
         "domain": domain,
         "extension": extension,
@@ -90,7 +90,7 @@ pub fn device(domain: &str, extension: &str, mac: &str) -> Device {
     }))
 }
 
-pub fn trunk(domain: &str, name: &str) -> Trunk {
+pub(crate) fn trunk(domain: &str, name: &str) -> Trunk {
     from(json!({
         "domain": domain, "name": name, "address": "sip.carrier.example:5060",
         "username": "acct", "secret": "enc:v1:trunk", "emergency": true
@@ -99,7 +99,7 @@ pub fn trunk(domain: &str, name: &str) -> Trunk {
 
 /// An association at `since`, expiring 8 h later; times keep sub-millisecond digits where
 /// the store keeps them exactly.
-pub fn association(domain: &str, device: &str, user: &str, since: Timestamp) -> Association {
+pub(crate) fn association(domain: &str, device: &str, user: &str, since: Timestamp) -> Association {
     from(json!({
         "domain": domain, "device": device, "user": user,
         "since": since, "method": "phone_code",
@@ -109,14 +109,14 @@ pub fn association(domain: &str, device: &str, user: &str, since: Timestamp) -> 
     }))
 }
 
-pub fn login(association: Association) -> DeskEvent {
+pub(crate) fn login(association: Association) -> DeskEvent {
     DeskEvent::LoggedIn {
         actor: Actor::Device(association.device.clone()),
         association,
     }
 }
 
-pub fn logout(domain: &str, device: &str, user: &str, at: Timestamp) -> DeskEvent {
+pub(crate) fn logout(domain: &str, device: &str, user: &str, at: Timestamp) -> DeskEvent {
     DeskEvent::LoggedOut {
         domain: name(domain),
         device: ext(device),
@@ -127,7 +127,7 @@ pub fn logout(domain: &str, device: &str, user: &str, at: Timestamp) -> DeskEven
     }
 }
 
-pub fn audit(domain: &str, at: Timestamp, kind: &str, user: Option<&str>, device: Option<&str>) -> AuditRecord {
+pub(crate) fn audit(domain: &str, at: Timestamp, kind: &str, user: Option<&str>, device: Option<&str>) -> AuditRecord {
     from(json!({
         "domain": domain, "at": at, "kind": kind,
         "actor": {"kind": "admin", "id": "ops"},
@@ -137,7 +137,7 @@ pub fn audit(domain: &str, at: Timestamp, kind: &str, user: Option<&str>, device
     }))
 }
 
-pub fn cdr(domain: &str, call_id: &str, start: Timestamp, anchor: Option<&str>, user: Option<&str>) -> Cdr {
+pub(crate) fn cdr(domain: &str, call_id: &str, start: Timestamp, anchor: Option<&str>, user: Option<&str>) -> Cdr {
     from(json!({
         "domain": domain, "call_id": call_id, "direction": "outbound",
         "anchor": anchor, "user_name": user.map(|u| format!("User {u}")),
@@ -147,14 +147,14 @@ pub fn cdr(domain: &str, call_id: &str, start: Timestamp, anchor: Option<&str>, 
     }))
 }
 
-pub fn token(hash: &str, domain: Option<&str>, user: Option<&str>) -> TokenRecord {
+pub(crate) fn token(hash: &str, domain: Option<&str>, user: Option<&str>) -> TokenRecord {
     from(json!({
         "hash": hash, "scope": if user.is_some() { "user" } else { "domain_admin" },
         "domain": domain, "user": user, "name": "portal", "expires_at": at(86_400)
     }))
 }
 
-pub fn binding(domain: &str, aor: &str, contact: &str, expires_at: Timestamp) -> Binding {
+pub(crate) fn binding(domain: &str, aor: &str, contact: &str, expires_at: Timestamp) -> Binding {
     from(json!({
         "domain": domain, "aor": aor, "contact": contact,
         "source": "udp:192.0.2.10:5060", "expires_at": expires_at,

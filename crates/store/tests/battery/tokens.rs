@@ -12,7 +12,7 @@ async fn office(store: &dyn Store) {
     store.create_user(&sample::user("acme.test", "1004")).await.expect("user");
 }
 
-pub async fn hd_sec_4_token_found_by_hash_only(store: Arc<dyn Store>) {
+pub(crate) async fn hd_sec_4_token_found_by_hash_only(store: Arc<dyn Store>) {
     office(&*store).await;
     let user = sample::token("9f86d081884c7d65", Some("acme.test"), Some("1004"));
     let mut root = sample::token("2c26b46b68ffc68f", None, None);
@@ -28,7 +28,7 @@ pub async fn hd_sec_4_token_found_by_hash_only(store: Arc<dyn Store>) {
     }
 }
 
-pub async fn token_hash_taken_is_conflict(store: Arc<dyn Store>) {
+pub(crate) async fn token_hash_taken_is_conflict(store: Arc<dyn Store>) {
     office(&*store).await;
     store
         .create_token(&sample::token("abc", Some("acme.test"), None))
@@ -38,7 +38,7 @@ pub async fn token_hash_taken_is_conflict(store: Arc<dyn Store>) {
     assert!(matches!(again, Err(StoreError::Conflict { entity: "token" })), "{again:?}");
 }
 
-pub async fn token_delete_is_idempotent(store: Arc<dyn Store>) {
+pub(crate) async fn token_delete_is_idempotent(store: Arc<dyn Store>) {
     office(&*store).await;
     store
         .create_token(&sample::token("abc", Some("acme.test"), Some("1004")))
@@ -54,7 +54,7 @@ pub async fn token_delete_is_idempotent(store: Arc<dyn Store>) {
     store.delete_token("abc").await.expect("deleting again is fine");
 }
 
-pub async fn token_dies_with_its_user_and_domain(store: Arc<dyn Store>) {
+pub(crate) async fn token_dies_with_its_user_and_domain(store: Arc<dyn Store>) {
     office(&*store).await;
     store.create_user(&sample::user("acme.test", "1005")).await.expect("user");
     for (hash, user) in [("u1004", Some("1004")), ("u1005", Some("1005")), ("admin", None)] {
@@ -73,7 +73,7 @@ pub async fn token_dies_with_its_user_and_domain(store: Arc<dyn Store>) {
     assert_eq!(store.token("admin").await.expect("find"), None);
 }
 
-pub async fn token_for_unknown_domain_is_not_found(store: Arc<dyn Store>) {
+pub(crate) async fn token_for_unknown_domain_is_not_found(store: Arc<dyn Store>) {
     office(&*store).await;
     let domain = store.create_token(&sample::token("abc", Some("nobody.test"), None)).await;
     assert!(matches!(domain, Err(StoreError::NotFound { .. })), "{domain:?}");

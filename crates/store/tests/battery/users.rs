@@ -12,7 +12,7 @@ async fn with_domains(store: &dyn Store, names: &[&str]) {
     }
 }
 
-pub async fn user_round_trip_keeps_every_field(store: Arc<dyn Store>) {
+pub(crate) async fn user_round_trip_keeps_every_field(store: Arc<dyn Store>) {
     with_domains(&*store, &["acme.test"]).await;
     let full = sample::user("acme.test", "1004");
     let mut bare = sample::user("acme.test", "1005");
@@ -25,7 +25,7 @@ pub async fn user_round_trip_keeps_every_field(store: Arc<dyn Store>) {
     assert_eq!(store.users().await.expect("list"), vec![full, bare]);
 }
 
-pub async fn hd_sec_1_same_extension_in_two_domains_but_not_twice_in_one(store: Arc<dyn Store>) {
+pub(crate) async fn hd_sec_1_same_extension_in_two_domains_but_not_twice_in_one(store: Arc<dyn Store>) {
     with_domains(&*store, &["a.test", "b.test"]).await;
     store.create_user(&sample::user("a.test", "1004")).await.expect("a");
     store.create_user(&sample::user("b.test", "1004")).await.expect("b");
@@ -34,12 +34,12 @@ pub async fn hd_sec_1_same_extension_in_two_domains_but_not_twice_in_one(store: 
     assert_eq!(store.users().await.expect("list").len(), 2);
 }
 
-pub async fn user_in_unknown_domain_is_not_found(store: Arc<dyn Store>) {
+pub(crate) async fn user_in_unknown_domain_is_not_found(store: Arc<dyn Store>) {
     let missing = store.create_user(&sample::user("nobody.test", "1004")).await;
     assert!(matches!(missing, Err(StoreError::NotFound { entity: "domain" })), "{missing:?}");
 }
 
-pub async fn user_update_replaces_or_is_not_found(store: Arc<dyn Store>) {
+pub(crate) async fn user_update_replaces_or_is_not_found(store: Arc<dyn Store>) {
     with_domains(&*store, &["acme.test"]).await;
     let mut user = sample::user("acme.test", "1004");
     store.create_user(&user).await.expect("create");
@@ -53,7 +53,7 @@ pub async fn user_update_replaces_or_is_not_found(store: Arc<dyn Store>) {
     assert!(matches!(missing, Err(StoreError::NotFound { entity: "user" })), "{missing:?}");
 }
 
-pub async fn user_delete_takes_associations_and_tokens(store: Arc<dyn Store>) {
+pub(crate) async fn user_delete_takes_associations_and_tokens(store: Arc<dyn Store>) {
     with_domains(&*store, &["acme.test"]).await;
     store.create_user(&sample::user("acme.test", "1004")).await.expect("user");
     store.create_user(&sample::user("acme.test", "1005")).await.expect("user");
@@ -86,7 +86,7 @@ pub async fn user_delete_takes_associations_and_tokens(store: Arc<dyn Store>) {
     assert!(matches!(missing, Err(StoreError::NotFound { entity: "user" })), "{missing:?}");
 }
 
-pub async fn import_of_10000_users_in_one_transaction(store: Arc<dyn Store>) {
+pub(crate) async fn import_of_10000_users_in_one_transaction(store: Arc<dyn Store>) {
     with_domains(&*store, &["big.test"]).await;
     let users: Vec<_> = (10_000..20_000)
         .map(|n| sample::user("big.test", &n.to_string()))
@@ -98,7 +98,7 @@ pub async fn import_of_10000_users_in_one_transaction(store: Arc<dyn Store>) {
     assert!(stored == users, "imported users differ from the stored ones");
 }
 
-pub async fn import_is_all_or_nothing(store: Arc<dyn Store>) {
+pub(crate) async fn import_is_all_or_nothing(store: Arc<dyn Store>) {
     with_domains(&*store, &["acme.test"]).await;
     store.create_user(&sample::user("acme.test", "1500")).await.expect("existing");
 
@@ -123,7 +123,7 @@ pub async fn import_is_all_or_nothing(store: Arc<dyn Store>) {
     assert_eq!(users.iter().map(|u| u.extension.as_str()).collect::<Vec<_>>(), ["1500"]);
 }
 
-pub async fn sql_injection_looking_strings_are_stored_verbatim(store: Arc<dyn Store>) {
+pub(crate) async fn sql_injection_looking_strings_are_stored_verbatim(store: Arc<dyn Store>) {
     with_domains(&*store, &["acme.test"]).await;
     let hostile = [
         "Robert'); DROP TABLE users;--",

@@ -34,22 +34,35 @@ fn rfc3261_8_2_6_2_response_copies_dialog_headers_and_adds_to_tag() {
     for r in [&resp, &reparsed(&resp)] {
         assert_eq!(r.status(), StatusCode::RINGING);
         assert_eq!(r.reason(), "Ringing");
-        let branches: Vec<_> = r.headers().vias().map(|v| v.unwrap().branch().unwrap().to_owned()).collect();
+        let branches: Vec<_> = r
+            .headers()
+            .vias()
+            .map(|v| v.unwrap().branch().unwrap().to_owned())
+            .collect();
         assert_eq!(branches, ["z9hG4bKp1", "z9hG4bKnashds8"]);
         assert_eq!(r.to().unwrap().tag(), Some("as7"));
         assert_eq!(r.from().unwrap().tag(), Some("1928301774"));
         assert_eq!(r.call_id(), req.call_id());
         assert_eq!(r.cseq(), req.cseq());
         assert_eq!(r.headers().record_routes().count(), 1);
-        assert!(matches!(r.headers().contacts().next(), Some(Ok(Contact::Address(_)))));
+        assert!(matches!(
+            r.headers().contacts().next(),
+            Some(Ok(Contact::Address(_)))
+        ));
         assert_eq!(r.headers().content_length(), Ok(Some(0)));
     }
 }
 
 #[test]
 fn rfc3261_8_2_6_2_existing_to_tag_is_kept() {
-    let text = INVITE.replace("To: Bob <sip:1004@acme.test>", "To: Bob <sip:1004@acme.test>;tag=first");
-    let resp = request(&text).response(StatusCode::OK).to_tag("second").build();
+    let text = INVITE.replace(
+        "To: Bob <sip:1004@acme.test>",
+        "To: Bob <sip:1004@acme.test>;tag=first",
+    );
+    let resp = request(&text)
+        .response(StatusCode::OK)
+        .to_tag("second")
+        .build();
     assert_eq!(resp.to().unwrap().tag(), Some("first"));
     assert_eq!(reparsed(&resp).to().unwrap().params().iter().count(), 1);
 }
@@ -60,14 +73,22 @@ fn rfc3261_20_14_response_body_and_reason() {
     let resp = req
         .response(StatusCode::UNAUTHORIZED)
         .reason("Auth Please")
-        .header("WWW-Authenticate", "Digest realm=\"acme.test\", nonce=\"n1\"")
+        .header(
+            "WWW-Authenticate",
+            "Digest realm=\"acme.test\", nonce=\"n1\"",
+        )
         .body("text/plain", Bytes::from_static(b"hi"))
         .build();
     let back = reparsed(&resp);
     assert_eq!(back.reason(), "Auth Please");
     assert_eq!(back.body(), b"hi");
     assert_eq!(resp.body(), b"hi");
-    assert!(back.headers().content_type().unwrap().unwrap().is("text", "plain"));
+    assert!(back
+        .headers()
+        .content_type()
+        .unwrap()
+        .unwrap()
+        .is("text", "plain"));
     assert_eq!(back.headers().www_authenticates().count(), 1);
     assert_eq!(resp.start_line(), "SIP/2.0 401 Auth Please");
 }
@@ -82,14 +103,22 @@ fn rfc3261_8_1_1_request_builder_round_trip() {
         .header("Call-ID", "n-1")
         .header("CSeq", "7 NOTIFY")
         .header("Event", "check-sync")
-        .body("application/simple-message-summary", Bytes::from_static(b"Messages-Waiting: yes\r\n"))
+        .body(
+            "application/simple-message-summary",
+            Bytes::from_static(b"Messages-Waiting: yes\r\n"),
+        )
         .build()
         .unwrap();
     assert_eq!(req.method(), &Method::Notify);
     assert_eq!(req.cseq().seq, 7);
     assert_eq!(req.body(), b"Messages-Waiting: yes\r\n");
-    assert_eq!(req.headers().event().unwrap().unwrap().package(), "check-sync");
-    let bad = RequestBuilder::new(Method::Notify, "sip:x@y").header("CSeq", "7 INVITE").build();
+    assert_eq!(
+        req.headers().event().unwrap().unwrap().package(),
+        "check-sync"
+    );
+    let bad = RequestBuilder::new(Method::Notify, "sip:x@y")
+        .header("CSeq", "7 INVITE")
+        .build();
     assert!(bad.is_err());
 }
 

@@ -127,7 +127,11 @@ impl Pair {
     }
 
     /// A TU sends `input` into its layer.
-    pub(super) fn send(&mut self, side: Side, outgoing: Outgoing) -> Result<(), crate::transaction::TransactionError> {
+    pub(super) fn send(
+        &mut self,
+        side: Side,
+        outgoing: Outgoing,
+    ) -> Result<(), crate::transaction::TransactionError> {
         let now = self.now;
         let result = self.node(side).layer.handle(now, Input::Send(outgoing));
         self.settle();
@@ -158,11 +162,9 @@ impl Pair {
             .iter()
             .find_map(|(_, e)| match e {
                 TransactionEvent::Request { key: k, request }
-                | TransactionEvent::Cancel { key: k, request, .. }
-                    if k == key =>
-                {
-                    request.message.as_request().cloned()
-                }
+                | TransactionEvent::Cancel {
+                    key: k, request, ..
+                } if k == key => request.message.as_request().cloned(),
                 _ => None,
             })
             .unwrap()

@@ -1,0 +1,43 @@
+//! `PUT /domains/{d}/users/{ext}/mailbox`: voicemail counts for message waiting (HD-MWI-1).
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::Json;
+use hotdesk_core::{Mailbox, Scope};
+
+use crate::api::auth::Caller;
+use crate::api::error::{ApiError, ErrorBody};
+use crate::api::extract::{domain_name, user_ext, ApiJson, ApiPath};
+use crate::api::users::MailboxView;
+use crate::state::App;
+
+/// Sets a mailbox's counts (the user themself, or domain admin — e.g. the voicemail
+/// server's token); the phones the user holds get a new NOTIFY.
+#[utoipa::path(put, path = "/api/v1/domains/{d}/users/{ext}/mailbox", tag = "users",
+    params(("d" = String, Path), ("ext" = String, Path)),
+    request_body = MailboxView,
+    responses((status = 200, body = MailboxView), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn put(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    ApiPath((d, e)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<MailboxView>,
+) -> Result<Json<MailboxView>, ApiError> {
+    let domain = domain_name(&d)?;
+    let ext = user_ext(&e)?;
+    caller
+        .principal
+        .require_self_or(&domain, &ext, Scope::DomainAdmin)?;
+    let mailbox = Mailbox {
+        new: body.new,
+        old: body.old,
+    };
+    let user = app.set_mailbox(&domain, &ext, mailbox).await?;
+    Ok(Json(MailboxView {
+        new: user.mailbox.new,
+        old: user.mailbox.old,
+    }))
+}

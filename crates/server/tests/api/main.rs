@@ -1,0 +1,20 @@
+//! API integration tests: every endpoint through `Router::oneshot` over a real store
+//! (SQLite temp file; key scenarios on PostgreSQL too, see `postgres.rs`).
+
+mod associations;
+mod auth;
+mod devices;
+mod domains;
+mod events;
+mod harness;
+mod health;
+mod import;
+mod input;
+mod mailbox;
+mod postgres;
+mod records;
+mod restart;
+mod roles;
+mod tenancy;
+mod trunks;
+mod users;

@@ -1,0 +1,157 @@
+//! Non-INVITE transactions (RFC 3261 §17.1.2, §17.2.2).
+//!
+//! Covered: Timer E instants (0.5, 1, 2, 4, 4 s … over UDP) and Timer F timeout event at
+//! 32 s; retransmission every T2 in Proceeding; server absorption in Trying and re-sending
+//! of the last provisional / the final; client absorbs final retransmissions (delivered
+//! once); Timers J and K end the transactions; an unanswered server transaction is dropped
+//! after 64·T1; over TCP: no retransmission, J = K = 0;
+//! custom T1/T2.
+//! Not covered: T1 estimation from RTT (we use fixed values), 3xx–6xx differing from 2xx
+//! (the machine treats all finals alike, by the RFC).
+
+use std::time::Duration;
+
+use super::harness::{request, Pair, Side};
+use crate::header::Transport;
+use crate::transaction::{Timer, TimerConfig, TransactionEvent};
+
+fn is_timeout(e: &TransactionEvent) -> bool {
+    matches!(e, TransactionEvent::Timeout { .. })
+}
+
+fn is_response(e: &TransactionEvent) -> bool {
+    matches!(e, TransactionEvent::Response { .. })
+}
+
+fn is_terminated(e: &TransactionEvent) -> bool {
+    matches!(e, TransactionEvent::Terminated { .. })
+}
+
+#[test]
+fn rfc3261_17_1_2_2_timer_e_doubles_to_t2_then_timer_f_times_out() {
+    let mut pair = Pair::new(Transport::Udp);
+    let key = pair.uac_send(request("OPTIONS", "e1", Transport::Udp));
+    // The UAS's TU never answers.
+    pair.run_until(Duration::from_secs(40));
+    let sent = pair.sent_at(Side::Uac, "OPTIONS");
+    let expect = [0.0, 0.5, 1.5, 3.5, 7.5, 11.5, 15.5, 19.5, 23.5, 27.5, 31.5];
+    assert_eq!(sent, expect);
+    let timeouts = pair.events(Side::Uac, is_timeout);
+    assert_eq!(timeouts.len(), 1);
+    assert_eq!(timeouts[0].0, 32.0);
+    assert!(
+        matches!(&timeouts[0].1, TransactionEvent::Timeout { key: k, timer: Timer::F } if *k == key)
+    );
+    assert!(!pair.uac.layer.contains(&key));
+    // The server saw eleven copies and told its TU once.
+    let requests = pair.events(Side::Uas, |e| matches!(e, TransactionEvent::Request { .. }));
+    assert_eq!(requests.len(), 1);
+    // Our guard drops the unanswered server transaction once the client has given up.
+    let uas_end = pair.events(Side::Uas, is_terminated);
+    assert_eq!(uas_end.len(), 1);
+    assert_eq!(uas_end[0].0, 32.0);
+}
+
+#[test]
+fn rfc3261_17_1_2_2_proceeding_retransmits_every_t2_and_server_resends_provisional() {
+    let mut pair = Pair::new(Transport::Udp);
+    let key = pair.uac_send(request("REGISTER", "p1", Transport::Udp));
+    let server = pair.first_server_key();
+    pair.uas_respond(&server, 100);
+    pair.run_until(Duration::from_secs(10));
+    // In Proceeding the client retransmits every T2 from the moment the 1xx came.
+    assert_eq!(pair.sent_at(Side::Uac, "REGISTER"), [0.0, 4.0, 8.0]);
+    // Each retransmission got the provisional again; the TU saw each (1xx are not absorbed).
+    assert_eq!(pair.sent_at(Side::Uas, "SIP/2.0 100"), [0.0, 4.0, 8.0]);
+    pair.uas_respond(&server, 200);
+    pair.run_until(Duration::from_secs(60));
+    let finals: Vec<_> = pair
+        .events(Side::Uac, is_response)
+        .into_iter()
+        .filter(|(_, e)| {
+            matches!(e, TransactionEvent::Response { response, .. }
+            if response.message.as_response().is_some_and(|r| r.status().as_u16() == 200))
+        })
+        .collect();
+    assert_eq!(finals.len(), 1);
+    assert!(pair.events(Side::Uac, is_timeout).is_empty());
+    assert!(!pair.uac.layer.contains(&key));
+}
+
+#[test]
+fn rfc3261_17_2_2_lost_final_is_resent_on_retransmission_and_absorbed_by_client() {
+    let mut pair = Pair::new(Transport::Udp);
+    let mut finals_seen = 0;
+    // Lose the first 200 OK only.
+    pair.set_loss(move |w| {
+        if w.start_line().starts_with("SIP/2.0 200") {
+            finals_seen += 1;
+            return finals_seen == 1;
+        }
+        false
+    });
+    let key = pair.uac_send(request("OPTIONS", "l1", Transport::Udp));
+    let server = pair.first_server_key();
+    pair.uas_respond(&server, 200);
+    pair.run_until(Duration::from_secs(2));
+    assert_eq!(pair.sent_at(Side::Uac, "OPTIONS"), [0.0, 0.5]);
+    assert_eq!(pair.sent_at(Side::Uas, "SIP/2.0 200"), [0.0, 0.5]);
+    assert_eq!(pair.events(Side::Uac, is_response).len(), 1);
+    // Timer K (T4 = 5 s) ends the client 5 s after the final; Timer J (64·T1) the server
+    // 32 s after it sent the final.
+    pair.run_until(Duration::from_secs(40));
+    let uac_end = pair.events(Side::Uac, is_terminated);
+    assert_eq!(uac_end.len(), 1);
+    assert_eq!(uac_end[0].0, 5.5);
+    let uas_end = pair.events(Side::Uas, is_terminated);
+    assert_eq!(uas_end.len(), 1);
+    assert_eq!(uas_end[0].0, 32.0);
+    assert!(!pair.uac.layer.contains(&key));
+    assert_eq!(pair.uas.layer.stats().transactions, 0);
+}
+
+#[test]
+fn rfc3261_17_1_2_2_reliable_transport_no_retransmission_and_zero_k_j() {
+    let mut pair = Pair::new(Transport::Tcp);
+    let key = pair.uac_send(request("OPTIONS", "t1", Transport::Tcp));
+    pair.run_until(Duration::from_secs(10));
+    assert_eq!(pair.sent_at(Side::Uac, "OPTIONS"), [0.0]);
+    let server = pair.first_server_key();
+    pair.uas_respond(&server, 200);
+    // Timers K and J are zero over TCP: both transactions end at once.
+    let uac_end = pair.events(Side::Uac, is_terminated);
+    assert_eq!(uac_end.len(), 1);
+    assert_eq!(uac_end[0].0, 10.0);
+    assert_eq!(pair.events(Side::Uas, is_terminated).len(), 1);
+    assert!(!pair.uac.layer.contains(&key));
+    // Timer F still bounds a request that is never answered.
+    let mut pair = Pair::new(Transport::Tcp);
+    pair.uac_send(request("OPTIONS", "t2", Transport::Tcp));
+    pair.run_until(Duration::from_secs(40));
+    assert_eq!(pair.sent_at(Side::Uac, "OPTIONS"), [0.0]);
+    let timeouts = pair.events(Side::Uac, is_timeout);
+    assert_eq!(timeouts.len(), 1);
+    assert_eq!(timeouts[0].0, 32.0);
+}
+
+#[test]
+fn rfc3261_17_1_1_1_configured_t1_t2_scale_the_timers() {
+    let timers = TimerConfig {
+        t1: Duration::from_millis(100),
+        t2: Duration::from_millis(400),
+        ..TimerConfig::default()
+    };
+    let mut pair = Pair::with_timers(Transport::Udp, timers);
+    pair.uac_send(request("OPTIONS", "c1", Transport::Udp));
+    pair.run_until(Duration::from_secs(10));
+    let sent = pair.sent_at(Side::Uac, "OPTIONS");
+    let gaps: Vec<u64> = sent
+        .windows(2)
+        .map(|w| ((w[1] - w[0]) * 1000.0).round() as u64)
+        .collect();
+    assert_eq!(&gaps[..5], [100, 200, 400, 400, 400]);
+    let timeouts = pair.events(Side::Uac, is_timeout);
+    assert_eq!(timeouts.len(), 1);
+    // Timer F = 64·T1 = 6.4 s.
+    assert!((timeouts[0].0 - 6.4).abs() < 1e-9);
+}

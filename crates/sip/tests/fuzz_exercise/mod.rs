@@ -1,0 +1,121 @@
+//! What the fuzz targets (`fuzz/fuzz_targets/*.rs`) and `tests/fuzz_smoke.rs` do with one
+//! input: parse it, touch every accessor, and check the invariants that must hold for any
+//! message the parser accepts (re-parsing its bytes, answering it, copying it).
+
+use bytes::{Bytes, BytesMut};
+use hotdesk_sip::header::Contact;
+use hotdesk_sip::parse::{Frame, Framer};
+use hotdesk_sip::{parse_message, HeaderName, Message, StatusCode};
+
+/// Parses `data` as a datagram and exercises the result.
+pub(crate) fn message(data: &[u8]) {
+    if let Ok(msg) = parse_message(Bytes::copy_from_slice(data)) {
+        touch(&msg);
+    }
+}
+
+/// Feeds `data` to a [`Framer`] in chunks whose sizes come from the data itself, and
+/// exercises every message frame.
+pub(crate) fn framing(data: &[u8]) {
+    let Some((&seed, rest)) = data.split_first() else {
+        return;
+    };
+    let chunk = usize::from(seed % 64) + 1;
+    let mut framer = Framer::new();
+    let mut buf = BytesMut::new();
+    for piece in rest.chunks(chunk) {
+        buf.extend_from_slice(piece);
+        loop {
+            match framer.next_frame(&mut buf) {
+                Ok(Some(Frame::Message(m))) => {
+                    if let Ok(msg) = parse_message(m) {
+                        touch(&msg);
+                    }
+                }
+                Ok(Some(Frame::Ping | Frame::Pong)) => {}
+                Ok(None) => break,
+                Err(e) => {
+                    let _ = (e.status(), e.reason());
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn touch(msg: &Message) {
+    let h = msg.headers();
+    for header in h.iter() {
+        let _ = (header.name(), header.raw_name(), header.value_str());
+    }
+    for via in h.vias().flatten() {
+        let _ = (
+            via.branch(),
+            via.received(),
+            via.rport(),
+            via.port_or_default(),
+            via.host().ip(),
+        );
+    }
+    for na in [h.from(), h.to()].into_iter().flatten() {
+        let _ = (na.display_name(), na.tag());
+        if let Some(sip) = na.uri().as_sip() {
+            let _ = sip.aor();
+            assert!(sip.equivalent(sip), "a URI is equivalent to itself");
+        }
+    }
+    for c in h.contacts().flatten() {
+        if let Contact::Address(a) = c {
+            let _ = (a.expires(), a.q(), a.sip_instance(), a.reg_id());
+        }
+    }
+    for r in h
+        .routes()
+        .chain(h.record_routes())
+        .chain(h.paths())
+        .flatten()
+    {
+        let _ = r.uri().as_str();
+    }
+    let _ = (
+        h.expires(),
+        h.max_forwards(),
+        h.content_type(),
+        h.event(),
+        h.min_expires(),
+    );
+    let _ = (
+        h.require().count(),
+        h.supported().count(),
+        h.authorizations().count(),
+    );
+    let _ = (msg.call_id(), msg.cseq(), msg.body().len());
+
+    // The accepted bytes parse again to the same message.
+    let again = parse_message(msg.as_bytes().clone()).expect("accepted bytes re-parse");
+    assert_eq!(again.headers().len(), h.len());
+    assert_eq!(again.body(), msg.body());
+
+    match msg {
+        Message::Request(req) => {
+            let _ = req.uri().as_str();
+            let resp = req.response(StatusCode::OK).to_tag("fz").build();
+            parse_message(resp.as_bytes().clone()).expect("a built response parses");
+            let copy = req
+                .edit()
+                .remove_first("Route")
+                .build()
+                .expect("an edited copy parses");
+            assert_eq!(copy.body(), req.body());
+            assert_eq!(
+                copy.headers().content_length().ok().flatten(),
+                Some(req.body().len() as u32)
+            );
+            let _ = h.contains(HeaderName::MaxForwards);
+        }
+        Message::Response(resp) => {
+            let _ = (resp.status(), resp.reason());
+            resp.edit().remove_first("Via").build().ok();
+        }
+    }
+}
