@@ -13,6 +13,7 @@
 #   KAMAILIO_DIALOG=0 in rate mode, 1 in hold mode (dialog module tracks every call, as a
 #   B2BUA must) HOTDESK_CALLS=0 (1 = try the hotdesk half; see run_hotdesk_calls)
 #   USERS=10000 FIRST_EXT=100000 DOMAIN=bench.test HOTDESK_BIN HOTDESK_ARGS KEEP=0
+#   KAMAILIO_MALLOC=fm|tlsf|qm NICE=-10 (as root; 0 = off) RECORD=1 (0 = trial run)
 # Output: one line per server, the ratio, and a dated block appended to
 # bench/results/calls.txt (hold mode: bench/results/hold.txt). See bench/README.md.
 set -uo pipefail
@@ -23,7 +24,7 @@ set -uo pipefail
 
 MODE=rate
 case "${1:-}" in
-    -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     hold) MODE=hold ;;
     "" | rate) ;;
     *) die "unknown mode '$1' (rate | hold)" ;;
@@ -119,12 +120,13 @@ run_hold() {
     log "$name: $HOLD_CALLS calls at $HOLD_RATE/s, held ${HOLD_SECONDS}s together (pause ${pause} ms)"
     calls_run "$HOLD_RATE" "$HOLD_CALLS" "$pause" "$HOLD_CALLS"
     local b p a
-    b=$(awk '$1 == "before" { print $2 }' "$WORK/hold.mem")
+    b=$(awk '$1 == "before" { print $2, $3 }' "$WORK/hold.mem")
     p=$(awk '$1 == "peak" { print $2, $3 }' "$WORK/hold.mem")
-    a=$(awk '$1 == "after" { print $2 }' "$WORK/hold.mem")
+    a=$(awk '$1 == "after" { print $2, $3 }' "$WORK/hold.mem")
     local verdict=ok
     [ "$CALLS_RC" = 0 ] && [ "$S_FAILED" = 0 ] && [ "$UAS_FAILED" = 0 ] && [ "$S_OK" -ge "$HOLD_CALLS" ] || verdict=FAIL
-    HOLD_LINE="$verdict: $S_OK/$HOLD_CALLS calls held, failed=$S_FAILED uas_failed=$UAS_FAILED retrans=$S_RETRANS; rss_kb before=$b peak=${p% *} after=$a (peak pss_kb=${p#* }); $(awk -v b="$b" -v p="${p% *}" -v n="$HOLD_CALLS" 'BEGIN { printf "%.2f", (p - b) / n }') KB/call"
+    # PSS (shared pages split between processes) compares a forking server with a threaded one
+    HOLD_LINE="$verdict: $S_OK/$HOLD_CALLS calls held, failed=$S_FAILED uas_failed=$UAS_FAILED retrans=$S_RETRANS; pss_kb before=${b#* } peak=${p#* } after=${a#* }; peak rss_kb=${p% *} (summed over processes); $(awk -v b="${b#* }" -v p="${p#* }" -v n="$HOLD_CALLS" 'BEGIN { printf "%.2f", (p - b) / n }') KB/call"
 }
 
 K_LINE="" H_LINE="" K_ACH=0 H_ACH=0 K_LADDER="" H_LADDER=""

@@ -9,6 +9,8 @@
 #   DURATION=10 (seconds per ladder step) LADDER="2000 4000 ... 14000" (REGISTER/s, ascending)
 #   RETRIES=1 (re-runs of a failed step) REFINE=2 (bisections after the first failure)
 #   COOLDOWN=3 HOTDESK_BIN=target/release/hotdesk HOTDESK_ARGS= KEEP=0 (keep the temp dir)
+#   KAMAILIO_AUTH=htable|auth_db KAMAILIO_MALLOC=fm|tlsf|qm NICE=-10 (as root; 0 = off)
+#   RECORD=1 (0 = do not append to bench/results, for trial runs)
 # Output: one line per server, the ratio, and a dated block appended to
 # bench/results/register.txt. See bench/README.md.
 set -uo pipefail
@@ -17,7 +19,7 @@ set -uo pipefail
 . "$BENCH_DIR/lib/kamailio.sh"
 . "$BENCH_DIR/lib/hotdesk.sh"
 
-case "${1:-}" in -h | --help) sed -n '2,15p' "$0"; exit 0 ;; esac
+case "${1:-}" in -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;; esac
 
 WORKERS=${WORKERS:-1}
 USERS=${USERS:-10000}

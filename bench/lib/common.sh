@@ -286,9 +286,11 @@ machine_note() {
         "sipp=$(sipp -v 2>&1 | grep -o 'v[0-9.]*' | head -1)"
 }
 
+# append_result FILE LINE...: appends to bench/results/FILE unless RECORD=0 (trial runs).
 append_result() {
     local file=$1
     shift
+    [ "${RECORD:-1}" = 0 ] && return 0
     mkdir -p "$RESULTS_DIR"
     printf '%s\n' "$@" >>"$RESULTS_DIR/$file"
 }

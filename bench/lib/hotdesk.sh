@@ -30,7 +30,8 @@ hotdesk_start() {
     HOTDESK_API="http://127.0.0.1:$http/api/v1"
     for i in $(seq 1 200); do
         if ! kill -0 "$HOTDESK_PID" 2>/dev/null; then
-            HOTDESK_SKIP="exited at start: $(tail -3 "$WORK/hotdesk.log" | tr '\n' ' ')"
+            wait "$HOTDESK_PID"
+            HOTDESK_SKIP="exited at start with status $?: $(tail -3 "$WORK/hotdesk.log" | tr '\n' ' ')"
             return 1
         fi
         if curl -fsS -o /dev/null "http://127.0.0.1:$http/healthz" 2>/dev/null \

@@ -11,7 +11,7 @@ KAMAILIO_MODULES="${KAMAILIO_MODULES:-/usr/lib/x86_64-linux-gnu/kamailio/modules
 # Kamailio run as fast as it reasonably goes, so fm is the default.
 KAMAILIO_MALLOC="${KAMAILIO_MALLOC:-fm}"
 
-kamailio_version() { kamailio -v 2>/dev/null | awk 'NR == 1 { print $2, $3 }'; }
+kamailio_version() { kamailio -v 2>/dev/null | awk 'NR == 1 { print $3 }'; }
 
 # Common head of both configs: one UDP socket, WORKERS receiver processes, no syslog.
 kamailio_head() {

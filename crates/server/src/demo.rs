@@ -11,8 +11,8 @@ use std::fmt::Write as _;
 use std::net::SocketAddr;
 
 use hotdesk_core::{
-    CivicAddress, DeviceKind, DomainName, DomainSettings, Extension, Mac, ModelId, Scope, Seats,
-    SeatType,
+    CivicAddress, DeviceKind, DomainName, DomainSettings, Extension, Mac, ModelId, Scope, SeatType,
+    Seats,
 };
 use rand::distr::{Alphanumeric, SampleString as _};
 use sha2::{Digest as _, Sha256};
@@ -31,7 +31,12 @@ struct Person {
     scope: Scope,
 }
 
-const fn person(extension: &'static str, first: &'static str, last: &'static str, pin: &'static str) -> Person {
+const fn person(
+    extension: &'static str,
+    first: &'static str,
+    last: &'static str,
+    pin: &'static str,
+) -> Person {
     Person {
         extension,
         first,
@@ -92,10 +97,20 @@ const PHONES: [Phone; 8] = [
     phone("5402", "polycom-vvx-350", DeviceKind::Hotdesk, "Quiet room"),
     phone("2000", "polycom-vvx-250", DeviceKind::Location, "Lobby"),
     // Alice's own phone registers as her extension (SPEC §4).
-    phone("1001", "yealink-t54w", DeviceKind::Personal, "Alice's office"),
+    phone(
+        "1001",
+        "yealink-t54w",
+        DeviceKind::Personal,
+        "Alice's office",
+    ),
 ];
 
-const fn phone(extension: &'static str, model: &'static str, kind: DeviceKind, room: &'static str) -> Phone {
+const fn phone(
+    extension: &'static str,
+    model: &'static str,
+    kind: DeviceKind,
+    room: &'static str,
+) -> Phone {
     Phone {
         extension,
         model,
@@ -196,7 +211,9 @@ pub async fn ensure(app: &App, domain: &DomainName) -> Result<DemoReport, DemoEr
                     model: ModelId::new(phone.model)?,
                     kind: phone.kind,
                     extension,
-                    sip_password: Some(SecretString::new(Alphanumeric.sample_string(&mut rand::rng(), 12))),
+                    sip_password: Some(SecretString::new(
+                        Alphanumeric.sample_string(&mut rand::rng(), 12),
+                    )),
                     location: Some(location(phone.room)),
                     did: None,
                     association_secs: None,
@@ -212,8 +229,15 @@ pub async fn ensure(app: &App, domain: &DomainName) -> Result<DemoReport, DemoEr
         };
         // Unreadable (another server key) or absent: print a dash rather than fail.
         let password = app.device_sip_password(&device).ok().flatten();
-        let label = format!("{:<16} {:<9} {}", phone.model, kind_name(phone.kind), phone.room);
-        report.passwords.push((phone.extension.into(), label, password));
+        let label = format!(
+            "{:<16} {:<9} {}",
+            phone.model,
+            kind_name(phone.kind),
+            phone.room
+        );
+        report
+            .passwords
+            .push((phone.extension.into(), label, password));
     }
     let trunks = app.trunks(domain).unwrap_or_default();
     if trunks.iter().any(|t| t.name == TRUNK.0) {
@@ -304,7 +328,12 @@ impl DemoReport {
                 notes.push("basic seat".to_owned());
             }
             let name = format!("{} {}", p.first, p.last);
-            let line = format!("  {}  {name:<14} PIN {}  {}", p.extension, p.pin, notes.join(", "));
+            let line = format!(
+                "  {}  {name:<14} PIN {}  {}",
+                p.extension,
+                p.pin,
+                notes.join(", ")
+            );
             let _ = writeln!(out, "{}", line.trim_end());
         }
         let _ = writeln!(out, "\nPhones (register as sip:EXT@{d}, digest user EXT):");
@@ -314,8 +343,14 @@ impl DemoReport {
         }
         let _ = writeln!(out, "\nTrunk {} → {}", TRUNK.0, TRUNK.1);
         let _ = writeln!(out, "\nTry it:");
-        let _ = writeln!(out, "  export HOTDESK_URL=http://{http} HOTDESK_TOKEN={token} HOTDESK_DOMAIN={d}");
-        let _ = writeln!(out, "  hotdesk login 94001 1004        # Dave sits at desk 94001");
+        let _ = writeln!(
+            out,
+            "  export HOTDESK_URL=http://{http} HOTDESK_TOKEN={token} HOTDESK_DOMAIN={d}"
+        );
+        let _ = writeln!(
+            out,
+            "  hotdesk login 94001 1004        # Dave sits at desk 94001"
+        );
         let _ = writeln!(out, "  hotdesk sessions");
         let _ = writeln!(out, "  hotdesk logout 94001");
         let _ = writeln!(
@@ -326,7 +361,10 @@ impl DemoReport {
             out,
             "  curl -s -X POST -H \"Authorization: Bearer $HOTDESK_TOKEN\" -H 'content-type: application/json' \\\n       -d '{{\"extension\":\"1002\"}}' {api}/domains/{d}/devices/94002/login"
         );
-        let _ = writeln!(out, "  On a desk phone: dial *44, then extension #, PIN #, 2 to confirm; *45 logs out.");
+        let _ = writeln!(
+            out,
+            "  On a desk phone: dial *44, then extension #, PIN #, 2 to confirm; *45 logs out."
+        );
         out
     }
 }
@@ -341,7 +379,9 @@ mod tests {
         assert!(used <= SEATS.pool(), "{used} > {}", SEATS.pool());
         let basic = PEOPLE.iter().filter(|p| p.seat == SeatType::Basic).count();
         assert_eq!(u32::try_from(basic).ok(), Some(SEATS.basic));
-        assert!(PEOPLE.iter().all(|p| p.max_devices <= p.seat.max_allocation()));
+        assert!(PEOPLE
+            .iter()
+            .all(|p| p.max_devices <= p.seat.max_allocation()));
     }
 
     #[test]

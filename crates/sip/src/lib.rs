@@ -12,10 +12,12 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod digest;
+pub mod endpoint;
 pub mod header;
 pub mod message;
 pub mod parse;
 pub mod transaction;
+pub mod transport;
 pub mod uri;
 
 pub use message::{

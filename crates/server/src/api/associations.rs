@@ -11,6 +11,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use hotdesk_core::authz::Action;
+
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::extract::{device_ext, domain_name, user_ext, ApiJson, ApiPath};
@@ -119,7 +121,7 @@ pub(crate) async fn list(
     ApiPath(d): ApiPath<String>,
 ) -> Result<Json<Vec<AssociationView>>, ApiError> {
     let domain = domain_name(&d)?;
-    caller.principal.require(&domain, Scope::User)?;
+    caller.principal.member(&domain)?;
     if app.domain(&domain).is_none() {
         return Err(AppError::UnknownDomain.into());
     }
@@ -160,9 +162,7 @@ pub(crate) async fn login(
     let domain = domain_name(&d)?;
     let device = device_ext(&e)?;
     let user = user_ext(&body.extension)?;
-    caller
-        .principal
-        .require_self_or(&domain, &user, Scope::OfficeManager)?;
+    caller.principal.allow(&domain, Action::ActAsUser(&user))?;
     let request = SessionRequest {
         domain,
         device,
@@ -193,7 +193,7 @@ pub(crate) async fn logout(
 ) -> Result<Json<SessionChange>, ApiError> {
     let domain = domain_name(&d)?;
     let device = device_ext(&e)?;
-    caller.principal.require(&domain, Scope::User)?;
+    caller.principal.member(&domain)?;
     let request = SessionRequest {
         domain,
         device,

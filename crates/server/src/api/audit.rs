@@ -6,6 +6,8 @@ use axum::extract::State;
 use axum::Json;
 use hotdesk_core::{AuditRecord, Scope};
 
+use hotdesk_core::authz::Action;
+
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::extract::{domain_name, ApiPath, ApiQuery, RecordQuery};
@@ -23,7 +25,7 @@ pub(crate) async fn list(
     ApiQuery(query): ApiQuery<RecordQuery>,
 ) -> Result<Json<Vec<AuditRecord>>, ApiError> {
     let domain = domain_name(&d)?;
-    caller.principal.require(&domain, Scope::OfficeManager)?;
+    caller.principal.allow(&domain, Action::ReadRecords)?;
     if app.domain(&domain).is_none() {
         return Err(AppError::UnknownDomain.into());
     }

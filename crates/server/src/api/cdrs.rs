@@ -8,6 +8,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hotdesk_core::{Cdr, Scope};
 
+use hotdesk_core::authz::Action;
+
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::extract::{domain_name, ApiPath, ApiQuery, RecordQuery};
@@ -73,7 +75,7 @@ pub(crate) async fn list(
     ApiQuery(query): ApiQuery<RecordQuery>,
 ) -> Result<Response, ApiError> {
     let domain = domain_name(&d)?;
-    caller.principal.require(&domain, Scope::DomainAdmin)?;
+    caller.principal.allow(&domain, Action::ReadRecords)?;
     if app.domain(&domain).is_none() {
         return Err(AppError::UnknownDomain.into());
     }

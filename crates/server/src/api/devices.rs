@@ -10,6 +10,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::associations::AssociationView;
+use hotdesk_core::authz::Action;
+
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::extract::{device_ext, domain_name, ApiJson, ApiPath};
@@ -90,7 +92,7 @@ pub(crate) async fn create(
     ApiJson(new): ApiJson<NewDevice>,
 ) -> Result<(StatusCode, Json<DeviceView>), ApiError> {
     let domain = domain_name(&d)?;
-    caller.principal.require(&domain, Scope::OfficeManager)?;
+    caller.principal.allow(&domain, Action::ManageDevices)?;
     let device = app.create_device(&domain, new).await?;
     Ok((StatusCode::CREATED, Json(DeviceView::new(&app, &device))))
 }
@@ -105,7 +107,7 @@ pub(crate) async fn list(
     ApiPath(d): ApiPath<String>,
 ) -> Result<Json<Vec<DeviceView>>, ApiError> {
     let domain = domain_name(&d)?;
-    caller.principal.require(&domain, Scope::User)?;
+    caller.principal.member(&domain)?;
     let devices = app.devices(&domain).ok_or(AppError::UnknownDomain)?;
     Ok(Json(devices.iter().map(|d| DeviceView::new(&app, d)).collect()))
 }
@@ -122,7 +124,7 @@ pub(crate) async fn get(
 ) -> Result<Json<DeviceView>, ApiError> {
     let domain = domain_name(&d)?;
     let ext = device_ext(&e)?;
-    caller.principal.require(&domain, Scope::User)?;
+    caller.principal.member(&domain)?;
     let device = app
         .device(&domain, &ext)
         .ok_or_else(|| app.unknown_in(&domain, Refusal::UnknownDevice))?;
@@ -144,7 +146,7 @@ pub(crate) async fn patch(
 ) -> Result<Json<DeviceView>, ApiError> {
     let domain = domain_name(&d)?;
     let ext = device_ext(&e)?;
-    caller.principal.require(&domain, Scope::OfficeManager)?;
+    caller.principal.allow(&domain, Action::ManageDevices)?;
     let device = app.update_device(&domain, &ext, patch).await?;
     Ok(Json(DeviceView::new(&app, &device)))
 }
@@ -160,7 +162,7 @@ pub(crate) async fn delete(
 ) -> Result<StatusCode, ApiError> {
     let domain = domain_name(&d)?;
     let ext = device_ext(&e)?;
-    caller.principal.require(&domain, Scope::OfficeManager)?;
+    caller.principal.allow(&domain, Action::ManageDevices)?;
     app.delete_device(&domain, &ext, caller.requester()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

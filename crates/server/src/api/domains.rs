@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use hotdesk_core::authz::Action;
+
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::extract::{domain_name, ApiJson, ApiPath};
@@ -50,7 +52,9 @@ impl DomainView {
             users: tenant.map_or(0, |t| t.users.len()),
             devices: tenant.map_or(0, |t| t.devices.len()),
             associations: state.desks.associations(&domain.name).count(),
-            allocations: tenant.map_or(0, |t| t.allocations_used(None)),
+            allocations: tenant.map_or(0, |t| {
+                hotdesk_core::seats::allocation_in_use(t.users.values())
+            }),
             pool: domain.settings.seats.pool(),
         };
         Self {
@@ -127,7 +131,7 @@ pub(crate) async fn get(
     ApiPath(d): ApiPath<String>,
 ) -> Result<Json<DomainView>, ApiError> {
     let name = domain_name(&d)?;
-    caller.principal.require(&name, Scope::User)?;
+    caller.principal.member(&name)?;
     let domain = app.domain(&name).ok_or(AppError::UnknownDomain)?;
     Ok(Json(DomainView::new(&app, domain)))
 }
@@ -146,7 +150,7 @@ pub(crate) async fn patch(
     ApiJson(body): ApiJson<DomainPatch>,
 ) -> Result<Json<DomainView>, ApiError> {
     let name = domain_name(&d)?;
-    caller.principal.require(&name, Scope::DomainAdmin)?;
+    caller.principal.allow(&name, Action::ManageDomain)?;
     if !body.settings.is_object() {
         return Err(ApiError::invalid_field("settings", "must be an object"));
     }
@@ -164,8 +168,8 @@ pub(crate) async fn delete(
     ApiPath(d): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let name = domain_name(&d)?;
-    caller.principal.require(&name, Scope::User)?;
-    caller.principal.require_super()?;
+    caller.principal.member(&name)?;
+    caller.principal.allow(&name, Action::ManageDomains)?;
     app.delete_domain(&name, caller.requester()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

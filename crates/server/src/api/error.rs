@@ -129,7 +129,17 @@ fn refusal_field(refusal: &Refusal) -> Option<&'static str> {
         Refusal::MacInUse => Some("mac"),
         Refusal::PinInUse | Refusal::WrongPin => Some("pin"),
         Refusal::UnknownModel => Some("model"),
-        _ => None,
+        Refusal::UnknownUser
+        | Refusal::UnknownDevice
+        | Refusal::LockedOut { .. }
+        | Refusal::ExcludedModel
+        | Refusal::PersonalDevice
+        | Refusal::LocationDevice
+        | Refusal::AllocationFull { .. }
+        | Refusal::NotLoggedIn
+        | Refusal::NotYourDevice
+        | Refusal::Forbidden
+        | Refusal::DeviceNotLoggedIn => None,
     }
 }
 

@@ -43,31 +43,27 @@ where
     }
 }
 
-/// Parses a JSON body into `T`, naming the field at fault.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            return ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "malformed_json",
-                format!("request body is not valid JSON: {inner}"),
-            );
-        }
-        let message = inner.to_string();
-        let field = crate::state::error::field_name(&path, &message);
-        ApiError::invalid_field(field, message)
-    })?;
-    deserializer.end().map_err(|err| {
+/// Parses a JSON body into `T`, naming the field at fault. Syntax is checked first (400);
+/// only a well-formed document is then matched against `T` (422), because serde_json
+/// reports some type mismatches (a number for an enum) as syntax errors.
+pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let document: serde_json::Value = serde_json::from_slice(bytes).map_err(|err| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "malformed_json",
-            format!("trailing data after JSON body: {err}"),
+            format!("request body is not valid JSON: {err}"),
         )
     })?;
-    Ok(value)
+    // Every request body of this API is an object.
+    if !document.is_object() {
+        return Err(ApiError::invalid_field("body", "must be a JSON object"));
+    }
+    serde_path_to_error::deserialize(document).map_err(|err| {
+        let path = err.path().to_string();
+        let message = err.into_inner().to_string();
+        let field = crate::state::error::field_name(&path, &message);
+        ApiError::invalid_field(field, message)
+    })
 }
 
 fn is_json(headers: &axum::http::HeaderMap) -> bool {

@@ -6,6 +6,8 @@ use axum::extract::State;
 use axum::Json;
 use hotdesk_core::{Mailbox, Scope};
 
+use hotdesk_core::authz::Action;
+
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::extract::{domain_name, user_ext, ApiJson, ApiPath};
@@ -28,9 +30,7 @@ pub(crate) async fn put(
 ) -> Result<Json<MailboxView>, ApiError> {
     let domain = domain_name(&d)?;
     let ext = user_ext(&e)?;
-    caller
-        .principal
-        .require_self_or(&domain, &ext, Scope::DomainAdmin)?;
+    caller.principal.allow(&domain, Action::ActAsUser(&ext))?;
     let mailbox = Mailbox {
         new: body.new,
         old: body.old,

@@ -9,6 +9,8 @@ use hotdesk_core::{Scope, Trunk};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use hotdesk_core::authz::Action;
+
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::extract::{domain_name, ApiJson, ApiPath};
@@ -58,7 +60,7 @@ pub(crate) async fn create(
     ApiJson(new): ApiJson<NewTrunk>,
 ) -> Result<(StatusCode, Json<TrunkView>), ApiError> {
     let domain = domain_name(&d)?;
-    caller.principal.require(&domain, Scope::DomainAdmin)?;
+    caller.principal.allow(&domain, Action::ManageDomain)?;
     let trunk = app.create_trunk(&domain, new).await?;
     Ok((StatusCode::CREATED, Json(TrunkView::from(&trunk))))
 }
@@ -73,7 +75,7 @@ pub(crate) async fn list(
     ApiPath(d): ApiPath<String>,
 ) -> Result<Json<Vec<TrunkView>>, ApiError> {
     let domain = domain_name(&d)?;
-    caller.principal.require(&domain, Scope::DomainAdmin)?;
+    caller.principal.allow(&domain, Action::ManageDomain)?;
     let trunks = app.trunks(&domain).ok_or(AppError::UnknownDomain)?;
     Ok(Json(trunks.iter().map(TrunkView::from).collect()))
 }

@@ -10,6 +10,8 @@ use hotdesk_core::{QueueStatus, Refusal, Scope, SeatType, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use hotdesk_core::authz::Action;
+
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::extract::{body_rejection, device_ext, domain_name, user_ext, ApiJson, ApiPath};
@@ -138,7 +140,7 @@ pub(crate) async fn create(
     ApiJson(new): ApiJson<NewUser>,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
     let domain = domain_name(&d)?;
-    caller.principal.require(&domain, Scope::DomainAdmin)?;
+    caller.principal.allow(&domain, Action::ManageUsers)?;
     check_grant(&caller, Some(new.scope))?;
     let user = app.create_user(&domain, new).await?;
     Ok((StatusCode::CREATED, Json(UserView::new(&app, &user))))
@@ -154,7 +156,7 @@ pub(crate) async fn list(
     ApiPath(d): ApiPath<String>,
 ) -> Result<Json<Vec<UserView>>, ApiError> {
     let domain = domain_name(&d)?;
-    caller.principal.require(&domain, Scope::OfficeManager)?;
+    caller.principal.allow(&domain, Action::ReadRecords)?;
     let users = app.users(&domain).ok_or(AppError::UnknownDomain)?;
     Ok(Json(users.iter().map(|u| UserView::new(&app, u)).collect()))
 }
@@ -171,9 +173,7 @@ pub(crate) async fn get(
 ) -> Result<Json<UserView>, ApiError> {
     let domain = domain_name(&d)?;
     let ext = user_ext(&e)?;
-    caller
-        .principal
-        .require_self_or(&domain, &ext, Scope::OfficeManager)?;
+    caller.principal.allow(&domain, Action::ActAsUser(&ext))?;
     let user = app
         .user(&domain, &ext)
         .ok_or_else(|| app.unknown_in(&domain, Refusal::UnknownUser))?;
@@ -195,7 +195,7 @@ pub(crate) async fn patch(
 ) -> Result<Json<UserView>, ApiError> {
     let domain = domain_name(&d)?;
     let ext = user_ext(&e)?;
-    caller.principal.require(&domain, Scope::DomainAdmin)?;
+    caller.principal.allow(&domain, Action::ManageUsers)?;
     check_grant(&caller, patch.scope)?;
     let user = app.update_user(&domain, &ext, patch).await?;
     Ok(Json(UserView::new(&app, &user)))
@@ -212,7 +212,7 @@ pub(crate) async fn delete(
 ) -> Result<StatusCode, ApiError> {
     let domain = domain_name(&d)?;
     let ext = user_ext(&e)?;
-    caller.principal.require(&domain, Scope::DomainAdmin)?;
+    caller.principal.allow(&domain, Action::ManageUsers)?;
     app.delete_user(&domain, &ext, caller.requester()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -233,7 +233,7 @@ pub(crate) async fn import(
     request: Request,
 ) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
     let domain = domain_name(&d)?;
-    caller.principal.require(&domain, Scope::DomainAdmin)?;
+    caller.principal.allow(&domain, Action::ManageUsers)?;
     let body = Bytes::from_request(request, &())
         .await
         .map_err(body_rejection)?;
@@ -262,9 +262,7 @@ pub(crate) async fn activate(
 ) -> Result<StatusCode, ApiError> {
     let domain = domain_name(&d)?;
     let ext = user_ext(&e)?;
-    caller
-        .principal
-        .require_self_or(&domain, &ext, Scope::OfficeManager)?;
+    caller.principal.allow(&domain, Action::ActAsUser(&ext))?;
     let device = device_ext(&body.device)?;
     app.user(&domain, &ext)
         .ok_or_else(|| app.unknown_in(&domain, Refusal::UnknownUser))?;

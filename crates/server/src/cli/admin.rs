@@ -5,9 +5,7 @@ use serde_json::{json, Map, Value};
 
 use super::client::{ApiClient, Body, ClientError};
 use super::table::{self, Column};
-use super::{
-    ApiArgs, Command, DeviceAction, DeviceAddArgs, DomainAction, UserAction, UserAddArgs,
-};
+use super::{ApiArgs, Command, DeviceAction, DeviceAddArgs, DomainAction, UserAction, UserAddArgs};
 use crate::secrets::SecretString;
 
 const DOMAIN_COLUMNS: &[Column] = &[
@@ -378,7 +376,10 @@ mod tests {
     #[test]
     fn import_count_reads_common_answers() {
         assert_eq!(import_count(&json!({"imported": 3})), Some(3));
-        assert_eq!(import_count(&json!([{"extension":"1"},{"extension":"2"}])), Some(2));
+        assert_eq!(
+            import_count(&json!([{"extension":"1"},{"extension":"2"}])),
+            Some(2)
+        );
         assert_eq!(import_count(&json!({})), None);
     }
 }

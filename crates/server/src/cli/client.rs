@@ -202,7 +202,10 @@ mod tests {
         );
         let body = json!({"error": {"code": "invalid_field", "field": "mac", "message": "must be 12 hex digits"}});
         let error = api_error(StatusCode::UNPROCESSABLE_ENTITY, Some(&body), b"");
-        assert_eq!(error.to_string(), "mac: must be 12 hex digits (invalid_field)");
+        assert_eq!(
+            error.to_string(),
+            "mac: must be 12 hex digits (invalid_field)"
+        );
     }
 
     #[test]

@@ -46,7 +46,12 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct ApiArgs {
     /// Server base URL.
-    #[arg(long, global = true, env = "HOTDESK_URL", default_value = "http://127.0.0.1:8080")]
+    #[arg(
+        long,
+        global = true,
+        env = "HOTDESK_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
     pub url: String,
     /// Bearer token [env: HOTDESK_TOKEN, else HOTDESK_ADMIN_TOKEN].
     #[arg(long, global = true, env = "HOTDESK_TOKEN", hide_env_values = true)]

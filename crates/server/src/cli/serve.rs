@@ -61,8 +61,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!("listening for HTTP on {http}");
 
     tokio::spawn(watch_signals(shutdown.clone()));
-    let service = crate::api::router(Arc::clone(&app))
-        .into_make_service_with_connect_info::<SocketAddr>();
+    let service =
+        crate::api::router(Arc::clone(&app)).into_make_service_with_connect_info::<SocketAddr>();
     let mut stop = shutdown.clone();
     let server = axum::serve(listener, service).with_graceful_shutdown(async move {
         stop.wait().await;
@@ -202,7 +202,10 @@ mod tests {
             "postgres://hd:***@db:5432/hotdesk"
         );
         assert_eq!(redact_url("sqlite://hotdesk.db"), "sqlite://hotdesk.db");
-        assert_eq!(redact_url("postgres://postgres@127.0.0.1/test"), "postgres://postgres@127.0.0.1/test");
+        assert_eq!(
+            redact_url("postgres://postgres@127.0.0.1/test"),
+            "postgres://postgres@127.0.0.1/test"
+        );
     }
 
     #[tokio::test]

@@ -25,7 +25,12 @@ pub struct ServeArgs {
     #[arg(long)]
     pub demo: bool,
     /// Super-admin bearer token; prefer the environment variable over the flag.
-    #[arg(long, env = "HOTDESK_ADMIN_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "HOTDESK_ADMIN_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
     pub admin_token: Option<String>,
     /// Server key file (64 hex digits), created with mode 0600 when missing
     /// [default: beside the SQLite database, `<db>.key`].

@@ -22,8 +22,7 @@ pub use key::{KeySource, DEFAULT_KEY_FILE_SUFFIX};
 /// Default SIP address (UDP and TCP).
 pub const DEFAULT_SIP: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 5060));
 /// Default HTTP address (REST API, provisioning, portal).
-pub const DEFAULT_HTTP: SocketAddr =
-    SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8080));
+pub const DEFAULT_HTTP: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8080));
 /// Default database: an SQLite file in the working directory.
 pub const DEFAULT_DATABASE: &str = "sqlite://hotdesk.db";
 /// Default domain: requests whose host is an IP address belong to it (SPEC §4).

@@ -134,7 +134,10 @@ fn hd_sec_2_inline_key_must_be_32_bytes() {
     let bad = KeySource::Inline(SecretString::new("abcd"));
     let error = bad.load().unwrap_err();
     assert!(matches!(error, ConfigError::Key { .. }));
-    assert!(!error.to_string().contains("abcd"), "key text leaked: {error}");
+    assert!(
+        !error.to_string().contains("abcd"),
+        "key text leaked: {error}"
+    );
 }
 
 #[test]

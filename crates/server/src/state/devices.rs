@@ -1,6 +1,7 @@
 //! Device operations (HD-LOGIN-6, -7, -11; HD-PROV-5 model catalogue; HD-ROUTE-6 location).
 
 use hotdesk_core::command::{Command, Release, ReleaseTarget, Requester};
+use hotdesk_core::device::check_device_extension;
 use hotdesk_core::{
     CivicAddress, Device, DeviceKind, DomainName, Extension, LogoutReason, Mac, ModelId, Refusal,
 };
@@ -156,9 +157,7 @@ impl App {
         }
         match new.kind {
             DeviceKind::Hotdesk => {
-                if !tenant.domain.settings.in_device_range(&new.extension) {
-                    return Err(Refusal::OutsideDeviceRange.into());
-                }
+                check_device_extension(&tenant.domain.settings, new.kind, &new.extension)?;
                 // Users may not sit in the range, but check in case ranges were widened.
                 if tenant.users.contains_key(&new.extension) {
                     return Err(Refusal::ExtensionInUse.into());

@@ -1,7 +1,7 @@
 //! Domain operations: create, change settings, delete, list (HD-SEC-1: one tenant each).
 
 use hotdesk_core::command::{Command, Release, ReleaseTarget, Requester};
-use hotdesk_core::{Domain, DomainName, DomainSettings, LogoutReason, Refusal};
+use hotdesk_core::{seats, Domain, DomainName, DomainSettings, LogoutReason};
 use hotdesk_store::StoreError;
 use serde_json::Value;
 
@@ -57,21 +57,16 @@ impl App {
         patch: &Value,
     ) -> Result<Domain, AppError> {
         let _write = self.writes.lock().await;
-        let (current, used) = {
+        let (current, in_use) = {
             let state = self.read();
             let tenant = state.tenants.get(name).ok_or(AppError::UnknownDomain)?;
-            (tenant.domain.clone(), tenant.allocations_used(None))
+            (
+                tenant.domain.clone(),
+                seats::allocation_in_use(tenant.users.values()),
+            )
         };
         let settings = settings::merge(&current.settings, patch)?;
-        let pool = settings.seats.pool();
-        if pool_applies(&settings) && used > pool {
-            return Err(Refusal::PoolExceeded {
-                pool,
-                used,
-                requested: 0,
-            }
-            .into());
-        }
+        seats::check_seats(&settings.seats, in_use)?;
         let domain = Domain {
             name: current.name,
             settings,
@@ -116,10 +111,4 @@ impl App {
         state.desks.remove_domain(name);
         Ok(())
     }
-}
-
-/// Whether the domain limits allocations: a domain with no seats configured has no pool
-/// (a fresh install should not refuse every user), one with any seats is held to it.
-pub(crate) fn pool_applies(settings: &DomainSettings) -> bool {
-    settings.seats.pool() > 0
 }

@@ -8,12 +8,13 @@
 
 use std::collections::HashSet;
 
-use hotdesk_core::{DomainName, Extension, Mailbox, QueueStatus, Refusal, Scope, SeatType, User};
+use hotdesk_core::{
+    seats, DomainName, Extension, Mailbox, QueueStatus, Refusal, Scope, SeatType, User,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::secrets::{hash_pin, SecretString};
-use crate::state::domains::pool_applies;
 use crate::state::{blocking, validate, App, AppError};
 
 /// The column order when the file has no header row.
@@ -295,11 +296,11 @@ impl App {
         self.check_extensions(domain, rows.iter().map(|r| (r.line, &r.extension)), rejected)?;
         let state = self.read();
         let tenant = state.tenants.get(domain).ok_or(AppError::UnknownDomain)?;
-        let settings = &tenant.domain.settings;
-        let used = tenant.allocations_used(None);
+        let seats = &tenant.domain.settings.seats;
+        let used = seats::allocation_in_use(tenant.users.values());
         let requested = rows.len() as u64;
-        let pool = settings.seats.pool();
-        if pool_applies(settings) && used + requested > pool {
+        let pool = seats.pool();
+        if seats::is_enforced(seats) && used + requested > pool {
             let refusal = Refusal::PoolExceeded {
                 pool,
                 used,
@@ -321,8 +322,10 @@ impl App {
         let state = self.read();
         let tenant = state.tenants.get(domain).ok_or(AppError::UnknownDomain)?;
         for (line, ext) in rows {
-            let refusal = if tenant.domain.settings.in_device_range(ext) {
-                Refusal::InsideDeviceRange
+            let refusal = if let Err(refusal) =
+                hotdesk_core::user::check_user_extension(&tenant.domain.settings, ext)
+            {
+                refusal
             } else if tenant.extension_taken(ext) {
                 Refusal::ExtensionInUse
             } else {

@@ -5,6 +5,7 @@
 //! domain; `super_admin` — every domain. Another domain's resources answer
 //! `unknown_domain` (404), whether or not that domain exists, so nothing leaks.
 
+use hotdesk_core::authz::{self, authorize, Action};
 use hotdesk_core::command::Requester;
 use hotdesk_core::{Actor, DomainName, Extension, Refusal, Scope};
 
@@ -49,29 +50,27 @@ impl Principal {
         self.domain.as_ref() == Some(domain) && self.user.as_ref() == Some(ext)
     }
 
-    /// Requires at least `min` in `domain`: another domain → `UnknownDomain` (404, no leak);
-    /// too low a role → `Forbidden` (403).
-    pub fn require(&self, domain: &DomainName, min: Scope) -> Result<(), AppError> {
-        if !self.sees(domain) {
-            return Err(AppError::UnknownDomain);
+    /// Requires membership of `domain` (any role): another domain → `UnknownDomain` (404,
+    /// no leak).
+    pub fn member(&self, domain: &DomainName) -> Result<(), AppError> {
+        if self.sees(domain) {
+            Ok(())
+        } else {
+            Err(AppError::UnknownDomain)
         }
-        if self.scope < min {
-            return Err(Refusal::Forbidden.into());
-        }
-        Ok(())
     }
 
-    /// Requires being user `ext` of `domain` or holding at least `min` there.
-    pub fn require_self_or(
-        &self,
-        domain: &DomainName,
-        ext: &Extension,
-        min: Scope,
-    ) -> Result<(), AppError> {
-        if self.is_user(domain, ext) {
-            return Ok(());
-        }
-        self.require(domain, min)
+    /// Allows `action` in `domain` by core's one authorisation rule (HD-SEC-4,
+    /// HD-LOGIN-11): another domain → `UnknownDomain` (404, HD-SEC-1); too low a role →
+    /// `Forbidden` (403).
+    pub fn allow(&self, domain: &DomainName, action: Action<'_>) -> Result<(), AppError> {
+        self.member(domain)?;
+        let core = authz::Principal {
+            scope: self.scope,
+            domain: self.domain.clone(),
+            user: self.user.clone(),
+        };
+        authorize(&core, domain, action).map_err(AppError::from)
     }
 
     /// Requires super admin (creating and deleting domains).
@@ -125,11 +124,12 @@ mod tests {
     fn hd_sec_1_other_domain_is_unknown_whatever_the_role() {
         let admin = principal(Scope::DomainAdmin, "a.test", None);
         assert!(matches!(
-            admin.require(&domain("b.test"), Scope::User),
+            admin.allow(&domain("b.test"), Action::ReadRecords),
             Err(AppError::UnknownDomain)
         ));
+        assert!(matches!(admin.member(&domain("b.test")), Err(AppError::UnknownDomain)));
         assert!(Principal::super_admin("root")
-            .require(&domain("b.test"), Scope::SuperAdmin)
+            .allow(&domain("b.test"), Action::ManageDomains)
             .is_ok());
     }
 
@@ -140,14 +140,14 @@ mod tests {
         let me = Extension::new("1004").unwrap();
         let other = Extension::new("1005").unwrap();
         assert!(matches!(
-            user.require(&d, Scope::OfficeManager),
+            user.allow(&d, Action::ManageDevices),
             Err(AppError::Refused(Refusal::Forbidden))
         ));
-        assert!(user.require_self_or(&d, &me, Scope::DomainAdmin).is_ok());
-        assert!(user.require_self_or(&d, &other, Scope::DomainAdmin).is_err());
+        assert!(user.allow(&d, Action::ActAsUser(&me)).is_ok());
+        assert!(user.allow(&d, Action::ActAsUser(&other)).is_err());
         let manager = principal(Scope::OfficeManager, "a.test", None);
-        assert!(manager.require(&d, Scope::OfficeManager).is_ok());
-        assert!(manager.require(&d, Scope::DomainAdmin).is_err());
+        assert!(manager.allow(&d, Action::ManageDevices).is_ok());
+        assert!(manager.allow(&d, Action::ManageUsers).is_err());
         assert!(manager.require_super().is_err());
         assert_eq!(user.actor(), Actor::User(me));
     }

@@ -4,11 +4,11 @@ use hotdesk_core::{
     DomainName, Extension, LogoutReason, Mailbox, QueueStatus, Refusal, Scope, SeatType, User,
 };
 use hotdesk_core::command::Requester;
+use hotdesk_core::seats;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::secrets::{hash_pin, SecretString};
-use crate::state::domains::pool_applies;
 use crate::state::validate::{self, present};
 use crate::state::view::Tenant;
 use crate::state::{blocking, App, AppError, AppEvent};
@@ -93,7 +93,7 @@ pub struct UserPatch {
     pub queue_status: Option<QueueStatus>,
 }
 
-/// HD-LOGIN-4/5: allocation within the seat's maximum and the domain's pool.
+/// HD-LOGIN-4/5: allocation within the seat's maximum and the domain's pool (core rules).
 fn check_allocation(
     tenant: &Tenant,
     except: Option<&Extension>,
@@ -104,18 +104,11 @@ fn check_allocation(
     if max_devices == 0 || max_devices > max {
         return Err(Refusal::AllocationOutOfRange { max }.into());
     }
-    let settings = &tenant.domain.settings;
-    let used = tenant.allocations_used(except);
-    let requested = u64::from(max_devices);
-    let pool = settings.seats.pool();
-    if pool_applies(settings) && used + requested > pool {
-        return Err(Refusal::PoolExceeded {
-            pool,
-            used,
-            requested,
-        }
-        .into());
-    }
+    let in_use = seats::allocation_in_use(tenant.users.values());
+    let current = except
+        .and_then(|ext| tenant.users.get(ext))
+        .map(|u| u.max_devices);
+    seats::check_allocation(&tenant.domain.settings.seats, in_use, current, max_devices)?;
     Ok(())
 }
 
@@ -173,9 +166,7 @@ impl App {
     ) -> Result<(), AppError> {
         let state = self.read();
         let tenant = state.tenants.get(domain).ok_or(AppError::UnknownDomain)?;
-        if tenant.domain.settings.in_device_range(ext) {
-            return Err(Refusal::InsideDeviceRange.into());
-        }
+        hotdesk_core::user::check_user_extension(&tenant.domain.settings, ext)?;
         if tenant.extension_taken(ext) {
             return Err(Refusal::ExtensionInUse.into());
         }

@@ -30,16 +30,6 @@ impl Tenant {
         }
     }
 
-    /// Sum of the users' multi-desk allocations, optionally leaving one user out
-    /// (HD-LOGIN-5: the figure a change is checked against).
-    pub fn allocations_used(&self, except: Option<&Extension>) -> u64 {
-        self.users
-            .values()
-            .filter(|u| Some(&u.extension) != except)
-            .map(|u| u64::from(u.max_devices))
-            .sum()
-    }
-
     /// Whether a user or a device already has `ext` (a personal device shares its
     /// owner's extension, so it is not counted twice).
     pub fn extension_taken(&self, ext: &Extension) -> bool {

@@ -242,7 +242,7 @@ impl Harness {
         self.post(
             &format!("/api/v1/domains/{domain}/devices"),
             json!({
-                "mac": format!("00:15:65:00:{:02x}:{:02x}", domain.len(), n),
+                "mac": format!("00:15:65:00:{:02x}:{:02x}", domain.bytes().fold(0u8, |a, b| a.wrapping_mul(31).wrapping_add(b)), n),
                 "model": "yealink-t46u",
                 "kind": "hotdesk",
                 "extension": ext,

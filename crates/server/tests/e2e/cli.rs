@@ -18,7 +18,9 @@ fn json(text: &str) -> Value {
 
 /// The table line whose first cell is `key`.
 fn line_starting<'a>(table: &'a str, key: &str) -> Option<&'a str> {
-    table.lines().find(|l| l.split_whitespace().next() == Some(key))
+    table
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(key))
 }
 
 #[test]
@@ -29,26 +31,51 @@ fn spec_4_cli_user_device_login_sessions_logout() {
     assert!(line_starting(&ok_stdout(&server.cli(&["domain", "list"])), "cli.test").is_some());
 
     let out = ok_stdout(&server.cli(&[
-        "user", "add", "1004", "--first-name", "Bob", "--last-name", "Smith", "--pin", "4321",
-        "--did", "+15550001004", "--max-devices", "2", D,
+        "user",
+        "add",
+        "1004",
+        "--first-name",
+        "Bob",
+        "--last-name",
+        "Smith",
+        "--pin",
+        "4321",
+        "--did",
+        "+15550001004",
+        "--max-devices",
+        "2",
+        D,
     ]));
     assert_eq!(out.trim(), "created user 1004");
     let table = ok_stdout(&server.cli(&["user", "list", D]));
     let header = table.lines().next().unwrap_or_default();
     assert!(header.starts_with("EXTENSION"), "{table}");
     let row = line_starting(&table, "1004").unwrap_or_else(|| panic!("no 1004 in\n{table}"));
-    assert!(row.contains("Bob Smith") && row.contains("+15550001004"), "{row}");
+    assert!(
+        row.contains("Bob Smith") && row.contains("+15550001004"),
+        "{row}"
+    );
     // Columns are aligned: every line has the NAME column at the same offset.
     let name_at = header.find("NAME").unwrap_or_default();
     assert_eq!(row.find("Bob"), Some(name_at), "{table}");
 
     let out = ok_stdout(&server.cli(&[
-        "device", "add", "94001", "--mac", "00:15:65:00:00:01", "--model", "yealink-t46u", D,
+        "device",
+        "add",
+        "94001",
+        "--mac",
+        "00:15:65:00:00:01",
+        "--model",
+        "yealink-t46u",
+        D,
     ]));
     assert_eq!(out.trim(), "created device 94001");
     let devices = ok_stdout(&server.cli(&["device", "list", D]));
     let row = line_starting(&devices, "94001").unwrap_or_else(|| panic!("{devices}"));
-    assert!(row.contains("hotdesk") && row.contains("yealink-t46u"), "{row}");
+    assert!(
+        row.contains("hotdesk") && row.contains("yealink-t46u"),
+        "{row}"
+    );
 
     let out = ok_stdout(&server.cli(&["login", "94001", "1004", D]));
     assert_eq!(out.trim(), "1004 logged in to 94001");
@@ -82,12 +109,17 @@ fn spec_4_cli_import_csv_then_list_as_json() {
     let out = ok_stdout(&server.cli(&["import", &path, D]));
     assert_eq!(out.trim(), "imported 2 users");
 
-    let users = rows(&json(&ok_stdout(&server.cli(&["user", "list", "--json", D]))));
+    let users = rows(&json(&ok_stdout(
+        &server.cli(&["user", "list", "--json", D]),
+    )));
     let extensions: Vec<String> = users.iter().map(|u| field(u, "extension")).collect();
     assert_eq!(extensions, ["2001", "2002"]);
     // HD-SEC-2: nothing secret comes back, in JSON or in the table.
     let raw = ok_stdout(&server.cli(&["user", "list", "--json", D]));
-    assert!(!raw.contains("s3cret-sip") && !raw.contains("7002"), "{raw}");
+    assert!(
+        !raw.contains("s3cret-sip") && !raw.contains("7002"),
+        "{raw}"
+    );
 
     let shown = json(&ok_stdout(&server.cli(&["user", "show", "2001", D])));
     assert_eq!(field(&shown, "last_name"), "Lovelace");
@@ -98,7 +130,14 @@ fn spec_4_cli_api_errors_print_message_and_code_and_exit_1() {
     let server = Server::start();
     ok_stdout(&server.cli(&["domain", "add", "cli.test"]));
     ok_stdout(&server.cli(&[
-        "device", "add", "94001", "--mac", "001565000001", "--model", "yealink-t46u", D,
+        "device",
+        "add",
+        "94001",
+        "--mac",
+        "001565000001",
+        "--model",
+        "yealink-t46u",
+        D,
     ]));
     let output = server.cli(&["login", "94001", "1099", D]);
     assert_eq!(output.status.code(), Some(1));
@@ -109,10 +148,21 @@ fn spec_4_cli_api_errors_print_message_and_code_and_exit_1() {
 
     // A refused model names the catalogue (HD-PROV-5) and still uses the error format.
     let output = server.cli(&[
-        "device", "add", "94002", "--mac", "001565000002", "--model", "acme-phone", D,
+        "device",
+        "add",
+        "94002",
+        "--mac",
+        "001565000002",
+        "--model",
+        "acme-phone",
+        D,
     ]);
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).starts_with("error: "), "{}", stderr(&output));
+    assert!(
+        stderr(&output).starts_with("error: "),
+        "{}",
+        stderr(&output)
+    );
 
     // A wrong token is refused with the API's code.
     let output = server
@@ -122,7 +172,10 @@ fn spec_4_cli_api_errors_print_message_and_code_and_exit_1() {
         .unwrap_or_else(|e| panic!("run cli: {e}"));
     assert_eq!(output.status.code(), Some(1));
     let text = stderr(&output);
-    assert!(text.starts_with("error: ") && text.trim_end().ends_with(')'), "{text}");
+    assert!(
+        text.starts_with("error: ") && text.trim_end().ends_with(')'),
+        "{text}"
+    );
 }
 
 #[test]
@@ -135,7 +188,10 @@ fn spec_4_cli_unreachable_server_is_an_error_not_a_panic() {
         .unwrap_or_else(|e| panic!("run cli: {e}"));
     assert_eq!(output.status.code(), Some(1));
     let text = stderr(&output);
-    assert!(text.starts_with("error: cannot reach http://127.0.0.1:9"), "{text}");
+    assert!(
+        text.starts_with("error: cannot reach http://127.0.0.1:9"),
+        "{text}"
+    );
     assert!(!text.contains("panicked"), "{text}");
 }
 
@@ -143,7 +199,8 @@ fn spec_4_cli_unreachable_server_is_an_error_not_a_panic() {
 async fn spec_4_cli_and_api_see_the_same_sessions() {
     let server = block_in_place(Server::start);
     let api = server.api();
-    api.post("/domains", serde_json::json!({"name": "cli.test"})).await;
+    api.post("/domains", serde_json::json!({"name": "cli.test"}))
+        .await;
     api.post(
         "/domains/cli.test/users",
         serde_json::json!({"extension": "1004", "first_name": "Bob", "pin": "4321"}),

@@ -51,13 +51,20 @@ async fn spec_4_demo_creates_a_usable_domain_and_is_idempotent() {
     let expected: BTreeSet<String> = (1001..=1010).map(|n: u32| n.to_string()).collect();
     assert_eq!(users, expected);
     assert!(first.users.iter().any(|u| number(u, "max_devices") == 3));
-    assert!(first.users.iter().all(|u| !field(u, "first_name").is_empty()));
+    assert!(first
+        .users
+        .iter()
+        .all(|u| !field(u, "first_name").is_empty()));
     assert!(first.users.iter().all(|u| !field(u, "did").is_empty()));
 
     // Hot desks in both default ranges (HD-LOGIN-11), Yealink and Polycom, plus one
     // location phone and one personal phone.
     let kind = |k: &str| -> Vec<&Value> {
-        first.devices.iter().filter(|d| field(d, "kind") == k).collect()
+        first
+            .devices
+            .iter()
+            .filter(|d| field(d, "kind") == k)
+            .collect()
     };
     let hot: Vec<u64> = kind("hotdesk")
         .iter()
@@ -68,8 +75,14 @@ async fn spec_4_demo_creates_a_usable_domain_and_is_idempotent() {
     assert_eq!(kind("location").len(), 1);
     assert_eq!(kind("personal").len(), 1);
     let models: Vec<String> = first.devices.iter().map(|d| field(d, "model")).collect();
-    assert!(models.iter().any(|m| m.starts_with("yealink-")), "{models:?}");
-    assert!(models.iter().any(|m| m.starts_with("polycom-")), "{models:?}");
+    assert!(
+        models.iter().any(|m| m.starts_with("yealink-")),
+        "{models:?}"
+    );
+    assert!(
+        models.iter().any(|m| m.starts_with("polycom-")),
+        "{models:?}"
+    );
 
     // HD-LOGIN-5: the seat pool covers every allocation handed out.
     let seats = &first.domain["settings"]["seats"];
@@ -80,7 +93,10 @@ async fn spec_4_demo_creates_a_usable_domain_and_is_idempotent() {
     // The printed instructions carry the real API address, the token and a curl example.
     block_in_place(|| server.wait_for_line("curl "));
     let output = server.output();
-    assert!(output.contains(&format!("{}/api/v1", server.url())), "{output}");
+    assert!(
+        output.contains(&format!("{}/api/v1", server.url())),
+        "{output}"
+    );
     assert!(output.contains(server.admin_token()), "{output}");
     assert!(output.contains("curl "), "{output}");
 
@@ -92,7 +108,10 @@ async fn spec_4_demo_creates_a_usable_domain_and_is_idempotent() {
         .map(|u| field(u, "extension"))
         .unwrap_or_default();
     let mut desks = hot.iter().map(u64::to_string);
-    let (a, b) = (desks.next().unwrap_or_default(), desks.next().unwrap_or_default());
+    let (a, b) = (
+        desks.next().unwrap_or_default(),
+        desks.next().unwrap_or_default(),
+    );
     for desk in [&a, &b] {
         let path = format!("/domains/acme.test/devices/{desk}/login");
         api.post(&path, json!({ "extension": multi })).await;

@@ -188,7 +188,11 @@ impl Server {
             if let Some(line) = found {
                 return line;
             }
-            assert!(Instant::now() < deadline, "no line with {needle:?} in:\n{}", self.output());
+            assert!(
+                Instant::now() < deadline,
+                "no line with {needle:?} in:\n{}",
+                self.output()
+            );
             std::thread::sleep(ms(10));
         }
     }
@@ -217,7 +221,11 @@ impl Server {
         loop {
             match child.try_wait() {
                 Ok(Some(status)) => {
-                    assert!(status.success(), "unclean exit {status}:\n{}", self.output());
+                    assert!(
+                        status.success(),
+                        "unclean exit {status}:\n{}",
+                        self.output()
+                    );
                     return;
                 }
                 Ok(None) if Instant::now() < deadline => std::thread::sleep(ms(20)),
@@ -423,11 +431,19 @@ impl Api {
         let response = request.send().await?;
         let status = response.status();
         let bytes = response.bytes().await?;
-        Ok((status, serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
+        Ok((
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        ))
     }
 
     /// Sends a request; panics if the server cannot be reached.
-    pub async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> (StatusCode, Value) {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
         self.try_send(method.clone(), path, body)
             .await
             .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
@@ -512,10 +528,17 @@ mod tests {
 
     #[test]
     fn harness_reads_listening_lines() {
-        let line = "2026-01-01T00:00:00Z  INFO hotdesk::cli::serve: listening for HTTP on 127.0.0.1:43123";
-        assert_eq!(listening(line, "HTTP"), Some(SocketAddr::from(([127, 0, 0, 1], 43123))));
+        let line =
+            "2026-01-01T00:00:00Z  INFO hotdesk::cli::serve: listening for HTTP on 127.0.0.1:43123";
+        assert_eq!(
+            listening(line, "HTTP"),
+            Some(SocketAddr::from(([127, 0, 0, 1], 43123)))
+        );
         assert_eq!(listening(line, "SIP/UDP"), None);
         let sip = "INFO listening for SIP/UDP on 127.0.0.1:5062 (workers: 2)";
-        assert_eq!(listening(sip, "SIP/UDP"), Some(SocketAddr::from(([127, 0, 0, 1], 5062))));
+        assert_eq!(
+            listening(sip, "SIP/UDP"),
+            Some(SocketAddr::from(([127, 0, 0, 1], 5062)))
+        );
     }
 }

@@ -115,7 +115,11 @@ async fn kill9_mid_burst_loses_no_acknowledged_login(database: Database) {
     block_in_place(|| server.kill9());
     while tasks.join_next().await.is_some() {}
     let acked: Vec<usize> = acked.lock().map(|l| l.clone()).unwrap_or_default();
-    assert!(acked.len() >= KILL_AFTER, "only {} log-ins acknowledged", acked.len());
+    assert!(
+        acked.len() >= KILL_AFTER,
+        "only {} log-ins acknowledged",
+        acked.len()
+    );
     assert!(
         acked.len() < PAIRS,
         "the burst finished before the kill; the test proved nothing"
@@ -164,7 +168,11 @@ async fn restart_keeps_associations(database: Database) {
     assert_eq!(before.len(), 3);
 
     block_in_place(|| server.restart());
-    assert_eq!(sessions(&server.api()).await, before, "after SIGTERM restart");
+    assert_eq!(
+        sessions(&server.api()).await,
+        before,
+        "after SIGTERM restart"
+    );
 
     block_in_place(|| {
         server.kill9();
@@ -173,8 +181,11 @@ async fn restart_keeps_associations(database: Database) {
     let api = server.api();
     assert_eq!(sessions(&api).await, before, "after kill -9");
     // Still a working desk book: log one out, restart, it stays out.
-    api.post(&format!("/domains/{DOMAIN}/devices/{}/logout", device(1)), json!({}))
-        .await;
+    api.post(
+        &format!("/domains/{DOMAIN}/devices/{}/logout", device(1)),
+        json!({}),
+    )
+    .await;
     block_in_place(|| server.restart());
     let after = sessions(&server.api()).await;
     assert_eq!(after.len(), 2);

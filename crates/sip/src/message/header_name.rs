@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-/// Header kinds in the table below.
+// Header kinds used in the table below: free-form, comma list, at most once.
 const PLAIN: u8 = 0;
 const LIST: u8 = 1;
 const SINGLE: u8 = 2;
@@ -202,5 +202,6 @@ mod tests {
             "auth params use commas"
         );
         assert_eq!(HeaderName::CallId.to_string(), "Call-ID");
+        assert_eq!((HeaderName::Via.compact(), HeaderName::CSeq.compact()), (Some('v'), None));
     }
 }

@@ -1,0 +1,298 @@
+//! The endpoint: the only tokio code between the sockets and the [`TransactionLayer`].
+//!
+//! [`Endpoint::bind`] opens the configured [transports](crate::transport) and starts one task
+//! that owns the transaction layer: it takes parsed messages from the transport readers and
+//! commands from the application, feeds them to [`TransactionLayer::handle`], drains
+//! [`TransactionLayer::poll_output`] — sending each transmit, routing each event — and
+//! sleeps until the next timer. The application sees:
+//!
+//! - [`Events`]: new requests as [`ServerTransaction`]s (answer with
+//!   [`ServerTransaction::respond`], which consumes the handle), CANCELs, ACKs for 2xx and
+//!   stray ACKs, and server transactions that timed out or lost their transport;
+//! - [`Endpoint::send_request`]: a [`ClientTransaction`] yielding its responses;
+//! - [`Endpoint::send_stateless`]: bytes outside any transaction (2xx ACKs, proxying).
+//!
+//! When the application is slower than the network and its event queue is three quarters
+//! full, new requests are answered 503 by the endpoint instead of queued.
+//!
+//! [`TransactionLayer`]: crate::transaction::TransactionLayer
+//! [`TransactionLayer::handle`]: crate::transaction::TransactionLayer::handle
+//! [`TransactionLayer::poll_output`]: crate::transaction::TransactionLayer::poll_output
+
+mod client;
+mod driver;
+mod server;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+pub use client::{ClientError, ClientEvent, ClientTransaction};
+pub use server::ServerTransaction;
+
+use crate::header::BRANCH_MAGIC_COOKIE;
+use crate::message::{Method, Request, Response};
+use crate::transaction::{
+    LayerStats, Received, Timer, TimerConfig, TransactionError, TransactionKey,
+};
+use crate::transport::{Monitor, Target, Transport, TransportConfig, TransportError, TransportStats, Transports};
+use driver::Driver;
+
+/// Everything [`Endpoint::bind`] needs.
+#[derive(Debug, Clone)]
+pub struct EndpointConfig {
+    /// Listeners and limits.
+    pub transport: TransportConfig,
+    /// Transaction timers (T1, T2, T4).
+    pub timers: TimerConfig,
+    /// Events queued for the application before new requests are refused with 503.
+    pub event_queue: usize,
+}
+
+impl Default for EndpointConfig {
+    fn default() -> Self {
+        Self {
+            transport: TransportConfig::default(),
+            timers: TimerConfig::default(),
+            event_queue: 4096,
+        }
+    }
+}
+
+/// What the endpoint tells the application.
+#[derive(Debug)]
+pub enum EndpointEvent {
+    /// A new request (not ACK or CANCEL) opened a server transaction.
+    Request(ServerTransaction),
+    /// A CANCEL: answer `cancel` (200, or 481 when `invite` is `None`), and the INVITE's
+    /// server transaction with 487 if it is still unanswered (RFC 3261 §9.2).
+    Cancel {
+        /// The CANCEL's own server transaction.
+        cancel: ServerTransaction,
+        /// The INVITE server transaction it cancels, if still known.
+        invite: Option<TransactionKey>,
+    },
+    /// An ACK for a 2xx (or matching nothing): it belongs to the dialog (§17.2.3).
+    Ack(Received),
+    /// A server transaction's timer gave up (Timer H: the ACK for our non-2xx never came).
+    ServerTimeout {
+        /// The transaction.
+        key: TransactionKey,
+        /// The timer.
+        timer: Timer,
+    },
+    /// The transport failed while answering a server transaction.
+    ServerTransportError {
+        /// The transaction.
+        key: TransactionKey,
+    },
+}
+
+/// The receiving end of the endpoint's events. When every [`Endpoint`] clone and every
+/// transaction handle is gone, the endpoint stops and this yields `None`.
+#[derive(Debug)]
+pub struct Events {
+    rx: mpsc::Receiver<EndpointEvent>,
+}
+
+impl Events {
+    /// The next event.
+    pub async fn recv(&mut self) -> Option<EndpointEvent> {
+        self.rx.recv().await
+    }
+}
+
+/// A misuse of the endpoint, or an endpoint that could not start or has stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum EndpointError {
+    /// A listener could not be opened.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The request cannot start a client transaction.
+    #[error(transparent)]
+    Transaction(#[from] TransactionError),
+    /// [`ServerTransaction::respond`] was given a provisional response.
+    #[error("status {status} is not a final response")]
+    NotFinal {
+        /// The status given.
+        status: u16,
+    },
+    /// [`ServerTransaction::provisional`] was given a final response.
+    #[error("status {status} is not a provisional response")]
+    NotProvisional {
+        /// The status given.
+        status: u16,
+    },
+    /// The endpoint's task has ended.
+    #[error("endpoint closed")]
+    Closed,
+}
+
+/// Counters for monitoring.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EndpointStats {
+    /// Transport counters.
+    pub transport: TransportStats,
+    /// Transaction layer counters.
+    pub layer: LayerStats,
+    /// Requests answered 503 because the application's event queue was full.
+    pub overload_refused: u64,
+}
+
+/// A command from the application to the endpoint task.
+#[derive(Debug)]
+enum Command {
+    Respond {
+        key: TransactionKey,
+        response: Response,
+    },
+    Request {
+        key: TransactionKey,
+        request: Request,
+        target: Target,
+        events: mpsc::UnboundedSender<ClientEvent>,
+    },
+    Stateless {
+        bytes: Bytes,
+        target: Target,
+    },
+}
+
+struct Inner {
+    commands: mpsc::UnboundedSender<Command>,
+    local: Vec<(Transport, SocketAddr)>,
+    monitor: Monitor,
+    stats: Arc<Mutex<EndpointStats>>,
+}
+
+/// A handle on a running endpoint; cheap to clone.
+#[derive(Clone)]
+pub struct Endpoint {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("local", &self.inner.local)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Endpoint {
+    /// Opens the listeners and starts the endpoint task (inside a tokio runtime).
+    pub async fn bind(config: EndpointConfig) -> Result<(Self, Events), EndpointError> {
+        let limits = &config.transport.limits;
+        let (net_tx, net_rx) = mpsc::channel(limits.receive_queue.max(1));
+        let transports = Transports::bind(&config.transport, net_tx)?;
+        let (commands, command_rx) = mpsc::unbounded_channel();
+        let (event_tx, rx) = mpsc::channel(config.event_queue.max(4));
+        let stats = Arc::new(Mutex::new(EndpointStats::default()));
+        let inner = Inner {
+            local: transports.local_addrs().to_vec(),
+            monitor: transports.monitor(),
+            stats: Arc::clone(&stats),
+            commands,
+        };
+        let driver = Driver::new(
+            config.timers,
+            transports,
+            command_rx,
+            inner.commands.downgrade(),
+            net_rx,
+            event_tx,
+            stats,
+        );
+        tokio::spawn(driver.run());
+        let endpoint = Self {
+            inner: Arc::new(inner),
+        };
+        Ok((endpoint, Events { rx }))
+    }
+
+    /// Every bound listener address (port 0 resolved), in configuration order.
+    pub fn local_addrs(&self) -> &[(Transport, SocketAddr)] {
+        &self.inner.local
+    }
+
+    /// The first bound address of `transport`.
+    pub fn local_addr(&self, transport: Transport) -> Option<SocketAddr> {
+        self.inner
+            .local
+            .iter()
+            .find(|(t, _)| *t == transport)
+            .map(|(_, a)| *a)
+    }
+
+    /// A Via value for a new request over `transport`: our bound address as sent-by, a
+    /// fresh branch and `rport` (RFC 3581). `None` without a listener for `transport`.
+    pub fn via(&self, transport: Transport) -> Option<String> {
+        let addr = self.local_addr(transport)?;
+        Some(format!(
+            "SIP/2.0/{} {addr};branch={};rport",
+            transport.as_str(),
+            new_branch()
+        ))
+    }
+
+    /// Starts a client transaction for `request` (top Via with a fresh branch, not ACK) sent
+    /// to `target`; its responses arrive on the returned handle.
+    pub fn send_request(
+        &self,
+        request: Request,
+        target: Target,
+    ) -> Result<ClientTransaction, EndpointError> {
+        if *request.method() == Method::Ack {
+            return Err(TransactionError::AckNotAllowed.into());
+        }
+        let missing = || TransactionError::Missing { what: "Via branch" };
+        let via = request.via().map_err(|_| missing())?;
+        let branch = via.branch().filter(|b| !b.is_empty()).ok_or_else(missing)?;
+        let key = TransactionKey::client(branch, request.method().as_str());
+        let (events, rx) = mpsc::unbounded_channel();
+        self.command(Command::Request {
+            key: key.clone(),
+            request,
+            target,
+            events,
+        })?;
+        Ok(ClientTransaction::new(key, rx))
+    }
+
+    /// Sends bytes outside any transaction: the ACK for a 2xx, a 2xx retransmission, a
+    /// stateless reply or a forwarded message.
+    pub fn send_stateless(&self, bytes: Bytes, target: Target) -> Result<(), EndpointError> {
+        self.command(Command::Stateless { bytes, target })
+    }
+
+    /// Transport, transaction and overload counters.
+    pub fn stats(&self) -> EndpointStats {
+        let mut stats = *self
+            .inner
+            .stats
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        stats.transport = self.inner.monitor.stats();
+        stats
+    }
+
+    fn command(&self, command: Command) -> Result<(), EndpointError> {
+        self.inner
+            .commands
+            .send(command)
+            .map_err(|_| EndpointError::Closed)
+    }
+}
+
+/// A fresh RFC 3261 branch: the magic cookie and 96 random bits.
+pub fn new_branch() -> String {
+    let (a, b) = (rand::random::<u64>(), rand::random::<u32>());
+    format!("{BRANCH_MAGIC_COOKIE}{a:016x}{b:08x}")
+}
+
+/// A fresh From/To tag: 64 random bits.
+pub fn new_tag() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}

@@ -1,0 +1,286 @@
+//! The endpoint task: the one loop that owns the [`TransactionLayer`]. Each turn takes a
+//! batch of application commands or received messages (or the timer), feeds them to the
+//! layer, then drains its outputs until it names the next deadline.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use tokio::sync::mpsc;
+
+use super::{ClientEvent, Command, EndpointEvent, EndpointStats, ServerTransaction};
+use crate::message::{Message, StatusCode};
+use crate::transaction::{
+    Input, Outgoing, Output, Received, TimerConfig, TransactionEvent, TransactionKey,
+    TransactionLayer, Transmit,
+};
+use crate::transport::{NetInput, Transports};
+
+/// Inputs taken per turn before the layer's outputs are drained.
+const BATCH: usize = 64;
+
+pub(super) struct Driver {
+    layer: TransactionLayer,
+    transports: Transports,
+    commands: mpsc::UnboundedReceiver<Command>,
+    /// Weak, so the task ends when the application drops every handle.
+    handle: mpsc::WeakUnboundedSender<Command>,
+    net: mpsc::Receiver<NetInput>,
+    events: mpsc::Sender<EndpointEvent>,
+    /// Event capacity kept free for events of transactions already under way.
+    reserve: usize,
+    clients: HashMap<TransactionKey, mpsc::UnboundedSender<ClientEvent>>,
+    stats: Arc<Mutex<EndpointStats>>,
+    overload_refused: u64,
+}
+
+impl Driver {
+    pub(super) fn new(
+        timers: TimerConfig,
+        transports: Transports,
+        commands: mpsc::UnboundedReceiver<Command>,
+        handle: mpsc::WeakUnboundedSender<Command>,
+        net: mpsc::Receiver<NetInput>,
+        events: mpsc::Sender<EndpointEvent>,
+        stats: Arc<Mutex<EndpointStats>>,
+    ) -> Self {
+        let reserve = events.max_capacity() / 4;
+        Self {
+            layer: TransactionLayer::new(timers),
+            transports,
+            commands,
+            handle,
+            net,
+            events,
+            reserve,
+            clients: HashMap::new(),
+            stats,
+            overload_refused: 0,
+        }
+    }
+
+    pub(super) async fn run(mut self) {
+        let mut commands = Vec::with_capacity(BATCH);
+        let mut inputs = Vec::with_capacity(BATCH);
+        let mut deadline = self.drain().await;
+        let sleep = tokio::time::sleep_until(deadline.into());
+        tokio::pin!(sleep);
+        loop {
+            sleep.as_mut().reset(deadline.into());
+            // Commands first: answers complete transactions and free memory.
+            tokio::select! {
+                biased;
+                n = self.commands.recv_many(&mut commands, BATCH) => {
+                    if n == 0 {
+                        break;
+                    }
+                    let now = Instant::now();
+                    for command in commands.drain(..) {
+                        self.command(now, command);
+                    }
+                }
+                n = self.net.recv_many(&mut inputs, BATCH) => {
+                    if n == 0 {
+                        break;
+                    }
+                    let now = Instant::now();
+                    for input in inputs.drain(..) {
+                        self.net_input(now, input);
+                    }
+                }
+                () = &mut sleep => {
+                    // Due timers also run in poll_output; this only says why we woke.
+                    let _ = self.layer.handle(Instant::now(), Input::Timeout);
+                }
+            }
+            deadline = self.drain().await;
+            self.publish_stats();
+        }
+    }
+
+    fn publish_stats(&self) {
+        let mut stats = self.stats.lock().unwrap_or_else(PoisonError::into_inner);
+        stats.layer = self.layer.stats();
+        stats.overload_refused = self.overload_refused;
+    }
+
+    /// Sends and routes outputs until the layer names its next deadline.
+    async fn drain(&mut self) -> Instant {
+        let now = Instant::now();
+        loop {
+            match self.layer.poll_output(now) {
+                Output::Transmit(transmit) => self.transmit(now, transmit).await,
+                Output::Event(event) => self.event(now, event),
+                Output::Timeout(at) => return at,
+            }
+        }
+    }
+
+    async fn transmit(&mut self, now: Instant, transmit: Transmit) {
+        if let Err(e) = self.transports.send(&transmit).await {
+            tracing::debug!(error = %e, "send failed");
+            if let Some(key) = transmit.key {
+                // The transaction may have ended meanwhile: nothing to fail then.
+                let _ = self.layer.handle(now, Input::TransportFailed(key));
+            }
+        }
+    }
+
+    fn command(&mut self, now: Instant, command: Command) {
+        let result = match command {
+            Command::Respond { key, response } => self
+                .layer
+                .handle(now, Input::Send(Outgoing::Response { key, response })),
+            Command::Request {
+                key,
+                request,
+                target,
+                events,
+            } => {
+                if self.layer.contains(&key) {
+                    let _ = events.send(ClientEvent::Refused(
+                        crate::transaction::TransactionError::Duplicate,
+                    ));
+                    return;
+                }
+                if let Some(name) = &target.name {
+                    self.transports.set_tls_name(target.addr, name);
+                }
+                let input = Input::Send(Outgoing::Request {
+                    request,
+                    destination: target.addr,
+                    transport: target.transport,
+                });
+                match self.layer.handle(now, input) {
+                    Ok(()) => {
+                        self.clients.insert(key, events);
+                    }
+                    Err(e) => {
+                        let _ = events.send(ClientEvent::Refused(e));
+                    }
+                }
+                return;
+            }
+            Command::Stateless { bytes, target } => {
+                if let Some(name) = &target.name {
+                    self.transports.set_tls_name(target.addr, name);
+                }
+                self.layer.handle(
+                    now,
+                    Input::Send(Outgoing::Stateless {
+                        bytes,
+                        destination: target.addr,
+                        transport: target.transport,
+                    }),
+                )
+            }
+        };
+        if let Err(e) = result {
+            // A response after the transaction timed out, a second final response, …
+            tracing::debug!(error = %e, "command refused by the transaction layer");
+        }
+    }
+
+    fn net_input(&mut self, now: Instant, input: NetInput) {
+        let input = match input {
+            NetInput::Received(received) => Input::Received(received),
+            NetInput::Failed(key) => Input::TransportFailed(key),
+        };
+        // Received messages never fail; a failure for a finished transaction is moot.
+        let _ = self.layer.handle(now, input);
+    }
+
+    fn event(&mut self, now: Instant, event: TransactionEvent) {
+        match event {
+            TransactionEvent::Request { key, request } => {
+                if self.events.capacity() <= self.reserve {
+                    self.refuse(now, key, &request);
+                    return;
+                }
+                if let Some(transaction) = self.server_transaction(key, request) {
+                    self.emit(EndpointEvent::Request(transaction));
+                }
+            }
+            TransactionEvent::Cancel {
+                key,
+                invite,
+                request,
+            } => {
+                if let Some(cancel) = self.server_transaction(key, request) {
+                    self.emit(EndpointEvent::Cancel { cancel, invite });
+                }
+            }
+            TransactionEvent::Ack { request } => self.emit(EndpointEvent::Ack(request)),
+            TransactionEvent::Response { key, response } => {
+                self.to_client(&key, ClientEvent::Response(response));
+            }
+            TransactionEvent::Timeout { key, timer } => {
+                if !self.to_client(&key, ClientEvent::Timeout(timer)) {
+                    self.emit(EndpointEvent::ServerTimeout { key, timer });
+                }
+            }
+            TransactionEvent::TransportError { key } => {
+                if !self.to_client(&key, ClientEvent::TransportError) {
+                    self.emit(EndpointEvent::ServerTransportError { key });
+                }
+            }
+            TransactionEvent::Terminated { key } => {
+                self.clients.remove(&key);
+            }
+        }
+    }
+
+    /// Passes `event` to the client transaction `key`; `false` if it is not one of ours.
+    fn to_client(&self, key: &TransactionKey, event: ClientEvent) -> bool {
+        match self.clients.get(key) {
+            Some(tx) => {
+                // The application dropped its handle: the event is not wanted.
+                let _ = tx.send(event);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn server_transaction(
+        &self,
+        key: TransactionKey,
+        received: Received,
+    ) -> Option<ServerTransaction> {
+        let commands = self.handle.upgrade()?;
+        let Message::Request(request) = received.message else {
+            return None;
+        };
+        Some(ServerTransaction::new(
+            key,
+            request,
+            received.source,
+            received.transport,
+            commands,
+        ))
+    }
+
+    fn emit(&self, event: EndpointEvent) {
+        // Full only past the reserve (a burst of ACKs and CANCELs): such an event is lost
+        // like a datagram; a ServerTransaction inside answers 500 as it drops.
+        if let Err(e) = self.events.try_send(event) {
+            tracing::warn!(error = %e, "application event queue full");
+        }
+    }
+
+    /// Answers 503 for an application that cannot keep up (RFC 3261 §21.5.4).
+    fn refuse(&mut self, now: Instant, key: TransactionKey, received: &Received) {
+        self.overload_refused += 1;
+        let Message::Request(request) = &received.message else {
+            return;
+        };
+        let response = request
+            .response(StatusCode::SERVICE_UNAVAILABLE)
+            .to_tag(super::new_tag())
+            .header("Retry-After", "1")
+            .build();
+        let _ = self
+            .layer
+            .handle(now, Input::Send(Outgoing::Response { key, response }));
+    }
+}

@@ -1,0 +1,119 @@
+//! [`ServerTransaction`]: a received request and the right to answer it once.
+
+use std::net::SocketAddr;
+
+use tokio::sync::mpsc;
+
+use super::{new_tag, Command, EndpointError};
+use crate::header::Transport;
+use crate::message::{Request, Response, StatusCode};
+use crate::transaction::TransactionKey;
+
+/// A request that opened a server transaction. Answer it with [`Self::respond`] (final,
+/// consumes the handle) after any number of [`Self::provisional`]s. Dropping the handle
+/// unanswered sends `500 Server Internal Error`, so a forgotten request never leaves the
+/// client retransmitting into silence.
+#[derive(Debug)]
+pub struct ServerTransaction {
+    key: TransactionKey,
+    request: Request,
+    source: SocketAddr,
+    transport: Transport,
+    commands: mpsc::UnboundedSender<Command>,
+    answered: bool,
+}
+
+impl ServerTransaction {
+    pub(super) fn new(
+        key: TransactionKey,
+        request: Request,
+        source: SocketAddr,
+        transport: Transport,
+        commands: mpsc::UnboundedSender<Command>,
+    ) -> Self {
+        Self {
+            key,
+            request,
+            source,
+            transport,
+            commands,
+            answered: false,
+        }
+    }
+
+    /// The transaction's key (CANCEL names the INVITE's key in
+    /// [`super::EndpointEvent::Cancel`]).
+    pub fn key(&self) -> &TransactionKey {
+        &self.key
+    }
+
+    /// The request, its top Via stamped with `received`/`rport` (RFC 3581).
+    pub fn request(&self) -> &Request {
+        &self.request
+    }
+
+    /// Where the request came from and where responses go (RFC 3261 §18.2.2).
+    pub fn source(&self) -> SocketAddr {
+        self.source
+    }
+
+    /// The transport it came over.
+    pub fn transport(&self) -> Transport {
+        self.transport
+    }
+
+    /// Sends a provisional (1xx) response; the transaction stays open.
+    pub fn provisional(&self, response: Response) -> Result<(), EndpointError> {
+        let status = response.status();
+        if !status.is_provisional() {
+            return Err(EndpointError::NotProvisional {
+                status: status.as_u16(),
+            });
+        }
+        self.send(response)
+    }
+
+    /// Sends the final (2xx–6xx) response. The handle is consumed: nothing more can be sent
+    /// through this transaction. A provisional status is refused and the handle's drop then
+    /// answers 500.
+    pub fn respond(mut self, response: Response) -> Result<(), EndpointError> {
+        let status = response.status();
+        if status.is_provisional() {
+            return Err(EndpointError::NotFinal {
+                status: status.as_u16(),
+            });
+        }
+        self.answered = true;
+        self.send(response)
+    }
+
+    /// Answers with `status`, its canonical reason and a fresh To tag, nothing else.
+    pub fn reply(self, status: StatusCode) -> Result<(), EndpointError> {
+        let response = self.request.response(status).to_tag(new_tag()).build();
+        self.respond(response)
+    }
+
+    fn send(&self, response: Response) -> Result<(), EndpointError> {
+        self.commands
+            .send(Command::Respond {
+                key: self.key.clone(),
+                response,
+            })
+            .map_err(|_| EndpointError::Closed)
+    }
+}
+
+impl Drop for ServerTransaction {
+    fn drop(&mut self) {
+        if self.answered {
+            return;
+        }
+        let response = self
+            .request
+            .response(StatusCode::SERVER_INTERNAL_ERROR)
+            .to_tag(new_tag())
+            .build();
+        // The endpoint may be gone already; then there is no one to answer for.
+        let _ = self.send(response);
+    }
+}

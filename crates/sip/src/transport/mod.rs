@@ -1,0 +1,374 @@
+//! Transports (RFC 3261 §18) on tokio: UDP, TCP, TLS and WebSocket (RFC 7118) listeners,
+//! a table of open connections so responses and in-dialog requests reuse the connection a
+//! request came in on, and RFC 3263 target resolution ([`resolve`]).
+//!
+//! Every socket is read on its own task: a UDP socket by one task that drains it in batches,
+//! each connection by one task that also writes to it. Readers parse, stamp the top Via
+//! (RFC 3261 §18.2.1 `received`, RFC 3581 `rport`) and hand the message to the endpoint's
+//! transaction task through a bounded queue; a malformed request is answered (400 with the
+//! parser's reason) or dropped right there, so a flood of garbage costs the reader, never the
+//! transaction layer. A connection that sends an incomplete message too slowly, idles too
+//! long or never finishes its TLS/WebSocket handshake is closed ([`Limits`]).
+//!
+//! Not covered: SCTP, STUN keep-alives on UDP (RFC 5626 §4.4.2), TLS client certificates,
+//! outbound WebSocket connections, choosing among several UDP sockets of one address family
+//! (the first one sends).
+
+mod connection;
+mod error;
+mod inbound;
+mod keepalive;
+pub mod resolve;
+mod tcp;
+mod tls;
+mod udp;
+mod ws;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, watch};
+
+pub use crate::header::Transport;
+pub use error::TransportError;
+pub use resolve::{
+    DnsLookup, HickoryLookup, NaptrRecord, Query, ResolveError, Resolver, SrvRecord, Target,
+};
+
+use crate::transaction::{Received, TransactionKey, Transmit};
+use crate::MAX_MESSAGE_SIZE;
+use connection::{Connections, Outbound};
+use inbound::Policy;
+use tcp::Upgrade;
+
+/// Certificate chain and private key for the TLS and WSS listeners, as PEM files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsIdentity {
+    /// The certificate chain, leaf first.
+    pub cert_pem: PathBuf,
+    /// The private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_pem: PathBuf,
+}
+
+/// Which listeners to open and how to treat peers. Port 0 picks a free port; the bound
+/// addresses are reported by [`crate::endpoint::Endpoint::local_addrs`].
+#[derive(Debug, Clone, Default)]
+pub struct TransportConfig {
+    /// UDP sockets.
+    pub udp: Vec<SocketAddr>,
+    /// TCP listeners.
+    pub tcp: Vec<SocketAddr>,
+    /// TLS listeners (need `tls_identity`).
+    pub tls: Vec<SocketAddr>,
+    /// WebSocket listeners (RFC 7118, subprotocol `sip`).
+    pub ws: Vec<SocketAddr>,
+    /// Secure WebSocket listeners (need `tls_identity`).
+    pub wss: Vec<SocketAddr>,
+    /// Certificate and key for TLS and WSS listeners.
+    pub tls_identity: Option<TlsIdentity>,
+    /// PEM file of trust anchors for outbound TLS; without it no TLS connection is opened.
+    pub tls_roots: Option<PathBuf>,
+    /// Answer UDP requests at their source port even without `rport` (NAT-friendly, like
+    /// Kamailio's `force_rport`). Off: RFC 3261 §18.2.2, the Via sent-by port.
+    pub force_rport: bool,
+    /// Sizes, time-outs and connection limits.
+    pub limits: Limits,
+}
+
+impl TransportConfig {
+    /// UDP and TCP on the same address (the `--sip` contract).
+    pub fn udp_tcp(addr: SocketAddr) -> Self {
+        Self {
+            udp: vec![addr],
+            tcp: vec![addr],
+            ..Self::default()
+        }
+    }
+}
+
+/// Bounds that keep one peer from starving the others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest message accepted on any transport (RFC 3261 §18.1.1); larger requests get
+    /// 513 when a response can be formed. Never above [`MAX_MESSAGE_SIZE`] on streams.
+    pub max_message_size: usize,
+    /// Open connections (inbound and outbound, all stream transports together).
+    pub max_connections: usize,
+    /// Open connections from or to one IP address.
+    pub max_connections_per_ip: usize,
+    /// A connection with no traffic for this long is closed.
+    pub idle_timeout: Duration,
+    /// An incomplete message must be complete within this time (slow-loris guard); also
+    /// bounds each write to a peer.
+    pub message_timeout: Duration,
+    /// TCP connect, TLS and WebSocket handshakes must finish within this time.
+    pub handshake_timeout: Duration,
+    /// Messages queued for one connection before sends to it fail.
+    pub write_queue: usize,
+    /// Received messages queued for the transaction layer; a full queue drops UDP
+    /// datagrams (the peer retransmits) and slows stream readers.
+    pub receive_queue: usize,
+    /// Kernel receive and send buffer asked for each UDP socket, in bytes.
+    pub udp_buffer: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_message_size: MAX_MESSAGE_SIZE,
+            max_connections: 10_000,
+            max_connections_per_ip: 256,
+            idle_timeout: Duration::from_secs(600),
+            message_timeout: Duration::from_secs(10),
+            handshake_timeout: Duration::from_secs(10),
+            write_queue: 256,
+            receive_queue: 8192,
+            udp_buffer: 4 * 1024 * 1024,
+        }
+    }
+}
+
+/// Counters for monitoring; all but `connections` count since start.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TransportStats {
+    /// Messages handed to the transaction layer.
+    pub received: u64,
+    /// Messages that did not parse (answered or dropped).
+    pub malformed: u64,
+    /// Datagrams dropped because the transaction layer's queue was full.
+    pub overload_dropped: u64,
+    /// Connections open now.
+    pub connections: usize,
+    /// Connections refused by a connection limit.
+    pub connections_refused: u64,
+    /// Connections closed for a slow or idle peer or a failed handshake.
+    pub connections_timed_out: u64,
+}
+
+/// What readers hand to the transaction task.
+#[derive(Debug)]
+pub(crate) enum NetInput {
+    /// A parsed message with its source.
+    Received(Received),
+    /// A message of this transaction could not be delivered.
+    Failed(TransactionKey),
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    received: AtomicU64,
+    malformed: AtomicU64,
+    overload_dropped: AtomicU64,
+    connections_refused: AtomicU64,
+    connections_timed_out: AtomicU64,
+}
+
+impl Counters {
+    fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// What every reader and connection task shares.
+struct Shared {
+    limits: Limits,
+    policy: Policy,
+    to_layer: mpsc::Sender<NetInput>,
+    connections: Arc<Connections>,
+    counters: Arc<Counters>,
+    tls_client: Option<tokio_rustls::TlsConnector>,
+    /// Resolves (with an error) when [`Transports`] is dropped: every task then ends.
+    shutdown: watch::Receiver<()>,
+}
+
+impl Shared {
+    /// Reports that a message of transaction `key` was not delivered.
+    async fn failed(&self, key: Option<TransactionKey>) {
+        if let Some(key) = key {
+            // The layer being gone means we are shutting down: nothing to report to.
+            let _ = self.to_layer.send(NetInput::Failed(key)).await;
+        }
+    }
+}
+
+/// Read-only view of the counters, for [`crate::endpoint::Endpoint::stats`].
+#[derive(Clone)]
+pub(crate) struct Monitor {
+    counters: Arc<Counters>,
+    connections: Arc<Connections>,
+}
+
+impl Monitor {
+    pub(crate) fn stats(&self) -> TransportStats {
+        let c = &self.counters;
+        TransportStats {
+            received: c.received.load(Ordering::Relaxed),
+            malformed: c.malformed.load(Ordering::Relaxed),
+            overload_dropped: c.overload_dropped.load(Ordering::Relaxed),
+            connections: self.connections.len(),
+            connections_refused: c.connections_refused.load(Ordering::Relaxed),
+            connections_timed_out: c.connections_timed_out.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The open listeners and the sending side; owned by the endpoint's transaction task.
+/// Dropping it stops every reader and connection task.
+pub(crate) struct Transports {
+    shared: Arc<Shared>,
+    /// Each UDP socket with its bound address (looked up per send, so kept here).
+    udp: Vec<(SocketAddr, Arc<UdpSocket>)>,
+    local: Vec<(Transport, SocketAddr)>,
+    _shutdown: watch::Sender<()>,
+}
+
+impl Transports {
+    /// Opens every configured listener and starts its tasks; must run inside a tokio
+    /// runtime. Received messages go to `to_layer`.
+    pub(crate) fn bind(
+        config: &TransportConfig,
+        to_layer: mpsc::Sender<NetInput>,
+    ) -> Result<Self, TransportError> {
+        let needs_identity = [(Transport::Tls, &config.tls), (Transport::Wss, &config.wss)];
+        let mut acceptor = None;
+        for (transport, addrs) in needs_identity {
+            if addrs.is_empty() || acceptor.is_some() {
+                continue;
+            }
+            let identity = config
+                .tls_identity
+                .as_ref()
+                .ok_or(TransportError::NoTlsIdentity { transport })?;
+            acceptor = Some(tls::acceptor(identity)?);
+        }
+        let tls_client = config.tls_roots.as_deref().map(tls::connector).transpose()?;
+
+        // Bind everything before spawning anything, so a failure leaves no task behind.
+        let limits = &config.limits;
+        let mut local = Vec::new();
+        let mut udp = Vec::new();
+        for &addr in &config.udp {
+            let bind_error = |source| TransportError::Bind {
+                transport: Transport::Udp,
+                addr,
+                source,
+            };
+            let socket = udp::bind(addr, limits.udp_buffer).map_err(bind_error)?;
+            let bound = socket.local_addr().map_err(bind_error)?;
+            local.push((Transport::Udp, bound));
+            udp.push((bound, Arc::new(socket)));
+        }
+        let mut listeners = Vec::new();
+        let streams = [
+            (Transport::Tcp, &config.tcp),
+            (Transport::Tls, &config.tls),
+            (Transport::Ws, &config.ws),
+            (Transport::Wss, &config.wss),
+        ];
+        for (transport, addrs) in streams {
+            for &addr in addrs {
+                let bind_error = |source| TransportError::Bind {
+                    transport,
+                    addr,
+                    source,
+                };
+                let listener = tcp::bind(addr).map_err(bind_error)?;
+                local.push((transport, listener.local_addr().map_err(bind_error)?));
+                listeners.push((transport, listener));
+            }
+        }
+
+        let (stop, shutdown) = watch::channel(());
+        let counters = Arc::new(Counters::default());
+        let shared = Arc::new(Shared {
+            limits: limits.clone(),
+            policy: Policy {
+                max_message_size: limits.max_message_size,
+                force_rport: config.force_rport,
+            },
+            to_layer,
+            connections: Arc::new(Connections::new(limits)),
+            counters,
+            tls_client,
+            shutdown,
+        });
+        for (_, socket) in &udp {
+            tokio::spawn(udp::run(Arc::clone(socket), Arc::clone(&shared)));
+        }
+        for (transport, listener) in listeners {
+            let upgrade = match (transport, &acceptor) {
+                (Transport::Tls, Some(a)) => Upgrade::Tls(a.clone()),
+                (Transport::Wss, Some(a)) => Upgrade::Wss(a.clone()),
+                (Transport::Ws, _) => Upgrade::Ws,
+                _ => Upgrade::Plain,
+            };
+            tokio::spawn(tcp::accept_loop(
+                listener,
+                transport,
+                upgrade,
+                Arc::clone(&shared),
+            ));
+        }
+        Ok(Self {
+            shared,
+            udp,
+            local,
+            _shutdown: stop,
+        })
+    }
+
+    /// The bound listener addresses, in configuration order.
+    pub(crate) fn local_addrs(&self) -> &[(Transport, SocketAddr)] {
+        &self.local
+    }
+
+    pub(crate) fn monitor(&self) -> Monitor {
+        Monitor {
+            counters: Arc::clone(&self.shared.counters),
+            connections: Arc::clone(&self.shared.connections),
+        }
+    }
+
+    /// Remembers the name to verify in the certificate of a TLS peer at `addr` (the host
+    /// an RFC 3263 lookup started from); without one the IP address is verified.
+    pub(crate) fn set_tls_name(&self, addr: SocketAddr, name: &str) {
+        self.shared.connections.set_tls_name(addr, name);
+    }
+
+    /// Sends one message: UDP at once, streams through the connection to the destination
+    /// (opened first for TCP and TLS when there is none).
+    pub(crate) async fn send(&self, transmit: &Transmit) -> Result<(), TransportError> {
+        let addr = transmit.destination;
+        match transmit.transport {
+            Transport::Udp => {
+                let (_, socket) = self
+                    .udp
+                    .iter()
+                    .find(|(local, _)| local.is_ipv4() == addr.is_ipv4())
+                    .ok_or(TransportError::NoRoute {
+                        transport: Transport::Udp,
+                        addr,
+                    })?;
+                socket
+                    .send_to(&transmit.bytes, addr)
+                    .await
+                    .map(drop)
+                    .map_err(|source| TransportError::Send { addr, source })
+            }
+            Transport::Tcp | Transport::Tls | Transport::Ws | Transport::Wss => {
+                let out = Outbound {
+                    bytes: transmit.bytes.clone(),
+                    key: transmit.key.clone(),
+                };
+                tcp::send(&self.shared, addr, transmit.transport, out)
+            }
+            transport @ (Transport::Sctp | Transport::TlsSctp | Transport::Unknown) => {
+                Err(TransportError::NoRoute { transport, addr })
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! UDP (RFC 3261 §18.1.1, §18.2.1): one task per socket drains it in batches, parses, and
+//! queues each message for the transaction layer without waiting — when that queue is full
+//! the datagram is dropped, as the network might have, and the peer retransmits.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc::error::TrySendError;
+
+use super::inbound::{self, Inbound};
+use super::{Counters, NetInput, Shared, Transport};
+use crate::parse::is_keepalive;
+
+/// Datagrams read per wake-up before yielding to the scheduler.
+const BATCH: usize = 256;
+
+/// Largest UDP payload (IPv4: 65,535 − 8 − 20).
+const MAX_DATAGRAM: usize = 65_507;
+
+/// Binds a UDP socket; an IPv6 socket is IPv6-only so `0.0.0.0:p` and `[::]:p` can coexist.
+pub(crate) fn bind(addr: SocketAddr, buffer: usize) -> io::Result<UdpSocket> {
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    // Larger kernel buffers absorb bursts; the kernel caps them at rmem_max/wmem_max, and a
+    // refusal only costs burst tolerance.
+    let _ = socket.set_recv_buffer_size(buffer);
+    let _ = socket.set_send_buffer_size(buffer);
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    UdpSocket::from_std(socket.into())
+}
+
+/// Reads `socket` until the transports shut down.
+pub(crate) async fn run(socket: Arc<UdpSocket>, shared: Arc<Shared>) {
+    let mut stop = shared.shutdown.clone();
+    // One buffer reused for every read; each datagram is copied out at its exact size, so a
+    // message the application keeps pins only its own bytes (after that, no copies).
+    let mut buf = vec![0u8; MAX_DATAGRAM + 1];
+    loop {
+        tokio::select! {
+            ready = socket.readable() => if ready.is_err() { return },
+            _ = stop.changed() => return,
+        }
+        for _ in 0..BATCH {
+            match socket.try_recv_from(&mut buf) {
+                Ok((n, remote)) => on_datagram(&socket, &shared, &buf[..n], remote),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                // ICMP errors reported on the socket, interrupted reads: nothing to act on.
+                Err(e) => {
+                    tracing::debug!(error = %e, "udp receive error");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+fn on_datagram(socket: &UdpSocket, shared: &Shared, data: &[u8], remote: SocketAddr) {
+    if is_keepalive(data) {
+        return;
+    }
+    let bytes = Bytes::copy_from_slice(data);
+    match inbound::accept(bytes, remote, Transport::Udp, shared.policy) {
+        Inbound::Message(received) => {
+            match shared.to_layer.try_send(NetInput::Received(received)) {
+                Ok(()) => Counters::bump(&shared.counters.received),
+                Err(TrySendError::Full(_)) => Counters::bump(&shared.counters.overload_dropped),
+                Err(TrySendError::Closed(_)) => {}
+            }
+        }
+        Inbound::Reject(response) => {
+            Counters::bump(&shared.counters.malformed);
+            // Best effort: a full socket buffer drops the answer like the network would.
+            let _ = socket.try_send_to(&response, remote);
+        }
+        Inbound::Drop => Counters::bump(&shared.counters.malformed),
+    }
+}
