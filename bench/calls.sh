@@ -69,7 +69,7 @@ calls_run() {
     s0=$CHILD_CPU
     "${PRIO[@]}" sipp -sf "$UAS_XML" -i 127.0.0.1 -p "$UAS_PORT" -buff_size "$SIPP_BUFF" -m "$total" \
         -timeout $((to + 10))s -nostdin -trace_stat -stf "$ustf" -fd 1 \
-        >"$WORK/sipp-uas.out" 2>&1 &
+        -trace_err -error_file "$WORK/uas-$tag.err" >"$WORK/sipp-uas.out" 2>&1 &
     uas_pid=$!
     STARTED_PIDS+=("$uas_pid")
     wait_udp_listen "$UAS_PORT"
@@ -80,7 +80,7 @@ calls_run() {
         -key domain "$RURI_HOST" -s "$CALLEE" -i 127.0.0.1 -p "$UAC_PORT" \
         -buff_size "$SIPP_BUFF" -r "$rate" -rp 1000 -m "$total" -l "$limit" -d "$pause" \
         -timeout "${to}s" -timeout_error -nostdin -trace_stat -stf "$cstf" -fd 1 \
-        >"$WORK/sipp-uac.out" 2>&1
+        -trace_err -error_file "$WORK/uac-$tag.err" >"$WORK/sipp-uac.out" 2>&1
     CALLS_RC=$?
     # the UAS ends by itself after its last BYE; give stragglers a moment
     local i

@@ -34,14 +34,18 @@ hotdesk_start() {
             HOTDESK_SKIP="exited at start with status $?: $(tail -3 "$WORK/hotdesk.log" | tr '\n' ' ')"
             return 1
         fi
-        if curl -fsS -o /dev/null "http://127.0.0.1:$http/healthz" 2>/dev/null \
-            && [ -n "$(ss -Hlun "sport = :$sip" 2>/dev/null)" ]; then
-            return 0
-        fi
+        curl -fsS -o /dev/null "http://127.0.0.1:$http/healthz" 2>/dev/null && break
         sleep 0.1
     done
-    HOTDESK_SKIP="no /healthz and SIP socket after 20 s: $(tail -3 "$WORK/hotdesk.log" | tr '\n' ' ')"
-    return 1
+    if ! curl -fsS -o /dev/null "http://127.0.0.1:$http/healthz" 2>/dev/null; then
+        HOTDESK_SKIP="no answer on /healthz after 20 s: $(tail -3 "$WORK/hotdesk.log" | tr '\n' ' ')"
+        return 1
+    fi
+    # the HTTP line comes last at start-up, so the SIP socket is bound by now if there is one
+    if ! wait_udp_listen "$sip"; then
+        HOTDESK_SKIP="SIP/UDP not listening on 127.0.0.1:$sip (this build serves HTTP only)"
+        return 1
+    fi
 }
 
 hotdesk_stop() {

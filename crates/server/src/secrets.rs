@@ -253,10 +253,7 @@ mod tests {
         let hex_key = "00".repeat(32);
         assert!(ServerKey::parse(&hex_key).is_ok());
         assert!(ServerKey::parse(&STANDARD.encode([7u8; 32])).is_ok());
-        assert!(matches!(
-            ServerKey::parse("abcd"),
-            Err(SecretError::BadKey)
-        ));
+        assert!(matches!(ServerKey::parse("abcd"), Err(SecretError::BadKey)));
         assert_eq!(ServerKey::generate_hex().len(), 64);
     }
 

@@ -37,7 +37,9 @@ use crate::message::{Method, Request, Response};
 use crate::transaction::{
     LayerStats, Received, Timer, TimerConfig, TransactionError, TransactionKey,
 };
-use crate::transport::{Monitor, Target, Transport, TransportConfig, TransportError, TransportStats, Transports};
+use crate::transport::{
+    Monitor, Target, Transport, TransportConfig, TransportError, TransportStats, Transports,
+};
 use driver::Driver;
 
 /// Everything [`Endpoint::bind`] needs.

@@ -9,7 +9,10 @@
 //! Not covered: SDP, multipart bodies, S/MIME, RFC 2543 transaction matching (left to the
 //! transaction layer), header comments in parentheses.
 #![warn(missing_docs)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod digest;
 pub mod endpoint;

@@ -6,12 +6,10 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::Json;
 use hotdesk_core::command::Plan;
-use hotdesk_core::{Association, DeskEvent, LoginMethod, LogoutReason, Scope};
+use hotdesk_core::{authz::Action, Association, DeskEvent, LoginMethod, LogoutReason, Scope};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-
-use hotdesk_core::authz::Action;
 
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, ErrorBody};

@@ -4,9 +4,7 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::Json;
-use hotdesk_core::{AuditRecord, Scope};
-
-use hotdesk_core::authz::Action;
+use hotdesk_core::{authz::Action, AuditRecord};
 
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, ErrorBody};
@@ -30,7 +28,10 @@ pub(crate) async fn list(
         return Err(AppError::UnknownDomain.into());
     }
     if query.format.as_deref().is_some_and(|f| f != "json") {
-        return Err(ApiError::invalid_field("format", "audit is available as json only"));
+        return Err(ApiError::invalid_field(
+            "format",
+            "audit is available as json only",
+        ));
     }
     let filter = query.filter()?;
     let records = app

@@ -6,9 +6,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use hotdesk_core::{Cdr, Scope};
-
-use hotdesk_core::authz::Action;
+use hotdesk_core::{authz::Action, Cdr};
 
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, ErrorBody};

@@ -5,13 +5,11 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use hotdesk_core::{CivicAddress, Device, DeviceKind, Refusal, Scope};
+use hotdesk_core::{authz::Action, CivicAddress, Device, DeviceKind, Refusal};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::associations::AssociationView;
-use hotdesk_core::authz::Action;
-
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::extract::{device_ext, domain_name, ApiJson, ApiPath};
@@ -109,7 +107,9 @@ pub(crate) async fn list(
     let domain = domain_name(&d)?;
     caller.principal.member(&domain)?;
     let devices = app.devices(&domain).ok_or(AppError::UnknownDomain)?;
-    Ok(Json(devices.iter().map(|d| DeviceView::new(&app, d)).collect()))
+    Ok(Json(
+        devices.iter().map(|d| DeviceView::new(&app, d)).collect(),
+    ))
 }
 
 /// One device.

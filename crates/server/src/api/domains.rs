@@ -5,12 +5,10 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use hotdesk_core::{Domain, DomainName, DomainSettings, Scope};
+use hotdesk_core::{authz::Action, Domain, DomainName, DomainSettings};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
-
-use hotdesk_core::authz::Action;
 
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, ErrorBody};
@@ -100,7 +98,10 @@ pub(crate) async fn create(
     caller.principal.require_super()?;
     let name = DomainName::new(&body.name).map_err(AppError::from)?;
     let settings = match &body.settings {
-        Some(patch) => Some(crate::state::merge_settings(&DomainSettings::default(), patch)?),
+        Some(patch) => Some(crate::state::merge_settings(
+            &DomainSettings::default(),
+            patch,
+        )?),
         None => None,
     };
     let domain = app.create_domain(name, settings).await?;

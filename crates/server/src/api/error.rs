@@ -79,7 +79,11 @@ impl ApiError {
 
     /// 404 for a path that names nothing (also unknown routes).
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
     }
 
     /// The HTTP status.
@@ -145,7 +149,11 @@ fn refusal_field(refusal: &Refusal) -> Option<&'static str> {
 
 impl From<Refusal> for ApiError {
     fn from(refusal: Refusal) -> Self {
-        let mut err = Self::new(refusal_status(&refusal), refusal.code(), refusal.to_string());
+        let mut err = Self::new(
+            refusal_status(&refusal),
+            refusal.code(),
+            refusal.to_string(),
+        );
         err.field = refusal_field(&refusal).map(str::to_owned);
         if let Refusal::LockedOut { retry_after_secs } = refusal {
             err.retry_after_secs = Some(retry_after_secs);
@@ -167,11 +175,9 @@ impl From<AppError> for ApiError {
                 api.code = "unknown_model";
                 api
             }
-            AppError::UnknownDomain => Self::new(
-                StatusCode::NOT_FOUND,
-                "unknown_domain",
-                "no such domain",
-            ),
+            AppError::UnknownDomain => {
+                Self::new(StatusCode::NOT_FOUND, "unknown_domain", "no such domain")
+            }
             AppError::UnknownTrunk => {
                 Self::new(StatusCode::NOT_FOUND, "unknown_trunk", "no such trunk")
             }

@@ -9,9 +9,9 @@ use axum::http::{header, StatusCode};
 use hotdesk_core::{DomainName, Extension, Refusal};
 use hotdesk_store::RecordFilter;
 use jiff::Timestamp;
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use utoipa::IntoParams;
-use serde::de::DeserializeOwned;
 
 use crate::api::error::ApiError;
 use crate::state::AppError;

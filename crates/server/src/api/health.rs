@@ -39,7 +39,10 @@ pub(crate) async fn count_requests(
 
 fn metric(out: &mut String, name: &str, kind: &str, help: &str, value: u64) {
     // Writing to a String cannot fail.
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+    let _ = writeln!(
+        out,
+        "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+    );
 }
 
 /// Prometheus text: gauges of domains, users, devices, sessions; counters of log-ins,
@@ -62,17 +65,37 @@ pub(crate) async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
         ("hotdesk_domains", "Domains", domains),
         ("hotdesk_users", "Users in all domains", users),
         ("hotdesk_devices", "Devices in all domains", devices),
-        ("hotdesk_associations", "Current hot-desk sessions", associations),
+        (
+            "hotdesk_associations",
+            "Current hot-desk sessions",
+            associations,
+        ),
     ];
     for (name, help, value) in gauges {
         metric(&mut out, name, "gauge", help, value as u64);
     }
     let counters = [
         ("hotdesk_logins_total", "Successful log-ins", &c.logins),
-        ("hotdesk_logouts_total", "Log-outs of any reason", &c.logouts),
-        ("hotdesk_login_refusals_total", "Log-ins refused by the rules", &c.login_refusals),
-        ("hotdesk_pin_failures_total", "Wrong PINs on any path", &c.pin_failures),
-        ("hotdesk_lockouts_total", "PIN lock-outs started", &c.lockouts),
+        (
+            "hotdesk_logouts_total",
+            "Log-outs of any reason",
+            &c.logouts,
+        ),
+        (
+            "hotdesk_login_refusals_total",
+            "Log-ins refused by the rules",
+            &c.login_refusals,
+        ),
+        (
+            "hotdesk_pin_failures_total",
+            "Wrong PINs on any path",
+            &c.pin_failures,
+        ),
+        (
+            "hotdesk_lockouts_total",
+            "PIN lock-outs started",
+            &c.lockouts,
+        ),
     ];
     for (name, help, counter) in counters {
         metric(&mut out, name, "counter", help, Counters::get(counter));
@@ -91,7 +114,10 @@ pub(crate) async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
         );
     }
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         out,
     )
 }

@@ -4,9 +4,7 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::Json;
-use hotdesk_core::{Mailbox, Scope};
-
-use hotdesk_core::authz::Action;
+use hotdesk_core::{authz::Action, Mailbox};
 
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, ErrorBody};

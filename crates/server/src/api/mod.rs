@@ -50,7 +50,12 @@ fn v1() -> Router<Arc<App>> {
     let d = "/domains/{d}";
     Router::new()
         .route("/domains", post(domains::create).get(domains::list))
-        .route(d, get(domains::get).patch(domains::patch).delete(domains::delete))
+        .route(
+            d,
+            get(domains::get)
+                .patch(domains::patch)
+                .delete(domains::delete),
+        )
         .route(&format!("{d}/users"), post(users::create).get(users::list))
         .route(
             &format!("{d}/users:import"),
@@ -60,17 +65,34 @@ fn v1() -> Router<Arc<App>> {
             &format!("{d}/users/{{ext}}"),
             get(users::get).patch(users::patch).delete(users::delete),
         )
-        .route(&format!("{d}/users/{{ext}}/activate"), post(users::activate))
+        .route(
+            &format!("{d}/users/{{ext}}/activate"),
+            post(users::activate),
+        )
         .route(&format!("{d}/users/{{ext}}/mailbox"), put(mailbox::put))
-        .route(&format!("{d}/devices"), post(devices::create).get(devices::list))
+        .route(
+            &format!("{d}/devices"),
+            post(devices::create).get(devices::list),
+        )
         .route(
             &format!("{d}/devices/{{ext}}"),
-            get(devices::get).patch(devices::patch).delete(devices::delete),
+            get(devices::get)
+                .patch(devices::patch)
+                .delete(devices::delete),
         )
-        .route(&format!("{d}/devices/{{ext}}/login"), post(associations::login))
-        .route(&format!("{d}/devices/{{ext}}/logout"), post(associations::logout))
+        .route(
+            &format!("{d}/devices/{{ext}}/login"),
+            post(associations::login),
+        )
+        .route(
+            &format!("{d}/devices/{{ext}}/logout"),
+            post(associations::logout),
+        )
         .route(&format!("{d}/associations"), get(associations::list))
-        .route(&format!("{d}/trunks"), post(trunks::create).get(trunks::list))
+        .route(
+            &format!("{d}/trunks"),
+            post(trunks::create).get(trunks::list),
+        )
         .route(&format!("{d}/cdrs"), get(cdrs::list))
         .route(&format!("{d}/audit"), get(audit::list))
         .route("/models", get(devices::models))

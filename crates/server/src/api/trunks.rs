@@ -5,11 +5,9 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use hotdesk_core::{Scope, Trunk};
+use hotdesk_core::{authz::Action, Trunk};
 use serde::Serialize;
 use utoipa::ToSchema;
-
-use hotdesk_core::authz::Action;
 
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, ErrorBody};

@@ -6,11 +6,9 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::StatusCode;
 use axum::Json;
-use hotdesk_core::{QueueStatus, Refusal, Scope, SeatType, User};
+use hotdesk_core::{authz::Action, QueueStatus, Refusal, Scope, SeatType, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-
-use hotdesk_core::authz::Action;
 
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, ErrorBody};

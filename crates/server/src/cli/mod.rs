@@ -44,6 +44,7 @@ pub enum Command {
 
 /// Where and as whom the administrator commands talk to the API.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "API access")]
 pub struct ApiArgs {
     /// Server base URL.
     #[arg(
@@ -53,7 +54,7 @@ pub struct ApiArgs {
         default_value = "http://127.0.0.1:8080"
     )]
     pub url: String,
-    /// Bearer token [env: HOTDESK_TOKEN, else HOTDESK_ADMIN_TOKEN].
+    /// Bearer token; falls back to HOTDESK_ADMIN_TOKEN.
     #[arg(long, global = true, env = "HOTDESK_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
     /// Domain the command works in.

@@ -274,7 +274,11 @@ impl App {
         let device = {
             let state = self.read();
             let tenant = state.tenants.get(domain).ok_or(AppError::UnknownDomain)?;
-            let mut device = tenant.devices.get(ext).cloned().ok_or(Refusal::UnknownDevice)?;
+            let mut device = tenant
+                .devices
+                .get(ext)
+                .cloned()
+                .ok_or(Refusal::UnknownDevice)?;
             if let Some(mac) = &patch.mac {
                 if *mac != device.mac && state.tenants.mac_taken(mac) {
                     return Err(Refusal::MacInUse.into());

@@ -293,7 +293,11 @@ impl App {
         rows: &[Row],
         rejected: &mut Vec<RowError>,
     ) -> Result<(), AppError> {
-        self.check_extensions(domain, rows.iter().map(|r| (r.line, &r.extension)), rejected)?;
+        self.check_extensions(
+            domain,
+            rows.iter().map(|r| (r.line, &r.extension)),
+            rejected,
+        )?;
         let state = self.read();
         let tenant = state.tenants.get(domain).ok_or(AppError::UnknownDomain)?;
         let seats = &tenant.domain.settings.seats;
@@ -366,7 +370,10 @@ mod tests {
             .iter()
             .map(|r| (r.line, r.field.as_str()))
             .collect();
-        assert_eq!(summary, vec![(3, "extension"), (4, "pin"), (5, "extension")]);
+        assert_eq!(
+            summary,
+            vec![(3, "extension"), (4, "pin"), (5, "extension")]
+        );
     }
 
     #[test]

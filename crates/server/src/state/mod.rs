@@ -120,7 +120,10 @@ impl App {
 
     /// Loads an already-open store into memory: domains, users, devices, trunks,
     /// associations and recent PIN failures (restart, HD-SEC-2).
-    pub async fn with_store(store: Arc<dyn Store>, config: AppConfig) -> Result<Arc<Self>, AppError> {
+    pub async fn with_store(
+        store: Arc<dyn Store>,
+        config: AppConfig,
+    ) -> Result<Arc<Self>, AppError> {
         let state = load::load(store.as_ref(), Timestamp::now()).await?;
         let (events, _) = broadcast::channel(config.event_capacity.max(16));
         Ok(Arc::new(Self {

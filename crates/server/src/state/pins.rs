@@ -128,7 +128,11 @@ impl App {
             self.publish(AppEvent::LockedOut {
                 domain: domain.clone(),
                 user: if locked_user { row.user.clone() } else { None },
-                device: if locked_user { None } else { row.device.clone() },
+                device: if locked_user {
+                    None
+                } else {
+                    row.device.clone()
+                },
                 until,
             });
         }

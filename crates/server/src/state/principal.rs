@@ -127,7 +127,10 @@ mod tests {
             admin.allow(&domain("b.test"), Action::ReadRecords),
             Err(AppError::UnknownDomain)
         ));
-        assert!(matches!(admin.member(&domain("b.test")), Err(AppError::UnknownDomain)));
+        assert!(matches!(
+            admin.member(&domain("b.test")),
+            Err(AppError::UnknownDomain)
+        ));
         assert!(Principal::super_admin("root")
             .allow(&domain("b.test"), Action::ManageDomains)
             .is_ok());

@@ -15,8 +15,8 @@ const MAX_EXTENSION: u64 = 999_999_999_999_999;
 
 /// Applies an RFC 7396 JSON merge patch to `current` and validates the result.
 pub(crate) fn merge(current: &DomainSettings, patch: &Value) -> Result<DomainSettings, AppError> {
-    let mut value = serde_json::to_value(current)
-        .map_err(|e| AppError::invalid("settings", e.to_string()))?;
+    let mut value =
+        serde_json::to_value(current).map_err(|e| AppError::invalid("settings", e.to_string()))?;
     merge_value(&mut value, patch);
     let merged: DomainSettings = serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
@@ -49,7 +49,9 @@ fn invalid(field: &str, message: impl Into<String>) -> AppError {
 
 fn is_code(code: &str) -> bool {
     (1..=MAX_CODE_LEN).contains(&code.len())
-        && code.bytes().all(|b| b.is_ascii_digit() || b == b'*' || b == b'#')
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'*' || b == b'#')
 }
 
 fn is_number(number: &str) -> bool {
@@ -80,7 +82,10 @@ pub(crate) fn validate(settings: &DomainSettings) -> Result<(), AppError> {
         }
     }
     if settings.emergency_numbers.is_empty() || settings.emergency_numbers.len() > 16 {
-        return Err(invalid("emergency_numbers", "give 1 to 16 emergency numbers"));
+        return Err(invalid(
+            "emergency_numbers",
+            "give 1 to 16 emergency numbers",
+        ));
     }
     if let Some(bad) = settings.emergency_numbers.iter().find(|n| !is_number(n)) {
         return Err(invalid(
@@ -184,13 +189,22 @@ mod tests {
             Err(AppError::Invalid { field, .. }) => field,
             other => panic!("expected invalid, got {other:?}"),
         };
-        assert_eq!(field(json!({"time_zone": "Mars/Olympus"})), "settings.time_zone");
+        assert_eq!(
+            field(json!({"time_zone": "Mars/Olympus"})),
+            "settings.time_zone"
+        );
         assert_eq!(
             field(json!({"device_ranges": [{"first": 10, "last": 5}]})),
             "settings.device_ranges"
         );
-        assert_eq!(field(json!({"codes": {"toggle": "98a"}})), "settings.codes.toggle");
-        assert_eq!(field(json!({"codes": {"login": ["*45"]}})), "settings.codes.logout");
+        assert_eq!(
+            field(json!({"codes": {"toggle": "98a"}})),
+            "settings.codes.toggle"
+        );
+        assert_eq!(
+            field(json!({"codes": {"login": ["*45"]}})),
+            "settings.codes.logout"
+        );
         assert_eq!(field(json!({"end_of_day": "25:00"})), "settings.end_of_day");
         assert_eq!(field(json!({"bogus": 1})), "settings.bogus");
         assert_eq!(

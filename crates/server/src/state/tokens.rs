@@ -111,7 +111,10 @@ impl App {
         ttl: Option<SignedDuration>,
     ) -> Result<(SecretString, TokenRecord), AppError> {
         if domain.is_none() && scope != Scope::SuperAdmin {
-            return Err(AppError::invalid("domain", "only super admin tokens span domains"));
+            return Err(AppError::invalid(
+                "domain",
+                "only super admin tokens span domains",
+            ));
         }
         let token = new_token();
         let record = TokenRecord {
@@ -181,5 +184,4 @@ impl App {
             user,
         })
     }
-
 }

@@ -76,7 +76,11 @@ fn check_address(address: &str) -> Result<String, AppError> {
 
 impl App {
     /// Creates a trunk.
-    pub async fn create_trunk(&self, domain: &DomainName, new: NewTrunk) -> Result<Trunk, AppError> {
+    pub async fn create_trunk(
+        &self,
+        domain: &DomainName,
+        new: NewTrunk,
+    ) -> Result<Trunk, AppError> {
         let name = check_trunk_name(&new.name)?;
         let address = check_address(&new.address)?;
         let username = new
@@ -108,10 +112,13 @@ impl App {
                 return Err(AppError::TrunkExists);
             }
         }
-        self.store.create_trunk(&trunk).await.map_err(|err| match err {
-            StoreError::Conflict { .. } => AppError::TrunkExists,
-            other => other.into(),
-        })?;
+        self.store
+            .create_trunk(&trunk)
+            .await
+            .map_err(|err| match err {
+                StoreError::Conflict { .. } => AppError::TrunkExists,
+                other => other.into(),
+            })?;
         self.write_state().tenants.put_trunk(trunk.clone());
         Ok(trunk)
     }

@@ -1,10 +1,10 @@
 //! User operations: create, change, delete (HD-LOGIN-4, -5, -11; HD-SEC-2 secrets).
 
+use hotdesk_core::command::Requester;
+use hotdesk_core::seats;
 use hotdesk_core::{
     DomainName, Extension, LogoutReason, Mailbox, QueueStatus, Refusal, Scope, SeatType, User,
 };
-use hotdesk_core::command::Requester;
-use hotdesk_core::seats;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -120,7 +120,11 @@ impl App {
         let last_name = validate::name("last_name", &new.last_name, false)?;
         let did = validate::optional_number("did", new.did.as_deref())?;
         let forward_to = validate::optional_number("forward_to", new.forward_to.as_deref())?;
-        let pin = new.pin.as_ref().map(|p| validate::pin("pin", p)).transpose()?;
+        let pin = new
+            .pin
+            .as_ref()
+            .map(|p| validate::pin("pin", p))
+            .transpose()?;
         if let Some(password) = &new.sip_password {
             validate::sip_password("sip_password", password)?;
         }
@@ -152,7 +156,10 @@ impl App {
         let _write = self.writes.lock().await;
         // Checked again under the lock: another request may have taken the extension.
         self.check_new_user(domain, &user.extension, user.seat, user.max_devices)?;
-        self.store.create_user(&user).await.map_err(conflict_as_in_use)?;
+        self.store
+            .create_user(&user)
+            .await
+            .map_err(conflict_as_in_use)?;
         self.write_state().tenants.put_user(user.clone());
         Ok(user)
     }

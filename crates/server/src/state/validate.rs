@@ -23,7 +23,10 @@ pub(crate) fn name(field: &str, value: &str, required: bool) -> Result<String, A
         ));
     }
     if value.chars().any(char::is_control) {
-        return Err(AppError::invalid(field, "must not contain control characters"));
+        return Err(AppError::invalid(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(value.to_owned())
 }
@@ -42,7 +45,10 @@ pub(crate) fn number(field: &str, value: &str) -> Result<String, AppError> {
 }
 
 /// An optional number where an empty string means none.
-pub(crate) fn optional_number(field: &str, value: Option<&str>) -> Result<Option<String>, AppError> {
+pub(crate) fn optional_number(
+    field: &str,
+    value: Option<&str>,
+) -> Result<Option<String>, AppError> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
         Some(value) => number(field, value).map(Some),

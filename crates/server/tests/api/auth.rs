@@ -45,7 +45,9 @@ async fn phone_pin(h: &Harness, device: &str, user: &str, pin: &str) -> Result<(
 #[tokio::test]
 async fn sign_in_gives_a_user_token_and_hd_login_10_leaves_offline() {
     let h = office().await;
-    let reply = sign_in(&h, "acme.test", "1004", "4321").await.ok(StatusCode::OK);
+    let reply = sign_in(&h, "acme.test", "1004", "4321")
+        .await
+        .ok(StatusCode::OK);
     let token = reply.json["token"].as_str().unwrap().to_owned();
     assert!(token.starts_with("hd_"));
     assert_eq!(reply.json["scope"], "user");
@@ -53,13 +55,21 @@ async fn sign_in_gives_a_user_token_and_hd_login_10_leaves_offline() {
     assert_eq!(reply.json["user"]["queue_status"], "logged_out");
     assert!(!reply.text.contains("4321"));
 
-    let me = h.call(Method::GET, "/api/v1/auth/me", Some(&token), None).await.ok(StatusCode::OK);
+    let me = h
+        .call(Method::GET, "/api/v1/auth/me", Some(&token), None)
+        .await
+        .ok(StatusCode::OK);
     assert_eq!(me.json["user"], "1004");
     assert_eq!(me.json["domain"], "acme.test");
     // The token works for the user's own things…
-    h.call(Method::GET, "/api/v1/domains/acme.test/users/1004", Some(&token), None)
-        .await
-        .ok(StatusCode::OK);
+    h.call(
+        Method::GET,
+        "/api/v1/domains/acme.test/users/1004",
+        Some(&token),
+        None,
+    )
+    .await
+    .ok(StatusCode::OK);
     // …and signing out ends it.
     h.call(Method::POST, "/api/v1/auth/logout", Some(&token), None)
         .await
@@ -83,30 +93,50 @@ async fn hd_sec_4_no_or_bad_token_is_401() {
         .header(header::AUTHORIZATION, "Basic YWRtaW46YWRtaW4=")
         .body(axum::body::Body::empty())
         .unwrap();
-    h.send(request).await.error(StatusCode::UNAUTHORIZED, "unauthenticated");
+    h.send(request)
+        .await
+        .error(StatusCode::UNAUTHORIZED, "unauthenticated");
 }
 
 #[tokio::test]
 async fn wrong_pin_and_unknown_user_look_the_same() {
     let h = office().await;
-    sign_in(&h, "acme.test", "1004", "0000").await.error(StatusCode::UNAUTHORIZED, "wrong_pin");
-    sign_in(&h, "acme.test", "1999", "0000").await.error(StatusCode::UNAUTHORIZED, "wrong_pin");
-    sign_in(&h, "nowhere.test", "1004", "4321").await.error(StatusCode::UNAUTHORIZED, "wrong_pin");
-    sign_in(&h, "acme.test", "1004", "12").await.error(StatusCode::UNAUTHORIZED, "wrong_pin");
+    sign_in(&h, "acme.test", "1004", "0000")
+        .await
+        .error(StatusCode::UNAUTHORIZED, "wrong_pin");
+    sign_in(&h, "acme.test", "1999", "0000")
+        .await
+        .error(StatusCode::UNAUTHORIZED, "wrong_pin");
+    sign_in(&h, "nowhere.test", "1004", "4321")
+        .await
+        .error(StatusCode::UNAUTHORIZED, "wrong_pin");
+    sign_in(&h, "acme.test", "1004", "12")
+        .await
+        .error(StatusCode::UNAUTHORIZED, "wrong_pin");
 }
 
 #[tokio::test]
 async fn hd_sec_2_five_wrong_pins_lock_with_time_left() {
     let h = office().await;
     for _ in 0..4 {
-        sign_in(&h, "acme.test", "1004", "0000").await.error(StatusCode::UNAUTHORIZED, "wrong_pin");
+        sign_in(&h, "acme.test", "1004", "0000")
+            .await
+            .error(StatusCode::UNAUTHORIZED, "wrong_pin");
     }
-    let reply = sign_in(&h, "acme.test", "1004", "0000").await.error(StatusCode::LOCKED, "locked_out");
-    let left: u64 = reply.headers[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
+    let reply = sign_in(&h, "acme.test", "1004", "0000")
+        .await
+        .error(StatusCode::LOCKED, "locked_out");
+    let left: u64 = reply.headers[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((890..=900).contains(&left), "{left}");
     assert_eq!(reply.json["error"]["retry_after_secs"], left);
     // The right PIN does not get in while locked.
-    sign_in(&h, "acme.test", "1004", "4321").await.error(StatusCode::LOCKED, "locked_out");
+    sign_in(&h, "acme.test", "1004", "4321")
+        .await
+        .error(StatusCode::LOCKED, "locked_out");
     // HD-SEC-2: the lock applies on every path and device.
     for device in ["94001", "94002"] {
         let result = phone_pin(&h, device, "1004", "4321").await;
@@ -115,8 +145,16 @@ async fn hd_sec_2_five_wrong_pins_lock_with_time_left() {
             "{result:?}"
         );
     }
-    let audit = h.get("/api/v1/domains/acme.test/audit?user=1004").await.json;
-    let kinds: Vec<&str> = audit.as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap()).collect();
+    let audit = h
+        .get("/api/v1/domains/acme.test/audit?user=1004")
+        .await
+        .json;
+    let kinds: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds.iter().filter(|k| **k == "pin_failed").count(), 5);
     assert_eq!(kinds.iter().filter(|k| **k == "locked_out").count(), 1);
 }
@@ -126,10 +164,17 @@ async fn hd_sec_2_failures_count_across_phone_and_api_paths() {
     let h = office().await;
     for device in ["94001", "94002", "94001"] {
         let result = phone_pin(&h, device, "1004", "9999").await;
-        assert!(matches!(result, Err(AppError::Refused(Refusal::WrongPin))), "{result:?}");
+        assert!(
+            matches!(result, Err(AppError::Refused(Refusal::WrongPin))),
+            "{result:?}"
+        );
     }
-    sign_in(&h, "acme.test", "1004", "9999").await.error(StatusCode::UNAUTHORIZED, "wrong_pin");
-    sign_in(&h, "acme.test", "1004", "9999").await.error(StatusCode::LOCKED, "locked_out");
+    sign_in(&h, "acme.test", "1004", "9999")
+        .await
+        .error(StatusCode::UNAUTHORIZED, "wrong_pin");
+    sign_in(&h, "acme.test", "1004", "9999")
+        .await
+        .error(StatusCode::LOCKED, "locked_out");
 }
 
 #[tokio::test]
@@ -140,12 +185,20 @@ async fn hd_sec_2_one_phone_guessing_many_users_is_locked() {
     }
     for ext in ["1004", "1005", "1006", "1007"] {
         let result = phone_pin(&h, "94001", ext, "1111").await;
-        assert!(matches!(result, Err(AppError::Refused(Refusal::WrongPin))), "{result:?}");
+        assert!(
+            matches!(result, Err(AppError::Refused(Refusal::WrongPin))),
+            "{result:?}"
+        );
     }
     let result = phone_pin(&h, "94001", "1008", "1111").await;
-    assert!(matches!(result, Err(AppError::Refused(Refusal::LockedOut { .. }))), "{result:?}");
+    assert!(
+        matches!(result, Err(AppError::Refused(Refusal::LockedOut { .. }))),
+        "{result:?}"
+    );
     // The device is locked, the users are not: 1008 signs in elsewhere.
-    sign_in(&h, "acme.test", "1008", "2468").await.ok(StatusCode::OK);
+    sign_in(&h, "acme.test", "1008", "2468")
+        .await
+        .ok(StatusCode::OK);
     assert!(phone_pin(&h, "94002", "1008", "2468").await.is_ok());
 }
 
@@ -156,7 +209,9 @@ async fn hd_sec_2_lockout_survives_a_restart() {
         sign_in(&h, "acme.test", "1004", "0000").await;
     }
     let h = h.restart().await;
-    sign_in(&h, "acme.test", "1004", "4321").await.error(StatusCode::LOCKED, "locked_out");
+    sign_in(&h, "acme.test", "1004", "4321")
+        .await
+        .error(StatusCode::LOCKED, "locked_out");
 }
 
 #[tokio::test]

@@ -27,7 +27,10 @@ async fn device_crud_round_trip_without_secrets() {
     assert_eq!(reply.json["session"], json!(null));
     assert!(!reply.text.contains("Device-pass-1") && !reply.text.contains("v1:"));
 
-    let got = h.get("/api/v1/domains/acme.test/devices/94001").await.ok(StatusCode::OK);
+    let got = h
+        .get("/api/v1/domains/acme.test/devices/94001")
+        .await
+        .ok(StatusCode::OK);
     assert_eq!(got.json["model"], "polycom-vvx-450");
     let patched = h
         .call(
@@ -41,12 +44,20 @@ async fn device_crud_round_trip_without_secrets() {
     assert_eq!(patched.json["model"], "yealink-t54w");
     assert_eq!(patched.json["location"], json!(null));
     assert_eq!(patched.json["site"], "HQ");
-    let list = h.get("/api/v1/domains/acme.test/devices").await.ok(StatusCode::OK);
+    let list = h
+        .get("/api/v1/domains/acme.test/devices")
+        .await
+        .ok(StatusCode::OK);
     assert_eq!(list.json.as_array().unwrap().len(), 1);
 
-    h.call(Method::DELETE, "/api/v1/domains/acme.test/devices/94001", Some(ADMIN), None)
-        .await
-        .ok(StatusCode::NO_CONTENT);
+    h.call(
+        Method::DELETE,
+        "/api/v1/domains/acme.test/devices/94001",
+        Some(ADMIN),
+        None,
+    )
+    .await
+    .ok(StatusCode::NO_CONTENT);
     h.get("/api/v1/domains/acme.test/devices/94001")
         .await
         .error(StatusCode::NOT_FOUND, "unknown_device");
@@ -65,10 +76,21 @@ async fn hd_prov_5_unknown_model_is_refused_with_known_models() {
         .error(StatusCode::UNPROCESSABLE_ENTITY, "unknown_model");
     assert_eq!(reply.json["error"]["field"], "model");
     let message = reply.json["error"]["message"].as_str().unwrap();
-    assert!(message.contains("yealink-t46u") && message.contains("polycom-vvx-250"), "{message}");
+    assert!(
+        message.contains("yealink-t46u") && message.contains("polycom-vvx-250"),
+        "{message}"
+    );
     let models = h.get("/api/v1/models").await.ok(StatusCode::OK);
-    assert!(models.json.as_array().unwrap().iter().any(|m| m["id"] == "softphone"));
-    assert_eq!(h.get("/api/v1/domains/acme.test/devices").await.json, json!([]));
+    assert!(models
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["id"] == "softphone"));
+    assert_eq!(
+        h.get("/api/v1/domains/acme.test/devices").await.json,
+        json!([])
+    );
 }
 
 #[tokio::test]
@@ -106,28 +128,44 @@ async fn mac_is_unique_across_domains_and_bad_macs_are_422() {
     let h = Harness::sqlite().await;
     h.domain("acme.test").await;
     h.domain("beta.test").await;
-    let body = |ext: &str, mac: &str| {
-        json!({"mac": mac, "model": "yealink-t46u", "extension": ext})
-    };
-    h.post("/api/v1/domains/acme.test/devices", body("94001", "001565000001"))
-        .await
-        .ok(StatusCode::CREATED);
+    let body =
+        |ext: &str, mac: &str| json!({"mac": mac, "model": "yealink-t46u", "extension": ext});
+    h.post(
+        "/api/v1/domains/acme.test/devices",
+        body("94001", "001565000001"),
+    )
+    .await
+    .ok(StatusCode::CREATED);
     let reply = h
-        .post("/api/v1/domains/beta.test/devices", body("94001", "00-15-65-00-00-01"))
+        .post(
+            "/api/v1/domains/beta.test/devices",
+            body("94001", "00-15-65-00-00-01"),
+        )
         .await
         .error(StatusCode::CONFLICT, "mac_in_use");
     assert_eq!(reply.json["error"]["field"], "mac");
-    h.post("/api/v1/domains/acme.test/devices", body("94001", "001565000002"))
-        .await
-        .error(StatusCode::CONFLICT, "extension_in_use");
-    for mac in ["00:15:65", "zz1565000001", "0015:6500:0001", "001565000001'--"] {
+    h.post(
+        "/api/v1/domains/acme.test/devices",
+        body("94001", "001565000002"),
+    )
+    .await
+    .error(StatusCode::CONFLICT, "extension_in_use");
+    for mac in [
+        "00:15:65",
+        "zz1565000001",
+        "0015:6500:0001",
+        "001565000001'--",
+    ] {
         let reply = h
             .post("/api/v1/domains/beta.test/devices", body("94002", mac))
             .await
             .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
         assert_eq!(reply.json["error"]["field"], "mac");
     }
-    assert_eq!(h.get("/api/v1/domains/beta.test/devices").await.json, json!([]));
+    assert_eq!(
+        h.get("/api/v1/domains/beta.test/devices").await.json,
+        json!([])
+    );
 }
 
 #[tokio::test]
@@ -166,5 +204,8 @@ async fn personal_device_belongs_to_its_user_and_location_needs_country() {
         )
         .await
         .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
-    assert!(reply.json["error"]["message"].as_str().unwrap().contains("country"));
+    assert!(reply.json["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("country"));
 }

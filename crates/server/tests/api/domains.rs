@@ -14,7 +14,10 @@ async fn domain_create_get_list_and_delete() {
         .ok(StatusCode::CREATED);
     assert_eq!(reply.json["name"], "acme.test");
     assert_eq!(reply.json["settings"]["time_zone"], "UTC");
-    assert_eq!(reply.json["settings"]["codes"]["login"], json!(["*44", "*88"]));
+    assert_eq!(
+        reply.json["settings"]["codes"]["login"],
+        json!(["*44", "*88"])
+    );
     assert_eq!(reply.json["counts"]["users"], 0);
 
     h.post("/api/v1/domains", json!({"name": "acme.test"}))
@@ -22,13 +25,24 @@ async fn domain_create_get_list_and_delete() {
         .error(StatusCode::CONFLICT, "domain_exists");
     h.domain("beta.test").await;
     let list = h.get("/api/v1/domains").await.ok(StatusCode::OK);
-    let names: Vec<&str> = list.json.as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = list
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["acme.test", "beta.test"]);
 
     h.get("/api/v1/domains/acme.test").await.ok(StatusCode::OK);
-    h.call(Method::DELETE, "/api/v1/domains/acme.test", Some(ADMIN), None)
-        .await
-        .ok(StatusCode::NO_CONTENT);
+    h.call(
+        Method::DELETE,
+        "/api/v1/domains/acme.test",
+        Some(ADMIN),
+        None,
+    )
+    .await
+    .ok(StatusCode::NO_CONTENT);
     h.get("/api/v1/domains/acme.test")
         .await
         .error(StatusCode::NOT_FOUND, "unknown_domain");
@@ -56,7 +70,9 @@ async fn domain_patch_merges_settings() {
             Method::PATCH,
             "/api/v1/domains/acme.test",
             Some(ADMIN),
-            Some(json!({"settings": {"time_zone": "Europe/Paris", "lockout": {"max_failures": 3}}})),
+            Some(
+                json!({"settings": {"time_zone": "Europe/Paris", "lockout": {"max_failures": 3}}}),
+            ),
         )
         .await
         .ok(StatusCode::OK);
@@ -75,11 +91,20 @@ async fn domain_patch_refuses_bad_values_and_changes_nothing() {
     let before = h.get("/api/v1/domains/acme.test").await.json;
     let cases = [
         (json!({"time_zone": "Mars/Olympus"}), "settings.time_zone"),
-        (json!({"device_ranges": [{"first": 500, "last": 400}]}), "settings.device_ranges"),
+        (
+            json!({"device_ranges": [{"first": 500, "last": 400}]}),
+            "settings.device_ranges",
+        ),
         (json!({"codes": {"login": ["*4a"]}}), "settings.codes.login"),
         (json!({"codes": {"toggle": "*45"}}), "settings.codes.toggle"),
-        (json!({"emergency_numbers": []}), "settings.emergency_numbers"),
-        (json!({"lockout": {"max_failures": "5"}}), "settings.lockout.max_failures"),
+        (
+            json!({"emergency_numbers": []}),
+            "settings.emergency_numbers",
+        ),
+        (
+            json!({"lockout": {"max_failures": "5"}}),
+            "settings.lockout.max_failures",
+        ),
         (json!({"colour": "blue"}), "settings.colour"),
     ];
     for (patch, field) in cases {
@@ -101,10 +126,16 @@ async fn domain_patch_refuses_bad_values_and_changes_nothing() {
 async fn hd_login_5_shrinking_seats_below_allocations_is_refused() {
     let h = Harness::sqlite().await;
     h.domain("acme.test").await;
-    h.user_with("acme.test", json!({"extension": "1001", "first_name": "A", "max_devices": 5}))
-        .await;
-    h.user_with("acme.test", json!({"extension": "1002", "first_name": "B", "max_devices": 3}))
-        .await;
+    h.user_with(
+        "acme.test",
+        json!({"extension": "1001", "first_name": "A", "max_devices": 5}),
+    )
+    .await;
+    h.user_with(
+        "acme.test",
+        json!({"extension": "1002", "first_name": "B", "max_devices": 3}),
+    )
+    .await;
     let reply = h
         .call(
             Method::PATCH,
@@ -114,7 +145,14 @@ async fn hd_login_5_shrinking_seats_below_allocations_is_refused() {
         )
         .await
         .error(StatusCode::CONFLICT, "pool_exceeded");
-    assert!(reply.json["error"]["message"].as_str().unwrap().contains("8 of 5"), "{}", reply.text);
+    assert!(
+        reply.json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("8 of 5"),
+        "{}",
+        reply.text
+    );
     let now = h.get("/api/v1/domains/acme.test").await;
     assert_eq!(now.json["settings"]["seats"]["standard"], 20);
     assert_eq!(now.json["counts"]["allocations"], 8);

@@ -20,7 +20,10 @@ async fn subscribe(h: &Harness, token: &str) -> Body {
         .unwrap();
     let response = h.router.clone().oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.headers()[header::CONTENT_TYPE], "text/event-stream");
+    assert_eq!(
+        response.headers()[header::CONTENT_TYPE],
+        "text/event-stream"
+    );
     response.into_body()
 }
 
@@ -65,8 +68,12 @@ async fn sse_delivers_logins_of_the_callers_domain_only() {
     let acme = h.token(Scope::DomainAdmin, "acme.test", None).await;
     let mut stream = subscribe(&h, &acme).await;
     // Beta's log-in first: it must not reach acme's subscriber.
-    h.login("beta.test", "94001", "1004").await.ok(StatusCode::OK);
-    h.login("acme.test", "94001", "1004").await.ok(StatusCode::OK);
+    h.login("beta.test", "94001", "1004")
+        .await
+        .ok(StatusCode::OK);
+    h.login("acme.test", "94001", "1004")
+        .await
+        .ok(StatusCode::OK);
     let (name, data) = next_event(&mut stream).await;
     assert_eq!(name, "logged_in");
     assert_eq!(data["type"], "logged_in");
@@ -75,8 +82,11 @@ async fn sse_delivers_logins_of_the_callers_domain_only() {
     assert_eq!(data["user"], "1004");
     assert_eq!(data["method"], "api");
 
-    h.post("/api/v1/domains/acme.test/devices/94001/logout", serde_json::json!({}))
-        .await;
+    h.post(
+        "/api/v1/domains/acme.test/devices/94001/logout",
+        serde_json::json!({}),
+    )
+    .await;
     let (name, data) = next_event(&mut stream).await;
     assert_eq!(name, "logged_out");
     assert_eq!(data["reason"], "forced");
@@ -92,8 +102,12 @@ async fn sse_user_token_sees_only_its_own_events() {
     h.device("acme.test", "94002", 2).await;
     let bob = h.token(Scope::User, "acme.test", Some("1004")).await;
     let mut stream = subscribe(&h, &bob).await;
-    h.login("acme.test", "94002", "1005").await.ok(StatusCode::OK);
-    h.login("acme.test", "94001", "1004").await.ok(StatusCode::OK);
+    h.login("acme.test", "94002", "1005")
+        .await
+        .ok(StatusCode::OK);
+    h.login("acme.test", "94001", "1004")
+        .await
+        .ok(StatusCode::OK);
     let (_, data) = next_event(&mut stream).await;
     assert_eq!(data["user"], "1004");
 }

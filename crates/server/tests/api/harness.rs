@@ -45,7 +45,9 @@ impl Reply {
         assert_eq!(self.status, status, "body: {}", self.text);
         assert_eq!(self.code(), code, "body: {}", self.text);
         assert!(
-            self.json["error"]["message"].as_str().is_some_and(|m| !m.is_empty()),
+            self.json["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
             "error without message: {}",
             self.text
         );
@@ -104,7 +106,10 @@ impl Harness {
         let connect = tokio::time::timeout(Duration::from_secs(3), PgConnection::connect(&url));
         let Ok(Ok(mut admin)) = connect.await else {
             let required = std::env::var("HOTDESK_REQUIRE_PG").is_ok_and(|v| v == "1");
-            assert!(!required, "PostgreSQL at {url} unreachable and HOTDESK_REQUIRE_PG=1");
+            assert!(
+                !required,
+                "PostgreSQL at {url} unreachable and HOTDESK_REQUIRE_PG=1"
+            );
             eprintln!("PostgreSQL at {url} unreachable: PostgreSQL API tests skipped");
             return None;
         };
@@ -122,7 +127,9 @@ impl Harness {
             .await
             .expect("create schema");
         let store = open_pg(&url, &schema).await;
-        let app = App::with_store(store, config(&url)).await.expect("open app");
+        let app = App::with_store(store, config(&url))
+            .await
+            .expect("open app");
         Some(Self {
             router: hotdesk::router(app.clone()),
             app,
@@ -226,8 +233,11 @@ impl Harness {
 
     /// Creates a user with a PIN.
     pub(crate) async fn user(&self, domain: &str, ext: &str, pin: &str) {
-        self.user_with(domain, json!({"extension": ext, "first_name": "U", "last_name": ext, "pin": pin}))
-            .await;
+        self.user_with(
+            domain,
+            json!({"extension": ext, "first_name": "U", "last_name": ext, "pin": pin}),
+        )
+        .await;
     }
 
     /// Creates a user from a full body.
@@ -305,7 +315,11 @@ async fn open_pg(url: &str, schema: &str) -> Arc<dyn Store> {
     let options = PgConnectOptions::from_str(url)
         .expect("PostgreSQL URL")
         .options([("search_path", schema)]);
-    Arc::new(PostgresStore::open_with(options).await.expect("open PostgreSQL"))
+    Arc::new(
+        PostgresStore::open_with(options)
+            .await
+            .expect("open PostgreSQL"),
+    )
 }
 
 impl Drop for Place {

@@ -7,7 +7,10 @@ use crate::harness::{Harness, ADMIN};
 #[tokio::test]
 async fn healthz_answers_without_a_token() {
     let h = Harness::sqlite().await;
-    let reply = h.call(Method::GET, "/healthz", None, None).await.ok(StatusCode::OK);
+    let reply = h
+        .call(Method::GET, "/healthz", None, None)
+        .await
+        .ok(StatusCode::OK);
     assert_eq!(reply.json["status"], "ok");
 }
 
@@ -17,9 +20,14 @@ async fn metrics_count_things_and_requests() {
     h.domain("acme.test").await;
     h.user("acme.test", "1004", "1234").await;
     h.device("acme.test", "94001", 1).await;
-    h.login("acme.test", "94001", "1004").await.ok(StatusCode::OK);
+    h.login("acme.test", "94001", "1004")
+        .await
+        .ok(StatusCode::OK);
     h.call(Method::GET, "/api/v1/domains", None, None).await;
-    let reply = h.call(Method::GET, "/metrics", None, None).await.ok(StatusCode::OK);
+    let reply = h
+        .call(Method::GET, "/metrics", None, None)
+        .await
+        .ok(StatusCode::OK);
     let value = |name: &str| -> u64 {
         reply
             .text
@@ -70,7 +78,14 @@ async fn openapi_describes_every_resource() {
         assert!(paths.contains_key(path), "{path} missing");
     }
     let schemas = reply.json["components"]["schemas"].as_object().unwrap();
-    for schema in ["NewUser", "UserView", "NewDevice", "DeviceView", "ErrorBody", "SessionChange"] {
+    for schema in [
+        "NewUser",
+        "UserView",
+        "NewDevice",
+        "DeviceView",
+        "ErrorBody",
+        "SessionChange",
+    ] {
         assert!(schemas.contains_key(schema), "{schema} missing");
     }
     assert!(reply.json["components"]["securitySchemes"]["bearer"].is_object());

@@ -29,7 +29,10 @@ async fn import_creates_users_whose_pins_work() {
                2003,Cy,Day,,8642,\n"
         .to_owned();
     let reply = import(&h, "acme.test", csv).await.ok(StatusCode::CREATED);
-    assert_eq!(reply.json, json!({"rows": 3, "imported": 3, "rejected": []}));
+    assert_eq!(
+        reply.json,
+        json!({"rows": 3, "imported": 3, "rejected": []})
+    );
     let users = h.get("/api/v1/domains/acme.test/users").await.json;
     assert_eq!(users.as_array().unwrap().len(), 3);
     assert_eq!(users[1]["last_name"], "Smith, Jr");
@@ -87,7 +90,10 @@ async fn import_with_bad_rows_reports_them_and_imports_nothing() {
         .map(|(l, f, c)| (*l, (*f).to_owned(), (*c).to_owned()))
         .collect();
     assert_eq!(rows, expected, "{}", reply.text);
-    assert!(reply.json["error"]["message"].as_str().unwrap().contains("6 of 8"));
+    assert!(reply.json["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("6 of 8"));
     let users = h.get("/api/v1/domains/acme.test/users").await.json;
     assert_eq!(users.as_array().unwrap().len(), 1, "nothing imported");
 }
@@ -95,14 +101,20 @@ async fn import_with_bad_rows_reports_them_and_imports_nothing() {
 #[tokio::test]
 async fn hd_login_5_import_beyond_the_pool_is_refused() {
     let h = Harness::sqlite().await;
-    h.post("/api/v1/domains", json!({"name": "tiny.test", "settings": {"seats": {"basic": 2}}}))
-        .await
-        .ok(StatusCode::CREATED);
+    h.post(
+        "/api/v1/domains",
+        json!({"name": "tiny.test", "settings": {"seats": {"basic": 2}}}),
+    )
+    .await
+    .ok(StatusCode::CREATED);
     let reply = import(&h, "tiny.test", "2001,A\n2002,B\n2003,C\n".into())
         .await
         .error(StatusCode::UNPROCESSABLE_ENTITY, "import_rejected");
     assert_eq!(reply.json["error"]["rows"][0]["code"], "pool_exceeded");
-    assert_eq!(h.get("/api/v1/domains/tiny.test/users").await.json, json!([]));
+    assert_eq!(
+        h.get("/api/v1/domains/tiny.test/users").await.json,
+        json!([])
+    );
 }
 
 /// Measures a 100,000-user import with PINs; run in release:
@@ -111,13 +123,19 @@ async fn hd_login_5_import_beyond_the_pool_is_refused() {
 #[ignore = "benchmark; see notes/bench-import.md"]
 async fn import_100k_users_with_pins() {
     let h = Harness::sqlite().await;
-    h.post("/api/v1/domains", json!({"name": "big.test", "settings": {"seats": {"standard": 20000}}}))
-        .await
-        .ok(StatusCode::CREATED);
+    h.post(
+        "/api/v1/domains",
+        json!({"name": "big.test", "settings": {"seats": {"standard": 20000}}}),
+    )
+    .await
+    .ok(StatusCode::CREATED);
     let mut csv = String::from("extension,first_name,last_name,did,pin,sip_password\n");
     for i in 0..100_000u32 {
         let ext = 200_000 + i;
-        csv.push_str(&format!("{ext},First{i},Last{i},+1555{ext},{:06},Sip-pass-{ext}\n", i * 7 % 1_000_000));
+        csv.push_str(&format!(
+            "{ext},First{i},Last{i},+1555{ext},{:06},Sip-pass-{ext}\n",
+            i * 7 % 1_000_000
+        ));
     }
     let size = csv.len();
     let started = Instant::now();
@@ -125,6 +143,9 @@ async fn import_100k_users_with_pins() {
     let elapsed = started.elapsed();
     assert_eq!(reply.json["imported"], 100_000);
     let h = h.restart_timed().await;
-    assert_eq!(h.app.users(&"big.test".parse().unwrap()).unwrap().len(), 100_000);
+    assert_eq!(
+        h.app.users(&"big.test".parse().unwrap()).unwrap().len(),
+        100_000
+    );
     println!("import of 100,000 users with PINs ({size} bytes of CSV): {elapsed:.2?}");
 }

@@ -12,14 +12,23 @@ async fn hd_mwi_1_mailbox_counts_are_set_and_shown() {
     h.user("acme.test", "1004", "1234").await;
     let path = "/api/v1/domains/acme.test/users/1004/mailbox";
     let reply = h
-        .call(Method::PUT, path, Some(ADMIN), Some(json!({"new": 2, "old": 5})))
+        .call(
+            Method::PUT,
+            path,
+            Some(ADMIN),
+            Some(json!({"new": 2, "old": 5})),
+        )
         .await
         .ok(StatusCode::OK);
     assert_eq!(reply.json, json!({"new": 2, "old": 5}));
     let user = h.get("/api/v1/domains/acme.test/users/1004").await;
     assert_eq!(user.json["mailbox"], json!({"new": 2, "old": 5}));
 
-    for bad in [json!({"new": -1, "old": 0}), json!({"new": 1}), json!({"new": "2", "old": 0})] {
+    for bad in [
+        json!({"new": -1, "old": 0}),
+        json!({"new": 1}),
+        json!({"new": "2", "old": 0}),
+    ] {
         h.call(Method::PUT, path, Some(ADMIN), Some(bad))
             .await
             .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");

@@ -9,8 +9,18 @@ use crate::harness::{Harness, ADMIN};
 
 async fn everything(h: &Harness) -> Vec<Value> {
     let mut all = Vec::new();
-    for path in ["", "/users", "/devices", "/associations", "/trunks", "/audit"] {
-        let mut json = h.get(&format!("/api/v1/domains/acme.test{path}")).await.json;
+    for path in [
+        "",
+        "/users",
+        "/devices",
+        "/associations",
+        "/trunks",
+        "/audit",
+    ] {
+        let mut json = h
+            .get(&format!("/api/v1/domains/acme.test{path}"))
+            .await
+            .json;
         millis(&mut json);
         all.push(json);
     }
@@ -58,12 +68,21 @@ pub(crate) async fn restart_keeps_state(h: Harness) {
         json!({"extension": "1006", "first_name": "Multi", "max_devices": 2}),
     )
     .await;
-    h.post("/api/v1/domains/acme.test/trunks", json!({"name": "up", "address": "sip.up.test"}))
+    h.post(
+        "/api/v1/domains/acme.test/trunks",
+        json!({"name": "up", "address": "sip.up.test"}),
+    )
+    .await
+    .ok(StatusCode::CREATED);
+    h.login("acme.test", "94001", "1004")
         .await
-        .ok(StatusCode::CREATED);
-    h.login("acme.test", "94001", "1004").await.ok(StatusCode::OK);
-    h.login("acme.test", "94002", "1006").await.ok(StatusCode::OK);
-    h.login("acme.test", "94003", "1006").await.ok(StatusCode::OK);
+        .ok(StatusCode::OK);
+    h.login("acme.test", "94002", "1006")
+        .await
+        .ok(StatusCode::OK);
+    h.login("acme.test", "94003", "1006")
+        .await
+        .ok(StatusCode::OK);
     h.call(
         Method::PUT,
         "/api/v1/domains/acme.test/users/1004/mailbox",

@@ -29,7 +29,10 @@ async fn hd_route_9_trunks_are_created_listed_and_keep_their_password_secret() {
     for (body, field) in [
         (json!({"name": "bad name", "address": "x.test"}), "name"),
         (json!({"name": "t2", "address": "x.test:99999"}), "address"),
-        (json!({"name": "t2", "address": "x'; DROP TABLE trunks;--"}), "address"),
+        (
+            json!({"name": "t2", "address": "x'; DROP TABLE trunks;--"}),
+            "address",
+        ),
         (json!({"name": "t2"}), "address"),
     ] {
         let reply = h
@@ -38,7 +41,10 @@ async fn hd_route_9_trunks_are_created_listed_and_keep_their_password_secret() {
             .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
         assert_eq!(reply.json["error"]["field"], field, "{}", reply.text);
     }
-    let list = h.get("/api/v1/domains/acme.test/trunks").await.ok(StatusCode::OK);
+    let list = h
+        .get("/api/v1/domains/acme.test/trunks")
+        .await
+        .ok(StatusCode::OK);
     assert_eq!(list.json.as_array().unwrap().len(), 1);
     assert!(!list.text.contains("v1:"));
 }

@@ -28,11 +28,25 @@ async fn user_crud_round_trip_without_secrets() {
     assert_eq!(user["has_pin"], true);
     assert_eq!(user["has_sip_password"], true);
     // HD-SEC-2: no secret, hashed or not, leaves the server.
-    for secret in ["4321", "Sip-secret-99", "argon2", "pin_hash", "sip_secret", "v1:"] {
-        assert!(!reply.text.contains(secret), "{secret} leaked: {}", reply.text);
+    for secret in [
+        "4321",
+        "Sip-secret-99",
+        "argon2",
+        "pin_hash",
+        "sip_secret",
+        "v1:",
+    ] {
+        assert!(
+            !reply.text.contains(secret),
+            "{secret} leaked: {}",
+            reply.text
+        );
     }
 
-    let list = h.get("/api/v1/domains/acme.test/users").await.ok(StatusCode::OK);
+    let list = h
+        .get("/api/v1/domains/acme.test/users")
+        .await
+        .ok(StatusCode::OK);
     assert_eq!(list.json.as_array().unwrap().len(), 1);
     assert!(!list.text.contains("argon2"));
 
@@ -49,15 +63,25 @@ async fn user_crud_round_trip_without_secrets() {
     assert_eq!(patched.json["last_name"], "Smith");
     assert_eq!(patched.json["did"], json!(null));
 
-    h.call(Method::DELETE, "/api/v1/domains/acme.test/users/1004", Some(ADMIN), None)
-        .await
-        .ok(StatusCode::NO_CONTENT);
+    h.call(
+        Method::DELETE,
+        "/api/v1/domains/acme.test/users/1004",
+        Some(ADMIN),
+        None,
+    )
+    .await
+    .ok(StatusCode::NO_CONTENT);
     h.get("/api/v1/domains/acme.test/users/1004")
         .await
         .error(StatusCode::NOT_FOUND, "unknown_user");
-    h.call(Method::DELETE, "/api/v1/domains/acme.test/users/1004", Some(ADMIN), None)
-        .await
-        .error(StatusCode::NOT_FOUND, "unknown_user");
+    h.call(
+        Method::DELETE,
+        "/api/v1/domains/acme.test/users/1004",
+        Some(ADMIN),
+        None,
+    )
+    .await
+    .error(StatusCode::NOT_FOUND, "unknown_user");
 }
 
 #[tokio::test]
@@ -80,10 +104,17 @@ async fn hd_sec_2_pin_is_stored_as_argon2_and_sip_password_sealed() {
         .into_iter()
         .find(|u| u.domain == domain && u.extension == ext)
         .unwrap();
-    assert!(stored.pin_hash.as_deref().unwrap().starts_with("$argon2id$"));
+    assert!(stored
+        .pin_hash
+        .as_deref()
+        .unwrap()
+        .starts_with("$argon2id$"));
     let sealed = stored.sip_secret.unwrap();
     assert!(!sealed.contains("Sip-secret-99"));
-    assert_eq!(h.app.server_key().open(&sealed).unwrap().expose(), "Sip-secret-99");
+    assert_eq!(
+        h.app.server_key().open(&sealed).unwrap().expose(),
+        "Sip-secret-99"
+    );
 }
 
 #[tokio::test]
@@ -92,12 +123,18 @@ async fn hd_login_11_users_may_not_sit_in_the_device_range() {
     h.domain("acme.test").await;
     for ext in ["5400", "94001"] {
         let reply = h
-            .post("/api/v1/domains/acme.test/users", json!({"extension": ext, "first_name": "X"}))
+            .post(
+                "/api/v1/domains/acme.test/users",
+                json!({"extension": ext, "first_name": "X"}),
+            )
             .await
             .error(StatusCode::UNPROCESSABLE_ENTITY, "inside_device_range");
         assert_eq!(reply.json["error"]["field"], "extension");
     }
-    assert_eq!(h.get("/api/v1/domains/acme.test/users").await.json, json!([]));
+    assert_eq!(
+        h.get("/api/v1/domains/acme.test/users").await.json,
+        json!([])
+    );
 }
 
 #[tokio::test]
@@ -105,9 +142,12 @@ async fn user_extension_taken_by_user_or_device_is_409() {
     let h = Harness::sqlite().await;
     h.domain("acme.test").await;
     h.user("acme.test", "1004", "1234").await;
-    h.post("/api/v1/domains/acme.test/users", json!({"extension": "1004", "first_name": "Dup"}))
-        .await
-        .error(StatusCode::CONFLICT, "extension_in_use");
+    h.post(
+        "/api/v1/domains/acme.test/users",
+        json!({"extension": "1004", "first_name": "Dup"}),
+    )
+    .await
+    .error(StatusCode::CONFLICT, "extension_in_use");
     // A location phone outside the range takes an extension too.
     h.post(
         "/api/v1/domains/acme.test/devices",
@@ -115,9 +155,12 @@ async fn user_extension_taken_by_user_or_device_is_409() {
     )
     .await
     .ok(StatusCode::CREATED);
-    h.post("/api/v1/domains/acme.test/users", json!({"extension": "2000", "first_name": "X"}))
-        .await
-        .error(StatusCode::CONFLICT, "extension_in_use");
+    h.post(
+        "/api/v1/domains/acme.test/users",
+        json!({"extension": "2000", "first_name": "X"}),
+    )
+    .await
+    .error(StatusCode::CONFLICT, "extension_in_use");
 }
 
 #[tokio::test]
@@ -132,8 +175,11 @@ async fn hd_login_4_allocation_must_fit_the_seat() {
         .await
         .error(StatusCode::UNPROCESSABLE_ENTITY, "allocation_out_of_range");
     }
-    h.user_with("acme.test", json!({"extension": "1001", "first_name": "A", "max_devices": 5}))
-        .await;
+    h.user_with(
+        "acme.test",
+        json!({"extension": "1001", "first_name": "A", "max_devices": 5}),
+    )
+    .await;
     h.call(
         Method::PATCH,
         "/api/v1/domains/acme.test/users/1001",
@@ -153,10 +199,16 @@ async fn hd_login_5_pool_is_never_exceeded_and_error_names_figures() {
     )
     .await
     .ok(StatusCode::CREATED);
-    h.user_with("small.test", json!({"extension": "1001", "first_name": "A", "max_devices": 5}))
-        .await;
-    h.user_with("small.test", json!({"extension": "1002", "first_name": "B", "max_devices": 1}))
-        .await;
+    h.user_with(
+        "small.test",
+        json!({"extension": "1001", "first_name": "A", "max_devices": 5}),
+    )
+    .await;
+    h.user_with(
+        "small.test",
+        json!({"extension": "1002", "first_name": "B", "max_devices": 1}),
+    )
+    .await;
     let reply = h
         .post(
             "/api/v1/domains/small.test/users",
@@ -186,10 +238,16 @@ async fn hd_login_9_activate_is_501_for_now() {
     h.domain("acme.test").await;
     h.user("acme.test", "1004", "1234").await;
     h.device("acme.test", "94001", 1).await;
-    h.post("/api/v1/domains/acme.test/users/1004/activate", json!({"device": "94001"}))
-        .await
-        .error(StatusCode::NOT_IMPLEMENTED, "not_implemented");
-    h.post("/api/v1/domains/acme.test/users/1004/activate", json!({"device": "94999"}))
-        .await
-        .error(StatusCode::NOT_FOUND, "unknown_device");
+    h.post(
+        "/api/v1/domains/acme.test/users/1004/activate",
+        json!({"device": "94001"}),
+    )
+    .await
+    .error(StatusCode::NOT_IMPLEMENTED, "not_implemented");
+    h.post(
+        "/api/v1/domains/acme.test/users/1004/activate",
+        json!({"device": "94999"}),
+    )
+    .await
+    .error(StatusCode::NOT_FOUND, "unknown_device");
 }

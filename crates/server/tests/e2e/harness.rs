@@ -6,7 +6,7 @@
 //! [`Server::restart`] (SIGTERM, then start again on the same database) and
 //! [`Server::kill9`] + [`Server::start_again`] test what survives. [`Api`] is a small JSON
 //! client with the admin token; [`Server::cli`] runs the `hotdesk` administrator commands
-//! against the running server.
+//! against the running server. [`Options::keep_ports`] makes restarts reuse the ports.
 #![allow(dead_code, unreachable_pub)]
 
 use std::io::{BufRead as _, BufReader, Read};
@@ -89,6 +89,13 @@ pub struct Options {
     pub args: Vec<String>,
     /// Extra environment for the child.
     pub env: Vec<(String, String)>,
+    /// `--sip` address; port 0 (the default) picks a free port.
+    pub sip: SocketAddr,
+    /// `--http` address; port 0 (the default) picks a free port.
+    pub http: SocketAddr,
+    /// Restart on the ports the previous run bound, so registered phones and clients
+    /// that know the address keep working across [`Server::restart`].
+    pub keep_ports: bool,
 }
 
 impl Default for Options {
@@ -98,6 +105,9 @@ impl Default for Options {
             demo: false,
             args: Vec::new(),
             env: Vec::new(),
+            sip: SocketAddr::from(([127, 0, 0, 1], 0)),
+            http: SocketAddr::from(([127, 0, 0, 1], 0)),
+            keep_ports: false,
         }
     }
 }
@@ -271,9 +281,11 @@ impl Server {
     }
 
     fn spawn(&mut self) {
+        let sip = self.options.sip.to_string();
+        let http = self.options.http.to_string();
         let mut command = Command::new(BIN);
         command
-            .args(["serve", "--sip", "127.0.0.1:0", "--http", "127.0.0.1:0"])
+            .args(["serve", "--sip", &sip, "--http", &http])
             .args(["--database", &self.database_url])
             .args(&self.options.args)
             .env_clear()
@@ -301,6 +313,12 @@ impl Server {
         }
         self.child = Some(child);
         self.wait_listening(&rx);
+        if self.options.keep_ports {
+            self.options.http = self.http;
+            if let Some(sip) = self.sip_udp.or(self.sip_tcp) {
+                self.options.sip = sip;
+            }
+        }
     }
 
     /// Reads lines until the HTTP listener is up; SIP lines seen on the way are kept.
@@ -310,12 +328,9 @@ impl Server {
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            let line = match rx.recv_timeout(left) {
-                Ok(line) => line,
-                Err(_) => {
-                    self.kill9();
-                    panic!("server did not start listening:\n{}", self.output());
-                }
+            let Ok(line) = rx.recv_timeout(left) else {
+                self.kill9();
+                panic!("server did not start listening:\n{}", self.output());
             };
             if let Some(addr) = listening(&line, "SIP/UDP") {
                 self.sip_udp = Some(addr);

@@ -158,7 +158,14 @@ async fn kill9_mid_burst_loses_no_acknowledged_login(database: Database) {
 
 /// Associations survive a clean restart and a `kill -9`, with their user and device.
 async fn restart_keeps_associations(database: Database) {
-    let mut server = start(database);
+    let mut server = block_in_place(|| {
+        Server::with(Options {
+            database,
+            keep_ports: true,
+            ..Options::default()
+        })
+    });
+    let http = server.http;
     let api = server.api();
     seed(&api, 4).await;
     for i in 0..3 {
@@ -169,10 +176,11 @@ async fn restart_keeps_associations(database: Database) {
 
     block_in_place(|| server.restart());
     assert_eq!(
-        sessions(&server.api()).await,
-        before,
-        "after SIGTERM restart"
+        server.http, http,
+        "keep_ports: same HTTP address after restart"
     );
+    // The client made before the restart still works: same address, same token.
+    assert_eq!(sessions(&api).await, before, "after SIGTERM restart");
 
     block_in_place(|| {
         server.kill9();

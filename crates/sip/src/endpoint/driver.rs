@@ -63,10 +63,15 @@ impl Driver {
         let mut commands = Vec::with_capacity(BATCH);
         let mut inputs = Vec::with_capacity(BATCH);
         let mut deadline = self.drain().await;
+        let mut armed = deadline;
         let sleep = tokio::time::sleep_until(deadline.into());
         tokio::pin!(sleep);
         loop {
-            sleep.as_mut().reset(deadline.into());
+            // Re-arming the timer costs a timer-wheel update: only when the deadline moved.
+            if deadline != armed || sleep.is_elapsed() {
+                sleep.as_mut().reset(deadline.into());
+                armed = deadline;
+            }
             // Commands first: answers complete transactions and free memory.
             tokio::select! {
                 biased;

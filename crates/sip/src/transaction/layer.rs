@@ -227,7 +227,10 @@ impl TransactionLayer {
         key: &TransactionKey,
         response: &Response,
     ) -> Result<(), TransactionError> {
-        let slot = self.table.slot_of(key).ok_or(TransactionError::NoTransaction)?;
+        let slot = self
+            .table
+            .slot_of(key)
+            .ok_or(TransactionError::NoTransaction)?;
         let Some(entry) = self.table.take(slot) else {
             return Err(TransactionError::NoTransaction);
         };
@@ -322,11 +325,16 @@ impl TransactionLayer {
                 if let Reaction::Send(bytes) = &reaction {
                     self.transmit(bytes.clone(), peer, transport, &key);
                 }
-                self.table.insert(key, peer, transport, Machine::ServerInvite(state));
+                self.table
+                    .insert(key, peer, transport, Machine::ServerInvite(state));
             }
             RequestKind::Cancel => {
                 let invite_key = key.with_method("INVITE");
-                let invite = self.table.slot_of(&invite_key).is_some().then_some(invite_key);
+                let invite = self
+                    .table
+                    .slot_of(&invite_key)
+                    .is_some()
+                    .then_some(invite_key);
                 self.push_event(TransactionEvent::Cancel {
                     key: key.clone(),
                     invite,

@@ -150,10 +150,7 @@ pub(crate) fn reject(raw: &[u8], error: &ParseError) -> Option<Bytes> {
         return None;
     }
     let start = raw.iter().position(|&c| c != b'\r' && c != b'\n')?;
-    let lines = Lines {
-        raw,
-        pos: start,
-    };
+    let lines = Lines { raw, pos: start };
     let mut lines = lines;
     let first = lines.next()?;
     let method_end = first.iter().position(|&c| c == b' ')?;
@@ -200,9 +197,7 @@ pub(crate) fn reject(raw: &[u8], error: &ParseError) -> Option<Bytes> {
         header(&mut out, b"Via", via, None);
     }
     header(&mut out, b"From", from, None);
-    let has_tag = to
-        .windows(5)
-        .any(|w| w.eq_ignore_ascii_case(b";tag="));
+    let has_tag = to.windows(5).any(|w| w.eq_ignore_ascii_case(b";tag="));
     let tag = (!has_tag).then(|| format!(";tag={:016x}", rand::random::<u64>()));
     header(&mut out, b"To", to, tag.as_deref());
     header(&mut out, b"Call-ID", call_id, None);
@@ -227,7 +222,10 @@ fn header(out: &mut BytesMut, name: &[u8], value: &[u8], suffix: Option<&str>) {
 fn trim(b: &[u8]) -> &[u8] {
     let is_space = |c: &u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
     let start = b.iter().position(|c| !is_space(c)).unwrap_or(b.len());
-    let end = b.iter().rposition(|c| !is_space(c)).map_or(start, |e| e + 1);
+    let end = b
+        .iter()
+        .rposition(|c| !is_space(c))
+        .map_or(start, |e| e + 1);
     &b[start..end.max(start)]
 }
 

@@ -245,7 +245,11 @@ impl Transports {
                 .ok_or(TransportError::NoTlsIdentity { transport })?;
             acceptor = Some(tls::acceptor(identity)?);
         }
-        let tls_client = config.tls_roots.as_deref().map(tls::connector).transpose()?;
+        let tls_client = config
+            .tls_roots
+            .as_deref()
+            .map(tls::connector)
+            .transpose()?;
 
         // Bind everything before spawning anything, so a failure leaves no task behind.
         let limits = &config.limits;

@@ -95,8 +95,10 @@ pub enum ResolveError {
 /// The DNS queries RFC 3263 needs. Empty answers are `Ok(vec![])`.
 pub trait DnsLookup: Send + Sync {
     /// NAPTR records of `name`.
-    fn naptr(&self, name: &str)
-        -> impl Future<Output = Result<Vec<NaptrRecord>, ResolveError>> + Send;
+    fn naptr(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Vec<NaptrRecord>, ResolveError>> + Send;
     /// SRV records of `name` (`_sip._udp.example.com`).
     fn srv(&self, name: &str) -> impl Future<Output = Result<Vec<SrvRecord>, ResolveError>> + Send;
     /// A and AAAA records of `name`.
@@ -179,7 +181,10 @@ pub fn order_srv(mut records: Vec<SrvRecord>, rng: &mut impl Rng) -> Vec<SrvReco
     let mut out = Vec::with_capacity(records.len());
     let mut rest = records.as_slice();
     while let Some(first) = rest.first() {
-        let same = rest.iter().take_while(|r| r.priority == first.priority).count();
+        let same = rest
+            .iter()
+            .take_while(|r| r.priority == first.priority)
+            .count();
         let mut pool: Vec<&SrvRecord> = rest[..same].iter().collect();
         while !pool.is_empty() {
             let total: u32 = pool.iter().map(|r| u32::from(r.weight)).sum();
@@ -230,7 +235,8 @@ impl<L: DnsLookup> Resolver<L> {
         // §4.2: an explicit port means A/AAAA only.
         if let Some(port) = query.port {
             let transport = query.transport.unwrap_or(default);
-            self.push_ips(&mut out, transport, host, port, &name).await?;
+            self.push_ips(&mut out, transport, host, port, &name)
+                .await?;
             return finish(out, host);
         }
         for (transport, srv) in self.srv_names(query, host).await {
@@ -351,20 +357,24 @@ fn empty_ok<T>(
 
 impl DnsLookup for HickoryLookup {
     async fn naptr(&self, name: &str) -> Result<Vec<NaptrRecord>, ResolveError> {
-        let result = self.resolver.lookup(name, RecordType::NAPTR).await.map(|l| {
-            l.iter()
-                .filter_map(|r| match r {
-                    RData::NAPTR(n) => Some(NaptrRecord {
-                        order: n.order(),
-                        preference: n.preference(),
-                        flags: String::from_utf8_lossy(n.flags()).into_owned(),
-                        services: String::from_utf8_lossy(n.services()).into_owned(),
-                        replacement: n.replacement().to_ascii(),
-                    }),
-                    _ => None,
-                })
-                .collect()
-        });
+        let result = self
+            .resolver
+            .lookup(name, RecordType::NAPTR)
+            .await
+            .map(|l| {
+                l.iter()
+                    .filter_map(|r| match r {
+                        RData::NAPTR(n) => Some(NaptrRecord {
+                            order: n.order(),
+                            preference: n.preference(),
+                            flags: String::from_utf8_lossy(n.flags()).into_owned(),
+                            services: String::from_utf8_lossy(n.services()).into_owned(),
+                            replacement: n.replacement().to_ascii(),
+                        }),
+                        _ => None,
+                    })
+                    .collect()
+            });
         empty_ok(name, result)
     }
 

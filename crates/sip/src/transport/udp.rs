@@ -47,16 +47,26 @@ pub(crate) async fn run(socket: Arc<UdpSocket>, shared: Arc<Shared>) {
             ready = socket.readable() => if ready.is_err() { return },
             _ = stop.changed() => return,
         }
+        let mut drained = false;
         for _ in 0..BATCH {
             match socket.try_recv_from(&mut buf) {
                 Ok((n, remote)) => on_datagram(&socket, &shared, &buf[..n], remote),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    drained = true;
+                    break;
+                }
                 // ICMP errors reported on the socket, interrupted reads: nothing to act on.
                 Err(e) => {
                     tracing::debug!(error = %e, "udp receive error");
                     break;
                 }
             }
+        }
+        if !drained {
+            // Under a flood the socket is always readable and `readable()` never waits:
+            // yield, or the transaction task we just woke (queued on this worker) would
+            // never run.
+            tokio::task::yield_now().await;
         }
     }
 }

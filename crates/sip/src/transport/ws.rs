@@ -25,6 +25,8 @@ use super::{Counters, NetInput};
 const SUBPROTOCOL: &str = "sip";
 
 /// Accepts the handshake only when the client offers `sip`, and confirms it.
+// The signature is tungstenite's handshake callback; the error is its HTTP response type.
+#[allow(clippy::result_large_err)]
 fn check_subprotocol(request: &Request, mut response: Response) -> Result<Response, ErrorResponse> {
     let offered = request
         .headers()

@@ -138,6 +138,16 @@ pub(crate) async fn read_message<S: AsyncRead + Unpin>(
     }
 }
 
+/// Exactly `n` bytes from a stream (e.g. a keep-alive pong), or `None` after [`WAIT`].
+pub(crate) async fn read_exact<S: AsyncRead + Unpin>(stream: &mut S, n: usize) -> Option<Vec<u8>> {
+    let mut out = vec![0u8; n];
+    tokio::time::timeout(WAIT, stream.read_exact(&mut out))
+        .await
+        .ok()?
+        .ok()?;
+    Some(out)
+}
+
 /// True when the peer closes the stream (EOF or reset) within `wait`.
 pub(crate) async fn closed_within<S: AsyncRead + Unpin>(stream: &mut S, wait: Duration) -> bool {
     let mut sink = [0u8; 1024];
@@ -154,7 +164,10 @@ pub(crate) async fn closed_within<S: AsyncRead + Unpin>(stream: &mut S, wait: Du
 
 /// Sends OPTIONS over UDP from a fresh socket (retransmitting like Timer E) and returns the
 /// response.
-pub(crate) async fn udp_options(server: SocketAddr, call_id: &str) -> Option<hotdesk_sip::Response> {
+pub(crate) async fn udp_options(
+    server: SocketAddr,
+    call_id: &str,
+) -> Option<hotdesk_sip::Response> {
     let bind: SocketAddr = if server.is_ipv4() {
         "127.0.0.1:0".parse().unwrap()
     } else {

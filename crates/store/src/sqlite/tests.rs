@@ -5,42 +5,68 @@ use sqlx::Row as _;
 use super::*;
 use crate::sql::{Backend, Cell, Statement};
 
-async fn temp_store() -> (tempfile::TempDir, SqliteStore) {
+async fn temp_store(query: &str) -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("hotdesk.db").display());
+    let url = format!("sqlite://{}{query}", dir.path().join("hotdesk.db").display());
     let store = SqliteStore::open(&url).await.expect("open");
     (dir, store)
 }
 
-#[tokio::test]
-async fn file_is_created_in_wal_mode_with_full_sync_and_foreign_keys() {
-    let (dir, store) = temp_store().await;
-    assert!(dir.path().join("hotdesk.db").exists());
+/// `journal_mode`, `synchronous` and `foreign_keys` as every connection of `store` sees them.
+async fn pragmas(store: &SqliteStore) -> Vec<(String, i64, i64)> {
+    let mut seen = Vec::new();
     for pool in [&store.writer, &store.reader] {
         let journal: String = sqlx::query("PRAGMA journal_mode")
             .fetch_one(pool)
             .await
             .expect("journal_mode")
             .get(0);
-        assert_eq!(journal, "wal");
         let synchronous: i64 = sqlx::query("PRAGMA synchronous")
             .fetch_one(pool)
             .await
             .expect("synchronous")
             .get(0);
-        assert_eq!(synchronous, 2, "FULL");
         let foreign_keys: i64 = sqlx::query("PRAGMA foreign_keys")
             .fetch_one(pool)
             .await
             .expect("foreign_keys")
             .get(0);
-        assert_eq!(foreign_keys, 1);
+        seen.push((journal, synchronous, foreign_keys));
     }
+    seen
+}
+
+#[tokio::test]
+async fn file_is_created_in_wal_mode_with_normal_sync_and_foreign_keys() {
+    let (dir, store) = temp_store("").await;
+    assert!(dir.path().join("hotdesk.db").exists());
+    let normal = ("wal".to_owned(), 1, 1);
+    assert_eq!(pragmas(&store).await, vec![normal.clone(), normal]);
+}
+
+#[tokio::test]
+async fn synchronous_full_is_chosen_in_the_url() {
+    let (_dir, store) = temp_store("?synchronous=FULL").await;
+    let full = ("wal".to_owned(), 2, 1);
+    assert_eq!(pragmas(&store).await, vec![full.clone(), full]);
+    let bad = SqliteStore::open("sqlite://x.db?synchronous=off").await;
+    assert!(matches!(bad, Err(StoreError::Database(sqlx::Error::Configuration(_)))));
+}
+
+#[test]
+fn synchronous_is_split_from_other_parameters() {
+    let (url, sync) = split_synchronous("sqlite://a.db?mode=rwc&synchronous=full&cache=shared")
+        .expect("valid");
+    assert_eq!(url, "sqlite://a.db?mode=rwc&cache=shared");
+    assert!(matches!(sync, SqliteSynchronous::Full));
+    let (url, sync) = split_synchronous("sqlite::memory:").expect("valid");
+    assert_eq!(url, "sqlite::memory:");
+    assert!(matches!(sync, SqliteSynchronous::Normal));
 }
 
 #[tokio::test]
 async fn numbered_dollar_placeholders_bind_by_number_not_position() {
-    let (_dir, store) = temp_store().await;
+    let (_dir, store) = temp_store("").await;
     let rows = store
         .read(Statement::new("SELECT $2, $1, $2").bind("one").bind(2))
         .await

@@ -60,7 +60,11 @@ fn rfc3581_4_empty_rport_filled_and_received_added() {
         top_via(&r),
         "SIP/2.0/UDP 10.0.0.1:5060;rport=40000;branch=z9hG4bK2;received=192.0.2.9"
     );
-    assert_eq!(r.source, "192.0.2.9:40000".parse().unwrap(), "rport: answer the source");
+    assert_eq!(
+        r.source,
+        "192.0.2.9:40000".parse().unwrap(),
+        "rport: answer the source"
+    );
 }
 
 #[test]
@@ -132,11 +136,36 @@ fn rfc3261_18_2_1_a_received_written_by_the_sender_is_replaced() {
 fn rfc3261_18_2_2_where_responses_go() {
     // (via, transport, force_rport, expected source)
     let cases = [
-        ("SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bKa", Transport::Udp, false, "192.0.2.9:5070"),
-        ("SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKb", Transport::Udp, false, "192.0.2.9:5060"),
-        ("SIP/2.0/UDP 192.0.2.9:5070;rport;branch=z9hG4bKc", Transport::Udp, false, "192.0.2.9:40000"),
-        ("SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bKd", Transport::Udp, true, "192.0.2.9:40000"),
-        ("SIP/2.0/TCP 192.0.2.9:5070;branch=z9hG4bKe", Transport::Tcp, false, "192.0.2.9:40000"),
+        (
+            "SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bKa",
+            Transport::Udp,
+            false,
+            "192.0.2.9:5070",
+        ),
+        (
+            "SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKb",
+            Transport::Udp,
+            false,
+            "192.0.2.9:5060",
+        ),
+        (
+            "SIP/2.0/UDP 192.0.2.9:5070;rport;branch=z9hG4bKc",
+            Transport::Udp,
+            false,
+            "192.0.2.9:40000",
+        ),
+        (
+            "SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bKd",
+            Transport::Udp,
+            true,
+            "192.0.2.9:40000",
+        ),
+        (
+            "SIP/2.0/TCP 192.0.2.9:5070;branch=z9hG4bKe",
+            Transport::Tcp,
+            false,
+            "192.0.2.9:40000",
+        ),
     ];
     for (via, transport, force_rport, want) in cases {
         let policy = Policy {
@@ -144,7 +173,11 @@ fn rfc3261_18_2_2_where_responses_go() {
             ..POLICY
         };
         let r = received(via, "192.0.2.9:40000", transport, policy);
-        assert_eq!(r.source, want.parse().unwrap(), "{via} force_rport={force_rport}");
+        assert_eq!(
+            r.source,
+            want.parse().unwrap(),
+            "{via} force_rport={force_rport}"
+        );
     }
 }
 
@@ -166,25 +199,44 @@ fn hd_sec_5_malformed_request_gets_400_naming_the_fault() {
                 Call-ID: bad1@host\r\n";
     // (the rest of the message, status, reason)
     let cases = [
-        ("CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", 400, "CSeq Method Mismatch"),
+        (
+            "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+            400,
+            "CSeq Method Mismatch",
+        ),
         (
             "CSeq: 1 INVITE\r\nContent-Length: 0\r\nl: 0\r\n\r\n",
             400,
             "Multiple Content-Length",
         ),
-        ("CSeq: 1 INVITE\r\nContent-Length: 10\r\n\r\nshort", 400, "Content-Length Exceeds Body"),
-        ("CSeq: 1 INVITE\r\nContent-Length: abc\r\n\r\n", 400, "Bad Content-Length"),
+        (
+            "CSeq: 1 INVITE\r\nContent-Length: 10\r\n\r\nshort",
+            400,
+            "Content-Length Exceeds Body",
+        ),
+        (
+            "CSeq: 1 INVITE\r\nContent-Length: abc\r\n\r\n",
+            400,
+            "Bad Content-Length",
+        ),
     ];
     for (rest, status, reason) in cases {
         let raw = format!("\r\n{head}{rest}");
         let response = reply(&raw).unwrap_or_else(|| panic!("no response to {rest:?}"));
         let parsed = parse_message(Bytes::from(response.clone())).unwrap();
         let msg = parsed.as_response().unwrap();
-        assert_eq!((msg.status().as_u16(), msg.reason()), (status, reason), "{rest:?}");
+        assert_eq!(
+            (msg.status().as_u16(), msg.reason()),
+            (status, reason),
+            "{rest:?}"
+        );
         assert!(response.contains("Via: SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bKbad\r\n"));
         assert!(response.contains("Via: SIP/2.0/UDP proxy.example.com\r\n"));
         assert!(response.contains("Call-ID: bad1@host\r\n"));
-        assert!(msg.to().unwrap().tag().is_some(), "RFC 3261 §8.2.6.2: a To tag is added");
+        assert!(
+            msg.to().unwrap().tag().is_some(),
+            "RFC 3261 §8.2.6.2: a To tag is added"
+        );
     }
 }
 
@@ -218,9 +270,12 @@ fn rfc3261_18_1_1_oversize_request_gets_513() {
         ..POLICY
     };
     let bytes = options("SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bKbig");
-    let Inbound::Reject(response) =
-        accept(bytes, "192.0.2.9:5060".parse().unwrap(), Transport::Udp, policy)
-    else {
+    let Inbound::Reject(response) = accept(
+        bytes,
+        "192.0.2.9:5060".parse().unwrap(),
+        Transport::Udp,
+        policy,
+    ) else {
         panic!("oversize message accepted");
     };
     let parsed = parse_message(response).unwrap();
@@ -233,7 +288,13 @@ fn rfc3261_7_3_1_folded_header_lines_are_copied_whole() {
                From: <sip:a@h>;tag=1\r\nTo: <sip:b@h>\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\n\r\n \
                body starting with a space";
     let response = reply(raw).unwrap();
-    assert!(response.contains("Via: SIP/2.0/UDP h\r\n ;branch=z9hG4bK1\r\n"), "{response}");
-    assert!(response.starts_with("SIP/2.0 400 CSeq Method Mismatch\r\n"), "{response}");
+    assert!(
+        response.contains("Via: SIP/2.0/UDP h\r\n ;branch=z9hG4bK1\r\n"),
+        "{response}"
+    );
+    assert!(
+        response.starts_with("SIP/2.0 400 CSeq Method Mismatch\r\n"),
+        "{response}"
+    );
     assert!(!response.contains("body"));
 }

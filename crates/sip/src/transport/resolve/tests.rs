@@ -92,10 +92,34 @@ fn rfc3263_4_1_ip_literal_needs_no_dns() {
     let dns = FakeDns::default();
     let resolver = Resolver::new(dns);
     let cases = [
-        ("192.0.2.1", None, None, false, (Transport::Udp, "192.0.2.1:5060")),
-        ("192.0.2.1", Some(5080), Some(Transport::Tcp), false, (Transport::Tcp, "192.0.2.1:5080")),
-        ("[2001:db8::1]", None, None, false, (Transport::Udp, "[2001:db8::1]:5060")),
-        ("192.0.2.1", None, None, true, (Transport::Tls, "192.0.2.1:5061")),
+        (
+            "192.0.2.1",
+            None,
+            None,
+            false,
+            (Transport::Udp, "192.0.2.1:5060"),
+        ),
+        (
+            "192.0.2.1",
+            Some(5080),
+            Some(Transport::Tcp),
+            false,
+            (Transport::Tcp, "192.0.2.1:5080"),
+        ),
+        (
+            "[2001:db8::1]",
+            None,
+            None,
+            false,
+            (Transport::Udp, "[2001:db8::1]:5060"),
+        ),
+        (
+            "192.0.2.1",
+            None,
+            None,
+            true,
+            (Transport::Tls, "192.0.2.1:5061"),
+        ),
     ];
     for (host, port, transport, secure, want) in cases {
         let q = Query {
@@ -114,7 +138,8 @@ fn rfc3263_4_1_ip_literal_needs_no_dns() {
 #[test]
 fn rfc3263_4_2_explicit_port_uses_a_records_only() {
     let mut dns = FakeDns::default();
-    dns.ips.insert("trunk.example", vec![ip("192.0.2.10"), ip("2001:db8::10")]);
+    dns.ips
+        .insert("trunk.example", vec![ip("192.0.2.10"), ip("2001:db8::10")]);
     let resolver = Resolver::new(dns);
     let q = Query {
         port: Some(5080),
@@ -144,12 +169,21 @@ fn rfc3263_4_1_naptr_order_then_preference_then_srv_priority() {
             naptr(5, 10, "SIP+D2S", "_sip._sctp.trunk.example."),
         ],
     );
-    dns.srv.insert("_sips._tcp.trunk.example", vec![srv(10, 0, 5061, "tls.trunk.example.")]);
+    dns.srv.insert(
+        "_sips._tcp.trunk.example",
+        vec![srv(10, 0, 5061, "tls.trunk.example.")],
+    );
     dns.srv.insert(
         "_sip._tcp.trunk.example",
-        vec![srv(20, 0, 5062, "b.trunk.example."), srv(10, 0, 5060, "a.trunk.example.")],
+        vec![
+            srv(20, 0, 5062, "b.trunk.example."),
+            srv(10, 0, 5060, "a.trunk.example."),
+        ],
     );
-    dns.srv.insert("_sip._udp.trunk.example", vec![srv(10, 0, 5060, "a.trunk.example.")]);
+    dns.srv.insert(
+        "_sip._udp.trunk.example",
+        vec![srv(10, 0, 5060, "a.trunk.example.")],
+    );
     dns.ips.insert("tls.trunk.example", vec![ip("192.0.2.3")]);
     dns.ips.insert("a.trunk.example", vec![ip("192.0.2.1")]);
     dns.ips.insert("b.trunk.example", vec![ip("192.0.2.2")]);
@@ -181,8 +215,14 @@ fn rfc3263_4_1_sips_uses_only_tls_records() {
             naptr(20, 10, "SIPS+D2T", "_sips._tcp.trunk.example"),
         ],
     );
-    dns.srv.insert("_sips._tcp.trunk.example", vec![srv(1, 1, 5061, "tls.trunk.example")]);
-    dns.srv.insert("_sip._udp.trunk.example", vec![srv(1, 1, 5060, "udp.trunk.example")]);
+    dns.srv.insert(
+        "_sips._tcp.trunk.example",
+        vec![srv(1, 1, 5061, "tls.trunk.example")],
+    );
+    dns.srv.insert(
+        "_sip._udp.trunk.example",
+        vec![srv(1, 1, 5060, "udp.trunk.example")],
+    );
     dns.ips.insert("tls.trunk.example", vec![ip("192.0.2.3")]);
     dns.ips.insert("udp.trunk.example", vec![ip("192.0.2.4")]);
     let resolver = Resolver::new(dns);
@@ -197,8 +237,14 @@ fn rfc3263_4_1_sips_uses_only_tls_records() {
 #[test]
 fn rfc3263_4_1_without_naptr_srv_is_probed_in_our_preference() {
     let mut dns = FakeDns::default();
-    dns.srv.insert("_sip._tcp.trunk.example", vec![srv(1, 1, 5070, "tcp.trunk.example")]);
-    dns.srv.insert("_sip._udp.trunk.example", vec![srv(1, 1, 5060, "udp.trunk.example")]);
+    dns.srv.insert(
+        "_sip._tcp.trunk.example",
+        vec![srv(1, 1, 5070, "tcp.trunk.example")],
+    );
+    dns.srv.insert(
+        "_sip._udp.trunk.example",
+        vec![srv(1, 1, 5060, "udp.trunk.example")],
+    );
     dns.ips.insert("tcp.trunk.example", vec![ip("192.0.2.5")]);
     dns.ips.insert("udp.trunk.example", vec![ip("192.0.2.6")]);
     let resolver = Resolver::new(dns);
@@ -219,7 +265,10 @@ fn rfc3263_4_1_transport_parameter_skips_naptr() {
         "trunk.example",
         vec![naptr(10, 10, "SIP+D2U", "_sip._udp.trunk.example")],
     );
-    dns.srv.insert("_sip._tcp.trunk.example", vec![srv(1, 1, 5070, "tcp.trunk.example")]);
+    dns.srv.insert(
+        "_sip._tcp.trunk.example",
+        vec![srv(1, 1, 5070, "tcp.trunk.example")],
+    );
     dns.ips.insert("tcp.trunk.example", vec![ip("192.0.2.5")]);
     let resolver = Resolver::new(dns);
     let q = Query {
@@ -228,7 +277,11 @@ fn rfc3263_4_1_transport_parameter_skips_naptr() {
     };
     let got = run(resolver.resolve(&q)).unwrap();
     assert_eq!(pairs(&got), [(Transport::Tcp, "192.0.2.5:5070".to_owned())]);
-    assert!(!resolver.lookup.queries().iter().any(|q| q.starts_with("NAPTR")));
+    assert!(!resolver
+        .lookup
+        .queries()
+        .iter()
+        .any(|q| q.starts_with("NAPTR")));
 }
 
 #[test]
@@ -239,7 +292,10 @@ fn rfc3263_4_2_no_naptr_no_srv_falls_back_to_a_records_on_default_port() {
     let got = run(resolver.resolve(&query("pbx.example"))).unwrap();
     assert_eq!(pairs(&got), [(Transport::Udp, "192.0.2.7:5060".to_owned())]);
     let none = run(resolver.resolve(&query("nothing.example")));
-    assert!(matches!(none, Err(ResolveError::NoTargets { .. })), "{none:?}");
+    assert!(
+        matches!(none, Err(ResolveError::NoTargets { .. })),
+        "{none:?}"
+    );
 }
 
 #[test]
@@ -266,8 +322,7 @@ fn rfc2782_srv_priority_first_and_weight_shapes_the_order() {
 
 #[test]
 fn rfc3263_4_uri_parts_feed_the_query() {
-    let uri = SipUri::parse("sips:trunk.example:5071;transport=tcp;maddr=192.0.2.9")
-        .unwrap();
+    let uri = SipUri::parse("sips:trunk.example:5071;transport=tcp;maddr=192.0.2.9").unwrap();
     let q = Query::from_uri(&uri);
     assert_eq!(
         q,
