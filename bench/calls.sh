@@ -62,7 +62,7 @@ UAS_PORT=$(free_port)
 # UAS_FAILED, CALLS_RC and the server CPU note. In hold mode samples memory meanwhile.
 calls_run() {
     local rate=$1 total=$2 pause=$3 limit=$4 tag=$RANDOM
-    local to=$((total / rate + pause / 1000 + 60)) uas_pid c0 c1 s0
+    local to=$((total / rate + pause / 1000 + 35)) uas_pid c0 c1 s0
     local ustf="$WORK/uas-$tag.csv" cstf="$WORK/uac-$tag.csv"
     c0=$(cpu_ticks "$SERVER_PID")
     children_cpu

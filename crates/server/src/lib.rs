@@ -6,7 +6,9 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod registrar;
 pub mod secrets;
+pub mod sip;
 pub mod state;
 
 pub use api::router;

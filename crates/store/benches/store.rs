@@ -82,6 +82,14 @@ async fn run(label: &str, store: &dyn Store, users: usize) {
     store.create_domain(&domain).await.expect("domain");
     let list: Vec<_> = (0..users).map(user).collect();
 
+    // Reference: the JSON encoding alone that import does for `data` (no database).
+    let start = Instant::now();
+    let bytes: usize = list
+        .iter()
+        .map(|u| serde_json::to_value(u).map(|v| v.to_string().len()).unwrap_or(0))
+        .sum();
+    report(label, &format!("JSON-encode {users} users ({} MB)", bytes >> 20), start.elapsed(), users);
+
     let start = Instant::now();
     store.import_users(&list).await.expect("import");
     report(label, &format!("import_users({users}), one transaction"), start.elapsed(), users);

@@ -32,3 +32,14 @@ pub struct Binding {
     /// User-Agent header.
     pub user_agent: Option<String>,
 }
+
+/// Names one binding to delete: AOR + contact, the key a [`Binding`] is stored under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BindingKey {
+    /// Domain of the AOR.
+    pub domain: DomainName,
+    /// The AOR's user part.
+    pub aor: Extension,
+    /// Contact URI as registered.
+    pub contact: String,
+}

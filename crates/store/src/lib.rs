@@ -22,7 +22,7 @@ use hotdesk_core::{
 };
 use jiff::Timestamp;
 
-pub use binding::Binding;
+pub use binding::{Binding, BindingKey};
 pub use error::StoreError;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -159,4 +159,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// All bindings (restored at start; the registrar drops expired ones).
     async fn bindings(&self) -> Result<Vec<Binding>, StoreError>;
+    /// Applies a batch of binding changes in one transaction (the registrar's group
+    /// commit): `deletes` first, then `puts` in order (a later put of the same AOR + contact
+    /// wins). All or nothing: `NotFound { entity: "domain" }` if any names an unknown domain.
+    async fn apply_bindings(
+        &self,
+        puts: &[Binding],
+        deletes: &[BindingKey],
+    ) -> Result<(), StoreError>;
 }

@@ -13,6 +13,7 @@ use crate::api::associations::AssociationView;
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::extract::{device_ext, domain_name, ApiJson, ApiPath};
+use crate::registrar::RegistrationView;
 use crate::state::{App, AppError, DevicePatch, NewDevice, PhoneModel};
 
 /// A device as the API shows it: never the SIP secret (HD-SEC-2).
@@ -43,6 +44,8 @@ pub struct DeviceView {
     pub has_sip_password: bool,
     /// Who is logged in, if anyone.
     pub session: Option<AssociationView>,
+    /// The phone's SIP registration (contact, user agent, expiry), if registered.
+    pub registration: Option<RegistrationView>,
 }
 
 pub(crate) fn kind_name(kind: DeviceKind) -> &'static str {
@@ -71,6 +74,9 @@ impl DeviceView {
             site: device.site.clone(),
             has_sip_password: device.sip_secret.is_some(),
             session,
+            registration: app
+                .bindings()
+                .registration(&device.domain, &device.extension, app.now()),
         }
     }
 }

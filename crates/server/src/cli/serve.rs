@@ -94,15 +94,14 @@ pub struct SipListeners {
 
 /// SIP listener hook: bind UDP and TCP on `config.sip` (port 0 allowed), log exactly
 /// `listening for SIP/UDP on ADDR` and `listening for SIP/TCP on ADDR` once bound, serve
-/// `app` until `shutdown` fires. The SIP layer (registrar, B2BUA, features) plugs in here;
-/// until it does, the server runs HTTP only.
+/// `app` until `shutdown` fires (see [`crate::sip::start`]).
 async fn start_sip(
     app: &Arc<App>,
     config: &Config,
     shutdown: Shutdown,
 ) -> anyhow::Result<SipListeners> {
-    let _ = (app, config, shutdown);
-    Ok(SipListeners::default())
+    let settings = crate::sip::SipSettings::from_env(config.sip, config.domain.clone())?;
+    Ok(crate::sip::start(Arc::clone(app), settings, shutdown).await?)
 }
 
 /// A shutdown signal that many tasks can wait for.

@@ -59,6 +59,15 @@ pub enum AppEvent {
         /// Contact URI.
         contact: String,
     },
+    /// A contact lapsed without being refreshed and the registrar removed it.
+    Expired {
+        /// Domain of the AOR.
+        domain: DomainName,
+        /// AOR user part.
+        aor: Extension,
+        /// Contact URI.
+        contact: String,
+    },
     /// A call changed state (`ringing`, `answered`, `ended`).
     Call {
         /// Domain of the call.
@@ -106,6 +115,7 @@ impl AppEvent {
             | Self::LoggedOut { domain, .. }
             | Self::Registered { domain, .. }
             | Self::Unregistered { domain, .. }
+            | Self::Expired { domain, .. }
             | Self::Call { domain, .. }
             | Self::MailboxChanged { domain, .. }
             | Self::LockedOut { domain, .. } => domain,
@@ -119,7 +129,9 @@ impl AppEvent {
             | Self::LoggedOut { user, .. }
             | Self::MailboxChanged { user, .. } => Some(user),
             Self::LockedOut { user, .. } => user.as_ref(),
-            Self::Registered { aor, .. } | Self::Unregistered { aor, .. } => Some(aor),
+            Self::Registered { aor, .. }
+            | Self::Unregistered { aor, .. }
+            | Self::Expired { aor, .. } => Some(aor),
             Self::Call { .. } => None,
         }
     }
@@ -131,6 +143,7 @@ impl AppEvent {
             Self::LoggedOut { .. } => "logged_out",
             Self::Registered { .. } => "registered",
             Self::Unregistered { .. } => "unregistered",
+            Self::Expired { .. } => "expired",
             Self::Call { .. } => "call",
             Self::MailboxChanged { .. } => "mailbox_changed",
             Self::LockedOut { .. } => "locked_out",

@@ -103,6 +103,7 @@ pub struct App {
     events: broadcast::Sender<AppEvent>,
     counters: Counters,
     tokens: tokens::TokenCache,
+    bindings: Arc<crate::registrar::Bindings>,
 }
 
 impl std::fmt::Debug for App {
@@ -137,6 +138,7 @@ impl App {
             events,
             counters: Counters::default(),
             tokens: tokens::TokenCache::default(),
+            bindings: Arc::default(),
         }))
     }
 
@@ -153,6 +155,11 @@ impl App {
     /// The phone model catalogue.
     pub fn models(&self) -> &ModelCatalogue {
         &self.models
+    }
+
+    /// The registrar's bindings (filled by the SIP side at start; empty without it).
+    pub fn bindings(&self) -> &Arc<crate::registrar::Bindings> {
+        &self.bindings
     }
 
     /// Counters for `/metrics`.

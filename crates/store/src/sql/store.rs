@@ -7,7 +7,7 @@ use hotdesk_core::{
 use jiff::Timestamp;
 
 use super::{associations, audit, bindings, cdrs, devices, domains, tokens, trunks, users, Backend};
-use crate::{Binding, RecordFilter, Store, StoreError, TokenRecord};
+use crate::{Binding, BindingKey, RecordFilter, Store, StoreError, TokenRecord};
 
 #[async_trait]
 impl<B: Backend> Store for B {
@@ -127,5 +127,12 @@ impl<B: Backend> Store for B {
     }
     async fn bindings(&self) -> Result<Vec<Binding>, StoreError> {
         bindings::list(self).await
+    }
+    async fn apply_bindings(
+        &self,
+        puts: &[Binding],
+        deletes: &[BindingKey],
+    ) -> Result<(), StoreError> {
+        bindings::apply(self, puts, deletes).await
     }
 }

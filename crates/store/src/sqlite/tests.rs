@@ -77,6 +77,19 @@ async fn numbered_dollar_placeholders_bind_by_number_not_position() {
     );
 }
 
+/// sqlx's own SQLite binding takes `$n` by number too; we rewrite to `?` only for speed.
+#[tokio::test]
+async fn sqlx_binds_dollar_placeholders_by_number() {
+    let (_dir, store) = temp_store("").await;
+    let row = sqlx::query("SELECT $2, $1")
+        .bind("one")
+        .bind(2_i64)
+        .fetch_one(&store.reader)
+        .await
+        .expect("query");
+    assert_eq!((row.get::<i64, _>(0), row.get::<String, _>(1)), (2, "one".to_owned()));
+}
+
 #[tokio::test]
 async fn memory_database_is_shared_by_reads_and_writes() {
     let store = SqliteStore::open("sqlite::memory:").await.expect("open");

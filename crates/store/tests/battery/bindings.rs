@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use hotdesk_store::{Store, StoreError};
+use hotdesk_store::{BindingKey, Store, StoreError};
 
 use crate::sample::{self, at, ext, name};
 
@@ -65,4 +65,51 @@ pub(crate) async fn binding_in_unknown_domain_is_not_found(store: Arc<dyn Store>
         .put_binding(&sample::binding("nobody.test", "94001", "sip:a@b", at(60)))
         .await;
     assert!(matches!(missing, Err(StoreError::NotFound { entity: "domain" })), "{missing:?}");
+}
+
+fn key(domain: &str, aor: &str, contact: &str) -> BindingKey {
+    BindingKey {
+        domain: name(domain),
+        aor: ext(aor),
+        contact: contact.into(),
+    }
+}
+
+/// Group commit (registrar): deletes then puts, one transaction, a later put of the same
+/// contact wins.
+pub(crate) async fn binding_batch_applies_deletes_then_puts(store: Arc<dyn Store>) {
+    office(&*store).await;
+    let old = sample::binding("acme.test", "94001", "sip:94001@192.0.2.10", at(60));
+    let gone = sample::binding("acme.test", "94002", "sip:94002@192.0.2.11", at(60));
+    store.apply_bindings(&[old.clone(), gone.clone()], &[]).await.expect("first batch");
+
+    let mut refreshed = old.clone();
+    refreshed.expires_at = at(3600);
+    refreshed.cseq += 1;
+    let mut twice = refreshed.clone();
+    twice.expires_at = at(7200);
+    let fresh = sample::binding("acme.test", "1004", "sip:1004@192.0.2.12", at(600));
+    store
+        .apply_bindings(
+            &[refreshed, fresh.clone(), twice.clone()],
+            &[key("acme.test", "94002", "sip:94002@192.0.2.11"), key("acme.test", "94001", "sip:94001@192.0.2.10")],
+        )
+        .await
+        .expect("second batch");
+    assert_eq!(store.bindings().await.expect("list"), vec![fresh, twice]);
+    store.apply_bindings(&[], &[]).await.expect("empty batch");
+}
+
+/// A batch naming an unknown domain fails as a whole: nothing of it is written.
+pub(crate) async fn binding_batch_is_all_or_nothing(store: Arc<dyn Store>) {
+    office(&*store).await;
+    let kept = sample::binding("acme.test", "94001", "sip:94001@192.0.2.10", at(60));
+    store.put_binding(&kept).await.expect("put");
+    let good = sample::binding("acme.test", "94002", "sip:94002@192.0.2.11", at(60));
+    let bad = sample::binding("nobody.test", "94003", "sip:94003@192.0.2.12", at(60));
+    let failed = store
+        .apply_bindings(&[good, bad], &[key("acme.test", "94001", "sip:94001@192.0.2.10")])
+        .await;
+    assert!(matches!(failed, Err(StoreError::NotFound { entity: "domain" })), "{failed:?}");
+    assert_eq!(store.bindings().await.expect("list"), vec![kept]);
 }

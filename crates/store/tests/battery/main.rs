@@ -116,6 +116,8 @@ battery! {
             binding_refresh_replaces_same_contact_only,
             binding_delete_is_idempotent,
             binding_in_unknown_domain_is_not_found,
+            binding_batch_applies_deletes_then_puts,
+            binding_batch_is_all_or_nothing,
         ],
     }
     fixture {

@@ -1,0 +1,170 @@
+//! Group commit: binding changes are written to the store *before* their REGISTER is
+//! answered, but many REGISTERs share one transaction. The dispatcher queues a [`Pending`]
+//! per request (changes, the response, the events); this task takes whatever is queued (up
+//! to [`MAX_BATCH`]), writes it with one `apply_bindings`, then sends the responses and
+//! publishes the events in queue order. While one transaction runs the next batch gathers,
+//! so batches grow with the load and an idle server commits each REGISTER at once.
+//!
+//! A failed batch is retried request by request, so one bad change (its domain deleted
+//! meanwhile) fails only its own REGISTER: answered 500, its change undone in memory.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use hotdesk_sip::endpoint::ServerTransaction;
+use hotdesk_sip::Response;
+use hotdesk_store::{Binding, BindingKey};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::bindings::Bindings;
+use super::reply::RegError;
+use crate::state::{App, AppEvent};
+
+/// Most requests per transaction.
+pub const MAX_BATCH: usize = 512;
+
+/// How an AOR looked before a change, to put back if the change is not stored.
+#[derive(Debug)]
+pub struct Undo {
+    /// Domain.
+    pub domain: String,
+    /// AOR user part.
+    pub aor: String,
+    /// The contacts before.
+    pub before: Vec<Binding>,
+    /// The version the change made.
+    pub version: u64,
+    /// The change left the AOR without contacts.
+    pub left_empty: bool,
+}
+
+/// One request's changes, waiting for the store.
+#[derive(Debug, Default)]
+pub struct Pending {
+    /// The transaction to answer and the answer, once stored (none for the expiry sweep).
+    pub reply: Option<(ServerTransaction, Response)>,
+    /// Bindings to insert or replace.
+    pub puts: Vec<Binding>,
+    /// Bindings to delete.
+    pub deletes: Vec<BindingKey>,
+    /// Events to publish once stored.
+    pub events: Vec<AppEvent>,
+    /// How to undo the change in memory if it cannot be stored.
+    pub undo: Option<Undo>,
+}
+
+/// A request's share of a batch.
+struct Item {
+    reply: Option<(ServerTransaction, Response)>,
+    events: Vec<AppEvent>,
+    undo: Option<Undo>,
+    puts: Range<usize>,
+    deletes: Range<usize>,
+}
+
+#[derive(Default)]
+struct Batch {
+    puts: Vec<Binding>,
+    deletes: Vec<BindingKey>,
+    items: Vec<Item>,
+}
+
+impl Batch {
+    /// Whether `pending` deletes a binding this batch writes: the store applies deletes
+    /// before puts, so such a pending must go in the next transaction.
+    fn conflicts(&self, pending: &Pending) -> bool {
+        pending.deletes.iter().any(|d| {
+            self.puts
+                .iter()
+                .any(|p| p.contact == d.contact && p.aor == d.aor && p.domain == d.domain)
+        })
+    }
+
+    fn push(&mut self, pending: Pending) {
+        let puts = self.puts.len()..self.puts.len() + pending.puts.len();
+        let deletes = self.deletes.len()..self.deletes.len() + pending.deletes.len();
+        self.puts.extend(pending.puts);
+        self.deletes.extend(pending.deletes);
+        self.items.push(Item {
+            reply: pending.reply,
+            events: pending.events,
+            undo: pending.undo,
+            puts,
+            deletes,
+        });
+    }
+}
+
+/// Starts the commit task; it ends once every sender is dropped and the queue is written.
+pub fn spawn(
+    app: Arc<App>,
+    bindings: Arc<Bindings>,
+    capacity: usize,
+) -> (mpsc::Sender<Pending>, JoinHandle<()>) {
+    let (tx, rx) = mpsc::channel(capacity.max(1));
+    (tx, tokio::spawn(run(app, bindings, rx)))
+}
+
+async fn run(app: Arc<App>, bindings: Arc<Bindings>, mut rx: mpsc::Receiver<Pending>) {
+    let mut queue = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut queue, MAX_BATCH).await > 0 {
+        let mut batch = Batch::default();
+        for pending in queue.drain(..) {
+            if batch.conflicts(&pending) {
+                commit(&app, &bindings, std::mem::take(&mut batch)).await;
+            }
+            batch.push(pending);
+        }
+        commit(&app, &bindings, batch).await;
+    }
+}
+
+async fn commit(app: &App, bindings: &Bindings, mut batch: Batch) {
+    let store = app.store();
+    let error = match store.apply_bindings(&batch.puts, &batch.deletes).await {
+        Ok(()) => {
+            for item in batch.items {
+                finish(app, item);
+            }
+            return;
+        }
+        Err(error) => error,
+    };
+    if batch.items.len() == 1 {
+        if let Some(item) = batch.items.pop() {
+            fail(bindings, item, error);
+        }
+        return;
+    }
+    tracing::warn!(%error, requests = batch.items.len(), "binding batch failed; retrying one by one");
+    for item in batch.items {
+        let puts = &batch.puts[item.puts.clone()];
+        let deletes = &batch.deletes[item.deletes.clone()];
+        match store.apply_bindings(puts, deletes).await {
+            Ok(()) => finish(app, item),
+            Err(error) => fail(bindings, item, error),
+        }
+    }
+}
+
+fn finish(app: &App, item: Item) {
+    if let Some((transaction, response)) = item.reply {
+        // The endpoint being gone means we are shutting down: no one to answer.
+        let _ = transaction.respond(response);
+    }
+    for event in item.events {
+        app.publish(event);
+    }
+}
+
+fn fail(bindings: &Bindings, item: Item, error: hotdesk_store::StoreError) {
+    tracing::error!(%error, "binding change not stored; answering 500");
+    if let Some(undo) = item.undo {
+        bindings.undo(&undo.domain, &undo.aor, undo.version, undo.left_empty, undo.before);
+    }
+    if let Some((transaction, _)) = item.reply {
+        let response = RegError::Store(error).response(transaction.request());
+        let _ = transaction.respond(response);
+    }
+}

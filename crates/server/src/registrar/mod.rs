@@ -1,0 +1,296 @@
+//! The registrar (RFC 3261 §10.3), split as Kamailio splits it: REGISTER processing
+//! ([`save`]), finding contacts ([`lookup`]), answers and the error mapping ([`reply`]), and
+//! the bindings store in memory ([`bindings`], usrloc) written through to the database by
+//! group commit ([`commit`]).
+//!
+//! A REGISTER goes: AOR and domain from To (an IP host means the default domain) → Require
+//! check → digest authentication (HD-SEC-3) → the authenticated user must own the AOR →
+//! contacts applied to the AOR's bindings in memory → the change, the 200 and the events
+//! queued for the group commit, which answers only once the store has the change.
+
+pub mod bindings;
+pub mod commit;
+pub mod lookup;
+pub mod reply;
+pub mod save;
+
+use std::sync::Arc;
+
+use hotdesk_core::{DomainName, Extension};
+use hotdesk_sip::endpoint::ServerTransaction;
+use hotdesk_sip::header::Transport;
+use hotdesk_sip::{Request, Response};
+use hotdesk_store::{Binding, BindingKey, StoreError};
+use jiff::Timestamp;
+use tokio::sync::mpsc;
+
+pub use bindings::Bindings;
+pub use lookup::{ContactView, RegistrationView};
+pub use reply::RegError;
+
+use crate::sip::auth::Outcome;
+use crate::sip::Context;
+use crate::state::{App, AppEvent};
+use commit::{Pending, Undo};
+use reply::OkOptions;
+use save::{Aor, RegisterRequest, Removal, Saved};
+
+/// Option tags the registrar implements (RFC 3327 Path, RFC 5626 outbound).
+const SUPPORTED: [&str; 2] = ["path", "outbound"];
+
+/// Expiry bounds and the contact limit (RFC 3261 §10.2.1.1, §10.3 step 7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Non-zero expiries below this get 423 with Min-Expires.
+    pub min_expires: u32,
+    /// Expiry when the request names none.
+    pub default_expires: u32,
+    /// Longer expiries are shortened to this.
+    pub max_expires: u32,
+    /// Most contacts per AOR.
+    pub max_contacts: usize,
+}
+
+impl Default for Policy {
+    /// 60 s minimum (RFC 3261 §10.3 suggests 1 hour default; 423 below 60 s), 1 hour default,
+    /// 2 hours maximum, 10 contacts.
+    fn default() -> Self {
+        Self {
+            min_expires: 60,
+            default_expires: 3600,
+            max_expires: 7200,
+            max_contacts: 10,
+        }
+    }
+}
+
+/// What processing decided: answer now, or after the store has the change.
+enum Step {
+    Reply(Response),
+    Commit(Pending, Response),
+}
+
+/// The registrar's own state; owned by the dispatcher.
+#[derive(Debug)]
+pub struct Registrar {
+    policy: Policy,
+    bindings: Arc<Bindings>,
+    commits: mpsc::Sender<Pending>,
+}
+
+fn transport_name(transport: Transport) -> &'static str {
+    match transport {
+        Transport::Udp => "udp",
+        Transport::Tcp => "tcp",
+        Transport::Tls => "tls",
+        Transport::Ws => "ws",
+        Transport::Wss => "wss",
+        Transport::Sctp => "sctp",
+        Transport::TlsSctp => "tls-sctp",
+        Transport::Unknown => "unknown",
+    }
+}
+
+fn supports(request: &Request, tag: &str) -> bool {
+    request
+        .headers()
+        .supported()
+        .any(|t| t.eq_ignore_ascii_case(tag))
+}
+
+/// Option tags in Require that we do not implement, comma-separated (§8.2.2.3).
+fn unsupported(request: &Request) -> Option<String> {
+    let unknown: Vec<&str> = request
+        .headers()
+        .require()
+        .filter(|t| !SUPPORTED.iter().any(|s| s.eq_ignore_ascii_case(t)))
+        .collect();
+    (!unknown.is_empty()).then(|| unknown.join(", "))
+}
+
+fn key(binding: Binding) -> BindingKey {
+    BindingKey {
+        domain: binding.domain,
+        aor: binding.aor,
+        contact: binding.contact,
+    }
+}
+
+impl Registrar {
+    /// A registrar over `bindings`, committing through `commits`.
+    pub fn new(policy: Policy, bindings: Arc<Bindings>, commits: mpsc::Sender<Pending>) -> Self {
+        Self {
+            policy,
+            bindings,
+            commits,
+        }
+    }
+
+    /// Handles a REGISTER: answers at once, or queues the change and its answer for the
+    /// group commit (waiting only when the commit queue is full).
+    pub async fn register(&mut self, ctx: &mut Context, transaction: ServerTransaction) {
+        let now = ctx.app.now();
+        let step = self.process(ctx, &transaction, now);
+        match step {
+            Ok(Step::Reply(response)) => {
+                let _ = transaction.respond(response);
+            }
+            Ok(Step::Commit(mut pending, response)) => {
+                pending.reply = Some((transaction, response));
+                if let Err(mpsc::error::SendError(pending)) = self.commits.send(pending).await {
+                    // The commit task is gone (shutting down): the change is not stored.
+                    if let Some((transaction, _)) = pending.reply {
+                        let error = RegError::Store(StoreError::NotFound { entity: "store" });
+                        let _ = transaction.respond(error.response(transaction.request()));
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::debug!(%error, source = %transaction.source(), "REGISTER refused");
+                let response = error.response(transaction.request());
+                let _ = transaction.respond(response);
+            }
+        }
+    }
+
+    fn process(
+        &mut self,
+        ctx: &mut Context,
+        transaction: &ServerTransaction,
+        now: Timestamp,
+    ) -> Result<Step, RegError> {
+        let request = transaction.request();
+        // Steps 1–2: the AOR names a domain of ours.
+        let to = request.to().map_err(|_| RegError::BadAor)?;
+        let to_uri = to.uri();
+        let to_sip = to_uri.as_sip().ok_or(RegError::BadAor)?;
+        let user = to_sip.user().ok_or(RegError::BadAor)?;
+        let domain = ctx.domain_of(to_sip.host()).ok_or(RegError::UnknownDomain)?;
+        if let Some(tags) = unsupported(request) {
+            return Err(RegError::Unsupported { tags });
+        }
+        // Step 3: authentication.
+        let source = transaction.source();
+        let verified = match ctx
+            .auth
+            .authenticate(&ctx.app, request, &domain, source.ip(), Some(user), now)
+        {
+            Outcome::Verified { user } => user,
+            Outcome::Denied(denial) => return Ok(Step::Reply(denial.response(request))),
+        };
+        // Step 4: a user may register only their own AOR (HD-SEC-1: and only in its domain,
+        // which the realm check already ensured).
+        if verified.as_str() != user {
+            return Err(RegError::NotOwner);
+        }
+        // Steps 5–7.
+        let source_text = format!("{}:{source}", transport_name(transaction.transport()));
+        let parsed = RegisterRequest::parse(request, &source_text)?;
+        let echo_path = supports(request, "path");
+        let outbound = supports(request, "outbound");
+        let aor = Aor {
+            domain: &domain,
+            user: &verified,
+        };
+        let policy = self.policy;
+        let updated = self
+            .bindings
+            .update(domain.as_str(), verified.as_str(), |current| {
+                let Saved {
+                    contacts,
+                    puts,
+                    removed,
+                    outbound: flows,
+                } = save::save(current, &parsed, aor, &policy, now)?;
+                let options = OkOptions {
+                    path: if echo_path { &parsed.path } else { &[] },
+                    outbound: flows && outbound,
+                };
+                // Step 8: the 200 lists every current binding.
+                let response = reply::ok(request, &contacts, now, options);
+                let left_empty = contacts.is_empty();
+                Ok::<_, RegError>((contacts, (response, puts, removed, left_empty)))
+            })?;
+        let (response, puts, removed, left_empty) = updated.value;
+        if puts.is_empty() && removed.is_empty() {
+            return Ok(Step::Reply(response));
+        }
+        let pending = Pending {
+            reply: None,
+            events: events(&domain, &verified, &puts, &removed),
+            puts,
+            deletes: removed.into_iter().map(|(b, _)| key(b)).collect(),
+            undo: Some(Undo {
+                domain: domain.as_str().to_owned(),
+                aor: verified.as_str().to_owned(),
+                before: updated.before,
+                version: updated.version,
+                left_empty,
+            }),
+        };
+        Ok(Step::Commit(pending, response))
+    }
+
+    /// Removes lapsed bindings: deleted from the store and announced as expired.
+    pub async fn sweep(&mut self, now: Timestamp) {
+        let expired = self.bindings.take_expired(now);
+        if expired.is_empty() {
+            return;
+        }
+        tracing::debug!(count = expired.len(), "bindings expired");
+        let events = expired
+            .iter()
+            .map(|b| AppEvent::Expired {
+                domain: b.domain.clone(),
+                aor: b.aor.clone(),
+                contact: b.contact.clone(),
+            })
+            .collect();
+        let pending = Pending {
+            events,
+            deletes: expired.into_iter().map(key).collect(),
+            ..Pending::default()
+        };
+        // A closed queue means shutdown; the next start drops them from the store.
+        let _ = self.commits.send(pending).await;
+    }
+}
+
+fn events(
+    domain: &DomainName,
+    aor: &Extension,
+    puts: &[Binding],
+    removed: &[(Binding, Removal)],
+) -> Vec<AppEvent> {
+    let removed = removed.iter().map(|(b, why)| match why {
+        Removal::Expired => AppEvent::Expired {
+            domain: domain.clone(),
+            aor: aor.clone(),
+            contact: b.contact.clone(),
+        },
+        Removal::Unregistered | Removal::Replaced => AppEvent::Unregistered {
+            domain: domain.clone(),
+            aor: aor.clone(),
+            contact: b.contact.clone(),
+        },
+    });
+    let added = puts.iter().map(|b| AppEvent::Registered {
+        domain: domain.clone(),
+        aor: aor.clone(),
+        contact: b.contact.clone(),
+        expires_at: b.expires_at,
+    });
+    removed.chain(added).collect()
+}
+
+/// Loads the stored bindings into `bindings` at start and deletes those that lapsed while
+/// the server was down; returns how many are live.
+pub async fn load(app: &App, bindings: &Bindings, now: Timestamp) -> Result<usize, StoreError> {
+    let stored = app.store().bindings().await?;
+    let expired: Vec<BindingKey> = bindings.load(stored, now).into_iter().map(key).collect();
+    if !expired.is_empty() {
+        tracing::info!(count = expired.len(), "dropping bindings that lapsed while stopped");
+        app.store().apply_bindings(&[], &expired).await?;
+    }
+    Ok(bindings.len())
+}

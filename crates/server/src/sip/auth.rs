@@ -1,0 +1,294 @@
+//! Digest authentication of requests from phones (HD-SEC-3): challenge with SHA-256 and MD5
+//! (realm = the domain, stateless signed nonces), verify against the cached HA1 values, and
+//! count failures per source address and per user so that guessing is locked out (audited
+//! as `sip_auth_failed` / `sip_locked_out`).
+
+use std::net::IpAddr;
+use std::time::SystemTime;
+
+use hotdesk_core::{Actor, AuditRecord, DomainName, Extension};
+use hotdesk_sip::digest::{AuthKind, AuthRequest, Authenticator, Credentials, DigestConfig, DigestError};
+use hotdesk_sip::{Request, Response, StatusCode};
+use jiff::Timestamp;
+use serde_json::json;
+
+use crate::sip::credentials::Ha1Cache;
+use crate::sip::guard::{AuthGuard, GuardPolicy, Locked, Started};
+use crate::state::App;
+
+/// Audit kind of a wrong password or unknown digest user.
+pub const SIP_AUTH_FAILED: &str = "sip_auth_failed";
+/// Audit kind of a lock-out started by repeated failures.
+pub const SIP_LOCKED_OUT: &str = "sip_locked_out";
+
+/// Longest username copied into an audit row (it is whatever the client sent).
+const MAX_AUDITED_USERNAME: usize = 64;
+
+/// The result of [`SipAuth::authenticate`].
+#[derive(Debug)]
+pub enum Outcome {
+    /// The request carries valid credentials of `user` in the domain.
+    Verified {
+        /// The digest username: an extension of the domain.
+        user: Extension,
+    },
+    /// Answer with this instead.
+    Denied(Denial),
+}
+
+/// A refusal: a 401 challenge, a 403 for a wrong password or a lock-out, a 400 for
+/// malformed credentials.
+#[derive(Debug)]
+pub struct Denial {
+    status: StatusCode,
+    reason: &'static str,
+    challenges: Vec<String>,
+    retry_after: Option<u64>,
+}
+
+impl Denial {
+    /// The status this denial answers with.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The response to `request`.
+    pub fn response(&self, request: &Request) -> Response {
+        let retry_after = self.retry_after.map(|s| s.to_string());
+        let mut builder = request
+            .response(self.status)
+            .reason(self.reason)
+            .to_tag(hotdesk_sip::endpoint::new_tag());
+        for challenge in &self.challenges {
+            builder = builder.header(AuthKind::Www.challenge_header(), challenge.as_str());
+        }
+        if let Some(secs) = retry_after {
+            builder = builder.header("Retry-After", secs);
+        }
+        builder.build()
+    }
+}
+
+/// The authenticator, HA1 cache and guard; owned by the dispatcher, so no locks.
+pub struct SipAuth {
+    authenticator: Authenticator,
+    ha1: Ha1Cache,
+    guard: AuthGuard,
+}
+
+impl std::fmt::Debug for SipAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SipAuth")
+            .field("ha1", &self.ha1)
+            .field("guard", &self.guard)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SipAuth {
+    /// Nonces signed with `secret`, challenges offering SHA-256 then MD5.
+    pub fn new(secret: &[u8], policy: GuardPolicy) -> Self {
+        Self {
+            authenticator: Authenticator::new(secret, DigestConfig::default()),
+            ha1: Ha1Cache::default(),
+            guard: AuthGuard::new(policy),
+        }
+    }
+
+    /// Counts a failure found in the audit trail at start, so locks survive a restart.
+    pub fn replay(&mut self, record: &AuditRecord) {
+        let Some(source) = record.source.as_deref().and_then(|s| s.parse().ok()) else {
+            return;
+        };
+        let user = record.detail.get("username").and_then(|u| u.as_str());
+        self.guard.fail(source, record.domain.as_str(), user, record.at);
+    }
+
+    /// Forgets idle failure counters.
+    pub fn prune(&mut self, now: Timestamp) {
+        self.guard.prune(now);
+    }
+
+    /// Authenticates `request` for `domain`, coming from `source`. `user_hint` is the user
+    /// the request is about (the AOR of a REGISTER), checked against user locks before any
+    /// challenge. Failures are audited (written in the background) and counted.
+    pub fn authenticate(
+        &mut self,
+        app: &App,
+        request: &Request,
+        domain: &DomainName,
+        source: IpAddr,
+        user_hint: Option<&str>,
+        now: Timestamp,
+    ) -> Outcome {
+        if let Err(locked) = self.guard.check(source, domain.as_str(), user_hint, now) {
+            return Outcome::Denied(locked_out(locked));
+        }
+        let mut malformed = None;
+        let mut found = None;
+        for value in request.headers().authorizations() {
+            match Credentials::parse(value) {
+                Ok(c) if c.realm.eq_ignore_ascii_case(domain.as_str()) => {
+                    found = Some(c);
+                    break;
+                }
+                // Credentials for another realm (a proxy on the way) are not ours to judge.
+                Ok(_) => {}
+                Err(error) => malformed = Some(error),
+            }
+        }
+        let system_now = SystemTime::from(now);
+        let Some(credentials) = found else {
+            return Outcome::Denied(match malformed {
+                Some(error) if error.status(AuthKind::Www) == 400 => digest_denial(&error),
+                _ => self.challenge(system_now, domain, source, false),
+            });
+        };
+        let username = credentials.username.as_ref();
+        if let Err(locked) = self.guard.check(source, domain.as_str(), Some(username), now) {
+            return Outcome::Denied(locked_out(locked));
+        }
+        let set = self.ha1.lookup(app, domain, username);
+        let check = AuthRequest {
+            method: request.method().as_str(),
+            realm: domain.as_str(),
+            client: Some(source),
+        };
+        let result = match credentials.algorithm() {
+            Err(error) => Err(error),
+            Ok(_) if set.is_empty() => Err(DigestError::UnknownUser),
+            Ok(algorithm) => {
+                let mut result = Err(DigestError::WrongResponse);
+                for ha1 in set.candidates(algorithm.hash()) {
+                    result = self
+                        .authenticator
+                        .verify(system_now, &check, &credentials, ha1);
+                    if !matches!(result, Err(DigestError::WrongResponse)) {
+                        break;
+                    }
+                }
+                result
+            }
+        };
+        match result {
+            Ok(_) => match Extension::new(username) {
+                Ok(user) => {
+                    self.guard.succeed(domain.as_str(), username);
+                    Outcome::Verified { user }
+                }
+                // Cannot happen (HA1 values exist only for extensions); refuse if it does.
+                Err(_) => Outcome::Denied(digest_denial(&DigestError::UnknownUser)),
+            },
+            Err(error @ (DigestError::WrongResponse | DigestError::UnknownUser)) => {
+                let started = self.guard.fail(source, domain.as_str(), Some(username), now);
+                let kind = Kind {
+                    device: set.is_device,
+                    user: set.is_user,
+                };
+                let audit = failure_audit(domain, username, &kind, source, &error, started, now);
+                persist(app, audit);
+                let locked = self.guard.check(source, domain.as_str(), Some(username), now);
+                Outcome::Denied(match locked {
+                    Err(locked) => locked_out(locked),
+                    Ok(()) => digest_denial(&error),
+                })
+            }
+            Err(error) if error.status(AuthKind::Www) == 401 => {
+                Outcome::Denied(self.challenge(system_now, domain, source, error.is_stale()))
+            }
+            Err(error) => Outcome::Denied(digest_denial(&error)),
+        }
+    }
+
+    fn challenge(&self, now: SystemTime, domain: &DomainName, source: IpAddr, stale: bool) -> Denial {
+        Denial {
+            status: StatusCode::UNAUTHORIZED,
+            reason: AuthKind::Www.challenge_reason(),
+            challenges: self
+                .authenticator
+                .challenge(now, domain.as_str(), Some(source), stale),
+            retry_after: None,
+        }
+    }
+}
+
+fn digest_denial(error: &DigestError) -> Denial {
+    Denial {
+        status: StatusCode::new(error.status(AuthKind::Www))
+            .unwrap_or(StatusCode::FORBIDDEN),
+        reason: error.reason(AuthKind::Www),
+        challenges: Vec::new(),
+        retry_after: None,
+    }
+}
+
+fn locked_out(locked: Locked) -> Denial {
+    Denial {
+        status: StatusCode::FORBIDDEN,
+        reason: "Too Many Failed Attempts",
+        challenges: Vec::new(),
+        retry_after: Some(locked.retry_after_secs),
+    }
+}
+
+/// Whom a username names, for the audit row's actor and user/device columns.
+struct Kind {
+    device: bool,
+    user: bool,
+}
+
+fn failure_audit(
+    domain: &DomainName,
+    username: &str,
+    kind: &Kind,
+    source: IpAddr,
+    error: &DigestError,
+    started: Started,
+    now: Timestamp,
+) -> Vec<AuditRecord> {
+    let ext = Extension::new(username).ok();
+    let audited: String = username.chars().take(MAX_AUDITED_USERNAME).collect();
+    let actor = match &ext {
+        Some(e) if kind.device => Actor::Device(e.clone()),
+        Some(e) if kind.user => Actor::User(e.clone()),
+        _ => Actor::System,
+    };
+    let reason = match error {
+        DigestError::UnknownUser => "unknown_user",
+        _ => "wrong_password",
+    };
+    let row = |kind_name: &str, detail| AuditRecord {
+        domain: domain.clone(),
+        at: now,
+        kind: kind_name.to_owned(),
+        actor: actor.clone(),
+        user: ext.clone().filter(|_| kind.user),
+        device: ext.clone().filter(|_| kind.device),
+        source: Some(source.to_string()),
+        detail,
+    };
+    let mut rows = vec![row(
+        SIP_AUTH_FAILED,
+        json!({ "username": audited, "reason": reason }),
+    )];
+    for (locked, until) in [("source", started.source), ("user", started.user)] {
+        if let Some(until) = until {
+            tracing::warn!(%domain, %source, username = %audited, locked, %until, "SIP digest lock-out");
+            rows.push(row(
+                SIP_LOCKED_OUT,
+                json!({ "username": audited, "locked": locked, "until": until }),
+            ));
+        }
+    }
+    rows
+}
+
+/// Writes audit rows without holding up the dispatcher; a lost row is logged.
+fn persist(app: &App, rows: Vec<AuditRecord>) {
+    let store = std::sync::Arc::clone(app.store());
+    tokio::spawn(async move {
+        if let Err(error) = store.append_audit(&rows).await {
+            tracing::warn!(%error, "cannot write SIP authentication audit rows");
+        }
+    });
+}

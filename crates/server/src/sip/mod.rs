@@ -1,0 +1,125 @@
+//! The SIP side of the server: binds the endpoint (UDP and TCP on `--sip`), restores the
+//! registrar's bindings and the digest guard from the store, and runs the dispatcher, which
+//! hands each request to its handler in one `match` ([`dispatch`]).
+//!
+//! Tasks: the endpoint's own (transport readers, the transaction task), the dispatcher (all
+//! request handling and every change to the bindings table, so changes are ordered), and the
+//! registrar's group commit. Shutdown stops the dispatcher; the commit task then writes what
+//! is queued, answers it, and ends.
+
+pub mod auth;
+mod config;
+pub mod credentials;
+mod dispatch;
+pub mod guard;
+mod options;
+
+use std::sync::Arc;
+
+use hotdesk_core::DomainName;
+use hotdesk_sip::endpoint::{Endpoint, EndpointConfig, EndpointError};
+use hotdesk_sip::transport::{Transport, TransportConfig};
+use hotdesk_sip::uri::Host;
+use hotdesk_store::StoreError;
+use jiff::SignedDuration;
+
+pub use config::{SipConfigError, SipSettings};
+
+use crate::cli::serve::{Shutdown, SipListeners};
+use crate::registrar::{self, commit, Registrar};
+use crate::state::App;
+use auth::{SipAuth, SIP_AUTH_FAILED};
+
+/// Bindings changes queued for the group commit before the dispatcher waits.
+const COMMIT_QUEUE: usize = 8192;
+
+/// Why the SIP side could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SipError {
+    /// A listener could not be bound.
+    #[error("cannot start the SIP endpoint: {0}")]
+    Endpoint(#[from] EndpointError),
+    /// Bindings or audit rows could not be read at start.
+    #[error("cannot restore registrar state: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// What every request handler shares; owned by the dispatcher task, so handlers take
+/// `&mut` without locks.
+#[derive(Debug)]
+pub struct Context {
+    /// The application.
+    pub app: Arc<App>,
+    /// Digest authentication, HA1 cache and guessing guard.
+    pub auth: SipAuth,
+    /// The endpoint, for requests the server sends itself.
+    pub endpoint: Endpoint,
+    default_domain: DomainName,
+}
+
+impl Context {
+    /// The served domain a request host names: an IP address means the default domain
+    /// (SPEC §4); a name must be a domain we serve (HD-SEC-1). `None` otherwise.
+    pub fn domain_of(&self, host: Host<'_>) -> Option<DomainName> {
+        let name = match host.domain() {
+            None => self.default_domain.clone(),
+            Some(name) => DomainName::new(name).ok()?,
+        };
+        self.app.read().tenants.get(&name).is_some().then_some(name)
+    }
+}
+
+/// Binds UDP and TCP on `settings.listen`, logs `listening for SIP/UDP on ADDR` and
+/// `listening for SIP/TCP on ADDR`, and serves until `shutdown` fires.
+pub async fn start(
+    app: Arc<App>,
+    settings: SipSettings,
+    shutdown: Shutdown,
+) -> Result<SipListeners, SipError> {
+    let config = EndpointConfig {
+        transport: TransportConfig::udp_tcp(settings.listen),
+        ..EndpointConfig::default()
+    };
+    let now = app.now();
+    let bindings = Arc::clone(app.bindings());
+    let live = registrar::load(&app, &bindings, now).await?;
+    let mut auth = SipAuth::new(&settings.nonce_secret, settings.guard);
+    let lookback = i64::from(settings.guard.window_secs) + i64::from(settings.guard.lock_secs);
+    let since = now
+        .checked_sub(SignedDuration::from_secs(lookback))
+        .unwrap_or(now);
+    for record in app.store().audit_since(SIP_AUTH_FAILED, since).await? {
+        auth.replay(&record);
+    }
+    tracing::info!(bindings = live, "registrar state restored");
+
+    let (endpoint, events) = Endpoint::bind(config).await?;
+    let udp = endpoint.local_addr(Transport::Udp);
+    let tcp = endpoint.local_addr(Transport::Tcp);
+    let (commits, committer) = commit::spawn(Arc::clone(&app), Arc::clone(&bindings), COMMIT_QUEUE);
+    let registrar = Registrar::new(settings.registrar, bindings, commits);
+    let context = Context {
+        app,
+        auth,
+        endpoint,
+        default_domain: settings.default_domain,
+    };
+    let dispatcher = tokio::spawn(dispatch::run(
+        context,
+        registrar,
+        events,
+        shutdown,
+        settings.sweep_interval,
+    ));
+    if let Some(addr) = udp {
+        tracing::info!("listening for SIP/UDP on {addr}");
+    }
+    if let Some(addr) = tcp {
+        tracing::info!("listening for SIP/TCP on {addr}");
+    }
+    Ok(SipListeners {
+        udp,
+        tcp,
+        tasks: vec![dispatcher, committer],
+    })
+}
