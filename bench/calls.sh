@@ -67,6 +67,8 @@ calls_run() {
     c0=$(cpu_ticks "$SERVER_PID")
     children_cpu
     s0=$CHILD_CPU
+    local e0
+    e0=$(server_errors)
     "${PRIO[@]}" sipp -sf "$UAS_XML" -i 127.0.0.1 -p "$UAS_PORT" -buff_size "$SIPP_BUFF" -m "$total" \
         -timeout $((to + 10))s -nostdin -trace_stat -stf "$ustf" -fd 1 \
         -trace_err -error_file "$WORK/uas-$tag.err" >"$WORK/sipp-uas.out" 2>&1 &
@@ -82,9 +84,9 @@ calls_run() {
         -timeout "${to}s" -timeout_error -nostdin -trace_stat -stf "$cstf" -fd 1 \
         -trace_err -error_file "$WORK/uac-$tag.err" >"$WORK/sipp-uac.out" 2>&1
     CALLS_RC=$?
-    # the UAS ends by itself after its last BYE; give stragglers a moment
+    # the UAS ends by itself 4 s after its last BYE (timewait); give stragglers a moment
     local i
-    for i in $(seq 1 50); do kill -0 "$uas_pid" 2>/dev/null || break; sleep 0.1; done
+    for i in $(seq 1 100); do kill -0 "$uas_pid" 2>/dev/null || break; sleep 0.1; done
     stop_pid "$uas_pid"
     [ "$MODE" = hold ] && wait "$sampler" 2>/dev/null
     c1=$(cpu_ticks "$SERVER_PID")
@@ -92,7 +94,7 @@ calls_run() {
     UAS_FAILED=$(stat_field "$ustf" 'FailedCall(C)')
     UAS_FAILED=${UAS_FAILED:-0}
     sipp_summary "$cstf" "$(awk -v p="$pause" 'BEGIN { printf "%.3f", p / 1000 }')"
-    CPU_NOTE="$(cpu_note "$c0" "$c1" "$S_OK" "$S_ELAPSED") $(sipp_cpu_note "$s0" "$CHILD_CPU" "$S_ELAPSED")"
+    CPU_NOTE="$(cpu_note "$c0" "$c1" "$S_OK" "$S_ELAPSED") $(sipp_cpu_note "$s0" "$CHILD_CPU" "$S_ELAPSED") server_errors=$(($(server_errors) - e0))"
 }
 
 calls_step() {
@@ -145,6 +147,7 @@ run_kamailio_calls() {
     RURI_HOST="127.0.0.1:$UAS_PORT"
     CALLEE=callee
     SERVER_PID=$KAMAILIO_PID
+    SERVER_LOG="$WORK/kamailio.log"
     local desc="kamailio $version proxy workers=$WORKERS dialog=$KAMAILIO_DIALOG malloc=$KAMAILIO_MALLOC"
     if [ "$MODE" = hold ]; then
         run_hold kamailio
@@ -155,7 +158,7 @@ run_kamailio_calls() {
         ladder calls_step $LADDER
         K_ACH=$BEST_ACHIEVED
         K_LADDER=$LADDER_LOG
-        K_LINE="$desc: best ${BEST_RATE} calls/s (achieved ${BEST_ACHIEVED}/s; $BEST_NOTE)"
+        K_LINE="$desc: $(best_phrase calls)"
     fi
     stop_pid "$KAMAILIO_PID"
 }
@@ -193,6 +196,7 @@ run_hotdesk_calls() {
     RURI_HOST="$DOMAIN"
     CALLEE=$callee
     SERVER_PID=$HOTDESK_PID
+    SERVER_LOG="$WORK/hotdesk.log"
     if [ "$MODE" = hold ]; then
         run_hold hotdesk
         H_LINE="hotdesk workers=$WORKERS: $HOLD_LINE"
@@ -202,7 +206,7 @@ run_hotdesk_calls() {
         ladder calls_step $LADDER
         H_ACH=$BEST_ACHIEVED
         H_LADDER=$LADDER_LOG
-        H_LINE="hotdesk workers=$WORKERS: best ${BEST_RATE} calls/s (achieved ${BEST_ACHIEVED}/s; $BEST_NOTE)"
+        H_LINE="hotdesk workers=$WORKERS: $(best_phrase calls)"
     fi
     hotdesk_stop
 }

@@ -41,7 +41,8 @@ register_step() {
     local rate=$1 m=$((rate * DURATION)) rc stf="$WORK/reg-$1-$RANDOM.csv" c0 c1
     c0=$(cpu_ticks "$SERVER_PID")
     children_cpu
-    local s0=$CHILD_CPU
+    local s0=$CHILD_CPU e0
+    e0=$(server_errors)
     "${PRIO[@]}" timeout -s KILL $((DURATION * 4 + 60)) \
         sipp "$TARGET" -sf "$SCENARIO" -inf "$WORK/users.csv" -auth_uri "$DOMAIN" \
         -key domain "$DOMAIN" -i 127.0.0.1 -p "$SIPP_PORT" -buff_size "$SIPP_BUFF" \
@@ -52,7 +53,7 @@ register_step() {
     children_cpu
     sipp_summary "$stf" 0
     step_verdict "$rate" "$m" "$rc" \
-        "$(cpu_note "$c0" "$c1" "$S_OK" "$S_ELAPSED") $(sipp_cpu_note "$s0" "$CHILD_CPU" "$S_ELAPSED")"
+        "$(cpu_note "$c0" "$c1" "$S_OK" "$S_ELAPSED") $(sipp_cpu_note "$s0" "$CHILD_CPU" "$S_ELAPSED") server_errors=$(($(server_errors) - e0))"
 }
 
 # smoke SERVER: one registration must pass before a ladder means anything.
@@ -82,6 +83,7 @@ run_kamailio() {
     fi
     TARGET="127.0.0.1:$port"
     SERVER_PID=$KAMAILIO_PID
+    SERVER_LOG="$WORK/kamailio.log"
     if ! smoke kamailio; then
         K_LINE="kamailio: failed (single REGISTER did not pass; KEEP=1 shows $WORK/smoke-kamailio.msg)"
         stop_pid "$KAMAILIO_PID"
@@ -94,7 +96,7 @@ run_kamailio() {
     mem=$(mem_tree "$KAMAILIO_PID")
     stop_pid "$KAMAILIO_PID"
     K_ACH=$BEST_ACHIEVED
-    K_LINE="kamailio $version workers=$WORKERS auth=${KAMAILIO_AUTH:-htable} malloc=$KAMAILIO_MALLOC: best ${BEST_RATE} REGISTER/s (achieved ${BEST_ACHIEVED}/s; $BEST_NOTE) rss_kb=${mem% *} pss_kb=${mem#* }"
+    K_LINE="kamailio $version workers=$WORKERS auth=${KAMAILIO_AUTH:-htable} malloc=$KAMAILIO_MALLOC: $(best_phrase REGISTER) rss_kb=${mem% *} pss_kb=${mem#* }"
     K_LADDER="$LADDER_LOG"
 }
 
@@ -114,6 +116,7 @@ run_hotdesk() {
     fi
     TARGET="127.0.0.1:$sip"
     SERVER_PID=$HOTDESK_PID
+    SERVER_LOG="$WORK/hotdesk.log"
     if ! smoke hotdesk; then
         H_LINE="hotdesk: skipped (single REGISTER did not pass: $(grep -m1 -o 'SIP/2.0 [0-9][0-9][0-9][^\r]*' "$WORK/smoke-hotdesk.msg" 2>/dev/null | tail -1))"
         hotdesk_stop
@@ -126,7 +129,7 @@ run_hotdesk() {
     mem=$(mem_tree "$HOTDESK_PID")
     hotdesk_stop
     H_ACH=$BEST_ACHIEVED
-    H_LINE="hotdesk workers=$WORKERS: best ${BEST_RATE} REGISTER/s (achieved ${BEST_ACHIEVED}/s; $BEST_NOTE) rss_kb=${mem% *}"
+    H_LINE="hotdesk workers=$WORKERS: $(best_phrase REGISTER) rss_kb=${mem% *}"
     H_LADDER="$LADDER_LOG"
 }
 

@@ -279,6 +279,23 @@ mem_tree() {
     echo "$rss $pss"
 }
 
+# server_errors: lines with ERROR in the server's log ($SERVER_LOG) so far; a step's note
+# shows how many it added (Kamailio logs e.g. "out of mem" there before replying 500).
+server_errors() {
+    local n
+    n=$(grep -c 'ERROR' "${SERVER_LOG:-/dev/null}" 2>/dev/null)
+    echo "${n:-0}"
+}
+
+# best_phrase UNIT: "best N UNIT/s (achieved …; note)" or why there is none.
+best_phrase() {
+    if [ "$BEST_RATE" -gt 0 ]; then
+        echo "best ${BEST_RATE} $1/s (achieved ${BEST_ACHIEVED}/s; $BEST_NOTE)"
+    else
+        echo "no ladder step passed (ladder:$LADDER_LOG)"
+    fi
+}
+
 # --- results -------------------------------------------------------------------------
 
 machine_note() {

@@ -263,6 +263,9 @@ kamailio_users_db() {
     } >"$dir/htusers"
 }
 
+# Shared memory (-m, MB): transactions wait 5 s after their final reply, and when the
+# machine is busy the timer that frees them lags, so at ~900 calls/s 128 MB ran out
+# ("out of mem", 500 replies). Untouched pages cost nothing: RSS/PSS show what is used.
 # kamailio_start CFG PORT: starts Kamailio in the foreground mode (-DD) so that $! is
 # its main process; sets KAMAILIO_PID. Returns non-zero if it does not answer OPTIONS.
 kamailio_start() {

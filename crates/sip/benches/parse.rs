@@ -94,7 +94,9 @@ criterion_group!(benches, parse, respond);
 /// parses, so `valgrind --tool=callgrind` can count instructions per parse: wall-clock
 /// figures on a shared 2-core machine swing with everyone else's builds.
 fn main() {
-    let iters = std::env::var("HOTDESK_PARSE_ITERS").ok().and_then(|v| v.parse::<usize>().ok());
+    let iters = std::env::var("HOTDESK_PARSE_ITERS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok());
     if let Some(n) = iters {
         let text = match std::env::var("HOTDESK_PARSE_MESSAGE").as_deref() {
             Ok("register") => REGISTER,

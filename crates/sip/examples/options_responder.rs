@@ -38,9 +38,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             if rate > 0 {
                 println!(
                     "{rate} msg/s, {} transactions, {} dropped, {} refused",
-                    now.layer.transactions,
-                    now.transport.overload_dropped,
-                    now.overload_refused
+                    now.layer.transactions, now.transport.overload_dropped, now.overload_refused
                 );
             }
             last = now;

@@ -54,7 +54,13 @@ fn login(n: usize, device_n: usize) -> (DeskEvent, AuditRecord) {
         "source": "192.0.2.1", "detail": {"method": "phone_code"}
     }))
     .expect("audit");
-    (DeskEvent::LoggedIn { association, actor: Actor::System }, audit)
+    (
+        DeskEvent::LoggedIn {
+            association,
+            actor: Actor::System,
+        },
+        audit,
+    )
 }
 
 fn binding(n: usize) -> Binding {
@@ -86,18 +92,37 @@ async fn run(label: &str, store: &dyn Store, users: usize) {
     let start = Instant::now();
     let bytes: usize = list
         .iter()
-        .map(|u| serde_json::to_value(u).map(|v| v.to_string().len()).unwrap_or(0))
+        .map(|u| {
+            serde_json::to_value(u)
+                .map(|v| v.to_string().len())
+                .unwrap_or(0)
+        })
         .sum();
-    report(label, &format!("JSON-encode {users} users ({} MB)", bytes >> 20), start.elapsed(), users);
+    report(
+        label,
+        &format!("JSON-encode {users} users ({} MB)", bytes >> 20),
+        start.elapsed(),
+        users,
+    );
 
     let start = Instant::now();
     store.import_users(&list).await.expect("import");
-    report(label, &format!("import_users({users}), one transaction"), start.elapsed(), users);
+    report(
+        label,
+        &format!("import_users({users}), one transaction"),
+        start.elapsed(),
+        users,
+    );
 
     let start = Instant::now();
     let loaded = store.users().await.expect("users");
     assert_eq!(loaded.len(), users);
-    report(label, &format!("users() load of {users}"), start.elapsed(), users);
+    report(
+        label,
+        &format!("users() load of {users}"),
+        start.elapsed(),
+        users,
+    );
 
     let start = Instant::now();
     for n in 0..WRITES {
@@ -108,9 +133,17 @@ async fn run(label: &str, store: &dyn Store, users: usize) {
     let start = Instant::now();
     for n in 0..WRITES {
         let (event, audit) = login(n, n);
-        store.append_desk_events(&[event], &[audit]).await.expect("login");
+        store
+            .append_desk_events(&[event], &[audit])
+            .await
+            .expect("login");
     }
-    report(label, "append_desk_events(login+audit)", start.elapsed(), WRITES);
+    report(
+        label,
+        "append_desk_events(login+audit)",
+        start.elapsed(),
+        WRITES,
+    );
 
     let start = Instant::now();
     for n in 0..WRITES {
@@ -121,7 +154,12 @@ async fn run(label: &str, store: &dyn Store, users: usize) {
     let start = Instant::now();
     let associations = store.associations().await.expect("associations");
     assert_eq!(associations.len(), WRITES);
-    report(label, &format!("associations() load of {WRITES}"), start.elapsed(), WRITES);
+    report(
+        label,
+        &format!("associations() load of {WRITES}"),
+        start.elapsed(),
+        WRITES,
+    );
 }
 
 async fn sqlite(users: usize, synchronous: SqliteSynchronous) {
@@ -140,7 +178,9 @@ async fn postgres(users: usize) {
     let url = std::env::var("HOTDESK_TEST_PG")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let schema = format!("bench_{}", std::process::id());
-    let mut admin = PgConnection::connect(&url).await.expect("PostgreSQL reachable");
+    let mut admin = PgConnection::connect(&url)
+        .await
+        .expect("PostgreSQL reachable");
     admin
         .execute(format!("CREATE SCHEMA {schema}").as_str())
         .await
@@ -160,8 +200,14 @@ async fn postgres(users: usize) {
 #[tokio::main]
 async fn main() {
     // `cargo bench` passes `--bench`; ignore flags, take an optional back end and user count.
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
-    let only = args.iter().find(|a| *a == "sqlite" || *a == "postgres").cloned();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let only = args
+        .iter()
+        .find(|a| *a == "sqlite" || *a == "postgres")
+        .cloned();
     let users = args.iter().find_map(|a| a.parse().ok()).unwrap_or(100_000);
     if only.as_deref() != Some("postgres") {
         sqlite(users, SqliteSynchronous::Full).await;

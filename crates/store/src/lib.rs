@@ -91,8 +91,7 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces a device; `NotFound` if absent.
     async fn update_device(&self, device: &Device) -> Result<(), StoreError>;
     /// Deletes a device and its associations; `NotFound` if absent.
-    async fn delete_device(&self, domain: &DomainName, ext: &Extension)
-        -> Result<(), StoreError>;
+    async fn delete_device(&self, domain: &DomainName, ext: &Extension) -> Result<(), StoreError>;
     /// All devices of all domains.
     async fn devices(&self) -> Result<Vec<Device>, StoreError>;
 
@@ -132,14 +131,20 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<AuditRecord>, StoreError>;
     /// Audit rows of `kind` across all domains since `since` (to rebuild lock-outs at start),
     /// oldest first.
-    async fn audit_since(&self, kind: &str, since: Timestamp)
-        -> Result<Vec<AuditRecord>, StoreError>;
+    async fn audit_since(
+        &self,
+        kind: &str,
+        since: Timestamp,
+    ) -> Result<Vec<AuditRecord>, StoreError>;
 
     /// Appends a call detail record.
     async fn insert_cdr(&self, cdr: &Cdr) -> Result<(), StoreError>;
     /// A domain's CDRs matching `filter` (on `user_extension`, `anchor`, `start`), newest first.
-    async fn cdrs(&self, domain: &DomainName, filter: &RecordFilter)
-        -> Result<Vec<Cdr>, StoreError>;
+    async fn cdrs(
+        &self,
+        domain: &DomainName,
+        filter: &RecordFilter,
+    ) -> Result<Vec<Cdr>, StoreError>;
 
     /// Stores an API token (hashed); `Conflict` if the hash exists.
     async fn create_token(&self, token: &TokenRecord) -> Result<(), StoreError>;

@@ -50,9 +50,11 @@ async fn kill9_child_writes_until_killed() {
     let Ok(path) = std::env::var(CHILD_ENV) else {
         return;
     };
-    let store = SqliteStore::open(&format!("sqlite://{path}")).await.expect("open");
-    let domain: Domain = serde_json::from_value(json!({"name": "acme.test", "settings": {}}))
-        .expect("domain");
+    let store = SqliteStore::open(&format!("sqlite://{path}"))
+        .await
+        .expect("open");
+    let domain: Domain =
+        serde_json::from_value(json!({"name": "acme.test", "settings": {}})).expect("domain");
     store.create_domain(&domain).await.expect("domain");
     let device: Device = serde_json::from_value(json!({
         "domain": "acme.test", "extension": "94001", "mac": "001565000001",
@@ -66,9 +68,14 @@ async fn kill9_child_writes_until_killed() {
     for n in 0.. {
         store.create_user(&user(n)).await.expect("user");
         let (event, audit) = login(n);
-        store.append_desk_events(&[event], &[audit]).await.expect("login");
+        store
+            .append_desk_events(&[event], &[audit])
+            .await
+            .expect("login");
         // Acknowledged only now, after both writes resolved.
-        writeln!(out, "ack {n}").and_then(|()| out.flush()).expect("stdout");
+        writeln!(out, "ack {n}")
+            .and_then(|()| out.flush())
+            .expect("stdout");
     }
 }
 
@@ -77,7 +84,12 @@ async fn kill9_loses_no_acknowledged_write() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("kill9.db");
     let mut child = Command::new(std::env::current_exe().expect("test binary"))
-        .args(["--ignored", "--exact", "kill9_child_writes_until_killed", "--nocapture"])
+        .args([
+            "--ignored",
+            "--exact",
+            "kill9_child_writes_until_killed",
+            "--nocapture",
+        ])
         .env(CHILD_ENV, &path)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -103,16 +115,26 @@ async fn kill9_loses_no_acknowledged_write() {
         .await
         .expect("reopen after kill");
     let users = store.users().await.expect("users");
-    assert!(users.len() > last_ack, "{} users, last ack {last_ack}", users.len());
+    assert!(
+        users.len() > last_ack,
+        "{} users, last ack {last_ack}",
+        users.len()
+    );
     for n in 0..=last_ack {
         assert!(users.contains(&user(n)), "acknowledged user {n} lost");
     }
     let audit = store
-        .audit(&"acme.test".parse().expect("domain"), &RecordFilter::default())
+        .audit(
+            &"acme.test".parse().expect("domain"),
+            &RecordFilter::default(),
+        )
         .await
         .expect("audit");
     assert!(audit.len() > last_ack, "acknowledged audit rows lost");
     let associations = store.associations().await.expect("associations");
     let holder = &associations.first().expect("the desk is occupied").user;
-    assert!(holder.number() >= (10_000 + last_ack) as u64, "acknowledged log-in lost");
+    assert!(
+        holder.number() >= (10_000 + last_ack) as u64,
+        "acknowledged log-in lost"
+    );
 }

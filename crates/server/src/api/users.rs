@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::extract::{body_rejection, device_ext, domain_name, user_ext, ApiJson, ApiPath};
+use crate::registrar::RegistrationView;
 use crate::state::{App, AppError, ImportReport, NewUser, UserPatch};
 
 /// A user as the API shows it: never the PIN hash or the SIP secret (HD-SEC-2).
@@ -46,6 +47,8 @@ pub struct UserView {
     pub has_sip_password: bool,
     /// Devices the user is logged in to, oldest first.
     pub devices: Vec<String>,
+    /// The SIP registration of the user's own phone or softphone, if registered.
+    pub registration: Option<RegistrationView>,
 }
 
 /// Voicemail counts.
@@ -112,6 +115,9 @@ impl UserView {
             has_pin: user.pin_hash.is_some(),
             has_sip_password: user.sip_secret.is_some(),
             devices,
+            registration: app
+                .bindings()
+                .registration(&user.domain, &user.extension, app.now()),
         }
     }
 }

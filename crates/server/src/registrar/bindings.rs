@@ -44,14 +44,15 @@ impl Table {
         self.note_expiry(&contacts);
         let added = contacts.len();
         let before = if contacts.is_empty() {
-            let aors = self.domains.get_mut(domain);
-            let old = aors.and_then(|aors| {
-                let old = aors.remove(aor);
-                if aors.is_empty() {
-                    self.domains.remove(domain);
-                }
-                old
-            });
+            let mut old = None;
+            let mut now_empty = false;
+            if let Some(aors) = self.domains.get_mut(domain) {
+                old = aors.remove(aor);
+                now_empty = aors.is_empty();
+            }
+            if now_empty {
+                self.domains.remove(domain);
+            }
             old.map(|r| r.contacts).unwrap_or_default()
         } else {
             let aors = match self.domains.get_mut(domain) {

@@ -141,7 +141,8 @@ impl Registrar {
                     // The commit task is gone (shutting down): the change is not stored.
                     if let Some((transaction, _)) = pending.reply {
                         let error = RegError::Store(StoreError::NotFound { entity: "store" });
-                        let _ = transaction.respond(error.response(transaction.request()));
+                        let response = error.response(transaction.request());
+                        let _ = transaction.respond(response);
                     }
                 }
             }

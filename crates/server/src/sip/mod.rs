@@ -14,10 +14,11 @@ mod dispatch;
 pub mod guard;
 mod options;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use hotdesk_core::DomainName;
-use hotdesk_sip::endpoint::{Endpoint, EndpointConfig, EndpointError};
+use hotdesk_sip::endpoint::{Endpoint, EndpointConfig, EndpointError, Events};
 use hotdesk_sip::transport::{Transport, TransportConfig};
 use hotdesk_sip::uri::Host;
 use hotdesk_store::StoreError;
@@ -69,6 +70,34 @@ impl Context {
     }
 }
 
+/// Binds the endpoint. With port 0, UDP and TCP share one free port (as with a fixed
+/// port), so one `--sip` address reaches both; a port taken meanwhile is tried again.
+async fn bind(config: EndpointConfig) -> Result<(Endpoint, Events), EndpointError> {
+    let Some(&addr) = config.transport.udp.first() else {
+        return Endpoint::bind(config).await;
+    };
+    if addr.port() != 0 {
+        return Endpoint::bind(config).await;
+    }
+    for _ in 0..20 {
+        let Some(port) = shared_free_port(addr) else { break };
+        let mut attempt = config.clone();
+        attempt.transport = TransportConfig::udp_tcp(SocketAddr::new(addr.ip(), port));
+        if let Ok(bound) = Endpoint::bind(attempt).await {
+            return Ok(bound);
+        }
+    }
+    Endpoint::bind(config).await
+}
+
+/// A port free for both UDP and TCP on `addr`'s IP right now.
+fn shared_free_port(addr: SocketAddr) -> Option<u16> {
+    let udp = std::net::UdpSocket::bind(addr).ok()?;
+    let port = udp.local_addr().ok()?.port();
+    std::net::TcpListener::bind(SocketAddr::new(addr.ip(), port)).ok()?;
+    Some(port)
+}
+
 /// Binds UDP and TCP on `settings.listen`, logs `listening for SIP/UDP on ADDR` and
 /// `listening for SIP/TCP on ADDR`, and serves until `shutdown` fires.
 pub async fn start(
@@ -93,7 +122,7 @@ pub async fn start(
     }
     tracing::info!(bindings = live, "registrar state restored");
 
-    let (endpoint, events) = Endpoint::bind(config).await?;
+    let (endpoint, events) = bind(config).await?;
     let udp = endpoint.local_addr(Transport::Udp);
     let tcp = endpoint.local_addr(Transport::Tcp);
     let (commits, committer) = commit::spawn(Arc::clone(&app), Arc::clone(&bindings), COMMIT_QUEUE);

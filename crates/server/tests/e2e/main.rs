@@ -5,7 +5,12 @@
 //! in parallel.
 
 mod harness;
+mod peers;
 
 mod cli;
 mod demo;
 mod restart;
+
+mod baresip;
+mod register;
+mod robustness;

@@ -203,6 +203,9 @@ mod tests {
             "auth params use commas"
         );
         assert_eq!(HeaderName::CallId.to_string(), "Call-ID");
-        assert_eq!((HeaderName::Via.compact(), HeaderName::CSeq.compact()), (Some('v'), None));
+        assert_eq!(
+            (HeaderName::Via.compact(), HeaderName::CSeq.compact()),
+            (Some('v'), None)
+        );
     }
 }

@@ -19,6 +19,7 @@ mod error;
 mod inbound;
 mod keepalive;
 pub mod resolve;
+mod stream;
 mod tcp;
 mod tls;
 mod udp;
@@ -191,6 +192,14 @@ impl Shared {
         if let Some(key) = key {
             // The layer being gone means we are shutting down: nothing to report to.
             let _ = self.to_layer.send(NetInput::Failed(key)).await;
+        }
+    }
+
+    /// Closes a connection's queue and reports everything still in it as undelivered.
+    async fn fail_queued(&self, mut rx: mpsc::Receiver<Outbound>) {
+        rx.close();
+        while let Ok(out) = rx.try_recv() {
+            self.failed(out.key).await;
         }
     }
 }

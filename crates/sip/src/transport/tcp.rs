@@ -1,29 +1,20 @@
 //! Stream transports (RFC 3261 §18.3): the accept loop shared by TCP, TLS, WS and WSS
-//! listeners, outbound TCP/TLS connections, and the task that runs one TCP or TLS
-//! connection — framing with the parser's [`Framer`], answering keep-alive pings, writing
-//! queued messages, and closing the connection when its peer is too slow or idle.
+//! listeners, the handshakes, and outbound TCP/TLS connections. A connection then runs in
+//! [`super::stream`] (TCP, TLS) or [`super::ws`].
 
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use bytes::BytesMut;
 use socket2::{Domain, Protocol, Socket, Type};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::time::timeout;
 use tokio_rustls::TlsAcceptor;
 
 use super::connection::{Link, Outbound, Slot};
-use super::inbound::{self, Inbound};
-use super::keepalive::{Liveness, PONG};
-use super::{ws, Counters, NetInput, Shared, Transport, TransportError};
-use crate::parse::{Frame, Framer};
-
-/// Room made in the read buffer before each read.
-const READ_CHUNK: usize = 4096;
+use super::{stream, ws, Counters, Shared, Transport, TransportError};
 
 /// What to do with an accepted TCP connection before SIP flows.
 #[derive(Clone)]
@@ -94,21 +85,19 @@ pub(crate) async fn accept_loop(
 pub(crate) struct Conn {
     pub(crate) remote: SocketAddr,
     pub(crate) transport: Transport,
-    slot: Slot,
-    link: Link,
+    pub(crate) slot: Slot,
+    pub(crate) link: Link,
     pub(crate) shared: Arc<Shared>,
 }
 
 impl Conn {
-    /// Leaves the table and reports every message still queued as undelivered.
-    pub(crate) async fn close(self, mut rx: mpsc::Receiver<Outbound>) {
+    /// Leaves the table and reports every message still queued as undelivered (for a
+    /// connection that never got to run).
+    pub(crate) async fn close(self, rx: mpsc::Receiver<Outbound>) {
         self.shared
             .connections
             .forget(self.remote, self.transport, &self.link);
-        rx.close();
-        while let Ok(out) = rx.try_recv() {
-            self.shared.failed(out.key).await;
-        }
+        self.shared.fail_queued(rx).await;
         drop(self.slot);
     }
 
@@ -120,9 +109,9 @@ impl Conn {
 async fn serve(stream: TcpStream, upgrade: Upgrade, conn: Conn, rx: mpsc::Receiver<Outbound>) {
     let handshake = conn.shared.limits.handshake_timeout;
     match upgrade {
-        Upgrade::Plain => run_stream(stream, conn, rx).await,
+        Upgrade::Plain => stream::run(stream, conn, rx).await,
         Upgrade::Tls(acceptor) => match timeout(handshake, acceptor.accept(stream)).await {
-            Ok(Ok(tls)) => run_stream(tls, conn, rx).await,
+            Ok(Ok(tls)) => stream::run(tls, conn, rx).await,
             Ok(Err(_)) | Err(_) => {
                 conn.timed_out();
                 conn.close(rx).await;
@@ -207,11 +196,11 @@ async fn connect(
     };
     let _ = stream.set_nodelay(true);
     match connector {
-        None => run_stream(stream, conn, rx).await,
+        None => stream::run(stream, conn, rx).await,
         Some(connector) => {
             let name = conn.shared.connections.tls_name(conn.remote);
             match timeout(limit, connector.connect(name, stream)).await {
-                Ok(Ok(tls)) => run_stream(tls, conn, rx).await,
+                Ok(Ok(tls)) => stream::run(tls, conn, rx).await,
                 Ok(Err(e)) => {
                     tracing::debug!(peer = %conn.remote, error = %e, "TLS handshake failed");
                     conn.close(rx).await;
@@ -220,120 +209,6 @@ async fn connect(
                     conn.timed_out();
                     conn.close(rx).await;
                 }
-            }
-        }
-    }
-}
-
-/// Writes `bytes` and flushes (TLS buffers), within `limit`.
-pub(crate) async fn write<S: AsyncWrite + Unpin>(
-    stream: &mut S,
-    bytes: &[u8],
-    limit: Duration,
-) -> bool {
-    let io = async {
-        stream.write_all(bytes).await?;
-        stream.flush().await
-    };
-    matches!(timeout(limit, io).await, Ok(Ok(())))
-}
-
-/// Runs one TCP or TLS connection until the peer closes it, a deadline passes, framing
-/// fails or the transports shut down.
-pub(crate) async fn run_stream<S>(mut stream: S, conn: Conn, mut rx: mpsc::Receiver<Outbound>)
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    let limits = conn.shared.limits.clone();
-    let mut stop = conn.shared.shutdown.clone();
-    let mut buf = BytesMut::with_capacity(READ_CHUNK);
-    let mut framer = Framer::new();
-    let mut live = Liveness::new(Instant::now(), &limits);
-    let sleep = tokio::time::sleep_until(live.deadline().0.into());
-    tokio::pin!(sleep);
-    loop {
-        let (deadline, expiry) = live.deadline();
-        sleep.as_mut().reset(deadline.into());
-        if buf.capacity() - buf.len() < READ_CHUNK / 4 {
-            buf.reserve(READ_CHUNK);
-        }
-        tokio::select! {
-            read = stream.read_buf(&mut buf) => {
-                match read {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {}
-                }
-                let now = Instant::now();
-                live.activity(now);
-                if !on_bytes(&mut stream, &mut framer, &mut buf, &conn).await {
-                    break;
-                }
-                live.buffered(!buf.is_empty(), now);
-            }
-            out = rx.recv() => {
-                let Some(out) = out else { break };
-                if !write(&mut stream, &out.bytes, limits.message_timeout).await {
-                    conn.shared.failed(out.key).await;
-                    break;
-                }
-                live.activity(Instant::now());
-            }
-            () = &mut sleep => {
-                tracing::debug!(peer = %conn.remote, ?expiry, "closing connection");
-                conn.timed_out();
-                break;
-            }
-            _ = stop.changed() => break,
-        }
-    }
-    conn.close(rx).await;
-}
-
-/// Frames and delivers everything complete in `buf`; `false` when the connection must close.
-async fn on_bytes<S>(stream: &mut S, framer: &mut Framer, buf: &mut BytesMut, conn: &Conn) -> bool
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    let shared = &conn.shared;
-    let limit = shared.limits.message_timeout;
-    loop {
-        match framer.next_frame(buf) {
-            Ok(Some(Frame::Ping)) => {
-                if !write(stream, PONG, limit).await {
-                    return false;
-                }
-            }
-            Ok(Some(Frame::Pong)) => {}
-            Ok(Some(Frame::Message(bytes))) => {
-                match inbound::accept(bytes, conn.remote, conn.transport, shared.policy) {
-                    Inbound::Message(received) => {
-                        if shared
-                            .to_layer
-                            .send(NetInput::Received(received))
-                            .await
-                            .is_err()
-                        {
-                            return false;
-                        }
-                        Counters::bump(&shared.counters.received);
-                    }
-                    Inbound::Reject(response) => {
-                        Counters::bump(&shared.counters.malformed);
-                        if !write(stream, &response, limit).await {
-                            return false;
-                        }
-                    }
-                    Inbound::Drop => Counters::bump(&shared.counters.malformed),
-                }
-            }
-            Ok(None) => return true,
-            Err(error) => {
-                // The stream cannot be resynchronised: answer if we can, then close.
-                Counters::bump(&shared.counters.malformed);
-                if let Some(response) = inbound::reject(buf, &error) {
-                    let _ = write(stream, &response, limit).await;
-                }
-                return false;
             }
         }
     }

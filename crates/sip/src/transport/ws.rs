@@ -1,13 +1,15 @@
 //! SIP over WebSocket (RFC 7118): the handshake must offer the `sip` subprotocol (§4.1), and
 //! each text or binary message carries exactly one SIP message (§5.2), so no framing is
-//! needed. Messages we send go as text when they are UTF-8, else as binary.
+//! needed. Messages we send go as text when they are UTF-8, else as binary. As for TCP, a
+//! reader task and a writer task share the connection.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use futures::{SinkExt, StreamExt};
+use futures::{Sink, SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::{header, HeaderValue, StatusCode};
@@ -15,11 +17,12 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::{accept_hdr_async_with_config, WebSocketStream};
 
-use super::connection::Outbound;
-use super::inbound::{self, Inbound};
+use super::connection::{Outbound, Slot};
+use super::inbound;
 use super::keepalive::Liveness;
+use super::stream::deliver;
 use super::tcp::Conn;
-use super::{Counters, NetInput};
+use super::{Counters, Shared};
 
 /// The subprotocol token of RFC 7118 §4.1.
 const SUBPROTOCOL: &str = "sip";
@@ -50,7 +53,7 @@ fn check_subprotocol(request: &Request, mut response: Response) -> Result<Respon
 /// Runs the WebSocket handshake on `stream`, then the connection.
 pub(crate) async fn serve<S>(stream: S, conn: Conn, rx: mpsc::Receiver<Outbound>)
 where
-    S: AsyncRead + AsyncWrite + Unpin,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let limits = &conn.shared.limits;
     let config = WebSocketConfig::default()
@@ -77,22 +80,30 @@ fn frame(bytes: Bytes) -> Message {
     }
 }
 
-async fn run<S>(mut ws: WebSocketStream<S>, conn: Conn, mut rx: mpsc::Receiver<Outbound>)
+async fn run<S>(ws: WebSocketStream<S>, conn: Conn, rx: mpsc::Receiver<Outbound>)
 where
-    S: AsyncRead + AsyncWrite + Unpin,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let shared = &conn.shared;
-    let limits = shared.limits.clone();
+    let (sink, mut messages) = ws.split();
+    let (closing, closed) = oneshot::channel();
+    let Conn {
+        remote,
+        transport,
+        slot,
+        link,
+        shared,
+    } = conn;
+    let mut writer = tokio::spawn(write_loop(sink, rx, closed, Arc::clone(&shared), slot));
     let mut stop = shared.shutdown.clone();
     // Messages arrive whole, so only the idle clock applies; a peer trickling one frame
     // makes no activity until it completes and is closed as idle.
-    let mut live = Liveness::new(Instant::now(), &limits);
+    let mut live = Liveness::new(Instant::now(), &shared.limits);
     let sleep = tokio::time::sleep_until(live.deadline().0.into());
     tokio::pin!(sleep);
     loop {
         sleep.as_mut().reset(live.deadline().0.into());
         tokio::select! {
-            message = ws.next() => {
+            message = messages.next() => {
                 let bytes = match message {
                     Some(Ok(Message::Text(text))) => Bytes::from(text),
                     Some(Ok(Message::Binary(bytes))) => bytes,
@@ -101,37 +112,60 @@ where
                     Some(Ok(Message::Close(_)) | Err(_)) | None => break,
                 };
                 live.activity(Instant::now());
-                match inbound::accept(bytes, conn.remote, conn.transport, shared.policy) {
-                    Inbound::Message(received) => {
-                        if shared.to_layer.send(NetInput::Received(received)).await.is_err() {
-                            break;
-                        }
-                        Counters::bump(&shared.counters.received);
-                    }
-                    Inbound::Reject(response) => {
-                        Counters::bump(&shared.counters.malformed);
-                        if timeout(limits.message_timeout, ws.send(frame(response))).await.is_err() {
-                            break;
-                        }
-                    }
-                    Inbound::Drop => Counters::bump(&shared.counters.malformed),
-                }
-            }
-            out = rx.recv() => {
-                let Some(out) = out else { break };
-                let sent = timeout(limits.message_timeout, ws.send(frame(out.bytes))).await;
-                if !matches!(sent, Ok(Ok(()))) {
-                    shared.failed(out.key).await;
+                let inbound = inbound::accept(bytes, remote, transport, shared.policy);
+                if !deliver(inbound, &link, &shared).await {
                     break;
                 }
-                live.activity(Instant::now());
             }
             () = &mut sleep => {
-                conn.timed_out();
+                Counters::bump(&shared.counters.connections_timed_out);
                 break;
             }
+            _ = &mut writer => break,
             _ = stop.changed() => break,
         }
     }
-    conn.close(rx).await;
+    shared.connections.forget(remote, transport, &link);
+    drop(closing);
+}
+
+/// Sends queued messages, one WebSocket message each, flushing once per batch; then reports
+/// what is left and closes the WebSocket.
+async fn write_loop<W>(
+    mut sink: W,
+    mut rx: mpsc::Receiver<Outbound>,
+    mut closed: oneshot::Receiver<()>,
+    shared: Arc<Shared>,
+    slot: Slot,
+) where
+    W: Sink<Message> + Unpin,
+{
+    let limit = shared.limits.message_timeout;
+    let mut batch = Vec::with_capacity(32);
+    loop {
+        let n = tokio::select! {
+            biased;
+            n = rx.recv_many(&mut batch, 32) => n,
+            _ = &mut closed => 0,
+        };
+        if n == 0 {
+            break;
+        }
+        let io = async {
+            for out in &batch {
+                sink.feed(frame(out.bytes.clone())).await?;
+            }
+            sink.flush().await
+        };
+        if !matches!(timeout(limit, io).await, Ok(Ok(()))) {
+            for out in batch.drain(..) {
+                shared.failed(out.key).await;
+            }
+            break;
+        }
+        batch.clear();
+    }
+    shared.fail_queued(rx).await;
+    let _ = timeout(limit, sink.close()).await;
+    drop(slot);
 }

@@ -48,7 +48,10 @@ pub(crate) async fn append_events(
     events: &[DeskEvent],
     audit: &[AuditRecord],
 ) -> Result<(), StoreError> {
-    let mut statements = events.iter().map(statement).collect::<Result<Vec<_>, _>>()?;
+    let mut statements = events
+        .iter()
+        .map(statement)
+        .collect::<Result<Vec<_>, _>>()?;
     statements.extend(audit::inserts(audit, db.max_params())?);
     if statements.is_empty() {
         return Ok(());

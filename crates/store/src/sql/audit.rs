@@ -19,7 +19,10 @@ const FILTER: FilterColumns = FilterColumns {
 };
 
 /// The `INSERT`s for `audit`, for a transaction of the caller's.
-pub(crate) fn inserts(audit: &[AuditRecord], max_params: usize) -> Result<Vec<Statement>, StoreError> {
+pub(crate) fn inserts(
+    audit: &[AuditRecord],
+    max_params: usize,
+) -> Result<Vec<Statement>, StoreError> {
     let rows = audit
         .iter()
         .map(|record| {

@@ -32,7 +32,9 @@ pub(crate) async fn delete(db: &dyn Backend, name: &DomainName) -> Result<(), St
 
 pub(crate) async fn list(db: &dyn Backend) -> Result<Vec<Domain>, StoreError> {
     let rows = db
-        .read(Statement::new("SELECT name, data FROM domains ORDER BY name"))
+        .read(Statement::new(
+            "SELECT name, data FROM domains ORDER BY name",
+        ))
         .await?;
     rows.into_iter()
         .map(|mut row| {

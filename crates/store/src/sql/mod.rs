@@ -75,7 +75,11 @@ pub(crate) struct Row(pub(crate) Vec<Cell>);
 
 impl Row {
     /// Takes column `index` as text; `entity` names the row type in the error.
-    pub(crate) fn text(&mut self, index: usize, entity: &'static str) -> Result<String, StoreError> {
+    pub(crate) fn text(
+        &mut self,
+        index: usize,
+        entity: &'static str,
+    ) -> Result<String, StoreError> {
         match self.take(index) {
             Some(Cell::Text(text)) => Ok(text),
             other => Err(record::column_error(entity, index, &other)),
@@ -104,7 +108,9 @@ impl Row {
     }
 
     fn take(&mut self, index: usize) -> Option<Cell> {
-        self.0.get_mut(index).map(|cell| std::mem::replace(cell, Cell::Null))
+        self.0
+            .get_mut(index)
+            .map(|cell| std::mem::replace(cell, Cell::Null))
     }
 }
 
@@ -211,7 +217,10 @@ mod tests {
         let rows = vec![vec![Value::from("a"), Value::from(1)]; 3];
         let statements = insert_rows("INSERT INTO t (x, y)", 2, rows, 4);
         assert_eq!(statements.len(), 2);
-        assert_eq!(statements[0].sql, "INSERT INTO t (x, y) VALUES ($1, $2), ($3, $4)");
+        assert_eq!(
+            statements[0].sql,
+            "INSERT INTO t (x, y) VALUES ($1, $2), ($3, $4)"
+        );
         assert_eq!(statements[0].args.len(), 4);
         assert_eq!(statements[1].sql, "INSERT INTO t (x, y) VALUES ($1, $2)");
     }
@@ -226,7 +235,10 @@ mod tests {
         let mut row = Row(vec![Cell::Text("a".into()), Cell::Null, Cell::Int(7)]);
         assert_eq!(row.opt_text(1, "x").ok(), Some(None));
         assert_eq!(row.int(2, "x").ok(), Some(7));
-        assert!(matches!(row.int(0, "x"), Err(StoreError::Decode { entity: "x", .. })));
+        assert!(matches!(
+            row.int(0, "x"),
+            Err(StoreError::Decode { entity: "x", .. })
+        ));
         assert!(row.text(9, "x").is_err());
     }
 }

@@ -118,7 +118,10 @@ mod tests {
         let back: Trunk = record_from(
             "trunk",
             &data,
-            [("domain", text("acme.test".into())), ("name", text("main".into()))],
+            [
+                ("domain", text("acme.test".into())),
+                ("name", text("main".into())),
+            ],
         )
         .expect("decode");
         assert_eq!(back, trunk);
@@ -127,7 +130,13 @@ mod tests {
     #[test]
     fn corrupt_data_is_a_decode_error() {
         let bad: Result<Trunk, _> = record_from("trunk", "{not json", []);
-        assert!(matches!(bad, Err(StoreError::Decode { entity: "trunk", .. })));
+        assert!(matches!(
+            bad,
+            Err(StoreError::Decode {
+                entity: "trunk",
+                ..
+            })
+        ));
         let invalid_id: Result<Trunk, _> = record_from(
             "trunk",
             r#"{"address":"a","username":null,"secret":null,"emergency":false}"#,

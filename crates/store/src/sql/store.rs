@@ -6,7 +6,9 @@ use hotdesk_core::{
 };
 use jiff::Timestamp;
 
-use super::{associations, audit, bindings, cdrs, devices, domains, tokens, trunks, users, Backend};
+use super::{
+    associations, audit, bindings, cdrs, devices, domains, tokens, trunks, users, Backend,
+};
 use crate::{Binding, BindingKey, RecordFilter, Store, StoreError, TokenRecord};
 
 #[async_trait]
@@ -100,7 +102,11 @@ impl<B: Backend> Store for B {
     async fn insert_cdr(&self, cdr: &Cdr) -> Result<(), StoreError> {
         cdrs::insert(self, cdr).await
     }
-    async fn cdrs(&self, domain: &DomainName, filter: &RecordFilter) -> Result<Vec<Cdr>, StoreError> {
+    async fn cdrs(
+        &self,
+        domain: &DomainName,
+        filter: &RecordFilter,
+    ) -> Result<Vec<Cdr>, StoreError> {
         cdrs::list(self, domain, filter).await
     }
 

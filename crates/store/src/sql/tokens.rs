@@ -8,20 +8,20 @@ const ENTITY: &str = "token";
 const COLUMNS: &[&str] = &["hash", "domain", "user"];
 
 pub(crate) async fn create(db: &dyn Backend, token: &TokenRecord) -> Result<(), StoreError> {
-    let statement = Statement::new(
-        "INSERT INTO tokens (hash, domain, user_ext, data) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(token.hash.as_str())
-    .bind(token.domain.as_ref().map(|d| d.as_str()))
-    .bind(token.user.as_ref().map(|ext| ext.as_str()))
-    .bind(data_without(ENTITY, token, COLUMNS)?);
+    let statement =
+        Statement::new("INSERT INTO tokens (hash, domain, user_ext, data) VALUES ($1, $2, $3, $4)")
+            .bind(token.hash.as_str())
+            .bind(token.domain.as_ref().map(|d| d.as_str()))
+            .bind(token.user.as_ref().map(|ext| ext.as_str()))
+            .bind(data_without(ENTITY, token, COLUMNS)?);
     write_one(db, statement, &[("", ENTITY)], "domain or user").await?;
     Ok(())
 }
 
 pub(crate) async fn find(db: &dyn Backend, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
     let statement =
-        Statement::new("SELECT hash, domain, user_ext, data FROM tokens WHERE hash = $1").bind(hash);
+        Statement::new("SELECT hash, domain, user_ext, data FROM tokens WHERE hash = $1")
+            .bind(hash);
     let Some(mut row) = db.read(statement).await?.into_iter().next() else {
         return Ok(None);
     };

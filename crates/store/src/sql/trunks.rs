@@ -29,7 +29,11 @@ pub(crate) async fn list(db: &dyn Backend) -> Result<Vec<Trunk>, StoreError> {
             let domain = row.text(0, ENTITY)?;
             let name = row.text(1, ENTITY)?;
             let data = row.text(2, ENTITY)?;
-            record_from(ENTITY, &data, [("domain", text(domain)), ("name", text(name))])
+            record_from(
+                ENTITY,
+                &data,
+                [("domain", text(domain)), ("name", text(name))],
+            )
         })
         .collect()
 }

@@ -40,7 +40,9 @@ impl Backend for SqliteStore {
     }
 
     async fn read(&self, statement: Statement) -> Result<Vec<Row>, sqlx::Error> {
-        let rows = bind(&positional(&statement)).fetch_all(&self.reader).await?;
+        let rows = bind(&positional(&statement))
+            .fetch_all(&self.reader)
+            .await?;
         rows.iter().map(decode).collect()
     }
 }
@@ -60,11 +62,18 @@ fn positional(statement: &Statement) -> Positional<'_> {
     let mut rest = sql.as_ref();
     while let Some(at) = rest.find('$') {
         out.push_str(&rest[..at]);
-        let digits = rest[at + 1..].bytes().take_while(u8::is_ascii_digit).count();
+        let digits = rest[at + 1..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
         match rest[at + 1..at + 1 + digits].parse::<usize>() {
             Ok(n) => {
                 out.push('?');
-                args.push(n.checked_sub(1).and_then(|i| statement.args.get(i)).unwrap_or(&NULL));
+                args.push(
+                    n.checked_sub(1)
+                        .and_then(|i| statement.args.get(i))
+                        .unwrap_or(&NULL),
+                );
             }
             Err(_) => out.push('$'),
         }
@@ -119,11 +128,19 @@ mod tests {
             .bind(2)
             .bind("three");
         let positional = positional(&statement);
-        assert_eq!(positional.sql, "UPDATE t SET a = ? WHERE b = ? AND c = ? AND d = ?");
+        assert_eq!(
+            positional.sql,
+            "UPDATE t SET a = ? WHERE b = ? AND c = ? AND d = ?"
+        );
         let order: Vec<_> = positional.args.into_iter().cloned().collect();
         assert_eq!(
             order,
-            vec![Value::from("three"), Value::from("one"), Value::from(2), Value::from("one")]
+            vec![
+                Value::from("three"),
+                Value::from("one"),
+                Value::from(2),
+                Value::from("one")
+            ]
         );
     }
 

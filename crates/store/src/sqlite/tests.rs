@@ -7,7 +7,10 @@ use crate::sql::{Backend, Cell, Statement};
 
 async fn temp_store(query: &str) -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}{query}", dir.path().join("hotdesk.db").display());
+    let url = format!(
+        "sqlite://{}{query}",
+        dir.path().join("hotdesk.db").display()
+    );
     let store = SqliteStore::open(&url).await.expect("open");
     (dir, store)
 }
@@ -50,13 +53,16 @@ async fn synchronous_full_is_chosen_in_the_url() {
     let full = ("wal".to_owned(), 2, 1);
     assert_eq!(pragmas(&store).await, vec![full.clone(), full]);
     let bad = SqliteStore::open("sqlite://x.db?synchronous=off").await;
-    assert!(matches!(bad, Err(StoreError::Database(sqlx::Error::Configuration(_)))));
+    assert!(matches!(
+        bad,
+        Err(StoreError::Database(sqlx::Error::Configuration(_)))
+    ));
 }
 
 #[test]
 fn synchronous_is_split_from_other_parameters() {
-    let (url, sync) = split_synchronous("sqlite://a.db?mode=rwc&synchronous=full&cache=shared")
-        .expect("valid");
+    let (url, sync) =
+        split_synchronous("sqlite://a.db?mode=rwc&synchronous=full&cache=shared").expect("valid");
     assert_eq!(url, "sqlite://a.db?mode=rwc&cache=shared");
     assert!(matches!(sync, SqliteSynchronous::Full));
     let (url, sync) = split_synchronous("sqlite::memory:").expect("valid");
@@ -87,15 +93,20 @@ async fn sqlx_binds_dollar_placeholders_by_number() {
         .fetch_one(&store.reader)
         .await
         .expect("query");
-    assert_eq!((row.get::<i64, _>(0), row.get::<String, _>(1)), (2, "one".to_owned()));
+    assert_eq!(
+        (row.get::<i64, _>(0), row.get::<String, _>(1)),
+        (2, "one".to_owned())
+    );
 }
 
 #[tokio::test]
 async fn memory_database_is_shared_by_reads_and_writes() {
     let store = SqliteStore::open("sqlite::memory:").await.expect("open");
     store
-        .write(vec![Statement::new("INSERT INTO domains (name, data) VALUES ($1, '{}')")
-            .bind("acme.test")])
+        .write(vec![Statement::new(
+            "INSERT INTO domains (name, data) VALUES ($1, '{}')",
+        )
+        .bind("acme.test")])
         .await
         .expect("insert");
     let rows = store

@@ -10,9 +10,15 @@ use crate::sample::{self, at, ext, name};
 
 /// A domain with users 1004–1006 and hot desks 94001–94003.
 async fn office(store: &dyn Store) {
-    store.create_domain(&sample::domain("acme.test")).await.expect("domain");
+    store
+        .create_domain(&sample::domain("acme.test"))
+        .await
+        .expect("domain");
     for (n, user) in ["1004", "1005", "1006"].iter().enumerate() {
-        store.create_user(&sample::user("acme.test", user)).await.expect("user");
+        store
+            .create_user(&sample::user("acme.test", user))
+            .await
+            .expect("user");
         let device = format!("9400{}", n + 1);
         let mac = format!("00156500000{}", n + 1);
         store
@@ -38,7 +44,10 @@ pub(crate) async fn hd_login_1_login_writes_association_and_audit_together(store
         .append_desk_events(&[sample::login(association.clone())], &[audit.clone()])
         .await
         .expect("login");
-    assert_eq!(store.associations().await.expect("associations"), vec![association]);
+    assert_eq!(
+        store.associations().await.expect("associations"),
+        vec![association]
+    );
     let trail = store
         .audit(&name("acme.test"), &RecordFilter::default())
         .await
@@ -84,7 +93,10 @@ pub(crate) async fn hd_login_4_one_user_on_several_devices(store: Arc<dyn Store>
         .map(|device| sample::association("acme.test", device, "1004", at(0)))
         .collect();
     let events: Vec<_> = desks.iter().cloned().map(sample::login).collect();
-    store.append_desk_events(&events, &[]).await.expect("logins");
+    store
+        .append_desk_events(&events, &[])
+        .await
+        .expect("logins");
     assert_eq!(store.associations().await.expect("list"), desks);
 }
 
@@ -139,11 +151,19 @@ pub(crate) async fn failed_batch_leaves_no_trace(store: Arc<dyn Store>) {
     ];
     let failed = store.append_desk_events(&[good, bad], &audit).await;
     assert!(
-        matches!(failed, Err(StoreError::NotFound { entity: "device or user" })),
+        matches!(
+            failed,
+            Err(StoreError::NotFound {
+                entity: "device or user"
+            })
+        ),
         "{failed:?}"
     );
     assert!(store.associations().await.expect("list").is_empty());
-    assert!(audit_kinds(&*store).await.is_empty(), "audit rolled back too");
+    assert!(
+        audit_kinds(&*store).await.is_empty(),
+        "audit rolled back too"
+    );
 
     // Same when the audit row is what fails: the association must not stay behind.
     let good = sample::login(sample::association("acme.test", "94001", "1004", at(0)));
@@ -170,7 +190,12 @@ pub(crate) async fn hd_logout_2_touch_records_activity_or_is_not_found(store: Ar
         .touch_association(&name("acme.test"), &ext("94002"), at(900))
         .await;
     assert!(
-        matches!(missing, Err(StoreError::NotFound { entity: "association" })),
+        matches!(
+            missing,
+            Err(StoreError::NotFound {
+                entity: "association"
+            })
+        ),
         "{missing:?}"
     );
 }

@@ -11,19 +11,34 @@ use crate::sample::{self, at, ext, name};
 /// Six rows in acme.test over ten minutes, appended out of time order.
 async fn trail(store: &dyn Store) -> Vec<AuditRecord> {
     for domain in ["acme.test", "other.test"] {
-        store.create_domain(&sample::domain(domain)).await.expect("domain");
+        store
+            .create_domain(&sample::domain(domain))
+            .await
+            .expect("domain");
     }
     let rows = vec![
         sample::audit("acme.test", at(300), "logout", Some("1004"), Some("94001")),
         sample::audit("acme.test", at(0), "login", Some("1004"), Some("94001")),
-        sample::audit("acme.test", at(120), "pin_failed", Some("1005"), Some("94002")),
+        sample::audit(
+            "acme.test",
+            at(120),
+            "pin_failed",
+            Some("1005"),
+            Some("94002"),
+        ),
         sample::audit("acme.test", at(180), "pin_failed", Some("1005"), None),
         sample::audit("acme.test", at(240), "locked_out", Some("1005"), None),
         sample::audit("acme.test", at(600), "login", None, Some("94002")),
     ];
     store.append_audit(&rows).await.expect("append");
     store
-        .append_audit(&[sample::audit("other.test", at(60), "login", Some("1004"), Some("94001"))])
+        .append_audit(&[sample::audit(
+            "other.test",
+            at(60),
+            "login",
+            Some("1004"),
+            Some("94001"),
+        )])
         .await
         .expect("other domain");
     rows
@@ -45,19 +60,32 @@ pub(crate) async fn audit_filters_by_user_device_and_time_newest_first(store: Ar
         async move { store.audit(&acme, &filter).await.expect("audit") }
     };
 
-    assert_eq!(list(RecordFilter::default()).await, newest_first(&rows, |_| true));
-    let by_user = RecordFilter { user: Some(ext("1005")), ..Default::default() };
+    assert_eq!(
+        list(RecordFilter::default()).await,
+        newest_first(&rows, |_| true)
+    );
+    let by_user = RecordFilter {
+        user: Some(ext("1005")),
+        ..Default::default()
+    };
     assert_eq!(
         list(by_user).await,
         newest_first(&rows, |r| r.user == Some(ext("1005")))
     );
-    let by_device = RecordFilter { device: Some(ext("94001")), ..Default::default() };
+    let by_device = RecordFilter {
+        device: Some(ext("94001")),
+        ..Default::default()
+    };
     assert_eq!(
         list(by_device).await,
         newest_first(&rows, |r| r.device == Some(ext("94001")))
     );
     // `from` is inclusive, `until` exclusive.
-    let window = RecordFilter { from: Some(at(120)), until: Some(at(300)), ..Default::default() };
+    let window = RecordFilter {
+        from: Some(at(120)),
+        until: Some(at(300)),
+        ..Default::default()
+    };
     assert_eq!(
         list(window).await,
         newest_first(&rows, |r| r.at >= at(120) && r.at < at(300))
@@ -70,14 +98,21 @@ pub(crate) async fn audit_filters_by_user_device_and_time_newest_first(store: Ar
     };
     assert_eq!(
         list(both).await,
-        newest_first(&rows, |r| r.user == Some(ext("1005")) && r.device == Some(ext("94002")))
+        newest_first(&rows, |r| r.user == Some(ext("1005"))
+            && r.device == Some(ext("94002")))
     );
 }
 
 pub(crate) async fn audit_limit_keeps_the_newest(store: Arc<dyn Store>) {
     let rows = trail(&*store).await;
-    let filter = RecordFilter { limit: Some(2), ..Default::default() };
-    let got = store.audit(&name("acme.test"), &filter).await.expect("audit");
+    let filter = RecordFilter {
+        limit: Some(2),
+        ..Default::default()
+    };
+    let got = store
+        .audit(&name("acme.test"), &filter)
+        .await
+        .expect("audit");
     assert_eq!(got, newest_first(&rows, |_| true)[..2].to_vec());
 }
 
@@ -98,7 +133,10 @@ pub(crate) async fn hd_sec_1_audit_is_per_domain(store: Arc<dyn Store>) {
 
 pub(crate) async fn audit_since_spans_domains_oldest_first(store: Arc<dyn Store>) {
     let rows = trail(&*store).await;
-    let failed = store.audit_since("pin_failed", at(150)).await.expect("since");
+    let failed = store
+        .audit_since("pin_failed", at(150))
+        .await
+        .expect("since");
     let mut expected: Vec<_> = rows
         .iter()
         .filter(|r| r.kind == "pin_failed" && r.at >= at(150))
@@ -112,14 +150,26 @@ pub(crate) async fn audit_since_spans_domains_oldest_first(store: Arc<dyn Store>
 }
 
 pub(crate) async fn audit_detail_and_strings_round_trip_verbatim(store: Arc<dyn Store>) {
-    store.create_domain(&sample::domain("acme.test")).await.expect("domain");
-    let mut record = sample::audit("acme.test", at(0), "login'); DROP TABLE audit;--", None, None);
+    store
+        .create_domain(&sample::domain("acme.test"))
+        .await
+        .expect("domain");
+    let mut record = sample::audit(
+        "acme.test",
+        at(0),
+        "login'); DROP TABLE audit;--",
+        None,
+        None,
+    );
     record.at += SignedDuration::from_nanos(987_654_321);
     record.source = Some("'; SELECT pg_sleep(10); --".into());
     record.detail = serde_json::json!({
         "reason": "forced", "nested": {"list": [1, 2.5, null, "x\"y"]}, "by": "O'Brien"
     });
-    store.append_audit(std::slice::from_ref(&record)).await.expect("append");
+    store
+        .append_audit(std::slice::from_ref(&record))
+        .await
+        .expect("append");
     let got = store
         .audit(&name("acme.test"), &RecordFilter::default())
         .await
@@ -131,5 +181,8 @@ pub(crate) async fn audit_in_unknown_domain_is_not_found(store: Arc<dyn Store>) 
     let missing = store
         .append_audit(&[sample::audit("nobody.test", at(0), "login", None, None)])
         .await;
-    assert!(matches!(missing, Err(StoreError::NotFound { entity: "domain" })), "{missing:?}");
+    assert!(
+        matches!(missing, Err(StoreError::NotFound { entity: "domain" })),
+        "{missing:?}"
+    );
 }

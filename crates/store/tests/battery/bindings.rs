@@ -7,12 +7,20 @@ use hotdesk_store::{BindingKey, Store, StoreError};
 use crate::sample::{self, at, ext, name};
 
 async fn office(store: &dyn Store) {
-    store.create_domain(&sample::domain("acme.test")).await.expect("domain");
+    store
+        .create_domain(&sample::domain("acme.test"))
+        .await
+        .expect("domain");
 }
 
 pub(crate) async fn binding_round_trip_keeps_every_field(store: Arc<dyn Store>) {
     office(&*store).await;
-    let full = sample::binding("acme.test", "94001", "sip:94001@192.0.2.10:5060;transport=udp", at(3600));
+    let full = sample::binding(
+        "acme.test",
+        "94001",
+        "sip:94001@192.0.2.10:5060;transport=udp",
+        at(3600),
+    );
     let mut bare = sample::binding("acme.test", "1004", "sip:1004@[2001:db8::1]", at(60));
     bare.instance = None;
     bare.reg_id = None;
@@ -27,7 +35,8 @@ pub(crate) async fn binding_round_trip_keeps_every_field(store: Arc<dyn Store>) 
 pub(crate) async fn binding_refresh_replaces_same_contact_only(store: Arc<dyn Store>) {
     office(&*store).await;
     let desk = sample::binding("acme.test", "94001", "sip:94001@192.0.2.10", at(3600));
-    let mut softphone = sample::binding("acme.test", "94001", "sip:94001@198.51.100.7;ob", at(3600));
+    let mut softphone =
+        sample::binding("acme.test", "94001", "sip:94001@198.51.100.7;ob", at(3600));
     softphone.instance = Some("<urn:uuid:11111111-2222-3333-4444-555555555555>".into());
     store.put_binding(&desk).await.expect("desk");
     store.put_binding(&softphone).await.expect("softphone");
@@ -37,7 +46,10 @@ pub(crate) async fn binding_refresh_replaces_same_contact_only(store: Arc<dyn St
     refreshed.cseq += 1;
     refreshed.source = "tcp:192.0.2.10:49152".into();
     store.put_binding(&refreshed).await.expect("refresh");
-    assert_eq!(store.bindings().await.expect("list"), vec![refreshed, softphone]);
+    assert_eq!(
+        store.bindings().await.expect("list"),
+        vec![refreshed, softphone]
+    );
 }
 
 pub(crate) async fn binding_delete_is_idempotent(store: Arc<dyn Store>) {
@@ -64,7 +76,10 @@ pub(crate) async fn binding_in_unknown_domain_is_not_found(store: Arc<dyn Store>
     let missing = store
         .put_binding(&sample::binding("nobody.test", "94001", "sip:a@b", at(60)))
         .await;
-    assert!(matches!(missing, Err(StoreError::NotFound { entity: "domain" })), "{missing:?}");
+    assert!(
+        matches!(missing, Err(StoreError::NotFound { entity: "domain" })),
+        "{missing:?}"
+    );
 }
 
 fn key(domain: &str, aor: &str, contact: &str) -> BindingKey {
@@ -81,7 +96,10 @@ pub(crate) async fn binding_batch_applies_deletes_then_puts(store: Arc<dyn Store
     office(&*store).await;
     let old = sample::binding("acme.test", "94001", "sip:94001@192.0.2.10", at(60));
     let gone = sample::binding("acme.test", "94002", "sip:94002@192.0.2.11", at(60));
-    store.apply_bindings(&[old.clone(), gone.clone()], &[]).await.expect("first batch");
+    store
+        .apply_bindings(&[old.clone(), gone.clone()], &[])
+        .await
+        .expect("first batch");
 
     let mut refreshed = old.clone();
     refreshed.expires_at = at(3600);
@@ -92,7 +110,10 @@ pub(crate) async fn binding_batch_applies_deletes_then_puts(store: Arc<dyn Store
     store
         .apply_bindings(
             &[refreshed, fresh.clone(), twice.clone()],
-            &[key("acme.test", "94002", "sip:94002@192.0.2.11"), key("acme.test", "94001", "sip:94001@192.0.2.10")],
+            &[
+                key("acme.test", "94002", "sip:94002@192.0.2.11"),
+                key("acme.test", "94001", "sip:94001@192.0.2.10"),
+            ],
         )
         .await
         .expect("second batch");
@@ -108,8 +129,14 @@ pub(crate) async fn binding_batch_is_all_or_nothing(store: Arc<dyn Store>) {
     let good = sample::binding("acme.test", "94002", "sip:94002@192.0.2.11", at(60));
     let bad = sample::binding("nobody.test", "94003", "sip:94003@192.0.2.12", at(60));
     let failed = store
-        .apply_bindings(&[good, bad], &[key("acme.test", "94001", "sip:94001@192.0.2.10")])
+        .apply_bindings(
+            &[good, bad],
+            &[key("acme.test", "94001", "sip:94001@192.0.2.10")],
+        )
         .await;
-    assert!(matches!(failed, Err(StoreError::NotFound { entity: "domain" })), "{failed:?}");
+    assert!(
+        matches!(failed, Err(StoreError::NotFound { entity: "domain" })),
+        "{failed:?}"
+    );
     assert_eq!(store.bindings().await.expect("list"), vec![kept]);
 }

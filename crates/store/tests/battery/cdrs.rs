@@ -9,7 +9,10 @@ use crate::sample::{self, at, ext, name};
 
 async fn calls(store: &dyn Store) -> Vec<Cdr> {
     for domain in ["acme.test", "other.test"] {
-        store.create_domain(&sample::domain(domain)).await.expect("domain");
+        store
+            .create_domain(&sample::domain(domain))
+            .await
+            .expect("domain");
     }
     let cdrs = vec![
         sample::cdr("acme.test", "c1", at(0), Some("94001"), Some("1004")),
@@ -22,7 +25,13 @@ async fn calls(store: &dyn Store) -> Vec<Cdr> {
         store.insert_cdr(cdr).await.expect("insert");
     }
     store
-        .insert_cdr(&sample::cdr("other.test", "x1", at(30), Some("94001"), Some("1004")))
+        .insert_cdr(&sample::cdr(
+            "other.test",
+            "x1",
+            at(30),
+            Some("94001"),
+            Some("1004"),
+        ))
         .await
         .expect("other domain");
     cdrs
@@ -33,8 +42,17 @@ fn ids(cdrs: &[Cdr]) -> Vec<&str> {
 }
 
 pub(crate) async fn hd_cdr_1_cdr_round_trip_keeps_anchor_and_user(store: Arc<dyn Store>) {
-    store.create_domain(&sample::domain("acme.test")).await.expect("domain");
-    let full = sample::cdr("acme.test", "a84b4c76e66710@pc33'--", at(0), Some("94001"), Some("1004"));
+    store
+        .create_domain(&sample::domain("acme.test"))
+        .await
+        .expect("domain");
+    let full = sample::cdr(
+        "acme.test",
+        "a84b4c76e66710@pc33'--",
+        at(0),
+        Some("94001"),
+        Some("1004"),
+    );
     let mut bare = sample::cdr("acme.test", "bare", at(10), None, None);
     bare.answer = None;
     bare.disposition = hotdesk_core::Disposition::NoAnswer;
@@ -55,12 +73,25 @@ pub(crate) async fn hd_cdr_2_filters_by_user_device_time_and_limit(store: Arc<dy
         let acme = acme.clone();
         async move { store.cdrs(&acme, &filter).await.expect("cdrs") }
     };
-    assert_eq!(ids(&list(RecordFilter::default()).await), ["c5", "c4", "c3", "c2", "c1"]);
-    let user = RecordFilter { user: Some(ext("1004")), ..Default::default() };
+    assert_eq!(
+        ids(&list(RecordFilter::default()).await),
+        ["c5", "c4", "c3", "c2", "c1"]
+    );
+    let user = RecordFilter {
+        user: Some(ext("1004")),
+        ..Default::default()
+    };
     assert_eq!(ids(&list(user).await), ["c4", "c3", "c1"]);
-    let device = RecordFilter { device: Some(ext("94002")), ..Default::default() };
+    let device = RecordFilter {
+        device: Some(ext("94002")),
+        ..Default::default()
+    };
     assert_eq!(ids(&list(device).await), ["c5", "c3"]);
-    let window = RecordFilter { from: Some(at(60)), until: Some(at(180)), ..Default::default() };
+    let window = RecordFilter {
+        from: Some(at(60)),
+        until: Some(at(180)),
+        ..Default::default()
+    };
     assert_eq!(ids(&list(window).await), ["c3", "c2"]);
     let both = RecordFilter {
         user: Some(ext("1004")),
@@ -68,7 +99,11 @@ pub(crate) async fn hd_cdr_2_filters_by_user_device_time_and_limit(store: Arc<dy
         ..Default::default()
     };
     assert_eq!(ids(&list(both).await), ["c1"]);
-    let limited = RecordFilter { user: Some(ext("1004")), limit: Some(2), ..Default::default() };
+    let limited = RecordFilter {
+        user: Some(ext("1004")),
+        limit: Some(2),
+        ..Default::default()
+    };
     assert_eq!(ids(&list(limited).await), ["c4", "c3"]);
 }
 
@@ -85,5 +120,8 @@ pub(crate) async fn cdr_in_unknown_domain_is_not_found(store: Arc<dyn Store>) {
     let missing = store
         .insert_cdr(&sample::cdr("nobody.test", "c1", at(0), None, None))
         .await;
-    assert!(matches!(missing, Err(StoreError::NotFound { entity: "domain" })), "{missing:?}");
+    assert!(
+        matches!(missing, Err(StoreError::NotFound { entity: "domain" })),
+        "{missing:?}"
+    );
 }

@@ -8,7 +8,10 @@ use crate::sample::{self, at, ext, name};
 
 async fn with_domains(store: &dyn Store, names: &[&str]) {
     for domain in names {
-        store.create_domain(&sample::domain(domain)).await.expect("domain");
+        store
+            .create_domain(&sample::domain(domain))
+            .await
+            .expect("domain");
     }
 }
 
@@ -40,7 +43,10 @@ pub(crate) async fn device_extension_taken_is_conflict_per_domain(store: Arc<dyn
     let again = store
         .create_device(&sample::device("a.test", "94001", "001565000003"))
         .await;
-    assert!(matches!(again, Err(StoreError::Conflict { entity: "device" })), "{again:?}");
+    assert!(
+        matches!(again, Err(StoreError::Conflict { entity: "device" })),
+        "{again:?}"
+    );
 }
 
 pub(crate) async fn hd_prov_1_mac_is_unique_across_domains(store: Arc<dyn Store>) {
@@ -52,7 +58,15 @@ pub(crate) async fn hd_prov_1_mac_is_unique_across_domains(store: Arc<dyn Store>
     let clash = store
         .create_device(&sample::device("b.test", "94009", "001565abcdef"))
         .await;
-    assert!(matches!(clash, Err(StoreError::Conflict { entity: "MAC address" })), "{clash:?}");
+    assert!(
+        matches!(
+            clash,
+            Err(StoreError::Conflict {
+                entity: "MAC address"
+            })
+        ),
+        "{clash:?}"
+    );
     assert_eq!(store.devices().await.expect("list").len(), 1);
 }
 
@@ -67,22 +81,39 @@ pub(crate) async fn device_update_replaces_checks_mac_or_is_not_found(store: Arc
     device.site = Some("Branch".into());
     device.soft_keys.pop();
     store.update_device(&device).await.expect("update");
-    assert_eq!(store.devices().await.expect("list"), vec![device.clone(), other]);
+    assert_eq!(
+        store.devices().await.expect("list"),
+        vec![device.clone(), other]
+    );
 
     let mut taken = device.clone();
     taken.mac = "001565000002".parse().expect("mac");
     let clash = store.update_device(&taken).await;
-    assert!(matches!(clash, Err(StoreError::Conflict { entity: "MAC address" })), "{clash:?}");
+    assert!(
+        matches!(
+            clash,
+            Err(StoreError::Conflict {
+                entity: "MAC address"
+            })
+        ),
+        "{clash:?}"
+    );
 
     let missing = store
         .update_device(&sample::device("acme.test", "94999", "001565000099"))
         .await;
-    assert!(matches!(missing, Err(StoreError::NotFound { entity: "device" })), "{missing:?}");
+    assert!(
+        matches!(missing, Err(StoreError::NotFound { entity: "device" })),
+        "{missing:?}"
+    );
 }
 
 pub(crate) async fn device_delete_takes_its_association(store: Arc<dyn Store>) {
     with_domains(&*store, &["acme.test"]).await;
-    store.create_user(&sample::user("acme.test", "1004")).await.expect("user");
+    store
+        .create_user(&sample::user("acme.test", "1004"))
+        .await
+        .expect("user");
     store
         .create_device(&sample::device("acme.test", "94001", "001565000001"))
         .await
@@ -93,18 +124,31 @@ pub(crate) async fn device_delete_takes_its_association(store: Arc<dyn Store>) {
         .await
         .expect("login");
 
-    store.delete_device(&name("acme.test"), &ext("94001")).await.expect("delete");
+    store
+        .delete_device(&name("acme.test"), &ext("94001"))
+        .await
+        .expect("delete");
     assert!(store.devices().await.expect("devices").is_empty());
     assert!(store.associations().await.expect("associations").is_empty());
-    assert_eq!(store.users().await.expect("users").len(), 1, "the user stays");
+    assert_eq!(
+        store.users().await.expect("users").len(),
+        1,
+        "the user stays"
+    );
 
     let missing = store.delete_device(&name("acme.test"), &ext("94001")).await;
-    assert!(matches!(missing, Err(StoreError::NotFound { entity: "device" })), "{missing:?}");
+    assert!(
+        matches!(missing, Err(StoreError::NotFound { entity: "device" })),
+        "{missing:?}"
+    );
 }
 
 pub(crate) async fn device_in_unknown_domain_is_not_found(store: Arc<dyn Store>) {
     let missing = store
         .create_device(&sample::device("nobody.test", "94001", "001565000001"))
         .await;
-    assert!(matches!(missing, Err(StoreError::NotFound { entity: "domain" })), "{missing:?}");
+    assert!(
+        matches!(missing, Err(StoreError::NotFound { entity: "domain" })),
+        "{missing:?}"
+    );
 }

@@ -25,23 +25,48 @@ async fn snapshot(store: &dyn Store) -> String {
 
 pub(crate) async fn everything_survives_reopening(fixture: &mut Fixture) {
     let store = fixture.store();
-    store.create_domain(&sample::domain("acme.test")).await.expect("domain");
-    let users: Vec<_> = (1000..1100).map(|n| sample::user("acme.test", &n.to_string())).collect();
+    store
+        .create_domain(&sample::domain("acme.test"))
+        .await
+        .expect("domain");
+    let users: Vec<_> = (1000..1100)
+        .map(|n| sample::user("acme.test", &n.to_string()))
+        .collect();
     store.import_users(&users).await.expect("users");
     store
         .create_device(&sample::device("acme.test", "94001", "001565000001"))
         .await
         .expect("device");
-    store.create_trunk(&sample::trunk("acme.test", "carrier")).await.expect("trunk");
+    store
+        .create_trunk(&sample::trunk("acme.test", "carrier"))
+        .await
+        .expect("trunk");
     store
         .append_desk_events(
-            &[sample::login(sample::association("acme.test", "94001", "1004", at(0)))],
-            &[sample::audit("acme.test", at(0), "login", Some("1004"), Some("94001"))],
+            &[sample::login(sample::association(
+                "acme.test",
+                "94001",
+                "1004",
+                at(0),
+            ))],
+            &[sample::audit(
+                "acme.test",
+                at(0),
+                "login",
+                Some("1004"),
+                Some("94001"),
+            )],
         )
         .await
         .expect("login");
     store
-        .insert_cdr(&sample::cdr("acme.test", "c1", at(5), Some("94001"), Some("1004")))
+        .insert_cdr(&sample::cdr(
+            "acme.test",
+            "c1",
+            at(5),
+            Some("94001"),
+            Some("1004"),
+        ))
         .await
         .expect("cdr");
     store
@@ -49,7 +74,12 @@ pub(crate) async fn everything_survives_reopening(fixture: &mut Fixture) {
         .await
         .expect("token");
     store
-        .put_binding(&sample::binding("acme.test", "94001", "sip:94001@192.0.2.10", at(60)))
+        .put_binding(&sample::binding(
+            "acme.test",
+            "94001",
+            "sip:94001@192.0.2.10",
+            at(60),
+        ))
         .await
         .expect("binding");
     let before = snapshot(&*store).await;
@@ -62,7 +92,10 @@ pub(crate) async fn everything_survives_reopening(fixture: &mut Fixture) {
 
 pub(crate) async fn writes_after_reopen_continue_the_sequence(fixture: &mut Fixture) {
     let store = fixture.store();
-    store.create_domain(&sample::domain("acme.test")).await.expect("domain");
+    store
+        .create_domain(&sample::domain("acme.test"))
+        .await
+        .expect("domain");
     store
         .append_audit(&[sample::audit("acme.test", at(0), "login", None, None)])
         .await

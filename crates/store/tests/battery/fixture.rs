@@ -45,7 +45,10 @@ impl Fixture {
         let url = std::env::var("HOTDESK_TEST_PG").unwrap_or_else(|_| DEFAULT_PG.into());
         if !reachable(&url).await {
             let required = std::env::var("HOTDESK_REQUIRE_PG").is_ok_and(|v| v == "1");
-            assert!(!required, "PostgreSQL at {url} is unreachable and HOTDESK_REQUIRE_PG=1");
+            assert!(
+                !required,
+                "PostgreSQL at {url} is unreachable and HOTDESK_REQUIRE_PG=1"
+            );
             warn_skipped(&url);
             return None;
         }
@@ -90,7 +93,9 @@ impl Schema {
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
-        let mut admin = PgConnection::connect(url).await.expect("connect PostgreSQL");
+        let mut admin = PgConnection::connect(url)
+            .await
+            .expect("connect PostgreSQL");
         admin
             .execute(format!("CREATE SCHEMA {name}").as_str())
             .await
@@ -105,7 +110,9 @@ impl Schema {
         let options = PgConnectOptions::from_str(&self.url)
             .expect("PostgreSQL URL")
             .options([("search_path", self.name.as_str())]);
-        PostgresStore::open_with(options).await.expect("open PostgreSQL")
+        PostgresStore::open_with(options)
+            .await
+            .expect("open PostgreSQL")
     }
 }
 
@@ -129,7 +136,11 @@ impl Drop for Schema {
         })
         .join();
         if !matches!(dropped, Ok(Some(_))) {
-            let _ = writeln!(std::io::stderr(), "could not drop test schema {}", self.name);
+            let _ = writeln!(
+                std::io::stderr(),
+                "could not drop test schema {}",
+                self.name
+            );
         }
     }
 }

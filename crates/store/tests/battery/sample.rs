@@ -127,7 +127,13 @@ pub(crate) fn logout(domain: &str, device: &str, user: &str, at: Timestamp) -> D
     }
 }
 
-pub(crate) fn audit(domain: &str, at: Timestamp, kind: &str, user: Option<&str>, device: Option<&str>) -> AuditRecord {
+pub(crate) fn audit(
+    domain: &str,
+    at: Timestamp,
+    kind: &str,
+    user: Option<&str>,
+    device: Option<&str>,
+) -> AuditRecord {
     from(json!({
         "domain": domain, "at": at, "kind": kind,
         "actor": {"kind": "admin", "id": "ops"},
@@ -137,7 +143,13 @@ pub(crate) fn audit(domain: &str, at: Timestamp, kind: &str, user: Option<&str>,
     }))
 }
 
-pub(crate) fn cdr(domain: &str, call_id: &str, start: Timestamp, anchor: Option<&str>, user: Option<&str>) -> Cdr {
+pub(crate) fn cdr(
+    domain: &str,
+    call_id: &str,
+    start: Timestamp,
+    anchor: Option<&str>,
+    user: Option<&str>,
+) -> Cdr {
     from(json!({
         "domain": domain, "call_id": call_id, "direction": "outbound",
         "anchor": anchor, "user_name": user.map(|u| format!("User {u}")),

@@ -8,7 +8,10 @@ use crate::sample::{self, at, ext, name};
 
 async fn with_domains(store: &dyn Store, names: &[&str]) {
     for domain in names {
-        store.create_domain(&sample::domain(domain)).await.expect("domain");
+        store
+            .create_domain(&sample::domain(domain))
+            .await
+            .expect("domain");
     }
 }
 
@@ -25,18 +28,34 @@ pub(crate) async fn user_round_trip_keeps_every_field(store: Arc<dyn Store>) {
     assert_eq!(store.users().await.expect("list"), vec![full, bare]);
 }
 
-pub(crate) async fn hd_sec_1_same_extension_in_two_domains_but_not_twice_in_one(store: Arc<dyn Store>) {
+pub(crate) async fn hd_sec_1_same_extension_in_two_domains_but_not_twice_in_one(
+    store: Arc<dyn Store>,
+) {
     with_domains(&*store, &["a.test", "b.test"]).await;
-    store.create_user(&sample::user("a.test", "1004")).await.expect("a");
-    store.create_user(&sample::user("b.test", "1004")).await.expect("b");
+    store
+        .create_user(&sample::user("a.test", "1004"))
+        .await
+        .expect("a");
+    store
+        .create_user(&sample::user("b.test", "1004"))
+        .await
+        .expect("b");
     let again = store.create_user(&sample::user("a.test", "1004")).await;
-    assert!(matches!(again, Err(StoreError::Conflict { entity: "user" })), "{again:?}");
+    assert!(
+        matches!(again, Err(StoreError::Conflict { entity: "user" })),
+        "{again:?}"
+    );
     assert_eq!(store.users().await.expect("list").len(), 2);
 }
 
 pub(crate) async fn user_in_unknown_domain_is_not_found(store: Arc<dyn Store>) {
-    let missing = store.create_user(&sample::user("nobody.test", "1004")).await;
-    assert!(matches!(missing, Err(StoreError::NotFound { entity: "domain" })), "{missing:?}");
+    let missing = store
+        .create_user(&sample::user("nobody.test", "1004"))
+        .await;
+    assert!(
+        matches!(missing, Err(StoreError::NotFound { entity: "domain" })),
+        "{missing:?}"
+    );
 }
 
 pub(crate) async fn user_update_replaces_or_is_not_found(store: Arc<dyn Store>) {
@@ -50,13 +69,22 @@ pub(crate) async fn user_update_replaces_or_is_not_found(store: Arc<dyn Store>) 
     assert_eq!(store.users().await.expect("list"), vec![user]);
 
     let missing = store.update_user(&sample::user("acme.test", "2000")).await;
-    assert!(matches!(missing, Err(StoreError::NotFound { entity: "user" })), "{missing:?}");
+    assert!(
+        matches!(missing, Err(StoreError::NotFound { entity: "user" })),
+        "{missing:?}"
+    );
 }
 
 pub(crate) async fn user_delete_takes_associations_and_tokens(store: Arc<dyn Store>) {
     with_domains(&*store, &["acme.test"]).await;
-    store.create_user(&sample::user("acme.test", "1004")).await.expect("user");
-    store.create_user(&sample::user("acme.test", "1005")).await.expect("user");
+    store
+        .create_user(&sample::user("acme.test", "1004"))
+        .await
+        .expect("user");
+    store
+        .create_user(&sample::user("acme.test", "1005"))
+        .await
+        .expect("user");
     store
         .create_device(&sample::device("acme.test", "94001", "001565000001"))
         .await
@@ -74,16 +102,35 @@ pub(crate) async fn user_delete_takes_associations_and_tokens(store: Arc<dyn Sto
     let token = sample::token("user-token", Some("acme.test"), Some("1004"));
     store.create_token(&token).await.expect("token");
 
-    store.delete_user(&name("acme.test"), &ext("1004")).await.expect("delete");
+    store
+        .delete_user(&name("acme.test"), &ext("1004"))
+        .await
+        .expect("delete");
 
     let users = store.users().await.expect("users");
-    assert_eq!(users.iter().map(|u| u.extension.as_str()).collect::<Vec<_>>(), ["1005"]);
-    assert_eq!(store.associations().await.expect("associations"), vec![kept]);
+    assert_eq!(
+        users
+            .iter()
+            .map(|u| u.extension.as_str())
+            .collect::<Vec<_>>(),
+        ["1005"]
+    );
+    assert_eq!(
+        store.associations().await.expect("associations"),
+        vec![kept]
+    );
     assert_eq!(store.token("user-token").await.expect("token"), None);
-    assert_eq!(store.devices().await.expect("devices").len(), 2, "devices stay");
+    assert_eq!(
+        store.devices().await.expect("devices").len(),
+        2,
+        "devices stay"
+    );
 
     let missing = store.delete_user(&name("acme.test"), &ext("1004")).await;
-    assert!(matches!(missing, Err(StoreError::NotFound { entity: "user" })), "{missing:?}");
+    assert!(
+        matches!(missing, Err(StoreError::NotFound { entity: "user" })),
+        "{missing:?}"
+    );
 }
 
 pub(crate) async fn import_of_10000_users_in_one_transaction(store: Arc<dyn Store>) {
@@ -95,32 +142,59 @@ pub(crate) async fn import_of_10000_users_in_one_transaction(store: Arc<dyn Stor
     let stored = store.users().await.expect("list");
     // Listed by extension, which for these equal-length numbers is import order.
     assert_eq!(stored.len(), users.len());
-    assert!(stored == users, "imported users differ from the stored ones");
+    assert!(
+        stored == users,
+        "imported users differ from the stored ones"
+    );
 }
 
 pub(crate) async fn import_is_all_or_nothing(store: Arc<dyn Store>) {
     with_domains(&*store, &["acme.test"]).await;
-    store.create_user(&sample::user("acme.test", "1500")).await.expect("existing");
+    store
+        .create_user(&sample::user("acme.test", "1500"))
+        .await
+        .expect("existing");
 
     // A duplicate inside the batch, far past the first INSERT chunk.
-    let mut batch: Vec<_> = (2000..4000).map(|n| sample::user("acme.test", &n.to_string())).collect();
+    let mut batch: Vec<_> = (2000..4000)
+        .map(|n| sample::user("acme.test", &n.to_string()))
+        .collect();
     batch.push(sample::user("acme.test", "2001"));
     let inner = store.import_users(&batch).await;
-    assert!(matches!(inner, Err(StoreError::Conflict { entity: "user" })), "{inner:?}");
+    assert!(
+        matches!(inner, Err(StoreError::Conflict { entity: "user" })),
+        "{inner:?}"
+    );
 
     // A clash with a user already stored.
-    let clash: Vec<_> = (1400..1600).map(|n| sample::user("acme.test", &n.to_string())).collect();
+    let clash: Vec<_> = (1400..1600)
+        .map(|n| sample::user("acme.test", &n.to_string()))
+        .collect();
     let existing = store.import_users(&clash).await;
-    assert!(matches!(existing, Err(StoreError::Conflict { entity: "user" })), "{existing:?}");
+    assert!(
+        matches!(existing, Err(StoreError::Conflict { entity: "user" })),
+        "{existing:?}"
+    );
 
     // A user of an unknown domain.
-    let mut foreign: Vec<_> = (5000..5100).map(|n| sample::user("acme.test", &n.to_string())).collect();
+    let mut foreign: Vec<_> = (5000..5100)
+        .map(|n| sample::user("acme.test", &n.to_string()))
+        .collect();
     foreign.push(sample::user("nobody.test", "5000"));
     let unknown = store.import_users(&foreign).await;
-    assert!(matches!(unknown, Err(StoreError::NotFound { entity: "domain" })), "{unknown:?}");
+    assert!(
+        matches!(unknown, Err(StoreError::NotFound { entity: "domain" })),
+        "{unknown:?}"
+    );
 
     let users = store.users().await.expect("list");
-    assert_eq!(users.iter().map(|u| u.extension.as_str()).collect::<Vec<_>>(), ["1500"]);
+    assert_eq!(
+        users
+            .iter()
+            .map(|u| u.extension.as_str())
+            .collect::<Vec<_>>(),
+        ["1500"]
+    );
 }
 
 pub(crate) async fn sql_injection_looking_strings_are_stored_verbatim(store: Arc<dyn Store>) {
