@@ -37,8 +37,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let rate = now.transport.received - last.transport.received;
             if rate > 0 {
                 println!(
-                    "{rate} msg/s, {} transactions, {} dropped, {} refused",
-                    now.layer.transactions, now.transport.overload_dropped, now.overload_refused
+                    "{rate} msg/s, {} transactions, {} dropped, {} refused, {} unsent, total {}",
+                    now.layer.transactions,
+                    now.transport.overload_dropped,
+                    now.overload_refused,
+                    now.send_failed,
+                    now.transport.received
                 );
             }
             last = now;

@@ -141,6 +141,8 @@ pub struct EndpointStats {
     pub layer: LayerStats,
     /// Requests answered 503 because the application's event queue was full.
     pub overload_refused: u64,
+    /// Messages the transports could not send (no route, full connection queue, …).
+    pub send_failed: u64,
 }
 
 /// A command from the application to the endpoint task.

@@ -7,7 +7,9 @@ use std::net::IpAddr;
 use std::time::SystemTime;
 
 use hotdesk_core::{Actor, AuditRecord, DomainName, Extension};
-use hotdesk_sip::digest::{AuthKind, AuthRequest, Authenticator, Credentials, DigestConfig, DigestError};
+use hotdesk_sip::digest::{
+    Algorithm, AuthKind, AuthRequest, Authenticator, Credentials, DigestConfig, DigestError,
+};
 use hotdesk_sip::{Request, Response, StatusCode};
 use jiff::Timestamp;
 use serde_json::json;
@@ -86,10 +88,18 @@ impl std::fmt::Debug for SipAuth {
 }
 
 impl SipAuth {
-    /// Nonces signed with `secret`, challenges offering SHA-256 then MD5.
+    /// Nonces signed with `secret`; challenges offer MD5 and SHA-256, MD5 first.
+    ///
+    /// RFC 8760 §2.4 would list the preferred SHA-256 first, but clients that read only the
+    /// first challenge (SIPp 3.6.1, many older phones) then fail outright, while clients that
+    /// do SHA-256 choose it from the list whatever its place.
     pub fn new(secret: &[u8], policy: GuardPolicy) -> Self {
+        let config = DigestConfig {
+            algorithms: vec![Algorithm::Md5, Algorithm::Sha256],
+            ..DigestConfig::default()
+        };
         Self {
-            authenticator: Authenticator::new(secret, DigestConfig::default()),
+            authenticator: Authenticator::new(secret, config),
             ha1: Ha1Cache::default(),
             guard: AuthGuard::new(policy),
         }

@@ -32,6 +32,7 @@ pub(super) struct Driver {
     clients: HashMap<TransactionKey, mpsc::UnboundedSender<ClientEvent>>,
     stats: Arc<Mutex<EndpointStats>>,
     overload_refused: u64,
+    send_failed: u64,
 }
 
 impl Driver {
@@ -56,6 +57,7 @@ impl Driver {
             clients: HashMap::new(),
             stats,
             overload_refused: 0,
+            send_failed: 0,
         }
     }
 
@@ -107,6 +109,7 @@ impl Driver {
         let mut stats = self.stats.lock().unwrap_or_else(PoisonError::into_inner);
         stats.layer = self.layer.stats();
         stats.overload_refused = self.overload_refused;
+        stats.send_failed = self.send_failed;
     }
 
     /// Sends and routes outputs until the layer names its next deadline.
@@ -124,6 +127,7 @@ impl Driver {
     async fn transmit(&mut self, now: Instant, transmit: Transmit) {
         if let Err(e) = self.transports.send(&transmit).await {
             tracing::debug!(error = %e, "send failed");
+            self.send_failed += 1;
             if let Some(key) = transmit.key {
                 // The transaction may have ended meanwhile: nothing to fail then.
                 let _ = self.layer.handle(now, Input::TransportFailed(key));

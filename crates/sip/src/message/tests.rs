@@ -1,16 +1,6 @@
-use bytes::Bytes;
-
 use super::*;
 use crate::header::{Contact, Transport, Q};
-use crate::parse::parse_message;
-use crate::parse::tests::{INVITE, REGISTER};
-
-fn request(text: &str) -> Request {
-    parse_message(Bytes::copy_from_slice(text.as_bytes()))
-        .ok()
-        .and_then(Message::into_request)
-        .unwrap_or_else(|| panic!("not a request: {text:?}"))
-}
+use crate::parse::tests::{request, INVITE, REGISTER};
 
 #[test]
 fn rfc3261_10_3_register_typed_accessors() {

@@ -5,8 +5,7 @@
 use bytes::{Buf, Bytes, BytesMut};
 
 use super::lines::{find_head_end, first_line_end, next_line, Step};
-use super::{ParseError, MAX_MESSAGE_SIZE};
-use crate::header::parse_content_length;
+use super::{content_length_value, ParseError, MAX_MESSAGE_SIZE};
 use crate::message::HeaderName;
 
 /// Largest header section accepted on a stream before the connection is given up.
@@ -107,12 +106,7 @@ fn content_length(head: &[u8]) -> Result<usize, ParseError> {
         if found.is_some() {
             return Err(ParseError::DuplicateHeader { name, offset: vs });
         }
-        let bad = |o: usize| ParseError::BadHeader {
-            name,
-            offset: vs + o,
-        };
-        let text = std::str::from_utf8(&head[vs..ve]).map_err(|e| bad(e.valid_up_to()))?;
-        found = Some(parse_content_length(text).map_err(bad)? as usize);
+        found = Some(content_length_value(head, vs, ve)?);
     }
     found.ok_or(ParseError::MissingHeader { name })
 }

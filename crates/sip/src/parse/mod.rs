@@ -81,13 +81,7 @@ pub fn parse_message(buf: Bytes) -> Result<Message, ParseError> {
 
     // Content-Length decides how much of the buffer is this message.
     if let Some(e) = entries.iter().find(|e| e.name == HeaderName::ContentLength) {
-        let (vs, ve) = (e.value_start as usize, e.value_end as usize);
-        let bad = |o: usize| ParseError::BadHeader {
-            name: HeaderName::ContentLength,
-            offset: vs + o,
-        };
-        let text = std::str::from_utf8(&b[vs..ve]).map_err(|err| bad(err.valid_up_to()))?;
-        let cl = parse_content_length(text).map_err(bad)? as usize;
+        let cl = content_length_value(b, e.value_start as usize, e.value_end as usize)?;
         let actual = buf.len() - body_start;
         if actual < cl {
             return Err(ParseError::BodyTooShort {
@@ -126,6 +120,16 @@ pub fn parse_message(buf: Bytes) -> Result<Message, ParseError> {
             layout,
         }),
     })
+}
+
+/// The Content-Length value held in `b[start..end]`.
+fn content_length_value(b: &[u8], start: usize, end: usize) -> Result<usize, ParseError> {
+    let bad = |o: usize| ParseError::BadHeader {
+        name: HeaderName::ContentLength,
+        offset: start + o,
+    };
+    let text = std::str::from_utf8(&b[start..end]).map_err(|e| bad(e.valid_up_to()))?;
+    Ok(parse_content_length(text).map_err(bad)? as usize)
 }
 
 /// The checks every message must pass (RFC 3261 §8.1.1, §8.2.2; RFC 4475 §3.1.2, §3.3.1).

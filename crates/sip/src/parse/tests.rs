@@ -37,7 +37,8 @@ fn parse(text: &str) -> Result<Message, ParseError> {
     parse_message(Bytes::copy_from_slice(text.as_bytes()))
 }
 
-fn request(text: &str) -> Request {
+/// Parses `text` as a request (shared by the message tests).
+pub(crate) fn request(text: &str) -> Request {
     match parse(text) {
         Ok(Message::Request(r)) => r,
         other => panic!("not a request: {other:?}"),

@@ -108,7 +108,8 @@ pub struct Limits {
     pub message_timeout: Duration,
     /// TCP connect, TLS and WebSocket handshakes must finish within this time.
     pub handshake_timeout: Duration,
-    /// Messages queued for one connection before sends to it fail.
+    /// Messages queued for one connection before sends to it fail (a peer that does not
+    /// read; generous, as a busy machine may not run the writer for tens of milliseconds).
     pub write_queue: usize,
     /// Received messages queued for the transaction layer; a full queue drops UDP
     /// datagrams (the peer retransmits) and slows stream readers.
@@ -126,7 +127,7 @@ impl Default for Limits {
             idle_timeout: Duration::from_secs(600),
             message_timeout: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(10),
-            write_queue: 256,
+            write_queue: 2048,
             receive_queue: 8192,
             udp_buffer: 4 * 1024 * 1024,
         }

@@ -37,12 +37,13 @@ impl SipUri<'_> {
                 _ => return false,
             }
         }
-        for (name, value) in self.params.iter() {
-            let Some(theirs) = other.params.get(name) else {
-                continue;
-            };
-            if !eq_unescaped_ignore_case(value.unwrap_or(""), theirs) {
-                return false;
+        // A repeated parameter counts by its first occurrence on both sides, which keeps the
+        // relation reflexive and symmetric (found by fuzzing: `;user=a;user=b`).
+        for (name, _) in self.params.iter() {
+            if let (Some(mine), Some(theirs)) = (self.params.get(name), other.params.get(name)) {
+                if !eq_unescaped_ignore_case(mine, theirs) {
+                    return false;
+                }
             }
         }
         match (self.headers, other.headers) {

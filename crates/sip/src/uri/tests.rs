@@ -118,6 +118,11 @@ fn rfc3261_19_1_4_equivalence_table() {
         assert!(ua.equivalent(&ub), "{a} == {b}");
         assert!(ub.equivalent(&ua), "{b} == {a}");
     }
+    // Repeated parameters (fuzz find): still equivalent to itself, compared by first value.
+    let dup = SipUri::parse("sip:+1303@ift.example.net;user=phone.x;user=phone").unwrap();
+    assert!(dup.equivalent(&dup));
+    let first_differs = SipUri::parse("sip:+1303@ift.example.net;user=phone;user=phone.x").unwrap();
+    assert!(!dup.equivalent(&first_differs) && !first_differs.equivalent(&dup));
     let differ = [
         (
             "SIP:ALICE@AtLanTa.CoM;Transport=udp",

@@ -41,7 +41,10 @@ pub(crate) async fn hd_login_1_login_writes_association_and_audit_together(store
     let association = sample::association("acme.test", "94001", "1004", at(0));
     let audit = sample::audit("acme.test", at(0), "login", Some("1004"), Some("94001"));
     store
-        .append_desk_events(&[sample::login(association.clone())], &[audit.clone()])
+        .append_desk_events(
+            &[sample::login(association.clone())],
+            std::slice::from_ref(&audit),
+        )
         .await
         .expect("login");
     assert_eq!(

@@ -47,7 +47,7 @@ async fn trail(store: &dyn Store) -> Vec<AuditRecord> {
 /// `rows` newest first, keeping those `keep` accepts.
 fn newest_first(rows: &[AuditRecord], keep: impl Fn(&AuditRecord) -> bool) -> Vec<AuditRecord> {
     let mut kept: Vec<_> = rows.iter().filter(|r| keep(r)).cloned().collect();
-    kept.sort_by(|a, b| b.at.cmp(&a.at));
+    kept.sort_by_key(|r| std::cmp::Reverse(r.at));
     kept
 }
 

@@ -1,14 +1,7 @@
 use super::*;
 use crate::header::Contact;
-use crate::parse::tests::{INVITE, REGISTER};
+use crate::parse::tests::{request, INVITE, REGISTER};
 use crate::Message;
-
-fn request(text: &str) -> Request {
-    parse_message(Bytes::copy_from_slice(text.as_bytes()))
-        .ok()
-        .and_then(Message::into_request)
-        .unwrap_or_else(|| panic!("not a request: {text:?}"))
-}
 
 /// The built response must read back the same when parsed from its bytes.
 fn reparsed(r: &Response) -> Response {

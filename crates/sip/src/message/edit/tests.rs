@@ -1,12 +1,5 @@
 use super::*;
-use crate::parse::tests::INVITE;
-
-fn request(text: &str) -> Request {
-    parse_message(Bytes::copy_from_slice(text.as_bytes()))
-        .ok()
-        .and_then(Message::into_request)
-        .unwrap_or_else(|| panic!("not a request: {text:?}"))
-}
+use crate::parse::tests::{request, INVITE};
 
 #[test]
 fn rfc3261_16_6_proxy_style_edits() {
