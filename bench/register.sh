@@ -9,7 +9,7 @@
 #   DURATION=10 (seconds per ladder step) LADDER="2000 4000 ... 14000" (REGISTER/s, ascending)
 #   RETRIES=1 (re-runs of a failed step) REFINE=2 (bisections after the first failure)
 #   COOLDOWN=3 HOTDESK_BIN=target/release/hotdesk HOTDESK_ARGS= KEEP=0 (keep the temp dir)
-#   KAMAILIO_AUTH=htable|auth_db KAMAILIO_MALLOC=fm|tlsf|qm NICE=-10 (as root; 0 = off)
+#   KAMAILIO_AUTH=htable|auth_db KAMAILIO_MALLOC=fm|tlsf|qm SCHED=rt|nice|none (rt by default as root)
 #   RECORD=1 (0 = do not append to bench/results, for trial runs)
 # Output: one line per server, the ratio, and a dated block appended to
 # bench/results/register.txt. See bench/README.md.

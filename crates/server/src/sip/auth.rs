@@ -10,6 +10,7 @@ use hotdesk_core::{Actor, AuditRecord, DomainName, Extension};
 use hotdesk_sip::digest::{
     Algorithm, AuthKind, AuthRequest, Authenticator, Credentials, DigestConfig, DigestError,
 };
+use hotdesk_sip::message::HeaderName;
 use hotdesk_sip::{Request, Response, StatusCode};
 use jiff::Timestamp;
 use serde_json::json;
@@ -22,6 +23,12 @@ use crate::state::App;
 pub const SIP_AUTH_FAILED: &str = "sip_auth_failed";
 /// Audit kind of a lock-out started by repeated failures.
 pub const SIP_LOCKED_OUT: &str = "sip_locked_out";
+
+/// User-Agent prefixes of clients that abort on a challenge list naming an algorithm they
+/// lack (libre, under baresip 1.0, fails the whole REGISTER with ENOSYS when it meets
+/// `algorithm=SHA-256`, even beside MD5). They get the MD5 challenge alone, which is no
+/// downgrade: MD5 is offered to everyone anyway.
+const MD5_ONLY_AGENTS: [&str; 1] = ["baresip"];
 
 /// Longest username copied into an audit row (it is whatever the client sent).
 const MAX_AUDITED_USERNAME: usize = 64;
@@ -74,6 +81,9 @@ impl Denial {
 /// The authenticator, HA1 cache and guard; owned by the dispatcher, so no locks.
 pub struct SipAuth {
     authenticator: Authenticator,
+    /// Same secret, MD5 challenges only: for clients that give up on a challenge list
+    /// holding an algorithm they do not know (see [`MD5_ONLY_AGENTS`]).
+    md5_only: Authenticator,
     ha1: Ha1Cache,
     guard: AuthGuard,
 }
@@ -98,8 +108,13 @@ impl SipAuth {
             algorithms: vec![Algorithm::Md5, Algorithm::Sha256],
             ..DigestConfig::default()
         };
+        let md5_only = DigestConfig {
+            algorithms: vec![Algorithm::Md5],
+            ..DigestConfig::default()
+        };
         Self {
             authenticator: Authenticator::new(secret, config),
+            md5_only: Authenticator::new(secret, md5_only),
             ha1: Ha1Cache::default(),
             guard: AuthGuard::new(policy),
         }
@@ -151,7 +166,7 @@ impl SipAuth {
         let Some(credentials) = found else {
             return Outcome::Denied(match malformed {
                 Some(error) if error.status(AuthKind::Www) == 400 => digest_denial(&error),
-                _ => self.challenge(system_now, domain, source, false),
+                _ => self.challenge(request, system_now, domain, source, false),
             });
         };
         let username = credentials.username.as_ref();
@@ -204,19 +219,39 @@ impl SipAuth {
                 })
             }
             Err(error) if error.status(AuthKind::Www) == 401 => {
-                Outcome::Denied(self.challenge(system_now, domain, source, error.is_stale()))
+                Outcome::Denied(self.challenge(request, system_now, domain, source, error.is_stale()))
             }
             Err(error) => Outcome::Denied(digest_denial(&error)),
         }
     }
 
-    fn challenge(&self, now: SystemTime, domain: &DomainName, source: IpAddr, stale: bool) -> Denial {
+    fn challenge(
+        &self,
+        request: &Request,
+        now: SystemTime,
+        domain: &DomainName,
+        source: IpAddr,
+        stale: bool,
+    ) -> Denial {
+        let agent = request
+            .headers()
+            .get(HeaderName::UserAgent)
+            .and_then(|h| h.value_str().ok())
+            .unwrap_or_default();
+        let md5_only = MD5_ONLY_AGENTS.iter().any(|prefix| {
+            agent
+                .get(..prefix.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+        });
+        let authenticator = if md5_only {
+            &self.md5_only
+        } else {
+            &self.authenticator
+        };
         Denial {
             status: StatusCode::UNAUTHORIZED,
             reason: AuthKind::Www.challenge_reason(),
-            challenges: self
-                .authenticator
-                .challenge(now, domain.as_str(), Some(source), stale),
+            challenges: authenticator.challenge(now, domain.as_str(), Some(source), stale),
             retry_after: None,
         }
     }

@@ -411,7 +411,8 @@ impl Api {
     pub fn new(url: &str, token: Option<&str>) -> Self {
         let http = reqwest::Client::builder()
             .no_proxy()
-            .timeout(Duration::from_secs(30))
+            // Generous: debug builds on a loaded 2-core machine hash PINs slowly.
+            .timeout(Duration::from_secs(120))
             .build()
             .unwrap_or_else(|e| panic!("http client: {e}"));
         Self {

@@ -324,3 +324,24 @@ async fn hd_sec_1_no_registering_across_domains_and_unknown_domain_is_404() {
     assert!(result.messages.contains("SIP/2.0 404"), "{}", result.messages);
     assert!(device_registration(&api).await.is_null());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc3261_10_3_binding_acknowledged_with_200_survives_kill_9() {
+    if !peers::available("sipp") {
+        return;
+    }
+    let mut server = start(&[]);
+    let api = server.api();
+    seed(&api, DOMAIN, 0).await;
+    assert!(run(&server, &sipp(&server, "register_auth.xml", device_csv())).passed());
+    let before = device_registration(&api).await;
+    assert!(!before.is_null());
+    // No shutdown code runs: the 200 was only sent once the store had the binding.
+    block_in_place(|| {
+        server.kill9();
+        server.start_again();
+    });
+    let after = device_registration(&server.api()).await;
+    assert_eq!(field(&after, "contact"), field(&before, "contact"));
+    assert_eq!(field(&after, "expires_at"), field(&before, "expires_at"));
+}

@@ -45,7 +45,8 @@ async fn seed(api: &Api, pairs: usize) {
     api.post("/domains", json!({ "name": DOMAIN })).await;
     let mut csv = String::from("extension,first_name,last_name,did,pin,sip_password\n");
     for i in 0..pairs {
-        csv.push_str(&format!("{},Burst,User {i},,{},\n", user(i), 500_000 + i));
+        // No PIN: API log-ins do not need one, and argon2 in a debug build is slow.
+        csv.push_str(&format!("{},Burst,User {i},,,\n", user(i)));
     }
     api.post_csv(&format!("/domains/{DOMAIN}/users:import"), &csv)
         .await;

@@ -9,12 +9,12 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 
 use super::{ClientEvent, Command, EndpointEvent, EndpointStats, ServerTransaction};
-use crate::message::{Message, StatusCode};
+use crate::message::{Message, Request, StatusCode};
 use crate::transaction::{
-    Input, Outgoing, Output, Received, TimerConfig, TransactionEvent, TransactionKey,
-    TransactionLayer, Transmit,
+    Input, Outgoing, Output, Received, TimerConfig, TransactionError, TransactionEvent,
+    TransactionKey, TransactionLayer, Transmit,
 };
-use crate::transport::{NetInput, Transports};
+use crate::transport::{NetInput, Target, Transport, Transports};
 
 /// Inputs taken per turn before the layer's outputs are drained.
 const BATCH: usize = 64;
@@ -146,47 +146,58 @@ impl Driver {
                 target,
                 events,
             } => {
-                if self.layer.contains(&key) {
-                    let _ = events.send(ClientEvent::Refused(
-                        crate::transaction::TransactionError::Duplicate,
-                    ));
-                    return;
-                }
-                if let Some(name) = &target.name {
-                    self.transports.set_tls_name(target.addr, name);
-                }
-                let input = Input::Send(Outgoing::Request {
-                    request,
+                self.start_client(now, key, request, target, events);
+                Ok(())
+            }
+            Command::Stateless { bytes, target } => {
+                self.name_tls_peer(&target);
+                let input = Input::Send(Outgoing::Stateless {
+                    bytes,
                     destination: target.addr,
                     transport: target.transport,
                 });
-                match self.layer.handle(now, input) {
-                    Ok(()) => {
-                        self.clients.insert(key, events);
-                    }
-                    Err(e) => {
-                        let _ = events.send(ClientEvent::Refused(e));
-                    }
-                }
-                return;
-            }
-            Command::Stateless { bytes, target } => {
-                if let Some(name) = &target.name {
-                    self.transports.set_tls_name(target.addr, name);
-                }
-                self.layer.handle(
-                    now,
-                    Input::Send(Outgoing::Stateless {
-                        bytes,
-                        destination: target.addr,
-                        transport: target.transport,
-                    }),
-                )
+                self.layer.handle(now, input)
             }
         };
         if let Err(e) = result {
             // A response after the transaction timed out, a second final response, …
             tracing::debug!(error = %e, "command refused by the transaction layer");
+        }
+    }
+
+    fn start_client(
+        &mut self,
+        now: Instant,
+        key: TransactionKey,
+        request: Request,
+        target: Target,
+        events: mpsc::UnboundedSender<ClientEvent>,
+    ) {
+        // Checked first: inserting would replace the live transaction's event channel.
+        if self.layer.contains(&key) {
+            let _ = events.send(ClientEvent::Refused(TransactionError::Duplicate));
+            return;
+        }
+        self.name_tls_peer(&target);
+        let input = Input::Send(Outgoing::Request {
+            request,
+            destination: target.addr,
+            transport: target.transport,
+        });
+        match self.layer.handle(now, input) {
+            Ok(()) => {
+                self.clients.insert(key, events);
+            }
+            Err(e) => {
+                let _ = events.send(ClientEvent::Refused(e));
+            }
+        }
+    }
+
+    /// RFC 5922: a TLS peer found through DNS is verified against the domain looked up.
+    fn name_tls_peer(&self, target: &Target) {
+        if let (Transport::Tls, Some(name)) = (target.transport, &target.name) {
+            self.transports.set_tls_name(target.addr, name);
         }
     }
 

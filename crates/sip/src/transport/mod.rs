@@ -243,18 +243,11 @@ impl Transports {
         config: &TransportConfig,
         to_layer: mpsc::Sender<NetInput>,
     ) -> Result<Self, TransportError> {
-        let needs_identity = [(Transport::Tls, &config.tls), (Transport::Wss, &config.wss)];
-        let mut acceptor = None;
-        for (transport, addrs) in needs_identity {
-            if addrs.is_empty() || acceptor.is_some() {
-                continue;
-            }
-            let identity = config
-                .tls_identity
-                .as_ref()
-                .ok_or(TransportError::NoTlsIdentity { transport })?;
-            acceptor = Some(tls::acceptor(identity)?);
-        }
+        let secure_listeners = !(config.tls.is_empty() && config.wss.is_empty());
+        let acceptor = match &config.tls_identity {
+            Some(identity) if secure_listeners => Some(tls::acceptor(identity)?),
+            Some(_) | None => None,
+        };
         let tls_client = config
             .tls_roots
             .as_deref()
@@ -277,14 +270,22 @@ impl Transports {
             udp.push((bound, Arc::new(socket)));
         }
         let mut listeners = Vec::new();
+        // Without an identity, a TLS or WSS listener is refused below.
         let streams = [
-            (Transport::Tcp, &config.tcp),
-            (Transport::Tls, &config.tls),
-            (Transport::Ws, &config.ws),
-            (Transport::Wss, &config.wss),
+            (Transport::Tcp, &config.tcp, Some(Upgrade::Plain)),
+            (
+                Transport::Tls,
+                &config.tls,
+                acceptor.clone().map(Upgrade::Tls),
+            ),
+            (Transport::Ws, &config.ws, Some(Upgrade::Ws)),
+            (Transport::Wss, &config.wss, acceptor.map(Upgrade::Wss)),
         ];
-        for (transport, addrs) in streams {
+        for (transport, addrs, upgrade) in streams {
             for &addr in addrs {
+                let upgrade = upgrade
+                    .clone()
+                    .ok_or(TransportError::NoTlsIdentity { transport })?;
                 let bind_error = |source| TransportError::Bind {
                     transport,
                     addr,
@@ -292,7 +293,7 @@ impl Transports {
                 };
                 let listener = tcp::bind(addr).map_err(bind_error)?;
                 local.push((transport, listener.local_addr().map_err(bind_error)?));
-                listeners.push((transport, listener));
+                listeners.push((transport, listener, upgrade));
             }
         }
 
@@ -313,13 +314,7 @@ impl Transports {
         for (_, socket) in &udp {
             tokio::spawn(udp::run(Arc::clone(socket), Arc::clone(&shared)));
         }
-        for (transport, listener) in listeners {
-            let upgrade = match (transport, &acceptor) {
-                (Transport::Tls, Some(a)) => Upgrade::Tls(a.clone()),
-                (Transport::Wss, Some(a)) => Upgrade::Wss(a.clone()),
-                (Transport::Ws, _) => Upgrade::Ws,
-                _ => Upgrade::Plain,
-            };
+        for (transport, listener, upgrade) in listeners {
             tokio::spawn(tcp::accept_loop(
                 listener,
                 transport,

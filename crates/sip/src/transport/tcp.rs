@@ -158,7 +158,12 @@ pub(crate) fn send(
                 .clone()
                 .ok_or(TransportError::NoTlsRoots { addr })?,
         ),
-        _ => return Err(TransportError::NoRoute { transport, addr }),
+        Transport::Udp
+        | Transport::Ws
+        | Transport::Wss
+        | Transport::Sctp
+        | Transport::TlsSctp
+        | Transport::Unknown => return Err(TransportError::NoRoute { transport, addr }),
     };
     let (slot, link, rx) = shared
         .connections

@@ -8,11 +8,13 @@
 //! garbage datagrams and a slow-loris TCP client while good clients are answered; idle
 //! time-out; connection limit; connection reuse for responses and new requests; client
 //! transactions between two endpoints over UDP, TCP and verified TLS; Timer F; 500 for a
-//! dropped server transaction.
+//! dropped server transaction; CANCEL delivered with its INVITE's key; 503 when the
+//! application's event queue is full.
 //!
 //! Not covered here: DNS (see `transport::resolve` unit tests, which inject records),
-//! overload 503 (needs an application slower than the test can reliably make it).
+//! STUN keep-alives, outbound WebSocket (not implemented).
 
+mod events;
 mod harness;
 mod secure;
 mod stream;

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use futures::{SinkExt, StreamExt};
-use hotdesk_sip::endpoint::{Endpoint, EndpointConfig};
-use hotdesk_sip::transport::{Target, TlsIdentity, Transport, TransportConfig};
+use hotdesk_sip::endpoint::{Endpoint, EndpointConfig, EndpointError};
+use hotdesk_sip::transport::{Target, TlsIdentity, Transport, TransportConfig, TransportError};
 use hotdesk_sip::{Method, RequestBuilder, StatusCode};
 use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::io::AsyncWriteExt;
@@ -206,5 +206,26 @@ async fn rfc7118_4_1_handshake_without_sip_subprotocol_is_refused() {
     assert!(
         result.is_err(),
         "handshake accepted without the sip subprotocol"
+    );
+}
+
+#[tokio::test]
+async fn tls_listener_without_identity_is_refused_at_bind() {
+    let config = EndpointConfig {
+        transport: TransportConfig {
+            wss: vec![loopback()],
+            ..udp_tcp()
+        },
+        ..EndpointConfig::default()
+    };
+    let result = Endpoint::bind(config).await;
+    assert!(
+        matches!(
+            result,
+            Err(EndpointError::Transport(TransportError::NoTlsIdentity {
+                transport: Transport::Wss
+            }))
+        ),
+        "{result:?}"
     );
 }

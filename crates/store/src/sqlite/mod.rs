@@ -6,10 +6,10 @@
 //! crashes regardless of the synchronous setting"; `tests/kill9.rs` checks it). What NORMAL
 //! gives up is the fsync per commit: after power loss or an OS crash the last commits before
 //! a checkpoint may be lost. `?synchronous=full` in the URL fsyncs every commit and closes
-//! that gap, at the disk's fsync rate (≈ 370 commits/s here against ≈ 2,400 for NORMAL; see
-//! `notes/bench-store.md`). Writes go through a single connection so they queue in the pool
-//! instead of sleeping in SQLite's busy handler; reads use their own connections, which WAL
-//! lets run beside the writer.
+//! that gap, at the disk's fsync rate (≈ 150–600 commits/s here, against ≈ 1,400–4,000 with
+//! NORMAL; see `notes/bench-store.md`). Writes go through a single connection so they queue in
+//! the pool instead of sleeping in SQLite's busy handler; reads use their own connections,
+//! which WAL lets run beside the writer.
 
 mod backend;
 
