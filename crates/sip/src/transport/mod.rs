@@ -205,6 +205,21 @@ impl Shared {
     }
 }
 
+/// For a TCP listener on port 0 whose address is also a UDP listener's: that UDP socket's
+/// bound address.
+fn same_port_as_udp(
+    transport: Transport,
+    addr: SocketAddr,
+    configured: &[SocketAddr],
+    bound: &[(SocketAddr, Arc<UdpSocket>)],
+) -> Option<SocketAddr> {
+    if transport != Transport::Tcp || addr.port() != 0 {
+        return None;
+    }
+    let index = configured.iter().position(|c| *c == addr)?;
+    bound.get(index).map(|(b, _)| *b)
+}
+
 /// Read-only view of the counters, for [`crate::endpoint::Endpoint::stats`].
 #[derive(Clone)]
 pub(crate) struct Monitor {
@@ -291,7 +306,13 @@ impl Transports {
                     addr,
                     source,
                 };
-                let listener = tcp::bind(addr).map_err(bind_error)?;
+                let listener = match same_port_as_udp(transport, addr, &config.udp, &udp) {
+                    // `--sip 127.0.0.1:0`: TCP takes UDP's free port when it can, so one
+                    // port serves both, as with a fixed port.
+                    Some(shared_port) => tcp::bind(shared_port).or_else(|_| tcp::bind(addr)),
+                    None => tcp::bind(addr),
+                }
+                .map_err(bind_error)?;
                 local.push((transport, listener.local_addr().map_err(bind_error)?));
                 listeners.push((transport, listener, upgrade));
             }

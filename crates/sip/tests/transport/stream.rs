@@ -216,3 +216,13 @@ async fn connection_limit_refuses_extra_connections() {
     assert_eq!(server.stats().transport.connections_refused, 1);
     assert_eq!(server.stats().transport.connections, 2);
 }
+
+#[tokio::test]
+async fn port_0_gives_udp_and_tcp_one_port() {
+    // SPEC §4: `--sip 127.0.0.1:0` serves UDP and TCP on the address it reports.
+    let server = uas(udp_tcp()).await;
+    let udp = server.local_addr(Transport::Udp).unwrap();
+    let tcp = server.local_addr(Transport::Tcp).unwrap();
+    assert_ne!(udp.port(), 0);
+    assert_eq!(udp, tcp);
+}
