@@ -81,6 +81,7 @@ calls_run() {
         sipp "$TARGET" -sf "$UAC_XML" -inf "$WORK/users.csv" -auth_uri "$DOMAIN" \
         -key domain "$RURI_HOST" -s "$CALLEE" -i 127.0.0.1 -p "$UAC_PORT" \
         -buff_size "$SIPP_BUFF" -r "$rate" -rp 1000 -m "$total" -l "$limit" -d "$pause" \
+        -default_behaviors all,-abortunexp \
         -timeout "${to}s" -timeout_error -nostdin -trace_stat -stf "$cstf" -fd 1 \
         -trace_err -error_file "$WORK/uac-$tag.err" >"$WORK/sipp-uac.out" 2>&1
     CALLS_RC=$?

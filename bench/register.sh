@@ -109,7 +109,7 @@ run_hotdesk() {
         hotdesk_stop
         return
     fi
-    if ! hotdesk_import "$DOMAIN"; then
+    if ! hotdesk_import "$DOMAIN" || ! hotdesk_sip_ready "$sip"; then
         H_LINE="hotdesk: skipped ($HOTDESK_SKIP)"
         hotdesk_stop
         return
@@ -118,7 +118,9 @@ run_hotdesk() {
     SERVER_PID=$HOTDESK_PID
     SERVER_LOG="$WORK/hotdesk.log"
     if ! smoke hotdesk; then
-        H_LINE="hotdesk: skipped (single REGISTER did not pass: $(grep -m1 -o 'SIP/2.0 [0-9][0-9][0-9][^\r]*' "$WORK/smoke-hotdesk.msg" 2>/dev/null | tail -1))"
+        local last
+        last=$(grep -ao 'SIP/2.0 [0-9][0-9][0-9][^\r]*' "$WORK/smoke-hotdesk.msg" 2>/dev/null | tail -1)
+        H_LINE="hotdesk: skipped (single REGISTER did not pass; last answer: ${last:-none})"
         hotdesk_stop
         return
     fi

@@ -41,9 +41,13 @@ hotdesk_start() {
         HOTDESK_SKIP="no answer on /healthz after 20 s: $(tail -3 "$WORK/hotdesk.log" | tr '\n' ' ')"
         return 1
     fi
-    # the HTTP line comes last at start-up, so the SIP socket is bound by now if there is one
-    if ! wait_udp_listen "$sip"; then
-        HOTDESK_SKIP="SIP/UDP not listening on 127.0.0.1:$sip (this build serves HTTP only)"
+}
+
+# hotdesk_sip_ready SIP_PORT: the HTTP line comes last at start-up, so the SIP socket is
+# bound by now if this build has one.
+hotdesk_sip_ready() {
+    if [ -z "$(ss -Hlun "sport = :$1" 2>/dev/null)" ]; then
+        HOTDESK_SKIP="SIP/UDP not listening on 127.0.0.1:$1 (this build serves HTTP only)"
         return 1
     fi
 }

@@ -149,3 +149,42 @@ async fn import_100k_users_with_pins() {
     );
     println!("import of 100,000 users with PINs ({size} bytes of CSV): {elapsed:.2?}");
 }
+
+/// Prints the per-hash cost of argon2id PIN parameters (chooses `secrets::PIN_PARAMS`):
+/// `cargo test -p hotdesk --release --test api pin_hash_cost -- --ignored --nocapture`.
+#[test]
+#[ignore = "benchmark; see notes/bench-import.md"]
+fn pin_hash_cost() {
+    let pin = hotdesk_core::Pin::new("4321").unwrap();
+    for memory_kib in [8, 64, 256, 1024] {
+        let hasher = hotdesk_core::PinHasher::new(memory_kib, 1, 1).unwrap();
+        let started = Instant::now();
+        let rounds = 2_000u32;
+        for i in 0..rounds {
+            let mut salt = [0u8; 16];
+            salt[..4].copy_from_slice(&i.to_le_bytes());
+            let hash = hasher.hash(&pin, &salt).unwrap();
+            assert!(hash.starts_with("$argon2id$"));
+        }
+        let each = started.elapsed() / rounds;
+        println!("argon2id m={memory_kib} KiB t=1 p=1: {each:.2?} per hash on one core");
+    }
+}
+
+/// The same import without PINs: what the store and the checks cost alone.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "benchmark; see notes/bench-import.md"]
+async fn import_100k_users_without_pins() {
+    let h = Harness::sqlite().await;
+    h.post("/api/v1/domains", json!({"name": "big.test"}))
+        .await
+        .ok(StatusCode::CREATED);
+    let mut csv = String::new();
+    for i in 0..100_000u32 {
+        csv.push_str(&format!("{},First{i},Last{i},,,\n", 200_000 + i));
+    }
+    let started = Instant::now();
+    let reply = import(&h, "big.test", csv).await;
+    assert_eq!(reply.json["imported"], 100_000, "{}", reply.text);
+    println!("import of 100,000 users without PINs: {:.2?}", started.elapsed());
+}
