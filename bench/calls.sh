@@ -179,7 +179,8 @@ run_hotdesk_calls() {
     local sip http callee=$((FIRST_EXT + USERS - 1))
     sip=$(free_port)
     http=$(free_port)
-    if ! hotdesk_start "$sip" "$http" "$WORKERS" "$DOMAIN" || ! hotdesk_import "$DOMAIN"; then
+    if ! hotdesk_start "$sip" "$http" "$WORKERS" "$DOMAIN" || ! hotdesk_import "$DOMAIN" \
+        || ! hotdesk_sip_ready "$sip"; then
         H_LINE="hotdesk: skipped ($HOTDESK_SKIP)"
         hotdesk_stop
         return

@@ -173,6 +173,21 @@ sipp_summary() {
     fi
 }
 
+# sipp_summary_many HOLD_SECONDS FILE...: sipp_summary over several SIPp clients run side
+# by side: counts summed, elapsed = the longest, achieved = all successes / that time.
+sipp_summary_many() {
+    local hold=$1 f ok=0 failed=0 retrans=0 elapsed=0
+    shift
+    for f in "$@"; do
+        sipp_summary "$f" "$hold"
+        ok=$((ok + S_OK)) failed=$((failed + S_FAILED)) retrans=$((retrans + S_RETRANS))
+        elapsed=$(awk -v a="$elapsed" -v b="$S_ELAPSED" 'BEGIN { print (b > a ? b : a) }')
+    done
+    S_OK=$ok S_FAILED=$failed S_RETRANS=$retrans S_ELAPSED=$elapsed
+    S_ACHIEVED=$(awk -v ok="$ok" -v e="$elapsed" -v h="$hold" \
+        'BEGIN { d = e - h; if (d < 0.001) d = 0.001; printf "%d", ok / d }')
+}
+
 # --- rate ladder ---------------------------------------------------------------------
 
 # ladder STEP_FN RATE...: runs STEP_FN RATE for each rate (ascending). STEP_FN sets

@@ -131,7 +131,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
-            .map(|axum::extract::Path(value)| ApiPath(value))
+            .map(|axum::extract::Path(value)| Self(value))
             .map_err(|rejection| {
                 ApiError::new(StatusCode::BAD_REQUEST, "bad_path", rejection.body_text())
             })

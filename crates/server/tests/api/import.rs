@@ -186,5 +186,8 @@ async fn import_100k_users_without_pins() {
     let started = Instant::now();
     let reply = import(&h, "big.test", csv).await;
     assert_eq!(reply.json["imported"], 100_000, "{}", reply.text);
-    println!("import of 100,000 users without PINs: {:.2?}", started.elapsed());
+    println!(
+        "import of 100,000 users without PINs: {:.2?}",
+        started.elapsed()
+    );
 }

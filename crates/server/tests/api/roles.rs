@@ -210,12 +210,7 @@ async fn hd_sec_4_office_manager_runs_desks_but_not_the_domain() {
             Some(json!({"settings": {"time_zone": "Europe/Paris"}})),
             StatusCode::FORBIDDEN,
         ),
-        (
-            Method::GET,
-            format!("{d}/cdrs"),
-            None,
-            StatusCode::OK,
-        ),
+        (Method::GET, format!("{d}/cdrs"), None, StatusCode::OK),
         (
             Method::POST,
             format!("{d}/trunks"),
@@ -228,8 +223,18 @@ async fn hd_sec_4_office_manager_runs_desks_but_not_the_domain() {
             Some(json!({"new": 1, "old": 0})),
             StatusCode::OK,
         ),
-        (Method::GET, format!("{d}/trunks"), None, StatusCode::FORBIDDEN),
-        (Method::DELETE, format!("{d}/users/1005"), None, StatusCode::FORBIDDEN),
+        (
+            Method::GET,
+            format!("{d}/trunks"),
+            None,
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            Method::DELETE,
+            format!("{d}/users/1005"),
+            None,
+            StatusCode::FORBIDDEN,
+        ),
     ];
     for (method, path, body, expected) in cases {
         assert_eq!(
