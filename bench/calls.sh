@@ -14,6 +14,7 @@
 #   B2BUA must) HOTDESK_CALLS=0 (1 = try the hotdesk half; see run_hotdesk_calls)
 #   USERS=10000 FIRST_EXT=100000 DOMAIN=bench.test HOTDESK_BIN HOTDESK_ARGS KEEP=0
 #   KAMAILIO_MALLOC=fm|tlsf|qm SCHED=rt|nice|none (rt by default as root) RECORD=1 (0 = trial run)
+#   RETRANS_MAX_PCT=1 (a step with more SIPp retransmissions than this % of calls fails)
 # Output: one line per server, the ratio, and a dated block appended to
 # bench/results/calls.txt (hold mode: bench/results/hold.txt). See bench/README.md.
 set -uo pipefail

@@ -6,12 +6,13 @@
 #   ONLY=kamailio bench/register.sh   # one server only (kamailio | hotdesk)
 #
 # Environment (defaults): WORKERS=1 USERS=10000 FIRST_EXT=100000 DOMAIN=bench.test
-#   DURATION=10 (seconds per ladder step) LADDER="2000 4000 ... 14000" (REGISTER/s, ascending)
+#   DURATION=10 (seconds per ladder step) LADDER="2000 4000 ... 20000" (REGISTER/s, ascending)
 #   RETRIES=1 (re-runs of a failed step) REFINE=2 (bisections after the first failure)
 #   COOLDOWN=3 HOTDESK_BIN=target/release/hotdesk HOTDESK_ARGS= KEEP=0 (keep the temp dir)
 #   KAMAILIO_AUTH=htable|auth_db KAMAILIO_MALLOC=fm|tlsf|qm SCHED=rt|nice|none (rt by default as root)
 #   RECORD=1 (0 = do not append to bench/results, for trial runs)
-#   SIPP_CLIENTS=1 (SIPp processes sharing the rate; one tops out near 12,000/s here)
+#   SIPP_CLIENTS=2 (SIPp processes sharing the rate; one tops out near 12,000/s here)
+#   RETRANS_MAX_PCT=1 (a step with more SIPp retransmissions than this % of calls fails)
 # Output: one line per server, the ratio, and a dated block appended to
 # bench/results/register.txt. See bench/README.md.
 set -uo pipefail
@@ -27,7 +28,7 @@ USERS=${USERS:-10000}
 FIRST_EXT=${FIRST_EXT:-100000}
 DOMAIN=${DOMAIN:-bench.test}
 DURATION=${DURATION:-10}
-LADDER=${LADDER:-2000 4000 6000 8000 10000 12000 14000}
+LADDER=${LADDER:-2000 4000 6000 8000 10000 12000 14000 16000 18000 20000}
 ONLY=${ONLY:-}
 SCENARIO="$BENCH_DIR/sipp/register_auth.xml"
 SIPP_BUFF=${SIPP_BUFF:-1048576}
@@ -38,7 +39,7 @@ gen_users "$USERS" "$FIRST_EXT"
 
 # SIPP_CLIENTS SIPp processes share the rate and the users (SIPp is single-threaded and
 # tops out near 12,000 REGISTER/s here, before Kamailio does).
-SIPP_CLIENTS=${SIPP_CLIENTS:-1}
+SIPP_CLIENTS=${SIPP_CLIENTS:-2}
 SIPP_PORTS=()
 for i in $(seq 1 "$SIPP_CLIENTS"); do
     SIPP_PORTS+=("$(free_port)")

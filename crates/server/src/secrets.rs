@@ -162,7 +162,7 @@ impl ServerKey {
 /// (5 failures / 15 min per user and per device, HD-SEC-2) and keeping the hash out of
 /// every response and log. The hash only has to keep the PIN out of the database in clear,
 /// and a cheap one keeps a 100,000-user CSV import to seconds (1 MiB took 60 s on two cores;
-/// see `notes/bench-import.md`). Portal passwords, which carry real entropy, use
+/// see `BENCHMARKS.md`). Portal passwords, which carry real entropy, use
 /// [`hash_password`] with the OWASP parameters.
 const PIN_PARAMS: (u32, u32, u32) = (64, 1, 1);
 

@@ -324,7 +324,7 @@ async fn open_pg(url: &str, schema: &str) -> Arc<dyn Store> {
 
 impl Drop for Place {
     fn drop(&mut self) {
-        let Place::Postgres { url, schema } = self else {
+        let Self::Postgres { url, schema } = self else {
             return;
         };
         let (url, schema) = (url.clone(), schema.clone());

@@ -120,7 +120,7 @@ async fn hd_login_5_import_beyond_the_pool_is_refused() {
 /// Measures a 100,000-user import with PINs; run in release:
 /// `cargo test -p hotdesk --release --test api import_100k -- --ignored --nocapture`.
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "benchmark; see notes/bench-import.md"]
+#[ignore = "benchmark; see BENCHMARKS.md"]
 async fn import_100k_users_with_pins() {
     let h = Harness::sqlite().await;
     h.post(
@@ -153,7 +153,7 @@ async fn import_100k_users_with_pins() {
 /// Prints the per-hash cost of argon2id PIN parameters (chooses `secrets::PIN_PARAMS`):
 /// `cargo test -p hotdesk --release --test api pin_hash_cost -- --ignored --nocapture`.
 #[test]
-#[ignore = "benchmark; see notes/bench-import.md"]
+#[ignore = "benchmark; see BENCHMARKS.md"]
 fn pin_hash_cost() {
     let pin = hotdesk_core::Pin::new("4321").unwrap();
     for memory_kib in [8, 64, 256, 1024] {
@@ -173,7 +173,7 @@ fn pin_hash_cost() {
 
 /// The same import without PINs: what the store and the checks cost alone.
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "benchmark; see notes/bench-import.md"]
+#[ignore = "benchmark; see BENCHMARKS.md"]
 async fn import_100k_users_without_pins() {
     let h = Harness::sqlite().await;
     h.post("/api/v1/domains", json!({"name": "big.test"}))

@@ -7,7 +7,7 @@
 //! gives up is the fsync per commit: after power loss or an OS crash the last commits before
 //! a checkpoint may be lost. `?synchronous=full` in the URL fsyncs every commit and closes
 //! that gap, at the disk's fsync rate (≈ 150–600 commits/s here, against ≈ 1,400–4,000 with
-//! NORMAL; see `notes/bench-store.md`). Writes go through a single connection so they queue in
+//! NORMAL; see `BENCHMARKS.md`). Writes go through a single connection so they queue in
 //! the pool instead of sleeping in SQLite's busy handler; reads use their own connections,
 //! which WAL lets run beside the writer.
 

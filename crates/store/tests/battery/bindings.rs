@@ -140,3 +140,24 @@ pub(crate) async fn binding_batch_is_all_or_nothing(store: Arc<dyn Store>) {
     );
     assert_eq!(store.bindings().await.expect("list"), vec![kept]);
 }
+
+/// A batch larger than one multi-row statement, repeating some contacts: every row lands,
+/// the last put of a repeated contact wins.
+pub(crate) async fn binding_batch_of_many_rows_keeps_the_last_put(store: Arc<dyn Store>) {
+    office(&*store).await;
+    let mut puts = Vec::new();
+    for i in 0..100 {
+        let contact = format!("sip:{}@192.0.2.{}", 1000 + i, i % 250);
+        puts.push(sample::binding("acme.test", &(1000 + i).to_string(), &contact, at(60)));
+    }
+    let mut again = puts[7].clone();
+    again.expires_at = at(600);
+    again.cseq += 1;
+    puts.push(again.clone());
+    store.apply_bindings(&puts, &[]).await.expect("batch");
+    let stored = store.bindings().await.expect("list");
+    assert_eq!(stored.len(), 100);
+    assert!(stored.contains(&again));
+    assert!(!stored.contains(&puts[7]));
+    assert!(stored.contains(&puts[99]));
+}

@@ -118,6 +118,7 @@ battery! {
             binding_in_unknown_domain_is_not_found,
             binding_batch_applies_deletes_then_puts,
             binding_batch_is_all_or_nothing,
+            binding_batch_of_many_rows_keeps_the_last_put,
         ],
     }
     fixture {
