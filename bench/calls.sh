@@ -7,8 +7,9 @@
 #   bench/calls.sh hold               # capacity: HOLD_CALLS concurrent calls held, server RSS
 #   ONLY=kamailio bench/calls.sh      # one server only (kamailio | hotdesk)
 #
-# Environment (defaults): WORKERS=1 DURATION=10 (s per step) LADDER="500 1000 ... 4000"
-#   CALL_MS=0 (hold time between ACK and BYE in rate mode) RETRIES=1 REFINE=2 COOLDOWN=3
+# Environment (defaults): WORKERS=1 DURATION=10 (s per step) LADDER="500 1000 ... 5000"
+#   CALL_MS=0 (hold time between ACK and BYE in rate mode) RETRIES=1 STOP_AFTER=2 REFINE=2
+#   COOLDOWN=3
 #   HOLD_CALLS=10000 HOLD_RATE=500 HOLD_SECONDS=10 (time at full concurrency, hold mode)
 #   KAMAILIO_DIALOG=0 in rate mode, 1 in hold mode (dialog module tracks every call, as a
 #   B2BUA must) HOTDESK_CALLS=0 (1 = try the hotdesk half; see run_hotdesk_calls)
@@ -36,7 +37,7 @@ USERS=${USERS:-10000}
 FIRST_EXT=${FIRST_EXT:-100000}
 DOMAIN=${DOMAIN:-bench.test}
 DURATION=${DURATION:-10}
-LADDER=${LADDER:-500 1000 1500 2000 2500 3000 3500 4000}
+LADDER=${LADDER:-500 1000 1500 2000 2500 3000 3500 4000 4500 5000}
 CALL_MS=${CALL_MS:-0}
 HOLD_CALLS=${HOLD_CALLS:-10000}
 HOLD_RATE=${HOLD_RATE:-500}
@@ -70,7 +71,7 @@ calls_run() {
     s0=$CHILD_CPU
     local e0
     e0=$(server_errors)
-    "${PRIO[@]}" sipp -sf "$UAS_XML" -i 127.0.0.1 -p "$UAS_PORT" -buff_size "$SIPP_BUFF" -m "$total" \
+    "${PRIO_UAS[@]}" sipp -sf "$UAS_XML" -i 127.0.0.1 -p "$UAS_PORT" -buff_size "$SIPP_BUFF" -m "$total" \
         -timeout $((to + 10))s -nostdin -trace_stat -stf "$ustf" -fd 1 \
         -trace_err -error_file "$WORK/uas-$tag.err" >"$WORK/sipp-uas.out" 2>&1 &
     uas_pid=$!

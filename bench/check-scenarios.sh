@@ -17,7 +17,7 @@ case "${1:-}" in -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next
 E2E="$ROOT/crates/server/tests/e2e/sipp"
 CHECK="$BENCH_DIR/sipp/check"
 DOMAIN=check.test
-SCHED=none PRIO=()
+SCHED=none PRIO=() PRIO_UAS=() PRIO_SERVER=()
 
 ensure_tools
 make_workdir

@@ -27,21 +27,24 @@ ensure_tools() {
     fi
 }
 
-# "${PRIO[@]}" CMD...: runs servers and SIPp, all alike, with the scheduling SCHED picks,
-# so that the compilers other people run on the same 2 cores disturb the figures less:
-#   rt    (default as root) SCHED_RR priority 10 (chrt): they preempt the compilers at once;
-#         the kernel's RT throttling still leaves others 5 % of each core. On this machine,
-#         load 12, it turned a noisy 700-800 calls/s into a clean 3,500 (0 retransmissions).
-#   nice  nice -n $NICE (default -10): helps, but wake-up delays still cause storms.
+# "${PRIO[@]}" CMD...: runs SIPp load generators with the scheduling SCHED picks, so that
+# the compilers other people run on the same 2 cores disturb the figures less; servers get
+# "${PRIO_SERVER[@]}", the SIPp UAS (the called phone) "${PRIO_UAS[@]}":
+#   rt    (default as root) SCHED_RR (chrt): server 30 > UAS 20 > UAC 10. They preempt the
+#         compilers at once; the kernel's RT throttling still leaves others 5 % of each core.
+#         On this machine, load 12, it turned a noisy 700-800 calls/s into a clean 3,500.
+#         The ranks matter: at one priority a busy SIPp held a core for a whole 100 ms
+#         round-robin slice while the server's packets queued up.
+#   nice  nice -n $NICE (default -10) for all: helps, but wake-up delays still cause storms.
 #   none  (default otherwise) as is.
-# An array, not a function, so that "${PRIO[@]}" cmd & leaves $! = the command's own pid.
+# Arrays, not functions, so that "${PRIO[@]}" cmd & leaves $! = the command's own pid.
 if [ -z "${SCHED:-}" ]; then
     if [ "$(id -u)" -eq 0 ] && command -v chrt >/dev/null; then SCHED=rt; else SCHED=none; fi
 fi
 case "$SCHED" in
-    rt) PRIO=(chrt -r 10) ;;
-    nice) PRIO=(nice -n "${NICE:--10}") ;;
-    none) PRIO=() ;;
+    rt) PRIO=(chrt -r 10) PRIO_UAS=(chrt -r 20) PRIO_SERVER=(chrt -r 30) ;;
+    nice) PRIO=(nice -n "${NICE:--10}") PRIO_UAS=("${PRIO[@]}") PRIO_SERVER=("${PRIO[@]}") ;;
+    none) PRIO=() PRIO_UAS=() PRIO_SERVER=() ;;
     *) die "SCHED must be rt, nice or none" ;;
 esac
 
@@ -192,20 +195,23 @@ sipp_summary_many() {
 
 # ladder STEP_FN RATE...: runs STEP_FN RATE for each rate (ascending). STEP_FN sets
 # STEP_OK (1/0), STEP_ACHIEVED and STEP_NOTE. A failed step is retried RETRIES times
-# (default 1: the machine is noisy); the ladder stops at a rate that keeps failing, then
-# bisects between the best pass and that failure REFINE times (default 2).
+# (default 1: the machine is noisy); the ascent stops after STOP_AFTER rates in a row
+# failed (default 2, so one unlucky moment does not end it), then the gap between the best
+# pass and the first failure above it is bisected REFINE times (default 2).
 # Sets BEST_RATE (0 if nothing passed), BEST_ACHIEVED, BEST_NOTE and LADDER_LOG.
 ladder() {
     local fn=$1
     shift
     BEST_RATE=0 BEST_ACHIEVED=0 BEST_NOTE="" LADDER_LOG=""
-    local fail_rate=0 rate
+    local fail_rate=0 fails=0 rate
     for rate in "$@"; do
         if ladder_try "$fn" "$rate"; then
             BEST_RATE=$rate BEST_ACHIEVED=$STEP_ACHIEVED BEST_NOTE=$STEP_NOTE
+            fail_rate=0 fails=0
         else
-            fail_rate=$rate
-            break
+            [ "$fail_rate" -eq 0 ] && fail_rate=$rate
+            fails=$((fails + 1))
+            [ "$fails" -ge "${STOP_AFTER:-2}" ] && break
         fi
     done
     local i mid

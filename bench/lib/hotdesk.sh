@@ -22,7 +22,7 @@ hotdesk_start() {
     # shellcheck disable=SC2086
     HOTDESK_ADMIN_TOKEN="$HOTDESK_TOKEN" TOKIO_WORKER_THREADS="$workers" \
         HOTDESK_SIP_WORKERS="$workers" RUST_LOG="${HOTDESK_LOG:-warn}" \
-        "${PRIO[@]}" "$HOTDESK_BIN" serve --sip "127.0.0.1:$sip" --http "127.0.0.1:$http" \
+        "${PRIO_SERVER[@]}" "$HOTDESK_BIN" serve --sip "127.0.0.1:$sip" --http "127.0.0.1:$http" \
         --database "sqlite://$WORK/hotdesk/h.db" --domain "$domain" ${HOTDESK_ARGS:-} \
         >>"$WORK/hotdesk.log" 2>&1 &
     HOTDESK_PID=$!

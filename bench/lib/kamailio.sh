@@ -276,7 +276,7 @@ kamailio_start() {
         tail -5 "$WORK/kamailio-check.log" >&2
         return 1
     }
-    "${PRIO[@]}" kamailio -f "$cfg" -DD -E -Y "$run" -w "$run" -m "${KAMAILIO_SHM_MB:-1024}" -M 16 \
+    "${PRIO_SERVER[@]}" kamailio -f "$cfg" -DD -E -Y "$run" -w "$run" -m "${KAMAILIO_SHM_MB:-1024}" -M 16 \
         -x "$KAMAILIO_MALLOC" -X "$KAMAILIO_MALLOC" \
         >>"$WORK/kamailio.log" 2>&1 &
     KAMAILIO_PID=$!

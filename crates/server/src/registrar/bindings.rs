@@ -128,7 +128,14 @@ impl Bindings {
 
     /// Puts `before` back if the AOR is still as change `version` left it (a write that
     /// failed to reach the store). `true` if it did.
-    pub fn undo(&self, domain: &str, aor: &str, version: u64, left_empty: bool, before: Vec<Binding>) -> bool {
+    pub fn undo(
+        &self,
+        domain: &str,
+        aor: &str,
+        version: u64,
+        left_empty: bool,
+        before: Vec<Binding>,
+    ) -> bool {
         let mut table = self.write();
         let current = table
             .domains

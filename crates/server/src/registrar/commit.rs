@@ -1,15 +1,16 @@
 //! Group commit: binding changes are written to the store *before* their REGISTER is
 //! answered, but many REGISTERs share one transaction. The dispatcher queues a [`Pending`]
 //! per request (changes, the response, the events); this task takes whatever is queued (up
-//! to [`MAX_BATCH`]), writes it with one `apply_bindings`, then sends the responses and
-//! publishes the events in queue order. While one transaction runs the next batch gathers,
-//! so batches grow with the load and an idle server commits each REGISTER at once.
+//! to [`MAX_BATCH`], gathering for [`GATHER`] after the first), writes it with one
+//! `apply_bindings`, then sends the responses and publishes the events in queue order. While
+//! one transaction runs the next batch gathers too, so batches grow with the load.
 //!
 //! A failed batch is retried request by request, so one bad change (its domain deleted
 //! meanwhile) fails only its own REGISTER: answered 500, its change undone in memory.
 
 use std::ops::Range;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use hotdesk_sip::endpoint::ServerTransaction;
 use hotdesk_sip::Response;
@@ -23,6 +24,8 @@ use crate::state::{App, AppEvent};
 
 /// Most requests per transaction.
 pub const MAX_BATCH: usize = 512;
+/// How long a batch gathers after its first request arrived (unless it fills up first).
+pub const GATHER: Duration = Duration::from_millis(2);
 
 /// How an AOR looked before a change, to put back if the change is not stored.
 #[derive(Debug)]
@@ -109,6 +112,17 @@ pub fn spawn(
 async fn run(app: Arc<App>, bindings: Arc<Bindings>, mut rx: mpsc::Receiver<Pending>) {
     let mut queue = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut queue, MAX_BATCH).await > 0 {
+        if queue.len() < MAX_BATCH {
+            // Let the batch fill for a moment: a transaction costs about the same for one
+            // row as for dozens, and this delay is all the latency group commit adds.
+            tokio::time::sleep(GATHER).await;
+            while queue.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(pending) => queue.push(pending),
+                    Err(_) => break,
+                }
+            }
+        }
         let mut batch = Batch::default();
         for pending in queue.drain(..) {
             if batch.conflicts(&pending) {
@@ -120,9 +134,18 @@ async fn run(app: Arc<App>, bindings: Arc<Bindings>, mut rx: mpsc::Receiver<Pend
     }
 }
 
+/// A transaction slower than this is logged: REGISTERs wait for it.
+const SLOW_COMMIT: Duration = Duration::from_millis(100);
+
 async fn commit(app: &App, bindings: &Bindings, mut batch: Batch) {
     let store = app.store();
-    let error = match store.apply_bindings(&batch.puts, &batch.deletes).await {
+    let started = Instant::now();
+    let result = store.apply_bindings(&batch.puts, &batch.deletes).await;
+    let took = started.elapsed();
+    if took > SLOW_COMMIT {
+        tracing::warn!(?took, requests = batch.items.len(), "slow binding commit");
+    }
+    let error = match result {
         Ok(()) => {
             for item in batch.items {
                 finish(app, item);
@@ -161,7 +184,13 @@ fn finish(app: &App, item: Item) {
 fn fail(bindings: &Bindings, item: Item, error: hotdesk_store::StoreError) {
     tracing::error!(%error, "binding change not stored; answering 500");
     if let Some(undo) = item.undo {
-        bindings.undo(&undo.domain, &undo.aor, undo.version, undo.left_empty, undo.before);
+        bindings.undo(
+            &undo.domain,
+            &undo.aor,
+            undo.version,
+            undo.left_empty,
+            undo.before,
+        );
     }
     if let Some((transaction, _)) = item.reply {
         let response = RegError::Store(error).response(transaction.request());

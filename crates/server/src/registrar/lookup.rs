@@ -61,7 +61,7 @@ impl Bindings {
         now: Timestamp,
     ) -> Option<RegistrationView> {
         let mut contacts = self.contacts(domain.as_str(), aor.as_str(), now);
-        contacts.sort_by(|a, b| b.expires_at.cmp(&a.expires_at));
+        contacts.sort_by_key(|b| std::cmp::Reverse(b.expires_at));
         let first = contacts.first()?;
         Some(RegistrationView {
             contact: first.contact.clone(),

@@ -106,7 +106,9 @@ impl RegError {
             .reason(self.reason())
             .to_tag(new_tag());
         match self {
-            Self::IntervalTooBrief { min } => builder = builder.header("Min-Expires", min.to_string()),
+            Self::IntervalTooBrief { min } => {
+                builder = builder.header("Min-Expires", min.to_string())
+            }
             Self::Unsupported { tags } => builder = builder.header("Unsupported", tags.as_str()),
             Self::Store(_) => builder = builder.header("Retry-After", "5"),
             _ => {}
@@ -127,7 +129,12 @@ pub fn seconds_left(binding: &Binding, now: Timestamp) -> u64 {
 fn contact_value(binding: &Binding, now: Timestamp) -> String {
     let mut value = String::with_capacity(binding.contact.len() + 24);
     // Writing into a String cannot fail.
-    let _ = write!(value, "<{}>;expires={}", binding.contact, seconds_left(binding, now));
+    let _ = write!(
+        value,
+        "<{}>;expires={}",
+        binding.contact,
+        seconds_left(binding, now)
+    );
     if let Some(q) = binding.q {
         let _ = write!(value, ";q={}.{:03}", q / 1000, q % 1000);
     }
@@ -150,7 +157,12 @@ pub struct OkOptions<'a> {
 }
 
 /// The 200 to a REGISTER: every current binding with its remaining expiry.
-pub fn ok(request: &Request, contacts: &[Binding], now: Timestamp, options: OkOptions<'_>) -> Response {
+pub fn ok(
+    request: &Request,
+    contacts: &[Binding],
+    now: Timestamp,
+    options: OkOptions<'_>,
+) -> Response {
     let mut builder = request.response(StatusCode::OK).to_tag(new_tag());
     for path in options.path {
         builder = builder.header("Path", *path);
@@ -170,12 +182,17 @@ mod tests {
 
     #[test]
     fn rfc3261_10_3_error_mapping() {
-        assert_eq!(RegError::IntervalTooBrief { min: 60 }.status().as_u16(), 423);
+        assert_eq!(
+            RegError::IntervalTooBrief { min: 60 }.status().as_u16(),
+            423
+        );
         assert_eq!(RegError::StarWithContacts.status().as_u16(), 400);
         assert_eq!(RegError::UnknownDomain.status().as_u16(), 404);
         assert_eq!(RegError::NotOwner.status().as_u16(), 403);
         assert_eq!(
-            RegError::Unsupported { tags: "foo".into() }.status().as_u16(),
+            RegError::Unsupported { tags: "foo".into() }
+                .status()
+                .as_u16(),
             420
         );
         assert_eq!(RegError::OutOfOrder.status().as_u16(), 500);

@@ -128,7 +128,12 @@ fn requested(address: &NameAddr<'_>, request: &RegisterRequest<'_>, policy: &Pol
 /// The binding a matching contact already has: the same instance and reg-id (RFC 5626
 /// §6, a new flow replaces the old), the same instance without reg-id (RFC 5627), or an
 /// equivalent URI (RFC 3261 §19.1.4) when no instance is given.
-fn find(contacts: &[Binding], uri: &SipUri<'_>, instance: Option<&str>, reg_id: Option<u32>) -> Option<usize> {
+fn find(
+    contacts: &[Binding],
+    uri: &SipUri<'_>,
+    instance: Option<&str>,
+    reg_id: Option<u32>,
+) -> Option<usize> {
     contacts.iter().position(|b| match instance {
         Some(instance) => b.instance.as_deref() == Some(instance) && b.reg_id == reg_id,
         None => {
@@ -140,7 +145,11 @@ fn find(contacts: &[Binding], uri: &SipUri<'_>, instance: Option<&str>, reg_id: 
 
 /// §10.3 step 7: with the same Call-ID, only a higher CSeq may change a binding. A binding
 /// this very request made (same Call-ID and CSeq, listed twice) may be changed again.
-fn check_order(binding: &Binding, request: &RegisterRequest<'_>, made_here: bool) -> Result<(), RegError> {
+fn check_order(
+    binding: &Binding,
+    request: &RegisterRequest<'_>,
+    made_here: bool,
+) -> Result<(), RegError> {
     if binding.call_id == request.call_id && request.cseq <= binding.cseq && !made_here {
         return Err(RegError::OutOfOrder);
     }
@@ -247,7 +256,10 @@ pub fn save(
             // What this request left in place is what to write: a contact listed twice is
             // written once, one listed and then removed not at all.
             made_here.sort_unstable();
-            saved.puts = made_here.iter().map(|&i| saved.contacts[i].clone()).collect();
+            saved.puts = made_here
+                .iter()
+                .map(|&i| saved.contacts[i].clone())
+                .collect();
             if saved.contacts.len() > policy.max_contacts {
                 return Err(RegError::TooManyContacts {
                     max: policy.max_contacts,

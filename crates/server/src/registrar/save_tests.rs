@@ -77,7 +77,12 @@ fn contacts(saved: &Saved) -> Vec<(&str, i64)> {
     saved
         .contacts
         .iter()
-        .map(|b| (b.contact.as_str(), b.expires_at.duration_since(now()).as_secs()))
+        .map(|b| {
+            (
+                b.contact.as_str(),
+                b.expires_at.duration_since(now()).as_secs(),
+            )
+        })
         .collect()
 }
 
@@ -86,21 +91,38 @@ fn rfc3261_10_3_expiry_from_param_header_or_default_and_clamped() {
     let cases: [(&[&str], i64); 5] = [
         (&["Contact: <sip:94001@192.0.2.10>"], 3600),
         (&["Contact: <sip:94001@192.0.2.10>", "Expires: 600"], 600),
-        (&["Contact: <sip:94001@192.0.2.10>;expires=120", "Expires: 600"], 120),
+        (
+            &[
+                "Contact: <sip:94001@192.0.2.10>;expires=120",
+                "Expires: 600",
+            ],
+            120,
+        ),
         (&["Contact: <sip:94001@192.0.2.10>;expires=99999"], 7200),
         // RFC 4475 §3.1.2.4: an overflowing parameter counts as absent.
-        (&["Contact: <sip:94001@192.0.2.10>;expires=280297596632815"], 3600),
+        (
+            &["Contact: <sip:94001@192.0.2.10>;expires=280297596632815"],
+            3600,
+        ),
     ];
     for (lines, want) in cases {
         let saved = ok(&[], &register("c1", 1, lines));
-        assert_eq!(contacts(&saved), vec![("sip:94001@192.0.2.10", want)], "{lines:?}");
+        assert_eq!(
+            contacts(&saved),
+            vec![("sip:94001@192.0.2.10", want)],
+            "{lines:?}"
+        );
         assert_eq!(saved.puts.len(), 1);
     }
 }
 
 #[test]
 fn rfc3261_10_3_step_7_423_below_minimum_changes_nothing() {
-    let current = ok(&[], &register("c1", 1, &["Contact: <sip:94001@192.0.2.10>"])).contacts;
+    let current = ok(
+        &[],
+        &register("c1", 1, &["Contact: <sip:94001@192.0.2.10>"]),
+    )
+    .contacts;
     let request = register(
         "c1",
         2,
@@ -111,7 +133,10 @@ fn rfc3261_10_3_step_7_423_below_minimum_changes_nothing() {
         Err(RegError::IntervalTooBrief { min: 60 })
     ));
     // Zero is not "too brief": it removes.
-    let saved = ok(&current, &register("c1", 3, &["Contact: <sip:94001@192.0.2.10>;expires=0"]));
+    let saved = ok(
+        &current,
+        &register("c1", 3, &["Contact: <sip:94001@192.0.2.10>;expires=0"]),
+    );
     assert!(saved.contacts.is_empty());
     assert_eq!(saved.removed.len(), 1);
     assert_eq!(saved.removed[0].1, Removal::Unregistered);
@@ -119,31 +144,70 @@ fn rfc3261_10_3_step_7_423_below_minimum_changes_nothing() {
 
 #[test]
 fn rfc3261_10_3_step_7_same_call_id_needs_higher_cseq() {
-    let current = ok(&[], &register("c1", 5, &["Contact: <sip:94001@192.0.2.10>"])).contacts;
+    let current = ok(
+        &[],
+        &register("c1", 5, &["Contact: <sip:94001@192.0.2.10>"]),
+    )
+    .contacts;
     for cseq in [4, 5] {
-        let request = register("c1", cseq, &["Contact: <sip:94001@192.0.2.10>", "Expires: 600"]);
-        assert!(matches!(run(&current, &request), Err(RegError::OutOfOrder)), "cseq {cseq}");
+        let request = register(
+            "c1",
+            cseq,
+            &["Contact: <sip:94001@192.0.2.10>", "Expires: 600"],
+        );
+        assert!(
+            matches!(run(&current, &request), Err(RegError::OutOfOrder)),
+            "cseq {cseq}"
+        );
     }
-    let refreshed = ok(&current, &register("c1", 6, &["Contact: <sip:94001@192.0.2.10>", "Expires: 600"]));
+    let refreshed = ok(
+        &current,
+        &register(
+            "c1",
+            6,
+            &["Contact: <sip:94001@192.0.2.10>", "Expires: 600"],
+        ),
+    );
     assert_eq!(contacts(&refreshed), vec![("sip:94001@192.0.2.10", 600)]);
     // Another Call-ID (a rebooted phone) updates whatever its CSeq.
-    let rebooted = ok(&current, &register("c2", 1, &["Contact: <sip:94001@192.0.2.10>"]));
+    let rebooted = ok(
+        &current,
+        &register("c2", 1, &["Contact: <sip:94001@192.0.2.10>"]),
+    );
     assert_eq!(rebooted.contacts[0].call_id, "c2");
-    assert_eq!(rebooted.puts.len(), 1, "a refresh is written even if only the expiry moved");
+    assert_eq!(
+        rebooted.puts.len(),
+        1,
+        "a refresh is written even if only the expiry moved"
+    );
 }
 
 #[test]
 fn rfc3261_19_1_4_equivalent_uri_refreshes_instead_of_adding() {
-    let current = ok(&[], &register("c1", 1, &["Contact: <sip:94001@EXAMPLE.com:5060;transport=udp>"]))
-        .contacts;
+    let current = ok(
+        &[],
+        &register(
+            "c1",
+            1,
+            &["Contact: <sip:94001@EXAMPLE.com:5060;transport=udp>"],
+        ),
+    )
+    .contacts;
     let saved = ok(
         &current,
-        &register("c1", 2, &["Contact: \"Desk\" <sip:94001@example.com:5060;transport=UDP>;expires=300"]),
+        &register(
+            "c1",
+            2,
+            &["Contact: \"Desk\" <sip:94001@example.com:5060;transport=UDP>;expires=300"],
+        ),
     );
     assert_eq!(saved.contacts.len(), 1);
     assert_eq!(contacts(&saved)[0].1, 300);
     // A different port is a different contact.
-    let saved = ok(&current, &register("c1", 3, &["Contact: <sip:94001@example.com:5070>"]));
+    let saved = ok(
+        &current,
+        &register("c1", 3, &["Contact: <sip:94001@example.com:5070>"]),
+    );
     assert_eq!(saved.contacts.len(), 2);
 }
 
@@ -151,13 +215,20 @@ fn rfc3261_19_1_4_equivalent_uri_refreshes_instead_of_adding() {
 fn rfc3261_10_2_2_star_removes_all_only_alone_and_with_expires_0() {
     let current = ok(
         &[],
-        &register("c1", 1, &["Contact: <sip:94001@192.0.2.10>, <sip:94001@192.0.2.11>"]),
+        &register(
+            "c1",
+            1,
+            &["Contact: <sip:94001@192.0.2.10>, <sip:94001@192.0.2.11>"],
+        ),
     )
     .contacts;
     let table: [(&[&str], Option<&str>); 3] = [
         (&["Contact: *"], Some("no Expires")),
         (&["Contact: *", "Expires: 60"], Some("Expires not 0")),
-        (&["Contact: *, <sip:94001@192.0.2.12>", "Expires: 0"], Some("mixed")),
+        (
+            &["Contact: *, <sip:94001@192.0.2.12>", "Expires: 0"],
+            Some("mixed"),
+        ),
     ];
     for (lines, why) in table {
         assert!(
@@ -180,7 +251,11 @@ fn rfc3261_10_2_2_star_removes_all_only_alone_and_with_expires_0() {
 
 #[test]
 fn rfc3261_10_2_3_query_lists_without_changing() {
-    let current = ok(&[], &register("c1", 1, &["Contact: <sip:94001@192.0.2.10>"])).contacts;
+    let current = ok(
+        &[],
+        &register("c1", 1, &["Contact: <sip:94001@192.0.2.10>"]),
+    )
+    .contacts;
     let saved = ok(&current, &register("c1", 2, &[]));
     assert_eq!(saved.contacts, current);
     assert!(saved.puts.is_empty() && saved.removed.is_empty());
@@ -192,11 +267,17 @@ fn rfc5626_6_new_flow_of_same_instance_and_reg_id_replaces_old() {
     let first = format!("Contact: <sip:94001@192.0.2.10:5060;ob>;{instance};reg-id=1");
     let current = ok(&[], &register("c1", 1, &[&first])).contacts;
     assert_eq!(current[0].reg_id, Some(1));
-    assert!(current[0].instance.as_deref().is_some_and(|i| i.starts_with("<urn:uuid:")));
+    assert!(current[0]
+        .instance
+        .as_deref()
+        .is_some_and(|i| i.starts_with("<urn:uuid:")));
 
     let moved = format!("Contact: <sip:94001@198.51.100.7:40000;ob>;{instance};reg-id=1");
     let saved = ok(&current, &register("c2", 1, &[&moved]));
-    assert_eq!(contacts(&saved), vec![("sip:94001@198.51.100.7:40000;ob", 3600)]);
+    assert_eq!(
+        contacts(&saved),
+        vec![("sip:94001@198.51.100.7:40000;ob", 3600)]
+    );
     assert_eq!(saved.removed.len(), 1);
     assert_eq!(saved.removed[0].1, Removal::Replaced);
     assert!(saved.outbound);
@@ -221,17 +302,30 @@ fn rfc3327_path_and_user_agent_are_kept() {
         ),
     );
     let b = &saved.contacts[0];
-    assert_eq!(b.path, vec!["<sip:edge1.example;lr>", "<sip:edge2.example;lr>"]);
-    assert_eq!(b.user_agent.as_deref(), Some("Yealink SIP-T46U 108.86.0.45"));
+    assert_eq!(
+        b.path,
+        vec!["<sip:edge1.example;lr>", "<sip:edge2.example;lr>"]
+    );
+    assert_eq!(
+        b.user_agent.as_deref(),
+        Some("Yealink SIP-T46U 108.86.0.45")
+    );
     assert_eq!(b.q, Some(500));
     assert_eq!(b.source, "udp:192.0.2.10:5060");
 }
 
 #[test]
 fn lapsed_bindings_are_dropped_and_reported_as_expired() {
-    let mut current = ok(&[], &register("c1", 1, &["Contact: <sip:94001@192.0.2.10>"])).contacts;
+    let mut current = ok(
+        &[],
+        &register("c1", 1, &["Contact: <sip:94001@192.0.2.10>"]),
+    )
+    .contacts;
     current[0].expires_at = now();
-    let saved = ok(&current, &register("c2", 1, &["Contact: <sip:94001@192.0.2.11>"]));
+    let saved = ok(
+        &current,
+        &register("c2", 1, &["Contact: <sip:94001@192.0.2.11>"]),
+    );
     assert_eq!(contacts(&saved), vec![("sip:94001@192.0.2.11", 3600)]);
     assert_eq!(saved.removed[0].1, Removal::Expired);
 }
@@ -240,33 +334,58 @@ fn lapsed_bindings_are_dropped_and_reported_as_expired() {
 fn contact_limit_refuses_the_whole_request() {
     let current = ok(
         &[],
-        &register("c1", 1, &["Contact: <sip:a@192.0.2.1>, <sip:b@192.0.2.2>, <sip:c@192.0.2.3>"]),
+        &register(
+            "c1",
+            1,
+            &["Contact: <sip:a@192.0.2.1>, <sip:b@192.0.2.2>, <sip:c@192.0.2.3>"],
+        ),
     )
     .contacts;
     assert!(matches!(
-        run(&current, &register("c1", 2, &["Contact: <sip:d@192.0.2.4>"])),
+        run(
+            &current,
+            &register("c1", 2, &["Contact: <sip:d@192.0.2.4>"])
+        ),
         Err(RegError::TooManyContacts { max: 3 })
     ));
     // Removing one and adding one in the same request fits.
     let saved = ok(
         &current,
-        &register("c1", 3, &["Contact: <sip:a@192.0.2.1>;expires=0, <sip:d@192.0.2.4>"]),
+        &register(
+            "c1",
+            3,
+            &["Contact: <sip:a@192.0.2.1>;expires=0, <sip:d@192.0.2.4>"],
+        ),
     );
     assert_eq!(saved.contacts.len(), 3);
-    assert_eq!(saved.contacts.last().map(|b| b.expires_at), Some(later(3600)));
+    assert_eq!(
+        saved.contacts.last().map(|b| b.expires_at),
+        Some(later(3600))
+    );
 }
 
 #[test]
 fn a_contact_listed_twice_ends_as_its_last_mention() {
     let saved = ok(
         &[],
-        &register("c1", 1, &["Contact: <sip:94001@192.0.2.10>;expires=600, <sip:94001@192.0.2.10>;expires=0"]),
+        &register(
+            "c1",
+            1,
+            &["Contact: <sip:94001@192.0.2.10>;expires=600, <sip:94001@192.0.2.10>;expires=0"],
+        ),
     );
     assert!(saved.contacts.is_empty());
-    assert!(saved.puts.is_empty(), "nothing to write for a contact added then removed");
+    assert!(
+        saved.puts.is_empty(),
+        "nothing to write for a contact added then removed"
+    );
     let saved = ok(
         &[],
-        &register("c1", 1, &["Contact: <sip:94001@192.0.2.10>;expires=600, <sip:94001@192.0.2.10>;expires=900"]),
+        &register(
+            "c1",
+            1,
+            &["Contact: <sip:94001@192.0.2.10>;expires=600, <sip:94001@192.0.2.10>;expires=900"],
+        ),
     );
     assert_eq!(contacts(&saved), vec![("sip:94001@192.0.2.10", 900)]);
     assert_eq!(saved.puts.len(), 1);

@@ -126,7 +126,8 @@ impl SipAuth {
             return;
         };
         let user = record.detail.get("username").and_then(|u| u.as_str());
-        self.guard.fail(source, record.domain.as_str(), user, record.at);
+        self.guard
+            .fail(source, record.domain.as_str(), user, record.at);
     }
 
     /// Forgets idle failure counters.
@@ -170,7 +171,10 @@ impl SipAuth {
             });
         };
         let username = credentials.username.as_ref();
-        if let Err(locked) = self.guard.check(source, domain.as_str(), Some(username), now) {
+        if let Err(locked) = self
+            .guard
+            .check(source, domain.as_str(), Some(username), now)
+        {
             return Outcome::Denied(locked_out(locked));
         }
         let set = self.ha1.lookup(app, domain, username);
@@ -205,22 +209,30 @@ impl SipAuth {
                 Err(_) => Outcome::Denied(digest_denial(&DigestError::UnknownUser)),
             },
             Err(error @ (DigestError::WrongResponse | DigestError::UnknownUser)) => {
-                let started = self.guard.fail(source, domain.as_str(), Some(username), now);
+                let started = self
+                    .guard
+                    .fail(source, domain.as_str(), Some(username), now);
                 let kind = Kind {
                     device: set.is_device,
                     user: set.is_user,
                 };
                 let audit = failure_audit(domain, username, &kind, source, &error, started, now);
                 persist(app, audit);
-                let locked = self.guard.check(source, domain.as_str(), Some(username), now);
+                let locked = self
+                    .guard
+                    .check(source, domain.as_str(), Some(username), now);
                 Outcome::Denied(match locked {
                     Err(locked) => locked_out(locked),
                     Ok(()) => digest_denial(&error),
                 })
             }
-            Err(error) if error.status(AuthKind::Www) == 401 => {
-                Outcome::Denied(self.challenge(request, system_now, domain, source, error.is_stale()))
-            }
+            Err(error) if error.status(AuthKind::Www) == 401 => Outcome::Denied(self.challenge(
+                request,
+                system_now,
+                domain,
+                source,
+                error.is_stale(),
+            )),
             Err(error) => Outcome::Denied(digest_denial(&error)),
         }
     }
@@ -259,8 +271,7 @@ impl SipAuth {
 
 fn digest_denial(error: &DigestError) -> Denial {
     Denial {
-        status: StatusCode::new(error.status(AuthKind::Www))
-            .unwrap_or(StatusCode::FORBIDDEN),
+        status: StatusCode::new(error.status(AuthKind::Www)).unwrap_or(StatusCode::FORBIDDEN),
         reason: error.reason(AuthKind::Www),
         challenges: Vec::new(),
         retry_after: None,

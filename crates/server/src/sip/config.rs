@@ -58,7 +58,10 @@ impl SipSettings {
     /// `HOTDESK_REG_MAX_EXPIRES` (7200), `HOTDESK_REG_MAX_CONTACTS` (10),
     /// `HOTDESK_SIP_AUTH_MAX_FAILURES` (10), `HOTDESK_SIP_AUTH_WINDOW` (300 s),
     /// `HOTDESK_SIP_AUTH_LOCK` (300 s), `HOTDESK_SIP_NONCE_SECRET`.
-    pub fn from_env(listen: SocketAddr, default_domain: DomainName) -> Result<Self, SipConfigError> {
+    pub fn from_env(
+        listen: SocketAddr,
+        default_domain: DomainName,
+    ) -> Result<Self, SipConfigError> {
         Self::from_lookup(listen, default_domain, |name| std::env::var(name).ok())
     }
 

@@ -109,10 +109,7 @@ impl Ha1Cache {
             let user = tenant.users.get(&extension);
             let device_sealed = device.and_then(|d| d.sip_secret.as_deref());
             let user_sealed = user.and_then(|u| u.sip_secret.as_deref());
-            let cached = self
-                .domains
-                .get(domain.as_str())
-                .and_then(|m| m.get(ext));
+            let cached = self.domains.get(domain.as_str()).and_then(|m| m.get(ext));
             if let Some(entry) = cached {
                 if same(entry.device.as_ref(), device_sealed)
                     && same(entry.user.as_ref(), user_sealed)
@@ -137,7 +134,12 @@ impl Ha1Cache {
             let derived = match app.server_key().open(&sealed) {
                 Ok(password) => Some(Derived {
                     md5: ha1(HashFunction::Md5, ext, domain.as_str(), password.expose()),
-                    sha256: ha1(HashFunction::Sha256, ext, domain.as_str(), password.expose()),
+                    sha256: ha1(
+                        HashFunction::Sha256,
+                        ext,
+                        domain.as_str(),
+                        password.expose(),
+                    ),
                 }),
                 Err(error) => {
                     // A password sealed under another key: nobody can authenticate with it.

@@ -205,7 +205,10 @@ mod tests {
     #[test]
     fn hd_sec_3_source_locks_after_n_failures_across_users() {
         let mut g = guard();
-        assert_eq!(g.fail(ip(1), "acme.test", Some("1001"), t(0)), Started::default());
+        assert_eq!(
+            g.fail(ip(1), "acme.test", Some("1001"), t(0)),
+            Started::default()
+        );
         g.fail(ip(1), "acme.test", Some("1002"), t(1));
         let started = g.fail(ip(1), "acme.test", Some("1003"), t(2));
         assert_eq!(started.source, Some(t(122)));
@@ -217,7 +220,11 @@ mod tests {
             })
         );
         assert_eq!(g.check(ip(2), "acme.test", Some("1004"), t(3)), Ok(()));
-        assert_eq!(g.check(ip(1), "acme.test", None, t(122)), Ok(()), "lock lifts");
+        assert_eq!(
+            g.check(ip(1), "acme.test", None, t(122)),
+            Ok(()),
+            "lock lifts"
+        );
     }
 
     #[test]

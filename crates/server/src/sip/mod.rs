@@ -80,7 +80,9 @@ async fn bind(config: EndpointConfig) -> Result<(Endpoint, Events), EndpointErro
         return Endpoint::bind(config).await;
     }
     for _ in 0..20 {
-        let Some(port) = shared_free_port(addr) else { break };
+        let Some(port) = shared_free_port(addr) else {
+            break;
+        };
         let mut attempt = config.clone();
         attempt.transport = TransportConfig::udp_tcp(SocketAddr::new(addr.ip(), port));
         if let Ok(bound) = Endpoint::bind(attempt).await {

@@ -80,7 +80,9 @@ async fn baresip_stays_registered_across_a_server_restart() {
                 "extension": DEVICE, "sip_password": PASSWORD }),
     )
     .await;
-    let sip = server.sip_udp.unwrap_or_else(|| panic!("no SIP/UDP:\n{}", server.output()));
+    let sip = server
+        .sip_udp
+        .unwrap_or_else(|| panic!("no SIP/UDP:\n{}", server.output()));
     let dir = peers::scratch(&server.dir(), "baresip");
     let mut phone = baresip(&dir, &sip.to_string());
     let log = || fs::read_to_string(dir.join("baresip.log")).unwrap_or_default();
@@ -91,24 +93,49 @@ async fn baresip_stays_registered_across_a_server_restart() {
     })
     .await;
     // baresip decorates its contact user part (`94010-0x…`).
-    assert!(field(&before, "contact").starts_with(&format!("sip:{DEVICE}")), "{before}");
-    assert!(field(&before["contacts"][0], "source").starts_with("udp:127.0.0.1:"), "{before}");
-    assert!(field(&before, "user_agent").to_lowercase().contains("baresip"), "{before}");
+    assert!(
+        field(&before, "contact").starts_with(&format!("sip:{DEVICE}")),
+        "{before}"
+    );
+    assert!(
+        field(&before["contacts"][0], "source").starts_with("udp:127.0.0.1:"),
+        "{before}"
+    );
+    assert!(
+        field(&before, "user_agent")
+            .to_lowercase()
+            .contains("baresip"),
+        "{before}"
+    );
 
     block_in_place(|| server.restart());
     let api = server.api();
     let restored = registration(&api).await;
-    assert_eq!(field(&restored, "contact"), field(&before, "contact"), "{}", log());
+    assert_eq!(
+        field(&restored, "contact"),
+        field(&before, "contact"),
+        "{}",
+        log()
+    );
     // Same expiry: loaded from the store, not a fresh REGISTER.
     assert_eq!(field(&restored, "expires_at"), field(&before, "expires_at"));
 
     // baresip's next refresh reaches the restarted server and is accepted.
     let first_expiry = expiry(&before);
-    let refreshed = eventually(Duration::from_secs(u64::from(REGINT) * 3), "a refresh", || async {
-        let r = registration(&api).await;
-        (expiry(&r) > first_expiry).then_some(r)
-    })
+    let refreshed = eventually(
+        Duration::from_secs(u64::from(REGINT) * 3),
+        "a refresh",
+        || async {
+            let r = registration(&api).await;
+            (expiry(&r) > first_expiry).then_some(r)
+        },
+    )
     .await;
-    assert_eq!(field(&refreshed, "contact"), field(&before, "contact"), "{}", log());
+    assert_eq!(
+        field(&refreshed, "contact"),
+        field(&before, "contact"),
+        "{}",
+        log()
+    );
     phone.kill();
 }

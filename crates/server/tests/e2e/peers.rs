@@ -58,7 +58,9 @@ impl Peer {
     /// Spawns `command`, output to `log`.
     pub fn spawn(name: &str, mut command: Command, log: &Path) -> Self {
         let out = fs::File::create(log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
-        let err = out.try_clone().unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+        let err = out
+            .try_clone()
+            .unwrap_or_else(|e| panic!("{}: {e}", log.display()));
         let child = command
             .stdin(Stdio::null())
             .stdout(out)
@@ -81,7 +83,9 @@ impl Peer {
                     self.child = None;
                     return status.code();
                 }
-                Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
                 _ => {
                     eprintln!("{} did not finish within {limit:?}: killed", self.name);
                     self.kill();
@@ -169,7 +173,11 @@ impl Sipp {
         fs::write(&inf, &self.users).unwrap_or_else(|e| panic!("{}: {e}", inf.display()));
         let messages = dir.join(format!("{tag}.msg"));
         let logs = dir.join(format!("{tag}.log"));
-        let port = if self.port == 0 { free_port() } else { self.port };
+        let port = if self.port == 0 {
+            free_port()
+        } else {
+            self.port
+        };
         let timeout = 30 + self.calls / self.rate.max(1);
         let mut command = Command::new("sipp");
         command
@@ -180,7 +188,13 @@ impl Sipp {
             .args(["-key", "domain", &self.domain, "-auth_uri", &self.domain])
             .args(["-i", "127.0.0.1", "-p", &port.to_string()])
             .args(["-m", &self.calls.to_string(), "-r", &self.rate.to_string()])
-            .args(["-l", "50", "-timeout", &format!("{timeout}s"), "-timeout_error"])
+            .args([
+                "-l",
+                "50",
+                "-timeout",
+                &format!("{timeout}s"),
+                "-timeout_error",
+            ])
             .args(["-nostdin", "-trace_msg", "-trace_logs"])
             .arg("-message_file")
             .arg(&messages)

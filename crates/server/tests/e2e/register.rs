@@ -49,12 +49,15 @@ async fn seed(api: &Api, domain: &str, users: usize) {
             let ext = 1000 + i;
             csv.push_str(&format!("{ext},Reg,User{i},,,secret-{ext}\n"));
         }
-        api.post_csv(&format!("/domains/{domain}/users:import"), &csv).await;
+        api.post_csv(&format!("/domains/{domain}/users:import"), &csv)
+            .await;
     }
 }
 
 fn sipp(server: &Server, scenario: &str, users: String) -> Sipp {
-    let target = server.sip_udp.unwrap_or_else(|| panic!("no SIP/UDP line:\n{}", server.output()));
+    let target = server
+        .sip_udp
+        .unwrap_or_else(|| panic!("no SIP/UDP line:\n{}", server.output()));
     Sipp::new(target, scenario, DOMAIN, users)
 }
 
@@ -94,7 +97,12 @@ async fn hd_sec_3_sipp_registers_200_imported_users_with_digest() {
     run_200.calls = 200;
     run_200.rate = 100;
     let result = run(&server, &run_200);
-    assert!(result.passed(), "SIPp failed:\n{}\n{}", result.output, result.logs);
+    assert!(
+        result.passed(),
+        "SIPp failed:\n{}\n{}",
+        result.output,
+        result.logs
+    );
     for ext in ["1000", "1099", "1199"] {
         let user = api.get(&format!("/domains/{DOMAIN}/users/{ext}")).await;
         let registration = &user["registration"];
@@ -112,14 +120,21 @@ async fn hd_sec_3_sipp_registers_200_imported_users_with_digest() {
     assert!(result.passed(), "SIPp over TCP failed:\n{}", result.output);
     let registration = device_registration(&api).await;
     assert!(
-        field(&registration, "contact").to_lowercase().ends_with(";transport=tcp"),
+        field(&registration, "contact")
+            .to_lowercase()
+            .ends_with(";transport=tcp"),
         "{registration}"
     );
     assert!(field(&registration["contacts"][0], "source").starts_with("tcp:127.0.0.1:"));
 }
 
 /// Reads `/events` until an event named `name` for `aor` arrives.
-async fn next_event(stream: &mut reqwest::Response, buffer: &mut String, name: &str, aor: &str) -> Value {
+async fn next_event(
+    stream: &mut reqwest::Response,
+    buffer: &mut String,
+    name: &str,
+    aor: &str,
+) -> Value {
     loop {
         while let Some(end) = buffer.find("\n\n") {
             let block: String = buffer.drain(..end + 2).collect();
@@ -243,7 +258,10 @@ async fn rfc3261_10_3_423_names_min_expires_and_options_answers() {
     let server = start(&[]);
     let api = server.api();
     seed(&api, DOMAIN, 0).await;
-    let result = run(&server, &sipp(&server, "register_too_brief.xml", device_csv()));
+    let result = run(
+        &server,
+        &sipp(&server, "register_too_brief.xml", device_csv()),
+    );
     assert!(result.passed(), "{}\n{}", result.output, result.messages);
     assert!(result.logs.contains("Min-Expires 60"), "{}", result.logs);
     assert!(device_registration(&api).await.is_null());
@@ -269,13 +287,25 @@ async fn hd_sec_3_wrong_passwords_are_refused_then_locked_out_and_audited() {
     wrong.calls = 3;
     wrong.rate = 5;
     let result = run(&server, &wrong);
-    assert!(result.passed(), "wrong passwords must be refused:\n{}", result.output);
+    assert!(
+        result.passed(),
+        "wrong passwords must be refused:\n{}",
+        result.output
+    );
 
     // Locked: even the right password from this address is refused, without a challenge.
     let right = run(&server, &sipp(&server, "register_auth.xml", device_csv()));
     assert!(!right.passed());
-    assert!(right.messages.contains("403 Too Many Failed Attempts"), "{}", right.messages);
-    assert!(right.messages.contains("Retry-After:"), "{}", right.messages);
+    assert!(
+        right.messages.contains("403 Too Many Failed Attempts"),
+        "{}",
+        right.messages
+    );
+    assert!(
+        right.messages.contains("Retry-After:"),
+        "{}",
+        right.messages
+    );
     assert!(device_registration(&api).await.is_null());
 
     let audit = eventually(Duration::from_secs(20), "audit rows", || async {
@@ -311,9 +341,17 @@ async fn hd_sec_1_no_registering_across_domains_and_unknown_domain_is_404() {
     elsewhere.domain = "other.test".into();
     let result = run(&server, &elsewhere);
     assert!(!result.passed());
-    assert!(result.messages.contains("SIP/2.0 403"), "{}", result.messages);
+    assert!(
+        result.messages.contains("SIP/2.0 403"),
+        "{}",
+        result.messages
+    );
     let (status, _) = api
-        .send(Method::GET, &format!("/domains/other.test/devices/{DEVICE}"), None)
+        .send(
+            Method::GET,
+            &format!("/domains/other.test/devices/{DEVICE}"),
+            None,
+        )
         .await;
     assert_eq!(status, reqwest::StatusCode::NOT_FOUND);
 
@@ -321,7 +359,11 @@ async fn hd_sec_1_no_registering_across_domains_and_unknown_domain_is_404() {
     nowhere.domain = "nowhere.test".into();
     let result = run(&server, &nowhere);
     assert!(!result.passed());
-    assert!(result.messages.contains("SIP/2.0 404"), "{}", result.messages);
+    assert!(
+        result.messages.contains("SIP/2.0 404"),
+        "{}",
+        result.messages
+    );
     assert!(device_registration(&api).await.is_null());
 }
 

@@ -29,7 +29,12 @@ async fn seed(api: &Api) {
 }
 
 fn register(server: &Server, target: SocketAddr, tcp: bool, calls: u32) -> peers::SippRun {
-    let mut sipp = Sipp::new(target, "register_auth.xml", DOMAIN, users_csv([(DEVICE, PASSWORD)]));
+    let mut sipp = Sipp::new(
+        target,
+        "register_auth.xml",
+        DOMAIN,
+        users_csv([(DEVICE, PASSWORD)]),
+    );
     sipp.tcp = tcp;
     sipp.calls = calls;
     sipp.rate = 20;
@@ -85,7 +90,10 @@ async fn hd_sec_5_malformed_and_oversized_messages_get_400_513_or_nothing() {
     let tcp = server.sip_tcp.expect("SIP/TCP");
 
     // A well-formed OPTIONS is answered 200, so silence below means "dropped", not "down".
-    assert_eq!(udp_exchange(udp, &request("", "0")).as_deref(), Some("SIP/2.0 200 OK"));
+    assert_eq!(
+        udp_exchange(udp, &request("", "0")).as_deref(),
+        Some("SIP/2.0 200 OK")
+    );
     let malformed: Vec<Vec<u8>> = vec![
         b"\x00\x01\x02 not sip at all \xff\xfe".to_vec(),
         b"REGISTER\r\n\r\n".to_vec(),
@@ -106,7 +114,9 @@ async fn hd_sec_5_malformed_and_oversized_messages_get_400_513_or_nothing() {
     }
     // More than 64 KiB over TCP: refused with 513 or the connection closed, never served.
     let mut stream = TcpStream::connect(tcp).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(15))).expect("timeout");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .expect("timeout");
     let huge = request(&format!("X-Padding: {}\r\n", "b".repeat(70 * 1024)), "0");
     let _ = stream.write_all(&huge);
     let mut answer = String::new();
@@ -139,8 +149,13 @@ async fn hd_sec_5_slow_loris_tcp_and_udp_garbage_flood_do_not_stop_registrations
         .map(|i| {
             let stop = Arc::clone(&stop);
             std::thread::spawn(move || {
-                let Ok(mut s) = TcpStream::connect(tcp) else { return };
-                let _ = s.write_all(format!("REGISTER sip:{DOMAIN} SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:{i}").as_bytes());
+                let Ok(mut s) = TcpStream::connect(tcp) else {
+                    return;
+                };
+                let _ = s.write_all(
+                    format!("REGISTER sip:{DOMAIN} SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:{i}")
+                        .as_bytes(),
+                );
                 while !stop.load(Ordering::Relaxed) {
                     if s.write_all(b"x").is_err() {
                         return; // closed by the server's message time-out: as intended
@@ -156,7 +171,9 @@ async fn hd_sec_5_slow_loris_tcp_and_udp_garbage_flood_do_not_stop_registrations
     let flood = {
         let (stop, sent) = (Arc::clone(&stop), Arc::clone(&sent));
         std::thread::spawn(move || {
-            let Ok(socket) = UdpSocket::bind("127.0.0.1:0") else { return };
+            let Ok(socket) = UdpSocket::bind("127.0.0.1:0") else {
+                return;
+            };
             let mut junk = [0u8; 512];
             let mut n: u64 = 0;
             while !stop.load(Ordering::Relaxed) && n < 2_000_000 {
@@ -179,11 +196,21 @@ async fn hd_sec_5_slow_loris_tcp_and_udp_garbage_flood_do_not_stop_registrations
         let _ = thread.join();
     }
     assert!(sent.load(Ordering::Relaxed) > 1000, "the flood ran");
-    assert!(over_udp.passed(), "UDP registrations under flood:\n{}", over_udp.output);
-    assert!(over_tcp.passed(), "TCP registrations beside slow-loris:\n{}", over_tcp.output);
+    assert!(
+        over_udp.passed(),
+        "UDP registrations under flood:\n{}",
+        over_udp.output
+    );
+    assert!(
+        over_tcp.passed(),
+        "TCP registrations beside slow-loris:\n{}",
+        over_tcp.output
+    );
     let registration = registered(&api).await;
     assert!(
-        field(&registration, "contact").to_lowercase().contains(";transport=tcp"),
+        field(&registration, "contact")
+            .to_lowercase()
+            .contains(";transport=tcp"),
         "{registration}"
     );
 }

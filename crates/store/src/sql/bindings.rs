@@ -101,8 +101,10 @@ fn row(binding: &Binding) -> Result<Vec<Value>, StoreError> {
         path,
         user_agent: user_agent.as_deref(),
     };
-    let data = serde_json::to_string(&data)
-        .map_err(|source| StoreError::Decode { entity: ENTITY, source })?;
+    let data = serde_json::to_string(&data).map_err(|source| StoreError::Decode {
+        entity: ENTITY,
+        source,
+    })?;
     Ok(vec![
         Value::from(domain.as_str()),
         Value::from(aor.as_str()),

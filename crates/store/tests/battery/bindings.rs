@@ -148,7 +148,12 @@ pub(crate) async fn binding_batch_of_many_rows_keeps_the_last_put(store: Arc<dyn
     let mut puts = Vec::new();
     for i in 0..100 {
         let contact = format!("sip:{}@192.0.2.{}", 1000 + i, i % 250);
-        puts.push(sample::binding("acme.test", &(1000 + i).to_string(), &contact, at(60)));
+        puts.push(sample::binding(
+            "acme.test",
+            &(1000 + i).to_string(),
+            &contact,
+            at(60),
+        ));
     }
     let mut again = puts[7].clone();
     again.expires_at = at(600);

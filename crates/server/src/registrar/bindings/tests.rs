@@ -38,7 +38,13 @@ fn put(table: &Bindings, contacts: Vec<Binding>) -> (Vec<Binding>, u64) {
 #[test]
 fn update_replaces_counts_and_removes_empty_aors() {
     let table = Bindings::default();
-    put(&table, vec![binding("acme.test", "94001", "sip:a@h", 60), binding("acme.test", "94001", "sip:b@h", 60)]);
+    put(
+        &table,
+        vec![
+            binding("acme.test", "94001", "sip:a@h", 60),
+            binding("acme.test", "94001", "sip:b@h", 60),
+        ],
+    );
     put(&table, vec![binding("acme.test", "1004", "sip:c@h", 60)]);
     assert_eq!(table.len(), 3);
     let updated = table
@@ -51,7 +57,12 @@ fn update_replaces_counts_and_removes_empty_aors() {
     assert_eq!(table.len(), 1);
     assert!(table.contacts("acme.test", "94001", at(0)).is_empty());
     // A refused change leaves the table alone.
-    assert_eq!(table.update("acme.test", "1004", |_| Err::<(Vec<Binding>, ()), _>("no")).err(), Some("no"));
+    assert_eq!(
+        table
+            .update("acme.test", "1004", |_| Err::<(Vec<Binding>, ()), _>("no"))
+            .err(),
+        Some("no")
+    );
     assert_eq!(table.len(), 1);
 }
 
@@ -66,14 +77,26 @@ fn undo_restores_only_an_untouched_aor() {
 
     let (before, version) = put(&table, vec![binding("acme.test", "94001", "sip:b@h", 60)]);
     put(&table, vec![binding("acme.test", "94001", "sip:c@h", 60)]);
-    assert!(!table.undo("acme.test", "94001", version, false, before), "changed since");
-    assert_eq!(table.contacts("acme.test", "94001", at(0))[0].contact, "sip:c@h");
+    assert!(
+        !table.undo("acme.test", "94001", version, false, before),
+        "changed since"
+    );
+    assert_eq!(
+        table.contacts("acme.test", "94001", at(0))[0].contact,
+        "sip:c@h"
+    );
 }
 
 #[test]
 fn sweep_takes_lapsed_contacts_only() {
     let table = Bindings::default();
-    put(&table, vec![binding("acme.test", "94001", "sip:a@h", 10), binding("acme.test", "94001", "sip:b@h", 100)]);
+    put(
+        &table,
+        vec![
+            binding("acme.test", "94001", "sip:a@h", 10),
+            binding("acme.test", "94001", "sip:b@h", 100),
+        ],
+    );
     put(&table, vec![binding("other.test", "94001", "sip:c@h", 10)]);
     assert!(table.take_expired(at(5)).is_empty());
     let expired = table.take_expired(at(10));
