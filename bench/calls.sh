@@ -151,6 +151,7 @@ run_kamailio_calls() {
     CALLEE=callee
     SERVER_PID=$KAMAILIO_PID
     SERVER_LOG="$WORK/kamailio.log"
+    RESTART_FN=kamailio_restart
     local desc="kamailio $version proxy workers=$WORKERS dialog=$KAMAILIO_DIALOG malloc=$KAMAILIO_MALLOC"
     if [ "$MODE" = hold ]; then
         run_hold kamailio
@@ -173,6 +174,13 @@ run_kamailio_calls() {
 # then drive the same UAC scenario at sip:CALLEE@DOMAIN; the UAC answers hotdesk's
 # INVITE challenge from users.csv (-auth_uri DOMAIN).
 # ---------------------------------------------------------------------------------------
+# register_callee: binds the callee to the SIPp UAS port (the UAS is not running then).
+register_callee() {
+    "${PRIO[@]}" timeout -s KILL 30 sipp "127.0.0.1:$HOTDESK_SIP" -sf "$BENCH_DIR/sipp/register_auth.xml" \
+        -inf "$WORK/callee.csv" -auth_uri "$DOMAIN" -key domain "$DOMAIN" -i 127.0.0.1 \
+        -p "$UAS_PORT" -m 1 -timeout 10s -timeout_error -nostdin >"$WORK/callee-reg.out" 2>&1
+}
+
 run_hotdesk_calls() {
     if [ "${HOTDESK_CALLS:-0}" != 1 ]; then
         H_LINE="hotdesk: skipped (call routing not implemented yet; HOTDESK_CALLS=1 tries it)"
@@ -189,13 +197,13 @@ run_hotdesk_calls() {
     fi
     printf 'SEQUENTIAL\n%s;[authentication username=%s password=pw%s]\n' \
         "$callee" "$callee" "$callee" >"$WORK/callee.csv"
-    if ! "${PRIO[@]}" timeout -s KILL 30 sipp "127.0.0.1:$sip" -sf "$BENCH_DIR/sipp/register_auth.xml" \
-        -inf "$WORK/callee.csv" -auth_uri "$DOMAIN" -key domain "$DOMAIN" -i 127.0.0.1 \
-        -p "$UAS_PORT" -m 1 -timeout 10s -timeout_error -nostdin >"$WORK/callee-reg.out" 2>&1; then
+    HOTDESK_SIP=$sip
+    if ! register_callee; then
         H_LINE="hotdesk: skipped (callee $callee could not register)"
         hotdesk_stop
         return
     fi
+    RESTART_FN=hotdesk_restart HOTDESK_AFTER_RESTART=register_callee
     TARGET="127.0.0.1:$sip"
     RURI_HOST="$DOMAIN"
     CALLEE=$callee
@@ -203,14 +211,14 @@ run_hotdesk_calls() {
     SERVER_LOG="$WORK/hotdesk.log"
     if [ "$MODE" = hold ]; then
         run_hold hotdesk
-        H_LINE="hotdesk workers=$WORKERS: $HOLD_LINE"
+        H_LINE="hotdesk workers=$WORKERS $(hotdesk_build): $HOLD_LINE"
     else
         log "hotdesk workers=$WORKERS, ladder: $LADDER"
         # shellcheck disable=SC2086
         ladder calls_step $LADDER
         H_ACH=$BEST_ACHIEVED
         H_LADDER=$LADDER_LOG
-        H_LINE="hotdesk workers=$WORKERS: $(best_phrase calls)"
+        H_LINE="hotdesk workers=$WORKERS: $(best_phrase calls) $(hotdesk_build)"
     fi
     hotdesk_stop
 }

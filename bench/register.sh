@@ -109,6 +109,7 @@ run_kamailio() {
         stop_pid "$KAMAILIO_PID"
         return
     fi
+    RESTART_FN=kamailio_restart
     log "kamailio $version, workers=$WORKERS auth=${KAMAILIO_AUTH:-htable} malloc=$KAMAILIO_MALLOC, ladder: $LADDER"
     # shellcheck disable=SC2086
     ladder register_step $LADDER
@@ -144,6 +145,7 @@ run_hotdesk() {
         hotdesk_stop
         return
     fi
+    RESTART_FN=hotdesk_restart
     log "hotdesk workers=$WORKERS, ladder: $LADDER"
     # shellcheck disable=SC2086
     ladder register_step $LADDER
@@ -151,7 +153,7 @@ run_hotdesk() {
     mem=$(mem_tree "$HOTDESK_PID")
     hotdesk_stop
     H_ACH=$BEST_ACHIEVED
-    H_LINE="hotdesk workers=$WORKERS: $(best_phrase REGISTER) rss_kb=${mem% *}"
+    H_LINE="hotdesk workers=$WORKERS: $(best_phrase REGISTER) rss_kb=${mem% *} $(hotdesk_build)"
     H_LADDER="$LADDER_LOG"
 }
 

@@ -239,6 +239,11 @@ ladder_try() {
         fi
         LADDER_LOG="$LADDER_LOG $rate:FAIL"
         log "  $rate/s: FAIL, achieved $STEP_ACHIEVED/s, $STEP_NOTE"
+        # An overloaded server can stay in a retransmission storm for minutes (Kamailio's
+        # INVITE transactions wait 120 s for a final answer): start the next step afresh.
+        if [ -n "${RESTART_FN:-}" ]; then
+            "$RESTART_FN" || log "  server restart failed"
+        fi
         settle
     done
     return 1
@@ -351,6 +356,7 @@ best_phrase() {
 
 machine_note() {
     echo "host=$(hostname) cores=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' ,) sched=$SCHED" \
+        "git=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo none)" \
         "sipp=$(sipp -v 2>&1 | grep -o 'v[0-9.]*' | head -1)"
 }
 

@@ -7,18 +7,20 @@
 HOTDESK_BIN="${HOTDESK_BIN:-$ROOT/target/release/hotdesk}"
 HOTDESK_TOKEN="bench-admin-token-$$-$RANDOM"
 
-# hotdesk_start SIP_PORT HTTP_PORT WORKERS DOMAIN: sets HOTDESK_PID and HOTDESK_API.
+# hotdesk_start SIP_PORT HTTP_PORT WORKERS DOMAIN [keep]: sets HOTDESK_PID and HOTDESK_API;
+# a fresh database unless "keep" (restart with the users already imported).
 # The worker count is passed as TOKIO_WORKER_THREADS and HOTDESK_SIP_WORKERS (whichever
 # the server honours); HOTDESK_ARGS adds extra command-line arguments.
 hotdesk_start() {
-    local sip=$1 http=$2 workers=$3 domain=$4 i
+    local sip=$1 http=$2 workers=$3 domain=$4 keep=${5:-} i
     HOTDESK_SKIP=""
+    HOTDESK_ARGV=("$sip" "$http" "$workers" "$domain")
     if [ ! -x "$HOTDESK_BIN" ]; then
         HOTDESK_SKIP="no binary at $HOTDESK_BIN; build with cargo build --release"
         return 1
     fi
     mkdir -p "$WORK/hotdesk"
-    rm -f "$WORK/hotdesk/h.db"*
+    [ "$keep" = keep ] || rm -f "$WORK/hotdesk/h.db"*
     # shellcheck disable=SC2086
     HOTDESK_ADMIN_TOKEN="$HOTDESK_TOKEN" TOKIO_WORKER_THREADS="$workers" \
         HOTDESK_SIP_WORKERS="$workers" RUST_LOG="${HOTDESK_LOG:-warn}" \
@@ -26,6 +28,7 @@ hotdesk_start() {
         --database "sqlite://$WORK/hotdesk/h.db" --domain "$domain" ${HOTDESK_ARGS:-} \
         >>"$WORK/hotdesk.log" 2>&1 &
     HOTDESK_PID=$!
+    SERVER_PID=$HOTDESK_PID
     STARTED_PIDS+=("$HOTDESK_PID")
     HOTDESK_API="http://127.0.0.1:$http/api/v1"
     for i in $(seq 1 200); do
@@ -50,6 +53,19 @@ hotdesk_sip_ready() {
         HOTDESK_SKIP="SIP/UDP not listening on 127.0.0.1:$1 (this build serves HTTP only)"
         return 1
     fi
+}
+
+# hotdesk_restart: the ladder's RESTART_FN: same ports and database, empty memory.
+hotdesk_restart() {
+    log "  restarting hotdesk"
+    hotdesk_stop
+    hotdesk_start "${HOTDESK_ARGV[@]}" keep && hotdesk_sip_ready "${HOTDESK_ARGV[0]}" \
+        && { [ -z "${HOTDESK_AFTER_RESTART:-}" ] || "$HOTDESK_AFTER_RESTART"; }
+}
+
+# hotdesk_build: which binary was measured (path and build time), for the results.
+hotdesk_build() {
+    echo "bin=$HOTDESK_BIN built=$(date -u -r "$HOTDESK_BIN" +%Y-%m-%dT%H:%MZ 2>/dev/null)"
 }
 
 hotdesk_stop() {

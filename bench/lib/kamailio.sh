@@ -267,9 +267,11 @@ kamailio_users_db() {
 # machine is busy the timer that frees them lags, so at ~900 calls/s 128 MB ran out
 # ("out of mem", 500 replies). Untouched pages cost nothing: RSS/PSS show what is used.
 # kamailio_start CFG PORT: starts Kamailio in the foreground mode (-DD) so that $! is
-# its main process; sets KAMAILIO_PID. Returns non-zero if it does not answer OPTIONS.
+# its main process; sets KAMAILIO_PID (and SERVER_PID). Returns non-zero if it does not
+# answer OPTIONS.
 kamailio_start() {
     local cfg=$1 port=$2 run="$WORK/kamailio-run"
+    KAMAILIO_CFG=$cfg KAMAILIO_PORT=$port
     mkdir -p "$run"
     kamailio -c -f "$cfg" >"$WORK/kamailio-check.log" 2>&1 || {
         log "kamailio config check failed:"
@@ -280,10 +282,18 @@ kamailio_start() {
         -x "$KAMAILIO_MALLOC" -X "$KAMAILIO_MALLOC" \
         >>"$WORK/kamailio.log" 2>&1 &
     KAMAILIO_PID=$!
+    SERVER_PID=$KAMAILIO_PID
     STARTED_PIDS+=("$KAMAILIO_PID")
     wait_udp_listen "$port" || return 1
     sip_ping "127.0.0.1:$port" || {
         log "kamailio does not answer OPTIONS on $port"
         return 1
     }
+}
+
+# kamailio_restart: the ladder's RESTART_FN: same config, same port, empty state.
+kamailio_restart() {
+    log "  restarting kamailio"
+    stop_pid "$KAMAILIO_PID"
+    kamailio_start "$KAMAILIO_CFG" "$KAMAILIO_PORT"
 }

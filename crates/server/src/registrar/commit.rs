@@ -74,6 +74,14 @@ struct Batch {
 }
 
 impl Batch {
+    fn with_capacity(requests: usize) -> Self {
+        Self {
+            puts: Vec::with_capacity(requests),
+            deletes: Vec::new(),
+            items: Vec::with_capacity(requests),
+        }
+    }
+
     /// Whether `pending` deletes a binding this batch writes: the store applies deletes
     /// before puts, so such a pending must go in the next transaction.
     fn conflicts(&self, pending: &Pending) -> bool {
@@ -123,10 +131,11 @@ async fn run(app: Arc<App>, bindings: Arc<Bindings>, mut rx: mpsc::Receiver<Pend
                 }
             }
         }
-        let mut batch = Batch::default();
+        let mut batch = Batch::with_capacity(queue.len());
         for pending in queue.drain(..) {
             if batch.conflicts(&pending) {
-                commit(&app, &bindings, std::mem::take(&mut batch)).await;
+                let full = std::mem::replace(&mut batch, Batch::with_capacity(MAX_BATCH));
+                commit(&app, &bindings, full).await;
             }
             batch.push(pending);
         }

@@ -224,7 +224,11 @@ impl Registrar {
         }
         let pending = Pending {
             reply: None,
-            events: events(&domain, &verified, &puts, &removed),
+            events: if ctx.app.has_subscribers() {
+                events(&domain, &verified, &puts, &removed)
+            } else {
+                Vec::new()
+            },
             puts,
             deletes: removed.into_iter().map(|(b, _)| key(b)).collect(),
             undo: Some(Undo {

@@ -3,6 +3,8 @@
 //! the policy and the time. Either every change applies or none (§10.3: "made visible … if
 //! and only if all binding updates and additions succeed").
 
+use std::borrow::Cow;
+
 use hotdesk_core::{DomainName, Extension};
 use hotdesk_sip::header::{Contact, NameAddr};
 use hotdesk_sip::message::HeaderName;
@@ -129,7 +131,7 @@ fn requested(address: &NameAddr<'_>, request: &RegisterRequest<'_>, policy: &Pol
 /// §6, a new flow replaces the old), the same instance without reg-id (RFC 5627), or an
 /// equivalent URI (RFC 3261 §19.1.4) when no instance is given.
 fn find(
-    contacts: &[Binding],
+    contacts: &[Cow<'_, Binding>],
     uri: &SipUri<'_>,
     instance: Option<&str>,
     reg_id: Option<u32>,
@@ -156,7 +158,8 @@ fn check_order(
     Ok(())
 }
 
-/// Applies `request` to `current` (the AOR's bindings) at `now`.
+/// Applies `request` to `current` (the AOR's bindings) at `now`. Bindings the request
+/// leaves alone are copied; the ones it replaces are only read.
 pub fn save(
     current: &[Binding],
     request: &RegisterRequest<'_>,
@@ -164,27 +167,31 @@ pub fn save(
     policy: &Policy,
     now: Timestamp,
 ) -> Result<Saved, RegError> {
-    let mut saved = Saved::default();
+    let mut removed = Vec::new();
+    let mut contacts: Vec<Cow<'_, Binding>> = Vec::with_capacity(current.len() + 1);
     for binding in current {
         if binding.expires_at <= now {
-            saved.removed.push((binding.clone(), Removal::Expired));
+            removed.push((binding.clone(), Removal::Expired));
         } else {
-            saved.contacts.push(binding.clone());
+            contacts.push(Cow::Borrowed(binding));
         }
     }
+    let mut outbound = false;
+    let mut made_here: Vec<usize> = Vec::new();
     match &request.contacts {
         Contacts::Query => {}
         Contacts::Star => {
             if request.expires != Some(0) {
                 return Err(RegError::StarExpires);
             }
-            for binding in &saved.contacts {
+            for binding in &contacts {
                 check_order(binding, request, false)?;
             }
-            let all = std::mem::take(&mut saved.contacts);
-            saved
-                .removed
-                .extend(all.into_iter().map(|b| (b, Removal::Unregistered)));
+            removed.extend(
+                contacts
+                    .drain(..)
+                    .map(|b| (b.into_owned(), Removal::Unregistered)),
+            );
         }
         Contacts::List(addresses) => {
             // Check every contact before changing anything (423 names the minimum).
@@ -200,14 +207,13 @@ pub fn save(
                 }
                 wanted.push((address, uri, expires.min(policy.max_expires)));
             }
-            let mut made_here: Vec<usize> = Vec::new();
             for (address, uri, expires) in wanted {
                 let instance = address.sip_instance();
                 let reg_id = address.reg_id().ok().flatten();
-                saved.outbound |= instance.is_some() && reg_id.is_some();
-                let found = find(&saved.contacts, &uri, instance, reg_id);
+                outbound |= instance.is_some() && reg_id.is_some();
+                let found = find(&contacts, &uri, instance, reg_id);
                 if let Some(i) = found {
-                    check_order(&saved.contacts[i], request, made_here.contains(&i))?;
+                    check_order(&contacts[i], request, made_here.contains(&i))?;
                 }
                 let binding = (expires > 0).then(|| Binding {
                     domain: aor.domain.clone(),
@@ -227,47 +233,52 @@ pub fn save(
                 });
                 match (found, binding) {
                     (Some(i), None) => {
-                        let old = saved.contacts.remove(i);
+                        let old = contacts.remove(i);
                         made_here.retain(|&m| m != i);
                         for m in &mut made_here {
                             if *m > i {
                                 *m -= 1;
                             }
                         }
-                        saved.removed.push((old, Removal::Unregistered));
+                        removed.push((old.into_owned(), Removal::Unregistered));
                     }
                     (Some(i), Some(binding)) => {
-                        let old = std::mem::replace(&mut saved.contacts[i], binding);
-                        let binding = &saved.contacts[i];
-                        if old.contact != binding.contact {
-                            saved.removed.push((old, Removal::Replaced));
+                        let replaces_uri = contacts[i].contact != binding.contact;
+                        let old = std::mem::replace(&mut contacts[i], Cow::Owned(binding));
+                        if replaces_uri {
+                            removed.push((old.into_owned(), Removal::Replaced));
                         }
                         if !made_here.contains(&i) {
                             made_here.push(i);
                         }
                     }
                     (None, Some(binding)) => {
-                        made_here.push(saved.contacts.len());
-                        saved.contacts.push(binding);
+                        made_here.push(contacts.len());
+                        contacts.push(Cow::Owned(binding));
                     }
                     (None, None) => {}
                 }
             }
-            // What this request left in place is what to write: a contact listed twice is
-            // written once, one listed and then removed not at all.
-            made_here.sort_unstable();
-            saved.puts = made_here
-                .iter()
-                .map(|&i| saved.contacts[i].clone())
-                .collect();
-            if saved.contacts.len() > policy.max_contacts {
+            if contacts.len() > policy.max_contacts {
                 return Err(RegError::TooManyContacts {
                     max: policy.max_contacts,
                 });
             }
         }
     }
-    Ok(saved)
+    // What this request left in place is what to write: a contact listed twice is written
+    // once, one listed and then removed not at all.
+    made_here.sort_unstable();
+    let puts = made_here
+        .iter()
+        .filter_map(|&i| contacts.get(i).map(|b| b.as_ref().clone()))
+        .collect();
+    Ok(Saved {
+        contacts: contacts.into_iter().map(Cow::into_owned).collect(),
+        puts,
+        removed,
+        outbound,
+    })
 }
 
 #[cfg(test)]

@@ -181,6 +181,11 @@ impl App {
         self.events.subscribe()
     }
 
+    /// Whether anyone listens to events (lets hot paths skip building them).
+    pub fn has_subscribers(&self) -> bool {
+        self.events.receiver_count() > 0
+    }
+
     /// Publishes an event to every subscriber (SIP registrations and calls come in here).
     pub fn publish(&self, event: AppEvent) {
         // No subscriber is not an error: events are live-only.
