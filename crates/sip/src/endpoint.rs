@@ -152,6 +152,10 @@ enum Command {
         key: TransactionKey,
         response: Response,
     },
+    RespondStateless {
+        key: TransactionKey,
+        response: Response,
+    },
     Request {
         key: TransactionKey,
         request: Request,
@@ -299,4 +303,19 @@ pub fn new_branch() -> String {
 /// A fresh From/To tag: 64 random bits.
 pub fn new_tag() -> String {
     format!("{:016x}", rand::random::<u64>())
+}
+
+/// The To tag a stateless answer to `request` carries: the same for every retransmission
+/// of the request (RFC 3261 §8.2.7), derived from its Call-ID, From tag and top Via branch.
+pub fn stateless_tag(request: &Request) -> String {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut hasher = DefaultHasher::new();
+    request.call_id().hash(&mut hasher);
+    request.from().ok().and_then(|f| f.tag()).hash(&mut hasher);
+    request
+        .via()
+        .ok()
+        .and_then(|v| v.branch())
+        .hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
 }

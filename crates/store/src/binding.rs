@@ -34,7 +34,7 @@ pub struct Binding {
 }
 
 /// Names one binding to delete: AOR + contact, the key a [`Binding`] is stored under.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct BindingKey {
     /// Domain of the AOR.
     pub domain: DomainName,

@@ -7,7 +7,14 @@
 //!
 //! A failed batch is retried request by request, so one bad change (its domain deleted
 //! meanwhile) fails only its own REGISTER: answered 500, its change undone in memory.
+//!
+//! Refreshes are the exception: a REGISTER that only moves a binding's expiry (and CSeq or
+//! Call-ID) is answered at once and its row is written behind, coalesced per binding, at
+//! most [`WRITE_BEHIND`] later — as Kamailio's usrloc `db_mode` 2 does. A crash then loses
+//! at most that much of a refresh: the binding comes back with its previous expiry, and the
+//! phone's next refresh renews it. New bindings and removals still wait for the store.
 
+use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,6 +33,9 @@ use crate::state::{App, AppEvent};
 pub const MAX_BATCH: usize = 512;
 /// How long a batch gathers after its first request arrived (unless it fills up first).
 pub const GATHER: Duration = Duration::from_millis(2);
+
+/// Longest a refresh waits before its row is written (see the module notes).
+pub const WRITE_BEHIND: Duration = Duration::from_secs(2);
 
 /// How an AOR looked before a change, to put back if the change is not stored.
 #[derive(Debug)]
@@ -55,6 +65,8 @@ pub struct Pending {
     pub events: Vec<AppEvent>,
     /// How to undo the change in memory if it cannot be stored.
     pub undo: Option<Undo>,
+    /// Only refreshes, already answered: `puts` are written behind.
+    pub refresh: bool,
 }
 
 /// A request's share of a batch.
@@ -74,14 +86,6 @@ struct Batch {
 }
 
 impl Batch {
-    fn with_capacity(requests: usize) -> Self {
-        Self {
-            puts: Vec::with_capacity(requests),
-            deletes: Vec::new(),
-            items: Vec::with_capacity(requests),
-        }
-    }
-
     /// Whether `pending` deletes a binding this batch writes: the store applies deletes
     /// before puts, so such a pending must go in the next transaction.
     fn conflicts(&self, pending: &Pending) -> bool {
@@ -119,7 +123,22 @@ pub fn spawn(
 
 async fn run(app: Arc<App>, bindings: Arc<Bindings>, mut rx: mpsc::Receiver<Pending>) {
     let mut queue = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut queue, MAX_BATCH).await > 0 {
+    let mut batch = Batch::default();
+    let mut behind = Behind::default();
+    loop {
+        let received = match behind.due {
+            None => rx.recv_many(&mut queue, MAX_BATCH).await,
+            Some(due) => tokio::select! {
+                n = rx.recv_many(&mut queue, MAX_BATCH) => n,
+                () = tokio::time::sleep_until(due.into()) => {
+                    behind.flush(&app).await;
+                    continue;
+                }
+            },
+        };
+        if received == 0 {
+            break;
+        }
         if queue.len() < MAX_BATCH {
             // Let the batch fill for a moment: a transaction costs about the same for one
             // row as for dozens, and this delay is all the latency group commit adds.
@@ -131,22 +150,100 @@ async fn run(app: Arc<App>, bindings: Arc<Bindings>, mut rx: mpsc::Receiver<Pend
                 }
             }
         }
-        let mut batch = Batch::with_capacity(queue.len());
+        // One batch for the task's life: its vectors keep their capacity between rounds.
         for pending in queue.drain(..) {
+            if pending.refresh {
+                behind.add(pending.puts);
+                continue;
+            }
+            behind.supersede(&pending);
             if batch.conflicts(&pending) {
-                let full = std::mem::replace(&mut batch, Batch::with_capacity(MAX_BATCH));
-                commit(&app, &bindings, full).await;
+                commit(&app, &bindings, &mut batch).await;
             }
             batch.push(pending);
         }
-        commit(&app, &bindings, batch).await;
+        commit(&app, &bindings, &mut batch).await;
+        if behind.due.is_some_and(|due| due <= Instant::now()) {
+            behind.flush(&app).await;
+        }
+    }
+    // Shutdown: what was answered is written before the task ends.
+    behind.flush(&app).await;
+}
+
+/// Refreshed bindings not yet written, newest per binding.
+#[derive(Default)]
+struct Behind {
+    rows: HashMap<BindingKey, Binding>,
+    /// When the oldest unwritten refresh must be written.
+    due: Option<Instant>,
+}
+
+impl Behind {
+    fn add(&mut self, puts: Vec<Binding>) {
+        if puts.is_empty() {
+            return;
+        }
+        self.due
+            .get_or_insert_with(|| Instant::now() + WRITE_BEHIND);
+        for binding in puts {
+            self.rows.insert(binding_key(&binding), binding);
+        }
+    }
+
+    /// A durable change to a binding replaces its pending refresh: written later, the
+    /// refresh would bring back a binding deleted since, or an older one.
+    fn supersede(&mut self, pending: &Pending) {
+        if self.rows.is_empty() {
+            return;
+        }
+        for key in &pending.deletes {
+            self.rows.remove(key);
+        }
+        for binding in &pending.puts {
+            self.rows.remove(&binding_key(binding));
+        }
+    }
+
+    async fn flush(&mut self, app: &App) {
+        self.due = None;
+        if self.rows.is_empty() {
+            return;
+        }
+        let rows: Vec<Binding> = self.rows.drain().map(|(_, b)| b).collect();
+        for chunk in rows.chunks(MAX_BATCH) {
+            if let Err(error) = app.store().apply_bindings(chunk, &[]).await {
+                // Memory is right and answered; the stored rows keep their older expiry
+                // until the next refresh of each.
+                tracing::warn!(%error, rows = chunk.len(), "refreshed bindings not written");
+            }
+        }
+    }
+}
+
+fn binding_key(binding: &Binding) -> BindingKey {
+    BindingKey {
+        domain: binding.domain.clone(),
+        aor: binding.aor.clone(),
+        contact: binding.contact.clone(),
     }
 }
 
 /// A transaction slower than this is logged: REGISTERs wait for it.
 const SLOW_COMMIT: Duration = Duration::from_millis(100);
 
-async fn commit(app: &App, bindings: &Bindings, mut batch: Batch) {
+/// Writes `batch` and answers its requests; leaves it empty.
+async fn commit(app: &App, bindings: &Bindings, batch: &mut Batch) {
+    if batch.items.is_empty() {
+        return;
+    }
+    write(app, bindings, batch).await;
+    batch.puts.clear();
+    batch.deletes.clear();
+    batch.items.clear();
+}
+
+async fn write(app: &App, bindings: &Bindings, batch: &mut Batch) {
     let store = app.store();
     let started = Instant::now();
     let result = store.apply_bindings(&batch.puts, &batch.deletes).await;
@@ -156,7 +253,7 @@ async fn commit(app: &App, bindings: &Bindings, mut batch: Batch) {
     }
     let error = match result {
         Ok(()) => {
-            for item in batch.items {
+            for item in batch.items.drain(..) {
                 finish(app, item);
             }
             return;
@@ -170,7 +267,7 @@ async fn commit(app: &App, bindings: &Bindings, mut batch: Batch) {
         return;
     }
     tracing::warn!(%error, requests = batch.items.len(), "binding batch failed; retrying one by one");
-    for item in batch.items {
+    for item in batch.items.drain(..) {
         let puts = &batch.puts[item.puts.clone()];
         let deletes = &batch.deletes[item.deletes.clone()];
         match store.apply_bindings(puts, deletes).await {

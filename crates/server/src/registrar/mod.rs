@@ -28,7 +28,7 @@ pub use bindings::Bindings;
 pub use lookup::{ContactView, RegistrationView};
 pub use reply::RegError;
 
-use crate::sip::auth::Outcome;
+use crate::sip::auth::{Denial, Outcome};
 use crate::sip::Context;
 use crate::state::{App, AppEvent};
 use commit::{Pending, Undo};
@@ -70,6 +70,9 @@ impl Default for Policy {
 #[allow(clippy::large_enum_variant)]
 enum Step {
     Reply(Response),
+    /// Answer now, write behind (see [`commit`]).
+    Refresh(Pending, Response),
+    Denied(Denial),
     Commit(Pending, Response),
 }
 
@@ -111,6 +114,20 @@ fn unsupported(request: &Request) -> Option<String> {
     (!unknown.is_empty()).then(|| unknown.join(", "))
 }
 
+/// Whether `put` only renews a binding of `before`: same contact, route and attributes;
+/// only expiry, CSeq and Call-ID move.
+fn is_refresh(before: &[Binding], put: &Binding) -> bool {
+    before.iter().any(|b| {
+        b.contact == put.contact
+            && b.source == put.source
+            && b.instance == put.instance
+            && b.reg_id == put.reg_id
+            && b.q == put.q
+            && b.path == put.path
+            && b.user_agent == put.user_agent
+    })
+}
+
 fn key(binding: Binding) -> BindingKey {
     BindingKey {
         domain: binding.domain,
@@ -137,6 +154,12 @@ impl Registrar {
         match step {
             Ok(Step::Reply(response)) => {
                 let _ = transaction.respond(response);
+            }
+            Ok(Step::Denied(denial)) => denial.send(transaction),
+            Ok(Step::Refresh(pending, response)) => {
+                let _ = transaction.respond(response);
+                // A closed queue means shutdown: the row keeps its previous expiry.
+                let _ = self.commits.send(pending).await;
             }
             Ok(Step::Commit(mut pending, response)) => {
                 pending.reply = Some((transaction, response));
@@ -183,7 +206,7 @@ impl Registrar {
                 .authenticate(&ctx.app, request, &domain, source.ip(), Some(user), now)
             {
                 Outcome::Verified { user } => user,
-                Outcome::Denied(denial) => return Ok(Step::Reply(denial.response(request))),
+                Outcome::Denied(denial) => return Ok(Step::Denied(denial)),
             };
         // Step 4: a user may register only their own AOR (HD-SEC-1: and only in its domain,
         // which the realm check already ensured).
@@ -222,6 +245,19 @@ impl Registrar {
         if puts.is_empty() && removed.is_empty() {
             return Ok(Step::Reply(response));
         }
+        if removed.is_empty() && puts.iter().all(|p| is_refresh(&updated.before, p)) {
+            if ctx.app.has_subscribers() {
+                for event in events(&domain, &verified, &puts, &[]) {
+                    ctx.app.publish(event);
+                }
+            }
+            let pending = Pending {
+                puts,
+                refresh: true,
+                ..Pending::default()
+            };
+            return Ok(Step::Refresh(pending, response));
+        }
         let pending = Pending {
             reply: None,
             events: if ctx.app.has_subscribers() {
@@ -231,6 +267,7 @@ impl Registrar {
             },
             puts,
             deletes: removed.into_iter().map(|(b, _)| key(b)).collect(),
+            refresh: false,
             undo: Some(Undo {
                 domain: domain.as_str().to_owned(),
                 aor: verified.as_str().to_owned(),

@@ -10,6 +10,7 @@ use hotdesk_core::{Actor, AuditRecord, DomainName, Extension};
 use hotdesk_sip::digest::{
     Algorithm, AuthKind, AuthRequest, Authenticator, Credentials, DigestConfig, DigestError,
 };
+use hotdesk_sip::endpoint::{new_tag, stateless_tag, ServerTransaction};
 use hotdesk_sip::message::HeaderName;
 use hotdesk_sip::{Request, Response, StatusCode};
 use jiff::Timestamp;
@@ -61,13 +62,24 @@ impl Denial {
         self.status
     }
 
+    /// Whether this is a challenge, answered statelessly (RFC 3261 §8.2.7): a flood of
+    /// requests without credentials then leaves no transaction behind.
+    pub fn is_challenge(&self) -> bool {
+        !self.challenges.is_empty()
+    }
+
     /// The response to `request`.
     pub fn response(&self, request: &Request) -> Response {
         let retry_after = self.retry_after.map(|s| s.to_string());
+        let tag = if self.is_challenge() {
+            stateless_tag(request)
+        } else {
+            new_tag()
+        };
         let mut builder = request
             .response(self.status)
             .reason(self.reason)
-            .to_tag(hotdesk_sip::endpoint::new_tag());
+            .to_tag(tag);
         for challenge in &self.challenges {
             builder = builder.header(AuthKind::Www.challenge_header(), challenge.as_str());
         }
@@ -75,6 +87,17 @@ impl Denial {
             builder = builder.header("Retry-After", secs);
         }
         builder.build()
+    }
+
+    /// Answers `transaction`: challenges statelessly, refusals through the transaction.
+    pub fn send(&self, transaction: ServerTransaction) {
+        let response = self.response(transaction.request());
+        // The endpoint being gone means we are shutting down: no one to answer.
+        let _ = if self.is_challenge() {
+            transaction.respond_stateless(response)
+        } else {
+            transaction.respond(response)
+        };
     }
 }
 

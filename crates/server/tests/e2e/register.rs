@@ -387,3 +387,60 @@ async fn rfc3261_10_3_binding_acknowledged_with_200_survives_kill_9() {
     assert_eq!(field(&after, "contact"), field(&before, "contact"));
     assert_eq!(field(&after, "expires_at"), field(&before, "expires_at"));
 }
+
+/// A refresh is answered at once and written behind (registrar/commit.rs): a clean stop
+/// writes it, so the restarted server has the refreshed expiry, not the first one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc3261_10_3_refresh_written_behind_is_kept_across_a_clean_restart() {
+    if !peers::available("sipp") {
+        return;
+    }
+    let mut server = start(&[]);
+    let api = server.api();
+    seed(&api, DOMAIN, 0).await;
+    let port = peers::free_port();
+    let mut register = sipp(&server, "register_auth.xml", device_csv());
+    register.port = port;
+    assert!(run(&server, &register).passed());
+    let first = device_registration(&api).await;
+    // Expiry has one-second resolution: let it move before refreshing.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert!(run(&server, &register).passed());
+    let refreshed = device_registration(&api).await;
+    assert_ne!(
+        field(&refreshed, "expires_at"),
+        field(&first, "expires_at"),
+        "the refresh must move the expiry"
+    );
+    block_in_place(|| server.restart());
+    let after = device_registration(&server.api()).await;
+    assert_eq!(field(&after, "expires_at"), field(&refreshed, "expires_at"));
+}
+
+/// An unregister right after a refresh wins over the refresh's pending write: the binding
+/// does not come back from the store after a kill -9 (the write-behind interval has passed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc3261_10_3_unregister_after_refresh_is_not_undone_by_the_write_behind() {
+    if !peers::available("sipp") {
+        return;
+    }
+    let mut server = start(&[]);
+    let api = server.api();
+    seed(&api, DOMAIN, 0).await;
+    let port = peers::free_port();
+    let mut register = sipp(&server, "register_auth.xml", device_csv());
+    register.port = port;
+    assert!(run(&server, &register).passed());
+    assert!(run(&server, &register).passed());
+    let mut unregister = sipp(&server, "unregister.xml", device_csv());
+    unregister.port = port;
+    assert!(run(&server, &unregister).passed());
+    assert!(device_registration(&api).await.is_null());
+    // Longer than WRITE_BEHIND (2 s): a refresh still queued would have been written by now.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    block_in_place(|| {
+        server.kill9();
+        server.start_again();
+    });
+    assert!(device_registration(&server.api()).await.is_null());
+}

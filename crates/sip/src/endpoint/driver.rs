@@ -140,6 +140,10 @@ impl Driver {
             Command::Respond { key, response } => self
                 .layer
                 .handle(now, Input::Send(Outgoing::Response { key, response })),
+            Command::RespondStateless { key, response } => self.layer.handle(
+                now,
+                Input::Send(Outgoing::StatelessResponse { key, response }),
+            ),
             Command::Request {
                 key,
                 request,

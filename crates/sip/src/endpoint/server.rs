@@ -87,6 +87,26 @@ impl ServerTransaction {
         self.send(response)
     }
 
+    /// Sends the final response and forgets the transaction at once, as a stateless UAS
+    /// (RFC 3261 §8.2.7): for challenges, so that unauthenticated floods keep no state. Give
+    /// the response a To tag from [`super::stateless_tag`], so retransmissions of the
+    /// request, answered afresh, get the same one.
+    pub fn respond_stateless(mut self, response: Response) -> Result<(), EndpointError> {
+        let status = response.status();
+        if status.is_provisional() {
+            return Err(EndpointError::NotFinal {
+                status: status.as_u16(),
+            });
+        }
+        self.answered = true;
+        self.commands
+            .send(Command::RespondStateless {
+                key: self.key.clone(),
+                response,
+            })
+            .map_err(|_| EndpointError::Closed)
+    }
+
     /// Answers with `status`, its canonical reason and a fresh To tag, nothing else.
     pub fn reply(self, status: StatusCode) -> Result<(), EndpointError> {
         let response = self.request.response(status).to_tag(new_tag()).build();

@@ -132,6 +132,9 @@ impl TransactionLayer {
             Input::Send(Outgoing::Response { key, response }) => {
                 self.send_response(now, &key, &response)
             }
+            Input::Send(Outgoing::StatelessResponse { key, response }) => {
+                self.send_stateless_response(&key, &response)
+            }
             Input::Send(Outgoing::Stateless {
                 bytes,
                 destination,
@@ -264,6 +267,44 @@ impl TransactionLayer {
                 Err(error)
             }
         }
+    }
+
+    fn send_stateless_response(
+        &mut self,
+        key: &TransactionKey,
+        response: &Response,
+    ) -> Result<(), TransactionError> {
+        let status = response.status().as_u16();
+        if status < 200 {
+            return Err(TransactionError::NotFinal { status });
+        }
+        let slot = self
+            .table
+            .slot_of(key)
+            .ok_or(TransactionError::NoTransaction)?;
+        let Some(entry) = self.table.take(slot) else {
+            return Err(TransactionError::NoTransaction);
+        };
+        match &entry.machine {
+            Machine::ServerInvite(_) | Machine::ServerNonInvite(_) => {}
+            _ => {
+                self.table.put(slot, entry);
+                return Err(TransactionError::NotServer);
+            }
+        }
+        let bytes = wire::response_bytes(response);
+        self.outputs.push_back(Output::Transmit(Transmit {
+            destination: entry.head.peer,
+            transport: entry.head.transport,
+            bytes,
+            // Nothing is left to fail: the transaction ends here.
+            key: None,
+        }));
+        self.table.release(slot, &entry.head.key);
+        self.push_event(TransactionEvent::Terminated {
+            key: entry.head.key,
+        });
+        Ok(())
     }
 
     fn on_received(&mut self, now: Instant, received: Received) {

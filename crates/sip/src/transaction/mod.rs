@@ -82,6 +82,16 @@ pub enum Outgoing {
         /// The response.
         response: Response,
     },
+    /// Send a final response through server transaction `key` and end the transaction at
+    /// once, as a stateless UAS would (RFC 3261 §8.2.7): nothing is kept, so a
+    /// retransmitted request opens a new transaction and is answered afresh. Meant for
+    /// challenges, so that floods of unauthenticated requests leave no state (§26.1.5).
+    StatelessResponse {
+        /// The server transaction.
+        key: TransactionKey,
+        /// The final response.
+        response: Response,
+    },
     /// Send bytes outside any transaction: the ACK for a 2xx (§13.2.2.4), the TU's 2xx
     /// retransmissions after the transaction ended, stateless replies.
     Stateless {
@@ -202,6 +212,12 @@ pub enum TransactionError {
     /// A response was sent through a client transaction.
     #[error("responses go through server transactions")]
     NotServer,
+    /// A provisional response cannot end a transaction.
+    #[error("status {status} is not final")]
+    NotFinal {
+        /// Status of the refused response.
+        status: u16,
+    },
 }
 
 /// What a state machine wants done after an input; the layer carries it out.

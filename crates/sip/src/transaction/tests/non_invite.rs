@@ -5,7 +5,7 @@
 //! of the last provisional / the final; client absorbs final retransmissions (delivered
 //! once); Timers J and K end the transactions; an unanswered server transaction is dropped
 //! after 64·T1; over TCP: no retransmission, J = K = 0;
-//! custom T1/T2.
+//! custom T1/T2; a stateless final (§8.2.7) keeps nothing and a retransmission is new.
 //! Not covered: T1 estimation from RTT (we use fixed values), 3xx–6xx differing from 2xx
 //! (the machine treats all finals alike, by the RFC).
 
@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use super::harness::{request, Pair, Side};
 use crate::header::Transport;
-use crate::transaction::{Timer, TimerConfig, TransactionEvent};
+use crate::message::StatusCode;
+use crate::transaction::{Outgoing, Timer, TimerConfig, TransactionEvent, TransactionKey};
 
 fn is_timeout(e: &TransactionEvent) -> bool {
     matches!(e, TransactionEvent::Timeout { .. })
@@ -154,4 +155,78 @@ fn rfc3261_17_1_1_1_configured_t1_t2_scale_the_timers() {
     assert_eq!(timeouts.len(), 1);
     // Timer F = 64·T1 = 6.4 s.
     assert!((timeouts[0].0 - 6.4).abs() < 1e-9);
+}
+
+/// RFC 3261 §8.2.7: a challenge sent statelessly ends the server transaction at once; the
+/// lost 401's retransmitted request opens a new transaction and reaches the TU again, and
+/// nothing is left in the table.
+#[test]
+fn rfc3261_8_2_7_stateless_final_keeps_no_state_and_retransmission_is_a_new_request() {
+    let mut pair = Pair::new(Transport::Udp);
+    let mut challenges_seen = 0;
+    // Lose the first 401 only.
+    pair.set_loss(move |w| {
+        if w.start_line().starts_with("SIP/2.0 401") {
+            challenges_seen += 1;
+            return challenges_seen == 1;
+        }
+        false
+    });
+    pair.uac_send(request("REGISTER", "s1", Transport::Udp));
+    let answer = |pair: &mut Pair, key: &TransactionKey| {
+        let response = pair
+            .uas_request(key)
+            .response(StatusCode::new(401).unwrap())
+            .to_tag("stateless")
+            .build();
+        pair.send(
+            Side::Uas,
+            Outgoing::StatelessResponse {
+                key: key.clone(),
+                response,
+            },
+        )
+    };
+    let first = pair.first_server_key();
+    assert!(answer(&mut pair, &first).is_ok());
+    assert_eq!(pair.uas.layer.stats().transactions, 0, "no state kept");
+    assert!(!pair.uas.layer.contains(&first));
+    // Timer E retransmits the REGISTER at 0.5 s: a new request for the TU.
+    pair.run_until(Duration::from_millis(600));
+    let requests = pair.events(Side::Uas, |e| matches!(e, TransactionEvent::Request { .. }));
+    assert_eq!(requests.len(), 2);
+    assert!(answer(&mut pair, &first).is_ok());
+    pair.run_until(Duration::from_secs(2));
+    // Only the TU's two answers went out (the second when it answered, at 0.6 s): the layer
+    // retransmits nothing.
+    assert_eq!(pair.sent_at(Side::Uas, "SIP/2.0 401"), [0.0, 0.6]);
+    assert_eq!(pair.events(Side::Uac, is_response).len(), 1);
+    assert_eq!(pair.uas.layer.stats().transactions, 0);
+    // A provisional cannot end a transaction this way.
+    pair.uac_send(request("OPTIONS", "s2", Transport::Udp));
+    let key = pair
+        .events(Side::Uas, |e| matches!(e, TransactionEvent::Request { .. }))
+        .iter()
+        .rev()
+        .find_map(|(_, e)| match e {
+            TransactionEvent::Request { key, .. } => Some(key.clone()),
+            _ => None,
+        })
+        .unwrap();
+    let trying = pair
+        .uas_request(&key)
+        .response(StatusCode::new(180).unwrap())
+        .build();
+    let refused = pair.send(
+        Side::Uas,
+        Outgoing::StatelessResponse {
+            key: key.clone(),
+            response: trying,
+        },
+    );
+    assert_eq!(
+        refused,
+        Err(crate::transaction::TransactionError::NotFinal { status: 180 })
+    );
+    assert!(pair.uas.layer.contains(&key));
 }
