@@ -88,7 +88,7 @@ function searchForm(id, onSearch) {
     field('From', el('input', { name: 'from', type: 'datetime-local' })),
     field('Until', el('input', { name: 'until', type: 'datetime-local' })),
     field('At most', el('input', { name: 'limit', type: 'number', min: '1', max: '10000', value: '100' })),
-    el('div', { class: 'field' }, el('button', { type: 'submit' }, 'Search')));
+    el('div', { class: 'field end' }, el('button', { type: 'submit' }, 'Search')));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const query = new URLSearchParams();

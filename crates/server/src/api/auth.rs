@@ -61,8 +61,8 @@ impl FromRequestParts<Arc<App>> for Caller {
         let token = match bearer(parts) {
             Some(token) => token,
             None => {
-                let token = cookie::session_token(&parts.headers)
-                    .ok_or_else(ApiError::unauthenticated)?;
+                let token =
+                    cookie::session_token(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
                 if cookie::changes_state(&parts.method) && !cookie::csrf_ok(parts, token) {
                     return Err(ApiError::csrf_failed());
                 }

@@ -79,7 +79,12 @@ pub(crate) async fn list(
     let own = match caller.principal.allow(&domain, Action::ReadRecords) {
         Ok(()) => None,
         Err(refused) => match caller.principal.user.clone() {
-            Some(me) if caller.principal.allow(&domain, Action::ActAsUser(&me)).is_ok() => {
+            Some(me)
+                if caller
+                    .principal
+                    .allow(&domain, Action::ActAsUser(&me))
+                    .is_ok() =>
+            {
                 Some(me)
             }
             _ => return Err(refused.into()),

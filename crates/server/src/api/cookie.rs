@@ -47,11 +47,7 @@ pub fn changes_state(method: &Method) -> bool {
 /// Whether the request carries the right CSRF token for `session` (compared in constant
 /// time, so the comparison leaks nothing by its duration).
 pub fn csrf_ok(parts: &Parts, session: &str) -> bool {
-    let Some(given) = parts
-        .headers
-        .get(CSRF_HEADER)
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(given) = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()) else {
         return false;
     };
     let expected = csrf_token(session);
@@ -104,7 +100,10 @@ mod tests {
         assert!(!csrf_ok(&parts("hotdesk_session=tok", None), "tok"));
         let other = csrf_token("other");
         assert!(!csrf_ok(&parts("hotdesk_session=tok", Some(&other)), "tok"));
-        assert!(!csrf_ok(&parts("hotdesk_session=tok", Some("short")), "tok"));
+        assert!(!csrf_ok(
+            &parts("hotdesk_session=tok", Some("short")),
+            "tok"
+        ));
         assert!(changes_state(&Method::POST) && !changes_state(&Method::GET));
     }
 }

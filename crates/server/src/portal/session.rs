@@ -3,7 +3,7 @@
 //! Users sign in with domain, extension and PIN, exactly like `POST /api/v1/auth/login`
 //! (same lock-out, HD-SEC-2); their role is their user record's scope, so office managers
 //! and domain administrators are users with that scope. Platform administrators sign in
-//! with an API token (`HOTDESK_ADMIN_TOKEN` or one made by `hotdesk token create`): the
+//! with an API token (`HOTDESK_ADMIN_TOKEN`, or any other bearer token): the
 //! portal checks it and issues a separate session token with the same role, so signing
 //! out never revokes the administrator's own token.
 
@@ -56,7 +56,12 @@ pub(crate) struct SessionView {
 }
 
 impl SessionView {
-    fn new(app: &App, principal: &Principal, csrf: Option<String>, expires_at: Option<Timestamp>) -> Self {
+    fn new(
+        app: &App,
+        principal: &Principal,
+        csrf: Option<String>,
+        expires_at: Option<Timestamp>,
+    ) -> Self {
         let name = match (&principal.domain, &principal.user) {
             (Some(domain), Some(user)) => app
                 .user(domain, user)

@@ -95,12 +95,26 @@ async fn hd_sec_4_cookie_session_has_the_users_role() {
         .error(StatusCode::FORBIDDEN, "forbidden");
     // Own log-in with the CSRF token works; someone else's is refused.
     let login = format!("{d}/devices/94001/login");
-    with_cookie(&h, &user, Method::POST, &login, Some(&user.csrf), Some(json!({"extension": "1004"})))
-        .await
-        .ok(StatusCode::OK);
-    with_cookie(&h, &user, Method::POST, &login, Some(&user.csrf), Some(json!({"extension": "1001"})))
-        .await
-        .error(StatusCode::FORBIDDEN, "forbidden");
+    with_cookie(
+        &h,
+        &user,
+        Method::POST,
+        &login,
+        Some(&user.csrf),
+        Some(json!({"extension": "1004"})),
+    )
+    .await
+    .ok(StatusCode::OK);
+    with_cookie(
+        &h,
+        &user,
+        Method::POST,
+        &login,
+        Some(&user.csrf),
+        Some(json!({"extension": "1001"})),
+    )
+    .await
+    .error(StatusCode::FORBIDDEN, "forbidden");
 }
 
 #[tokio::test]
@@ -188,7 +202,10 @@ async fn admin_token_sign_in_makes_a_separate_session() {
         .error(StatusCode::UNAUTHORIZED, "unauthenticated");
     let admin = session(&h, json!({"token": ADMIN})).await;
     assert_eq!(admin.body["scope"], "super_admin");
-    assert!(!admin.cookie.contains(ADMIN), "the admin token is not the cookie");
+    assert!(
+        !admin.cookie.contains(ADMIN),
+        "the admin token is not the cookie"
+    );
     with_cookie(
         &h,
         &admin,
@@ -230,7 +247,11 @@ async fn pages_need_a_session_and_the_role() {
         assert!(to.starts_with("/portal/"), "{path} → {to}");
     }
     let signin = h
-        .send(Request::get("/portal/signin").body(Body::empty()).expect("request"))
+        .send(
+            Request::get("/portal/signin")
+                .body(Body::empty())
+                .expect("request"),
+        )
         .await
         .ok(StatusCode::OK);
     assert!(signin.headers[header::CONTENT_SECURITY_POLICY]

@@ -88,6 +88,7 @@ async fn hd_cdr_1_user_reads_only_own_cdrs() {
             .await
             .unwrap();
     }
+    h.user("acme.test", "1005", "1234").await;
     let me = h.token(Scope::User, "acme.test", Some("1005")).await;
     for path in ["cdrs", "cdrs?user=1004"] {
         let reply = h

@@ -52,7 +52,10 @@ fn browser_ready() -> bool {
     if missing.is_empty() {
         return true;
     }
-    assert!(!required, "HOTDESK_REQUIRE_BROWSER=1 but missing: {missing:?}");
+    assert!(
+        !required,
+        "HOTDESK_REQUIRE_BROWSER=1 but missing: {missing:?}"
+    );
     eprintln!("skipped: browser tests need {missing:?}");
     false
 }
