@@ -29,6 +29,8 @@ async function logOut(dev, button) {
     await api('POST', `${d}/devices/${seg(dev.extension)}/logout`);
     toast(`${s.user_name || s.user} logged out of ${dev.extension}.`);
     await load();
+    // The button is gone with the re-drawn row: keep keyboard users in the table.
+    document.getElementById('desks-heading').focus();
   } catch (err) {
     showError(document.getElementById('page-error'), err, `Could not log out ${dev.extension}`);
   }

@@ -28,6 +28,7 @@ async function release(device, button) {
     await api('POST', `${d}/devices/${seg(device.extension)}/logout`);
     toast(`Released ${device.extension}.`);
     await loadPhones();
+    document.getElementById('phones-heading').focus();
   } catch (err) {
     showError(document.getElementById('page-error'), err, `Could not release ${device.extension}`);
     button.disabled = false;

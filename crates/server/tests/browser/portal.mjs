@@ -193,6 +193,7 @@ try {
     await tabTo(page, '[data-release="94003"]');
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => !document.querySelector('[data-release="94003"]'), null, WAIT);
+    await page.waitForFunction(() => document.activeElement.id === 'phones-heading', null, WAIT);
     const sessions = await admin('GET', `${d}/associations`);
     assert(!sessions.json.some((a) => a.device === '94003'), 'desk released in the API');
     await context.close();
