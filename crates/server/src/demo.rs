@@ -306,6 +306,13 @@ impl DemoReport {
         let mut out = String::new();
         let _ = writeln!(out, "\nhotdesk demo: domain {d} is ready\n");
         let _ = writeln!(out, "  API        {api}   (OpenAPI: {api}/openapi.json)");
+        if let Some(m) = PEOPLE.iter().find(|p| p.scope == Scope::OfficeManager) {
+            let _ = writeln!(
+                out,
+                "  Portal     http://{http}/   (office manager {} PIN {}, or the admin token)",
+                m.extension, m.pin
+            );
+        }
         let _ = writeln!(out, "  Admin      bearer token {token}");
         match sip {
             Some(sip) => {

@@ -1,4 +1,4 @@
-//! Bearer-token authentication (HD-SEC-4) and `/auth/login`, `/auth/logout`, `/auth/me`.
+//! Bearer-token (or portal cookie session, [`cookie`]) authentication (HD-SEC-4) and `/auth/login`, `/auth/logout`, `/auth/me`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,6 +12,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::api::cookie;
 use crate::api::error::ApiError;
 use crate::api::extract::ApiJson;
 use crate::api::users::UserView;
@@ -55,7 +56,19 @@ impl FromRequestParts<Arc<App>> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
-        let token = bearer(parts).ok_or_else(ApiError::unauthenticated)?;
+        // A bearer token wins; otherwise the portal's cookie session, whose
+        // state-changing requests must prove they come from our pages (CSRF).
+        let token = match bearer(parts) {
+            Some(token) => token,
+            None => {
+                let token =
+                    cookie::session_token(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
+                if cookie::changes_state(&parts.method) && !cookie::csrf_ok(parts, token) {
+                    return Err(ApiError::csrf_failed());
+                }
+                token
+            }
+        };
         let principal = app.authenticate(token).await?;
         Ok(Self {
             principal,

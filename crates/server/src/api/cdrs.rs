@@ -59,7 +59,8 @@ fn to_csv(cdrs: &[Cdr]) -> Result<Vec<u8>, csv::Error> {
     writer.into_inner().map_err(|e| e.into_error().into())
 }
 
-/// Lists CDRs, newest first, filtered by user, device and time (domain admin);
+/// Lists CDRs, newest first, filtered by user, device and time (office manager and up;
+/// a user gets their own calls only);
 /// `?format=csv` gives a CSV export.
 #[utoipa::path(get, path = "/api/v1/domains/{d}/cdrs", tag = "records",
     params(("d" = String, Path), RecordQuery),
@@ -73,7 +74,22 @@ pub(crate) async fn list(
     ApiQuery(query): ApiQuery<RecordQuery>,
 ) -> Result<Response, ApiError> {
     let domain = domain_name(&d)?;
-    caller.principal.allow(&domain, Action::ReadRecords)?;
+    // Office managers and up read the domain's records; a signed-in user reads only the
+    // calls made as them (the portal's "my recent calls"), whatever `user=` says.
+    let own = match caller.principal.allow(&domain, Action::ReadRecords) {
+        Ok(()) => None,
+        Err(refused) => match caller.principal.user.clone() {
+            Some(me)
+                if caller
+                    .principal
+                    .allow(&domain, Action::ActAsUser(&me))
+                    .is_ok() =>
+            {
+                Some(me)
+            }
+            _ => return Err(refused.into()),
+        },
+    };
     if app.domain(&domain).is_none() {
         return Err(AppError::UnknownDomain.into());
     }
@@ -82,7 +98,10 @@ pub(crate) async fn list(
         Some("csv") => true,
         Some(_) => return Err(ApiError::invalid_field("format", "must be json or csv")),
     };
-    let filter = query.filter()?;
+    let mut filter = query.filter()?;
+    if own.is_some() {
+        filter.user = own;
+    }
     let cdrs = app
         .store()
         .cdrs(&domain, &filter)

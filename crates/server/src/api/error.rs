@@ -77,6 +77,16 @@ impl ApiError {
         )
     }
 
+    /// 403 for a cookie-session request that changes state without the session's
+    /// `X-CSRF-Token` (a forged cross-site request, or a stale page).
+    pub fn csrf_failed() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "csrf_failed",
+            "missing or wrong X-CSRF-Token for this session; reload the page",
+        )
+    }
+
     /// 404 for a path that names nothing (also unknown routes).
     pub fn not_found(what: &str) -> Self {
         Self::new(

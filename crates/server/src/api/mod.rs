@@ -7,6 +7,7 @@ pub mod associations;
 pub mod audit;
 pub mod auth;
 pub mod cdrs;
+pub mod cookie;
 pub mod devices;
 pub mod domains;
 pub mod error;
@@ -105,12 +106,18 @@ fn v1() -> Router<Arc<App>> {
         .method_not_allowed_fallback(method_not_allowed)
 }
 
-/// The whole HTTP API for `app`: `/api/v1/…`, `/healthz`, `/metrics`. Serve it with
+/// The whole HTTP API for `app`: `/api/v1/…`, `/healthz`, `/metrics`, and the portal. Serve it with
 /// `axum::serve(listener, router(app).into_make_service_with_connect_info::<SocketAddr>())`
 /// so audit rows record the caller's address.
 pub fn router(app: Arc<App>) -> Router {
+    router_with(app, crate::portal::PortalConfig::default())
+}
+
+/// [`router`] with the web portal configured (`/portal/…`, see [`crate::portal`]).
+pub fn router_with(app: Arc<App>, portal: crate::portal::PortalConfig) -> Router {
     Router::new()
         .nest("/api/v1", v1())
+        .merge(crate::portal::router(portal))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .fallback(not_found)

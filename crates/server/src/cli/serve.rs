@@ -61,8 +61,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!("listening for HTTP on {http}");
 
     tokio::spawn(watch_signals(shutdown.clone()));
-    let service =
-        crate::api::router(Arc::clone(&app)).into_make_service_with_connect_info::<SocketAddr>();
+    let service = crate::api::router_with(
+        Arc::clone(&app),
+        crate::portal::PortalConfig {
+            default_domain: Some(config.domain.clone()),
+        },
+    )
+    .into_make_service_with_connect_info::<SocketAddr>();
     let mut stop = shutdown.clone();
     let server = axum::serve(listener, service).with_graceful_shutdown(async move {
         stop.wait().await;

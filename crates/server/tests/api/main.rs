@@ -11,6 +11,7 @@ mod health;
 mod import;
 mod input;
 mod mailbox;
+mod portal;
 mod postgres;
 mod records;
 mod restart;

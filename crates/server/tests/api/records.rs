@@ -1,7 +1,7 @@
 //! `GET …/audit` and `GET …/cdrs` with filters and CSV export (HD-CDR-1, -2).
 
-use axum::http::{header, StatusCode};
-use hotdesk_core::{Cdr, Direction, Disposition, DomainName, Extension};
+use axum::http::{header, Method, StatusCode};
+use hotdesk_core::{Cdr, Direction, Disposition, DomainName, Extension, Scope};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 
@@ -72,6 +72,38 @@ async fn hd_cdr_2_cdrs_filter_by_user_and_time_and_export_csv() {
         "{}",
         lines[1]
     );
+}
+
+/// HD-CDR-1, HD-SEC-4: a user reads only their own calls, whatever filter they send.
+#[tokio::test]
+async fn hd_cdr_1_user_reads_only_own_cdrs() {
+    let h = Harness::sqlite().await;
+    h.domain("acme.test").await;
+    let t0 = Timestamp::from_second(1_760_000_000).unwrap();
+    for (i, user) in ["1004", "1005", "1004"].iter().enumerate() {
+        let at = t0 + SignedDuration::from_secs(3600 * i as i64);
+        h.app
+            .store()
+            .insert_cdr(&cdr(&format!("call-{i}"), user, at))
+            .await
+            .unwrap();
+    }
+    h.user("acme.test", "1005", "1234").await;
+    let me = h.token(Scope::User, "acme.test", Some("1005")).await;
+    for path in ["cdrs", "cdrs?user=1004"] {
+        let reply = h
+            .call(
+                Method::GET,
+                &format!("/api/v1/domains/acme.test/{path}"),
+                Some(&me),
+                None,
+            )
+            .await
+            .ok(StatusCode::OK);
+        let calls = reply.json.as_array().unwrap();
+        assert_eq!(calls.len(), 1, "{path}: {}", reply.text);
+        assert_eq!(calls[0]["call_id"], "call-1");
+    }
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@ mod peers;
 
 mod cli;
 mod demo;
+mod portal;
 mod restart;
 
 mod baresip;

@@ -1,0 +1,440 @@
+// Browser tests of the web portal: Debian's Chromium driven by playwright-core against a
+// running `hotdesk serve --demo` (started by crates/server/tests/e2e/portal.rs).
+//
+// Environment: HOTDESK_URL (http://127.0.0.1:PORT), HOTDESK_TOKEN (super-admin token),
+// HOTDESK_DOMAIN (the demo domain), HOTDESK_BIN (the hotdesk binary, for CLI log-ins from
+// another process), SCREENSHOT_DIR (where screenshots go), CHROMIUM (default
+// /usr/bin/chromium). Prints one "ok - …" line per check; exits 1 on the first failure.
+//
+// Demo people used: 1001 Alice (office manager, PIN 2580), 1002 Bob (3691),
+// 1004 Dave (multi-desk 3, PIN 5813).
+import { execFile } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { chromium } from 'playwright-core';
+
+const BASE = need('HOTDESK_URL');
+const TOKEN = need('HOTDESK_TOKEN');
+const DOMAIN = need('HOTDESK_DOMAIN');
+const BIN = need('HOTDESK_BIN');
+const SHOTS = process.env.SCREENSHOT_DIR || 'screenshots';
+const WAIT = { timeout: 20000 };
+mkdirSync(SHOTS, { recursive: true });
+
+function need(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} must be set`);
+  return value;
+}
+
+function assert(condition, message) {
+  if (!condition) throw new Error(`assertion failed: ${message}`);
+}
+
+let passed = 0;
+async function check(name, body) {
+  try {
+    await body();
+  } catch (err) {
+    console.log(`not ok - ${name}`);
+    throw err;
+  }
+  passed += 1;
+  console.log(`ok - ${name}`);
+}
+
+/** The admin's API, from this Node process (not the browser). */
+async function admin(method, path, body) {
+  const response = await fetch(`${BASE}/api/v1${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, json: text ? JSON.parse(text) : null };
+}
+
+/** `hotdesk ARGS` as a separate process: stands in for a phone dialling *44. */
+async function cli(...args) {
+  const run = promisify(execFile);
+  return run(BIN, args, {
+    env: { PATH: process.env.PATH, HOTDESK_URL: BASE, HOTDESK_TOKEN: TOKEN, HOTDESK_DOMAIN: DOMAIN },
+  });
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-gpu',
+    '--disable-component-update', '--no-first-run'],
+});
+
+async function newPage(viewport = { width: 1280, height: 860 }) {
+  const context = await browser.newContext({ viewport, baseURL: BASE });
+  const page = await context.newPage();
+  page.on('pageerror', (err) => console.log(`page error: ${err.message}`));
+  return { context, page };
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Signs in through the form (mouse-free but not keyboard-only). */
+async function signIn(page, extension, pin) {
+  await page.goto('/portal/signin');
+  await page.fill('#domain', DOMAIN);
+  await page.fill('#extension', extension);
+  await page.fill('#pin', pin);
+  await page.click('#user-form button[type=submit]');
+  await page.waitForURL('**/portal/', WAIT);
+  await page.waitForSelector('body[data-ready="true"]', WAIT);
+}
+
+/** Presses Tab until `selector` has focus (at most 60 times); fails otherwise. */
+async function tabTo(page, selector) {
+  for (let i = 0; i < 60; i += 1) {
+    if (await page.evaluate((s) => document.activeElement && document.activeElement.matches(s), selector)) {
+      // Focus must be visible (WCAG 2.4.7): an outline is drawn.
+      const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+      assert(outline !== 'none', `focus on ${selector} is visible (outline ${outline})`);
+      return;
+    }
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`Tab never reached ${selector}`);
+}
+
+/** The same-origin fetch a page's script would make, with or without the CSRF token. */
+function pageFetch(page, method, path, { csrf, body } = {}) {
+  return page.evaluate(async ({ method, path, csrf, body }) => {
+    const headers = { 'Content-Type': 'application/json' };
+    if (csrf) {
+      const session = await (await fetch('/portal/session')).json();
+      headers['X-CSRF-Token'] = session.csrf;
+    }
+    const r = await fetch(path, { method, headers, body: body ? JSON.stringify(body) : undefined });
+    const text = await r.text();
+    return { status: r.status, json: text ? JSON.parse(text) : null };
+  }, { method, path, csrf, body });
+}
+
+try {
+  const d = `/domains/${DOMAIN}`;
+
+  await check('HD-SEC-4 no page and no API call works without a session', async () => {
+    const { context, page } = await newPage();
+    for (const path of ['/portal/', '/portal/board', '/portal/admin', '/']) {
+      await page.goto(path);
+      assert(page.url().endsWith('/portal/signin'), `${path} redirects to sign-in, got ${page.url()}`);
+    }
+    await shot(page, 'signin');
+    for (const path of [`/api/v1${d}/devices`, '/api/v1/events', '/portal/session', `/api/v1${d}/associations`]) {
+      const r = await pageFetch(page, 'GET', path);
+      assert(r.status === 401, `${path} without a session: ${r.status}`);
+    }
+    const forged = await pageFetch(page, 'POST', `/api/v1${d}/devices/94001/login`, { body: { extension: '1002' } });
+    assert(forged.status === 401, `POST without a session: ${forged.status}`);
+    await context.close();
+  });
+
+  await check('wrong PIN shows the API error on the sign-in form', async () => {
+    const { context, page } = await newPage();
+    await page.goto('/portal/signin');
+    await page.fill('#domain', DOMAIN);
+    await page.fill('#extension', '1002');
+    await page.fill('#pin', '0000');
+    await page.click('#user-form button[type=submit]');
+    const alert = await page.waitForSelector('#user-error [role=alert]', WAIT);
+    assert((await alert.textContent()).includes('wrong_pin'), 'error code shown');
+    assert(page.url().endsWith('/portal/signin'), 'still on sign-in');
+    await context.close();
+  });
+
+  // Dave sits at 94003 so that the walk-through has a desk to release.
+  const seated = await admin('POST', `${d}/devices/94003/login`, { extension: '1004' });
+  assert(seated.status === 200, `seat Dave: ${JSON.stringify(seated.json)}`);
+
+  await check('HD-LOGIN-9 keyboard-only walk-through: sign in, Activate Phone, release', async () => {
+    const { context, page } = await newPage();
+    await page.goto('/portal/signin');
+    await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'extension', null, WAIT);
+    await page.keyboard.type('1004');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('5813');
+    await page.keyboard.press('Enter');
+    await page.waitForURL('**/portal/', WAIT);
+    await page.waitForSelector('body[data-ready="true"]', WAIT);
+    await page.waitForSelector('[data-release="94003"]', WAIT);
+    await shot(page, 'phones');
+
+    // The "+" shows the toggle code and "your PIN", never the PIN (HD-LOGIN-2).
+    await tabTo(page, '#plus');
+    await page.keyboard.press('Enter');
+    const plus = await page.waitForSelector('#dial-code', WAIT);
+    const text = await plus.textContent();
+    assert(text.includes('980') && text.includes('your PIN') && !text.includes('5813'), `dial text: ${text}`);
+
+    // Activate Phone: the API's answer is shown as it is (501 until the IVR exists).
+    await tabTo(page, '#activate-device');
+    await page.keyboard.type('94001');
+    await page.keyboard.press('Enter');
+    const status = await page.waitForSelector('#activate-status .alert, #activate-status .success', WAIT);
+    const said = await status.textContent();
+    assert(/not_implemented|Calling|activated/.test(said), `activate status: ${said}`);
+    await shot(page, 'activate');
+
+    // Host status for a free desk and for Dave's desk.
+    await tabTo(page, '#host-device');
+    await page.keyboard.type('94003');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelector('#host-status').textContent.includes('1004'), null, WAIT);
+
+    await tabTo(page, '[data-release="94003"]');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => !document.querySelector('[data-release="94003"]'), null, WAIT);
+    await page.waitForFunction(() => document.activeElement.id === 'phones-heading', null, WAIT);
+    const sessions = await admin('GET', `${d}/associations`);
+    assert(!sessions.json.some((a) => a.device === '94003'), 'desk released in the API');
+    await context.close();
+  });
+
+  // Alice, office manager, watches the board.
+  const manager = await newPage();
+  await signIn(manager.page, '1001', '2580');
+
+  await check('session cookie is HttpOnly and SameSite=Strict', async () => {
+    const cookies = await manager.context.cookies();
+    const session = cookies.find((c) => c.name === 'hotdesk_session');
+    assert(session && session.httpOnly && session.sameSite === 'Strict', JSON.stringify(session));
+    const seen = await manager.page.evaluate(() => document.cookie);
+    assert(!seen.includes('hotdesk_session'), 'scripts cannot read the cookie');
+  });
+
+  await check('HD-LOGIN-1 desk board updates live when a log-in happens in another process', async () => {
+    const { page } = manager;
+    await page.goto('/portal/board');
+    await page.waitForSelector('body[data-ready="true"]', WAIT);
+    await page.waitForSelector('#live[data-state="live"]', WAIT);
+    await page.evaluate(() => { window.noReload = true; });
+    const free = await page.textContent('tr[data-desk="94001"] .who-cell');
+    assert(free.includes('Free'), `94001 starts free: ${free}`);
+    await cli('login', '94001', '1002');
+    await page.waitForSelector('tr[data-desk="94001"][data-user="1002"]', WAIT);
+    const who = await page.textContent('tr[data-desk="94001"] .who-cell');
+    assert(who.includes('Bob') && who.includes('1002'), `board shows Bob: ${who}`);
+    assert(await page.evaluate(() => window.noReload === true), 'no page reload');
+    await shot(page, 'board');
+  });
+
+  await check('desk board filters by site and floor', async () => {
+    const { page } = manager;
+    const floors = await page.$$eval('#filter-floor option', (o) => o.map((x) => x.value));
+    assert(floors.includes('2'), `floors offered: ${floors}`);
+    await page.selectOption('#filter-floor', '2');
+    const rows = await page.$$eval('tr[data-desk]', (r) => r.length);
+    assert(rows > 0, 'rows on floor 2');
+    await page.fill('#filter-text', 'Desk 1');
+    await page.waitForFunction(() => document.querySelectorAll('tr[data-desk]').length === 1, null, WAIT);
+    await page.fill('#filter-text', '');
+    await page.selectOption('#filter-floor', '');
+  });
+
+  await check('HD-LOGOUT-4 remote log-out with confirmation, audited with who did it', async () => {
+    const { page } = manager;
+    await page.click('tr[data-desk="94001"] button.danger');
+    const dialog = await page.waitForSelector('dialog[open]', WAIT);
+    assert((await dialog.textContent()).includes('Bob'), 'dialog names the person');
+    await shot(page, 'board-confirm');
+    await page.click('dialog[open] button.danger');
+    await page.waitForSelector('tr[data-desk="94001"][data-user=""]', WAIT);
+    const audit = await admin('GET', `${d}/audit?device=94001&limit=5`);
+    const forced = audit.json.find((r) => r.kind.includes('logout') || r.kind.includes('logged_out'));
+    assert(forced && JSON.stringify(forced.actor).includes('1001'), `audited with Alice: ${JSON.stringify(audit.json[0])}`);
+  });
+
+  await check('HD-SEC-4 a POST without the CSRF token is refused; with it, it works', async () => {
+    const { page } = manager;
+    const path = `/api/v1${d}/devices/94002/login`;
+    const forged = await pageFetch(page, 'POST', path, { body: { extension: '1003' } });
+    assert(forged.status === 403 && forged.json.error.code === 'csrf_failed', JSON.stringify(forged));
+    const sessions = await admin('GET', `${d}/associations`);
+    assert(!sessions.json.some((a) => a.device === '94002'), 'nothing happened');
+    const real = await pageFetch(page, 'POST', path, { csrf: true, body: { extension: '1003' } });
+    assert(real.status === 200, JSON.stringify(real));
+    const signOut = await pageFetch(page, 'DELETE', '/portal/session');
+    assert(signOut.status === 403, `sign-out without CSRF: ${signOut.status}`);
+  });
+
+  await check('a plain user cannot open the desk board', async () => {
+    const { context, page } = await newPage();
+    await signIn(page, '1002', '3691');
+    const response = await page.goto('/portal/board');
+    assert(response.status() === 403, `board for a user: ${response.status()}`);
+    const r = await pageFetch(page, 'GET', `/api/v1${d}/audit`);
+    assert(r.status === 403, `audit for a user: ${r.status}`);
+    await context.close();
+  });
+
+  await check('HD-SEC-1 one domain\'s manager cannot see another domain\'s desks', async () => {
+    const other = 'beta.portal.test';
+    assert((await admin('POST', '/domains', { name: other, settings: { seats: { standard: 1 } } })).status === 201, 'create beta');
+    const made = await admin('POST', `/domains/${other}/users`, {
+      extension: '2001', first_name: 'Olga', last_name: 'Other', pin: '4826', scope: 'office_manager',
+    });
+    assert(made.status === 201, JSON.stringify(made.json));
+    const dev = await admin('POST', `/domains/${other}/devices`, { mac: '00156599aa01', model: 'yealink-t46u', extension: '94077' });
+    assert(dev.status === 201, JSON.stringify(dev.json));
+    const { context, page } = await newPage();
+    await page.goto('/portal/signin');
+    await page.fill('#domain', other);
+    await page.fill('#extension', '2001');
+    await page.fill('#pin', '4826');
+    await page.click('#user-form button[type=submit]');
+    await page.waitForURL('**/portal/', WAIT);
+    await page.goto('/portal/board');
+    await page.waitForSelector('tr[data-desk="94077"]', WAIT);
+    const desks = await page.$$eval('tr[data-desk]', (r) => r.map((x) => x.dataset.desk));
+    assert(desks.length === 1 && desks[0] === '94077', `beta sees only its desk: ${desks}`);
+    for (const path of [`/api/v1${d}/devices`, `/api/v1${d}/associations`]) {
+      const r = await pageFetch(page, 'GET', path);
+      assert(r.status === 404 && r.json.error.code === 'unknown_domain', `${path}: ${JSON.stringify(r)}`);
+    }
+    const cross = await pageFetch(page, 'POST', `/api/v1${d}/devices/94002/logout`, { csrf: true });
+    assert(cross.status === 404, `cross-domain log-out: ${cross.status}`);
+    await context.close();
+  });
+
+  // The platform administrator signs in with the admin token.
+  const root = await newPage();
+  await check('administrator signs in with the admin token', async () => {
+    const { page } = root;
+    await page.goto('/portal/signin');
+    await page.click('details summary');
+    await page.fill('#token', TOKEN);
+    await page.click('#admin-form button[type=submit]');
+    await page.waitForURL('**/portal/', WAIT);
+    await page.goto('/portal/admin#users');
+    await page.waitForSelector('#user-list table', WAIT);
+    await shot(page, 'admin-users');
+  });
+
+  await check('users: CSV import with one bad row reports it and imports nothing', async () => {
+    const { page } = root;
+    const csv = 'extension,first_name,last_name,did,pin\n3101,Ann,Able,,6011\n31x2,Ben,Bad,,6012\n3103,Cat,Cole,,6013\n';
+    await page.fill('#import-csv', csv);
+    await page.click('#import-form button[type=submit]');
+    const report = await page.waitForSelector('#import-result table', WAIT);
+    const text = await report.textContent();
+    assert(text.includes('3') && text.toLowerCase().includes('extension'), `report: ${text}`);
+    const alert = await page.textContent('#import-result [role=alert]');
+    assert(alert.includes('1 of 3') && alert.includes('import_rejected'), `alert: ${alert}`);
+    assert((await admin('GET', `${d}/users/3101`)).status === 404, 'nothing imported');
+    await shot(page, 'admin-import');
+    await page.fill('#import-csv', 'extension,first_name,last_name,did,pin\n3101,Ann,Able,,6011\n');
+    await page.click('#import-form button[type=submit]');
+    await page.waitForSelector('#import-result .success', WAIT);
+    await page.waitForFunction(() => document.querySelector('#user-list').textContent.includes('3101'), null, WAIT);
+  });
+
+  await check('users: add and edit through the forms', async () => {
+    const { page } = root;
+    await page.fill('#add-user [name=extension]', '3201');
+    await page.fill('#add-user [name=first_name]', 'Zoe');
+    await page.fill('#add-user [name=last_name]', 'Zed');
+    await page.fill('#add-user [name=pin]', '6021');
+    await page.click('#add-user button[type=submit]');
+    await page.waitForFunction(() => document.querySelector('#user-list').textContent.includes('3201'), null, WAIT);
+    await page.click('button[aria-label="Edit 3201"]');
+    await page.fill('dialog[open] [name=last_name]', 'Zeta');
+    await page.click('dialog[open] button[type=submit]');
+    await page.waitForFunction(() => document.querySelector('#user-list').textContent.includes('Zoe Zeta'), null, WAIT);
+  });
+
+  await check('HD-LOGIN-11 devices: an anchor outside the device range is refused with the reason', async () => {
+    const { page } = root;
+    await page.click('#tab-devices');
+    await page.waitForSelector('#device-list table', WAIT);
+    await page.fill('#add-device [name=extension]', '3999');
+    await page.fill('#add-device [name=mac]', '001565aa0001');
+    await page.click('#add-device button[type=submit]');
+    const error = await page.waitForSelector('#device-error [role=alert]', WAIT);
+    const text = await error.textContent();
+    assert(/range/i.test(text), `range refusal shown: ${text}`);
+    await page.fill('#add-device [name=extension]', '94050');
+    await page.fill('#add-device [name=floor]', '3');
+    await page.fill('#add-device [name=country]', 'US');
+    await page.click('#add-device button[type=submit]');
+    await page.waitForSelector('#device-error .success', WAIT);
+    await shot(page, 'admin-devices');
+  });
+
+  await check('HD-LOGIN-5 allocation beyond the pool is refused with the pool figures', async () => {
+    const { page } = root;
+    // Shrink the pool to what is in use, so one more allocation is one too many.
+    const domain = await admin('GET', d);
+    const used = domain.json.counts.allocations;
+    const standard = Math.floor(used / 5);
+    const set = await admin('PATCH', d, { settings: { seats: { standard, advanced: 0, basic: used - standard * 5 } } });
+    assert(set.status === 200, JSON.stringify(set.json));
+    await page.click('#tab-allocations');
+    await page.waitForSelector('input[data-user="1002"]', WAIT);
+    const figures = await page.textContent('#pool');
+    assert(figures.includes(`${used} of ${used}`), `pool figures: ${figures}`);
+    await page.fill('input[data-user="1002"]', '2');
+    await page.click('button[aria-label="Save allocation for 1002"]');
+    const alert = await page.waitForSelector('#allocation-result [role=alert]', WAIT);
+    const text = await alert.textContent();
+    assert(text.includes('pool_exceeded') && text.includes(String(used)), `refusal: ${text}`);
+    await shot(page, 'admin-allocations');
+  });
+
+  await check('domain settings, call records (CSV link), audit log and templates render', async () => {
+    const { page } = root;
+    await page.click('#tab-settings');
+    await page.waitForSelector('#settings-form', WAIT);
+    await page.fill('#settings-form [name=end_of_day]', '19:30');
+    await page.click('#settings-form button[type=submit]');
+    await page.waitForSelector('#settings-result .success', WAIT);
+    assert((await admin('GET', d)).json.settings.end_of_day === '19:30', 'end of day saved');
+    await page.fill('#settings-form [name=time_zone]', 'Mars/Olympus');
+    await page.click('#settings-form button[type=submit]');
+    await page.waitForSelector('#settings-result [role=alert]', WAIT);
+    await shot(page, 'admin-settings');
+    await page.click('#tab-cdrs');
+    await page.waitForSelector('#cdr-results .empty, #cdr-results table', WAIT);
+    const href = await page.getAttribute('#cdr-csv', 'href');
+    const csv = await page.evaluate(async (u) => (await fetch(u)).text(), href);
+    assert(csv.startsWith('domain,call_id'), `CSV export: ${csv.slice(0, 40)}`);
+    await page.click('#tab-audit');
+    await page.waitForSelector('#audit-results table', WAIT);
+    await shot(page, 'admin-audit');
+    await page.click('#tab-templates');
+    await page.waitForSelector('#templates-unavailable', WAIT);
+  });
+
+  await check('responsive: the board works at phone width', async () => {
+    const { context, page } = await newPage({ width: 375, height: 740 });
+    await signIn(page, '1001', '2580');
+    await page.goto('/portal/board');
+    await page.waitForSelector('tr[data-desk="94002"]', WAIT);
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert(wide <= 380, `no horizontal scrolling at 375 px: ${wide}`);
+    await shot(page, 'board-phone');
+    await context.close();
+  });
+
+  await check('sign-out ends the session on the server', async () => {
+    const { context, page } = manager;
+    const before = (await context.cookies()).find((c) => c.name === 'hotdesk_session');
+    await page.goto('/portal/');
+    await page.waitForSelector('body[data-ready="true"]', WAIT);
+    await page.click('#sign-out');
+    await page.waitForURL('**/portal/signin', WAIT);
+    const replay = await fetch(`${BASE}/api/v1${d}/devices`, { headers: { Cookie: `hotdesk_session=${before.value}` } });
+    assert(replay.status === 401, `old cookie after sign-out: ${replay.status}`);
+  });
+} finally {
+  await browser.close();
+}
+console.log(`${passed} browser checks passed`);
