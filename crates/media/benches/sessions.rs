@@ -2,46 +2,100 @@
 //!
 //! `cargo bench -p hotdesk-media --bench sessions -- [sessions=500] [seconds=10] [inbound=1]`
 //!
-//! The engine runs on its own single-threaded tokio runtime (one thread), so its CPU time is
-//! that thread's. Every session plays a long prompt to one receiver socket that plays all the
+//! The engine runs on its own thread (`hotdesk-media`), so its CPU time is that thread's. Every session plays a long prompt to one receiver socket that plays all the
 //! phones: it records each packet's arrival per SSRC and (with inbound=1) sends each session
 //! 20 ms of PCMU every 20 ms, as a talking caller would. Reported: share of inter-arrival
-//! gaps within 20 ± 2 ms, percentiles, lost packets, driver CPU per session.
+//! gaps within 20 ± 2 ms (kernel timestamps of the
+//! driver's sends, SO_TIMESTAMPNS), percentiles, lost packets, driver CPU per session.
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, UdpSocket};
+use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hotdesk_media::prompt::Prompt;
 use hotdesk_media::rtp::{RtpHeader, RtpPacket};
 use hotdesk_media::sdp::SessionDescription;
-use hotdesk_media::{MediaConfig, MediaEngine, PortRange, PromptSet, SessionConfig};
+use hotdesk_media::{MediaConfig, MediaEngine, PortRange, PromptSet, SessionConfig, THREAD_NAME};
+
+/// utime + stime (fields 14 and 15 of a `stat` file, in clock ticks of 10 ms).
+fn cpu_from_stat(path: &str) -> Duration {
+    let stat = std::fs::read_to_string(path).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start at field 3 (state).
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let field = |n: usize| {
+        fields
+            .get(n - 3)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    Duration::from_millis((field(14) + field(15)) * 10)
+}
 
 fn thread_cpu(tid: &str) -> Duration {
-    // utime + stime (fields 14, 15) in clock ticks of 10 ms.
-    let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).unwrap_or_default();
-    let after = stat.rsplit(')').next().unwrap_or("");
-    let fields: Vec<u64> = after
-        .split_whitespace()
-        .filter_map(|f| f.parse().ok())
-        .collect();
-    let ticks = fields.get(11).copied().unwrap_or(0) + fields.get(12).copied().unwrap_or(0);
-    Duration::from_millis(ticks * 10)
+    cpu_from_stat(&format!("/proc/self/task/{tid}/stat"))
 }
 
 fn process_cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit(')').next().unwrap_or("");
-    let fields: Vec<u64> = after
-        .split_whitespace()
-        .filter_map(|f| f.parse().ok())
-        .collect();
-    Duration::from_millis(
-        (fields.get(11).copied().unwrap_or(0) + fields.get(12).copied().unwrap_or(0)) * 10,
-    )
+    cpu_from_stat("/proc/self/stat")
+}
+
+/// Receives one datagram with the kernel's arrival time (SO_TIMESTAMPNS). On loopback the
+/// kernel queues the datagram during the sender's `sendto`, so this is the driver's send
+/// time, free of this receiving thread's own scheduling delay.
+fn recv_timestamped(socket: &UdpSocket, buf: &mut [u8]) -> Option<(usize, Duration)> {
+    let fd = socket.as_raw_fd();
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    let mut control = [0u64; 16];
+    // SAFETY: msghdr is plain data; every pointer set below outlives the recvmsg call.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = size_of_val(&control);
+    // SAFETY: fd is a live socket; msg points at valid buffers.
+    let n = unsafe { libc::recvmsg(fd, &mut msg, 0) };
+    if n < 0 {
+        return None;
+    }
+    // SAFETY: walking the control buffer the kernel just filled, with the libc macros.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+        while !cmsg.is_null() {
+            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_TIMESTAMPNS
+            {
+                let ts: libc::timespec = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast());
+                return Some((
+                    n as usize,
+                    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32),
+                ));
+            }
+            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+        }
+    }
+    None
+}
+
+fn enable_timestamps(socket: &UdpSocket) {
+    let on: libc::c_int = 1;
+    // SAFETY: setsockopt with a pointer to a live c_int and its size.
+    let rc = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_TIMESTAMPNS,
+            (&on as *const libc::c_int).cast(),
+            size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(rc, 0, "SO_TIMESTAMPNS");
 }
 
 fn main() {
@@ -60,52 +114,61 @@ fn main() {
     let _ = sock.set_recv_buffer_size(8 << 20);
     let _ = sock.set_send_buffer_size(8 << 20);
     let phone_port = phones.local_addr().unwrap().port();
+    enable_timestamps(&phones);
 
-    // The engine on its own thread and runtime.
-    let (ready_tx, ready_rx) = mpsc::channel();
+    // The engine runs on its own thread (`hotdesk-media`); its CPU time is that thread's.
+    let mut prompts = PromptSet::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../prompts");
+    let voice = PromptSet::load(&root)
+        .ok()
+        .and_then(|p| p.get("en", "portal-menu"));
+    let samples: Vec<i16> = voice
+        .map(|v| v.linear.clone())
+        .unwrap_or_else(|| vec![3000; 8000]);
+    // Long enough to play for the whole run.
+    let long: Vec<i16> = samples.iter().copied().cycle().take(8000 * 120).collect();
+    prompts.insert("en", Prompt::new("long", long));
+    let (engine, _events) = MediaEngine::start(MediaConfig {
+        bind_ip: "127.0.0.1".parse().unwrap(),
+        ports: PortRange {
+            first: 30000,
+            last: 30000 + 2 * sessions as u16 + 200,
+        },
+        prompts,
+        session: SessionConfig {
+            no_media_timeout: Duration::from_secs(600),
+            ..SessionConfig::default()
+        },
+        ..MediaConfig::default()
+    })
+    .unwrap();
+    // The thread names itself as it starts; look until it has.
+    let tid = loop {
+        let found = std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .filter_map(Result::ok)
+            .find(|t| {
+                std::fs::read_to_string(t.path().join("comm"))
+                    .is_ok_and(|c| c.trim() == THREAD_NAME)
+            })
+            .map(|t| t.file_name().to_string_lossy().into_owned());
+        match found {
+            Some(tid) => break tid,
+            None => std::thread::sleep(Duration::from_millis(5)),
+        }
+    };
+    let offer = format!(
+        "v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio {phone_port} RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n"
+    );
+    let mut media = Vec::new();
+    for _ in 0..sessions {
+        let answered = engine.open(&offer).unwrap();
+        engine.play(answered.id, &["long"]).unwrap();
+        let sdp = SessionDescription::parse(&answered.sdp).unwrap();
+        media.push(SocketAddr::new(sdp.connection.unwrap(), sdp.media[0].port));
+    }
+
     let stop = Arc::new(AtomicBool::new(false));
-    let stop_engine = Arc::clone(&stop);
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let tid = std::fs::read_link("/proc/thread-self").unwrap();
-            let tid = tid.file_name().unwrap().to_string_lossy().into_owned();
-            let mut prompts = PromptSet::new();
-            let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../prompts");
-            let voice = PromptSet::load(&root).ok().and_then(|p| p.get("en", "portal-menu"));
-            let samples: Vec<i16> = voice.map(|v| v.linear.clone()).unwrap_or_else(|| vec![3000; 8000]);
-            // Long enough to play for the whole run.
-            let long: Vec<i16> = samples.iter().copied().cycle().take(8000 * 120).collect();
-            prompts.insert("en", Prompt::new("long", long));
-            let (engine, _events) = MediaEngine::start(MediaConfig {
-                bind_ip: "127.0.0.1".parse().unwrap(),
-                ports: PortRange { first: 30000, last: 30000 + 2 * sessions as u16 + 200 },
-                prompts,
-                session: SessionConfig { no_media_timeout: Duration::from_secs(600), ..SessionConfig::default() },
-                ..MediaConfig::default()
-            });
-            let offer = format!(
-                "v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio {phone_port} RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n"
-            );
-            let mut media = Vec::new();
-            for _ in 0..sessions {
-                let answered = engine.open(&offer).unwrap();
-                engine.play(answered.id, &["long"]).unwrap();
-                let sdp = SessionDescription::parse(&answered.sdp).unwrap();
-                media.push(SocketAddr::new(sdp.connection.unwrap(), sdp.media[0].port));
-            }
-            ready_tx.send((tid, media)).unwrap();
-            while !stop_engine.load(Ordering::Relaxed) {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            drop(engine);
-        });
-    });
-    let (tid, media) = ready_rx.recv().unwrap();
-
     // Inbound audio: one thread, one packet per session per 20 ms.
     if inbound {
         let sender = phones.try_clone().unwrap();
@@ -137,7 +200,7 @@ fn main() {
     let begin = Instant::now();
     let measure_from = begin + warmup;
     let end = measure_from + Duration::from_secs(seconds);
-    let mut last: HashMap<u32, (Instant, u16)> = HashMap::new();
+    let mut last: HashMap<u32, (Duration, u16)> = HashMap::new();
     let mut gaps: Vec<u32> = Vec::with_capacity(sessions * 50 * seconds as usize);
     let mut lost = 0u64;
     let mut packets = 0u64;
@@ -147,7 +210,7 @@ fn main() {
         .set_read_timeout(Some(Duration::from_millis(100)))
         .unwrap();
     while Instant::now() < end {
-        let Ok((len, _)) = phones.recv_from(&mut buf) else {
+        let Some((len, sent_at)) = recv_timestamped(&phones, &mut buf) else {
             continue;
         };
         let now = Instant::now();
@@ -161,10 +224,10 @@ fn main() {
             continue;
         };
         let h = packet.header;
-        if let Some((at, seq)) = last.insert(h.ssrc, (now, h.sequence)) {
+        if let Some((at, seq)) = last.insert(h.ssrc, (sent_at, h.sequence)) {
             if measuring {
                 packets += 1;
-                gaps.push(now.duration_since(at).as_micros() as u32);
+                gaps.push(sent_at.saturating_sub(at).as_micros() as u32);
                 lost += u64::from(h.sequence.wrapping_sub(seq).saturating_sub(1));
             }
         }
@@ -172,6 +235,7 @@ fn main() {
     let cpu = thread_cpu(&tid) - cpu0;
     let pcpu = process_cpu() - pcpu0;
     stop.store(true, Ordering::Relaxed);
+    drop(engine);
 
     gaps.sort_unstable();
     let pct = |p: f64| {

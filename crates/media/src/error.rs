@@ -21,6 +21,9 @@ pub enum MediaError {
         /// Prompt name.
         name: String,
     },
+    /// The driver thread could not be started.
+    #[error("cannot start the media thread: {0}")]
+    Start(std::io::ErrorKind),
     /// The engine's driver task is gone (runtime shutting down).
     #[error("media engine stopped")]
     EngineStopped,
@@ -31,7 +34,7 @@ impl MediaError {
     pub fn status(&self) -> u16 {
         match self {
             Self::Sdp(e) => e.status(),
-            Self::NoFreePort | Self::EngineStopped => 503,
+            Self::NoFreePort | Self::EngineStopped | Self::Start(_) => 503,
             Self::UnknownPrompt { .. } => 500,
         }
     }

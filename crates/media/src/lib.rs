@@ -20,7 +20,7 @@
 //!     prompts,
 //!     ..MediaConfig::default()                                            // "en", 20 s no-RTP
 //! };
-//! let (engine, mut events) = MediaEngine::start(config);                  // inside tokio
+//! let (engine, mut events) = MediaEngine::start(config)?;                 // own thread
 //!
 //! // INVITE with SDP: answer it (error → e.status() is 488 or 400; 503 if no port).
 //! let answered = engine.open(offer_sdp)?;                                 // answered.sdp → 200 OK
@@ -76,7 +76,9 @@ pub mod sdp;
 pub mod session;
 
 pub use dtmf::{Digit, DigitSource};
-pub use engine::{Answered, MediaConfig, MediaEngine, MediaEvent, PlaybackId, SessionId};
+pub use engine::{
+    Answered, MediaConfig, MediaEngine, MediaEvent, PlaybackId, SessionId, THREAD_NAME,
+};
 pub use error::MediaError;
 pub use g711::Codec;
 pub use prompt::{digit_prompts, PromptSet};

@@ -41,7 +41,7 @@ fn engine(
         },
         ..MediaConfig::default()
     };
-    MediaEngine::start(config)
+    MediaEngine::start(config).unwrap()
 }
 
 fn offer(port: u16, formats: &str) -> String {
@@ -135,7 +135,13 @@ async fn prompt_audio_is_paced_pcmu_and_rfc4733_digits_barge_in() {
         assert_eq!(b.payload_type, 0);
         assert_eq!(b.ssrc, a.ssrc);
         assert_eq!(b.sequence, a.sequence.wrapping_add(1));
-        assert_eq!(b.timestamp, a.timestamp.wrapping_add(160));
+        // One 20 ms slot per packet; a driver starved of CPU for over 100 ms skips whole
+        // slots (the timestamp keeps media time) rather than bursting.
+        let step = b.timestamp.wrapping_sub(a.timestamp);
+        assert!(
+            step >= 160 && step % 160 == 0 && step < 8000 * 5,
+            "timestamp step {step}"
+        );
         assert_eq!(pair[1].1.len(), 160);
     }
     let energy: f64 = packets

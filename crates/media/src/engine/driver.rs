@@ -28,7 +28,9 @@ pub(super) async fn run(
 ) {
     let mut sessions: HashMap<SessionId, Entry> = HashMap::new();
     let mut ticker = tokio::time::interval(PTIME);
-    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    // Skip keeps ticks on the start + k·20 ms grid: a late tick does not shift the later ones,
+    // so sessions (whose slots sit on the same grid) never drift into sending two at once.
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut buffer = vec![0u8; MAX_PACKET + 1];
     let mut packet = Vec::with_capacity(MAX_PACKET);
     let mut ended = Vec::new();
@@ -40,8 +42,14 @@ pub(super) async fn run(
             },
             _ = ticker.tick() => {
                 let now = Instant::now();
+                // Sends first, in one pass, so every session's packet leaves at the same
+                // offset into the tick; reading (and DTMF) follows.
+                for entry in sessions.values_mut() {
+                    send_due(entry, now, &mut packet);
+                }
                 for (id, entry) in &mut sessions {
-                    step(*id, entry, now, &mut buffer, &mut packet, &events);
+                    receive(entry, now, &mut buffer);
+                    forward_events(*id, &mut entry.session, &events);
                     if entry.session.is_ended() {
                         ended.push(*id);
                     }
@@ -98,17 +106,19 @@ fn with(sessions: &mut HashMap<SessionId, Entry>, id: SessionId, f: impl FnOnce(
     }
 }
 
-fn step(
-    id: SessionId,
-    entry: &mut Entry,
-    now: Instant,
-    buffer: &mut [u8],
-    packet: &mut Vec<u8>,
-    events: &mpsc::UnboundedSender<MediaEvent>,
-) {
-    let socket = &entry.lease.socket;
+/// Checks time-outs, then sends the packet due now (normally exactly one).
+fn send_due(entry: &mut Entry, now: Instant, packet: &mut Vec<u8>) {
+    entry.session.handle_timeout(now);
+    while let Some(to) = entry.session.poll_transmit(now, packet) {
+        // A full socket buffer drops this packet; the next tick sends the next one.
+        let _ = entry.lease.socket.send_to(packet, to);
+    }
+}
+
+/// Drains what arrived since the last tick (bounded, so a flood cannot starve the others).
+fn receive(entry: &mut Entry, now: Instant, buffer: &mut [u8]) {
     for _ in 0..MAX_READS_PER_TICK {
-        match socket.recv_from(buffer) {
+        match entry.lease.socket.recv_from(buffer) {
             // A datagram filling the buffer was larger than MAX_PACKET (truncated): the
             // session drops it by length.
             Ok((len, from)) => entry.session.handle_datagram(now, from, &buffer[..len]),
@@ -117,12 +127,6 @@ fn step(
             Err(_) => continue,
         }
     }
-    entry.session.handle_timeout(now);
-    while let Some(to) = entry.session.poll_transmit(now, packet) {
-        // A full socket buffer drops this packet; the next tick sends the next one.
-        let _ = socket.send_to(packet, to);
-    }
-    forward_events(id, &mut entry.session, events);
 }
 
 fn forward_events(

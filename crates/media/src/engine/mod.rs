@@ -1,5 +1,5 @@
 //! The handle the IVR uses: open sessions from an offer, play prompts, receive events.
-//! All sessions are driven by ONE tokio task ([`driver`]) ticking every 20 ms.
+//! All sessions are driven by ONE task ([`driver`]) on its own thread, ticking every 20 ms.
 
 mod driver;
 
@@ -18,6 +18,9 @@ use crate::prompt::{Prompt, PromptSet};
 use crate::rtp::{PortLease, PortPool, PortRange};
 use crate::sdp::{build_answer, build_offer, Direction, Negotiated, SessionDescription};
 use crate::session::{EndReason, Session, SessionConfig};
+
+/// Name of the driver thread (for `top -H` and the benchmark's CPU figure).
+pub const THREAD_NAME: &str = "hotdesk-media";
 
 /// Identifies a session of one engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -141,11 +144,22 @@ pub struct MediaEngine {
 }
 
 impl MediaEngine {
-    /// Starts the driver task on the current tokio runtime; returns the handle and the one
-    /// event stream for all sessions.
-    pub fn start(config: MediaConfig) -> (Self, mpsc::UnboundedReceiver<MediaEvent>) {
+    /// Starts the driver on its own thread (`hotdesk-media`, a single-threaded tokio
+    /// runtime), so pacing does not wait behind the server's other tasks; returns the handle
+    /// and the one event stream for all sessions. Works inside or outside a runtime.
+    pub fn start(
+        config: MediaConfig,
+    ) -> Result<(Self, mpsc::UnboundedReceiver<MediaEvent>), MediaError> {
         let (commands, command_rx) = mpsc::unbounded_channel();
         let (events, event_rx) = mpsc::unbounded_channel();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .map_err(|e| MediaError::Start(e.kind()))?;
+        std::thread::Builder::new()
+            .name(THREAD_NAME.to_owned())
+            .spawn(move || runtime.block_on(driver::run(command_rx, events)))
+            .map_err(|e| MediaError::Start(e.kind()))?;
         let shared = Shared {
             commands,
             pool: PortPool::new(config.ports),
@@ -157,13 +171,12 @@ impl MediaEngine {
             next_id: AtomicU64::new(1),
             next_playback: AtomicU64::new(1),
         };
-        tokio::spawn(driver::run(command_rx, events));
-        (
+        Ok((
             Self {
                 shared: Arc::new(shared),
             },
             event_rx,
-        )
+        ))
     }
 
     fn send(&self, command: Command) -> Result<(), MediaError> {
