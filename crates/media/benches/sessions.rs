@@ -1,6 +1,9 @@
 //! Concurrent IVR sessions: how many the single 20 ms driver sustains with clean pacing.
 //!
-//! `cargo bench -p hotdesk-media --bench sessions -- [sessions=500] [seconds=10] [inbound=1]`
+//! `cargo bench -p hotdesk-media --bench sessions -- [sessions=500] [seconds=10] [inbound=1] [fifo=0]`
+//!
+//! `fifo=N` runs the engine's driver thread under SCHED_FIFO priority N
+//! ([`MediaConfig::realtime_priority`]); the test phones keep normal scheduling.
 //!
 //! The engine runs on its own thread (`hotdesk-media`), so its CPU time is that thread's. Every session plays a long prompt to one receiver socket that plays all the
 //! phones: it records each packet's arrival per SSRC and (with inbound=1) sends each session
@@ -107,6 +110,7 @@ fn main() {
     let sessions = args.first().copied().unwrap_or(500) as usize;
     let seconds = args.get(1).copied().unwrap_or(10);
     let inbound = args.get(2).copied().unwrap_or(1) == 1;
+    let realtime = args.get(3).copied().filter(|p| *p > 0).map(|p| p as i32);
     let warmup = Duration::from_secs(2);
 
     let phones = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -139,6 +143,7 @@ fn main() {
             no_media_timeout: Duration::from_secs(600),
             ..SessionConfig::default()
         },
+        realtime_priority: realtime,
         ..MediaConfig::default()
     })
     .unwrap();
@@ -251,7 +256,9 @@ fn main() {
     let share = 100.0 * within as f64 / gaps.len().max(1) as f64;
     let expected = sessions as f64 * 50.0 * seconds as f64;
     let wall = seconds as f64;
-    println!("sessions={sessions} seconds={seconds} inbound={inbound}");
+    println!(
+        "sessions={sessions} seconds={seconds} inbound={inbound} driver_fifo_priority={realtime:?}"
+    );
     println!(
         "packets={packets} ({:.1}% of expected) lost_by_seq={lost} gaps_within_20±2ms={share:.2}%",
         100.0 * packets as f64 / expected

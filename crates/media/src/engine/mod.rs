@@ -2,6 +2,7 @@
 //! All sessions are driven by ONE task ([`driver`]) on its own thread, ticking every 20 ms.
 
 mod driver;
+mod realtime;
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -51,6 +52,10 @@ pub struct MediaConfig {
     pub default_language: String,
     /// Per-session time-outs and DTMF options.
     pub session: SessionConfig,
+    /// Run the driver thread under SCHED_FIFO at this priority (1–99) when the process may
+    /// (root or CAP_SYS_NICE); on a busy machine this keeps 20 ms pacing clean (see
+    /// BENCHMARKS.md). Refusal is logged and ignored.
+    pub realtime_priority: Option<i32>,
 }
 
 impl Default for MediaConfig {
@@ -65,6 +70,7 @@ impl Default for MediaConfig {
             prompts: PromptSet::new(),
             default_language: "en".to_owned(),
             session: SessionConfig::default(),
+            realtime_priority: None,
         }
     }
 }
@@ -152,13 +158,19 @@ impl MediaEngine {
     ) -> Result<(Self, mpsc::UnboundedReceiver<MediaEvent>), MediaError> {
         let (commands, command_rx) = mpsc::unbounded_channel();
         let (events, event_rx) = mpsc::unbounded_channel();
+        let realtime = config.realtime_priority;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()
             .map_err(|e| MediaError::Start(e.kind()))?;
         std::thread::Builder::new()
             .name(THREAD_NAME.to_owned())
-            .spawn(move || runtime.block_on(driver::run(command_rx, events)))
+            .spawn(move || {
+                if let Some(priority) = realtime {
+                    realtime::set_fifo(priority);
+                }
+                runtime.block_on(driver::run(command_rx, events));
+            })
             .map_err(|e| MediaError::Start(e.kind()))?;
         let shared = Shared {
             commands,
