@@ -294,15 +294,38 @@ async fn offers_without_g711_are_488_and_unknown_prompts_are_errors() {
         engine.play(answered.id, &["no-such-prompt"]),
         Err(MediaError::UnknownPrompt { .. })
     ));
-    for name in [
-        "welcome",
-        "enter-extension",
+    // Every name core::phone_menu::Prompt::name() can return is shipped in prompts/en.
+    let mut names: Vec<String> = [
+        "enter-account",
         "enter-pin",
+        "confirm-user",
+        "confirm-owner",
+        "logged-in",
+        "logged-out",
         "wrong-pin",
-        "locked",
+        "locked-out",
+        "excluded-model",
+        "personal-phone",
+        "location-phone",
+        "allocation-full",
+        "not-logged-in",
+        "not-your-phone",
+        "code-unavailable",
+        "invalid",
+        "goodbye",
+        "unavailable",
         "portal-menu",
-        "digit-9",
-    ] {
+        "enter-device",
+        "host-free",
+        "host-in-use",
+        "until",
+        "queue-offline",
+        "user",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    names.extend(digit_prompts("0123456789*#"));
+    for name in &names {
         assert!(engine.has_prompt("en", name), "{name}");
     }
 }
