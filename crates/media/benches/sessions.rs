@@ -3,7 +3,7 @@
 //! `cargo bench -p hotdesk-media --bench sessions -- [sessions=500] [seconds=10] [inbound=1] [fifo=0]`
 //!
 //! `fifo=N` runs the engine's driver thread under SCHED_FIFO priority N
-//! ([`MediaConfig::realtime_priority`]); the test phones keep normal scheduling.
+//! (`MediaEngine::set_realtime_priority`); the test phones keep normal scheduling.
 //!
 //! The engine runs on its own thread (`hotdesk-media`), so its CPU time is that thread's. Every session plays a long prompt to one receiver socket that plays all the
 //! phones: it records each packet's arrival per SSRC and (with inbound=1) sends each session
@@ -143,11 +143,13 @@ fn main() {
             no_media_timeout: Duration::from_secs(600),
             ..SessionConfig::default()
         },
-        realtime_priority: realtime,
         ..MediaConfig::default()
     })
     .unwrap();
     // The thread names itself as it starts; look until it has.
+    if let Some(priority) = realtime {
+        engine.set_realtime_priority(priority).unwrap();
+    }
     let tid = loop {
         let found = std::fs::read_dir("/proc/self/task")
             .unwrap()

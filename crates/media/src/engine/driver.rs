@@ -94,6 +94,8 @@ fn apply(
                 forward_events(id, &mut entry.session, events);
             }
         }
+        // The driver runs on its own thread, so this changes that thread only.
+        Command::RealtimePriority(priority) => super::realtime::set_fifo(priority),
         Command::SendDigit(id, digit) => with(sessions, id, |s| {
             s.send_digit(digit);
         }),

@@ -2,7 +2,7 @@
 //! All sessions are driven by ONE task ([`driver`]) on its own thread, ticking every 20 ms.
 
 mod driver;
-mod realtime;
+pub(crate) mod realtime;
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -52,10 +52,6 @@ pub struct MediaConfig {
     pub default_language: String,
     /// Per-session time-outs and DTMF options.
     pub session: SessionConfig,
-    /// Run the driver thread under SCHED_FIFO at this priority (1–99) when the process may
-    /// (root or CAP_SYS_NICE); on a busy machine this keeps 20 ms pacing clean (see
-    /// BENCHMARKS.md). Refusal is logged and ignored.
-    pub realtime_priority: Option<i32>,
 }
 
 impl Default for MediaConfig {
@@ -70,7 +66,6 @@ impl Default for MediaConfig {
             prompts: PromptSet::new(),
             default_language: "en".to_owned(),
             session: SessionConfig::default(),
-            realtime_priority: None,
         }
     }
 }
@@ -127,6 +122,7 @@ enum Command {
     Digit(SessionId, Digit),
     SendDigit(SessionId, Digit),
     Close(SessionId),
+    RealtimePriority(i32),
 }
 
 #[derive(Debug)]
@@ -158,19 +154,13 @@ impl MediaEngine {
     ) -> Result<(Self, mpsc::UnboundedReceiver<MediaEvent>), MediaError> {
         let (commands, command_rx) = mpsc::unbounded_channel();
         let (events, event_rx) = mpsc::unbounded_channel();
-        let realtime = config.realtime_priority;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()
             .map_err(|e| MediaError::Start(e.kind()))?;
         std::thread::Builder::new()
             .name(THREAD_NAME.to_owned())
-            .spawn(move || {
-                if let Some(priority) = realtime {
-                    realtime::set_fifo(priority);
-                }
-                runtime.block_on(driver::run(command_rx, events));
-            })
+            .spawn(move || runtime.block_on(driver::run(command_rx, events)))
             .map_err(|e| MediaError::Start(e.kind()))?;
         let shared = Shared {
             commands,
@@ -318,6 +308,13 @@ impl MediaEngine {
     /// Ends a session and frees its port (no event). Closing twice is harmless.
     pub fn close(&self, id: SessionId) -> Result<(), MediaError> {
         self.send(Command::Close(id))
+    }
+
+    /// Moves the driver thread to SCHED_FIFO at `priority` (1–99) when the process may (root
+    /// or CAP_SYS_NICE): on a saturated machine the thread's wake-up latency, not its work,
+    /// spreads the 20 ms spacing (BENCHMARKS.md). A refusal is logged and ignored.
+    pub fn set_realtime_priority(&self, priority: i32) -> Result<(), MediaError> {
+        self.send(Command::RealtimePriority(priority))
     }
 
     /// Ports currently held by sessions (for tests and metrics).

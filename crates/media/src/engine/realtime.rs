@@ -3,7 +3,7 @@
 //! what spreads the 20 ms spacing.
 
 /// Puts the calling thread under SCHED_FIFO at `priority`; logs and carries on if refused.
-pub(super) fn set_fifo(priority: i32) {
+pub(crate) fn set_fifo(priority: i32) {
     let param = libc::sched_param {
         sched_priority: priority.clamp(1, 99),
     };
