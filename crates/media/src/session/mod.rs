@@ -106,6 +106,7 @@ pub struct Session {
     playback: Option<(u64, bool)>,
     dtmf_in: rfc4733::Receiver,
     inband: Option<InbandDetector>,
+    seen_rfc4733: bool,
     dtmf_out: VecDeque<Digit>,
     sending: Option<rfc4733::Sender>,
     events: VecDeque<SessionEvent>,
@@ -145,6 +146,7 @@ impl Session {
             playback: None,
             dtmf_in: rfc4733::Receiver::new(),
             inband: None,
+            seen_rfc4733: false,
             dtmf_out: VecDeque::new(),
             sending: None,
             events: VecDeque::new(),
@@ -162,7 +164,8 @@ impl Session {
         if !self.latched {
             self.remote = negotiated.remote;
         }
-        let inband = self.config.inband_dtmf && negotiated.telephone_event.is_none();
+        let inband =
+            self.config.inband_dtmf && negotiated.telephone_event.is_none() && !self.seen_rfc4733;
         self.inband = inband.then(|| self.inband.take().unwrap_or_default());
     }
 
@@ -210,9 +213,23 @@ impl Session {
             return;
         };
         let header = packet.header;
+        if self.remote_ssrc.is_some_and(|s| s != header.ssrc) {
+            self.stats.ignored += 1;
+            return;
+        }
         let audio = header.payload_type == self.negotiated.payload_type;
-        let event = Some(header.payload_type) == self.negotiated.telephone_event;
-        if !(audio || event) || self.remote_ssrc.is_some_and(|s| s != header.ssrc) {
+        let event = match self.negotiated.telephone_event {
+            Some(pt) => header.payload_type == pt,
+            // Some phones send RFC 4733 without negotiating it: a dynamic payload type
+            // carrying exactly one 4-byte event is taken as telephone-event.
+            None => (96..=127).contains(&header.payload_type) && packet.payload.len() == 4,
+        };
+        if !(audio || event) {
+            // Comfort noise or a codec we did not pick: the peer is alive, but a stream we
+            // have not latched yet is not latched on it.
+            if self.latched {
+                self.last_activity = now;
+            }
             self.stats.ignored += 1;
             return;
         }
@@ -225,7 +242,11 @@ impl Session {
         self.last_activity = now;
         self.stats.received += 1;
         if event {
-            if let Some(digit) = self.dtmf_in.receive(header.timestamp, packet.payload) {
+            // A phone that sends RFC 4733 does not need the in-band detector (and a phone
+            // sending both would otherwise give every digit twice).
+            self.inband = None;
+            self.seen_rfc4733 = true;
+            if let Some(digit) = self.dtmf_in.receive(now, header.timestamp, packet.payload) {
                 self.digit(digit, DigitSource::Rfc4733);
             }
         } else if let Some(detector) = self.inband.as_mut() {

@@ -385,3 +385,39 @@ fn next_deadline_is_the_next_packet_slot() {
     run(&mut s, t0, 1, |_| 0);
     assert_eq!(s.poll_timeout(), t0 + ms(20));
 }
+
+#[test]
+fn rfc4733_without_negotiation_is_accepted_and_silences_the_inband_detector() {
+    let t0 = Instant::now();
+    let mut n = negotiated();
+    n.telephone_event = None;
+    let mut s = Session::new(t0, n, config(), 1, 0, 0);
+    let peer = PEER.parse().unwrap();
+    s.handle_datagram(t0, peer, &rtp(101, 1, 800, 42, &digit_event(4, false)));
+    s.handle_datagram(t0, peer, &rtp(101, 2, 800, 42, &digit_event(4, true)));
+    let four = Digit::from_char('4').unwrap();
+    assert_eq!(
+        events(&mut s),
+        [SessionEvent::Digit {
+            digit: four,
+            source: DigitSource::Rfc4733
+        }]
+    );
+    assert!(s.inband.is_none());
+    s.set_negotiated(n);
+    assert!(s.inband.is_none(), "a renegotiation does not bring it back");
+}
+
+#[test]
+fn other_payload_types_from_the_latched_peer_keep_the_session_alive() {
+    let t0 = Instant::now();
+    let mut s = session(t0);
+    let peer = PEER.parse().unwrap();
+    s.handle_datagram(t0, peer, &rtp(0, 1, 0, 42, &[0xFF; 160]));
+    // Comfort noise (PT 13) only, for longer than the time-out.
+    for k in 1..=8u64 {
+        s.handle_datagram(t0 + ms(k * 1000), peer, &rtp(13, k as u16, 0, 42, &[40]));
+    }
+    s.handle_timeout(t0 + ms(8_500));
+    assert!(!s.is_ended());
+}
