@@ -21,6 +21,9 @@ use crate::sdp::{Direction, Negotiated};
 pub const PTIME: Duration = Duration::from_millis(20);
 /// Samples (and timestamp units) per packet.
 pub const SAMPLES_PER_PACKET: usize = 160;
+/// After this long without a packet of the latched stream, another source or SSRC may
+/// take over (RFC 4961 latching again).
+const RELATCH_AFTER: Duration = Duration::from_secs(1);
 /// A driver that falls this far behind skips ahead instead of sending a burst.
 const MAX_LAG: Duration = Duration::from_millis(100);
 
@@ -101,6 +104,7 @@ pub struct Session {
     remote_ssrc: Option<u32>,
     next_send: Instant,
     last_activity: Instant,
+    last_latched: Instant,
     started: Instant,
     player: Player,
     playback: Option<(u64, bool)>,
@@ -141,6 +145,7 @@ impl Session {
             remote_ssrc: None,
             next_send: now,
             last_activity: now,
+            last_latched: now,
             started: now,
             player: Player::new(),
             playback: None,
@@ -195,13 +200,18 @@ impl Session {
             self.stats.ignored += 1;
             return;
         }
-        if self.latched && Some(from) != self.remote {
+        let known_source = !self.latched || Some(from) == self.remote;
+        // The latched stream went quiet: a phone that restarted its stream (new SSRC, new
+        // NAT binding) may take over.
+        let stale =
+            self.latched && now.saturating_duration_since(self.last_latched) >= RELATCH_AFTER;
+        if !known_source && !stale {
             self.stats.ignored += 1;
             return;
         }
         if is_rtcp(datagram) {
             // RTCP from the peer proves it is alive (a phone on hold sends RTCP only).
-            if crate::rtp::rtcp::parse(datagram).is_ok() && self.latched {
+            if self.latched && known_source && crate::rtp::rtcp::parse(datagram).is_ok() {
                 self.last_activity = now;
             } else {
                 self.stats.ignored += 1;
@@ -213,7 +223,8 @@ impl Session {
             return;
         };
         let header = packet.header;
-        if self.remote_ssrc.is_some_and(|s| s != header.ssrc) {
+        let same_stream = known_source && self.remote_ssrc.is_none_or(|s| s == header.ssrc);
+        if !same_stream && !stale {
             self.stats.ignored += 1;
             return;
         }
@@ -225,20 +236,24 @@ impl Session {
             None => (96..=127).contains(&header.payload_type) && packet.payload.len() == 4,
         };
         if !(audio || event) {
-            // Comfort noise or a codec we did not pick: the peer is alive, but a stream we
-            // have not latched yet is not latched on it.
-            if self.latched {
+            // Comfort noise or a codec we did not pick: the peer is alive, but nothing is
+            // latched on it.
+            if self.latched && same_stream {
                 self.last_activity = now;
             }
             self.stats.ignored += 1;
             return;
         }
-        if !self.latched {
+        if !self.latched || !same_stream {
             // Symmetric RTP (RFC 4961): answer to where the phone really sends from.
+            if self.latched {
+                tracing::debug!(%from, ssrc = header.ssrc, "RTP stream re-latched after silence");
+            }
             self.latched = true;
             self.remote = Some(from);
             self.remote_ssrc = Some(header.ssrc);
         }
+        self.last_latched = now;
         self.last_activity = now;
         self.stats.received += 1;
         if event {

@@ -421,3 +421,23 @@ fn other_payload_types_from_the_latched_peer_keep_the_session_alive() {
     s.handle_timeout(t0 + ms(8_500));
     assert!(!s.is_ended());
 }
+
+#[test]
+fn rfc4961_a_quiet_latched_stream_can_be_replaced() {
+    let t0 = Instant::now();
+    let mut s = session(t0);
+    let (peer, other) = (PEER.parse().unwrap(), OTHER.parse().unwrap());
+    s.handle_datagram(t0, peer, &rtp(0, 1, 0, 42, &[0xFF; 160]));
+    s.handle_datagram(t0 + ms(500), other, &rtp(0, 1, 0, 43, &[0xFF; 160]));
+    s.handle_datagram(t0 + ms(500), peer, &rtp(0, 1, 0, 44, &[0xFF; 160]));
+    assert_eq!(
+        (s.remote(), s.stats().received),
+        (Some(peer), 1),
+        "busy stream keeps its latch"
+    );
+    s.handle_datagram(t0 + ms(1_600), other, b"\\x80 garbage does not take over");
+    s.handle_datagram(t0 + ms(1_600), other, &rtp(0, 7, 0, 43, &[0xFF; 160]));
+    assert_eq!(s.remote(), Some(other));
+    s.handle_datagram(t0 + ms(1_700), peer, &rtp(0, 2, 160, 42, &[0xFF; 160]));
+    assert_eq!((s.remote(), s.stats().received), (Some(other), 2));
+}
