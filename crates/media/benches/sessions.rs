@@ -213,6 +213,7 @@ fn main() {
     let mut packets = 0u64;
     let (mut cpu0, mut pcpu0) = (Duration::ZERO, Duration::ZERO);
     let mut measuring = false;
+    let mut pacing0 = engine.pacing();
     phones
         .set_read_timeout(Some(Duration::from_millis(100)))
         .unwrap();
@@ -225,6 +226,7 @@ fn main() {
             measuring = true;
             last.clear();
             cpu0 = thread_cpu(&tid);
+            pacing0 = engine.pacing();
             pcpu0 = process_cpu();
         }
         let Ok(packet) = RtpPacket::parse(&buf[..len]) else {
@@ -239,6 +241,7 @@ fn main() {
             }
         }
     }
+    let pacing_end = engine.pacing();
     let cpu = thread_cpu(&tid) - cpu0;
     let pcpu = process_cpu() - pcpu0;
     stop.store(true, Ordering::Relaxed);
@@ -272,6 +275,12 @@ fn main() {
         pct(0.99),
         pct(0.999),
         pct(1.0)
+    );
+    let ticks = pacing_end.ticks - pacing0.ticks;
+    println!(
+        "driver's own view: {ticks} ticks, {:.2}% with every packet within 20±2ms, worst error {:.2} ms (whole run)",
+        100.0 * (pacing_end.clean_ticks - pacing0.clean_ticks) as f64 / ticks.max(1) as f64,
+        pacing_end.worst_error.as_secs_f64() * 1000.0
     );
     println!(
         "driver thread CPU: {:.1}% of one core ({:.3}% per session); whole process (incl. test phones): {:.1}%",

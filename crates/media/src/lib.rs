@@ -77,7 +77,7 @@ pub mod session;
 
 pub use dtmf::{Digit, DigitSource};
 pub use engine::{
-    Answered, MediaConfig, MediaEngine, MediaEvent, PlaybackId, SessionId, THREAD_NAME,
+    Answered, MediaConfig, MediaEngine, MediaEvent, PacingStats, PlaybackId, SessionId, THREAD_NAME,
 };
 pub use error::MediaError;
 pub use g711::Codec;

@@ -4,11 +4,13 @@
 
 use std::collections::HashMap;
 use std::io::ErrorKind;
+use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 
+use super::pacing::{PacingCounters, PacingMeter, Tick};
 use super::{Command, MediaEvent, SessionId};
 use crate::rtp::{PortLease, MAX_PACKET};
 use crate::session::{Session, SessionEvent, PTIME};
@@ -25,7 +27,9 @@ struct Entry {
 pub(super) async fn run(
     mut commands: mpsc::UnboundedReceiver<Command>,
     events: mpsc::UnboundedSender<MediaEvent>,
+    pacing: Arc<PacingCounters>,
 ) {
+    let mut meter = PacingMeter::default();
     let mut sessions: HashMap<SessionId, Entry> = HashMap::new();
     let mut ticker = tokio::time::interval(PTIME);
     // Skip keeps ticks on the start + k·20 ms grid: a late tick does not shift the later ones,
@@ -40,13 +44,20 @@ pub(super) async fn run(
                 Some(command) => apply(&mut sessions, command, &events),
                 None => break,
             },
-            _ = ticker.tick() => {
+            scheduled = ticker.tick() => {
                 let now = Instant::now();
                 // Sends first, in one pass, so every session's packet leaves at the same
                 // offset into the tick; reading (and DTMF) follows.
                 for entry in sessions.values_mut() {
                     send_due(entry, now, &mut packet);
                 }
+                let scheduled = scheduled.into_std();
+                let tick = Tick {
+                    scheduled,
+                    lateness: now.saturating_duration_since(scheduled),
+                    send_pass: now.elapsed(),
+                };
+                meter.record(&pacing, tick, sessions.len());
                 for (id, entry) in &mut sessions {
                     receive(entry, now, &mut buffer);
                     forward_events(*id, &mut entry.session, &events);

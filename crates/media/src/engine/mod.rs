@@ -2,6 +2,7 @@
 //! All sessions are driven by ONE task ([`driver`]) on its own thread, ticking every 20 ms.
 
 mod driver;
+mod pacing;
 pub(crate) mod realtime;
 
 use std::fmt;
@@ -11,6 +12,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
+
+use pacing::PacingCounters;
+pub use pacing::PacingStats;
 
 use crate::dtmf::{Digit, DigitSource};
 use crate::error::MediaError;
@@ -136,6 +140,7 @@ struct Shared {
     session: SessionConfig,
     next_id: AtomicU64,
     next_playback: AtomicU64,
+    pacing: Arc<PacingCounters>,
 }
 
 /// Cheap-to-clone handle to the media engine. When the last handle is dropped the driver
@@ -154,13 +159,15 @@ impl MediaEngine {
     ) -> Result<(Self, mpsc::UnboundedReceiver<MediaEvent>), MediaError> {
         let (commands, command_rx) = mpsc::unbounded_channel();
         let (events, event_rx) = mpsc::unbounded_channel();
+        let pacing = Arc::new(PacingCounters::default());
+        let counters = Arc::clone(&pacing);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()
             .map_err(|e| MediaError::Start(e.kind()))?;
         std::thread::Builder::new()
             .name(THREAD_NAME.to_owned())
-            .spawn(move || runtime.block_on(driver::run(command_rx, events)))
+            .spawn(move || runtime.block_on(driver::run(command_rx, events, counters)))
             .map_err(|e| MediaError::Start(e.kind()))?;
         let shared = Shared {
             commands,
@@ -172,6 +179,7 @@ impl MediaEngine {
             session: config.session,
             next_id: AtomicU64::new(1),
             next_playback: AtomicU64::new(1),
+            pacing,
         };
         Ok((
             Self {
@@ -315,6 +323,12 @@ impl MediaEngine {
     /// spreads the 20 ms spacing (BENCHMARKS.md). A refusal is logged and ignored.
     pub fn set_realtime_priority(&self, priority: i32) -> Result<(), MediaError> {
         self.send(Command::RealtimePriority(priority))
+    }
+
+    /// The driver's pacing counters: ticks, ticks whose packets all kept 20 ms ± 2 ms
+    /// spacing, worst spacing error (for metrics and the benchmark).
+    pub fn pacing(&self) -> PacingStats {
+        self.shared.pacing.snapshot()
     }
 
     /// Ports currently held by sessions (for tests and metrics).
