@@ -10,7 +10,7 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 
-use super::pacing::{PacingCounters, PacingMeter, Tick};
+use super::pacing::PacingCounters;
 use super::{Command, MediaEvent, SessionId};
 use crate::rtp::{PortLease, MAX_PACKET};
 use crate::session::{Session, SessionEvent, PTIME};
@@ -22,6 +22,8 @@ const MAX_READS_PER_TICK: usize = 32;
 struct Entry {
     session: Session,
     lease: PortLease,
+    /// When the last packet left (after the send call), for the pacing counters.
+    last_sent: Option<Instant>,
 }
 
 pub(super) async fn run(
@@ -29,7 +31,6 @@ pub(super) async fn run(
     events: mpsc::UnboundedSender<MediaEvent>,
     pacing: Arc<PacingCounters>,
 ) {
-    let mut meter = PacingMeter::default();
     let mut sessions: HashMap<SessionId, Entry> = HashMap::new();
     let mut ticker = tokio::time::interval(PTIME);
     // Skip keeps ticks on the start + k·20 ms grid: a late tick does not shift the later ones,
@@ -44,20 +45,13 @@ pub(super) async fn run(
                 Some(command) => apply(&mut sessions, command, &events),
                 None => break,
             },
-            scheduled = ticker.tick() => {
+            _ = ticker.tick() => {
                 let now = Instant::now();
                 // Sends first, in one pass, so every session's packet leaves at the same
                 // offset into the tick; reading (and DTMF) follows.
                 for entry in sessions.values_mut() {
-                    send_due(entry, now, &mut packet);
+                    send_due(entry, now, &mut packet, &pacing);
                 }
-                let scheduled = scheduled.into_std();
-                let tick = Tick {
-                    scheduled,
-                    lateness: now.saturating_duration_since(scheduled),
-                    send_pass: now.elapsed(),
-                };
-                meter.record(&pacing, tick, sessions.len());
                 for (id, entry) in &mut sessions {
                     receive(entry, now, &mut buffer);
                     forward_events(*id, &mut entry.session, &events);
@@ -86,6 +80,7 @@ fn apply(
                 Entry {
                     session: *session,
                     lease,
+                    last_sent: None,
                 },
             );
         }
@@ -120,11 +115,13 @@ fn with(sessions: &mut HashMap<SessionId, Entry>, id: SessionId, f: impl FnOnce(
 }
 
 /// Checks time-outs, then sends the packet due now (normally exactly one).
-fn send_due(entry: &mut Entry, now: Instant, packet: &mut Vec<u8>) {
+fn send_due(entry: &mut Entry, now: Instant, packet: &mut Vec<u8>, pacing: &PacingCounters) {
     entry.session.handle_timeout(now);
     while let Some(to) = entry.session.poll_transmit(now, packet) {
         // A full socket buffer drops this packet; the next tick sends the next one.
         let _ = entry.lease.socket.send_to(packet, to);
+        let sent = Instant::now();
+        pacing.record(entry.last_sent.replace(sent), sent);
     }
 }
 

@@ -325,8 +325,8 @@ impl MediaEngine {
         self.send(Command::RealtimePriority(priority))
     }
 
-    /// The driver's pacing counters: ticks, ticks whose packets all kept 20 ms ± 2 ms
-    /// spacing, worst spacing error (for metrics and the benchmark).
+    /// The driver's pacing counters: packets, packets sent 20 ms ± 2 ms after their
+    /// session's previous one, worst spacing error (for metrics and the benchmark).
     pub fn pacing(&self) -> PacingStats {
         self.shared.pacing.snapshot()
     }
