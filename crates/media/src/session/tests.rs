@@ -9,6 +9,7 @@ use super::*;
 use crate::dtmf::rfc4733::EventPayload;
 use crate::g711::Codec;
 use crate::rtp::RtpHeader;
+use crate::sdp::Direction;
 
 const PEER: &str = "192.0.2.7:4000";
 const OTHER: &str = "192.0.2.8:4000";
