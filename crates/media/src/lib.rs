@@ -40,6 +40,8 @@
 //!         MediaEvent::Ended { id, reason } => { /* no RTP: send BYE, drop the call */ }
 //!     }
 //! }
+//! # let reoffer = offer_sdp;
+//! let again = engine.update(id, reoffer)?;                                  // re-INVITE: same port, o= version + 1
 //! engine.close(id)?;                                                        // on BYE / CANCEL; frees the port
 //!
 //! // Activate Phone: we offer, the device answers.

@@ -4,14 +4,14 @@
 
 use std::collections::HashMap;
 use std::io::ErrorKind;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 use std::time::Instant;
 
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 
 use super::pacing::PacingCounters;
-use super::{Command, MediaEvent, SessionId};
+use super::{Command, Locals, MediaEvent, SessionId};
 use crate::rtp::{PortLease, MAX_PACKET};
 use crate::session::{Session, SessionEvent, PTIME};
 
@@ -30,6 +30,7 @@ pub(super) async fn run(
     mut commands: mpsc::UnboundedReceiver<Command>,
     events: mpsc::UnboundedSender<MediaEvent>,
     pacing: Arc<PacingCounters>,
+    locals: Locals,
 ) {
     let mut sessions: HashMap<SessionId, Entry> = HashMap::new();
     let mut ticker = tokio::time::interval(PTIME);
@@ -59,8 +60,12 @@ pub(super) async fn run(
                         ended.push(*id);
                     }
                 }
-                for id in ended.drain(..) {
-                    sessions.remove(&id);
+                if !ended.is_empty() {
+                    let mut locals = locals.lock().unwrap_or_else(PoisonError::into_inner);
+                    for id in ended.drain(..) {
+                        sessions.remove(&id);
+                        locals.remove(&id);
+                    }
                 }
             }
         }
