@@ -19,6 +19,25 @@ use crate::session::{Session, SessionEvent, PTIME};
 /// other sessions; the kernel drops the rest.
 const MAX_READS_PER_TICK: usize = 32;
 
+/// The tick grid: ticks are due at `origin + k·20 ms` (Skip keeps them there).
+#[derive(Debug, Clone, Copy)]
+struct Grid {
+    origin: Instant,
+}
+
+impl Grid {
+    /// The first tick due at or after `now`. Sessions start their slots on it, so every
+    /// slot coincides with a tick: a tick late by less than half a slot sends exactly that
+    /// slot. (A slot halfway between ticks would flip between two ticks with tiny jitter,
+    /// giving 0 ms / 40 ms gaps.)
+    fn next_tick(self, now: Instant) -> Instant {
+        let since = now.saturating_duration_since(self.origin).as_micros();
+        let period = PTIME.as_micros();
+        let ticks = since.div_ceil(period);
+        self.origin + PTIME * u32::try_from(ticks).unwrap_or(u32::MAX)
+    }
+}
+
 struct Entry {
     session: Session,
     lease: PortLease,
@@ -33,7 +52,11 @@ pub(super) async fn run(
     locals: Locals,
 ) {
     let mut sessions: HashMap<SessionId, Entry> = HashMap::new();
-    let mut ticker = tokio::time::interval(PTIME);
+    let origin = tokio::time::Instant::now();
+    let grid = Grid {
+        origin: origin.into_std(),
+    };
+    let mut ticker = tokio::time::interval_at(origin, PTIME);
     // Skip keeps ticks on the start + k·20 ms grid: a late tick does not shift the later ones,
     // so sessions (whose slots sit on the same grid) never drift into sending two at once.
     ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
@@ -43,7 +66,7 @@ pub(super) async fn run(
     loop {
         tokio::select! {
             command = commands.recv() => match command {
-                Some(command) => apply(&mut sessions, command, &events),
+                Some(command) => apply(&mut sessions, command, &events, grid),
                 None => break,
             },
             _ = ticker.tick() => {
@@ -77,9 +100,11 @@ fn apply(
     sessions: &mut HashMap<SessionId, Entry>,
     command: Command,
     events: &mpsc::UnboundedSender<MediaEvent>,
+    grid: Grid,
 ) {
     match command {
-        Command::Add(id, session, lease) => {
+        Command::Add(id, mut session, lease) => {
+            session.align(grid.next_tick(Instant::now()));
             sessions.insert(
                 id,
                 Entry {
@@ -167,5 +192,23 @@ fn forward_events(
         };
         // Nobody listening is not an error for the media path.
         let _ = events.send(event);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn next_tick_is_on_the_grid_at_or_after_now() {
+        let origin = Instant::now();
+        let grid = Grid { origin };
+        let ms = |n: u64| Duration::from_micros(n * 100);
+        assert_eq!(grid.next_tick(origin), origin);
+        assert_eq!(grid.next_tick(origin + ms(1)), origin + ms(200));
+        assert_eq!(grid.next_tick(origin + ms(200)), origin + ms(200));
+        assert_eq!(grid.next_tick(origin + ms(2001)), origin + ms(2200));
     }
 }

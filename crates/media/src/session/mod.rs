@@ -174,6 +174,14 @@ impl Session {
         self.inband = inband.then(|| self.inband.take().unwrap_or_default());
     }
 
+    /// Moves the first packet slot to `first_slot` (the driver puts every session's slots
+    /// on its tick grid). Only before the first packet.
+    pub fn align(&mut self, first_slot: Instant) {
+        if self.stats.sent == 0 {
+            self.next_send = first_slot;
+        }
+    }
+
     /// Our SSRC.
     pub fn ssrc(&self) -> u32 {
         self.ssrc

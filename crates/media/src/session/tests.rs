@@ -442,3 +442,38 @@ fn rfc4961_a_quiet_latched_stream_can_be_replaced() {
     s.handle_datagram(t0 + ms(1_700), peer, &rtp(0, 2, 160, 42, &[0xFF; 160]));
     assert_eq!((s.remote(), s.stats().received), (Some(other), 2));
 }
+
+#[test]
+fn slots_aligned_on_the_tick_grid_survive_tick_jitter_around_half_a_slot() {
+    // A session opened 10.1 ms after a tick: its slots sit half-way between ticks, where
+    // 0–0.2 ms of tick jitter decides between two ticks. Aligned on the grid, every tick
+    // sends exactly one packet.
+    let t0 = Instant::now();
+    let opened = t0 + Duration::from_micros(10_100);
+    let jitter = |k: u64| (k * 37) % 200;
+    let mut unaligned = session(opened);
+    let mut counts = Vec::new();
+    let mut out = Vec::new();
+    for k in 1..100u64 {
+        let now = t0 + ms(20 * k) + Duration::from_micros(jitter(k));
+        let mut n = 0;
+        while unaligned.poll_transmit(now, &mut out).is_some() {
+            n += 1;
+        }
+        counts.push(n);
+    }
+    assert!(
+        counts.contains(&0) && counts.contains(&2),
+        "unaligned slots flip between ticks"
+    );
+    let mut aligned = session(opened);
+    aligned.align(t0 + ms(20));
+    for k in 1..100u64 {
+        let now = t0 + ms(20 * k) + Duration::from_micros(jitter(k));
+        let mut n = 0;
+        while aligned.poll_transmit(now, &mut out).is_some() {
+            n += 1;
+        }
+        assert_eq!(n, 1, "tick {k}");
+    }
+}
