@@ -157,14 +157,14 @@ impl PromptSet {
 }
 
 /// Prompt names that speak a number digit by digit: `"1004"` → `digit-1 digit-0 digit-0
-/// digit-4`. Characters other than 0–9, `*` (`digit-star`) and `#` (`digit-pound`) are skipped.
+/// digit-4`. Characters other than 0–9, `*` (`star`) and `#` (`pound`) are skipped.
 pub fn digit_prompts(number: &str) -> Vec<String> {
     number
         .chars()
         .filter_map(|c| match c {
             '0'..='9' => Some(format!("digit-{c}")),
-            '*' => Some("digit-star".to_owned()),
-            '#' => Some("digit-pound".to_owned()),
+            '*' => Some("star".to_owned()),
+            '#' => Some("pound".to_owned()),
             _ => None,
         })
         .collect()
@@ -178,7 +178,7 @@ mod tests {
     fn digits_are_spoken_one_by_one() {
         assert_eq!(
             digit_prompts("10*4#x"),
-            ["digit-1", "digit-0", "digit-star", "digit-4", "digit-pound"]
+            ["digit-1", "digit-0", "star", "digit-4", "pound"]
         );
     }
 
