@@ -188,6 +188,7 @@ async fn prompt_audio_is_paced_pcmu_and_rfc4733_digits_barge_in() {
     wait_ports_free(&engine).await;
 }
 
+// HD-SEC-5: malformed media neither crashes nor wedges a session.
 #[tokio::test]
 async fn garbage_wrong_ssrc_and_huge_packets_do_not_wedge_a_session() {
     let (engine, mut events) = engine(43100, Duration::from_secs(20));
