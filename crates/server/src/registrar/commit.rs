@@ -35,7 +35,7 @@ pub const MAX_BATCH: usize = 512;
 pub const GATHER: Duration = Duration::from_millis(2);
 
 /// Longest a refresh waits before its row is written (see the module notes).
-pub const WRITE_BEHIND: Duration = Duration::from_secs(2);
+pub const WRITE_BEHIND: Duration = Duration::from_secs(5);
 
 /// How an AOR looked before a change, to put back if the change is not stored.
 #[derive(Debug)]

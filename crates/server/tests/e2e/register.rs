@@ -436,8 +436,8 @@ async fn rfc3261_10_3_unregister_after_refresh_is_not_undone_by_the_write_behind
     unregister.port = port;
     assert!(run(&server, &unregister).passed());
     assert!(device_registration(&api).await.is_null());
-    // Longer than WRITE_BEHIND (2 s): a refresh still queued would have been written by now.
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // Longer than WRITE_BEHIND (5 s): a refresh still queued would have been written by now.
+    tokio::time::sleep(Duration::from_secs(7)).await;
     block_in_place(|| {
         server.kill9();
         server.start_again();
