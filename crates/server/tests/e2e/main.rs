@@ -12,5 +12,6 @@ mod demo;
 mod restart;
 
 mod baresip;
+mod calls;
 mod register;
 mod robustness;
