@@ -42,21 +42,19 @@ impl B2bua {
     }
 
     /// A CANCEL of the caller's INVITE `invite`: 200 to the CANCEL, 487 to the INVITE, the
-    /// forks cancelled. `false` when the INVITE is not a call of ours.
+    /// forks cancelled. The CANCEL comes back when the INVITE is not a call of ours.
     pub fn cancel(
         &mut self,
         cancel: ServerTransaction,
         invite: &TransactionKey,
         now: Instant,
-    ) -> Result<(), ServerTransaction> {
+    ) -> Option<ServerTransaction> {
         let Some(&id) = self.invites.get(invite) else {
-            return Err(cancel);
+            return Some(cancel);
         };
         let _ = cancel.reply(StatusCode::OK);
         self.invites.remove(invite);
-        let Some(call) = self.calls.get_mut(&id) else {
-            return Ok(());
-        };
+        let call = self.calls.get_mut(&id)?;
         call.cancelled = true;
         if let Some(transaction) = call.a_invite.take() {
             let response = transaction
@@ -72,7 +70,7 @@ impl B2bua {
         }
         self.end(id, Disposition::NoAnswer, now);
         self.publish();
-        Ok(())
+        None
     }
 
     /// An ACK for a 2xx (the transaction layer passes those up). Stops our 2xx
@@ -108,10 +106,10 @@ impl B2bua {
         &mut self,
         transaction: ServerTransaction,
         now: Instant,
-    ) -> Result<(), ServerTransaction> {
+    ) -> Option<ServerTransaction> {
         let request = transaction.request();
         let Some((id, side)) = self.find(request) else {
-            return Err(transaction);
+            return Some(transaction);
         };
         let method = request.method().clone();
         match method {
@@ -128,7 +126,7 @@ impl B2bua {
             _ => self.relay(id, side, transaction),
         }
         self.publish();
-        Ok(())
+        None
     }
 
     /// Sends a request of `side`'s peer on to the other side.

@@ -91,8 +91,8 @@ async fn dispatch(ctx: &mut Context, handlers: &mut Handlers, event: EndpointEve
         EndpointEvent::Cancel { cancel, invite } => {
             let cancel = match &invite {
                 Some(key) => match handlers.b2bua.cancel(cancel, key, Instant::now()) {
-                    Ok(()) => return,
-                    Err(cancel) => cancel,
+                    None => return,
+                    Some(cancel) => cancel,
                 },
                 None => cancel,
             };
@@ -120,7 +120,7 @@ async fn request(ctx: &mut Context, handlers: &mut Handlers, transaction: Server
     match method {
         // Inside a call's dialog: the B2BUA's; any other dialog is unknown to us.
         _ if in_dialog => {
-            if let Err(transaction) = handlers.b2bua.in_dialog(transaction, Instant::now()) {
+            if let Some(transaction) = handlers.b2bua.in_dialog(transaction, Instant::now()) {
                 reply(transaction, StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST);
             }
         }
