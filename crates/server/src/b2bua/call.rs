@@ -105,6 +105,8 @@ pub(super) struct Call {
     pub end_deadline: Instant,
     /// CDR data.
     pub record: Record,
+    /// The instant this call sits in the timer heap under (older entries are stale).
+    pub scheduled: Option<Instant>,
 }
 
 impl Call {
@@ -126,19 +128,14 @@ impl Call {
         }
     }
 
-    /// The earliest instant this call's timers need a look.
-    pub(super) fn deadline(&self, linger: Duration) -> Instant {
-        let mut at = self.end_deadline;
-        if let Some(ended) = self.ended {
-            at = at.min(ended + linger);
-        }
-        if self.a_invite.is_some() {
-            at = at.min(self.ring_deadline);
-        }
-        if let Some(r) = &self.a_ok {
-            at = at.min(r.next);
-        }
-        at
+    /// The earliest instant this call's short timers need a look (ringing, 2xx
+    /// retransmission, lingering forks). The longest-duration limit is not among them: it
+    /// is checked by the periodic sweep, so the heap never holds hours-away entries.
+    pub(super) fn deadline(&self, linger: Duration) -> Option<Instant> {
+        let ended = self.ended.map(|at| at + linger);
+        let ringing = self.a_invite.as_ref().map(|_| self.ring_deadline);
+        let retransmit = self.a_ok.as_ref().map(|r| r.next);
+        [ended, ringing, retransmit].into_iter().flatten().min()
     }
 
     /// Keeps the better of two final failures: 6xx beats all, then the lowest class, and

@@ -26,7 +26,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hotdesk_core::{Cdr, Disposition};
+use hotdesk_core::{Cdr, Disposition, DomainName, Extension};
 use hotdesk_sip::endpoint::{ClientEvent, ClientSink, Endpoint, ServerTransaction, SharedEvents};
 use hotdesk_sip::transaction::TransactionKey;
 use hotdesk_sip::transport::Transport;
@@ -116,6 +116,8 @@ pub struct B2bua {
     cdrs: mpsc::UnboundedSender<Cdr>,
     /// Base URL of our HTTP listener, for Geolocation URLs (HD-ROUTE-6).
     http_base: Option<String>,
+    /// Emergency callback windows: (domain, callback number) → device anchor, until.
+    callbacks: HashMap<(DomainName, String), (Extension, Instant)>,
 }
 
 impl std::fmt::Debug for B2bua {
@@ -149,6 +151,7 @@ impl B2bua {
             next_id: 1,
             cdrs,
             http_base: None,
+            callbacks: HashMap::new(),
         };
         (b2bua, events)
     }
@@ -181,15 +184,43 @@ impl B2bua {
                 break;
             }
             self.timers.pop();
-            self.tick(id, now);
+            let current = self.calls.get_mut(&id).filter(|c| c.scheduled == Some(at));
+            if let Some(call) = current {
+                call.scheduled = None;
+                self.tick(id, now);
+            }
         }
         self.publish();
     }
 
+    /// Puts the call in the heap for its next deadline, unless an entry as early is there.
     fn schedule(&mut self, id: u64) {
-        if let Some(call) = self.calls.get(&id) {
-            self.timers.push(Reverse((call.deadline(LINGER), id)));
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let Some(at) = call.deadline(LINGER) else {
+            return;
+        };
+        if call.scheduled.is_none_or(|s| at < s) {
+            call.scheduled = Some(at);
+            self.timers.push(Reverse((at, id)));
         }
+    }
+
+    /// Clears calls past the longest duration (hung dialogs: both phones gone without a
+    /// BYE). Run from the dispatcher's periodic sweep.
+    pub fn sweep(&mut self, now: Instant) {
+        let hung: Vec<u64> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| c.ended.is_none() && c.end_deadline <= now)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in hung {
+            tracing::info!(call = id, "call reached the longest duration; clearing it");
+            self.hang_up(id, None, now);
+        }
+        self.publish();
     }
 
     fn tick(&mut self, id: u64, now: Instant) {
@@ -221,11 +252,6 @@ impl B2bua {
         }
         if call.a_invite.is_some() && call.ring_deadline <= now {
             self.give_up_ringing(id, now);
-            return;
-        }
-        if call.ended.is_none() && call.end_deadline <= now {
-            tracing::info!(call = id, "call reached the longest duration; clearing it");
-            self.hang_up(id, None, now);
             return;
         }
         self.schedule(id);

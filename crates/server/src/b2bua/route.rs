@@ -233,6 +233,50 @@ fn decide(
     Decision::Refuse(StatusCode::LOOP_DETECTED, "Forwarding Loop")
 }
 
+/// HD-ROUTE-9 inbound, HD-ROUTE-6 callback: a call from a trunk to `dialled` — a device
+/// that made an emergency call within its callback window (`callback`: its anchor) rings
+/// whoever is logged in; else a user's or device's DID, else an on-net number.
+pub(super) fn inbound(
+    state: &State,
+    bindings: &Bindings,
+    domain: &DomainName,
+    dialled: &str,
+    callback: Option<&Extension>,
+    now: Timestamp,
+) -> Decision {
+    if let Some(anchor) = callback {
+        let targets = [RingTarget::Device(anchor.clone())];
+        let found = contacts(bindings, domain, &targets, now);
+        if !found.is_empty() {
+            return Decision::Ring(found);
+        }
+    }
+    let Some(tenant) = state.tenants.get(domain) else {
+        return Decision::Refuse(StatusCode::NOT_FOUND, "Unknown Domain");
+    };
+    let did = |d: &Option<String>| d.as_deref() == Some(dialled);
+    let number = tenant
+        .users
+        .values()
+        .find(|u| did(&u.did))
+        .map(|u| u.extension.to_string())
+        .or_else(|| {
+            tenant
+                .devices
+                .values()
+                .find(|d| did(&d.did))
+                .map(|d| d.extension.to_string())
+        })
+        .unwrap_or_else(|| dialled.to_owned());
+    match on_net(state, bindings, domain, &number, now) {
+        OnNet::Contacts(found) if !found.is_empty() => Decision::Ring(found),
+        OnNet::Contacts(_) | OnNet::NotReachable | OnNet::Forward(_) => {
+            Decision::Refuse(StatusCode::TEMPORARILY_UNAVAILABLE, "Not Reachable")
+        }
+        OnNet::Unknown => Decision::Refuse(StatusCode::NOT_FOUND, "Unknown Number"),
+    }
+}
+
 enum OnNet {
     Contacts(Vec<Contact>),
     Forward(String),

@@ -76,6 +76,17 @@ impl B2bua {
             return respond(transaction, StatusCode::TOO_MANY_HOPS, "Too Many Hops");
         }
         let stamp = ctx.app.now();
+        let from_trunk = {
+            let state = ctx.app.read();
+            state.tenants.get(&domain).is_some_and(|t| {
+                t.trunks.values().any(|trunk| {
+                    trunk_target(&trunk.address).is_some_and(|x| x.addr == transaction.source())
+                })
+            })
+        };
+        if from_trunk {
+            return self.inbound(ctx, transaction, &domain, dialled, now);
+        }
         let source = transaction.source().ip();
         let user = match ctx
             .auth
@@ -125,6 +136,9 @@ impl B2bua {
                 self.start(transaction, contacts, &domain, record, None, now);
             }
             Decision::Trunk { trunk, emergency } => {
+                if emergency {
+                    self.open_callback_window(ctx, &domain, &record, now);
+                }
                 let Some(target) = trunk_target(&trunk.address) else {
                     self.refused(
                         &record,
@@ -150,6 +164,103 @@ impl B2bua {
                     record,
                     geolocation,
                     now,
+                );
+            }
+        }
+    }
+
+    /// HD-ROUTE-6: for the domain's callback period, a call from the trunk to the number an
+    /// emergency call presented rings that device, whoever is logged in.
+    fn open_callback_window(
+        &mut self,
+        ctx: &Context,
+        domain: &DomainName,
+        record: &Record,
+        now: Instant,
+    ) {
+        let Some(anchor) = record.anchor.clone() else {
+            return;
+        };
+        let secs = {
+            let state = ctx.app.read();
+            state
+                .tenants
+                .get(domain)
+                .map_or(0, |t| t.domain.settings.emergency_callback_secs)
+        };
+        let until = now + std::time::Duration::from_secs(u64::from(secs));
+        self.callbacks.retain(|_, (_, at)| *at > now);
+        self.callbacks.insert(
+            (domain.clone(), record.identity.number.clone()),
+            (anchor, until),
+        );
+    }
+
+    /// A call from a trunk (HD-ROUTE-9 inbound): trusted by its address, the caller's
+    /// From and P-Asserted-Identity passed through (HD-ROUTE-8).
+    fn inbound(
+        &mut self,
+        ctx: &Context,
+        transaction: ServerTransaction,
+        domain: &DomainName,
+        dialled: String,
+        now: Instant,
+    ) {
+        let request = transaction.request();
+        let (number, name) = match request.from() {
+            Ok(from) => (
+                from.uri()
+                    .as_sip()
+                    .and_then(|u| u.user())
+                    .unwrap_or("anonymous")
+                    .to_owned(),
+                from.display_name().map(|n| n.into_owned()),
+            ),
+            Err(_) => ("anonymous".to_owned(), None),
+        };
+        let callback = self
+            .callbacks
+            .get(&(domain.clone(), dialled.clone()))
+            .filter(|(_, until)| *until > now)
+            .map(|(anchor, _)| anchor.clone());
+        let stamp = ctx.app.now();
+        let decision = {
+            let state = ctx.app.read();
+            route::inbound(
+                &state,
+                ctx.app.bindings(),
+                domain,
+                &dialled,
+                callback.as_ref(),
+                stamp,
+            )
+        };
+        let record = Record {
+            domain: domain.clone(),
+            direction: Direction::Inbound,
+            anchor: callback,
+            identity: CallerIdentity {
+                number,
+                name,
+                user: None,
+            },
+            dialled,
+            start: stamp,
+            answer: None,
+        };
+        match decision {
+            Decision::Ring(contacts) => {
+                self.start(transaction, contacts, domain, record, None, now)
+            }
+            Decision::Refuse(status, reason) => {
+                self.refused(&record, transaction.request().call_id(), status);
+                respond(transaction, status, reason);
+            }
+            Decision::FeatureCode | Decision::Trunk { .. } => {
+                respond(
+                    transaction,
+                    StatusCode::FORBIDDEN,
+                    "Not Routed From A Trunk",
                 );
             }
         }
@@ -301,6 +412,7 @@ impl B2bua {
             ring_deadline: now + self.policy.ring_timeout,
             end_deadline: now + self.policy.max_duration,
             record,
+            scheduled: None,
         };
         self.calls.insert(id, call);
         self.schedule(id);

@@ -63,6 +63,7 @@ pub(super) async fn run(
                 let now = ctx.app.now();
                 handlers.registrar.sweep(now).await;
                 ctx.auth.prune(now);
+                handlers.b2bua.sweep(Instant::now());
             }
             () = &mut timer => {
                 handlers.b2bua.on_timer(Instant::now());

@@ -178,6 +178,7 @@ fn call(
 ) -> (bool, String) {
     CallTarget {
         sip: server.sip_udp,
+        port: None,
     }
     .call(dir, caller, callee, xml, hold_ms)
 }
@@ -369,6 +370,7 @@ async fn hd_logout_3_log_out_mid_call_keeps_the_call_until_bye() {
         let dir = dir.clone();
         let target = CallTarget {
             sip: server.sip_udp,
+            port: None,
         };
         std::thread::spawn(move || target.call(&dir, "94002", "1004", "uac_invite.xml", 5000))
     };
@@ -410,6 +412,8 @@ async fn hd_logout_3_log_out_mid_call_keeps_the_call_until_bye() {
 /// A call runner usable from another thread (the server handle stays with the test).
 struct CallTarget {
     sip: Option<std::net::SocketAddr>,
+    /// Local port; `None` picks a free one.
+    port: Option<u16>,
 }
 
 impl CallTarget {
@@ -421,7 +425,7 @@ impl CallTarget {
         xml: &str,
         hold_ms: u32,
     ) -> (bool, String) {
-        let port = free_port();
+        let port = self.port.unwrap_or_else(free_port);
         let inf = dir.join(format!("caller-{caller}-{port}.csv"));
         fs::write(&inf, users_csv([(caller, pw(caller).as_str())])).unwrap();
         let messages = dir.join(format!("caller-{caller}-{port}.msg"));
@@ -499,6 +503,7 @@ async fn fault_callee_vanishes_mid_call_caller_still_hangs_up_cleanly() {
     let caller = {
         let target = CallTarget {
             sip: server.sip_udp,
+            port: None,
         };
         let dir = dir.clone();
         std::thread::spawn(move || target.call(&dir, "94002", "1004", "uac_invite.xml", 3000))
@@ -655,6 +660,25 @@ async fn hd_route_9_off_net_calls_go_to_the_trunk_as_the_users_did_and_hd_route_
         doc.contains("<ca:country>US</ca:country>") && doc.contains("<ca:FLR>3</ca:FLR>"),
         "{doc}"
     );
-    drop((trunk.peer, e911.peer));
+
+    // HD-ROUTE-6 callback: someone else logs in at 94003 (its anchor is now not reachable,
+    // HD-ROUTE-4), yet the PSAP calling back the callback number rings that desk.
+    let mut e911 = e911;
+    block_in_place(|| e911.peer.wait(Duration::from_secs(20)));
+    login(&api, "94003", "1004").await;
+    let desk = block_in_place(|| Phone::start(&server, &dir, "94003", "uas_answer.xml"));
+    let psap = CallTarget {
+        sip: server.sip_udp,
+        port: Some(e911.port),
+    };
+    let (passed, trace) =
+        block_in_place(|| psap.call(&dir, "5550911", "+15550094003", "uac_invite.xml", 200));
+    assert!(passed, "callback failed: {trace}\n{}", server.output());
+    let invite = first_invite(&desk.messages());
+    assert!(
+        invite.contains("<sip:5550911@"),
+        "PSAP's number passed through (HD-ROUTE-8): {invite}"
+    );
+    drop(trunk.peer);
     no_calls_left(&server).await;
 }
