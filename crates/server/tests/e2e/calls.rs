@@ -390,6 +390,9 @@ async fn hd_logout_3_log_out_mid_call_keeps_the_call_until_bye() {
     logout(&api, "94002").await;
     let (passed, trace) = block_in_place(|| caller.join().unwrap());
     assert!(passed, "call cut by the log-out:\n{trace}");
+    // The caller's ACK stopped our 2xx retransmissions (RFC 3261 §13.3.1.4): one 200 for
+    // the INVITE, one for the BYE, though the call was up for seconds.
+    assert_eq!(trace.matches("SIP/2.0 200 OK").count(), 2, "{trace}");
     assert_eq!(
         desk.received("BYE"),
         1,
