@@ -141,23 +141,49 @@ impl Call {
     /// Keeps the better of two final failures: 6xx beats all, then the lowest class, and
     /// within 4xx a busy or unavailable answer beats a generic one (RFC 3261 §16.7).
     pub(super) fn note_failure(&mut self, status: StatusCode, reason: &str) {
-        let rank = |s: StatusCode| -> u16 {
-            match s.as_u16() {
-                600..=699 => 0,
-                486 => 1,
-                480 => 2,
-                400..=499 => 3,
-                300..=399 => 4,
-                500..=599 => 5,
-                _ => 6,
-            }
-        };
         let better = match &self.best {
             None => true,
-            Some((old, _)) => rank(status) < rank(*old),
+            Some((old, _)) => failure_rank(status) < failure_rank(*old),
         };
         if better {
             self.best = Some((status, reason.to_owned()));
         }
+    }
+}
+
+/// Lower is better when choosing the failure the caller gets (RFC 3261 §16.7): 6xx first,
+/// then busy, unavailable, other 4xx, 3xx, 5xx.
+fn failure_rank(status: StatusCode) -> u16 {
+    match status.as_u16() {
+        600..=699 => 0,
+        486 => 1,
+        480 => 2,
+        400..=499 => 3,
+        300..=399 => 4,
+        500..=599 => 5,
+        _ => 6,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn best_of(codes: &[u16]) -> u16 {
+        let mut best = None;
+        for &code in codes {
+            let status = StatusCode::new(code).unwrap();
+            if best.is_none_or(|old| failure_rank(status) < failure_rank(old)) {
+                best = Some(status);
+            }
+        }
+        best.map_or(0, StatusCode::as_u16)
+    }
+
+    #[test]
+    fn rfc3261_16_7_busy_beats_unavailable_and_server_errors() {
+        assert_eq!(best_of(&[503, 480, 486]), 486);
+        assert_eq!(best_of(&[408, 503]), 408);
+        assert_eq!(best_of(&[486, 603]), 603);
     }
 }

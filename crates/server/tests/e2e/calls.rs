@@ -685,3 +685,34 @@ async fn hd_route_9_off_net_calls_go_to_the_trunk_as_the_users_did_and_hd_route_
     drop(trunk.peer);
     no_calls_left(&server).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hd_route_2_ring_both_rings_the_personal_phone_too() {
+    if skip() {
+        return;
+    }
+    let server = start(&[]);
+    let api = server.api();
+    seed(&api).await;
+    api.send(
+        reqwest::Method::PATCH,
+        &format!("/domains/{DOMAIN}"),
+        Some(&json!({ "settings": { "primary_while_away": "ring_both" } })),
+    )
+    .await;
+    login(&api, "94001", "1004").await;
+    login(&api, "94002", "1005").await;
+    let dir = peers::scratch(&server.dir(), "ringboth");
+    let desk = block_in_place(|| Phone::start(&server, &dir, "94001", "uas_answer.xml"));
+    let personal = block_in_place(|| Phone::start(&server, &dir, "1004", "uas_answer.xml"));
+    let (passed, trace) =
+        block_in_place(|| call(&server, &dir, "94002", "1004", "uac_invite.xml", 300));
+    assert!(passed, "{trace}");
+    assert_eq!(desk.received("INVITE"), 1, "the desk rang");
+    assert_eq!(
+        personal.received("INVITE"),
+        1,
+        "the personal phone rang too"
+    );
+    no_calls_left(&server).await;
+}
