@@ -58,6 +58,10 @@ pub fn pidf_lo(entity: &str, address: &CivicAddress, now: jiff::Timestamp) -> St
 }
 
 /// The location of device `anchor` (file name `ANCHOR.xml`) in `domain`.
+#[utoipa::path(get, path = "/api/v1/location/{domain}/{file}", tag = "records",
+    params(("domain" = String, Path), ("file" = String, Path, description = "ANCHOR.xml")),
+    responses((status = 200, content_type = "application/pidf+xml", body = String),
+        (status = 404, body = crate::api::error::ErrorBody)))]
 pub(crate) async fn get(
     State(app): State<Arc<App>>,
     Path((domain, file)): Path<(String, String)>,
