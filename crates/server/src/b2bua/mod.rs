@@ -9,12 +9,14 @@
 //! work the transaction layer leaves to us is done here: re-sending our 2xx until the ACK
 //! (RFC 3261 §13.3.1.4) and ACKing every 2xx we receive (§13.2.2.4).
 //!
-//! Files: [`route`] (who rings, HD-ROUTE-*), [`setup`] (INVITE, forks, answers),
+//! Files: [`route`] (who rings, HD-ROUTE-*), [`setup`] (INVITE, inbound, start),
+//! [`forks`] (provisionals, first 2xx wins, CANCEL, failures),
 //! [`in_dialog`] (ACK, BYE, CANCEL, relayed requests), [`dialog`], [`call`], [`cdr`].
 
 mod call;
 pub mod cdr;
 mod dialog;
+mod forks;
 mod in_dialog;
 mod route;
 mod setup;
