@@ -12,7 +12,7 @@
 #   COOLDOWN=3
 #   HOLD_CALLS=10000 HOLD_RATE=500 HOLD_SECONDS=10 (time at full concurrency, hold mode)
 #   KAMAILIO_DIALOG=0 in rate mode, 1 in hold mode (dialog module tracks every call, as a
-#   B2BUA must) HOTDESK_CALLS=0 (1 = try the hotdesk half; see run_hotdesk_calls)
+#   B2BUA must) HOTDESK_CALLS=1 (0 = skip the hotdesk half; see run_hotdesk_calls)
 #   USERS=10000 FIRST_EXT=100000 DOMAIN=bench.test HOTDESK_BIN HOTDESK_ARGS KEEP=0
 #   KAMAILIO_MALLOC=fm|tlsf|qm SCHED=rt|nice|none (rt by default as root) RECORD=1 (0 = trial run)
 #   RETRANS_MAX_PCT=1 (a step with more SIPp retransmissions than this % of calls fails)
@@ -168,11 +168,11 @@ run_kamailio_calls() {
 }
 
 # ---------------------------------------------------------------------------------------
-# HOOK: hotdesk calls. Off until hotdesk's B2BUA routes calls (HOTDESK_CALLS=1 turns it
-# on). Plan: start hotdesk, import the users, register the callee (last user) with the
-# bench REGISTER scenario from the UAS port so that its binding points at the SIPp UAS,
-# then drive the same UAC scenario at sip:CALLEE@DOMAIN; the UAC answers hotdesk's
-# INVITE challenge from users.csv (-auth_uri DOMAIN).
+# hotdesk calls (HOTDESK_CALLS=0 skips them): start hotdesk, import the users, register
+# the callee (last user) with the bench REGISTER scenario from the UAS port so that its
+# binding points at the SIPp UAS, then drive the same UAC scenario at sip:CALLEE@DOMAIN;
+# the UAC answers hotdesk's INVITE challenge from users.csv (-auth_uri DOMAIN). hotdesk is
+# a B2BUA: each call is two dialogs, the INVITE is digest-authenticated (HD-SEC-3).
 # ---------------------------------------------------------------------------------------
 # register_callee: binds the callee to the SIPp UAS port (the UAS is not running then).
 register_callee() {
@@ -182,8 +182,8 @@ register_callee() {
 }
 
 run_hotdesk_calls() {
-    if [ "${HOTDESK_CALLS:-0}" != 1 ]; then
-        H_LINE="hotdesk: skipped (call routing not implemented yet; HOTDESK_CALLS=1 tries it)"
+    if [ "${HOTDESK_CALLS:-1}" != 1 ]; then
+        H_LINE="hotdesk: skipped (HOTDESK_CALLS=0)"
         return
     fi
     local sip http callee=$((FIRST_EXT + USERS - 1))

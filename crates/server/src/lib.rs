@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod b2bua;
 pub mod cli;
 pub mod config;
 pub mod demo;

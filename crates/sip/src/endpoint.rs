@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
-pub use client::{ClientError, ClientEvent, ClientTransaction};
+pub use client::{ClientError, ClientEvent, ClientSink, ClientTransaction, SharedEvents};
 pub use server::ServerTransaction;
 
 use crate::header::BRANCH_MAGIC_COOKIE;
@@ -160,7 +160,7 @@ enum Command {
         key: TransactionKey,
         request: Request,
         target: Target,
-        events: mpsc::UnboundedSender<ClientEvent>,
+        events: client::Sink,
     },
     Stateless {
         bytes: Bytes,
@@ -264,9 +264,38 @@ impl Endpoint {
             key: key.clone(),
             request,
             target,
-            events,
+            events: client::Sink::Own(events),
         })?;
         Ok(ClientTransaction::new(key, rx))
+    }
+
+    /// Like [`Self::send_request`], but the transaction's events go to the shared `sink`,
+    /// each paired with `token`: one task can then follow thousands of transactions
+    /// (a B2BUA's legs) from one channel instead of one task per transaction.
+    pub fn send_request_to(
+        &self,
+        request: Request,
+        target: Target,
+        sink: &ClientSink,
+        token: u64,
+    ) -> Result<TransactionKey, EndpointError> {
+        if *request.method() == Method::Ack {
+            return Err(TransactionError::AckNotAllowed.into());
+        }
+        let missing = || TransactionError::Missing { what: "Via branch" };
+        let via = request.via().map_err(|_| missing())?;
+        let branch = via.branch().filter(|b| !b.is_empty()).ok_or_else(missing)?;
+        let key = TransactionKey::client(branch, request.method().as_str());
+        self.command(Command::Request {
+            key: key.clone(),
+            request,
+            target,
+            events: client::Sink::Shared {
+                token,
+                tx: sink.tx.clone(),
+            },
+        })?;
+        Ok(key)
     }
 
     /// Sends bytes outside any transaction: the ACK for a 2xx, a 2xx retransmission, a

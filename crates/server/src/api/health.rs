@@ -74,6 +74,17 @@ pub(crate) async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
     for (name, help, value) in gauges {
         metric(&mut out, name, "gauge", help, value as u64);
     }
+    let call_gauges = [
+        ("hotdesk_calls_active", "Calls in progress", &c.calls_active),
+        (
+            "hotdesk_dialogs_active",
+            "SIP dialogs of calls in progress (both sides)",
+            &c.dialogs_active,
+        ),
+    ];
+    for (name, help, gauge) in call_gauges {
+        metric(&mut out, name, "gauge", help, Counters::get(gauge));
+    }
     let counters = [
         ("hotdesk_logins_total", "Successful log-ins", &c.logins),
         (

@@ -14,6 +14,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod health;
+pub mod location;
 pub mod mailbox;
 mod openapi;
 pub mod trunks;
@@ -95,6 +96,7 @@ fn v1() -> Router<Arc<App>> {
             post(trunks::create).get(trunks::list),
         )
         .route(&format!("{d}/cdrs"), get(cdrs::list))
+        .route("/location/{domain}/{file}", get(location::get))
         .route(&format!("{d}/audit"), get(audit::list))
         .route("/models", get(devices::models))
         .route("/auth/login", post(auth::login))

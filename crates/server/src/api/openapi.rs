@@ -5,8 +5,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::api::{
-    associations, audit, auth, cdrs, devices, domains, error, events, health, mailbox, trunks,
-    users,
+    associations, audit, auth, cdrs, devices, domains, error, events, health, location, mailbox,
+    trunks, users,
 };
 
 /// The API description.
@@ -21,7 +21,7 @@ use crate::api::{
         devices::models,
         trunks::create, trunks::list,
         associations::list, associations::login, associations::logout,
-        audit::list, cdrs::list,
+        audit::list, cdrs::list, location::get,
         auth::login, auth::logout, auth::me,
         events::stream, health::healthz, health::metrics,
     ),

@@ -48,12 +48,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
 
     let shutdown = Shutdown::new();
-    let sip = start_sip(&app, &config, shutdown.clone()).await?;
-
+    // Bound before SIP starts (emergency calls carry location URLs on it, HD-ROUTE-6), but
+    // announced last, so the HTTP line still means "everything is up".
     let listener = tokio::net::TcpListener::bind(config.http)
         .await
         .with_context(|| format!("binding HTTP on {}", config.http))?;
     let http = listener.local_addr().context("reading the HTTP address")?;
+    let sip = start_sip(&app, &config, http, shutdown.clone()).await?;
     if let Some(demo) = &demo {
         let token = admin_token.as_ref().map(SecretString::expose).unwrap_or("");
         println!("{}", demo.instructions(http, sip.udp, token));
@@ -103,9 +104,11 @@ pub struct SipListeners {
 async fn start_sip(
     app: &Arc<App>,
     config: &Config,
+    http: SocketAddr,
     shutdown: Shutdown,
 ) -> anyhow::Result<SipListeners> {
-    let settings = crate::sip::SipSettings::from_env(config.sip, config.domain.clone())?;
+    let mut settings = crate::sip::SipSettings::from_env(config.sip, config.domain.clone())?;
+    settings.http_base = Some(format!("http://{http}"));
     Ok(crate::sip::start(Arc::clone(app), settings, shutdown).await?)
 }
 

@@ -50,6 +50,10 @@ pub struct SipSettings {
     pub nonce_secret: Vec<u8>,
     /// How often lapsed bindings are looked for.
     pub sweep_interval: Duration,
+    /// Call timers (B2BUA).
+    pub calls: crate::b2bua::CallPolicy,
+    /// Base URL of the HTTP listener (`http://127.0.0.1:8080`), for location URLs.
+    pub http_base: Option<String>,
 }
 
 impl SipSettings {
@@ -57,7 +61,8 @@ impl SipSettings {
     /// `HOTDESK_REG_MIN_EXPIRES` (60), `HOTDESK_REG_DEFAULT_EXPIRES` (3600),
     /// `HOTDESK_REG_MAX_EXPIRES` (7200), `HOTDESK_REG_MAX_CONTACTS` (10),
     /// `HOTDESK_SIP_AUTH_MAX_FAILURES` (10), `HOTDESK_SIP_AUTH_WINDOW` (300 s),
-    /// `HOTDESK_SIP_AUTH_LOCK` (300 s), `HOTDESK_SIP_NONCE_SECRET`.
+    /// `HOTDESK_SIP_AUTH_LOCK` (300 s), `HOTDESK_SIP_NONCE_SECRET`,
+    /// `HOTDESK_CALL_RING_TIMEOUT` (60 s), `HOTDESK_CALL_MAX_DURATION` (4 h).
     pub fn from_env(
         listen: SocketAddr,
         default_domain: DomainName,
@@ -113,6 +118,17 @@ impl SipSettings {
             guard,
             nonce_secret,
             sweep_interval: Duration::from_secs(1),
+            calls: crate::b2bua::CallPolicy {
+                ring_timeout: Duration::from_secs(u64::from(number(
+                    "HOTDESK_CALL_RING_TIMEOUT",
+                    60,
+                )?)),
+                max_duration: Duration::from_secs(u64::from(number(
+                    "HOTDESK_CALL_MAX_DURATION",
+                    4 * 3600,
+                )?)),
+            },
+            http_base: None,
         })
     }
 }

@@ -4,39 +4,79 @@
 //! is known at compile time and reads in order. The same task sweeps lapsed bindings, so
 //! every change to the bindings table happens here, in order.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use hotdesk_sip::endpoint::{new_tag, EndpointEvent, Events, ServerTransaction};
+use hotdesk_sip::endpoint::{new_tag, EndpointEvent, Events, ServerTransaction, SharedEvents};
 use hotdesk_sip::{Method, StatusCode};
 use tokio::time::MissedTickBehavior;
 
 use super::options::{self, ALLOW};
 use super::Context;
+use crate::b2bua::B2bua;
 use crate::cli::serve::Shutdown;
 use crate::registrar::Registrar;
 
 /// Runs until `shutdown` fires or the endpoint stops.
+/// A deadline far enough away to mean "no timer".
+const IDLE: Duration = Duration::from_secs(3600);
+
+/// What the dispatcher owns besides the context.
+pub(super) struct Handlers {
+    pub(super) registrar: Registrar,
+    pub(super) b2bua: B2bua,
+}
+
+// The dispatcher's inputs, each a separate source the one task selects over.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn run(
     mut ctx: Context,
-    mut registrar: Registrar,
+    registrar: Registrar,
+    b2bua: B2bua,
     mut events: Events,
+    mut call_events: SharedEvents,
     mut shutdown: Shutdown,
     sweep_every: Duration,
 ) {
+    let mut handlers = Handlers { registrar, b2bua };
     let mut sweep = tokio::time::interval(sweep_every);
     sweep.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut armed = Instant::now() + IDLE;
+    let timer = tokio::time::sleep_until(armed.into());
+    tokio::pin!(timer);
     loop {
+        // Re-arming costs a timer-wheel update: only when the deadline moved.
+        let deadline = handlers
+            .b2bua
+            .next_deadline()
+            .unwrap_or_else(|| Instant::now() + IDLE);
+        if deadline != armed {
+            timer.as_mut().reset(deadline.into());
+            armed = deadline;
+        }
         tokio::select! {
-            // Sweeps before requests: under a flood requests are always ready.
+            // Sweeps and call timers before requests: under a flood requests are always
+            // ready. Responses to our own requests come before new requests, so calls
+            // under way finish before new ones are taken.
             biased;
             () = shutdown.wait() => break,
             _ = sweep.tick() => {
                 let now = ctx.app.now();
-                registrar.sweep(now).await;
+                handlers.registrar.sweep(now).await;
                 ctx.auth.prune(now);
+                handlers.b2bua.sweep(Instant::now());
+            }
+            () = &mut timer => {
+                handlers.b2bua.on_timer(Instant::now());
+                armed = Instant::now() + IDLE;
+            }
+            event = call_events.recv() => {
+                // The B2BUA holds the sender, so the channel never closes before it.
+                if let Some((token, event)) = event {
+                    handlers.b2bua.client_event(token, event, Instant::now());
+                }
             }
             event = events.recv() => match event {
-                Some(event) => dispatch(&mut ctx, &mut registrar, event).await,
+                Some(event) => dispatch(&mut ctx, &mut handlers, event).await,
                 None => break,
             },
         }
@@ -44,20 +84,27 @@ pub(super) async fn run(
     tracing::debug!("SIP dispatcher stopped");
 }
 
-async fn dispatch(ctx: &mut Context, registrar: &mut Registrar, event: EndpointEvent) {
+async fn dispatch(ctx: &mut Context, handlers: &mut Handlers, event: EndpointEvent) {
     match event {
-        EndpointEvent::Request(transaction) => request(ctx, registrar, transaction).await,
-        // No INVITE is ever left unanswered yet, so there is nothing to cancel: 200 if the
-        // transaction is still known (its final answer went out already), else 481.
+        EndpointEvent::Request(transaction) => request(ctx, handlers, transaction).await,
+        // A CANCEL of a call being set up ends it; otherwise 200 if the INVITE is still
+        // known (its final answer went out already), else 481.
         EndpointEvent::Cancel { cancel, invite } => {
+            let cancel = match &invite {
+                Some(key) => match handlers.b2bua.cancel(cancel, key, Instant::now()) {
+                    None => return,
+                    Some(cancel) => cancel,
+                },
+                None => cancel,
+            };
             let status = match invite {
                 Some(_) => StatusCode::OK,
                 None => StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST,
             };
             reply(cancel, status);
         }
-        // ACKs for 2xx belong to dialogs, and there are none yet.
-        EndpointEvent::Ack(_) => {}
+        // ACKs for 2xx belong to dialogs.
+        EndpointEvent::Ack(received) => handlers.b2bua.ack(&received),
         EndpointEvent::ServerTimeout { key, timer } => {
             tracing::debug!(?key, ?timer, "server transaction timed out");
         }
@@ -67,18 +114,21 @@ async fn dispatch(ctx: &mut Context, registrar: &mut Registrar, event: EndpointE
     }
 }
 
-async fn request(ctx: &mut Context, registrar: &mut Registrar, transaction: ServerTransaction) {
+async fn request(ctx: &mut Context, handlers: &mut Handlers, transaction: ServerTransaction) {
     let request = transaction.request();
     let in_dialog = request.to().ok().and_then(|to| to.tag()).is_some();
     let method = request.method().clone();
     match method {
-        // No dialog state yet: any request inside one refers to something we do not know.
-        _ if in_dialog => reply(transaction, StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST),
-        Method::Register => registrar.register(ctx, transaction).await,
+        // Inside a call's dialog: the B2BUA's; any other dialog is unknown to us.
+        _ if in_dialog => {
+            if let Some(transaction) = handlers.b2bua.in_dialog(transaction, Instant::now()) {
+                reply(transaction, StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST);
+            }
+        }
+        Method::Register => handlers.registrar.register(ctx, transaction).await,
         // No event package is served yet (message-summary arrives with MWI).
         Method::Subscribe => reply(transaction, StatusCode::BAD_EVENT),
-        // Calls arrive with the B2BUA.
-        Method::Invite => reply(transaction, StatusCode::NOT_IMPLEMENTED),
+        Method::Invite => handlers.b2bua.invite(ctx, transaction, Instant::now()),
         Method::Options => options::answer(transaction),
         Method::Ack
         | Method::Bye

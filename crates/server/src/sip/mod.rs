@@ -26,6 +26,7 @@ use jiff::SignedDuration;
 
 pub use config::{SipConfigError, SipSettings};
 
+use crate::b2bua::B2bua;
 use crate::cli::serve::{Shutdown, SipListeners};
 use crate::registrar::{self, commit, Registrar};
 use crate::state::App;
@@ -129,6 +130,10 @@ pub async fn start(
     let tcp = endpoint.local_addr(Transport::Tcp);
     let (commits, committer) = commit::spawn(Arc::clone(&app), Arc::clone(&bindings), COMMIT_QUEUE);
     let registrar = Registrar::new(settings.registrar, bindings, commits);
+    let (cdrs, cdr_writer) = crate::b2bua::cdr::spawn(Arc::clone(&app));
+    let (mut b2bua, call_events) =
+        B2bua::new(Arc::clone(&app), endpoint.clone(), settings.calls, cdrs);
+    b2bua.set_http_base(settings.http_base.clone());
     let context = Context {
         app,
         auth,
@@ -138,7 +143,9 @@ pub async fn start(
     let dispatcher = tokio::spawn(dispatch::run(
         context,
         registrar,
+        b2bua,
         events,
+        call_events,
         shutdown,
         settings.sweep_interval,
     ));
@@ -151,6 +158,6 @@ pub async fn start(
     Ok(SipListeners {
         udp,
         tcp,
-        tasks: vec![dispatcher, committer],
+        tasks: vec![dispatcher, committer, cdr_writer],
     })
 }

@@ -15,6 +15,10 @@ pub struct Counters {
     pub pin_failures: AtomicU64,
     /// Lock-outs started (HD-SEC-2).
     pub lockouts: AtomicU64,
+    /// Calls the B2BUA holds now (a gauge, set by the dispatcher).
+    pub calls_active: AtomicU64,
+    /// Dialogs the B2BUA knows now, both sides counted (a gauge).
+    pub dialogs_active: AtomicU64,
     /// HTTP requests answered, by status class 1xx..5xx (index 0..4).
     pub http_requests: [AtomicU64; 5],
 }

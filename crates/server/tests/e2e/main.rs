@@ -13,5 +13,6 @@ mod portal;
 mod restart;
 
 mod baresip;
+mod calls;
 mod register;
 mod robustness;

@@ -19,6 +19,45 @@ pub enum ClientEvent {
     Refused(TransactionError),
 }
 
+/// Where a client transaction's events go: its own [`ClientTransaction`] handle, or a
+/// channel shared by many transactions, each event tagged with the sender's token.
+#[derive(Debug)]
+pub(crate) enum Sink {
+    Own(mpsc::UnboundedSender<ClientEvent>),
+    Shared {
+        token: u64,
+        tx: mpsc::UnboundedSender<(u64, ClientEvent)>,
+    },
+}
+
+impl Sink {
+    /// Passes `event` on; a receiver that is gone did not want it.
+    pub(crate) fn send(&self, event: ClientEvent) {
+        let _ = match self {
+            Self::Own(tx) => tx.send(event).map_err(|_| ()),
+            Self::Shared { token, tx } => tx.send((*token, event)).map_err(|_| ()),
+        };
+    }
+}
+
+/// The sending side of a shared event channel for
+/// [`Endpoint::send_request_to`](super::Endpoint::send_request_to); cheap to clone.
+#[derive(Debug, Clone)]
+pub struct ClientSink {
+    pub(crate) tx: mpsc::UnboundedSender<(u64, ClientEvent)>,
+}
+
+/// The receiving side: `(token, event)` pairs of every transaction sent through the sink.
+pub type SharedEvents = mpsc::UnboundedReceiver<(u64, ClientEvent)>;
+
+impl ClientSink {
+    /// A new shared channel.
+    pub fn channel() -> (Self, SharedEvents) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Self { tx }, rx)
+    }
+}
+
 /// Why [`ClientTransaction::final_response`] has no response.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {

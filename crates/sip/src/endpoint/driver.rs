@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use tokio::sync::mpsc;
 
+use super::client::Sink;
 use super::{ClientEvent, Command, EndpointEvent, EndpointStats, ServerTransaction};
 use crate::message::{Message, Request, StatusCode};
 use crate::transaction::{
@@ -29,7 +30,7 @@ pub(super) struct Driver {
     events: mpsc::Sender<EndpointEvent>,
     /// Event capacity kept free for events of transactions already under way.
     reserve: usize,
-    clients: HashMap<TransactionKey, mpsc::UnboundedSender<ClientEvent>>,
+    clients: HashMap<TransactionKey, Sink>,
     stats: Arc<Mutex<EndpointStats>>,
     overload_refused: u64,
     send_failed: u64,
@@ -175,11 +176,11 @@ impl Driver {
         key: TransactionKey,
         request: Request,
         target: Target,
-        events: mpsc::UnboundedSender<ClientEvent>,
+        events: Sink,
     ) {
         // Checked first: inserting would replace the live transaction's event channel.
         if self.layer.contains(&key) {
-            let _ = events.send(ClientEvent::Refused(TransactionError::Duplicate));
+            events.send(ClientEvent::Refused(TransactionError::Duplicate));
             return;
         }
         self.name_tls_peer(&target);
@@ -192,9 +193,7 @@ impl Driver {
             Ok(()) => {
                 self.clients.insert(key, events);
             }
-            Err(e) => {
-                let _ = events.send(ClientEvent::Refused(e));
-            }
+            Err(e) => events.send(ClientEvent::Refused(e)),
         }
     }
 
@@ -257,9 +256,8 @@ impl Driver {
     /// Passes `event` to the client transaction `key`; `false` if it is not one of ours.
     fn to_client(&self, key: &TransactionKey, event: ClientEvent) -> bool {
         match self.clients.get(key) {
-            Some(tx) => {
-                // The application dropped its handle: the event is not wanted.
-                let _ = tx.send(event);
+            Some(sink) => {
+                sink.send(event);
                 true
             }
             None => false,

@@ -17,8 +17,9 @@ pub(crate) enum ClientInvite {
         a_interval: Duration,
         b_at: Instant,
     },
-    /// A provisional response came; no retransmissions, no timer (Timer C is a proxy's).
-    Proceeding,
+    /// A provisional response came; no retransmissions; Timer C ends a transaction that
+    /// never gets its final response.
+    Proceeding { c_at: Instant },
     /// A 300–699 came and was ACKed; Timer D absorbs its retransmissions, re-sending the ACK.
     Completed { ack: Bytes, d_at: Instant },
     /// A 2xx came (RFC 6026); Timer M keeps the transaction to pass 2xx retransmissions
@@ -41,7 +42,7 @@ impl ClientInvite {
     pub(crate) fn deadline(&self) -> Option<Instant> {
         match self {
             Self::Calling { a_at, b_at, .. } => Some(a_at.map_or(*b_at, |a| a.min(*b_at))),
-            Self::Proceeding => None,
+            Self::Proceeding { c_at } => Some(*c_at),
             Self::Completed { d_at, .. } => Some(*d_at),
             Self::Accepted { m_at } => Some(*m_at),
         }
@@ -58,14 +59,15 @@ impl ClientInvite {
         make_ack: impl FnOnce() -> Option<Bytes>,
     ) -> (Option<Self>, Reaction) {
         match self {
-            Self::Calling { .. } | Self::Proceeding if status < 200 => {
-                (Some(Self::Proceeding), Reaction::Deliver)
+            Self::Calling { .. } | Self::Proceeding { .. } if status < 200 => {
+                let c_at = now + timers.duration(Timer::C, reliable);
+                (Some(Self::Proceeding { c_at }), Reaction::Deliver)
             }
-            Self::Calling { .. } | Self::Proceeding if status < 300 => {
+            Self::Calling { .. } | Self::Proceeding { .. } if status < 300 => {
                 let m_at = now + timers.duration(Timer::M, reliable);
                 (Some(Self::Accepted { m_at }), Reaction::Deliver)
             }
-            Self::Calling { .. } | Self::Proceeding => match make_ack() {
+            Self::Calling { .. } | Self::Proceeding { .. } => match make_ack() {
                 Some(ack) => {
                     let d_at = now + timers.duration(Timer::D, reliable);
                     let next = Self::Completed {
@@ -94,6 +96,7 @@ impl ClientInvite {
     pub(crate) fn on_timeout(self, now: Instant, timers: &TimerConfig) -> (Option<Self>, Reaction) {
         match self {
             Self::Calling { b_at, .. } if b_at <= now => (None, Reaction::TimedOut(Timer::B)),
+            Self::Proceeding { c_at } if c_at <= now => (None, Reaction::TimedOut(Timer::C)),
             Self::Calling {
                 a_at: Some(a_at),
                 a_interval,

@@ -10,6 +10,10 @@ pub enum Timer {
     A,
     /// INVITE transaction timeout (client): 64·T1.
     B,
+    /// Proceeding too long without a final response (client INVITE, RFC 3261 §16.6 step
+    /// 11, used for every client INVITE here so a peer that rings forever cannot keep a
+    /// transaction alive): 3 min 20 s, restarted by each provisional.
+    C,
     /// Wait for response retransmissions after a non-2xx final (client INVITE): 32 s / 0.
     D,
     /// Non-INVITE request retransmission (client, unreliable): T1 doubling to T2.
@@ -71,6 +75,7 @@ impl TimerConfig {
             Timer::D => unreliable_only(Duration::from_secs(32).max(self.t1 * 64 / 2)),
             Timer::I | Timer::K => unreliable_only(self.t4),
             Timer::J => unreliable_only(self.t1 * 64),
+            Timer::C => Duration::from_secs(200),
             Timer::Trying => self.trying_delay,
         }
     }

@@ -8,7 +8,8 @@
 //! retransmissions absorbed, 2xx retransmissions by the TU passed to the client's TU, the
 //! 2xx ACK reaching the server's TU, Timers L and M; TCP: no A/G retransmissions.
 //! Not covered: forking (several 2xx from different UASs — same code path as a 2xx
-//! retransmission in Accepted), PRACK/100rel, Timer C (proxy only).
+//! retransmission in Accepted), PRACK/100rel. Timer C (§16.6 step 11, kept here for every
+//! client INVITE) ends a transaction rung forever without a final response.
 
 use std::time::Duration;
 
@@ -48,6 +49,21 @@ fn rfc3261_17_1_1_2_timer_a_doubles_and_timer_b_times_out() {
     assert_eq!(timeouts[0].0, 32.0);
     assert!(
         matches!(&timeouts[0].1, TransactionEvent::Timeout { key: k, timer: Timer::B } if *k == key)
+    );
+}
+
+#[test]
+fn rfc3261_16_6_timer_c_ends_a_transaction_that_rings_forever() {
+    let mut pair = Pair::new(Transport::Udp);
+    let key = pair.uac_send(request("INVITE", "c1", Transport::Udp));
+    let server = pair.first_server_key();
+    pair.uas_respond(&server, 180);
+    pair.run_until(Duration::from_secs(260));
+    let timeouts = pair.events(Side::Uac, is_timeout);
+    assert_eq!(timeouts.len(), 1, "{timeouts:?}");
+    assert_eq!(timeouts[0].0, 200.0);
+    assert!(
+        matches!(&timeouts[0].1, TransactionEvent::Timeout { key: k, timer: Timer::C } if *k == key)
     );
 }
 

@@ -1,0 +1,189 @@
+//! A call's state: the caller's side (A), the forks toward the callee's devices (B), the
+//! timers that run on it, and what its CDR will say.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use hotdesk_core::routing::CallerIdentity;
+use hotdesk_core::{Direction, DomainName, Extension};
+use hotdesk_sip::endpoint::ServerTransaction;
+use hotdesk_sip::transaction::TransactionKey;
+use hotdesk_sip::transport::Target;
+use hotdesk_sip::StatusCode;
+use jiff::Timestamp;
+
+use super::dialog::Dialog;
+
+/// Which side of the call a dialog is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Side {
+    /// Toward the caller (we are its UAS).
+    A,
+    /// Toward the answering callee (we are its UAC).
+    B,
+}
+
+/// Where an outgoing INVITE stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ForkState {
+    /// Sent; nothing but 100 yet (a CANCEL must wait, RFC 3261 §9.1).
+    Calling,
+    /// A provisional came.
+    Early,
+    /// A 2xx came (ACKed).
+    Answered,
+    /// A final non-2xx, a timeout or a transport failure ended it.
+    Done,
+}
+
+/// One INVITE toward one registered contact (HD-ROUTE-1).
+#[derive(Debug)]
+pub(super) struct Fork {
+    /// The dialog-to-be (remote tag and target filled in by the 2xx).
+    pub dialog: Dialog,
+    /// The INVITE's Via (a CANCEL repeats it, §9.1).
+    pub via: String,
+    /// The INVITE's Request-URI (a CANCEL repeats it).
+    pub uri: String,
+    /// Its state.
+    pub state: ForkState,
+    /// A CANCEL is owed as soon as a provisional arrives.
+    pub cancel_pending: bool,
+    /// The ACK sent for its 2xx, re-sent for every retransmitted 2xx.
+    pub ack: Option<(Bytes, Target)>,
+}
+
+/// The caller's 2xx, re-sent until the ACK comes (RFC 3261 §13.3.1.4).
+#[derive(Debug)]
+pub(super) struct Retransmit {
+    pub bytes: Bytes,
+    pub target: Target,
+    pub next: Instant,
+    pub interval: Duration,
+    pub give_up: Instant,
+}
+
+/// What the CDR of the call will carry (HD-CDR-1).
+#[derive(Debug, Clone)]
+pub(super) struct Record {
+    pub domain: DomainName,
+    pub direction: Direction,
+    pub anchor: Option<Extension>,
+    /// Identity captured at call start (HD-LOGOUT-3: a log-out mid-call changes nothing).
+    pub identity: CallerIdentity,
+    pub dialled: String,
+    pub start: Timestamp,
+    pub answer: Option<Timestamp>,
+}
+
+/// A call: A side, forks, winner, timers.
+#[derive(Debug)]
+pub(super) struct Call {
+    /// Toward the caller.
+    pub a: Dialog,
+    /// The caller's INVITE until its final response.
+    pub a_invite: Option<ServerTransaction>,
+    /// Its key (a CANCEL names it).
+    pub a_invite_key: TransactionKey,
+    /// Whether the INVITE carried an offer; if not, the ACK does, and the callee's ACK waits.
+    pub a_offer: bool,
+    /// The caller's 2xx being retransmitted.
+    pub a_ok: Option<Retransmit>,
+    /// The forks; the answered one is `winner`.
+    pub forks: Vec<Fork>,
+    /// Index of the fork that answered first.
+    pub winner: Option<usize>,
+    /// Best final response of the failed forks so far (§16.7 ordering).
+    pub best: Option<(StatusCode, String)>,
+    /// The caller cancelled, the ring timer fired, or the call ended.
+    pub cancelled: bool,
+    /// The call is over; it stays only until its forks have finished.
+    pub ended: Option<Instant>,
+    /// When ringing stops (no answer).
+    pub ring_deadline: Instant,
+    /// When an answered call is cleared regardless (hung dialogs are reaped).
+    pub end_deadline: Instant,
+    /// CDR data.
+    pub record: Record,
+    /// The instant this call sits in the timer heap under (older entries are stale).
+    pub scheduled: Option<Instant>,
+}
+
+impl Call {
+    /// Whether every fork has finished.
+    pub(super) fn forks_done(&self) -> bool {
+        self.forks
+            .iter()
+            .all(|f| matches!(f.state, ForkState::Done | ForkState::Answered))
+    }
+
+    /// The dialog of `side` once the call is answered (A always exists).
+    pub(super) fn dialog_mut(&mut self, side: Side) -> Option<&mut Dialog> {
+        match side {
+            Side::A => Some(&mut self.a),
+            Side::B => {
+                let winner = self.winner?;
+                self.forks.get_mut(winner).map(|f| &mut f.dialog)
+            }
+        }
+    }
+
+    /// The earliest instant this call's short timers need a look (ringing, 2xx
+    /// retransmission, lingering forks). The longest-duration limit is not among them: it
+    /// is checked by the periodic sweep, so the heap never holds hours-away entries.
+    pub(super) fn deadline(&self, linger: Duration) -> Option<Instant> {
+        let ended = self.ended.map(|at| at + linger);
+        let ringing = self.a_invite.as_ref().map(|_| self.ring_deadline);
+        let retransmit = self.a_ok.as_ref().map(|r| r.next);
+        [ended, ringing, retransmit].into_iter().flatten().min()
+    }
+
+    /// Keeps the better of two final failures: 6xx beats all, then the lowest class, and
+    /// within 4xx a busy or unavailable answer beats a generic one (RFC 3261 §16.7).
+    pub(super) fn note_failure(&mut self, status: StatusCode, reason: &str) {
+        let better = match &self.best {
+            None => true,
+            Some((old, _)) => failure_rank(status) < failure_rank(*old),
+        };
+        if better {
+            self.best = Some((status, reason.to_owned()));
+        }
+    }
+}
+
+/// Lower is better when choosing the failure the caller gets (RFC 3261 §16.7): 6xx first,
+/// then busy, unavailable, other 4xx, 3xx, 5xx.
+fn failure_rank(status: StatusCode) -> u16 {
+    match status.as_u16() {
+        600..=699 => 0,
+        486 => 1,
+        480 => 2,
+        400..=499 => 3,
+        300..=399 => 4,
+        500..=599 => 5,
+        _ => 6,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn best_of(codes: &[u16]) -> u16 {
+        let mut best = None;
+        for &code in codes {
+            let status = StatusCode::new(code).unwrap();
+            if best.is_none_or(|old| failure_rank(status) < failure_rank(old)) {
+                best = Some(status);
+            }
+        }
+        best.map_or(0, StatusCode::as_u16)
+    }
+
+    #[test]
+    fn rfc3261_16_7_busy_beats_unavailable_and_server_errors() {
+        assert_eq!(best_of(&[503, 480, 486]), 486);
+        assert_eq!(best_of(&[408, 503]), 408);
+        assert_eq!(best_of(&[486, 603]), 603);
+    }
+}

@@ -1,0 +1,29 @@
+//! The CDR writer (HD-CDR-1, -2): the dispatcher queues finished calls without waiting; this
+//! task writes them in batches, so the store is never on the call path.
+
+use std::sync::Arc;
+
+use hotdesk_core::Cdr;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::state::App;
+
+/// Records taken per batch.
+const BATCH: usize = 256;
+
+/// Starts the writer; it ends once every sender is dropped and the queue is written.
+pub fn spawn(app: Arc<App>) -> (mpsc::UnboundedSender<Cdr>, JoinHandle<()>) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Cdr>();
+    let task = tokio::spawn(async move {
+        let mut batch = Vec::with_capacity(BATCH);
+        while rx.recv_many(&mut batch, BATCH).await > 0 {
+            for cdr in batch.drain(..) {
+                if let Err(error) = app.store().insert_cdr(&cdr).await {
+                    tracing::warn!(%error, call_id = %cdr.call_id, "cannot write CDR");
+                }
+            }
+        }
+    });
+    (tx, task)
+}

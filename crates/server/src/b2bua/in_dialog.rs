@@ -1,0 +1,304 @@
+//! Inside a call: the caller's ACK and CANCEL, BYE from either side (answered at once and
+//! passed on), and every other request (re-INVITE, UPDATE, INFO, NOTIFY, …) relayed to the
+//! other side with its answer relayed back. HD-LOGOUT-3: nothing here looks at who is
+//! logged in — a call set up keeps running until a BYE, whatever happens to the desk.
+
+use std::time::Instant;
+
+use hotdesk_core::{Disposition, DomainName, Extension};
+use hotdesk_sip::endpoint::{new_tag, ClientEvent, ServerTransaction};
+use hotdesk_sip::transaction::{Received, TransactionKey};
+use hotdesk_sip::{HeaderName, Method, Request, StatusCode};
+
+use super::call::Side;
+use super::dialog::via;
+use super::setup::content_type;
+use super::{B2bua, Relay, SLOT_IGNORE, SLOT_RELAY};
+
+/// Headers of a relayed request carried to the other side.
+const RELAYED: [&str; 6] = [
+    "Event",
+    "Subscription-State",
+    "Session-Expires",
+    "Min-SE",
+    "Refer-To",
+    "Info-Package",
+];
+
+fn request_content_type(request: &Request) -> Option<&str> {
+    request
+        .headers()
+        .get(HeaderName::ContentType)
+        .and_then(|h| h.value_str().ok())
+}
+
+impl B2bua {
+    /// The call and side a request with this Call-ID and To tag belongs to.
+    fn find(&self, request: &Request) -> Option<(u64, Side)> {
+        let tag = request.to().ok()?.tag()?.to_owned();
+        self.dialogs
+            .get(&(request.call_id().to_owned(), tag))
+            .copied()
+    }
+
+    /// A CANCEL of the caller's INVITE `invite`: 200 to the CANCEL, 487 to the INVITE, the
+    /// forks cancelled. The CANCEL comes back when the INVITE is not a call of ours.
+    pub fn cancel(
+        &mut self,
+        cancel: ServerTransaction,
+        invite: &TransactionKey,
+        now: Instant,
+    ) -> Option<ServerTransaction> {
+        let Some(&id) = self.invites.get(invite) else {
+            return Some(cancel);
+        };
+        let _ = cancel.reply(StatusCode::OK);
+        self.invites.remove(invite);
+        let call = self.calls.get_mut(&id)?;
+        call.cancelled = true;
+        if let Some(transaction) = call.a_invite.take() {
+            let response = transaction
+                .request()
+                .response(StatusCode::REQUEST_TERMINATED)
+                .to_tag(call.a.local_tag.as_str())
+                .build();
+            let _ = transaction.respond(response);
+        }
+        let forks = call.forks.len();
+        for index in 0..forks {
+            self.cancel_fork(id, index);
+        }
+        self.end(id, Disposition::NoAnswer, now);
+        self.publish();
+        None
+    }
+
+    /// An ACK for a 2xx (the transaction layer passes those up). Stops our 2xx
+    /// retransmission; with a late offer, carries the caller's answer to the callee.
+    pub fn ack(&mut self, received: &Received) {
+        let Some(request) = received.message.as_request() else {
+            return;
+        };
+        let Some((id, Side::A)) = self.find(request) else {
+            return;
+        };
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        if call.a_ok.take().is_none() {
+            // The ACK of a relayed re-INVITE's 2xx (already ACKed toward the other side),
+            // or a retransmission.
+            return;
+        }
+        if !call.a_offer {
+            if let Some(winner) = call.winner {
+                let body = request_content_type(request)
+                    .filter(|_| !request.body().is_empty())
+                    .map(|ct| (ct.to_owned(), request.body_bytes()));
+                let body = body.as_ref().map(|(ct, b)| (ct.as_str(), b.clone()));
+                self.send_ack(id, winner, body);
+            }
+        }
+    }
+
+    /// A request with a To tag: ours if it names a live call's dialog, else handed back.
+    pub fn in_dialog(
+        &mut self,
+        transaction: ServerTransaction,
+        now: Instant,
+    ) -> Option<ServerTransaction> {
+        let request = transaction.request();
+        let Some((id, side)) = self.find(request) else {
+            return Some(transaction);
+        };
+        let method = request.method().clone();
+        match method {
+            Method::Bye => {
+                let _ = transaction.reply(StatusCode::OK);
+                let answered = self.calls.get(&id).is_some_and(|c| c.winner.is_some());
+                if answered {
+                    self.hang_up(id, Some(side), now);
+                } else {
+                    // A BYE in an early dialog: as a CANCEL would.
+                    self.give_up_ringing(id, now);
+                }
+            }
+            _ => self.relay(id, side, transaction),
+        }
+        self.publish();
+        None
+    }
+
+    /// Sends a request of `side`'s peer on to the other side.
+    fn relay(&mut self, id: u64, from: Side, transaction: ServerTransaction) {
+        let to = match from {
+            Side::A => Side::B,
+            Side::B => Side::A,
+        };
+        let Some(dialog) = self.calls.get_mut(&id).and_then(|c| c.dialog_mut(to)) else {
+            let _ = transaction.reply(StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST);
+            return;
+        };
+        let Some(local) = self.io.local(dialog.target.transport) else {
+            let _ = transaction.reply(StatusCode::SERVICE_UNAVAILABLE);
+            return;
+        };
+        let request = transaction.request();
+        let extra: Vec<(&str, &str)> = RELAYED
+            .iter()
+            .filter_map(|name| {
+                let value = request.headers().get_named(name).next()?.value_str().ok()?;
+                Some((*name, value))
+            })
+            .collect();
+        let body = request_content_type(request)
+            .filter(|_| !request.body().is_empty())
+            .map(|ct| (ct, request.body_bytes()));
+        let via_value = via(&dialog.target, local);
+        let Some(out) = dialog.request(request.method().clone(), via_value, None, &extra, body)
+        else {
+            let _ = transaction.reply(StatusCode::BAD_REQUEST);
+            return;
+        };
+        let token = Self::token(self.next_id, SLOT_RELAY);
+        self.next_id += 1;
+        match self
+            .io
+            .endpoint
+            .send_request_to(out, dialog.target.clone(), &self.io.sink, token)
+        {
+            Ok(_) => {
+                self.relays.insert(
+                    token,
+                    Relay {
+                        call: id,
+                        transaction,
+                    },
+                );
+            }
+            Err(_) => {
+                let _ = transaction.reply(StatusCode::SERVICE_UNAVAILABLE);
+            }
+        }
+    }
+
+    /// The other side answered (or failed) a relayed request: answer the original.
+    pub(super) fn relay_answer(&mut self, token: u64, event: ClientEvent, _now: Instant) {
+        let response = match event {
+            ClientEvent::Response(received) => match received.message.into_response() {
+                Some(r) => r,
+                None => return,
+            },
+            ClientEvent::Timeout(_) => {
+                if let Some(relay) = self.relays.remove(&token) {
+                    let _ = relay.transaction.reply(StatusCode::REQUEST_TIMEOUT);
+                }
+                return;
+            }
+            ClientEvent::TransportError | ClientEvent::Refused(_) => {
+                if let Some(relay) = self.relays.remove(&token) {
+                    let _ = relay.transaction.reply(StatusCode::SERVICE_UNAVAILABLE);
+                }
+                return;
+            }
+        };
+        let status = response.status();
+        if status == StatusCode::TRYING {
+            return;
+        }
+        let Some(relay) = self.relays.get(&token) else {
+            // A 2xx retransmission of a relayed re-INVITE: ACK it again below if we can.
+            return;
+        };
+        let id = relay.call;
+        let is_invite = *relay.transaction.request().method() == Method::Invite;
+        let Some(call) = self.calls.get(&id) else {
+            self.relays.remove(&token);
+            return;
+        };
+        let contact = call.a.contact.clone();
+        let mut builder = relay
+            .transaction
+            .request()
+            .response(status)
+            .reason(response.reason())
+            .to_tag(new_tag());
+        if is_invite || *relay.transaction.request().method() == Method::Update {
+            builder = builder.header("Contact", contact);
+        }
+        if let Some(ct) = content_type(&response) {
+            if !response.body().is_empty() {
+                builder = builder.body(ct, response.body_bytes());
+            }
+        }
+        let built = builder.build();
+        if status.is_provisional() {
+            let _ = relay.transaction.provisional(built);
+            return;
+        }
+        let Some(relay) = self.relays.remove(&token) else {
+            return;
+        };
+        let _ = relay.transaction.respond(built);
+        if is_invite && status.is_success() {
+            // The re-INVITE's 2xx is ACKed toward its sender here; the requester's own
+            // ACK reaches us and ends there.
+            self.ack_reinvite(id, &response);
+        }
+    }
+
+    fn ack_reinvite(&mut self, id: u64, response: &hotdesk_sip::Response) {
+        let seq = response.cseq().seq;
+        let side = {
+            let Some(call) = self.calls.get(&id) else {
+                return;
+            };
+            if response.call_id() == call.a.call_id {
+                Side::A
+            } else {
+                Side::B
+            }
+        };
+        let Some(dialog) = self.calls.get_mut(&id).and_then(|c| c.dialog_mut(side)) else {
+            return;
+        };
+        let Some(local) = self.io.local(dialog.target.transport) else {
+            return;
+        };
+        let via_value = via(&dialog.target, local);
+        if let Some(ack) = dialog.request(Method::Ack, via_value, Some(seq), &[], None) {
+            let _ = self
+                .io
+                .endpoint
+                .send_stateless(ack.as_bytes().clone(), dialog.target.clone());
+        }
+    }
+
+    /// BYE toward `side` of an answered call (responses ignored).
+    pub(super) fn send_bye(&mut self, id: u64, side: Side) {
+        let Some(dialog) = self.calls.get_mut(&id).and_then(|c| c.dialog_mut(side)) else {
+            return;
+        };
+        let Some(local) = self.io.local(dialog.target.transport) else {
+            return;
+        };
+        let via_value = via(&dialog.target, local);
+        if let Some(bye) = dialog.request(Method::Bye, via_value, None, &[], None) {
+            let _ = self.io.endpoint.send_request_to(
+                bye,
+                dialog.target.clone(),
+                &self.io.sink,
+                Self::token(id, SLOT_IGNORE),
+            );
+        }
+    }
+
+    /// The location URL of a device for an emergency call's Geolocation header
+    /// (HD-ROUTE-6, RFC 6442: PIDF-LO by reference).
+    pub(super) fn geolocation_url(&self, domain: &DomainName, anchor: &Extension) -> String {
+        match &self.http_base {
+            Some(base) => format!("<{base}/api/v1/location/{domain}/{anchor}.xml>"),
+            None => format!("<cid:location-{anchor}@{domain}>"),
+        }
+    }
+}

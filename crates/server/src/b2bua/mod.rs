@@ -1,0 +1,348 @@
+//! The signalling-only B2BUA (SPEC §2 Routing): every call is two UA halves joined here —
+//! toward the caller (A, we are its UAS) and toward the callee's devices (B, we fork as
+//! UAC, HD-ROUTE-1). Each half has its own Call-ID, tags and CSeq; bodies (SDP) pass
+//! through unchanged, so media flows phone to phone.
+//!
+//! Owned by the dispatcher task, like the registrar: no locks, nothing awaited. Client
+//! transactions report on one shared channel ([`ClientSink`]) tagged with a token naming
+//! the call and fork; timers sit in one heap the dispatcher sleeps on. The dialog-level
+//! work the transaction layer leaves to us is done here: re-sending our 2xx until the ACK
+//! (RFC 3261 §13.3.1.4) and ACKing every 2xx we receive (§13.2.2.4).
+//!
+//! Files: [`route`] (who rings, HD-ROUTE-*), [`setup`] (INVITE, inbound, start),
+//! [`forks`] (provisionals, first 2xx wins, CANCEL, failures),
+//! [`in_dialog`] (ACK, BYE, CANCEL, relayed requests), [`dialog`], [`call`], [`cdr`].
+
+mod call;
+pub mod cdr;
+mod dialog;
+mod forks;
+mod in_dialog;
+mod route;
+mod setup;
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hotdesk_core::{Cdr, Disposition, DomainName, Extension};
+use hotdesk_sip::endpoint::{ClientEvent, ClientSink, Endpoint, ServerTransaction, SharedEvents};
+use hotdesk_sip::transaction::TransactionKey;
+use hotdesk_sip::transport::Transport;
+use tokio::sync::mpsc;
+
+use crate::state::App;
+use call::{Call, Side};
+
+/// RFC 3261 T1: first 2xx retransmission interval.
+const T1: Duration = Duration::from_millis(500);
+/// RFC 3261 T2: cap of the 2xx retransmission interval.
+const T2: Duration = Duration::from_secs(4);
+/// How long an ended call waits for its forks' final responses (64·T1, §9.1).
+const LINGER: Duration = Duration::from_secs(32);
+
+/// Token slot of transactions whose responses we ignore (our BYEs and CANCELs).
+const SLOT_IGNORE: u64 = 0;
+/// Token slot of relayed in-dialog requests (looked up in `relays`).
+const SLOT_RELAY: u64 = 0xFF;
+
+/// Call timers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallPolicy {
+    /// How long forks ring before the caller gets 480 (`HOTDESK_CALL_RING_TIMEOUT`).
+    pub ring_timeout: Duration,
+    /// Longest call; longer ones are cleared with BYE (hung dialogs are reaped).
+    pub max_duration: Duration,
+}
+
+impl Default for CallPolicy {
+    fn default() -> Self {
+        Self {
+            ring_timeout: Duration::from_secs(60),
+            max_duration: Duration::from_secs(4 * 3600),
+        }
+    }
+}
+
+/// An in-dialog request relayed to the other side, waiting for its answer.
+#[derive(Debug)]
+struct Relay {
+    call: u64,
+    /// The request we answer with the other side's response.
+    transaction: ServerTransaction,
+}
+
+/// Sending: the endpoint, the shared event channel and our listener addresses.
+#[derive(Debug)]
+struct Io {
+    endpoint: Endpoint,
+    sink: ClientSink,
+}
+
+impl Io {
+    fn local(&self, transport: Transport) -> Option<SocketAddr> {
+        self.endpoint
+            .local_addr(transport)
+            .or_else(|| self.endpoint.local_addr(Transport::Udp))
+    }
+
+    /// Our Contact URI for `transport`.
+    fn contact(&self, transport: Transport) -> String {
+        match self.local(transport) {
+            Some(addr) if transport == Transport::Udp => format!("<sip:{addr}>"),
+            Some(addr) => format!(
+                "<sip:{addr};transport={}>",
+                transport.as_str().to_ascii_lowercase()
+            ),
+            None => "<sip:invalid>".to_owned(),
+        }
+    }
+}
+
+/// The B2BUA: every call in progress, indexed by dialog and by the caller's INVITE.
+pub struct B2bua {
+    app: Arc<App>,
+    io: Io,
+    policy: CallPolicy,
+    calls: HashMap<u64, Call>,
+    /// (Call-ID, our tag) → call and side.
+    dialogs: HashMap<(String, String), (u64, Side)>,
+    /// The caller's INVITE transaction → call, for CANCEL.
+    invites: HashMap<TransactionKey, u64>,
+    relays: HashMap<u64, Relay>,
+    timers: BinaryHeap<Reverse<(Instant, u64)>>,
+    next_id: u64,
+    cdrs: mpsc::UnboundedSender<Cdr>,
+    /// Base URL of our HTTP listener, for Geolocation URLs (HD-ROUTE-6).
+    http_base: Option<String>,
+    /// Emergency callback windows: (domain, callback number) → device anchor, until.
+    callbacks: HashMap<(DomainName, String), (Extension, Instant)>,
+}
+
+impl std::fmt::Debug for B2bua {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("B2bua")
+            .field("calls", &self.calls.len())
+            .field("dialogs", &self.dialogs.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl B2bua {
+    /// A B2BUA sending through `endpoint`; CDRs go to `cdrs`. The returned channel carries
+    /// the responses to the requests it sends: feed them to [`Self::client_event`].
+    pub fn new(
+        app: Arc<App>,
+        endpoint: Endpoint,
+        policy: CallPolicy,
+        cdrs: mpsc::UnboundedSender<Cdr>,
+    ) -> (Self, SharedEvents) {
+        let (sink, events) = ClientSink::channel();
+        let b2bua = Self {
+            app,
+            io: Io { endpoint, sink },
+            policy,
+            calls: HashMap::new(),
+            dialogs: HashMap::new(),
+            invites: HashMap::new(),
+            relays: HashMap::new(),
+            timers: BinaryHeap::new(),
+            next_id: 1,
+            cdrs,
+            http_base: None,
+            callbacks: HashMap::new(),
+        };
+        (b2bua, events)
+    }
+
+    /// Sets the base URL (`http://127.0.0.1:8080`) location documents are served from.
+    pub fn set_http_base(&mut self, base: Option<String>) {
+        self.http_base = base;
+    }
+
+    /// The earliest timer, if any.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.timers.peek().map(|Reverse((at, _))| *at)
+    }
+
+    /// A response (or failure) of a request we sent.
+    pub fn client_event(&mut self, token: u64, event: ClientEvent, now: Instant) {
+        let (call, slot) = (token >> 8, token & 0xFF);
+        match slot {
+            SLOT_IGNORE => {}
+            SLOT_RELAY => self.relay_answer(token, event, now),
+            fork => self.fork_event(call, (fork - 1) as usize, event, now),
+        }
+        self.publish();
+    }
+
+    /// Runs the timers due at `now`.
+    pub fn on_timer(&mut self, now: Instant) {
+        while let Some(&Reverse((at, id))) = self.timers.peek() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            let current = self.calls.get_mut(&id).filter(|c| c.scheduled == Some(at));
+            if let Some(call) = current {
+                call.scheduled = None;
+                self.tick(id, now);
+            }
+        }
+        self.publish();
+    }
+
+    /// Puts the call in the heap for its next deadline, unless an entry as early is there.
+    fn schedule(&mut self, id: u64) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        let Some(at) = call.deadline(LINGER) else {
+            return;
+        };
+        if call.scheduled.is_none_or(|s| at < s) {
+            call.scheduled = Some(at);
+            self.timers.push(Reverse((at, id)));
+        }
+    }
+
+    /// Clears calls past the longest duration (hung dialogs: both phones gone without a
+    /// BYE). Run from the dispatcher's periodic sweep.
+    pub fn sweep(&mut self, now: Instant) {
+        let hung: Vec<u64> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| c.ended.is_none() && c.end_deadline <= now)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in hung {
+            tracing::info!(call = id, "call reached the longest duration; clearing it");
+            self.hang_up(id, None, now);
+        }
+        self.publish();
+    }
+
+    fn tick(&mut self, id: u64, now: Instant) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        if let Some(ended) = call.ended {
+            if ended + LINGER <= now {
+                // Forks that never answered our CANCEL: give up on them (§9.1).
+                self.remove(id);
+                return;
+            }
+        }
+        if let Some(r) = &mut call.a_ok {
+            if r.give_up <= now {
+                // No ACK for our 2xx: the caller is gone (§13.3.1.4); clear the call.
+                call.a_ok = None;
+                self.hang_up(id, None, now);
+                return;
+            }
+            if r.next <= now {
+                let _ = self
+                    .io
+                    .endpoint
+                    .send_stateless(r.bytes.clone(), r.target.clone());
+                r.interval = (r.interval * 2).min(T2);
+                r.next = now + r.interval;
+            }
+        }
+        if call.a_invite.is_some() && call.ring_deadline <= now {
+            self.give_up_ringing(id, now);
+            return;
+        }
+        self.schedule(id);
+    }
+
+    /// Ends an answered call: BYE to every side but `except` (the one that hung up).
+    fn hang_up(&mut self, id: u64, except: Option<Side>, now: Instant) {
+        for side in [Side::A, Side::B] {
+            if Some(side) != except {
+                self.send_bye(id, side);
+            }
+        }
+        self.end(id, Disposition::Answered, now);
+    }
+
+    /// Marks the call over, writes its CDR and removes it once its forks are done.
+    fn end(&mut self, id: u64, disposition: Disposition, now: Instant) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        call.cancelled = true;
+        call.a_ok = None;
+        if call.ended.is_none() {
+            call.ended = Some(now);
+            let record = &call.record;
+            let cdr = Cdr {
+                domain: record.domain.clone(),
+                call_id: call.a.call_id.clone(),
+                direction: record.direction,
+                anchor: record.anchor.clone(),
+                user_name: record.identity.name.clone(),
+                user_extension: record.identity.user.clone(),
+                from: record.identity.number.clone(),
+                to: record.dialled.clone(),
+                start: record.start,
+                answer: record.answer,
+                end: self.app.now(),
+                disposition,
+            };
+            // The writer task is gone only at shutdown.
+            let _ = self.cdrs.send(cdr);
+        }
+        // Dialogs end now: later requests in them get 481.
+        let keys = [
+            (call.a.call_id.clone(), call.a.local_tag.clone()),
+            call.forks
+                .first()
+                .map(|f| (f.dialog.call_id.clone(), f.dialog.local_tag.clone()))
+                .unwrap_or_default(),
+        ];
+        let done = call.forks_done();
+        for key in keys {
+            self.dialogs.remove(&key);
+        }
+        if done {
+            self.remove(id);
+        } else {
+            self.schedule(id);
+        }
+    }
+
+    fn remove(&mut self, id: u64) {
+        if let Some(call) = self.calls.remove(&id) {
+            self.invites.remove(&call.a_invite_key);
+            self.dialogs
+                .remove(&(call.a.call_id.clone(), call.a.local_tag.clone()));
+            if let Some(f) = call.forks.first() {
+                self.dialogs
+                    .remove(&(f.dialog.call_id.clone(), f.dialog.local_tag.clone()));
+            }
+            self.relays.retain(|_, r| r.call != id);
+        }
+    }
+
+    /// Updates the gauges `/metrics` shows.
+    fn publish(&self) {
+        let c = self.app.counters();
+        c.calls_active
+            .store(self.calls.len() as u64, Ordering::Relaxed);
+        c.dialogs_active
+            .store(self.dialogs.len() as u64, Ordering::Relaxed);
+    }
+
+    /// Calls in the table (answered, ringing, or waiting for their forks).
+    pub fn calls(&self) -> usize {
+        self.calls.len()
+    }
+
+    fn token(call: u64, slot: u64) -> u64 {
+        (call << 8) | slot
+    }
+}

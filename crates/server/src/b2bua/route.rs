@@ -1,0 +1,373 @@
+//! Where a new call goes: the routing rules of SPEC §2 (HD-ROUTE-1..5, -9) applied to the
+//! caller's device and the dialled number, read from the in-memory view and the bindings
+//! table in one pass (no store access, nothing awaited).
+
+use hotdesk_core::routing::{
+    caller_identity_for_device, check_dial_from_device, route_to_anchor, targets_for_user,
+    AnchorRoute, CallerIdentity, RingTarget,
+};
+use hotdesk_core::{DomainName, Extension, Trunk};
+use hotdesk_sip::transport::{Target, Transport};
+use hotdesk_sip::StatusCode;
+use jiff::Timestamp;
+
+use crate::registrar::Bindings;
+use crate::state::State;
+
+/// Most contacts one call forks to.
+pub(super) const MAX_FORKS: usize = 32;
+
+/// How many not-reachable forwards are followed before giving up (loops).
+const MAX_FORWARDS: usize = 3;
+
+/// Digits from which a number is off-net (HD-ROUTE-9): E.164 with `+`, or national numbers.
+const OFF_NET_DIGITS: usize = 7;
+
+/// One registered contact to ring.
+#[derive(Debug, Clone)]
+pub(super) struct Contact {
+    /// Request-URI: the registered contact.
+    pub uri: String,
+    /// Where to send (the REGISTER's source, received/rport applied).
+    pub target: Target,
+}
+
+/// The caller as authenticated: a device (anchor) or a user's own phone.
+#[derive(Debug, Clone)]
+pub(super) struct Caller {
+    /// Identity presented on the new leg (HD-ROUTE-3).
+    pub identity: CallerIdentity,
+    /// The device's anchor extension; `None` for a user's personal registration.
+    pub anchor: Option<Extension>,
+}
+
+/// What to do with a new call.
+#[derive(Debug)]
+pub(super) enum Decision {
+    /// Answer the caller with this status and reason.
+    Refuse(StatusCode, &'static str),
+    /// A feature code (log-in, log-out, toggle, voice portal): for the IVR.
+    FeatureCode,
+    /// Fork to these contacts (HD-ROUTE-1).
+    Ring(Vec<Contact>),
+    /// Send to a trunk (HD-ROUTE-9) or the emergency trunk (HD-ROUTE-6).
+    Trunk {
+        /// The trunk.
+        trunk: Trunk,
+        /// An emergency call.
+        emergency: bool,
+    },
+}
+
+/// A call's routing: who calls (as what) and where it goes.
+#[derive(Debug)]
+pub(super) struct Route {
+    /// The caller.
+    pub caller: Caller,
+    /// Whether the dialled number leaves the domain.
+    pub off_net: bool,
+    /// What to do.
+    pub decision: Decision,
+}
+
+/// Parses a binding source (`udp:192.0.2.1:5060`) into a target.
+pub(super) fn source_target(source: &str) -> Option<Target> {
+    let (transport, addr) = source.split_once(':')?;
+    Some(Target::new(
+        Transport::from_token(transport),
+        addr.parse().ok()?,
+    ))
+}
+
+fn is_off_net(dialled: &str) -> bool {
+    let digits = dialled.strip_prefix('+').unwrap_or(dialled);
+    (dialled.starts_with('+') || digits.len() >= OFF_NET_DIGITS)
+        && !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_feature_code(state: &State, domain: &DomainName, dialled: &str) -> bool {
+    let Some(tenant) = state.tenants.get(domain) else {
+        return false;
+    };
+    let codes = &tenant.domain.settings.codes;
+    let toggle = !codes.toggle.is_empty()
+        && dialled
+            .strip_prefix(codes.toggle.as_str())
+            .is_some_and(|rest| rest.bytes().all(|b| b.is_ascii_digit()));
+    codes.login.iter().any(|c| c == dialled)
+        || codes.logout.iter().any(|c| c == dialled)
+        || dialled == codes.voice_portal
+        || toggle
+}
+
+/// Resolves the caller `user` (the digest username) of `domain`: a device, or a user
+/// registered with their own credentials. `None` if neither exists.
+fn caller(state: &State, domain: &DomainName, user: &Extension, off_net: bool) -> Option<Caller> {
+    let tenant = state.tenants.get(domain)?;
+    if let Some(device) = tenant.devices.get(user) {
+        let identity = caller_identity_for_device(&state.desks, &state.tenants, device, off_net);
+        return Some(Caller {
+            identity,
+            anchor: Some(device.extension.clone()),
+        });
+    }
+    let person = tenant.users.get(user)?;
+    let number = match (&person.did, off_net) {
+        (Some(did), true) => did.clone(),
+        _ => person.extension.to_string(),
+    };
+    Some(Caller {
+        identity: CallerIdentity {
+            number,
+            name: Some(person.display_name()).filter(|n| !n.is_empty()),
+            user: Some(person.extension.clone()),
+        },
+        anchor: None,
+    })
+}
+
+/// Decides where a call from `user` (authenticated) to `dialled` goes.
+pub(super) fn route(
+    state: &State,
+    bindings: &Bindings,
+    domain: &DomainName,
+    user: &Extension,
+    dialled: &str,
+    now: Timestamp,
+) -> Route {
+    let off_net = is_off_net(dialled);
+    let Some(mut caller) = caller(state, domain, user, off_net) else {
+        // Digest users are devices or users; a record deleted meanwhile lands here.
+        return Route {
+            caller: Caller {
+                identity: CallerIdentity {
+                    number: user.to_string(),
+                    name: None,
+                    user: None,
+                },
+                anchor: None,
+            },
+            off_net,
+            decision: Decision::Refuse(StatusCode::FORBIDDEN, "Unknown Caller"),
+        };
+    };
+    let decision = decide(state, bindings, domain, user, dialled, off_net, now);
+    // HD-ROUTE-6: an emergency call presents the number that rings this physical device
+    // back (its DID, else its anchor), whoever is logged in.
+    if let Decision::Trunk {
+        emergency: true, ..
+    } = decision
+    {
+        let device = state.tenants.get(domain).and_then(|t| t.devices.get(user));
+        if let Some(device) = device {
+            caller.identity.number = device
+                .did
+                .clone()
+                .unwrap_or_else(|| device.extension.to_string());
+        }
+    }
+    Route {
+        caller,
+        off_net,
+        decision,
+    }
+}
+
+fn decide(
+    state: &State,
+    bindings: &Bindings,
+    domain: &DomainName,
+    user: &Extension,
+    dialled: &str,
+    off_net: bool,
+    now: Timestamp,
+) -> Decision {
+    let Some(tenant) = state.tenants.get(domain) else {
+        return Decision::Refuse(StatusCode::NOT_FOUND, "Unknown Domain");
+    };
+    let settings = &tenant.domain.settings;
+    // HD-ROUTE-5: a free hot desk dials only emergency numbers and the log-in codes.
+    if let Some(device) = tenant.devices.get(user) {
+        if check_dial_from_device(&state.desks, settings, device, dialled).is_err() {
+            return Decision::Refuse(StatusCode::FORBIDDEN, "This Phone Is Not Logged In");
+        }
+    }
+    if is_feature_code(state, domain, dialled) {
+        return Decision::FeatureCode;
+    }
+    // HD-ROUTE-6: emergency numbers go to the emergency trunk, whatever the device state.
+    if settings.is_emergency(dialled) {
+        return match tenant.trunks.values().find(|t| t.emergency) {
+            Some(trunk) => Decision::Trunk {
+                trunk: trunk.clone(),
+                emergency: true,
+            },
+            None => Decision::Refuse(StatusCode::SERVICE_UNAVAILABLE, "No Emergency Trunk"),
+        };
+    }
+    let mut number = dialled.to_owned();
+    for _ in 0..MAX_FORWARDS {
+        match on_net(state, bindings, domain, &number, now) {
+            OnNet::Contacts(contacts) if contacts.is_empty() => {
+                return Decision::Refuse(StatusCode::TEMPORARILY_UNAVAILABLE, "Not Registered")
+            }
+            OnNet::Contacts(contacts) => return Decision::Ring(contacts),
+            OnNet::Forward(to) => number = to,
+            OnNet::NotReachable => {
+                return Decision::Refuse(StatusCode::TEMPORARILY_UNAVAILABLE, "Not Reachable")
+            }
+            OnNet::Unknown if off_net || is_off_net(&number) => {
+                // HD-ROUTE-9: off-net numbers go to the domain's (non-emergency) trunk.
+                return match tenant.trunks.values().find(|t| !t.emergency) {
+                    Some(trunk) => Decision::Trunk {
+                        trunk: trunk.clone(),
+                        emergency: false,
+                    },
+                    None => Decision::Refuse(StatusCode::NOT_FOUND, "No Trunk For Off-Net Number"),
+                };
+            }
+            OnNet::Unknown => return Decision::Refuse(StatusCode::NOT_FOUND, "Unknown Extension"),
+        }
+    }
+    Decision::Refuse(StatusCode::LOOP_DETECTED, "Forwarding Loop")
+}
+
+/// HD-ROUTE-9 inbound, HD-ROUTE-6 callback: a call from a trunk to `dialled` — a device
+/// that made an emergency call within its callback window (`callback`: its anchor) rings
+/// whoever is logged in; else a user's or device's DID, else an on-net number.
+pub(super) fn inbound(
+    state: &State,
+    bindings: &Bindings,
+    domain: &DomainName,
+    dialled: &str,
+    callback: Option<&Extension>,
+    now: Timestamp,
+) -> Decision {
+    if let Some(anchor) = callback {
+        let targets = [RingTarget::Device(anchor.clone())];
+        let found = contacts(bindings, domain, &targets, now);
+        if !found.is_empty() {
+            return Decision::Ring(found);
+        }
+    }
+    let Some(tenant) = state.tenants.get(domain) else {
+        return Decision::Refuse(StatusCode::NOT_FOUND, "Unknown Domain");
+    };
+    let did = |d: &Option<String>| d.as_deref() == Some(dialled);
+    let number = tenant
+        .users
+        .values()
+        .find(|u| did(&u.did))
+        .map(|u| u.extension.to_string())
+        .or_else(|| {
+            tenant
+                .devices
+                .values()
+                .find(|d| did(&d.did))
+                .map(|d| d.extension.to_string())
+        })
+        .unwrap_or_else(|| dialled.to_owned());
+    match on_net(state, bindings, domain, &number, now) {
+        OnNet::Contacts(found) if !found.is_empty() => Decision::Ring(found),
+        OnNet::Contacts(_) | OnNet::NotReachable | OnNet::Forward(_) => {
+            Decision::Refuse(StatusCode::TEMPORARILY_UNAVAILABLE, "Not Reachable")
+        }
+        OnNet::Unknown => Decision::Refuse(StatusCode::NOT_FOUND, "Unknown Number"),
+    }
+}
+
+enum OnNet {
+    Contacts(Vec<Contact>),
+    Forward(String),
+    NotReachable,
+    Unknown,
+}
+
+/// An on-net number: a user (HD-ROUTE-1, -2) or a device anchor (HD-ROUTE-4).
+fn on_net(
+    state: &State,
+    bindings: &Bindings,
+    domain: &DomainName,
+    number: &str,
+    now: Timestamp,
+) -> OnNet {
+    let Some(tenant) = state.tenants.get(domain) else {
+        return OnNet::Unknown;
+    };
+    let Ok(ext) = Extension::new(number) else {
+        return OnNet::Unknown;
+    };
+    let targets = if let Some(user) = tenant.users.get(&ext) {
+        let targets = targets_for_user(&state.desks, &tenant.domain.settings, user);
+        let contacts = contacts(bindings, domain, &targets, now);
+        if contacts.is_empty() {
+            // Unregistered: the user's forwarding applies, else 480.
+            return match &user.forward_to {
+                Some(to) => OnNet::Forward(to.clone()),
+                None => OnNet::Contacts(contacts),
+            };
+        }
+        return OnNet::Contacts(contacts);
+    } else if let Some(device) = tenant.devices.get(&ext) {
+        match route_to_anchor(&state.desks, device) {
+            AnchorRoute::Ring => vec![RingTarget::Device(ext)],
+            AnchorRoute::NotReachable {
+                forward_to: Some(to),
+            } => return OnNet::Forward(to),
+            AnchorRoute::NotReachable { forward_to: None } => return OnNet::NotReachable,
+        }
+    } else {
+        return OnNet::Unknown;
+    };
+    OnNet::Contacts(contacts(bindings, domain, &targets, now))
+}
+
+fn contacts(
+    bindings: &Bindings,
+    domain: &DomainName,
+    targets: &[RingTarget],
+    now: Timestamp,
+) -> Vec<Contact> {
+    let mut out = Vec::new();
+    for target in targets {
+        let (RingTarget::Device(aor) | RingTarget::Personal(aor)) = target;
+        for binding in bindings.lookup(domain, aor, now) {
+            let Some(target) = source_target(&binding.source) else {
+                continue;
+            };
+            let uri = binding
+                .contact
+                .trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_owned();
+            if out.len() < MAX_FORKS && !out.iter().any(|c: &Contact| c.uri == uri) {
+                out.push(Contact { uri, target });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hd_route_9_off_net_numbers() {
+        assert!(is_off_net("+15551234567"));
+        assert!(is_off_net("5551234"));
+        assert!(!is_off_net("1004"));
+        assert!(!is_off_net("*44"));
+        assert!(!is_off_net("+"));
+    }
+
+    #[test]
+    fn binding_source_to_target() {
+        let t = source_target("udp:127.0.0.1:5062").unwrap();
+        assert_eq!(t.transport, Transport::Udp);
+        assert_eq!(t.addr.port(), 5062);
+        assert!(source_target("garbage").is_none());
+    }
+}

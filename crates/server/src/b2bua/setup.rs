@@ -1,0 +1,462 @@
+//! Call set-up: a new INVITE is authenticated (HD-SEC-3), routed ([`super::route`]) and
+//! forked; the forks' provisionals reach the caller, the first 2xx wins and the others are
+//! cancelled (HD-ROUTE-1), and when every fork failed the caller gets the best failure.
+
+use std::time::Instant;
+
+use hotdesk_core::routing::CallerIdentity;
+use hotdesk_core::{Cdr, Direction, Disposition, DomainName};
+use hotdesk_sip::endpoint::{new_tag, ServerTransaction};
+use hotdesk_sip::transport::{Target, Transport};
+use hotdesk_sip::{HeaderName, Method, Request, Response, StatusCode};
+
+use super::call::{Call, Fork, ForkState, Record, Side};
+use super::dialog::{contact_uri, via, Dialog};
+use super::route::{self, Contact, Decision};
+use super::B2bua;
+use crate::sip::auth::Outcome;
+use crate::sip::Context;
+
+/// Headers of the caller's INVITE copied onto the forks.
+const COPIED: [&str; 2] = ["Allow", "Accept"];
+
+/// Quotes a display name for a From header.
+fn quoted(name: &str) -> String {
+    let clean: String = name.chars().filter(|c| *c != '"' && *c != '\\').collect();
+    format!("\"{clean}\" ")
+}
+
+/// The From / P-Asserted-Identity value of an identity (HD-ROUTE-3).
+pub(super) fn identity_uri(identity: &CallerIdentity, host: &str) -> String {
+    let name = identity.name.as_deref().map(quoted).unwrap_or_default();
+    format!("{name}<sip:{}@{host}>", identity.number)
+}
+
+fn respond(transaction: ServerTransaction, status: StatusCode, reason: &str) {
+    let response = transaction
+        .request()
+        .response(status)
+        .reason(reason)
+        .to_tag(new_tag())
+        .build();
+    let _ = transaction.respond(response);
+}
+
+/// A trunk address (`host:port` or an IP, UDP) as a target; names need RFC 3263
+/// resolution, which the dispatcher does not wait for.
+fn trunk_target(address: &str) -> Option<Target> {
+    let address = address.trim();
+    if let Ok(addr) = address.parse() {
+        return Some(Target::new(Transport::Udp, addr));
+    }
+    let ip: std::net::IpAddr = address.parse().ok()?;
+    Some(Target::new(Transport::Udp, (ip, 5060).into()))
+}
+
+impl B2bua {
+    /// A new INVITE (no To tag).
+    pub fn invite(&mut self, ctx: &mut Context, transaction: ServerTransaction, now: Instant) {
+        let request = transaction.request();
+        let uri = request.uri();
+        let Some(sip) = uri.as_sip() else {
+            return respond(
+                transaction,
+                StatusCode::UNSUPPORTED_URI_SCHEME,
+                "Not A SIP URI",
+            );
+        };
+        let Some(dialled) = sip.user().map(str::to_owned) else {
+            return respond(transaction, StatusCode::NOT_FOUND, "No User In Request-URI");
+        };
+        let Some(domain) = ctx.domain_of(sip.host()) else {
+            return respond(transaction, StatusCode::NOT_FOUND, "Unknown Domain");
+        };
+        if matches!(request.headers().max_forwards(), Ok(Some(0))) {
+            return respond(transaction, StatusCode::TOO_MANY_HOPS, "Too Many Hops");
+        }
+        let stamp = ctx.app.now();
+        let from_trunk = {
+            let state = ctx.app.read();
+            state.tenants.get(&domain).is_some_and(|t| {
+                t.trunks.values().any(|trunk| {
+                    trunk_target(&trunk.address).is_some_and(|x| x.addr == transaction.source())
+                })
+            })
+        };
+        if from_trunk {
+            return self.inbound(ctx, transaction, &domain, dialled, now);
+        }
+        let source = transaction.source().ip();
+        let user = match ctx
+            .auth
+            .authenticate(&ctx.app, request, &domain, source, None, stamp)
+        {
+            Outcome::Verified { user } => user,
+            Outcome::Denied(denial) => {
+                let response = denial.response(request);
+                let _ = transaction.respond(response);
+                return;
+            }
+        };
+        let routed = {
+            let state = ctx.app.read();
+            route::route(&state, ctx.app.bindings(), &domain, &user, &dialled, stamp)
+        };
+        let record = Record {
+            domain: domain.clone(),
+            direction: if routed.off_net {
+                Direction::Outbound
+            } else {
+                Direction::Internal
+            },
+            anchor: routed.caller.anchor.clone(),
+            identity: routed.caller.identity.clone(),
+            dialled,
+            start: stamp,
+            answer: None,
+        };
+        match routed.decision {
+            Decision::Refuse(status, reason) => {
+                tracing::debug!(%status, reason, "call refused");
+                self.refused(&record, transaction.request().call_id(), status);
+                respond(transaction, status, reason);
+            }
+            // IVR: feature codes (log-in *44/*88, log-out *45/*89/*00, 980 toggle, *62
+            // voice portal) are to be handed to `crate::ivr` here once it exists; until
+            // then they are refused plainly.
+            Decision::FeatureCode => {
+                respond(
+                    transaction,
+                    StatusCode::NOT_IMPLEMENTED,
+                    "Feature Codes Not Available",
+                );
+            }
+            Decision::Ring(contacts) => {
+                self.start(transaction, contacts, &domain, record, None, now);
+            }
+            Decision::Trunk { trunk, emergency } => {
+                if emergency {
+                    self.open_callback_window(ctx, &domain, &record, now);
+                }
+                let Some(target) = trunk_target(&trunk.address) else {
+                    self.refused(
+                        &record,
+                        transaction.request().call_id(),
+                        StatusCode::SERVICE_UNAVAILABLE,
+                    );
+                    return respond(
+                        transaction,
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "Trunk Address Not Usable",
+                    );
+                };
+                let uri = format!("sip:{}@{}", record.dialled, trunk.address.trim());
+                let contact = Contact { uri, target };
+                let geolocation = emergency
+                    .then(|| record.anchor.clone())
+                    .flatten()
+                    .map(|anchor| (domain.clone(), anchor));
+                self.start(
+                    transaction,
+                    vec![contact],
+                    &domain,
+                    record,
+                    geolocation,
+                    now,
+                );
+            }
+        }
+    }
+
+    /// HD-ROUTE-6: for the domain's callback period, a call from the trunk to the number an
+    /// emergency call presented rings that device, whoever is logged in.
+    fn open_callback_window(
+        &mut self,
+        ctx: &Context,
+        domain: &DomainName,
+        record: &Record,
+        now: Instant,
+    ) {
+        let Some(anchor) = record.anchor.clone() else {
+            return;
+        };
+        let secs = {
+            let state = ctx.app.read();
+            state
+                .tenants
+                .get(domain)
+                .map_or(0, |t| t.domain.settings.emergency_callback_secs)
+        };
+        let until = now + std::time::Duration::from_secs(u64::from(secs));
+        self.callbacks.retain(|_, (_, at)| *at > now);
+        self.callbacks.insert(
+            (domain.clone(), record.identity.number.clone()),
+            (anchor, until),
+        );
+    }
+
+    /// A call from a trunk (HD-ROUTE-9 inbound): trusted by its address, the caller's
+    /// From and P-Asserted-Identity passed through (HD-ROUTE-8).
+    fn inbound(
+        &mut self,
+        ctx: &Context,
+        transaction: ServerTransaction,
+        domain: &DomainName,
+        dialled: String,
+        now: Instant,
+    ) {
+        let request = transaction.request();
+        let (number, name) = match request.from() {
+            Ok(from) => (
+                from.uri()
+                    .as_sip()
+                    .and_then(|u| u.user())
+                    .unwrap_or("anonymous")
+                    .to_owned(),
+                from.display_name().map(|n| n.into_owned()),
+            ),
+            Err(_) => ("anonymous".to_owned(), None),
+        };
+        let callback = self
+            .callbacks
+            .get(&(domain.clone(), dialled.clone()))
+            .filter(|(_, until)| *until > now)
+            .map(|(anchor, _)| anchor.clone());
+        let stamp = ctx.app.now();
+        let decision = {
+            let state = ctx.app.read();
+            route::inbound(
+                &state,
+                ctx.app.bindings(),
+                domain,
+                &dialled,
+                callback.as_ref(),
+                stamp,
+            )
+        };
+        let record = Record {
+            domain: domain.clone(),
+            direction: Direction::Inbound,
+            anchor: callback,
+            identity: CallerIdentity {
+                number,
+                name,
+                user: None,
+            },
+            dialled,
+            start: stamp,
+            answer: None,
+        };
+        match decision {
+            Decision::Ring(contacts) => {
+                self.start(transaction, contacts, domain, record, None, now)
+            }
+            Decision::Refuse(status, reason) => {
+                self.refused(&record, transaction.request().call_id(), status);
+                respond(transaction, status, reason);
+            }
+            Decision::FeatureCode | Decision::Trunk { .. } => {
+                respond(
+                    transaction,
+                    StatusCode::FORBIDDEN,
+                    "Not Routed From A Trunk",
+                );
+            }
+        }
+    }
+
+    /// The CDR of a call refused before any fork (HD-CDR-1: refused calls count too).
+    fn refused(&self, record: &Record, call_id: &str, status: StatusCode) {
+        let disposition = match status.as_u16() {
+            486 | 600 => Disposition::Busy,
+            480 | 408 => Disposition::NoAnswer,
+            _ => Disposition::Failed,
+        };
+        let now = self.app.now();
+        let _ = self.cdrs.send(Cdr {
+            domain: record.domain.clone(),
+            call_id: call_id.to_owned(),
+            direction: record.direction,
+            anchor: record.anchor.clone(),
+            user_name: record.identity.name.clone(),
+            user_extension: record.identity.user.clone(),
+            from: record.identity.number.clone(),
+            to: record.dialled.clone(),
+            start: record.start,
+            answer: None,
+            end: now,
+            disposition,
+        });
+    }
+
+    /// Creates the call and sends one INVITE per contact.
+    fn start(
+        &mut self,
+        transaction: ServerTransaction,
+        contacts: Vec<Contact>,
+        domain: &DomainName,
+        record: Record,
+        geolocation: Option<(DomainName, hotdesk_core::Extension)>,
+        now: Instant,
+    ) {
+        let id = self.next_id;
+        self.next_id += 1;
+        let request = transaction.request();
+        let a = a_dialog(
+            request,
+            &transaction,
+            self.io.contact(transaction.transport()),
+        );
+        let b_call_id = format!("{}{}@hotdesk", new_tag(), new_tag());
+        let b_tag = new_tag();
+        let from = identity_uri(&record.identity, domain.as_str());
+        let to_host = contacts
+            .first()
+            .filter(|_| record.direction == Direction::Outbound)
+            .and_then(|c| c.uri.split_once('@').map(|(_, h)| h.to_owned()))
+            .unwrap_or_else(|| domain.to_string());
+        let body = request.body_bytes();
+        let content_type = request
+            .headers()
+            .get(HeaderName::ContentType)
+            .and_then(|h| h.value_str().ok())
+            .map(str::to_owned);
+        let max_forwards = match request.headers().max_forwards() {
+            Ok(Some(n)) => n.saturating_sub(1).to_string(),
+            _ => "70".to_owned(),
+        };
+        let copied: Vec<(String, String)> = COPIED
+            .iter()
+            .filter_map(|name| {
+                let value = request.headers().get_named(name).next()?;
+                Some(((*name).to_owned(), value.value_str().ok()?.to_owned()))
+            })
+            .collect();
+        let geo = geolocation.map(|(d, anchor)| self.geolocation_url(&d, &anchor));
+        let mut forks = Vec::with_capacity(contacts.len());
+        for (index, contact) in contacts.into_iter().enumerate() {
+            let Some(local) = self.io.local(contact.target.transport) else {
+                continue;
+            };
+            let mut dialog = Dialog {
+                call_id: b_call_id.clone(),
+                local_tag: b_tag.clone(),
+                local: format!("{from};tag={b_tag}"),
+                remote: format!("<sip:{}@{to_host}>", record.dialled),
+                remote_target: contact.uri.clone(),
+                route: Vec::new(),
+                target: contact.target.clone(),
+                cseq: 0,
+                contact: self.io.contact(contact.target.transport),
+            };
+            let via_value = via(&contact.target, local);
+            let mut extra: Vec<(&str, &str)> = vec![
+                ("Max-Forwards", max_forwards.as_str()),
+                ("P-Asserted-Identity", from.as_str()),
+            ];
+            for (name, value) in &copied {
+                extra.push((name.as_str(), value.as_str()));
+            }
+            if let Some(url) = &geo {
+                extra.push(("Geolocation", url.as_str()));
+                extra.push(("Geolocation-Routing", "yes"));
+            }
+            let body = content_type
+                .as_deref()
+                .filter(|_| !body.is_empty())
+                .map(|ct| (ct, body.clone()));
+            let Some(invite) =
+                dialog.request(Method::Invite, via_value.clone(), None, &extra, body)
+            else {
+                continue;
+            };
+            let token = Self::token(id, index as u64 + 1);
+            if self
+                .io
+                .endpoint
+                .send_request_to(invite, contact.target.clone(), &self.io.sink, token)
+                .is_err()
+            {
+                continue;
+            }
+            forks.push(Fork {
+                dialog,
+                via: via_value,
+                uri: contact.uri,
+                state: ForkState::Calling,
+                cancel_pending: false,
+                ack: None,
+            });
+        }
+        if forks.is_empty() {
+            self.refused(&record, request.call_id(), StatusCode::SERVICE_UNAVAILABLE);
+            return respond(transaction, StatusCode::SERVICE_UNAVAILABLE, "No Route");
+        }
+        tracing::debug!(call = id, forks = forks.len(), to = %record.dialled, "call forked");
+        self.dialogs
+            .insert((a.call_id.clone(), a.local_tag.clone()), (id, Side::A));
+        self.dialogs.insert((b_call_id, b_tag), (id, Side::B));
+        self.invites.insert(transaction.key().clone(), id);
+        let call = Call {
+            a,
+            a_invite_key: transaction.key().clone(),
+            a_offer: !body.is_empty(),
+            a_invite: Some(transaction),
+            a_ok: None,
+            forks,
+            winner: None,
+            best: None,
+            cancelled: false,
+            ended: None,
+            ring_deadline: now + self.policy.ring_timeout,
+            end_deadline: now + self.policy.max_duration,
+            record,
+            scheduled: None,
+        };
+        self.calls.insert(id, call);
+        self.schedule(id);
+    }
+}
+
+/// The dialog toward the caller, from its INVITE (RFC 3261 §12.1.1).
+fn a_dialog(request: &Request, transaction: &ServerTransaction, contact: String) -> Dialog {
+    let local_tag = new_tag();
+    let to = request
+        .to()
+        .map(|t| t.as_str().to_owned())
+        .unwrap_or_default();
+    let from = request
+        .from()
+        .map(|f| f.as_str().to_owned())
+        .unwrap_or_default();
+    let remote_target = request
+        .headers()
+        .get(HeaderName::Contact)
+        .and_then(|h| h.value_str().ok())
+        .and_then(contact_uri)
+        .or_else(|| request.from().ok().map(|f| f.uri().as_str().to_owned()))
+        .unwrap_or_default();
+    let route = request
+        .headers()
+        .get_all(HeaderName::RecordRoute)
+        .filter_map(|h| h.value_str().ok().map(str::to_owned))
+        .collect();
+    Dialog {
+        call_id: request.call_id().to_owned(),
+        local: format!("{to};tag={local_tag}"),
+        local_tag,
+        remote: from,
+        remote_target,
+        route,
+        target: Target::new(transaction.transport(), transaction.source()),
+        cseq: 0,
+        contact,
+    }
+}
+
+pub(super) fn content_type(message: &Response) -> Option<&str> {
+    message
+        .headers()
+        .get(HeaderName::ContentType)
+        .and_then(|h| h.value_str().ok())
+}
