@@ -6,6 +6,7 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod ivr;
 pub mod registrar;
 pub mod secrets;
 pub mod sip;

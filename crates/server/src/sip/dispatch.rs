@@ -56,8 +56,10 @@ async fn dispatch(ctx: &mut Context, registrar: &mut Registrar, event: EndpointE
             };
             reply(cancel, status);
         }
-        // ACKs for 2xx belong to dialogs, and there are none yet.
-        EndpointEvent::Ack(_) => {}
+        // ACKs for 2xx belong to dialogs: the IVR's own (others have none yet).
+        EndpointEvent::Ack(ack) => {
+            crate::ivr::ack(ctx, ack);
+        }
         EndpointEvent::ServerTimeout { key, timer } => {
             tracing::debug!(?key, ?timer, "server transaction timed out");
         }
@@ -72,6 +74,8 @@ async fn request(ctx: &mut Context, registrar: &mut Registrar, transaction: Serv
     let in_dialog = request.to().ok().and_then(|to| to.tag()).is_some();
     let method = request.method().clone();
     match method {
+        // Feature-code INVITEs (*44, *45, 980+PIN, *62) and the IVR's own dialogs.
+        _ if crate::ivr::owns(ctx, request) => crate::ivr::handle(ctx, transaction).await,
         // No dialog state yet: any request inside one refers to something we do not know.
         _ if in_dialog => reply(transaction, StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST),
         Method::Register => registrar.register(ctx, transaction).await,

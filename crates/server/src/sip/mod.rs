@@ -43,6 +43,12 @@ pub enum SipError {
     /// Bindings or audit rows could not be read at start.
     #[error("cannot restore registrar state: {0}")]
     Store(#[from] StoreError),
+    /// The IVR settings are malformed.
+    #[error("IVR settings: {0}")]
+    IvrConfig(#[from] crate::ivr::IvrConfigError),
+    /// The media engine could not start.
+    #[error("cannot start the media engine: {0}")]
+    Media(#[from] crate::ivr::media::MediaError),
 }
 
 /// What every request handler shares; owned by the dispatcher task, so handlers take
@@ -55,6 +61,8 @@ pub struct Context {
     pub auth: SipAuth,
     /// The endpoint, for requests the server sends itself.
     pub endpoint: Endpoint,
+    /// Feature-code calls and the IVR's dialogs.
+    pub ivr: crate::ivr::Ivr,
     default_domain: DomainName,
 }
 
@@ -129,10 +137,17 @@ pub async fn start(
     let tcp = endpoint.local_addr(Transport::Tcp);
     let (commits, committer) = commit::spawn(Arc::clone(&app), Arc::clone(&bindings), COMMIT_QUEUE);
     let registrar = Registrar::new(settings.registrar, bindings, commits);
+    let ivr = crate::ivr::Ivr::start(
+        crate::ivr::IvrSettings::from_env()?,
+        settings.listen.ip(),
+        &endpoint,
+        app.activations(),
+    )?;
     let context = Context {
         app,
         auth,
         endpoint,
+        ivr,
         default_domain: settings.default_domain,
     };
     let dispatcher = tokio::spawn(dispatch::run(

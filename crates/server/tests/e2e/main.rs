@@ -12,5 +12,6 @@ mod demo;
 mod restart;
 
 mod baresip;
+mod ivr;
 mod register;
 mod robustness;
