@@ -470,7 +470,8 @@ impl PhoneMenu {
                 }
                 self.after_change(said);
             }
-            Answer::LoggedOut => self.after_change(vec![Prompt::LoggedOut]),
+            // HD-LOGOUT-1: "thank you", then the result.
+            Answer::LoggedOut => self.after_change(vec![Prompt::ThankYou, Prompt::LoggedOut]),
             Answer::Host { user, until } => {
                 let mut said = match &user {
                     None => vec![Prompt::HostFree],

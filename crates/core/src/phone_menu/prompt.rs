@@ -21,8 +21,10 @@ pub enum Prompt {
     Digit(u8),
     /// "You are logged in."
     LoggedIn,
-    /// "Thank you. You are logged out." (HD-LOGOUT-1)
+    /// "You are now logged out."
     LoggedOut,
+    /// "Thank you." (HD-LOGOUT-1)
+    ThankYou,
     /// "Wrong password."
     WrongPin,
     /// "Too many wrong passwords. Log-in is locked; try again later." (HD-SEC-2)
@@ -68,10 +70,10 @@ impl Prompt {
     /// The file stem under the language directory.
     pub fn name(self) -> &'static str {
         match self {
-            Self::EnterAccount => "enter-account",
+            Self::EnterAccount => "enter-extension",
             Self::EnterPin => "enter-pin",
-            Self::ConfirmUser => "confirm-user",
-            Self::ConfirmOwner => "confirm-owner",
+            Self::ConfirmUser => "press-2-to-confirm-user",
+            Self::ConfirmOwner => "is-the-device-owner",
             Self::Digit(d) => match d {
                 0 => "digit-0",
                 1 => "digit-1",
@@ -83,27 +85,28 @@ impl Prompt {
                 7 => "digit-7",
                 8 => "digit-8",
                 9 => "digit-9",
-                10 => "digit-star",
-                _ => "digit-pound",
+                10 => "star",
+                _ => "pound",
             },
             Self::LoggedIn => "logged-in",
             Self::LoggedOut => "logged-out",
+            Self::ThankYou => "thank-you",
             Self::WrongPin => "wrong-pin",
-            Self::LockedOut => "locked-out",
-            Self::ExcludedModel => "excluded-model",
+            Self::LockedOut => "locked",
+            Self::ExcludedModel => "model-excluded",
             Self::PersonalPhone => "personal-phone",
             Self::LocationPhone => "location-phone",
             Self::AllocationFull => "allocation-full",
             Self::NotLoggedIn => "not-logged-in",
             Self::NotYourPhone => "not-your-phone",
             Self::CodeUnavailable => "code-unavailable",
-            Self::Invalid => "invalid",
+            Self::Invalid => "invalid-entry",
             Self::Goodbye => "goodbye",
-            Self::Unavailable => "unavailable",
+            Self::Unavailable => "service-unavailable",
             Self::PortalMenu => "portal-menu",
             Self::EnterDevice => "enter-device",
-            Self::HostFree => "host-free",
-            Self::HostInUse => "host-in-use",
+            Self::HostFree => "host-not-logged-in",
+            Self::HostInUse => "host-logged-in-as",
             Self::Until => "until",
             Self::QueueOffline => "queue-offline",
         }
@@ -118,6 +121,7 @@ impl Prompt {
             Self::ConfirmOwner,
             Self::LoggedIn,
             Self::LoggedOut,
+            Self::ThankYou,
             Self::WrongPin,
             Self::LockedOut,
             Self::ExcludedModel,

@@ -229,7 +229,7 @@ pub(crate) async fn run(mut call: Running, mut rx: mpsc::UnboundedReceiver<CallI
                     next_retransmit = None;
                 }
                 Some(CallInput::Request(transaction)) => {
-                    if in_dialog(&mut call, &mut menu, transaction) {
+                    if in_dialog(&call, &mut menu, transaction) {
                         peer_hung_up = true;
                     }
                 }
@@ -237,6 +237,8 @@ pub(crate) async fn run(mut call: Running, mut rx: mpsc::UnboundedReceiver<CallI
             event = call.leg.next() => match event {
                 LegEvent::Digit(digit) => menu.handle(Instant::now(), Input::Digit(digit)),
                 LegEvent::PlaybackDone => menu.handle(Instant::now(), Input::PlaybackDone),
+                // No RTP for the time-out (a vanished caller): end the call.
+                LegEvent::Ended => break,
             },
             () = sleep_until(deadline) => menu.handle(Instant::now(), Input::Timeout),
             () = sleep_until(retransmit_at), if next_retransmit.is_some() => {
@@ -264,7 +266,7 @@ fn far_future() -> tokio::time::Instant {
 }
 
 /// Handles a request inside the dialog; returns whether the peer hung up.
-fn in_dialog(call: &mut Running, menu: &mut PhoneMenu, transaction: ServerTransaction) -> bool {
+fn in_dialog(call: &Running, menu: &mut PhoneMenu, transaction: ServerTransaction) -> bool {
     let request = transaction.request();
     match request.method() {
         Method::Bye => {
@@ -281,9 +283,10 @@ fn in_dialog(call: &mut Running, menu: &mut PhoneMenu, transaction: ServerTransa
                 .map(|t| format!("{}/{}", t.ty(), t.subtype()))
                 .unwrap_or_default();
             match super::media::info_digit(&content_type, request.body()) {
+                // Through the media engine, so it barges in like an RTP digit.
                 Ok(Some(digit)) => {
                     let _ = transaction.reply(StatusCode::OK);
-                    menu.handle(Instant::now(), Input::Digit(digit));
+                    call.leg.inject(digit);
                 }
                 // Other INFO packages are acknowledged and ignored.
                 Ok(None) => {

@@ -1,192 +1,304 @@
-//! The media side of an IVR call, as the call task sees it: answer an SDP offer (or make
-//! one), play prompts, report digits and the end of playback. Placeholder until
-//! `crates/media` lands: it reserves an RTP port and times prompts, but sends no audio.
+//! The media side of an IVR call as the call task sees it, over `hotdesk-media`: one
+//! engine for the server (its own pacing thread), its single event stream routed to the
+//! call that owns each session, and a [`Leg`] per call that plays prompts, takes SIP INFO
+//! digits (injected, so barge-in works the same as for RTP digits) and closes its session
+//! — freeing the port — when dropped.
 
-use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, PoisonError};
 
+use hotdesk_media::dtmf::sip_info;
+use hotdesk_media::{
+    Digit, MediaConfig, MediaEngine, MediaEvent, PlaybackId, PortRange, PromptSet, SessionConfig,
+    SessionId,
+};
 use hotdesk_sip::StatusCode;
-use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
 
 use super::config::IvrSettings;
 
 /// Why media could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
-    /// The offer is missing or unusable.
-    #[error("unusable SDP offer")]
-    Sdp,
-    /// No RTP port is free.
-    #[error("no free RTP port")]
-    NoPort,
+    /// The prompt directory could not be loaded.
+    #[error("cannot load prompts: {0}")]
+    Prompts(#[from] hotdesk_media::prompt::PromptError),
+    /// The engine refused (SDP, no port, stopped).
+    #[error(transparent)]
+    Engine(#[from] hotdesk_media::MediaError),
+    /// The SDP body is not UTF-8.
+    #[error("SDP body is not text")]
+    NotText,
 }
 
 impl MediaError {
     /// The SIP status an INVITE gets for this.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Sdp => StatusCode::NOT_ACCEPTABLE_HERE,
-            Self::NoPort => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Engine(error) => {
+                StatusCode::new(error.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE)
+            }
+            Self::NotText => StatusCode::BAD_REQUEST,
+            Self::Prompts(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
     /// The reason phrase.
     pub fn reason(&self) -> &'static str {
         match self {
-            Self::Sdp => "No Usable Audio In Offer",
-            Self::NoPort => "No Media Port Free",
+            Self::Engine(hotdesk_media::MediaError::Sdp(_)) | Self::NotText => {
+                "No Usable Audio In Offer"
+            }
+            Self::Engine(hotdesk_media::MediaError::NoFreePort) => "No Media Port Free",
+            Self::Engine(_) | Self::Prompts(_) => "Media Unavailable",
         }
     }
-}
-
-/// The media engine shared by all calls.
-#[derive(Debug)]
-pub struct Media {
-    ip: IpAddr,
-    first: u16,
-    last: u16,
-    next: AtomicU32,
 }
 
 /// What a call's leg reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LegEvent {
-    /// A DTMF key.
+    /// A DTMF key (RTP, in-band, or an injected SIP INFO).
     Digit(char),
-    /// The prompts asked for finished.
+    /// The prompts last asked for finished.
     PlaybackDone,
+    /// The session ended by itself (no RTP for the time-out, or its maximum life).
+    Ended,
+}
+
+type Routes = Arc<Mutex<HashMap<SessionId, mpsc::UnboundedSender<MediaEvent>>>>;
+
+/// The media engine shared by all calls.
+#[derive(Debug)]
+pub struct Media {
+    engine: MediaEngine,
+    routes: Routes,
+    language: String,
+}
+
+impl Media {
+    /// Loads the prompts and starts the engine on `ip` with the configured port range;
+    /// a task routes its events to the calls.
+    pub fn start(settings: &IvrSettings, ip: IpAddr) -> Result<Self, MediaError> {
+        let prompts = PromptSet::load(&settings.prompts_dir)?;
+        let config = MediaConfig {
+            bind_ip: ip,
+            advertise_ip: None,
+            ports: PortRange {
+                first: settings.rtp_ports.0,
+                last: settings.rtp_ports.1,
+            },
+            prompts,
+            default_language: settings.language.clone(),
+            session: SessionConfig {
+                // The phone menu's own limit ends calls first; these are the backstop.
+                no_media_timeout: settings.timing.session,
+                max_duration: settings.timing.session + std::time::Duration::from_secs(5),
+                ..SessionConfig::default()
+            },
+        };
+        let (engine, mut events) = MediaEngine::start(config)?;
+        let routes = Routes::default();
+        let table = Arc::clone(&routes);
+        tokio::spawn(async move {
+            while let Some(event) = events.recv().await {
+                let id = match event {
+                    MediaEvent::Digit { id, .. }
+                    | MediaEvent::PlaybackDone { id, .. }
+                    | MediaEvent::Ended { id, .. } => id,
+                };
+                let route = table
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .get(&id)
+                    .cloned();
+                if let Some(route) = route {
+                    let _ = route.send(event);
+                }
+            }
+        });
+        Ok(Self {
+            engine,
+            routes,
+            language: settings.language.clone(),
+        })
+    }
+
+    /// RTP ports held by sessions now.
+    pub fn ports_in_use(&self) -> usize {
+        self.engine.ports_in_use()
+    }
+
+    fn leg(&self, id: SessionId) -> Leg {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.routes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id, tx.clone());
+        Leg {
+            id,
+            engine: self.engine.clone(),
+            routes: Arc::clone(&self.routes),
+            language: self.language.clone(),
+            events: rx,
+            own: tx,
+            playing: None,
+        }
+    }
+
+    /// Answers an SDP offer: the leg and the SDP answer.
+    pub async fn answer(&self, offer: &[u8]) -> Result<(Leg, String), MediaError> {
+        let offer = std::str::from_utf8(offer).map_err(|_| MediaError::NotText)?;
+        let answered = self.engine.open(offer)?;
+        Ok((self.leg(answered.id), answered.sdp))
+    }
+
+    /// An offer for an outgoing call (Activate Phone).
+    pub async fn offer(&self) -> Result<(Offered, String), MediaError> {
+        let (id, sdp) = self.engine.offer()?;
+        Ok((Offered { leg: self.leg(id) }, sdp))
+    }
+}
+
+/// Our offer, waiting for the answer.
+#[derive(Debug)]
+pub struct Offered {
+    leg: Leg,
+}
+
+impl Offered {
+    /// The leg, once the peer's SDP answer arrived (dropping it closes the session).
+    pub fn answered(self, answer: &[u8]) -> Result<Leg, MediaError> {
+        let answer = std::str::from_utf8(answer).map_err(|_| MediaError::NotText)?;
+        self.leg.engine.answer(self.leg.id, answer)?;
+        Ok(self.leg)
+    }
 }
 
 /// One call's RTP session.
 #[derive(Debug)]
 pub struct Leg {
-    _socket: UdpSocket,
-    playing: Option<tokio::time::Instant>,
-}
-
-impl Media {
-    /// Starts the engine for RTP on `ip`.
-    pub fn start(settings: &IvrSettings, ip: IpAddr) -> Result<Self, MediaError> {
-        Ok(Self {
-            ip,
-            first: settings.rtp_ports.0,
-            last: settings.rtp_ports.1,
-            next: AtomicU32::new(0),
-        })
-    }
-
-    async fn bind(&self) -> Result<UdpSocket, MediaError> {
-        let span = u32::from(self.last - self.first) + 1;
-        for _ in 0..span {
-            let n = self.next.fetch_add(2, Ordering::Relaxed) % span;
-            let port = self.first + u16::try_from(n).unwrap_or(0);
-            if let Ok(socket) = UdpSocket::bind(SocketAddr::new(self.ip, port)).await {
-                return Ok(socket);
-            }
-        }
-        Err(MediaError::NoPort)
-    }
-
-    /// An offer for an outgoing call.
-    pub async fn offer(&self) -> Result<(Offered, String), MediaError> {
-        let socket = self.bind().await?;
-        let port = socket.local_addr().map_err(|_| MediaError::NoPort)?.port();
-        Ok((Offered { socket }, sdp(self.ip, port)))
-    }
-
-    /// Answers `offer` (PCMU): the leg and the SDP answer.
-    pub async fn answer(&self, offer: &[u8]) -> Result<(Leg, String), MediaError> {
-        if !offer.starts_with(b"v=0") {
-            return Err(MediaError::Sdp);
-        }
-        let socket = self.bind().await?;
-        let port = socket.local_addr().map_err(|_| MediaError::NoPort)?.port();
-        Ok((
-            Leg {
-                _socket: socket,
-                playing: None,
-            },
-            sdp(self.ip, port),
-        ))
-    }
-}
-
-fn sdp(ip: IpAddr, port: u16) -> String {
-    format!(
-        "v=0\r\no=hotdesk 1 1 IN IP4 {ip}\r\ns=hotdesk\r\nc=IN IP4 {ip}\r\nt=0 0\r\n\
-         m=audio {port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n\
-         a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n"
-    )
-}
-
-/// Our offer, waiting for the answer (Activate Phone).
-#[derive(Debug)]
-pub struct Offered {
-    socket: UdpSocket,
-}
-
-impl Offered {
-    /// The leg, once the peer's SDP answer arrived.
-    pub fn answered(self, answer: &[u8]) -> Result<Leg, MediaError> {
-        if !answer.starts_with(b"v=0") {
-            return Err(MediaError::Sdp);
-        }
-        Ok(Leg {
-            _socket: self.socket,
-            playing: None,
-        })
-    }
+    id: SessionId,
+    engine: MediaEngine,
+    routes: Routes,
+    language: String,
+    events: mpsc::UnboundedReceiver<MediaEvent>,
+    own: mpsc::UnboundedSender<MediaEvent>,
+    playing: Option<PlaybackId>,
 }
 
 impl Leg {
-    /// Plays prompts in order, replacing anything playing.
+    /// Plays prompts in order, replacing anything playing; a digit stops them.
     pub fn play(&mut self, prompts: &[&'static str]) {
-        let length = Duration::from_millis(100) * u32::try_from(prompts.len()).unwrap_or(1);
-        self.playing = Some(tokio::time::Instant::now() + length);
+        let known: Vec<&str> = prompts
+            .iter()
+            .copied()
+            .filter(|name| {
+                let found = self.engine.has_prompt(&self.language, name);
+                if !found {
+                    tracing::warn!(prompt = name, "prompt file missing; skipped");
+                }
+                found
+            })
+            .collect();
+        match self.engine.play(self.id, &known) {
+            Ok(playback) if !known.is_empty() => self.playing = Some(playback),
+            // Nothing to play: the script must not wait for audio that never comes.
+            Ok(playback) => self.done_now(playback),
+            Err(error) => {
+                tracing::warn!(%error, "cannot play prompts");
+                self.done_now(0);
+            }
+        }
+    }
+
+    fn done_now(&mut self, playback: PlaybackId) {
+        self.playing = Some(playback);
+        let _ = self.own.send(MediaEvent::PlaybackDone {
+            id: self.id,
+            playback,
+            interrupted: false,
+        });
     }
 
     /// Stops playback.
     pub fn stop(&mut self) {
         self.playing = None;
+        let _ = self.engine.stop_playback(self.id);
+    }
+
+    /// A digit from SIP INFO: through the engine, so it barges in like an RTP digit.
+    pub fn inject(&self, digit: char) {
+        if let Some(digit) = Digit::from_char(digit) {
+            let _ = self.engine.digit(self.id, digit);
+        }
     }
 
     /// The next event; cancel-safe.
     pub async fn next(&mut self) -> LegEvent {
-        match self.playing {
-            Some(end) => {
-                tokio::time::sleep_until(end).await;
-                self.playing = None;
-                LegEvent::PlaybackDone
+        loop {
+            match self.events.recv().await {
+                Some(MediaEvent::Digit { digit, .. }) => return LegEvent::Digit(digit.as_char()),
+                Some(MediaEvent::PlaybackDone { playback, .. }) => {
+                    // Only the playback asked for last counts; a replaced one is stale.
+                    if self.playing == Some(playback) {
+                        self.playing = None;
+                        return LegEvent::PlaybackDone;
+                    }
+                }
+                Some(MediaEvent::Ended { .. }) => return LegEvent::Ended,
+                // Our own sender keeps the channel open; this cannot end.
+                None => std::future::pending::<()>().await,
             }
-            None => std::future::pending().await,
         }
+    }
+}
+
+impl Drop for Leg {
+    fn drop(&mut self) {
+        let _ = self.engine.close(self.id);
+        self.routes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.id);
     }
 }
 
 /// The key in a SIP INFO body: `Ok(None)` for a body that is no DTMF, `Err` with the
 /// status to answer for a malformed one.
 pub fn info_digit(content_type: &str, body: &[u8]) -> Result<Option<char>, StatusCode> {
-    let media = content_type.split(';').next().unwrap_or("").trim();
-    let text = String::from_utf8_lossy(body);
-    let signal = if media.eq_ignore_ascii_case("application/dtmf-relay") {
-        text.lines()
-            .filter_map(|line| line.split_once('='))
-            .find(|(name, _)| name.trim().eq_ignore_ascii_case("signal"))
-            .map(|(_, value)| value.trim().to_owned())
-    } else if media.eq_ignore_ascii_case("application/dtmf") {
-        Some(text.trim().to_owned())
-    } else {
+    if !sip_info::is_dtmf_type(content_type) {
         return Ok(None);
-    };
-    let signal = signal.ok_or(StatusCode::BAD_REQUEST)?;
-    let mut chars = signal.chars();
-    match (chars.next(), chars.next()) {
-        (Some(c @ ('0'..='9' | '*' | '#')), None) => Ok(Some(c)),
-        _ => match signal.as_str() {
-            "10" => Ok(Some('*')),
-            "11" => Ok(Some('#')),
-            _ => Err(StatusCode::BAD_REQUEST),
-        },
+    }
+    match sip_info::parse(content_type, body) {
+        Ok(digit) => Ok(Some(digit.as_char())),
+        Err(error) => Err(StatusCode::new(error.status()).unwrap_or(StatusCode::BAD_REQUEST)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hotdesk_core::phone_menu::Prompt;
+
+    #[test]
+    fn every_phone_menu_prompt_has_a_file() {
+        let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../prompts/en"));
+        for prompt in Prompt::all() {
+            let file = dir.join(format!("{}.wav", prompt.name()));
+            assert!(file.is_file(), "missing {}", file.display());
+        }
+    }
+
+    #[test]
+    fn info_bodies_give_digits_or_a_status() {
+        assert_eq!(
+            info_digit("application/dtmf-relay", b"Signal=5\r\nDuration=160\r\n"),
+            Ok(Some('5'))
+        );
+        assert_eq!(info_digit("application/dtmf", b"#"), Ok(Some('#')));
+        assert_eq!(info_digit("text/plain", b"hello"), Ok(None));
+        assert!(info_digit("application/dtmf-relay", b"Duration=160").is_err());
     }
 }

@@ -366,7 +366,7 @@ async fn owner(api: &Api, device: &str) -> Option<String> {
         .await
         .into_iter()
         .find(|a| field(a, "device") == device)
-        .map(|a| field(a, "user"))
+        .map(|a| field(&a, "user"))
 }
 
 fn sipp_available() -> bool {
@@ -395,8 +395,8 @@ async fn hd_login_1_star44_with_sip_info_logs_in_and_plays_prompts() {
     let call = dial(&server, &DESK, "*44", &login_steps(), Hangup::Server(15));
     assert!(call.passed, "{}\n{}", call.output, server.output());
     assert_eq!(owner(&api, DESK.ext).await.as_deref(), Some("1004"));
-    assert!(spoke(&server, "enter-account"), "{:?}", prompts(&server));
-    assert!(spoke(&server, "confirm-owner"), "{:?}", prompts(&server));
+    assert!(spoke(&server, "enter-extension"), "{:?}", prompts(&server));
+    assert!(spoke(&server, "is-the-device-owner"), "{:?}", prompts(&server));
     assert!(spoke(&server, "logged-in"), "{:?}", prompts(&server));
     // Same audit trail as the API, with how = phone_code.
     let audit = api
@@ -504,7 +504,7 @@ async fn hd_login_8_voice_portal_status_associate_disassociate() {
     ];
     let call = dial(&server, &DESK, "*62", &steps, Hangup::Caller);
     assert!(call.passed, "{}\n{}", call.output, server.output());
-    assert!(spoke(&server, "host-free"), "{:?}", prompts(&server));
+    assert!(spoke(&server, "host-not-logged-in"), "{:?}", prompts(&server));
     assert_eq!(owner(&api, DESK2.ext).await.as_deref(), Some("1004"));
     let audit = api
         .get(&format!("/domains/{DOMAIN}/audit"))
@@ -535,7 +535,7 @@ async fn hd_login_6_7_excluded_and_location_phones_refuse_with_prompt() {
     office(&server).await;
     let call = dial(&server, &DECT, "*44", &[], Hangup::Server(10));
     assert!(call.passed, "{}\n{}", call.output, server.output());
-    assert!(spoke(&server, "excluded-model"), "{:?}", prompts(&server));
+    assert!(spoke(&server, "model-excluded"), "{:?}", prompts(&server));
     let call = dial(&server, &LOBBY, "*45", &[], Hangup::Server(10));
     assert!(call.passed, "{}", call.output);
     assert!(spoke(&server, "location-phone"), "{:?}", prompts(&server));
@@ -602,7 +602,7 @@ async fn hd_sec_2_five_wrong_pins_lock_out_across_phones() {
     ];
     let call = dial(&server, &DESK2, "*44", &two, Hangup::Server(15));
     assert!(call.passed, "{}", call.output);
-    assert!(spoke(&server, "locked-out"), "{:?}", prompts(&server));
+    assert!(spoke(&server, "locked"), "{:?}", prompts(&server));
     // The right PIN is now refused too, and the API says 423.
     let call = dial(&server, &DESK2, "*44", &login_steps(), Hangup::Server(15));
     assert!(call.passed, "{}", call.output);
