@@ -415,19 +415,26 @@ async fn hd_login_1_star44_with_rfc2833_pcaps_logs_in() {
     }
     let server = start();
     let api = office(&server).await;
-    // 2013 / 4567: no key twice in a row (each pcap carries one fixed RTP timestamp, so a
-    // repeated key would look like a retransmitted event).
+    // Each pcap carries one fixed RTP timestamp, and a receiver rightly takes a repeated
+    // timestamp for a repeated event (RFC 4733 §2.5.2.1): so no key twice within eight
+    // events (2013 / 4567), and the PIN ends by the inter-digit time-out, not a second `#`.
     let steps = vec![
         Step::Pause(500),
         Step::Rfc2833("2013#"),
         Step::Pause(300),
-        Step::Rfc2833("4567#"),
-        Step::Pause(1500),
+        Step::Rfc2833("4567"),
+        Step::Pause(5000),
         Step::Rfc2833("2"),
     ];
     let call = dial(&server, &DESK, "*88", &steps, Hangup::Server(20));
     assert!(call.passed, "{}\n{}", call.output, server.output());
-    assert_eq!(owner(&api, DESK.ext).await.as_deref(), Some("2013"));
+    assert_eq!(
+        owner(&api, DESK.ext).await.as_deref(),
+        Some("2013"),
+        "{}\n{}",
+        call.output,
+        server.output()
+    );
     call.heard.assert_prompts_heard();
 }
 
@@ -604,7 +611,8 @@ async fn hd_sec_2_five_wrong_pins_lock_out_across_phones() {
     assert!(call.passed, "{}", call.output);
     assert!(spoke(&server, "locked"), "{:?}", prompts(&server));
     // The right PIN is now refused too, and the API says 423.
-    let call = dial(&server, &DESK2, "*44", &login_steps(), Hangup::Server(15));
+    let right = vec![Step::Pause(500), Step::Info("1004#"), Step::Info("4321#")];
+    let call = dial(&server, &DESK2, "*44", &right, Hangup::Server(15));
     assert!(call.passed, "{}", call.output);
     assert_eq!(owner(&api, DESK2.ext).await, None);
     let (status, _) = api
@@ -635,7 +643,9 @@ async fn silent_caller_is_hung_up_and_port_freed() {
     assert!(call.passed, "{}\n{}", call.output, server.output());
     assert!(spoke(&server, "goodbye"), "{:?}", prompts(&server));
     // A caller who keeps pressing * never finishes an entry: the session limit ends it.
-    let stars: Vec<Step> = (0..120).map(|_| Step::Info("*")).collect();
+    let stars: Vec<Step> = (0..30)
+        .flat_map(|_| [Step::Info("*"), Step::Pause(1000)])
+        .collect();
     let call = dial(&server, &DESK, "*44", &stars, Hangup::Server(40));
     // SIPp may still be sending INFOs when the BYE comes: success is not required, the
     // server's BYE is.
