@@ -70,6 +70,11 @@ pub(crate) async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
             "Current hot-desk sessions",
             associations,
         ),
+        (
+            "hotdesk_ivr_rtp_ports_in_use",
+            "RTP ports held by IVR calls (feature codes, Activate Phone)",
+            app.activations().ports_in_use(),
+        ),
     ];
     for (name, help, value) in gauges {
         metric(&mut out, name, "gauge", help, value as u64);

@@ -74,6 +74,11 @@ impl Activations {
         let _ = self.dialer.set(Arc::new(dialer));
     }
 
+    /// RTP ports held by IVR sessions (0 without the SIP side).
+    pub fn ports_in_use(&self) -> usize {
+        self.dialer.get().map_or(0, |d| d.media.ports_in_use())
+    }
+
     /// Whether the SIP side can place calls.
     pub fn available(&self) -> bool {
         self.dialer.get().is_some()

@@ -251,3 +251,42 @@ async fn hd_login_9_activate_is_501_for_now() {
     .await
     .error(StatusCode::NOT_FOUND, "unknown_device");
 }
+
+#[tokio::test]
+async fn hd_login_2_pin_shared_with_another_user_is_refused() {
+    let h = Harness::sqlite().await;
+    h.domain("acme.test").await;
+    h.user("acme.test", "1004", "1234").await;
+    // `980` + PIN must name one person: a second user with the same PIN is refused.
+    h.post(
+        "/api/v1/domains/acme.test/users",
+        json!({"extension": "1005", "first_name": "B", "pin": "1234"}),
+    )
+    .await
+    .error(StatusCode::CONFLICT, "pin_in_use");
+    h.post(
+        "/api/v1/domains/acme.test/users",
+        json!({"extension": "1005", "first_name": "B", "pin": "5678"}),
+    )
+    .await
+    .ok(StatusCode::CREATED);
+    h.call(
+        Method::PATCH,
+        "/api/v1/domains/acme.test/users/1005",
+        Some(ADMIN),
+        Some(json!({"pin": "1234"})),
+    )
+    .await
+    .error(StatusCode::CONFLICT, "pin_in_use");
+    // Setting your own PIN again is fine, and other domains are separate (HD-SEC-1).
+    h.call(
+        Method::PATCH,
+        "/api/v1/domains/acme.test/users/1004",
+        Some(ADMIN),
+        Some(json!({"pin": "1234"})),
+    )
+    .await
+    .ok(StatusCode::OK);
+    h.domain("beta.test").await;
+    h.user("beta.test", "2001", "1234").await;
+}

@@ -659,6 +659,22 @@ async fn silent_caller_is_hung_up_and_port_freed() {
             .then_some(())
     })
     .await;
+    // Both calls' RTP ports are back in the pool.
+    let metrics = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap_or_else(|e| panic!("client: {e}"))
+        .get(format!("{}/metrics", server.url()))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("metrics: {e}"))
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(
+        metrics.contains("hotdesk_ivr_rtp_ports_in_use 0"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
