@@ -252,7 +252,11 @@ fn hd_logout_1_star45_pin_then_thank_you() {
     );
     assert_eq!(
         run.answer(Answer::LoggedOut),
-        vec![play(&[Prompt::ThankYou, Prompt::LoggedOut, Prompt::Goodbye])]
+        vec![play(&[
+            Prompt::ThankYou,
+            Prompt::LoggedOut,
+            Prompt::Goodbye
+        ])]
     );
     assert_eq!(run.done(), vec![Action::HangUp]);
 }
@@ -273,7 +277,11 @@ fn hd_login_2_toggle_with_dialled_pin_asks_at_once() {
     );
     assert_eq!(
         run.answer(Answer::LoggedOut),
-        vec![play(&[Prompt::ThankYou, Prompt::LoggedOut, Prompt::Goodbye])]
+        vec![play(&[
+            Prompt::ThankYou,
+            Prompt::LoggedOut,
+            Prompt::Goodbye
+        ])]
     );
 }
 

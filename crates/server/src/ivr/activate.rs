@@ -253,12 +253,9 @@ async fn dial(
             .endpoint
             .send_stateless(ack.as_bytes().clone(), target.clone());
     }
-    let leg = match offered.answered(response.body()) {
-        Ok(leg) => leg,
-        Err(_) => {
-            hang_up(dialer, &dialog);
-            return Err("media_refused".into());
-        }
+    let Ok(leg) = offered.answered(response.body()) else {
+        hang_up(dialer, &dialog);
+        return Err("media_refused".into());
     };
     activations.update(app, &record.id, "answered", None);
     let running = Running {

@@ -23,7 +23,7 @@ use crate::state::{App, AppEvent};
 #[derive(Debug)]
 pub(crate) enum CallInput {
     /// A request inside the dialog (BYE, INFO, re-INVITE, …).
-    Request(ServerTransaction),
+    Request(Box<ServerTransaction>),
     /// The ACK confirming our 2xx.
     Ack,
 }
@@ -229,7 +229,7 @@ pub(crate) async fn run(mut call: Running, mut rx: mpsc::UnboundedReceiver<CallI
                     next_retransmit = None;
                 }
                 Some(CallInput::Request(transaction)) => {
-                    if in_dialog(&call, &mut menu, transaction) {
+                    if in_dialog(&call, &mut menu, *transaction) {
                         peer_hung_up = true;
                     }
                 }

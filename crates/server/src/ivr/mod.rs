@@ -129,9 +129,9 @@ pub async fn handle(ctx: &mut Context, transaction: ServerTransaction) {
         match ctx.ivr.inbox(&call_id) {
             Some(inbox) => {
                 if let Err(mpsc::error::SendError(CallInput::Request(t))) =
-                    inbox.send(CallInput::Request(transaction))
+                    inbox.send(CallInput::Request(Box::new(transaction)))
                 {
-                    reply(t, StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST);
+                    reply(*t, StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST);
                 }
             }
             None => reply(transaction, StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST),

@@ -396,7 +396,11 @@ async fn hd_login_1_star44_with_sip_info_logs_in_and_plays_prompts() {
     assert!(call.passed, "{}\n{}", call.output, server.output());
     assert_eq!(owner(&api, DESK.ext).await.as_deref(), Some("1004"));
     assert!(spoke(&server, "enter-extension"), "{:?}", prompts(&server));
-    assert!(spoke(&server, "is-the-device-owner"), "{:?}", prompts(&server));
+    assert!(
+        spoke(&server, "is-the-device-owner"),
+        "{:?}",
+        prompts(&server)
+    );
     assert!(spoke(&server, "logged-in"), "{:?}", prompts(&server));
     // Same audit trail as the API, with how = phone_code.
     let audit = api
@@ -511,7 +515,11 @@ async fn hd_login_8_voice_portal_status_associate_disassociate() {
     ];
     let call = dial(&server, &DESK, "*62", &steps, Hangup::Caller);
     assert!(call.passed, "{}\n{}", call.output, server.output());
-    assert!(spoke(&server, "host-not-logged-in"), "{:?}", prompts(&server));
+    assert!(
+        spoke(&server, "host-not-logged-in"),
+        "{:?}",
+        prompts(&server)
+    );
     assert_eq!(owner(&api, DESK2.ext).await.as_deref(), Some("1004"));
     let audit = api
         .get(&format!("/domains/{DOMAIN}/audit"))
