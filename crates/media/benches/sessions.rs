@@ -1,6 +1,9 @@
 //! Concurrent IVR sessions: how many the single 20 ms driver sustains with clean pacing.
 //!
-//! `cargo bench -p hotdesk-media --bench sessions -- [sessions=500] [seconds=10] [inbound=1]`
+//! `cargo bench -p hotdesk-media --bench sessions -- [sessions=500] [seconds=10] [inbound=1] [fifo=0]`
+//!
+//! `fifo=N` runs the engine's driver thread under SCHED_FIFO priority N
+//! (`MediaEngine::set_realtime_priority`); the test phones keep normal scheduling.
 //!
 //! The engine runs on its own thread (`hotdesk-media`), so its CPU time is that thread's. Every session plays a long prompt to one receiver socket that plays all the
 //! phones: it records each packet's arrival per SSRC and (with inbound=1) sends each session
@@ -107,6 +110,7 @@ fn main() {
     let sessions = args.first().copied().unwrap_or(500) as usize;
     let seconds = args.get(1).copied().unwrap_or(10);
     let inbound = args.get(2).copied().unwrap_or(1) == 1;
+    let realtime = args.get(3).copied().filter(|p| *p > 0).map(|p| p as i32);
     let warmup = Duration::from_secs(2);
 
     let phones = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -143,6 +147,9 @@ fn main() {
     })
     .unwrap();
     // The thread names itself as it starts; look until it has.
+    if let Some(priority) = realtime {
+        engine.set_realtime_priority(priority).unwrap();
+    }
     let tid = loop {
         let found = std::fs::read_dir("/proc/self/task")
             .unwrap()
@@ -206,6 +213,7 @@ fn main() {
     let mut packets = 0u64;
     let (mut cpu0, mut pcpu0) = (Duration::ZERO, Duration::ZERO);
     let mut measuring = false;
+    let mut pacing0 = engine.pacing();
     phones
         .set_read_timeout(Some(Duration::from_millis(100)))
         .unwrap();
@@ -218,6 +226,7 @@ fn main() {
             measuring = true;
             last.clear();
             cpu0 = thread_cpu(&tid);
+            pacing0 = engine.pacing();
             pcpu0 = process_cpu();
         }
         let Ok(packet) = RtpPacket::parse(&buf[..len]) else {
@@ -232,6 +241,7 @@ fn main() {
             }
         }
     }
+    let pacing_end = engine.pacing();
     let cpu = thread_cpu(&tid) - cpu0;
     let pcpu = process_cpu() - pcpu0;
     stop.store(true, Ordering::Relaxed);
@@ -251,7 +261,9 @@ fn main() {
     let share = 100.0 * within as f64 / gaps.len().max(1) as f64;
     let expected = sessions as f64 * 50.0 * seconds as f64;
     let wall = seconds as f64;
-    println!("sessions={sessions} seconds={seconds} inbound={inbound}");
+    println!(
+        "sessions={sessions} seconds={seconds} inbound={inbound} driver_fifo_priority={realtime:?}"
+    );
     println!(
         "packets={packets} ({:.1}% of expected) lost_by_seq={lost} gaps_within_20±2ms={share:.2}%",
         100.0 * packets as f64 / expected
@@ -263,6 +275,12 @@ fn main() {
         pct(0.99),
         pct(0.999),
         pct(1.0)
+    );
+    let sent = pacing_end.packets - pacing0.packets;
+    println!(
+        "driver's own view (send calls): {sent} packets, {:.2}% within 20±2ms of the session's previous, worst error {:.2} ms (whole run)",
+        100.0 * (pacing_end.clean_packets - pacing0.clean_packets) as f64 / sent.max(1) as f64,
+        pacing_end.worst_error.as_secs_f64() * 1000.0
     );
     println!(
         "driver thread CPU: {:.1}% of one core ({:.3}% per session); whole process (incl. test phones): {:.1}%",

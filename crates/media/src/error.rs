@@ -21,6 +21,9 @@ pub enum MediaError {
         /// Prompt name.
         name: String,
     },
+    /// The session is closed or ended (a re-offer for it gets 481).
+    #[error("media session {0} does not exist")]
+    UnknownSession(crate::SessionId),
     /// The driver thread could not be started.
     #[error("cannot start the media thread: {0}")]
     Start(std::io::ErrorKind),
@@ -36,6 +39,7 @@ impl MediaError {
             Self::Sdp(e) => e.status(),
             Self::NoFreePort | Self::EngineStopped | Self::Start(_) => 503,
             Self::UnknownPrompt { .. } => 500,
+            Self::UnknownSession(_) => 481,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! hotdesk's media engine for its own IVR: RTP/RTCP sessions (RFC 3550) on a UDP port
 //! range, G.711 PCMU/PCMA, SDP offer/answer (RFC 3264/4566), DTMF from RFC 4733
 //! telephone-events, SIP INFO bodies and in-band tones (Goertzel), and a prompt player
-//! paced at 20 ms by ONE task for all sessions.
+//! paced at 20 ms by ONE driver thread for all sessions.
 //!
 //! It knows nothing of hot desks or SIP dialogs: the server's IVR turns digits into
 //! log-ins. Not covered: other codecs, SRTP/ICE, jitter buffering of received audio (only
@@ -40,6 +40,8 @@
 //!         MediaEvent::Ended { id, reason } => { /* no RTP: send BYE, drop the call */ }
 //!     }
 //! }
+//! # let reoffer = offer_sdp;
+//! let again = engine.update(id, reoffer)?;                                  // re-INVITE: same port, o= version + 1
 //! engine.close(id)?;                                                        // on BYE / CANCEL; frees the port
 //!
 //! // Activate Phone: we offer, the device answers.
@@ -57,9 +59,13 @@
 //! port is free. Prompt names are file stems under `prompts/<lang>/` (see
 //! `prompts/README.md`); an unknown name is [`MediaError::UnknownPrompt`].
 //!
+//! Operations: [`MediaEngine::set_realtime_priority`] puts the driver thread under
+//! SCHED_FIFO (clean pacing on a busy host, see BENCHMARKS.md "Media");
+//! [`MediaEngine::pacing`] and [`MediaEngine::ports_in_use`] are for metrics.
+//!
 //! Layout: [`sdp`], [`rtp`], [`g711`], [`dtmf`], [`prompt`], [`session`] (pure: inputs and
 //! `now` in, packets, events and the next deadline out, tested in virtual time) and the
-//! thin tokio driver in `engine`.
+//! thin driver in `engine` (one thread, one 20 ms tick, non-blocking sockets).
 #![warn(missing_docs)]
 #![cfg_attr(
     not(test),
@@ -77,7 +83,7 @@ pub mod session;
 
 pub use dtmf::{Digit, DigitSource};
 pub use engine::{
-    Answered, MediaConfig, MediaEngine, MediaEvent, PlaybackId, SessionId, THREAD_NAME,
+    Answered, MediaConfig, MediaEngine, MediaEvent, PacingStats, PlaybackId, SessionId, THREAD_NAME,
 };
 pub use error::MediaError;
 pub use g711::Codec;

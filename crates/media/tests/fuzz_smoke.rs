@@ -1,6 +1,7 @@
 //! A libFuzzer-free stand-in for the media fuzz targets under `cargo test`: mutates seed
 //! RTP streams and SDP offers (seeded, reproducible) and checks nothing panics and the
-//! invariants in `fuzz_exercise` hold. Bad media input cannot crash or wedge a session.
+//! invariants in `fuzz_exercise` hold. Bad media input cannot crash or wedge a session
+//! (HD-SEC-5).
 //!
 //! `HOTDESK_FUZZ_ITERATIONS` sets the mutations per seed (default 300).
 

@@ -188,6 +188,7 @@ async fn prompt_audio_is_paced_pcmu_and_rfc4733_digits_barge_in() {
     wait_ports_free(&engine).await;
 }
 
+// HD-SEC-5: malformed media neither crashes nor wedges a session.
 #[tokio::test]
 async fn garbage_wrong_ssrc_and_huge_packets_do_not_wedge_a_session() {
     let (engine, mut events) = engine(43100, Duration::from_secs(20));
@@ -294,15 +295,39 @@ async fn offers_without_g711_are_488_and_unknown_prompts_are_errors() {
         engine.play(answered.id, &["no-such-prompt"]),
         Err(MediaError::UnknownPrompt { .. })
     ));
-    for name in [
-        "welcome",
+    // Every name core::phone_menu::Prompt::name() can return is shipped in prompts/en.
+    let mut names: Vec<String> = [
         "enter-extension",
         "enter-pin",
+        "press-2-to-confirm-user",
+        "is-the-device-owner",
+        "logged-in",
+        "logged-out",
+        "thank-you",
         "wrong-pin",
         "locked",
+        "model-excluded",
+        "personal-phone",
+        "location-phone",
+        "allocation-full",
+        "not-logged-in",
+        "not-your-phone",
+        "code-unavailable",
+        "invalid-entry",
+        "goodbye",
+        "service-unavailable",
         "portal-menu",
-        "digit-9",
-    ] {
+        "enter-device",
+        "host-not-logged-in",
+        "host-logged-in-as",
+        "until",
+        "queue-offline",
+        "user",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    names.extend(digit_prompts("0123456789*#"));
+    for name in &names {
         assert!(engine.has_prompt("en", name), "{name}");
     }
 }
@@ -318,4 +343,70 @@ async fn our_offer_then_the_phone_answer_starts_media() {
     let packet = next_packet(&phone).await;
     assert_eq!(RtpPacket::parse(&packet).unwrap().header.payload_type, 8);
     drop(engine);
+}
+
+#[tokio::test]
+async fn inband_tones_give_digits_when_no_telephone_event_is_negotiated() {
+    let (engine, mut events) = engine(43500, Duration::from_secs(20));
+    let phone = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let answered = engine
+        .open(&offer(phone.local_addr().unwrap().port(), "8"))
+        .unwrap();
+    assert_eq!(answered.negotiated.telephone_event, None);
+    let media = media_addr(&answered.sdp);
+    // 120 ms of key '6' (770 + 1477 Hz) then 100 ms of silence, as PCMA, 20 ms per packet.
+    let samples: Vec<i16> = (0..1760)
+        .map(|n| {
+            if n >= 960 {
+                return 0;
+            }
+            let t = f64::from(n) / 8000.0;
+            let tone = (2.0 * std::f64::consts::PI * 770.0 * t).sin()
+                + (2.0 * std::f64::consts::PI * 1477.0 * t).sin();
+            (5000.0 * tone) as i16
+        })
+        .collect();
+    for (k, frame) in samples.chunks(160).enumerate() {
+        let mut payload = Vec::new();
+        Codec::Pcma.encode_into(frame, &mut payload);
+        let header = RtpHeader {
+            marker: k == 0,
+            payload_type: 8,
+            sequence: k as u16,
+            timestamp: 160 * k as u32,
+            ssrc: 3,
+        };
+        phone.send_to(&header.build(&payload), media).await.unwrap();
+    }
+    let six = Digit::from_char('6').unwrap();
+    assert_eq!(
+        next_event(&mut events).await,
+        MediaEvent::Digit {
+            id: answered.id,
+            digit: six,
+            source: DigitSource::InBand
+        }
+    );
+    engine.close(answered.id).unwrap();
+}
+
+#[tokio::test]
+async fn rfc3264_8_reoffer_on_the_same_port_and_unknown_sessions() {
+    let (engine, _events) = engine(43600, Duration::from_secs(20));
+    let answered = engine.open(&offer(4000, "0 101")).unwrap();
+    let hold = offer(4000, "0 101").replace("a=ptime:20\r\n", "a=ptime:20\r\na=sendonly\r\n");
+    let again = engine.update(answered.id, &hold).unwrap();
+    assert_eq!(
+        media_addr(&again.sdp),
+        media_addr(&answered.sdp),
+        "same port"
+    );
+    assert!(again.sdp.contains(" 2 IN IP4 "), "{}", again.sdp);
+    assert!(again.sdp.contains("a=recvonly\r\n"));
+    engine.close(answered.id).unwrap();
+    let err = engine.update(answered.id, &hold).unwrap_err();
+    assert_eq!(
+        (err.clone(), err.status()),
+        (MediaError::UnknownSession(answered.id), 481)
+    );
 }

@@ -1,6 +1,8 @@
 //! RFC 4733 telephone-event: the 4-byte payload, a receiver that turns a stream of event
 //! packets into one digit per key press, and a sender that paces the packets of one press.
 
+use std::time::{Duration, Instant};
+
 use super::Digit;
 
 /// A telephone-event payload (RFC 4733 §2.3).
@@ -41,16 +43,30 @@ impl EventPayload {
     }
 }
 
-/// How many recent event timestamps are remembered to drop duplicates and late repeats.
+/// How many recent events are remembered to drop duplicates and late repeats.
 const HISTORY: usize = 8;
+/// A packet repeating an ended event's timestamp but restarting its duration is a new key
+/// press when it comes at least this long after that event's last packet. SIPp replays
+/// the same capture (same timestamp) for each press of a key; a reordered straggler of the
+/// old event arrives within a few milliseconds.
+const REPLAY_GAP: Duration = Duration::from_millis(40);
 
-/// Turns telephone-event packets into digits: one digit per event timestamp (RFC 4733
-/// §2.5.2.1: all packets of one event share its start timestamp), reported on the first
-/// packet seen so barge-in is immediate; repeats, the three redundant end packets and
-/// reordered stragglers of an already-reported event are dropped.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    timestamp: u32,
+    last: Instant,
+    ended: bool,
+    longest: u16,
+}
+
+/// Turns telephone-event packets into digits: one digit per event (RFC 4733 §2.5.2.1: all
+/// packets of one event share its start timestamp), reported on the first packet seen so
+/// barge-in is immediate; repeats, the three redundant end packets and reordered stragglers
+/// of an already-reported event are dropped. A press replayed with the same timestamp after
+/// the old one ended (SIPp's pcap play) counts again.
 #[derive(Debug, Default, Clone)]
 pub struct Receiver {
-    seen: [Option<u32>; HISTORY],
+    seen: [Option<Seen>; HISTORY],
     next: usize,
 }
 
@@ -60,14 +76,41 @@ impl Receiver {
         Self::default()
     }
 
-    /// Feeds one packet (its RTP timestamp and payload); returns a digit for a new event.
-    pub fn receive(&mut self, timestamp: u32, payload: &[u8]) -> Option<Digit> {
+    /// Feeds one packet (arrival time, RTP timestamp, payload); returns a digit for a new
+    /// key press.
+    pub fn receive(&mut self, now: Instant, timestamp: u32, payload: &[u8]) -> Option<Digit> {
         let event = EventPayload::parse(payload)?;
         let digit = Digit::from_event(event.event)?;
-        if self.seen.contains(&Some(timestamp)) {
+        if let Some(seen) = self
+            .seen
+            .iter_mut()
+            .flatten()
+            .find(|s| s.timestamp == timestamp)
+        {
+            let replay = seen.ended
+                && !event.end
+                && event.duration < seen.longest
+                && now.saturating_duration_since(seen.last) >= REPLAY_GAP;
+            if replay {
+                *seen = Seen {
+                    timestamp,
+                    last: now,
+                    ended: false,
+                    longest: event.duration,
+                };
+                return Some(digit);
+            }
+            seen.last = seen.last.max(now);
+            seen.ended |= event.end;
+            seen.longest = seen.longest.max(event.duration);
             return None;
         }
-        self.seen[self.next] = Some(timestamp);
+        self.seen[self.next] = Some(Seen {
+            timestamp,
+            last: now,
+            ended: event.end,
+            longest: event.duration,
+        });
         self.next = (self.next + 1) % HISTORY;
         Some(digit)
     }
@@ -147,6 +190,36 @@ mod tests {
         Digit::from_char(c).unwrap()
     }
 
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    /// The telephone-event payloads of SIPp's `dtmf_2833_1.pcap` (sip-tester), in order:
+    /// seven updates 20 ms apart, then the end packet three times back to back; every
+    /// packet has RTP timestamp 13280.
+    const SIPP_KEY_1: [[u8; 4]; 10] = [
+        [0x01, 0x0a, 0x00, 0x00],
+        [0x01, 0x0a, 0x01, 0x40],
+        [0x01, 0x0a, 0x02, 0x80],
+        [0x01, 0x0a, 0x03, 0xc0],
+        [0x01, 0x0a, 0x05, 0x00],
+        [0x01, 0x0a, 0x06, 0x40],
+        [0x01, 0x0a, 0x07, 0x80],
+        [0x01, 0x8a, 0x08, 0xc0],
+        [0x01, 0x8a, 0x08, 0xc0],
+        [0x01, 0x8a, 0x08, 0xc0],
+    ];
+
+    fn play_sipp_capture(receiver: &mut Receiver, start: Instant) -> Vec<Digit> {
+        SIPP_KEY_1
+            .iter()
+            .enumerate()
+            .filter_map(|(i, payload)| {
+                receiver.receive(start + ms(20 * i.min(7) as u64), 13280, payload)
+            })
+            .collect()
+    }
+
     #[test]
     fn rfc4733_2_5_end_bit_and_redundant_end_packets_give_one_digit() {
         let mut sender = Sender::new(d('5'), 1000, 160);
@@ -161,9 +234,10 @@ mod tests {
         assert_eq!(ends.iter().filter(|e| e.end).count(), 3);
         assert_eq!(ends[7].duration, 800);
         let mut receiver = Receiver::new();
+        let now = Instant::now();
         let digits: Vec<_> = packets
             .iter()
-            .filter_map(|p| receiver.receive(p.timestamp, &p.payload))
+            .filter_map(|p| receiver.receive(now, p.timestamp, &p.payload))
             .collect();
         assert_eq!(digits, [d('5')]);
     }
@@ -171,6 +245,7 @@ mod tests {
     #[test]
     fn rfc4733_2_5_lost_start_still_reports_and_same_key_twice_is_two_digits() {
         let mut receiver = Receiver::new();
+        let t0 = Instant::now();
         let end = EventPayload {
             event: 1,
             end: true,
@@ -179,32 +254,51 @@ mod tests {
         }
         .to_bytes();
         assert_eq!(
-            receiver.receive(160, &end),
+            receiver.receive(t0, 160, &end),
             Some(d('1')),
             "only the end packets arrived"
         );
-        assert_eq!(receiver.receive(160, &end), None);
+        assert_eq!(receiver.receive(t0, 160, &end), None);
         assert_eq!(
-            receiver.receive(2000, &end),
+            receiver.receive(t0 + ms(300), 2000, &end),
             Some(d('1')),
             "second press, new timestamp"
         );
         // A straggler of the first press arriving late is still a duplicate.
-        assert_eq!(receiver.receive(160, &end), None);
+        let update = EventPayload {
+            event: 1,
+            end: false,
+            volume: 10,
+            duration: 320,
+        }
+        .to_bytes();
+        assert_eq!(receiver.receive(t0 + ms(5), 160, &update), None);
+    }
+
+    #[test]
+    fn sipp_pcap_replayed_twice_is_two_presses_and_stragglers_are_not() {
+        let mut receiver = Receiver::new();
+        let t0 = Instant::now();
+        assert_eq!(play_sipp_capture(&mut receiver, t0), [d('1')]);
+        // A reordered update of the same press right after its end: not a new press.
+        assert_eq!(receiver.receive(t0 + ms(142), 13280, &SIPP_KEY_1[5]), None);
+        // The same capture played again ("1004" plays the 0 capture twice).
+        assert_eq!(play_sipp_capture(&mut receiver, t0 + ms(400)), [d('1')]);
     }
 
     #[test]
     fn garbage_payloads_give_no_digit() {
         let mut receiver = Receiver::new();
-        assert_eq!(receiver.receive(1, &[]), None);
-        assert_eq!(receiver.receive(1, &[5, 0, 0]), None);
+        let now = Instant::now();
+        assert_eq!(receiver.receive(now, 1, &[]), None);
+        assert_eq!(receiver.receive(now, 1, &[5, 0, 0]), None);
         assert_eq!(
-            receiver.receive(1, &[16, 0x80, 0, 160]),
+            receiver.receive(now, 1, &[16, 0x80, 0, 160]),
             None,
             "flash is not a digit"
         );
         assert_eq!(
-            receiver.receive(2, &[11, 0x0A, 0, 160, 99, 99]),
+            receiver.receive(now, 2, &[11, 0x0A, 0, 160, 99, 99]),
             Some(d('#'))
         );
     }

@@ -4,12 +4,14 @@
 
 use std::collections::HashMap;
 use std::io::ErrorKind;
+use std::sync::{Arc, PoisonError};
 use std::time::Instant;
 
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 
-use super::{Command, MediaEvent, SessionId};
+use super::pacing::PacingCounters;
+use super::{Command, Locals, MediaEvent, SessionId};
 use crate::rtp::{PortLease, MAX_PACKET};
 use crate::session::{Session, SessionEvent, PTIME};
 
@@ -17,17 +19,44 @@ use crate::session::{Session, SessionEvent, PTIME};
 /// other sessions; the kernel drops the rest.
 const MAX_READS_PER_TICK: usize = 32;
 
+/// The tick grid: ticks are due at `origin + k·20 ms` (Skip keeps them there).
+#[derive(Debug, Clone, Copy)]
+struct Grid {
+    origin: Instant,
+}
+
+impl Grid {
+    /// The first tick due at or after `now`. Sessions start their slots on it, so every
+    /// slot coincides with a tick: a tick late by less than half a slot sends exactly that
+    /// slot. (A slot halfway between ticks would flip between two ticks with tiny jitter,
+    /// giving 0 ms / 40 ms gaps.)
+    fn next_tick(self, now: Instant) -> Instant {
+        let since = now.saturating_duration_since(self.origin).as_micros();
+        let period = PTIME.as_micros();
+        let ticks = since.div_ceil(period);
+        self.origin + PTIME * u32::try_from(ticks).unwrap_or(u32::MAX)
+    }
+}
+
 struct Entry {
     session: Session,
     lease: PortLease,
+    /// When the last packet left (after the send call), for the pacing counters.
+    last_sent: Option<Instant>,
 }
 
 pub(super) async fn run(
     mut commands: mpsc::UnboundedReceiver<Command>,
     events: mpsc::UnboundedSender<MediaEvent>,
+    pacing: Arc<PacingCounters>,
+    locals: Locals,
 ) {
     let mut sessions: HashMap<SessionId, Entry> = HashMap::new();
-    let mut ticker = tokio::time::interval(PTIME);
+    let origin = tokio::time::Instant::now();
+    let grid = Grid {
+        origin: origin.into_std(),
+    };
+    let mut ticker = tokio::time::interval_at(origin, PTIME);
     // Skip keeps ticks on the start + k·20 ms grid: a late tick does not shift the later ones,
     // so sessions (whose slots sit on the same grid) never drift into sending two at once.
     ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
@@ -37,7 +66,7 @@ pub(super) async fn run(
     loop {
         tokio::select! {
             command = commands.recv() => match command {
-                Some(command) => apply(&mut sessions, command, &events),
+                Some(command) => apply(&mut sessions, command, &events, grid),
                 None => break,
             },
             _ = ticker.tick() => {
@@ -45,7 +74,7 @@ pub(super) async fn run(
                 // Sends first, in one pass, so every session's packet leaves at the same
                 // offset into the tick; reading (and DTMF) follows.
                 for entry in sessions.values_mut() {
-                    send_due(entry, now, &mut packet);
+                    send_due(entry, now, &mut packet, &pacing);
                 }
                 for (id, entry) in &mut sessions {
                     receive(entry, now, &mut buffer);
@@ -54,8 +83,12 @@ pub(super) async fn run(
                         ended.push(*id);
                     }
                 }
-                for id in ended.drain(..) {
-                    sessions.remove(&id);
+                if !ended.is_empty() {
+                    let mut locals = locals.lock().unwrap_or_else(PoisonError::into_inner);
+                    for id in ended.drain(..) {
+                        sessions.remove(&id);
+                        locals.remove(&id);
+                    }
                 }
             }
         }
@@ -67,14 +100,17 @@ fn apply(
     sessions: &mut HashMap<SessionId, Entry>,
     command: Command,
     events: &mpsc::UnboundedSender<MediaEvent>,
+    grid: Grid,
 ) {
     match command {
-        Command::Add(id, session, lease) => {
+        Command::Add(id, mut session, lease) => {
+            session.align(grid.next_tick(Instant::now()));
             sessions.insert(
                 id,
                 Entry {
                     session: *session,
                     lease,
+                    last_sent: None,
                 },
             );
         }
@@ -94,6 +130,8 @@ fn apply(
                 forward_events(id, &mut entry.session, events);
             }
         }
+        // The driver runs on its own thread, so this changes that thread only.
+        Command::RealtimePriority(priority) => super::realtime::set_fifo(priority),
         Command::SendDigit(id, digit) => with(sessions, id, |s| {
             s.send_digit(digit);
         }),
@@ -107,11 +145,13 @@ fn with(sessions: &mut HashMap<SessionId, Entry>, id: SessionId, f: impl FnOnce(
 }
 
 /// Checks time-outs, then sends the packet due now (normally exactly one).
-fn send_due(entry: &mut Entry, now: Instant, packet: &mut Vec<u8>) {
+fn send_due(entry: &mut Entry, now: Instant, packet: &mut Vec<u8>, pacing: &PacingCounters) {
     entry.session.handle_timeout(now);
     while let Some(to) = entry.session.poll_transmit(now, packet) {
         // A full socket buffer drops this packet; the next tick sends the next one.
         let _ = entry.lease.socket.send_to(packet, to);
+        let sent = Instant::now();
+        pacing.record(entry.last_sent.replace(sent), sent);
     }
 }
 
@@ -152,5 +192,23 @@ fn forward_events(
         };
         // Nobody listening is not an error for the media path.
         let _ = events.send(event);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn next_tick_is_on_the_grid_at_or_after_now() {
+        let origin = Instant::now();
+        let grid = Grid { origin };
+        let ms = |n: u64| Duration::from_micros(n * 100);
+        assert_eq!(grid.next_tick(origin), origin);
+        assert_eq!(grid.next_tick(origin + ms(1)), origin + ms(200));
+        assert_eq!(grid.next_tick(origin + ms(200)), origin + ms(200));
+        assert_eq!(grid.next_tick(origin + ms(2001)), origin + ms(2200));
     }
 }

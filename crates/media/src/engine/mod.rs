@@ -2,21 +2,29 @@
 //! All sessions are driven by ONE task ([`driver`]) on its own thread, ticking every 20 ms.
 
 mod driver;
+mod pacing;
+pub(crate) mod realtime;
 
+use std::collections::HashMap;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
+
+use pacing::PacingCounters;
+pub use pacing::PacingStats;
 
 use crate::dtmf::{Digit, DigitSource};
 use crate::error::MediaError;
 use crate::g711::Codec;
 use crate::prompt::{Prompt, PromptSet};
 use crate::rtp::{PortLease, PortPool, PortRange};
-use crate::sdp::{build_answer, build_offer, Direction, Negotiated, SessionDescription};
+use crate::sdp::{
+    build_answer, build_answer_version, build_offer, Direction, Negotiated, SessionDescription,
+};
 use crate::session::{EndReason, Session, SessionConfig};
 
 /// Name of the driver thread (for `top -H` and the benchmark's CPU figure).
@@ -121,6 +129,7 @@ enum Command {
     Digit(SessionId, Digit),
     SendDigit(SessionId, Digit),
     Close(SessionId),
+    RealtimePriority(i32),
 }
 
 #[derive(Debug)]
@@ -134,6 +143,18 @@ struct Shared {
     session: SessionConfig,
     next_id: AtomicU64,
     next_playback: AtomicU64,
+    pacing: Arc<PacingCounters>,
+    locals: Locals,
+}
+
+/// Our address and SDP version per live session, for re-offers; the driver removes a
+/// session's entry when it ends.
+pub(super) type Locals = Arc<Mutex<HashMap<SessionId, Local>>>;
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Local {
+    address: SocketAddr,
+    version: u64,
 }
 
 /// Cheap-to-clone handle to the media engine. When the last handle is dropped the driver
@@ -152,13 +173,19 @@ impl MediaEngine {
     ) -> Result<(Self, mpsc::UnboundedReceiver<MediaEvent>), MediaError> {
         let (commands, command_rx) = mpsc::unbounded_channel();
         let (events, event_rx) = mpsc::unbounded_channel();
+        let pacing = Arc::new(PacingCounters::default());
+        let counters = Arc::clone(&pacing);
+        let locals = Locals::default();
+        let driver_locals = Arc::clone(&locals);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()
             .map_err(|e| MediaError::Start(e.kind()))?;
         std::thread::Builder::new()
             .name(THREAD_NAME.to_owned())
-            .spawn(move || runtime.block_on(driver::run(command_rx, events)))
+            .spawn(move || {
+                runtime.block_on(driver::run(command_rx, events, counters, driver_locals))
+            })
             .map_err(|e| MediaError::Start(e.kind()))?;
         let shared = Shared {
             commands,
@@ -170,6 +197,8 @@ impl MediaEngine {
             session: config.session,
             next_id: AtomicU64::new(1),
             next_playback: AtomicU64::new(1),
+            pacing,
+            locals,
         };
         Ok((
             Self {
@@ -214,6 +243,7 @@ impl MediaEngine {
         let offer = SessionDescription::parse(offer)?;
         let (lease, local, id) = self.lease()?;
         let (negotiated, sdp) = build_answer(&offer, local, id.0)?;
+        self.remember(id, local);
         let session = self.new_session(negotiated);
         tracing::debug!(session = %id, port = lease.port(), ?negotiated, "media session opened");
         self.send(Command::Add(id, Box::new(session), lease))?;
@@ -229,6 +259,7 @@ impl MediaEngine {
     pub fn offer(&self) -> Result<(SessionId, String), MediaError> {
         let (lease, local, id) = self.lease()?;
         let sdp = build_offer(local, id.0);
+        self.remember(id, local);
         let placeholder = Negotiated {
             codec: Codec::Pcmu,
             payload_type: 0,
@@ -243,6 +274,44 @@ impl MediaEngine {
             lease,
         ))?;
         Ok((id, sdp))
+    }
+
+    fn locals(&self) -> MutexGuard<'_, HashMap<SessionId, Local>> {
+        self.shared
+            .locals
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn remember(&self, id: SessionId, address: SocketAddr) {
+        self.locals().insert(
+            id,
+            Local {
+                address,
+                version: 1,
+            },
+        );
+    }
+
+    /// Answers a re-offer (re-INVITE or UPDATE with SDP: hold, resume, session refresh) on
+    /// the session's existing port; the answer's `o=` version goes up by one.
+    pub fn update(&self, id: SessionId, offer: &str) -> Result<Answered, MediaError> {
+        let offer = SessionDescription::parse(offer)?;
+        let Local { address, version } = self
+            .locals()
+            .get(&id)
+            .copied()
+            .ok_or(MediaError::UnknownSession(id))?;
+        let (negotiated, sdp) = build_answer_version(&offer, address, id.0, version + 1)?;
+        if let Some(local) = self.locals().get_mut(&id) {
+            local.version = version + 1;
+        }
+        self.send(Command::Negotiated(id, negotiated))?;
+        Ok(Answered {
+            id,
+            sdp,
+            negotiated,
+        })
     }
 
     /// Applies the peer's answer to [`MediaEngine::offer`].
@@ -305,7 +374,21 @@ impl MediaEngine {
 
     /// Ends a session and frees its port (no event). Closing twice is harmless.
     pub fn close(&self, id: SessionId) -> Result<(), MediaError> {
+        self.locals().remove(&id);
         self.send(Command::Close(id))
+    }
+
+    /// Moves the driver thread to SCHED_FIFO at `priority` (1–99) when the process may (root
+    /// or CAP_SYS_NICE): on a saturated machine the thread's wake-up latency, not its work,
+    /// spreads the 20 ms spacing (BENCHMARKS.md). A refusal is logged and ignored.
+    pub fn set_realtime_priority(&self, priority: i32) -> Result<(), MediaError> {
+        self.send(Command::RealtimePriority(priority))
+    }
+
+    /// The driver's pacing counters: packets, packets sent 20 ms ± 2 ms after their
+    /// session's previous one, worst spacing error (for metrics and the benchmark).
+    pub fn pacing(&self) -> PacingStats {
+        self.shared.pacing.snapshot()
     }
 
     /// Ports currently held by sessions (for tests and metrics).

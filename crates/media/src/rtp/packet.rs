@@ -166,6 +166,7 @@ mod tests {
         assert_eq!(packet.payload, &[0xAA, 0xBB]);
     }
 
+    // HD-SEC-5: nothing malformed crashes the server.
     #[test]
     fn garbage_is_an_error_not_a_panic() {
         assert_eq!(

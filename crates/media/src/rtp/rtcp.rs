@@ -131,6 +131,7 @@ mod tests {
         );
     }
 
+    // HD-SEC-5: nothing malformed crashes the server.
     #[test]
     fn garbage_is_an_error_not_a_panic() {
         assert!(parse(&[0x80, 200, 0xFF, 0xFF]).is_err());

@@ -8,7 +8,9 @@
 mod negotiate;
 mod parse;
 
-pub use negotiate::{build_answer, build_offer, Negotiated, OFFER_TELEPHONE_EVENT_PT, PTIME_MS};
+pub use negotiate::{
+    build_answer, build_answer_version, build_offer, Negotiated, OFFER_TELEPHONE_EVENT_PT, PTIME_MS,
+};
 pub use parse::{Direction, MediaDescription, RtpMap, SessionDescription};
 
 use thiserror::Error;

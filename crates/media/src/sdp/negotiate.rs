@@ -98,11 +98,11 @@ fn address_line(ip: IpAddr) -> String {
     }
 }
 
-fn header(out: &mut String, local: IpAddr, session_id: u64) {
+fn header(out: &mut String, local: IpAddr, session_id: u64, version: u64) {
     let addr = address_line(local);
     let _ = write!(
         out,
-        "v=0\r\no=hotdesk {session_id} 1 {addr}\r\ns=hotdesk\r\nc={addr}\r\nt=0 0\r\n"
+        "v=0\r\no=hotdesk {session_id} {version} {addr}\r\ns=hotdesk\r\nc={addr}\r\nt=0 0\r\n"
     );
 }
 
@@ -127,9 +127,20 @@ pub fn build_answer(
     local: SocketAddr,
     session_id: u64,
 ) -> Result<(Negotiated, String), SdpError> {
+    build_answer_version(offer, local, session_id, 1)
+}
+
+/// [`build_answer`] for a re-offer in the same session: `version` (RFC 4566 §5.2, 2 and up)
+/// tells the peer the description changed.
+pub fn build_answer_version(
+    offer: &SessionDescription,
+    local: SocketAddr,
+    session_id: u64,
+    version: u64,
+) -> Result<(Negotiated, String), SdpError> {
     let (chosen, negotiated) = select(offer)?;
     let mut out = String::with_capacity(320);
-    header(&mut out, local.ip(), session_id);
+    header(&mut out, local.ip(), session_id, version);
     for (index, media) in offer.media.iter().enumerate() {
         if index == chosen {
             let mut formats = negotiated.payload_type.to_string();
@@ -160,7 +171,7 @@ pub fn build_answer(
 /// Our offer when we call a device (Activate Phone): PCMU, PCMA and telephone-event 101.
 pub fn build_offer(local: SocketAddr, session_id: u64) -> String {
     let mut out = String::with_capacity(320);
-    header(&mut out, local.ip(), session_id);
+    header(&mut out, local.ip(), session_id, 1);
     let _ = write!(
         out,
         "m=audio {} RTP/AVP 0 8 {OFFER_TELEPHONE_EVENT_PT}\r\n",

@@ -262,6 +262,7 @@ mod tests {
         assert_eq!(audio.ptime, Some(20));
     }
 
+    // HD-SEC-5: a malformed body is an error (400), not a crash.
     #[test]
     fn malformed_lines_are_errors() {
         assert_eq!(SessionDescription::parse(""), Err(SdpError::MissingVersion));

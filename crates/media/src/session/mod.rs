@@ -14,13 +14,16 @@ use std::time::{Duration, Instant};
 use crate::dtmf::inband::InbandDetector;
 use crate::dtmf::{rfc4733, Digit, DigitSource};
 use crate::prompt::{Player, Prompt};
-use crate::rtp::{is_rtcp, RtpHeader, RtpPacket, MAX_PACKET};
-use crate::sdp::{Direction, Negotiated};
+use crate::rtp::{is_rtcp, RtpPacket, MAX_PACKET};
+use crate::sdp::Negotiated;
 
 /// Packetisation: 20 ms of 8 kHz audio.
 pub const PTIME: Duration = Duration::from_millis(20);
 /// Samples (and timestamp units) per packet.
 pub const SAMPLES_PER_PACKET: usize = 160;
+/// After this long without a packet of the latched stream, another source or SSRC may
+/// take over (RFC 4961 latching again).
+const RELATCH_AFTER: Duration = Duration::from_secs(1);
 /// A driver that falls this far behind skips ahead instead of sending a burst.
 const MAX_LAG: Duration = Duration::from_millis(100);
 
@@ -101,11 +104,13 @@ pub struct Session {
     remote_ssrc: Option<u32>,
     next_send: Instant,
     last_activity: Instant,
+    last_latched: Instant,
     started: Instant,
     player: Player,
     playback: Option<(u64, bool)>,
     dtmf_in: rfc4733::Receiver,
     inband: Option<InbandDetector>,
+    seen_rfc4733: bool,
     dtmf_out: VecDeque<Digit>,
     sending: Option<rfc4733::Sender>,
     events: VecDeque<SessionEvent>,
@@ -140,11 +145,13 @@ impl Session {
             remote_ssrc: None,
             next_send: now,
             last_activity: now,
+            last_latched: now,
             started: now,
             player: Player::new(),
             playback: None,
             dtmf_in: rfc4733::Receiver::new(),
             inband: None,
+            seen_rfc4733: false,
             dtmf_out: VecDeque::new(),
             sending: None,
             events: VecDeque::new(),
@@ -162,8 +169,17 @@ impl Session {
         if !self.latched {
             self.remote = negotiated.remote;
         }
-        let inband = self.config.inband_dtmf && negotiated.telephone_event.is_none();
+        let inband =
+            self.config.inband_dtmf && negotiated.telephone_event.is_none() && !self.seen_rfc4733;
         self.inband = inband.then(|| self.inband.take().unwrap_or_default());
+    }
+
+    /// Moves the first packet slot to `first_slot` (the driver puts every session's slots
+    /// on its tick grid). Only before the first packet.
+    pub fn align(&mut self, first_slot: Instant) {
+        if self.stats.sent == 0 {
+            self.next_send = first_slot;
+        }
     }
 
     /// Our SSRC.
@@ -192,13 +208,18 @@ impl Session {
             self.stats.ignored += 1;
             return;
         }
-        if self.latched && Some(from) != self.remote {
+        let known_source = !self.latched || Some(from) == self.remote;
+        // The latched stream went quiet: a phone that restarted its stream (new SSRC, new
+        // NAT binding) may take over.
+        let stale =
+            self.latched && now.saturating_duration_since(self.last_latched) >= RELATCH_AFTER;
+        if !known_source && !stale {
             self.stats.ignored += 1;
             return;
         }
         if is_rtcp(datagram) {
             // RTCP from the peer proves it is alive (a phone on hold sends RTCP only).
-            if crate::rtp::rtcp::parse(datagram).is_ok() && self.latched {
+            if self.latched && known_source && crate::rtp::rtcp::parse(datagram).is_ok() {
                 self.last_activity = now;
             } else {
                 self.stats.ignored += 1;
@@ -210,22 +231,45 @@ impl Session {
             return;
         };
         let header = packet.header;
-        let audio = header.payload_type == self.negotiated.payload_type;
-        let event = Some(header.payload_type) == self.negotiated.telephone_event;
-        if !(audio || event) || self.remote_ssrc.is_some_and(|s| s != header.ssrc) {
+        let same_stream = known_source && self.remote_ssrc.is_none_or(|s| s == header.ssrc);
+        if !same_stream && !stale {
             self.stats.ignored += 1;
             return;
         }
-        if !self.latched {
+        let audio = header.payload_type == self.negotiated.payload_type;
+        let event = match self.negotiated.telephone_event {
+            Some(pt) => header.payload_type == pt,
+            // Some phones send RFC 4733 without negotiating it: a dynamic payload type
+            // carrying exactly one 4-byte event is taken as telephone-event.
+            None => (96..=127).contains(&header.payload_type) && packet.payload.len() == 4,
+        };
+        if !(audio || event) {
+            // Comfort noise or a codec we did not pick: the peer is alive, but nothing is
+            // latched on it.
+            if self.latched && same_stream {
+                self.last_activity = now;
+            }
+            self.stats.ignored += 1;
+            return;
+        }
+        if !self.latched || !same_stream {
             // Symmetric RTP (RFC 4961): answer to where the phone really sends from.
+            if self.latched {
+                tracing::debug!(%from, ssrc = header.ssrc, "RTP stream re-latched after silence");
+            }
             self.latched = true;
             self.remote = Some(from);
             self.remote_ssrc = Some(header.ssrc);
         }
+        self.last_latched = now;
         self.last_activity = now;
         self.stats.received += 1;
         if event {
-            if let Some(digit) = self.dtmf_in.receive(header.timestamp, packet.payload) {
+            // A phone that sends RFC 4733 does not need the in-band detector (and a phone
+            // sending both would otherwise give every digit twice).
+            self.inband = None;
+            self.seen_rfc4733 = true;
+            if let Some(digit) = self.dtmf_in.receive(now, header.timestamp, packet.payload) {
                 self.digit(digit, DigitSource::Rfc4733);
             }
         } else if let Some(detector) = self.inband.as_mut() {
@@ -302,88 +346,6 @@ impl Session {
         }
     }
 
-    /// Writes the next due packet into `out` (cleared first) and returns where to send it.
-    /// A packet is due when its slot starts within half a packet time of `now`, so a driver
-    /// ticking every 20 ms with some jitter sends exactly one per tick.
-    pub fn poll_transmit(&mut self, now: Instant, out: &mut Vec<u8>) -> Option<Transmit> {
-        loop {
-            if self.ended || now + PTIME / 2 < self.next_send {
-                return None;
-            }
-            if now > self.next_send + MAX_LAG {
-                // The driver stalled: skip the missed slots (timestamps keep media time).
-                let behind = now.duration_since(self.next_send).as_micros() / PTIME.as_micros();
-                let slots = u32::try_from(behind).unwrap_or(u32::MAX);
-                self.next_send += PTIME * slots;
-                self.timestamp = self
-                    .timestamp
-                    .wrapping_add(slots.wrapping_mul(SAMPLES_PER_PACKET as u32));
-            }
-            out.clear();
-            self.write_frame(out);
-            self.next_send += PTIME;
-            self.timestamp = self.timestamp.wrapping_add(SAMPLES_PER_PACKET as u32);
-            let may_send = matches!(
-                self.negotiated.direction,
-                Direction::SendRecv | Direction::SendOnly
-            );
-            if let (Some(to), true) = (self.remote, may_send) {
-                self.sequence = self.sequence.wrapping_add(1);
-                self.stats.sent += 1;
-                return Some(to);
-            }
-        }
-    }
-
-    /// Builds the packet for the current slot: a telephone-event packet while sending a
-    /// digit, else 20 ms of prompt audio or silence.
-    fn write_frame(&mut self, out: &mut Vec<u8>) {
-        if self.sending.is_none() {
-            if let Some(digit) = self.dtmf_out.pop_front() {
-                self.sending = Some(rfc4733::Sender::new(
-                    digit,
-                    self.timestamp,
-                    SAMPLES_PER_PACKET as u16,
-                ));
-            }
-        }
-        if let (Some(sender), Some(pt)) = (self.sending.as_mut(), self.negotiated.telephone_event) {
-            if let Some(packet) = sender.next_packet() {
-                let header = RtpHeader {
-                    marker: packet.marker,
-                    payload_type: pt,
-                    sequence: self.sequence,
-                    timestamp: packet.timestamp,
-                    ssrc: self.ssrc,
-                };
-                header.write(out);
-                out.extend_from_slice(&packet.payload);
-                return;
-            }
-            self.sending = None;
-            self.marker = true;
-        }
-        let header = RtpHeader {
-            marker: std::mem::take(&mut self.marker),
-            payload_type: self.negotiated.payload_type,
-            sequence: self.sequence,
-            timestamp: self.timestamp,
-            ssrc: self.ssrc,
-        };
-        header.write(out);
-        if self
-            .player
-            .next_frame(self.negotiated.codec, SAMPLES_PER_PACKET, out)
-        {
-            if let Some((playback, _)) = self.playback.take() {
-                self.events.push_back(SessionEvent::PlaybackDone {
-                    playback,
-                    interrupted: false,
-                });
-            }
-        }
-    }
-
     /// The next event, if any.
     pub fn poll_event(&mut self) -> Option<SessionEvent> {
         self.events.pop_front()
@@ -396,6 +358,8 @@ impl Session {
             .min(self.next_send)
     }
 }
+
+mod transmit;
 
 #[cfg(test)]
 mod tests;

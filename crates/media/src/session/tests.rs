@@ -9,6 +9,7 @@ use super::*;
 use crate::dtmf::rfc4733::EventPayload;
 use crate::g711::Codec;
 use crate::rtp::RtpHeader;
+use crate::sdp::Direction;
 
 const PEER: &str = "192.0.2.7:4000";
 const OTHER: &str = "192.0.2.8:4000";
@@ -384,4 +385,95 @@ fn next_deadline_is_the_next_packet_slot() {
     assert_eq!(s.poll_timeout(), t0);
     run(&mut s, t0, 1, |_| 0);
     assert_eq!(s.poll_timeout(), t0 + ms(20));
+}
+
+#[test]
+fn rfc4733_without_negotiation_is_accepted_and_silences_the_inband_detector() {
+    let t0 = Instant::now();
+    let mut n = negotiated();
+    n.telephone_event = None;
+    let mut s = Session::new(t0, n, config(), 1, 0, 0);
+    let peer = PEER.parse().unwrap();
+    s.handle_datagram(t0, peer, &rtp(101, 1, 800, 42, &digit_event(4, false)));
+    s.handle_datagram(t0, peer, &rtp(101, 2, 800, 42, &digit_event(4, true)));
+    let four = Digit::from_char('4').unwrap();
+    assert_eq!(
+        events(&mut s),
+        [SessionEvent::Digit {
+            digit: four,
+            source: DigitSource::Rfc4733
+        }]
+    );
+    assert!(s.inband.is_none());
+    s.set_negotiated(n);
+    assert!(s.inband.is_none(), "a renegotiation does not bring it back");
+}
+
+#[test]
+fn other_payload_types_from_the_latched_peer_keep_the_session_alive() {
+    let t0 = Instant::now();
+    let mut s = session(t0);
+    let peer = PEER.parse().unwrap();
+    s.handle_datagram(t0, peer, &rtp(0, 1, 0, 42, &[0xFF; 160]));
+    // Comfort noise (PT 13) only, for longer than the time-out.
+    for k in 1..=8u64 {
+        s.handle_datagram(t0 + ms(k * 1000), peer, &rtp(13, k as u16, 0, 42, &[40]));
+    }
+    s.handle_timeout(t0 + ms(8_500));
+    assert!(!s.is_ended());
+}
+
+#[test]
+fn rfc4961_a_quiet_latched_stream_can_be_replaced() {
+    let t0 = Instant::now();
+    let mut s = session(t0);
+    let (peer, other) = (PEER.parse().unwrap(), OTHER.parse().unwrap());
+    s.handle_datagram(t0, peer, &rtp(0, 1, 0, 42, &[0xFF; 160]));
+    s.handle_datagram(t0 + ms(500), other, &rtp(0, 1, 0, 43, &[0xFF; 160]));
+    s.handle_datagram(t0 + ms(500), peer, &rtp(0, 1, 0, 44, &[0xFF; 160]));
+    assert_eq!(
+        (s.remote(), s.stats().received),
+        (Some(peer), 1),
+        "busy stream keeps its latch"
+    );
+    s.handle_datagram(t0 + ms(1_600), other, b"\\x80 garbage does not take over");
+    s.handle_datagram(t0 + ms(1_600), other, &rtp(0, 7, 0, 43, &[0xFF; 160]));
+    assert_eq!(s.remote(), Some(other));
+    s.handle_datagram(t0 + ms(1_700), peer, &rtp(0, 2, 160, 42, &[0xFF; 160]));
+    assert_eq!((s.remote(), s.stats().received), (Some(other), 2));
+}
+
+#[test]
+fn slots_aligned_on_the_tick_grid_survive_tick_jitter_around_half_a_slot() {
+    // A session opened 10.1 ms after a tick: its slots sit half-way between ticks, where
+    // 0–0.2 ms of tick jitter decides between two ticks. Aligned on the grid, every tick
+    // sends exactly one packet.
+    let t0 = Instant::now();
+    let opened = t0 + Duration::from_micros(10_100);
+    let jitter = |k: u64| (k * 37) % 200;
+    let mut unaligned = session(opened);
+    let mut counts = Vec::new();
+    let mut out = Vec::new();
+    for k in 1..100u64 {
+        let now = t0 + ms(20 * k) + Duration::from_micros(jitter(k));
+        let mut n = 0;
+        while unaligned.poll_transmit(now, &mut out).is_some() {
+            n += 1;
+        }
+        counts.push(n);
+    }
+    assert!(
+        counts.contains(&0) && counts.contains(&2),
+        "unaligned slots flip between ticks"
+    );
+    let mut aligned = session(opened);
+    aligned.align(t0 + ms(20));
+    for k in 1..100u64 {
+        let now = t0 + ms(20 * k) + Duration::from_micros(jitter(k));
+        let mut n = 0;
+        while aligned.poll_transmit(now, &mut out).is_some() {
+            n += 1;
+        }
+        assert_eq!(n, 1, "tick {k}");
+    }
 }

@@ -39,7 +39,7 @@ pub(crate) fn rtp_dtmf(data: &[u8]) {
                 RtpPacket::parse(&rebuilt).map(|p| p.header),
                 Ok(packet.header)
             );
-            let _ = receiver.receive(packet.header.timestamp, packet.payload);
+            let _ = receiver.receive(t0, packet.header.timestamp, packet.payload);
             if let Some(event) = EventPayload::parse(packet.payload) {
                 assert_eq!(EventPayload::parse(&event.to_bytes()), Some(event));
             }

@@ -123,3 +123,12 @@ fn our_offer_parses_and_a_phone_answer_negotiates() {
     assert_eq!((n.codec, n.telephone_event), (Codec::Pcma, Some(101)));
     assert_eq!(n.remote, Some("192.0.2.9:7078".parse().unwrap()));
 }
+
+#[test]
+fn rfc4566_5_2_reanswer_bumps_the_origin_version() {
+    let o = offer("m=audio 4000 RTP/AVP 0\r\n");
+    let (_, first) = build_answer(&o, local(), 9).unwrap();
+    let (_, second) = build_answer_version(&o, local(), 9, 2).unwrap();
+    assert!(first.contains("o=hotdesk 9 1 IN IP4 203.0.113.5\r\n"));
+    assert!(second.contains("o=hotdesk 9 2 IN IP4 203.0.113.5\r\n"));
+}
