@@ -79,6 +79,11 @@ impl Activations {
         self.dialer.get().map_or(0, |d| d.media.ports_in_use())
     }
 
+    /// The media driver's RTP pacing counters, once SIP is up.
+    pub fn pacing(&self) -> Option<hotdesk_media::PacingStats> {
+        self.dialer.get().map(|d| d.media.pacing())
+    }
+
     /// Whether the SIP side can place calls.
     pub fn available(&self) -> bool {
         self.dialer.get().is_some()

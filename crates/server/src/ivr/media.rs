@@ -125,6 +125,11 @@ impl Media {
         })
     }
 
+    /// The driver's pacing counters.
+    pub fn pacing(&self) -> hotdesk_media::PacingStats {
+        self.engine.pacing()
+    }
+
     /// RTP ports held by sessions now.
     pub fn ports_in_use(&self) -> usize {
         self.engine.ports_in_use()
