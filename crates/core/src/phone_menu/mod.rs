@@ -47,6 +47,17 @@ pub enum Flow {
 }
 
 impl Flow {
+    /// A name for logs; never the digits dialled with `980` (they are a PIN, HD-SEC-2).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Login => "login",
+            Self::Logout => "logout",
+            Self::Toggle { .. } => "toggle",
+            Self::VoicePortal => "voice_portal",
+            Self::Activate => "activate",
+        }
+    }
+
     /// The script a dialled Request-URI user starts, if it is one of the domain's codes.
     pub fn classify(codes: &FeatureCodes, dialled: &str) -> Option<Self> {
         if codes.login.iter().any(|c| c == dialled) {

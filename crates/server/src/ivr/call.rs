@@ -132,7 +132,7 @@ async fn accept(
     if transaction.respond(response).is_err() {
         return None;
     }
-    tracing::info!(call_id = %dialog.call_id, flow = ?flow, "IVR call answered");
+    tracing::info!(call_id = %dialog.call_id, flow = flow.name(), "IVR call answered");
     Some(Running {
         app,
         endpoint,

@@ -853,3 +853,101 @@ fn activate_answer_scenario(dir: &Path, rtp_port: u16) -> PathBuf {
     std::fs::write(&path, xml).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     path
 }
+
+/// A headless baresip registering `phone` through `server`, with its control socket (PEERS.md).
+fn baresip(dir: &Path, server: SocketAddr, phone: &Phone) -> (Peer, u16) {
+    let sip_port = free_port();
+    let ctrl_port = free_port();
+    let config = format!(
+        "module_path /usr/lib/baresip/modules\n\
+         module g711.so\n\
+         module ausine.so\n\
+         module_app account.so\n\
+         module_app menu.so\n\
+         module_app ctrl_tcp.so\n\
+         ctrl_tcp_listen 127.0.0.1:{ctrl_port}\n\
+         sip_listen 127.0.0.1:{sip_port}\n\
+         net_interface 127.0.0.1\n\
+         audio_player aufile,/dev/null\n\
+         audio_source ausine,440\n\
+         ausrc_srate 48000\n\
+         ausrc_channels 2\n\
+         auplay_srate 48000\n\
+         auplay_channels 2\n"
+    );
+    let accounts = format!(
+        "<sip:{}@{DOMAIN};transport=udp>;auth_pass={};\
+         outbound=\"sip:{server};transport=udp\";regint=60\n",
+        phone.ext, phone.password
+    );
+    let _ = std::fs::write(dir.join("config"), config);
+    let _ = std::fs::write(dir.join("accounts"), accounts);
+    let mut command = Command::new("baresip");
+    command.arg("-4").arg("-f").arg(dir);
+    (
+        Peer::spawn("baresip", command, &dir.join("baresip.log")),
+        ctrl_port,
+    )
+}
+
+/// Sends one netstring-framed JSON command to baresip's ctrl_tcp (PEERS.md).
+fn baresip_command(port: u16, command: &str, params: &str) {
+    use std::io::Write as _;
+    let body = json!({ "command": command, "params": params, "token": "t" }).to_string();
+    for _ in 0..50 {
+        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            let _ = stream.write_all(format!("{}:{body},", body.len()).as_bytes());
+            std::thread::sleep(Duration::from_millis(100));
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("baresip control port {port} not reachable");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hd_login_1_baresip_logs_in_with_rfc4733() {
+    if !peers::available("baresip") {
+        return;
+    }
+    let server = start();
+    let api = office(&server).await;
+    let dir = block_in_place(|| scratch(&server.dir(), "baresip"));
+    let target = server.sip_udp.unwrap_or_else(|| panic!("no SIP/UDP"));
+    let (mut phone, ctrl) = block_in_place(|| baresip(&dir, target, &DESK));
+    eventually(Duration::from_secs(15), "baresip to register", || async {
+        let device = api
+            .get(&format!("/domains/{DOMAIN}/devices/{}", DESK.ext))
+            .await;
+        (!device["registration"].is_null()).then_some(())
+    })
+    .await;
+    block_in_place(|| {
+        baresip_command(ctrl, "dial", &format!("sip:*44@{DOMAIN}"));
+        std::thread::sleep(Duration::from_millis(2500));
+        for (keys, pause) in [("1004#", 300), ("4321#", 2000), ("2", 0)] {
+            for key in keys.chars() {
+                baresip_command(ctrl, "sndcode", &key.to_string());
+                std::thread::sleep(Duration::from_millis(400));
+            }
+            std::thread::sleep(Duration::from_millis(pause));
+        }
+    });
+    let mut logged_in = None;
+    for _ in 0..100 {
+        logged_in = owner(&api, DESK.ext).await;
+        if logged_in.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let log = std::fs::read_to_string(dir.join("baresip.log")).unwrap_or_default();
+    assert_eq!(
+        logged_in.as_deref(),
+        Some("1004"),
+        "{log}\n{}",
+        server.output()
+    );
+    assert!(spoke(&server, "logged-in"), "{:?}", prompts(&server));
+    block_in_place(|| phone.kill());
+}
