@@ -53,7 +53,8 @@
 //!
 //! Events of all sessions come on one channel, tagged with the [`SessionId`]. Every
 //! [`MediaEngine::play`] ends with exactly one `PlaybackDone` unless it is replaced by
-//! another `play` or [`MediaEngine::stop_playback`]; match on its [`PlaybackId`]. A session
+//! another `play`, stopped by [`MediaEngine::stop_playback`] or the session ends; match on
+//! its [`PlaybackId`]. A session
 //! ends on [`MediaEngine::close`] (no event) or by itself with `Ended` (no RTP/RTCP for
 //! [`SessionConfig::no_media_timeout`], or [`SessionConfig::max_duration`]); either way its
 //! port is free. Prompt names are file stems under `prompts/<lang>/` (see

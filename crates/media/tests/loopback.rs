@@ -410,3 +410,16 @@ async fn rfc3264_8_reoffer_on_the_same_port_and_unknown_sessions() {
         (MediaError::UnknownSession(answered.id), 481)
     );
 }
+
+#[test]
+fn an_unspecified_sdp_address_is_refused_at_start() {
+    // c=0.0.0.0 would put every call on hold.
+    let config = MediaConfig {
+        bind_ip: "0.0.0.0".parse().unwrap(),
+        ..MediaConfig::default()
+    };
+    assert!(matches!(
+        MediaEngine::start(config),
+        Err(MediaError::Start(_))
+    ));
+}

@@ -173,6 +173,11 @@ impl MediaEngine {
     ) -> Result<(Self, mpsc::UnboundedReceiver<MediaEvent>), MediaError> {
         let (commands, command_rx) = mpsc::unbounded_channel();
         let (events, event_rx) = mpsc::unbounded_channel();
+        let advertise_ip = config.advertise_ip.unwrap_or(config.bind_ip);
+        if advertise_ip.is_unspecified() {
+            // c=0.0.0.0 means "hold" to the peer: it would never send us media.
+            return Err(MediaError::Start(std::io::ErrorKind::InvalidInput));
+        }
         let pacing = Arc::new(PacingCounters::default());
         let counters = Arc::clone(&pacing);
         let locals = Locals::default();
@@ -193,7 +198,7 @@ impl MediaEngine {
             prompts: config.prompts,
             default_language: config.default_language,
             bind_ip: config.bind_ip,
-            advertise_ip: config.advertise_ip.unwrap_or(config.bind_ip),
+            advertise_ip,
             session: config.session,
             next_id: AtomicU64::new(1),
             next_playback: AtomicU64::new(1),
@@ -243,10 +248,10 @@ impl MediaEngine {
         let offer = SessionDescription::parse(offer)?;
         let (lease, local, id) = self.lease()?;
         let (negotiated, sdp) = build_answer(&offer, local, id.0)?;
-        self.remember(id, local);
         let session = self.new_session(negotiated);
         tracing::debug!(session = %id, port = lease.port(), ?negotiated, "media session opened");
         self.send(Command::Add(id, Box::new(session), lease))?;
+        self.remember(id, local);
         Ok(Answered {
             id,
             sdp,
@@ -259,7 +264,6 @@ impl MediaEngine {
     pub fn offer(&self) -> Result<(SessionId, String), MediaError> {
         let (lease, local, id) = self.lease()?;
         let sdp = build_offer(local, id.0);
-        self.remember(id, local);
         let placeholder = Negotiated {
             codec: Codec::Pcmu,
             payload_type: 0,
@@ -273,6 +277,7 @@ impl MediaEngine {
             Box::new(self.new_session(placeholder)),
             lease,
         ))?;
+        self.remember(id, local);
         Ok((id, sdp))
     }
 
