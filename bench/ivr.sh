@@ -9,7 +9,7 @@
 # /metrics (packets sent 20 ms ± 2 ms after their session's previous one) and the server's
 # CPU time from /proc. SIPp's RTP goes to its own media port (-mp), which it does not read.
 #
-# Usage: bench/ivr.sh                      (N=500 HOLD=40 RATE=50 WINDOW=10)
+# Usage: bench/ivr.sh                      (N=500 HOLD=40 RATE=50 WINDOW=10 RT_PRIORITY=10)
 #        N=200 bench/ivr.sh
 # Needs: sipp, curl, target/release/hotdesk (HOTDESK_BIN to override).
 set -euo pipefail
@@ -33,7 +33,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 sip=$(free_port); http=$(free_port); local_port=$(free_port); media=$(free_port)
 token=bench-ivr-token
 
-HOTDESK_ADMIN_TOKEN=$token HOTDESK_SECRET_KEY=$(printf '5e%.0s' $(seq 32)) \
+HOTDESK_MEDIA_RT_PRIORITY=${RT_PRIORITY:-10} HOTDESK_ADMIN_TOKEN=$token HOTDESK_SECRET_KEY=$(printf '5e%.0s' $(seq 32)) \
 HOTDESK_RTP_PORTS=30000-31999 HOTDESK_IVR_SESSION_SECS=$((HOLD + 60)) \
 HOTDESK_IVR_FIRST_DIGIT_SECS=$((HOLD + 30)) HOTDESK_PROMPTS_DIR="$root/prompts" RUST_LOG=warn \
     "$BIN" serve --sip 127.0.0.1:$sip --http 127.0.0.1:$http \

@@ -13,8 +13,8 @@ pub enum IvrConfigError {
     /// Not `FIRST-LAST` with `1024 <= FIRST <= LAST <= 65535`.
     #[error("HOTDESK_RTP_PORTS must be FIRST-LAST (1024-65535), got {0:?}")]
     Ports(String),
-    /// Not a whole number of seconds ≥ 1.
-    #[error("{name} must be a whole number of seconds, got {value:?}")]
+    /// Not a whole number ≥ 1 (seconds, or a priority 1–99).
+    #[error("{name} must be a whole number (seconds ≥ 1, priority 1-99), got {value:?}")]
     Seconds {
         /// The variable.
         name: &'static str,
@@ -34,6 +34,9 @@ pub struct IvrSettings {
     pub language: String,
     /// Phone menu time-outs.
     pub timing: Timing,
+    /// SCHED_FIFO priority for the media driver thread (`HOTDESK_MEDIA_RT_PRIORITY`,
+    /// 1–99; needs root or CAP_SYS_NICE): on a saturated host it keeps 20 ms pacing clean.
+    pub realtime_priority: Option<i32>,
 }
 
 impl IvrSettings {
@@ -72,6 +75,18 @@ impl IvrSettings {
             rtp_ports,
             prompts_dir,
             language: lookup("HOTDESK_PROMPTS_LANGUAGE").unwrap_or_else(|| "en".into()),
+            realtime_priority: match lookup("HOTDESK_MEDIA_RT_PRIORITY") {
+                None => None,
+                Some(value) => match value.trim().parse::<i32>() {
+                    Ok(n) if (1..=99).contains(&n) => Some(n),
+                    _ => {
+                        return Err(IvrConfigError::Seconds {
+                            name: "HOTDESK_MEDIA_RT_PRIORITY",
+                            value,
+                        })
+                    }
+                },
+            },
             timing: Timing {
                 first_digit: secs("HOTDESK_IVR_FIRST_DIGIT_SECS", defaults.first_digit)?,
                 inter_digit: secs("HOTDESK_IVR_INTER_DIGIT_SECS", defaults.inter_digit)?,

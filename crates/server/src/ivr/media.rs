@@ -99,6 +99,9 @@ impl Media {
             },
         };
         let (engine, mut events) = MediaEngine::start(config)?;
+        if let Some(priority) = settings.realtime_priority {
+            engine.set_realtime_priority(priority)?;
+        }
         let routes = Routes::default();
         let table = Arc::clone(&routes);
         tokio::spawn(async move {
