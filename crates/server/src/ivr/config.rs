@@ -75,7 +75,7 @@ impl IvrSettings {
             rtp_ports,
             prompts_dir,
             language: lookup("HOTDESK_PROMPTS_LANGUAGE").unwrap_or_else(|| "en".into()),
-            realtime_priority: match lookup("HOTDESK_MEDIA_RT_PRIORITY") {
+            realtime_priority: match lookup("HOTDESK_MEDIA_RT_PRIORITY").filter(|v| !v.is_empty()) {
                 None => None,
                 Some(value) => match value.trim().parse::<i32>() {
                     Ok(n) if (1..=99).contains(&n) => Some(n),
