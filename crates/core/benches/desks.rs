@@ -58,6 +58,7 @@ fn world() -> World {
             last_name: format!("Last{i}"),
             did: Some(format!("+1555{i:07}")),
             pin_hash: None,
+            pin_index: None,
             sip_secret: None,
             seat: SeatType::Standard,
             max_devices: 1,

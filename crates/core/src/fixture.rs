@@ -35,6 +35,7 @@ pub(crate) fn user(domain: &str, extension: &str, max_devices: u8) -> User {
         last_name: format!("Last{extension}"),
         did: Some(format!("+1555{extension}")),
         pin_hash: None,
+        pin_index: None,
         sip_secret: None,
         seat: SeatType::Standard,
         max_devices,

@@ -20,6 +20,7 @@ pub mod label;
 pub mod lockout;
 pub mod login;
 pub mod logout;
+pub mod phone_menu;
 pub mod pin;
 pub mod refusal;
 pub mod routing;

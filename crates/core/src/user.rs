@@ -21,6 +21,11 @@ pub struct User {
     pub did: Option<String>,
     /// argon2 PHC string of the PIN, if the user has one.
     pub pin_hash: Option<String>,
+    /// Keyed index of the PIN (HMAC under the server key), so the `980` + PIN quick
+    /// toggle finds the PIN's owner (HD-LOGIN-2). `None` for users stored before it existed
+    /// or without a PIN: they can use `980` once their PIN is set again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin_index: Option<String>,
     /// Encrypted SIP password for a personal phone/softphone (server key; HD-SEC-2).
     pub sip_secret: Option<String>,
     /// Licence type; decides the user's share of the allocation pool (HD-LOGIN-5).

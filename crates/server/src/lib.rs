@@ -7,6 +7,7 @@ pub mod b2bua;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod ivr;
 pub mod portal;
 pub mod registrar;
 pub mod secrets;

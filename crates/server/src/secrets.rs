@@ -12,6 +12,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
+use hmac::{Hmac, Mac};
 use hotdesk_core::pin::SALT_LEN;
 use hotdesk_core::{Pin, PinHasher};
 use rand::RngCore as _;
@@ -79,6 +80,8 @@ impl fmt::Display for SecretString {
 #[derive(Clone)]
 pub struct ServerKey {
     cipher: Aes256Gcm,
+    /// HMAC key of the PIN index, derived from the same 32 bytes (HD-LOGIN-2).
+    index: [u8; 32],
 }
 
 impl fmt::Debug for ServerKey {
@@ -90,9 +93,27 @@ impl fmt::Debug for ServerKey {
 impl ServerKey {
     /// A key from 32 raw bytes.
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        let mut derive = Sha256::new();
+        derive.update(b"hotdesk pin index v1\0");
+        derive.update(bytes);
         Self {
             cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&bytes)),
+            index: derive.finalize().into(),
         }
+    }
+
+    /// The keyed PIN index of HD-LOGIN-2: hex HMAC-SHA256(derived key, `domain|pin`).
+    /// Stored beside the argon2 hash so `980` + PIN finds its owner without trying every
+    /// user's hash; without the server key it reveals nothing about the PIN.
+    pub fn pin_index(&self, domain: &str, pin: &str) -> String {
+        // HMAC takes a key of any length, so this cannot fail.
+        let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(&self.index) else {
+            return String::new();
+        };
+        mac.update(domain.as_bytes());
+        mac.update(b"|");
+        mac.update(pin.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
     }
 
     /// Parses a key written as 64 hex digits or as standard base64 of 32 bytes.

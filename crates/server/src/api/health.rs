@@ -70,6 +70,11 @@ pub(crate) async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
             "Current hot-desk sessions",
             associations,
         ),
+        (
+            "hotdesk_ivr_rtp_ports_in_use",
+            "RTP ports held by IVR calls (feature codes, Activate Phone)",
+            app.activations().ports_in_use(),
+        ),
     ];
     for (name, help, value) in gauges {
         metric(&mut out, name, "gauge", help, value as u64);
@@ -110,6 +115,32 @@ pub(crate) async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
     ];
     for (name, help, counter) in counters {
         metric(&mut out, name, "counter", help, Counters::get(counter));
+    }
+    // IVR RTP pacing, as the media driver measures it (BENCHMARKS.md).
+    if let Some(pacing) = app.activations().pacing() {
+        let rtp = [
+            (
+                "hotdesk_ivr_rtp_packets_total",
+                "IVR RTP packets whose spacing was measured",
+                pacing.packets,
+            ),
+            (
+                "hotdesk_ivr_rtp_clean_packets_total",
+                "IVR RTP packets sent 20 ms +- 2 ms after the previous one",
+                pacing.clean_packets,
+            ),
+        ];
+        for (name, help, value) in rtp {
+            metric(&mut out, name, "counter", help, value);
+        }
+        let worst = u64::try_from(pacing.worst_error.as_micros()).unwrap_or(u64::MAX);
+        metric(
+            &mut out,
+            "hotdesk_ivr_rtp_worst_spacing_error_us",
+            "gauge",
+            "Largest IVR RTP spacing error seen, microseconds",
+            worst,
+        );
     }
     let _ = writeln!(
         out,

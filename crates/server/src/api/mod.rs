@@ -71,6 +71,10 @@ fn v1() -> Router<Arc<App>> {
             &format!("{d}/users/{{ext}}/activate"),
             post(users::activate),
         )
+        .route(
+            &format!("{d}/users/{{ext}}/activations/{{id}}"),
+            get(users::activation),
+        )
         .route(&format!("{d}/users/{{ext}}/mailbox"), put(mailbox::put))
         .route(
             &format!("{d}/devices"),

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hotdesk_core::{authz::Action, QueueStatus, Refusal, Scope, SeatType, User};
 use serde::{Deserialize, Serialize};
@@ -13,6 +14,7 @@ use utoipa::ToSchema;
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::extract::{body_rejection, device_ext, domain_name, user_ext, ApiJson, ApiPath};
+use crate::ivr::activate::Activation;
 use crate::registrar::RegistrationView;
 use crate::state::{App, AppError, ImportReport, NewUser, UserPatch};
 
@@ -253,17 +255,21 @@ pub struct ActivateRequest {
     pub device: String,
 }
 
-/// Web "Activate Phone" (HD-LOGIN-9): needs the IVR; answers 501 until it exists.
+/// Web "Activate Phone" (HD-LOGIN-9): the server calls the device; whoever answers
+/// enters the user's extension and PIN. Answers 202 with the activation record and a
+/// `Location` to poll; its state changes also go out on `/events` (`activation`). 501
+/// when the SIP side is not running (API-only process).
 #[utoipa::path(post, path = "/api/v1/domains/{d}/users/{ext}/activate", tag = "users",
     params(("d" = String, Path), ("ext" = String, Path)),
     request_body = ActivateRequest,
-    responses((status = 501, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 202, body = Activation), (status = 404, body = ErrorBody),
+        (status = 501, body = ErrorBody)), security(("bearer" = [])))]
 pub(crate) async fn activate(
     State(app): State<Arc<App>>,
     caller: Caller,
     ApiPath((d, e)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<ActivateRequest>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Response, ApiError> {
     let domain = domain_name(&d)?;
     let ext = user_ext(&e)?;
     caller.principal.allow(&domain, Action::ActAsUser(&ext))?;
@@ -271,8 +277,41 @@ pub(crate) async fn activate(
     app.user(&domain, &ext)
         .ok_or_else(|| app.unknown_in(&domain, Refusal::UnknownUser))?;
     app.device(&domain, &device).ok_or(Refusal::UnknownDevice)?;
-    Err(AppError::NotImplemented {
-        feature: "Activate Phone (server calls the device, HD-LOGIN-9)",
-    }
-    .into())
+    let record = app
+        .activations()
+        .start(Arc::clone(&app), domain.clone(), ext.clone(), device)
+        .ok_or(AppError::NotImplemented {
+            feature: "Activate Phone without the SIP side (HD-LOGIN-9)",
+        })?;
+    let location = format!(
+        "/api/v1/domains/{domain}/users/{ext}/activations/{}",
+        record.id
+    );
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, location)],
+        Json(record),
+    )
+        .into_response())
+}
+
+/// One "Activate Phone" attempt (HD-LOGIN-9): `calling`, `ringing`, `answered`,
+/// `activated`, or `failed` with a reason.
+#[utoipa::path(get, path = "/api/v1/domains/{d}/users/{ext}/activations/{id}", tag = "users",
+    params(("d" = String, Path), ("ext" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = Activation), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn activation(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    ApiPath((d, e, id)): ApiPath<(String, String, String)>,
+) -> Result<Json<Activation>, ApiError> {
+    let domain = domain_name(&d)?;
+    let ext = user_ext(&e)?;
+    caller.principal.allow(&domain, Action::ActAsUser(&ext))?;
+    app.activations()
+        .get(&domain, &id)
+        .filter(|a| a.user == ext)
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("activation"))
 }

@@ -103,8 +103,12 @@ async fn dispatch(ctx: &mut Context, handlers: &mut Handlers, event: EndpointEve
             };
             reply(cancel, status);
         }
-        // ACKs for 2xx belong to dialogs.
-        EndpointEvent::Ack(received) => handlers.b2bua.ack(&received),
+        // ACKs for 2xx belong to dialogs: the IVR's calls, else the B2BUA's.
+        EndpointEvent::Ack(received) => {
+            if !crate::ivr::ack(ctx, received.clone()) {
+                handlers.b2bua.ack(&received);
+            }
+        }
         EndpointEvent::ServerTimeout { key, timer } => {
             tracing::debug!(?key, ?timer, "server transaction timed out");
         }
@@ -119,15 +123,22 @@ async fn request(ctx: &mut Context, handlers: &mut Handlers, transaction: Server
     let in_dialog = request.to().ok().and_then(|to| to.tag()).is_some();
     let method = request.method().clone();
     match method {
-        // Inside a call's dialog: the B2BUA's; any other dialog is unknown to us.
+        // Inside a dialog: the IVR's calls, then the B2BUA's; any other dialog is unknown.
         _ if in_dialog => {
-            if let Some(transaction) = handlers.b2bua.in_dialog(transaction, Instant::now()) {
+            if crate::ivr::owns(ctx, request) {
+                crate::ivr::handle(ctx, transaction).await;
+            } else if let Some(transaction) = handlers.b2bua.in_dialog(transaction, Instant::now())
+            {
                 reply(transaction, StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST);
             }
         }
         Method::Register => handlers.registrar.register(ctx, transaction).await,
         // No event package is served yet (message-summary arrives with MWI).
         Method::Subscribe => reply(transaction, StatusCode::BAD_EVENT),
+        // Feature codes (*44, *45, 980+PIN, *62) are answered by the IVR; other calls routed.
+        Method::Invite if crate::ivr::owns(ctx, request) => {
+            crate::ivr::handle(ctx, transaction).await;
+        }
         Method::Invite => handlers.b2bua.invite(ctx, transaction, Instant::now()),
         Method::Options => options::answer(transaction),
         Method::Ack

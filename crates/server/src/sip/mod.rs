@@ -44,6 +44,12 @@ pub enum SipError {
     /// Bindings or audit rows could not be read at start.
     #[error("cannot restore registrar state: {0}")]
     Store(#[from] StoreError),
+    /// The IVR settings are malformed.
+    #[error("IVR settings: {0}")]
+    IvrConfig(#[from] crate::ivr::IvrConfigError),
+    /// The media engine could not start.
+    #[error("cannot start the media engine: {0}")]
+    Media(#[from] crate::ivr::media::MediaError),
 }
 
 /// What every request handler shares; owned by the dispatcher task, so handlers take
@@ -56,6 +62,8 @@ pub struct Context {
     pub auth: SipAuth,
     /// The endpoint, for requests the server sends itself.
     pub endpoint: Endpoint,
+    /// Feature-code calls and the IVR's dialogs.
+    pub ivr: crate::ivr::Ivr,
     default_domain: DomainName,
 }
 
@@ -134,10 +142,17 @@ pub async fn start(
     let (mut b2bua, call_events) =
         B2bua::new(Arc::clone(&app), endpoint.clone(), settings.calls, cdrs);
     b2bua.set_http_base(settings.http_base.clone());
+    let ivr = crate::ivr::Ivr::start(
+        crate::ivr::IvrSettings::from_env()?,
+        settings.listen.ip(),
+        &endpoint,
+        app.activations(),
+    )?;
     let context = Context {
         app,
         auth,
         endpoint,
+        ivr,
         default_domain: settings.default_domain,
     };
     let dispatcher = tokio::spawn(dispatch::run(

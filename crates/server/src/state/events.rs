@@ -94,6 +94,34 @@ pub enum AppEvent {
         /// Heard messages.
         old: u32,
     },
+    /// The phone menu of an IVR call played prompts (feature codes, voice portal,
+    /// Activate Phone), so a portal or test sees which refusal or step was spoken.
+    Ivr {
+        /// Domain of the call.
+        domain: DomainName,
+        /// The calling or called device, if known.
+        device: Option<Extension>,
+        /// SIP Call-ID.
+        call_id: String,
+        /// Prompt file names, in order (`enter-pin`, `wrong-pin`, `digit-4` …).
+        prompts: Vec<&'static str>,
+    },
+    /// An "Activate Phone" call changed state (HD-LOGIN-9): `calling`, `answered`,
+    /// `activated`, or `failed` with a reason.
+    Activation {
+        /// Domain of the user and device.
+        domain: DomainName,
+        /// The activation's id (`GET …/activations/{id}`).
+        id: String,
+        /// The user being activated.
+        user: Extension,
+        /// The device called.
+        device: Extension,
+        /// New state.
+        state: String,
+        /// Why it failed (a refusal code or SIP status), if it did.
+        reason: Option<String>,
+    },
     /// PIN log-in was locked after repeated failures (HD-SEC-2).
     LockedOut {
         /// Domain.
@@ -118,6 +146,8 @@ impl AppEvent {
             | Self::Expired { domain, .. }
             | Self::Call { domain, .. }
             | Self::MailboxChanged { domain, .. }
+            | Self::Ivr { domain, .. }
+            | Self::Activation { domain, .. }
             | Self::LockedOut { domain, .. } => domain,
         }
     }
@@ -127,12 +157,13 @@ impl AppEvent {
         match self {
             Self::LoggedIn { user, .. }
             | Self::LoggedOut { user, .. }
-            | Self::MailboxChanged { user, .. } => Some(user),
+            | Self::MailboxChanged { user, .. }
+            | Self::Activation { user, .. } => Some(user),
             Self::LockedOut { user, .. } => user.as_ref(),
             Self::Registered { aor, .. }
             | Self::Unregistered { aor, .. }
             | Self::Expired { aor, .. } => Some(aor),
-            Self::Call { .. } => None,
+            Self::Call { .. } | Self::Ivr { .. } => None,
         }
     }
 
@@ -147,6 +178,8 @@ impl AppEvent {
             Self::Call { .. } => "call",
             Self::MailboxChanged { .. } => "mailbox_changed",
             Self::LockedOut { .. } => "locked_out",
+            Self::Ivr { .. } => "ivr",
+            Self::Activation { .. } => "activation",
         }
     }
 }

@@ -256,6 +256,10 @@ impl App {
                 last_name: row.last_name,
                 did: row.did,
                 pin_hash,
+                pin_index: row
+                    .pin
+                    .as_ref()
+                    .map(|p| self.key.pin_index(domain.as_str(), p.expose())),
                 sip_secret,
                 seat: SeatType::Standard,
                 max_devices: 1,
@@ -313,6 +317,27 @@ impl App {
             let mut err = row_error(0, None, refusal.into());
             err.field = "max_devices".into();
             rejected.push(err);
+        }
+        // HD-LOGIN-2: a PIN held by an existing user or by an earlier row is refused, so
+        // `980` + PIN always names one person; the administrator sees which rows.
+        let mut seen = HashSet::new();
+        let held: HashSet<&str> = tenant
+            .users
+            .values()
+            .filter_map(|u| u.pin_index.as_deref())
+            .collect();
+        for row in rows {
+            let Some(pin) = &row.pin else { continue };
+            let index = self.key.pin_index(domain.as_str(), pin.expose());
+            if held.contains(index.as_str()) || !seen.insert(index) {
+                let mut err = row_error(
+                    row.line,
+                    Some(row.extension.as_str()),
+                    Refusal::PinInUse.into(),
+                );
+                err.field = "pin".into();
+                rejected.push(err);
+            }
         }
         Ok(())
     }

@@ -104,6 +104,7 @@ pub struct App {
     counters: Counters,
     tokens: tokens::TokenCache,
     bindings: Arc<crate::registrar::Bindings>,
+    activations: Arc<crate::ivr::activate::Activations>,
 }
 
 impl std::fmt::Debug for App {
@@ -139,6 +140,7 @@ impl App {
             counters: Counters::default(),
             tokens: tokens::TokenCache::default(),
             bindings: Arc::default(),
+            activations: Arc::default(),
         }))
     }
 
@@ -160,6 +162,11 @@ impl App {
     /// The registrar's bindings (filled by the SIP side at start; empty without it).
     pub fn bindings(&self) -> &Arc<crate::registrar::Bindings> {
         &self.bindings
+    }
+
+    /// "Activate Phone" calls (HD-LOGIN-9); placing them needs the SIP side running.
+    pub fn activations(&self) -> &Arc<crate::ivr::activate::Activations> {
+        &self.activations
     }
 
     /// Counters for `/metrics`.

@@ -104,14 +104,59 @@ impl App {
             user: exists.then_some(user),
             device: context.device.as_ref(),
         };
+        if matched {
+            self.write_state().pins.record_success(subject);
+            return Ok(());
+        }
+        self.pin_failed(domain, subject, &policy, context.requester(user))
+            .await
+    }
+
+    /// A PIN that matches nobody, keyed at a device (`980` + an unknown PIN, HD-LOGIN-2):
+    /// counts against the device only (HD-SEC-2) and answers `WrongPin` or `LockedOut`.
+    pub async fn unknown_pin_at_device(
+        &self,
+        domain: &DomainName,
+        device: &Extension,
+        source: Option<String>,
+    ) -> Result<(), AppError> {
+        let now = self.now();
+        let policy = {
+            let state = self.read();
+            let tenant = state.tenants.get(domain).ok_or(AppError::UnknownDomain)?;
+            let subject = PinSubject {
+                domain,
+                user: None,
+                device: Some(device),
+            };
+            state.pins.check(subject, now)?;
+            tenant.domain.settings.lockout
+        };
+        let subject = PinSubject {
+            domain,
+            user: None,
+            device: Some(device),
+        };
+        let requester = Requester {
+            actor: Actor::Device(device.clone()),
+            scope: hotdesk_core::Scope::User,
+            source,
+        };
+        self.pin_failed(domain, subject, &policy, requester).await
+    }
+
+    /// Counts a failure, audits it (and a lock-out it starts), publishes lock-outs.
+    async fn pin_failed(
+        &self,
+        domain: &DomainName,
+        subject: PinSubject<'_>,
+        policy: &LockoutPolicy,
+        requester: Requester,
+    ) -> Result<(), AppError> {
+        let now = self.now();
         let (audit, outcome) = {
             let mut state = self.write_state();
-            if matched {
-                state.pins.record_success(subject);
-                return Ok(());
-            }
-            let requester = context.requester(user);
-            let audit = state.pins.record_failure(&policy, subject, &requester, now);
+            let audit = state.pins.record_failure(policy, subject, &requester, now);
             let outcome = state.pins.check(subject, now).and(Err(Refusal::WrongPin));
             (audit, outcome)
         };

@@ -129,6 +129,9 @@ impl App {
             validate::sip_password("sip_password", password)?;
         }
         self.check_new_user(domain, &new.extension, new.seat, new.max_devices)?;
+        let pin_index = pin
+            .as_ref()
+            .map(|p| self.key.pin_index(domain.as_str(), p.expose()));
         let pin_hash = match pin {
             Some(pin) => Some(blocking(move || hash_pin(pin.expose())).await??),
             None => None,
@@ -145,6 +148,7 @@ impl App {
             last_name,
             did,
             pin_hash,
+            pin_index,
             sip_secret,
             seat: new.seat,
             max_devices: new.max_devices,
@@ -156,6 +160,7 @@ impl App {
         let _write = self.writes.lock().await;
         // Checked again under the lock: another request may have taken the extension.
         self.check_new_user(domain, &user.extension, user.seat, user.max_devices)?;
+        self.check_pin_unique(domain, &user.extension, user.pin_index.as_deref())?;
         self.store
             .create_user(&user)
             .await
@@ -202,13 +207,15 @@ impl App {
         ext: &Extension,
         patch: UserPatch,
     ) -> Result<User, AppError> {
-        let pin_hash = match &patch.pin {
+        let (pin_hash, pin_index) = match &patch.pin {
             Some(Some(pin)) => {
                 let pin = validate::pin("pin", pin)?;
-                Some(Some(blocking(move || hash_pin(pin.expose())).await??))
+                let index = self.key.pin_index(domain.as_str(), pin.expose());
+                let hash = blocking(move || hash_pin(pin.expose())).await??;
+                (Some(Some(hash)), Some(Some(index)))
             }
-            Some(None) => Some(None),
-            None => None,
+            Some(None) => (Some(None), Some(None)),
+            None => (None, None),
         };
         let sip_secret = match &patch.sip_password {
             Some(Some(password)) => {
@@ -238,6 +245,9 @@ impl App {
             if let Some(hash) = pin_hash {
                 user.pin_hash = hash;
             }
+            if let Some(index) = pin_index {
+                user.pin_index = index;
+            }
             if let Some(secret) = sip_secret {
                 user.sip_secret = secret;
             }
@@ -250,9 +260,40 @@ impl App {
             }
             user
         };
+        self.check_pin_unique(domain, ext, user.pin_index.as_deref())?;
         self.store.update_user(&user).await?;
         self.write_state().tenants.put_user(user.clone());
         Ok(user)
+    }
+
+    /// HD-LOGIN-2: `980` + PIN must name one user, so a PIN already held by another user
+    /// of the domain is refused (`pin_in_use`, 409) when it is set.
+    fn check_pin_unique(
+        &self,
+        domain: &DomainName,
+        ext: &Extension,
+        index: Option<&str>,
+    ) -> Result<(), AppError> {
+        let Some(index) = index else {
+            return Ok(());
+        };
+        match self.user_by_pin_index(domain, index) {
+            Some(owner) if &owner != ext => Err(Refusal::PinInUse.into()),
+            _ => Ok(()),
+        }
+    }
+
+    /// The user whose PIN has this keyed index (HD-LOGIN-2), if exactly one has it.
+    pub fn user_by_pin_index(&self, domain: &DomainName, index: &str) -> Option<Extension> {
+        let state = self.read();
+        let tenant = state.tenants.get(domain)?;
+        let mut owners = tenant
+            .users
+            .values()
+            .filter(|u| u.pin_index.as_deref() == Some(index));
+        let owner = owners.next()?.extension.clone();
+        // Two owners (rows written before the rule, or a race) make the code ambiguous.
+        owners.next().is_none().then_some(owner)
     }
 
     /// Deletes a user, logging them out everywhere first (audited as removed).

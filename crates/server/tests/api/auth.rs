@@ -181,7 +181,8 @@ async fn hd_sec_2_failures_count_across_phone_and_api_paths() {
 async fn hd_sec_2_one_phone_guessing_many_users_is_locked() {
     let h = office().await;
     for ext in ["1005", "1006", "1007", "1008"] {
-        h.user("acme.test", ext, "2468").await;
+        // HD-LOGIN-2: PINs are unique per domain.
+        h.user("acme.test", ext, &format!("24{ext}")).await;
     }
     for ext in ["1004", "1005", "1006", "1007"] {
         let result = phone_pin(&h, "94001", ext, "1111").await;
@@ -196,10 +197,10 @@ async fn hd_sec_2_one_phone_guessing_many_users_is_locked() {
         "{result:?}"
     );
     // The device is locked, the users are not: 1008 signs in elsewhere.
-    sign_in(&h, "acme.test", "1008", "2468")
+    sign_in(&h, "acme.test", "1008", "241008")
         .await
         .ok(StatusCode::OK);
-    assert!(phone_pin(&h, "94002", "1008", "2468").await.is_ok());
+    assert!(phone_pin(&h, "94002", "1008", "241008").await.is_ok());
 }
 
 #[tokio::test]

@@ -97,7 +97,7 @@ async fn sse_user_token_sees_only_its_own_events() {
     let h = Harness::sqlite().await;
     h.domain("acme.test").await;
     h.user("acme.test", "1004", "1234").await;
-    h.user("acme.test", "1005", "1234").await;
+    h.user("acme.test", "1005", "1235").await;
     h.device("acme.test", "94001", 1).await;
     h.device("acme.test", "94002", 2).await;
     let bob = h.token(Scope::User, "acme.test", Some("1004")).await;

@@ -191,3 +191,35 @@ async fn import_100k_users_without_pins() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn hd_login_2_import_refuses_shared_pins_by_line() {
+    let h = Harness::sqlite().await;
+    h.domain("acme.test").await;
+    h.user("acme.test", "2005", "1234").await;
+    let csv = "2001,Ann,,,1234,\n\
+               2002,Bo,,,5555,\n\
+               2003,Cy,,,5555,\n\
+               2004,Di,,,6666,\n"
+        .to_owned();
+    let reply = import(&h, "acme.test", csv)
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "import_rejected");
+    let rows: Vec<(u64, String, String)> = reply.json["error"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["line"].as_u64().unwrap(),
+                r["field"].as_str().unwrap().to_owned(),
+                r["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expected: Vec<(u64, String, String)> = [(1, "pin", "pin_in_use"), (3, "pin", "pin_in_use")]
+        .iter()
+        .map(|(l, f, c)| (*l, (*f).to_owned(), (*c).to_owned()))
+        .collect();
+    assert_eq!(rows, expected, "{}", reply.text);
+}

@@ -23,7 +23,7 @@ async fn postgres_hd_login_3_and_4_through_the_api() {
     h.device("acme.test", "94001", 1).await;
     h.device("acme.test", "94002", 2).await;
     h.user("acme.test", "1004", "1234").await;
-    h.user("acme.test", "1005", "1234").await;
+    h.user("acme.test", "1005", "1235").await;
     h.login("acme.test", "94001", "1004")
         .await
         .ok(StatusCode::OK);

@@ -138,7 +138,7 @@ async fn audit_lists_logins_newest_first_with_filters() {
     let h = Harness::sqlite().await;
     h.domain("acme.test").await;
     h.user("acme.test", "1004", "1234").await;
-    h.user("acme.test", "1005", "1234").await;
+    h.user("acme.test", "1005", "1235").await;
     h.device("acme.test", "94001", 1).await;
     h.login("acme.test", "94001", "1004")
         .await

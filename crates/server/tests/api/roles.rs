@@ -12,7 +12,7 @@ async fn office() -> Harness {
     let h = Harness::sqlite().await;
     h.domain("acme.test").await;
     h.user("acme.test", "1004", "1234").await;
-    h.user("acme.test", "1005", "1234").await;
+    h.user("acme.test", "1005", "1235").await;
     h.device("acme.test", "94001", 1).await;
     h.device("acme.test", "94002", 2).await;
     h

@@ -185,7 +185,7 @@ async fn hd_sec_1_cross_domain_login_is_impossible() {
 #[tokio::test]
 async fn hd_sec_1_same_extension_lives_in_two_domains() {
     let h = two_tenants().await;
-    h.user("acme.test", "2001", "1234").await;
+    h.user("acme.test", "2001", "2468").await;
     h.device("acme.test", "94001", 9).await;
     h.login("acme.test", "94001", "2001")
         .await

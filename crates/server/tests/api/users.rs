@@ -233,7 +233,9 @@ async fn hd_login_5_pool_is_never_exceeded_and_error_names_figures() {
 }
 
 #[tokio::test]
-async fn hd_login_9_activate_is_501_for_now() {
+async fn hd_login_9_activate_needs_the_sip_side() {
+    // The in-process API has no SIP endpoint to call the phone with: 501. The call itself
+    // is tested end to end (tests/e2e/ivr.rs).
     let h = Harness::sqlite().await;
     h.domain("acme.test").await;
     h.user("acme.test", "1004", "1234").await;
@@ -250,4 +252,43 @@ async fn hd_login_9_activate_is_501_for_now() {
     )
     .await
     .error(StatusCode::NOT_FOUND, "unknown_device");
+}
+
+#[tokio::test]
+async fn hd_login_2_pin_shared_with_another_user_is_refused() {
+    let h = Harness::sqlite().await;
+    h.domain("acme.test").await;
+    h.user("acme.test", "1004", "1234").await;
+    // `980` + PIN must name one person: a second user with the same PIN is refused.
+    h.post(
+        "/api/v1/domains/acme.test/users",
+        json!({"extension": "1005", "first_name": "B", "pin": "1234"}),
+    )
+    .await
+    .error(StatusCode::CONFLICT, "pin_in_use");
+    h.post(
+        "/api/v1/domains/acme.test/users",
+        json!({"extension": "1005", "first_name": "B", "pin": "5678"}),
+    )
+    .await
+    .ok(StatusCode::CREATED);
+    h.call(
+        Method::PATCH,
+        "/api/v1/domains/acme.test/users/1005",
+        Some(ADMIN),
+        Some(json!({"pin": "1234"})),
+    )
+    .await
+    .error(StatusCode::CONFLICT, "pin_in_use");
+    // Setting your own PIN again is fine, and other domains are separate (HD-SEC-1).
+    h.call(
+        Method::PATCH,
+        "/api/v1/domains/acme.test/users/1004",
+        Some(ADMIN),
+        Some(json!({"pin": "1234"})),
+    )
+    .await
+    .ok(StatusCode::OK);
+    h.domain("beta.test").await;
+    h.user("beta.test", "2001", "1234").await;
 }

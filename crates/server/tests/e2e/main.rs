@@ -14,5 +14,6 @@ mod restart;
 
 mod baresip;
 mod calls;
+mod ivr;
 mod register;
 mod robustness;

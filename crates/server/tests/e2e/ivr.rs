@@ -1,0 +1,953 @@
+//! Log-in at the phone end to end (HD-LOGIN-1, -2, -4, -6, -7, -8, -9, HD-LOGOUT-1,
+//! HD-SEC-2): SIPp plays a hot-desk phone that dials a feature code, answers the prompts
+//! with SIP INFO or RFC 2833 digits (the sip-tester pcaps), and the API shows the result.
+//! The test listens on the SDP's RTP port itself and checks what the server sends: PCMU
+//! (payload type 0), RTP timestamps advancing 160 per packet (20 ms), audio not silent.
+//! Which prompt was chosen is read from the server's `IVR prompt` log lines.
+//!
+//! Covered: *44 with INFO and with RFC 2833 digits, *45, 980+PIN toggling in and out,
+//! voice portal menus 1/2/3, spoken refusals (wrong PIN, locked, excluded model, location
+//! phone, allocation full, not logged in), five wrong PINs locking the user across two
+//! phones (audited), a silent caller and a caller who never hangs up both ended by the
+//! server, Activate Phone (the server calls a registered SIPp phone).
+//! Not covered here: baresip (RFC 4733 from a real UA), in-band DTMF (media unit tests).
+
+use std::fmt::Write as _;
+use std::net::{SocketAddr, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio::task::block_in_place;
+
+use crate::harness::{field, Api, Options, Server};
+use crate::peers::{self, eventually, free_port, scratch, Peer};
+
+const DOMAIN: &str = "acme.test";
+
+/// A hot-desk phone: anchor extension, SIP password, model.
+struct Phone {
+    ext: &'static str,
+    password: &'static str,
+}
+
+const DESK: Phone = Phone {
+    ext: "94001",
+    password: "desk-secret-94001",
+};
+const DESK2: Phone = Phone {
+    ext: "94002",
+    password: "desk-secret-94002",
+};
+const DECT: Phone = Phone {
+    ext: "94003",
+    password: "desk-secret-94003",
+};
+const LOBBY: Phone = Phone {
+    ext: "94004",
+    password: "desk-secret-94004",
+};
+
+/// One step of the caller's side after the call is answered.
+#[derive(Debug, Clone)]
+enum Step {
+    /// Wait.
+    Pause(u64),
+    /// Keys sent as SIP INFO (application/dtmf-relay), 250 ms apart.
+    Info(&'static str),
+    /// Keys sent as RFC 2833 events from the sip-tester pcaps, 400 ms apart.
+    Rfc2833(&'static str),
+}
+
+/// How the call ends.
+#[derive(Debug, Clone, Copy)]
+enum Hangup {
+    /// The server hangs up (BYE within the given seconds).
+    Server(u64),
+    /// We hang up.
+    Caller,
+}
+
+fn start() -> Server {
+    block_in_place(|| {
+        Server::with(Options {
+            env: vec![
+                // Short time-outs keep the silent-caller tests quick.
+                ("HOTDESK_IVR_FIRST_DIGIT_SECS".into(), "3".into()),
+                ("HOTDESK_IVR_INTER_DIGIT_SECS".into(), "3".into()),
+                ("HOTDESK_IVR_SESSION_SECS".into(), "25".into()),
+                ("HOTDESK_RTP_PORTS".into(), format!("{}-{}", 40_000, 40_199)),
+            ],
+            ..Options::default()
+        })
+    })
+}
+
+/// The domain with four phones (hot desk ×2, an excluded DECT handset, a location phone)
+/// and users 1004 (PIN 4321), 2013 (PIN 4567), 1006 (PIN 7777, allocation 2).
+async fn office(server: &Server) -> Api {
+    let api = server.api();
+    api.post("/domains", json!({ "name": DOMAIN })).await;
+    for (phone, model, kind, mac) in [
+        (&DESK, "yealink-t46u", "hotdesk", "001565000001"),
+        (&DESK2, "yealink-t46u", "hotdesk", "001565000002"),
+        (&DECT, "yealink-w56h", "hotdesk", "001565000003"),
+        (&LOBBY, "yealink-t46u", "location", "001565000004"),
+    ] {
+        api.post(
+            &format!("/domains/{DOMAIN}/devices"),
+            json!({ "mac": mac, "model": model, "kind": kind, "extension": phone.ext,
+                    "sip_password": phone.password }),
+        )
+        .await;
+    }
+    for (ext, pin, max) in [
+        ("1004", "4321", 1),
+        ("2013", "4567", 1),
+        ("1006", "7777", 2),
+    ] {
+        api.post(
+            &format!("/domains/{DOMAIN}/users"),
+            json!({ "extension": ext, "first_name": "User", "last_name": ext, "pin": pin,
+                    "max_devices": max }),
+        )
+        .await;
+    }
+    api
+}
+
+/// The scenario with its steps filled in.
+fn scenario(dir: &Path, rtp_port: u16, steps: &[Step], hangup: Hangup) -> PathBuf {
+    let template = std::fs::read_to_string(peers::scenario("ivr_call.xml"))
+        .unwrap_or_else(|e| panic!("ivr_call.xml: {e}"));
+    let mut body = String::new();
+    let mut cseq = 10;
+    for step in steps {
+        match step {
+            Step::Pause(ms) => {
+                let _ = writeln!(body, "  <pause milliseconds=\"{ms}\"/>");
+            }
+            Step::Info(keys) => {
+                for key in keys.chars() {
+                    cseq += 1;
+                    let _ = write!(
+                        body,
+                        "  <send retrans=\"500\" start_txn=\"info{cseq}\">\n    <![CDATA[\n\n      \
+                         INFO [next_url] SIP/2.0\n      \
+                         Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]\n      \
+                         [routes]\n      Max-Forwards: 70\n      \
+                         From: <sip:[field0]@[domain]>;tag=[pid]SIPpTag00[call_number]\n      \
+                         [last_To:]\n      Call-ID: [call_id]\n      CSeq: {cseq} INFO\n      \
+                         Content-Type: application/dtmf-relay\n      Content-Length: [len]\n\n      \
+                         Signal={key}\n      Duration=160\n\n    ]]>\n  </send>\n  \
+                         <recv response=\"200\" response_txn=\"info{cseq}\"/>\n  \
+                         <pause milliseconds=\"250\"/>\n"
+                    );
+                }
+            }
+            Step::Rfc2833(keys) => {
+                for key in keys.chars() {
+                    let name = match key {
+                        '*' => "star".to_owned(),
+                        '#' => "pound".to_owned(),
+                        d => d.to_string(),
+                    };
+                    let _ = write!(
+                        body,
+                        "  <nop>\n    <action>\n      <exec play_pcap_audio=\
+                         \"/usr/share/sip-tester/dtmf_2833_{name}.pcap\"/>\n    </action>\n  \
+                         </nop>\n  <pause milliseconds=\"400\"/>\n"
+                    );
+                }
+            }
+        }
+    }
+    let end = match hangup {
+        Hangup::Server(secs) => format!(
+            "  <recv request=\"BYE\" timeout=\"{}\"/>\n  <send>\n    <![CDATA[\n\n      \
+             SIP/2.0 200 OK\n      [last_Via:]\n      [last_From:]\n      [last_To:]\n      \
+             [last_Call-ID:]\n      [last_CSeq:]\n      Content-Length: 0\n\n    ]]>\n  </send>\n",
+            secs * 1000
+        ),
+        Hangup::Caller => "  <send retrans=\"500\" start_txn=\"bye\">\n    <![CDATA[\n\n      \
+             BYE [next_url] SIP/2.0\n      \
+             Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]\n      [routes]\n      \
+             Max-Forwards: 70\n      From: <sip:[field0]@[domain]>;tag=[pid]SIPpTag00[call_number]\n      \
+             [last_To:]\n      Call-ID: [call_id]\n      CSeq: 999 BYE\n      Content-Length: 0\n\n    \
+             ]]>\n  </send>\n  <recv response=\"200\" response_txn=\"bye\"/>\n"
+            .to_owned(),
+    };
+    let xml = template
+        .replace("RTP_PORT", &rtp_port.to_string())
+        .replace("STEPS", &body)
+        .replace("HANGUP", &end);
+    let path = dir.join(format!("ivr-{rtp_port}.xml"));
+    std::fs::write(&path, xml).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    path
+}
+
+/// What the RTP listener saw: (payload type, sequence, timestamp, payload, arrival).
+#[derive(Debug, Default, Clone)]
+struct Heard {
+    packets: Vec<(u8, u16, u32, Vec<u8>, Instant)>,
+}
+
+impl Heard {
+    /// HD-LOGIN-1 audio: PCMU packets, timestamps 160 apart (20 ms), not silence.
+    fn assert_prompts_heard(&self) {
+        let audio: Vec<_> = self.packets.iter().filter(|p| p.0 == 0).collect();
+        assert!(
+            audio.len() >= 25,
+            "expected PCMU RTP from the server, got {} packets ({} in all)",
+            audio.len(),
+            self.packets.len()
+        );
+        let steps: Vec<u32> = audio
+            .windows(2)
+            .filter(|w| w[1].1 == w[0].1.wrapping_add(1))
+            .map(|w| w[1].2.wrapping_sub(w[0].2))
+            .collect();
+        let paced = steps.iter().filter(|&&s| s == 160).count();
+        assert!(
+            paced * 10 >= steps.len() * 9,
+            "RTP timestamps should advance 160 (20 ms) per packet: {steps:?}"
+        );
+        // μ-law: 0xFF and 0x7F are the two zeros; speech moves far from them.
+        let loud = audio
+            .iter()
+            .flat_map(|p| p.3.iter())
+            .filter(|&&b| {
+                let magnitude = !b & 0x7f;
+                magnitude > 0x20
+            })
+            .count();
+        assert!(loud > 800, "decoded audio is silence ({loud} loud samples)");
+        // Spacing in wall-clock time is measured by the benchmark, not asserted here;
+        // this only rules out a burst (everything sent at once).
+        let first = audio.first().map(|p| p.4);
+        let last = audio.last().map(|p| p.4);
+        if let (Some(first), Some(last)) = (first, last) {
+            assert!(
+                last - first >= Duration::from_millis(10 * audio.len() as u64),
+                "RTP arrived in a burst, not paced"
+            );
+        }
+    }
+}
+
+/// Listens for the server's RTP on a free port until dropped.
+struct RtpEar {
+    port: u16,
+    heard: Arc<Mutex<Heard>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl RtpEar {
+    fn new() -> Self {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("rtp bind: {e}"));
+        let port = socket.local_addr().map(|a| a.port()).unwrap_or(0);
+        let _ = socket.set_read_timeout(Some(Duration::from_millis(100)));
+        let heard = Arc::new(Mutex::new(Heard::default()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (h, s) = (Arc::clone(&heard), Arc::clone(&stop));
+        let thread = std::thread::spawn(move || {
+            let mut buf = [0u8; 2048];
+            while !s.load(Ordering::Relaxed) {
+                let Ok(n) = socket.recv(&mut buf) else {
+                    continue;
+                };
+                if n < 12 {
+                    continue;
+                }
+                let pt = buf[1] & 0x7f;
+                let seq = u16::from_be_bytes([buf[2], buf[3]]);
+                let ts = u32::from_be_bytes([buf[4], buf[5], buf[6], buf[7]]);
+                if let Ok(mut heard) = h.lock() {
+                    heard
+                        .packets
+                        .push((pt, seq, ts, buf[12..n].to_vec(), Instant::now()));
+                }
+            }
+        });
+        Self {
+            port,
+            heard,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn finish(mut self) -> Heard {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        self.heard.lock().map(|h| h.clone()).unwrap_or_default()
+    }
+}
+
+/// The result of one call.
+struct Call {
+    passed: bool,
+    output: String,
+    heard: Heard,
+}
+
+/// `phone` dials `code`, plays `steps`, and the call ends per `hangup`.
+fn dial(server: &Server, phone: &Phone, code: &str, steps: &[Step], hangup: Hangup) -> Call {
+    block_in_place(|| {
+        let dir = scratch(&server.dir(), "ivr");
+        let ear = RtpEar::new();
+        let xml = scenario(&dir, ear.port, steps, hangup);
+        let inf = dir.join("phone.csv");
+        let _ = std::fs::write(
+            &inf,
+            format!(
+                "SEQUENTIAL\n{};[authentication username={} password={}]\n",
+                phone.ext, phone.ext, phone.password
+            ),
+        );
+        let target: SocketAddr = server.sip_udp.unwrap_or_else(|| panic!("no SIP/UDP"));
+        let mut command = Command::new("sipp");
+        command
+            .arg(target.to_string())
+            .arg("-sf")
+            .arg(&xml)
+            .arg("-inf")
+            .arg(&inf)
+            .args(["-key", "domain", DOMAIN, "-auth_uri", DOMAIN, "-s", code])
+            .args(["-i", "127.0.0.1", "-p", &free_port().to_string()])
+            .args(["-mi", "127.0.0.1", "-mp", &free_port().to_string()])
+            .args(["-m", "1", "-timeout", "60s", "-timeout_error", "-nostdin"])
+            .args(["-trace_msg", "-message_file"])
+            .arg(dir.join("messages.log"))
+            .current_dir(&dir);
+        let out = dir.join("sipp.out");
+        let mut peer = Peer::spawn("sipp", command, &out);
+        let code = peer.wait(Duration::from_secs(90));
+        let heard = ear.finish();
+        let output = format!(
+            "{}\n{}",
+            std::fs::read_to_string(&out).unwrap_or_default(),
+            std::fs::read_to_string(dir.join("messages.log")).unwrap_or_default()
+        );
+        Call {
+            passed: code == Some(0),
+            output,
+            heard,
+        }
+    })
+}
+
+/// Every prompt list the server logged, in order.
+fn prompts(server: &Server) -> Vec<String> {
+    server
+        .output()
+        .lines()
+        .filter(|l| l.contains("IVR prompt"))
+        .filter_map(|l| l.split("prompts=").nth(1))
+        .map(|p| p.trim().to_owned())
+        .collect()
+}
+
+/// Whether any logged prompt list contains `name`.
+fn spoke(server: &Server, name: &str) -> bool {
+    prompts(server)
+        .iter()
+        .any(|p| p.split(',').any(|n| n == name))
+}
+
+async fn owner(api: &Api, device: &str) -> Option<String> {
+    api.list(&format!("/domains/{DOMAIN}/associations"))
+        .await
+        .into_iter()
+        .find(|a| field(a, "device") == device)
+        .map(|a| field(&a, "user"))
+}
+
+fn sipp_available() -> bool {
+    peers::available("sipp")
+}
+
+/// The *44 log-in with the digits as SIP INFO.
+fn login_steps() -> Vec<Step> {
+    vec![
+        Step::Pause(500),
+        Step::Info("1004#"),
+        Step::Pause(300),
+        Step::Info("4321#"),
+        Step::Pause(1500),
+        Step::Info("2"),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hd_login_1_star44_with_sip_info_logs_in_and_plays_prompts() {
+    if !sipp_available() {
+        return;
+    }
+    let server = start();
+    let api = office(&server).await;
+    let call = dial(&server, &DESK, "*44", &login_steps(), Hangup::Server(15));
+    assert!(call.passed, "{}\n{}", call.output, server.output());
+    assert_eq!(owner(&api, DESK.ext).await.as_deref(), Some("1004"));
+    assert!(spoke(&server, "enter-extension"), "{:?}", prompts(&server));
+    assert!(
+        spoke(&server, "is-the-device-owner"),
+        "{:?}",
+        prompts(&server)
+    );
+    assert!(spoke(&server, "logged-in"), "{:?}", prompts(&server));
+    // Same audit trail as the API, with how = phone_code.
+    let audit = api
+        .get(&format!("/domains/{DOMAIN}/audit"))
+        .await
+        .to_string();
+    assert!(audit.contains("phone_code"), "{audit}");
+    call.heard.assert_prompts_heard();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hd_login_1_star44_with_rfc2833_pcaps_logs_in() {
+    // play_pcap_audio needs raw sockets (root).
+    if !sipp_available() || !is_root() {
+        return;
+    }
+    let server = start();
+    let api = office(&server).await;
+    // Each pcap carries one fixed RTP timestamp, and a receiver rightly takes a repeated
+    // timestamp for a repeated event (RFC 4733 §2.5.2.1): so no key twice within eight
+    // events (2013 / 4567), and the PIN ends by the inter-digit time-out, not a second `#`.
+    let steps = vec![
+        Step::Pause(500),
+        Step::Rfc2833("2013#"),
+        Step::Pause(300),
+        Step::Rfc2833("4567"),
+        Step::Pause(5000),
+        Step::Rfc2833("2"),
+    ];
+    let call = dial(&server, &DESK, "*88", &steps, Hangup::Server(20));
+    assert!(call.passed, "{}\n{}", call.output, server.output());
+    assert_eq!(
+        owner(&api, DESK.ext).await.as_deref(),
+        Some("2013"),
+        "{}\n{}",
+        call.output,
+        server.output()
+    );
+    call.heard.assert_prompts_heard();
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hd_logout_1_star45_pin_then_thank_you() {
+    if !sipp_available() {
+        return;
+    }
+    let server = start();
+    let api = office(&server).await;
+    // Not logged in yet: spoken refusal (HD-ROUTE-5).
+    let call = dial(&server, &DESK, "*45", &[], Hangup::Server(10));
+    assert!(call.passed, "{}", call.output);
+    assert!(spoke(&server, "not-logged-in"), "{:?}", prompts(&server));
+    let call = dial(&server, &DESK, "*44", &login_steps(), Hangup::Server(15));
+    assert!(call.passed, "{}", call.output);
+    let steps = vec![Step::Pause(500), Step::Info("4321#")];
+    let call = dial(&server, &DESK, "*45", &steps, Hangup::Server(15));
+    assert!(call.passed, "{}\n{}", call.output, server.output());
+    assert_eq!(owner(&api, DESK.ext).await, None);
+    assert!(spoke(&server, "logged-out"), "{:?}", prompts(&server));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hd_login_2_toggle_980_pin_logs_in_then_out() {
+    if !sipp_available() {
+        return;
+    }
+    let server = start();
+    let api = office(&server).await;
+    let call = dial(&server, &DESK, "9804567", &[], Hangup::Server(15));
+    assert!(call.passed, "{}\n{}", call.output, server.output());
+    assert_eq!(owner(&api, DESK.ext).await.as_deref(), Some("2013"));
+    // Prompted variant: 980, then the PIN.
+    let steps = vec![Step::Pause(500), Step::Info("4567#")];
+    let call = dial(&server, &DESK, "980", &steps, Hangup::Server(15));
+    assert!(call.passed, "{}", call.output);
+    assert_eq!(owner(&api, DESK.ext).await, None);
+    // A PIN nobody has is a wrong PIN.
+    let call = dial(&server, &DESK, "9801111", &[], Hangup::Caller);
+    assert!(call.passed, "{}", call.output);
+    assert!(spoke(&server, "wrong-pin"), "{:?}", prompts(&server));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hd_login_8_voice_portal_status_associate_disassociate() {
+    if !sipp_available() {
+        return;
+    }
+    let server = start();
+    let api = office(&server).await;
+    let steps = vec![
+        Step::Pause(500),
+        Step::Info("1004#"),
+        Step::Pause(300),
+        Step::Info("4321#"),
+        Step::Pause(1500),
+        // 1: host status of this phone (free).
+        Step::Info("1"),
+        Step::Pause(1000),
+        // 2: associate with 94002.
+        Step::Info("2"),
+        Step::Pause(300),
+        Step::Info("94002#"),
+        Step::Pause(1500),
+    ];
+    let call = dial(&server, &DESK, "*62", &steps, Hangup::Caller);
+    assert!(call.passed, "{}\n{}", call.output, server.output());
+    assert!(
+        spoke(&server, "host-not-logged-in"),
+        "{:?}",
+        prompts(&server)
+    );
+    assert_eq!(owner(&api, DESK2.ext).await.as_deref(), Some("1004"));
+    let audit = api
+        .get(&format!("/domains/{DOMAIN}/audit"))
+        .await
+        .to_string();
+    assert!(audit.contains("voice_portal"), "{audit}");
+    // 3: disassociate.
+    let steps = vec![
+        Step::Pause(500),
+        Step::Info("1004#"),
+        Step::Pause(300),
+        Step::Info("4321#"),
+        Step::Pause(1500),
+        Step::Info("3"),
+        Step::Pause(1500),
+    ];
+    let call = dial(&server, &DESK, "*62", &steps, Hangup::Caller);
+    assert!(call.passed, "{}", call.output);
+    assert_eq!(owner(&api, DESK2.ext).await, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hd_login_6_7_excluded_and_location_phones_refuse_with_prompt() {
+    if !sipp_available() {
+        return;
+    }
+    let server = start();
+    office(&server).await;
+    let call = dial(&server, &DECT, "*44", &[], Hangup::Server(10));
+    assert!(call.passed, "{}\n{}", call.output, server.output());
+    assert!(spoke(&server, "model-excluded"), "{:?}", prompts(&server));
+    let call = dial(&server, &LOBBY, "*45", &[], Hangup::Server(10));
+    assert!(call.passed, "{}", call.output);
+    assert!(spoke(&server, "location-phone"), "{:?}", prompts(&server));
+    call.heard.assert_prompts_heard();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hd_login_4_allocation_full_is_spoken() {
+    if !sipp_available() {
+        return;
+    }
+    let server = start();
+    let api = office(&server).await;
+    // 1006 has allocation 2: two desks by API, the third by phone is refused.
+    for device in [DESK2.ext, DECT.ext] {
+        api.post(
+            &format!("/domains/{DOMAIN}/devices/{device}/login"),
+            json!({ "extension": "1006" }),
+        )
+        .await;
+    }
+    let steps = vec![
+        Step::Pause(500),
+        Step::Info("1006#"),
+        Step::Pause(300),
+        Step::Info("7777#"),
+        Step::Pause(1500),
+        Step::Info("2"),
+    ];
+    let call = dial(&server, &DESK, "*44", &steps, Hangup::Server(15));
+    assert!(call.passed, "{}\n{}", call.output, server.output());
+    assert!(spoke(&server, "allocation-full"), "{:?}", prompts(&server));
+    assert_eq!(owner(&api, DESK.ext).await, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hd_sec_2_five_wrong_pins_lock_out_across_phones() {
+    if !sipp_available() {
+        return;
+    }
+    let server = start();
+    let api = office(&server).await;
+    // Three wrong PINs on one phone (then goodbye), two on another: the fifth locks.
+    let three = vec![
+        Step::Pause(500),
+        Step::Info("1004#"),
+        Step::Info("1111#"),
+        Step::Pause(1500),
+        Step::Info("1004#"),
+        Step::Info("1112#"),
+        Step::Pause(1500),
+        Step::Info("1004#"),
+        Step::Info("1113#"),
+    ];
+    let call = dial(&server, &DESK, "*44", &three, Hangup::Server(15));
+    assert!(call.passed, "{}\n{}", call.output, server.output());
+    let two = vec![
+        Step::Pause(500),
+        Step::Info("1004#"),
+        Step::Info("1114#"),
+        Step::Pause(1500),
+        Step::Info("1004#"),
+        Step::Info("1115#"),
+    ];
+    let call = dial(&server, &DESK2, "*44", &two, Hangup::Server(15));
+    assert!(call.passed, "{}", call.output);
+    assert!(spoke(&server, "locked"), "{:?}", prompts(&server));
+    // The right PIN is now refused too, and the API says 423.
+    let right = vec![Step::Pause(500), Step::Info("1004#"), Step::Info("4321#")];
+    let call = dial(&server, &DESK2, "*44", &right, Hangup::Server(15));
+    assert!(call.passed, "{}", call.output);
+    assert_eq!(owner(&api, DESK2.ext).await, None);
+    let (status, _) = api
+        .with_token(None)
+        .send(
+            reqwest::Method::POST,
+            "/auth/login",
+            Some(&json!({ "domain": DOMAIN, "extension": "1004", "pin": "4321" })),
+        )
+        .await;
+    assert!(status.as_u16() == 423 || status.as_u16() == 429, "{status}");
+    let audit = api
+        .get(&format!("/domains/{DOMAIN}/audit"))
+        .await
+        .to_string();
+    assert!(audit.contains("locked_out"), "{audit}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_caller_is_hung_up_and_port_freed() {
+    if !sipp_available() {
+        return;
+    }
+    let server = start();
+    office(&server).await;
+    // Never a digit: three time-outs, goodbye, BYE from the server.
+    let call = dial(&server, &DESK, "*44", &[], Hangup::Server(30));
+    assert!(call.passed, "{}\n{}", call.output, server.output());
+    assert!(spoke(&server, "goodbye"), "{:?}", prompts(&server));
+    // A caller who keeps pressing * never finishes an entry: the session limit ends it.
+    let stars: Vec<Step> = (0..30)
+        .flat_map(|_| [Step::Info("*"), Step::Pause(1000)])
+        .collect();
+    let call = dial(&server, &DESK, "*44", &stars, Hangup::Server(40));
+    // SIPp may still be sending INFOs when the BYE comes: success is not required, the
+    // server's BYE is.
+    assert!(call.output.contains("BYE sip:"), "{}", call.output);
+    eventually(Duration::from_secs(10), "IVR calls to end", || async {
+        server
+            .output()
+            .matches("IVR call ended")
+            .count()
+            .ge(&2)
+            .then_some(())
+    })
+    .await;
+    // Both calls' RTP ports are back in the pool.
+    let metrics = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap_or_else(|e| panic!("client: {e}"))
+        .get(format!("{}/metrics", server.url()))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("metrics: {e}"))
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(
+        metrics.contains("hotdesk_ivr_rtp_ports_in_use 0"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hd_login_9_activate_phone_calls_the_device() {
+    if !sipp_available() {
+        return;
+    }
+    let server = start();
+    let api = office(&server).await;
+    // The phone registers and answers; its answering side sends the log-in digits.
+    let dir = block_in_place(|| scratch(&server.dir(), "activate"));
+    let port = free_port();
+    let ear = RtpEar::new();
+    let answer = activate_answer_scenario(&dir, ear.port);
+    let inf = dir.join("phone.csv");
+    let _ = std::fs::write(
+        &inf,
+        format!(
+            "SEQUENTIAL\n{};[authentication username={} password={}]\n",
+            DESK.ext, DESK.ext, DESK.password
+        ),
+    );
+    let target = server.sip_udp.unwrap_or_else(|| panic!("no SIP/UDP"));
+    let mut command = Command::new("sipp");
+    command
+        .arg(target.to_string())
+        .arg("-sf")
+        .arg(peers::scenario("uas_register_then_answer.xml"))
+        .arg("-oocsf")
+        .arg(&answer)
+        .arg("-inf")
+        .arg(&inf)
+        .args(["-key", "domain", DOMAIN, "-auth_uri", DOMAIN])
+        .args(["-i", "127.0.0.1", "-p", &port.to_string()])
+        .args(["-mi", "127.0.0.1", "-mp", &free_port().to_string()])
+        .args(["-m", "1", "-d", "15000", "-timeout", "60s", "-nostdin"])
+        .args(["-trace_msg", "-message_file"])
+        .arg(dir.join("messages.log"))
+        .current_dir(&dir);
+    let mut phone = Peer::spawn("sipp", command, &dir.join("sipp.out"));
+    eventually(Duration::from_secs(10), "the phone to register", || async {
+        let regs = api
+            .get(&format!("/domains/{DOMAIN}/devices/{}", DESK.ext))
+            .await
+            .to_string();
+        regs.contains("127.0.0.1").then_some(())
+    })
+    .await;
+    let record = api
+        .post(
+            &format!("/domains/{DOMAIN}/users/1004/activate"),
+            json!({ "device": DESK.ext }),
+        )
+        .await;
+    let id = field(&record, "id");
+    assert_eq!(field(&record, "state"), "calling");
+    let path = format!("/domains/{DOMAIN}/users/1004/activations/{id}");
+    let state = eventually(
+        Duration::from_secs(30),
+        "the activation to finish",
+        || async {
+            let record = api.get(&path).await;
+            let state = field(&record, "state");
+            (state == "activated" || state == "failed").then_some(record)
+        },
+    )
+    .await;
+    let log = std::fs::read_to_string(dir.join("messages.log")).unwrap_or_default();
+    assert_eq!(
+        field(&state, "state"),
+        "activated",
+        "{state}\n{log}\n{}",
+        server.output()
+    );
+    assert_eq!(owner(&api, DESK.ext).await.as_deref(), Some("1004"));
+    let audit = api
+        .get(&format!("/domains/{DOMAIN}/audit"))
+        .await
+        .to_string();
+    assert!(audit.contains("activate_phone"), "{audit}");
+    block_in_place(|| phone.kill());
+    ear.finish().assert_prompts_heard();
+}
+
+/// The phone's side of an Activate Phone call: answer, key 1004# 4321# 2 as INFO, take
+/// the server's BYE.
+fn activate_answer_scenario(dir: &Path, rtp_port: u16) -> PathBuf {
+    let mut steps = String::new();
+    let mut cseq = 0;
+    for (pause, keys) in [(800, "1004#"), (300, "4321#"), (1500, "2")] {
+        let _ = writeln!(steps, "  <pause milliseconds=\"{pause}\"/>");
+        for key in keys.chars() {
+            cseq += 1;
+            let _ = write!(
+                steps,
+                "  <send retrans=\"500\" start_txn=\"info{cseq}\">\n    <![CDATA[\n\n      \
+                 INFO [next_url] SIP/2.0\n      \
+                 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]\n      \
+                 [routes]\n      Max-Forwards: 70\n      \
+                 From: [$to]\n      To: [$from]\n      Call-ID: [call_id]\n      \
+                 CSeq: {cseq} INFO\n      Content-Type: application/dtmf-relay\n      \
+                 Content-Length: [len]\n\n      Signal={key}\n      Duration=160\n\n    ]]>\n  \
+                 </send>\n  <recv response=\"200\" response_txn=\"info{cseq}\"/>\n  \
+                 <pause milliseconds=\"250\"/>\n"
+            );
+        }
+    }
+    let xml = format!(
+        r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<!-- Generated by tests/e2e/ivr.rs: the answering phone of an Activate Phone call. -->
+<scenario name="activate_answer">
+  <recv request="INVITE" rrs="true">
+    <action>
+      <ereg regexp="^.*$" search_in="hdr" header="From:" assign_to="from"/>
+      <ereg regexp="^.*$" search_in="hdr" header="To:" assign_to="to0"/>
+    </action>
+  </recv>
+  <send>
+    <![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      [last_Record-Route:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=- 1 1 IN IP4 127.0.0.1
+      s=-
+      c=IN IP4 127.0.0.1
+      t=0 0
+      m=audio {rtp_port} RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+
+    ]]>
+  </send>
+  <recv request="ACK">
+    <action>
+      <assignstr assign_to="to" value="[$to0];tag=[pid]SIPpTag01[call_number]"/>
+    </action>
+  </recv>
+{steps}
+  <recv request="BYE"/>
+  <send>
+    <![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
+</scenario>
+"#
+    );
+    let path = dir.join("activate_answer.xml");
+    std::fs::write(&path, xml).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    path
+}
+
+/// A headless baresip registering `phone` through `server`, with its control socket (PEERS.md).
+fn baresip(dir: &Path, server: SocketAddr, phone: &Phone) -> (Peer, u16) {
+    let sip_port = free_port();
+    let ctrl_port = free_port();
+    let config = format!(
+        "module_path /usr/lib/baresip/modules\n\
+         module g711.so\n\
+         module ausine.so\n\
+         module_app account.so\n\
+         module_app menu.so\n\
+         module_app ctrl_tcp.so\n\
+         ctrl_tcp_listen 127.0.0.1:{ctrl_port}\n\
+         sip_listen 127.0.0.1:{sip_port}\n\
+         net_interface 127.0.0.1\n\
+         audio_player aufile,/dev/null\n\
+         audio_source ausine,440\n\
+         ausrc_srate 48000\n\
+         ausrc_channels 2\n\
+         auplay_srate 48000\n\
+         auplay_channels 2\n"
+    );
+    let accounts = format!(
+        "<sip:{}@{DOMAIN};transport=udp>;auth_pass={};\
+         outbound=\"sip:{server};transport=udp\";regint=60\n",
+        phone.ext, phone.password
+    );
+    let _ = std::fs::write(dir.join("config"), config);
+    let _ = std::fs::write(dir.join("accounts"), accounts);
+    let mut command = Command::new("baresip");
+    command.arg("-4").arg("-f").arg(dir);
+    (
+        Peer::spawn("baresip", command, &dir.join("baresip.log")),
+        ctrl_port,
+    )
+}
+
+/// Sends one netstring-framed JSON command to baresip's ctrl_tcp (PEERS.md).
+fn baresip_command(port: u16, command: &str, params: &str) {
+    use std::io::Write as _;
+    let body = json!({ "command": command, "params": params, "token": "t" }).to_string();
+    for _ in 0..50 {
+        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            let _ = stream.write_all(format!("{}:{body},", body.len()).as_bytes());
+            std::thread::sleep(Duration::from_millis(100));
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("baresip control port {port} not reachable");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hd_login_1_baresip_logs_in_with_rfc4733() {
+    if !peers::available("baresip") {
+        return;
+    }
+    let server = start();
+    let api = office(&server).await;
+    let dir = block_in_place(|| scratch(&server.dir(), "baresip"));
+    let target = server.sip_udp.unwrap_or_else(|| panic!("no SIP/UDP"));
+    let (mut phone, ctrl) = block_in_place(|| baresip(&dir, target, &DESK));
+    eventually(Duration::from_secs(15), "baresip to register", || async {
+        let device = api
+            .get(&format!("/domains/{DOMAIN}/devices/{}", DESK.ext))
+            .await;
+        (!device["registration"].is_null()).then_some(())
+    })
+    .await;
+    block_in_place(|| {
+        baresip_command(ctrl, "dial", &format!("sip:*44@{DOMAIN}"));
+        std::thread::sleep(Duration::from_millis(2500));
+        for (keys, pause) in [("1004#", 300), ("4321#", 2000), ("2", 0)] {
+            for key in keys.chars() {
+                baresip_command(ctrl, "sndcode", &key.to_string());
+                std::thread::sleep(Duration::from_millis(400));
+            }
+            std::thread::sleep(Duration::from_millis(pause));
+        }
+    });
+    let mut logged_in = None;
+    for _ in 0..100 {
+        logged_in = owner(&api, DESK.ext).await;
+        if logged_in.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let log = std::fs::read_to_string(dir.join("baresip.log")).unwrap_or_default();
+    assert_eq!(
+        logged_in.as_deref(),
+        Some("1004"),
+        "{log}\n{}",
+        server.output()
+    );
+    assert!(spoke(&server, "logged-in"), "{:?}", prompts(&server));
+    block_in_place(|| phone.kill());
+}
