@@ -131,7 +131,7 @@ async function poll(url, out) {
     }
     const state = status.state || status.status || 'unknown';
     out.replaceChildren(el('p', { class: FINAL.has(state) ? (state === 'activated' ? 'success' : 'alert') : 'notice' },
-      `Activation: ${state.replace('_', ' ')}`, status.message ? ` — ${status.message}` : ''));
+      `Activation: ${state.replace('_', ' ')}`, (status.message || status.reason) ? ` — ${status.message || status.reason}` : ''));
     if (FINAL.has(state) || status.done) {
       if (state === 'activated') await loadPhones();
       return;
