@@ -53,7 +53,7 @@ async fn seed(api: &Api) {
         api.post(
             &format!("/domains/{DOMAIN}/users"),
             json!({ "extension": ext, "first_name": first, "last_name": last,
-                    "pin": "2468", "sip_password": pw(ext), "max_devices": max }),
+                    "pin": format!("24{}", &ext[2..]), "sip_password": pw(ext), "max_devices": max }),
         )
         .await;
     }
