@@ -6,6 +6,8 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod mwi;
+pub mod provisioning;
 pub mod registrar;
 pub mod secrets;
 pub mod sip;

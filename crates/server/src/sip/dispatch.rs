@@ -72,11 +72,11 @@ async fn request(ctx: &mut Context, registrar: &mut Registrar, transaction: Serv
     let in_dialog = request.to().ok().and_then(|to| to.tag()).is_some();
     let method = request.method().clone();
     match method {
+        // Message waiting, new or in its dialog (refresh, unsubscribe): HD-MWI-1.
+        Method::Subscribe => crate::mwi::subscribe::subscribe(ctx, transaction).await,
         // No dialog state yet: any request inside one refers to something we do not know.
         _ if in_dialog => reply(transaction, StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST),
         Method::Register => registrar.register(ctx, transaction).await,
-        // No event package is served yet (message-summary arrives with MWI).
-        Method::Subscribe => reply(transaction, StatusCode::BAD_EVENT),
         // Calls arrive with the B2BUA.
         Method::Invite => reply(transaction, StatusCode::NOT_IMPLEMENTED),
         Method::Options => options::answer(transaction),

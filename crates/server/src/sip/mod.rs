@@ -129,6 +129,7 @@ pub async fn start(
     let tcp = endpoint.local_addr(Transport::Tcp);
     let (commits, committer) = commit::spawn(Arc::clone(&app), Arc::clone(&bindings), COMMIT_QUEUE);
     let registrar = Registrar::new(settings.registrar, bindings, commits);
+    let notifier = crate::mwi::notifier::spawn(Arc::clone(&app), endpoint.clone(), shutdown.clone());
     let context = Context {
         app,
         auth,
@@ -151,6 +152,6 @@ pub async fn start(
     Ok(SipListeners {
         udp,
         tcp,
-        tasks: vec![dispatcher, committer],
+        tasks: vec![dispatcher, committer, notifier],
     })
 }

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod models;
 mod pins;
 mod principal;
+mod provision;
 mod sessions;
 mod settings;
 mod tokens;
@@ -104,6 +105,7 @@ pub struct App {
     counters: Counters,
     tokens: tokens::TokenCache,
     bindings: Arc<crate::registrar::Bindings>,
+    provisioning: crate::provisioning::Provisioning,
 }
 
 impl std::fmt::Debug for App {
@@ -126,6 +128,7 @@ impl App {
         config: AppConfig,
     ) -> Result<Arc<Self>, AppError> {
         let state = load::load(store.as_ref(), Timestamp::now()).await?;
+        let provisioning = crate::provisioning::Provisioning::load(store.as_ref()).await?;
         let (events, _) = broadcast::channel(config.event_capacity.max(16));
         Ok(Arc::new(Self {
             store,
@@ -139,6 +142,7 @@ impl App {
             counters: Counters::default(),
             tokens: tokens::TokenCache::default(),
             bindings: Arc::default(),
+            provisioning,
         }))
     }
 
@@ -160,6 +164,11 @@ impl App {
     /// The registrar's bindings (filled by the SIP side at start; empty without it).
     pub fn bindings(&self) -> &Arc<crate::registrar::Bindings> {
         &self.bindings
+    }
+
+    /// Provisioning templates, keys, MWI subscriptions and the phone update queue.
+    pub fn provisioning(&self) -> &crate::provisioning::Provisioning {
+        &self.provisioning
     }
 
     /// Counters for `/metrics`.

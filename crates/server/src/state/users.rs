@@ -299,6 +299,7 @@ impl App {
             new: mailbox.new,
             old: mailbox.old,
         });
+        self.provisioning.mailbox_changed(domain, ext);
         Ok(user)
     }
 

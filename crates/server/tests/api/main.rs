@@ -12,6 +12,7 @@ mod import;
 mod input;
 mod mailbox;
 mod postgres;
+mod provision;
 mod records;
 mod restart;
 mod roles;

@@ -12,5 +12,7 @@ mod demo;
 mod restart;
 
 mod baresip;
+mod mwi;
+mod prov;
 mod register;
 mod robustness;
