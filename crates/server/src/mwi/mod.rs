@@ -9,6 +9,7 @@
 pub mod notifier;
 pub mod subscribe;
 pub mod summary;
+pub mod warning;
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};

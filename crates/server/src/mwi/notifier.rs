@@ -1,7 +1,8 @@
 //! The one task that tells phones about changes: drains provisioning's [`Job`] queue and
 //! sends check-sync NOTIFYs (HD-PROV-2), message-summary NOTIFYs in each subscription's
 //! dialog or unsolicited (HD-MWI-1), and notice MESSAGEs (HD-LOGOUT-2); it also ends lapsed
-//! subscriptions with a terminated NOTIFY (RFC 6665 §4.2.2).
+//! subscriptions with a terminated NOTIFY (RFC 6665 §4.2.2) and warns phones before an
+//! automatic log-out ([`super::warning`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -28,10 +29,16 @@ pub fn spawn(app: Arc<App>, endpoint: Endpoint, mut shutdown: Shutdown) -> JoinH
     let mut jobs = app.provisioning().attach();
     tokio::spawn(async move {
         let mut sweep = tokio::time::interval(SWEEP_EVERY);
+        let mut warned = super::warning::Warned::new();
         loop {
             tokio::select! {
                 () = shutdown.wait() => break,
-                _ = sweep.tick() => expire(&app, &endpoint),
+                _ = sweep.tick() => {
+                    expire(&app, &endpoint);
+                    for job in super::warning::due(&app, app.now(), &mut warned) {
+                        handle(&app, &endpoint, job);
+                    }
+                }
                 job = jobs.recv() => match job {
                     Some(job) => handle(&app, &endpoint, job),
                     None => break,

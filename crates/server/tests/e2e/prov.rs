@@ -186,3 +186,44 @@ async fn hd_prov_2_check_sync_reaches_the_phone_at_log_in_and_log_out() {
         "one check-sync per log-in and log-out:\n{trace}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hd_logout_2_phone_is_warned_before_automatic_log_out() {
+    if !peers::available("sipp") {
+        return;
+    }
+    let server = block_in_place(Server::start);
+    let api = server.api();
+    office(&api).await;
+    // A 2-minute session under the default 300 s warning lead: warned as soon as it starts.
+    api.send(
+        reqwest::Method::PATCH,
+        &format!("/domains/{DOMAIN}/devices/{DEVICE}"),
+        Some(&json!({"association_secs": 120})),
+    )
+    .await;
+    let dir = peers::scratch(&server.dir(), "warned");
+    let (mut peer, messages) = phone(&server, &dir, Duration::from_secs(12));
+    eventually(Duration::from_secs(20), "the phone's registration", || {
+        let api = api.clone();
+        async move {
+            let device = api.get(&format!("/domains/{DOMAIN}/devices/{DEVICE}")).await;
+            (!device["registration"].is_null()).then_some(())
+        }
+    })
+    .await;
+    api.post(
+        &format!("/domains/{DOMAIN}/devices/{DEVICE}/login"),
+        json!({"extension": "1004"}),
+    )
+    .await;
+    let code = block_in_place(|| peer.wait(Duration::from_secs(60)));
+    let trace = std::fs::read_to_string(&messages).unwrap_or_default();
+    assert_eq!(code, Some(0), "phone scenario failed:\n{trace}");
+    let warnings = trace
+        .split("----------------------------------------------- ")
+        .filter(|m| m.contains("message received") && m.contains("MESSAGE sip:"))
+        .filter(|m| m.contains("You will be logged out at") && m.contains("session time limit"))
+        .count();
+    assert_eq!(warnings, 1, "one warning per deadline:\n{trace}");
+}
