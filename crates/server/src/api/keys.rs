@@ -58,10 +58,17 @@ fn check_keys(keys: &[Key]) -> Result<(), ApiError> {
         if key.position == 0 || !seen.insert(key.position) {
             return Err(ApiError::invalid_field(
                 "keys",
-                format!("key positions must be unique and from 1 (position {})", key.position),
+                format!(
+                    "key positions must be unique and from 1 (position {})",
+                    key.position
+                ),
             ));
         }
-        for (name, text) in [("kind", &key.kind), ("value", &key.value), ("label", &key.label)] {
+        for (name, text) in [
+            ("kind", &key.kind),
+            ("value", &key.value),
+            ("label", &key.label),
+        ] {
             if text.len() > 128 || text.chars().any(char::is_control) {
                 return Err(ApiError::invalid_field(
                     format!("keys.{name}"),
@@ -74,7 +81,12 @@ fn check_keys(keys: &[Key]) -> Result<(), ApiError> {
 }
 
 /// Devices where `user` is logged in now, of `model` when given.
-fn devices_of(app: &App, domain: &DomainName, user: &Extension, model: Option<&ModelId>) -> Vec<Extension> {
+fn devices_of(
+    app: &App,
+    domain: &DomainName,
+    user: &Extension,
+    model: Option<&ModelId>,
+) -> Vec<Extension> {
     let state = app.read();
     state
         .desks
@@ -156,10 +168,20 @@ pub(crate) async fn put_user_keys(
         .ok_or_else(|| ApiError::from(Refusal::UnknownModel))?;
     check_keys(&body.keys)?;
     app.provisioning()
-        .set_user_keys(app.store().as_ref(), &domain, &user, &model, body.keys.clone())
+        .set_user_keys(
+            app.store().as_ref(),
+            &domain,
+            &user,
+            &model,
+            body.keys.clone(),
+        )
         .await
         .map_err(|e| ApiError::from(crate::state::AppError::from(e)))?;
-    resync(&app, &domain, devices_of(&app, &domain, &user, Some(&model)));
+    resync(
+        &app,
+        &domain,
+        devices_of(&app, &domain, &user, Some(&model)),
+    );
     Ok(Json(body))
 }
 
@@ -180,7 +202,8 @@ pub(crate) async fn put_soft_keys(
     caller.principal.allow(&domain, Action::ManageDevices)?;
     let device = device_ext(&e)?;
     check_keys(&body.keys)?;
-    app.set_soft_keys(&domain, &device, body.keys.clone()).await?;
+    app.set_soft_keys(&domain, &device, body.keys.clone())
+        .await?;
     resync(&app, &domain, vec![device]);
     Ok(Json(body))
 }
@@ -222,7 +245,11 @@ pub(crate) async fn put_options(
     if app.device(&domain, &device).is_none() {
         return Err(app.unknown_in(&domain, Refusal::UnknownDevice).into());
     }
-    if body.notice.as_ref().is_some_and(|n| n.chars().count() > 200) {
+    if body
+        .notice
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > 200)
+    {
         return Err(ApiError::invalid_field("notice", "at most 200 characters"));
     }
     app.provisioning()

@@ -195,9 +195,14 @@ pub fn notice(app: &App, endpoint: &Endpoint, domain: &DomainName, device: &Exte
         let Some(target) = target_of(&binding.source) else {
             continue;
         };
-        let Some(builder) =
-            out_of_dialog(endpoint, Method::Message, &binding.contact, &target, domain, device)
-        else {
+        let Some(builder) = out_of_dialog(
+            endpoint,
+            Method::Message,
+            &binding.contact,
+            &target,
+            domain,
+            device,
+        ) else {
             continue;
         };
         let builder = builder.body("text/plain;charset=utf-8", Bytes::from(text.to_owned()));
@@ -286,9 +291,14 @@ fn unsolicited(app: &App, endpoint: &Endpoint, domain: &DomainName, device: &Ext
         let Some(target) = target_of(&binding.source) else {
             continue;
         };
-        let Some(builder) =
-            out_of_dialog(endpoint, Method::Notify, &binding.contact, &target, domain, device)
-        else {
+        let Some(builder) = out_of_dialog(
+            endpoint,
+            Method::Notify,
+            &binding.contact,
+            &target,
+            domain,
+            device,
+        ) else {
             continue;
         };
         let builder = builder
@@ -298,7 +308,13 @@ fn unsolicited(app: &App, endpoint: &Endpoint, domain: &DomainName, device: &Ext
                 summary::CONTENT_TYPE,
                 Bytes::from(summary::body(&account, mailbox)),
             );
-        send(endpoint, builder, target, "unsolicited message-summary", None);
+        send(
+            endpoint,
+            builder,
+            target,
+            "unsolicited message-summary",
+            None,
+        );
     }
 }
 

@@ -54,7 +54,12 @@ fn contact_uri(request: &Request) -> Option<String> {
 /// Handles a SUBSCRIBE, in or out of a dialog.
 pub async fn subscribe(ctx: &mut Context, transaction: ServerTransaction) {
     let request = transaction.request();
-    let package = request.headers().event().ok().flatten().map(|e| e.package().to_owned());
+    let package = request
+        .headers()
+        .event()
+        .ok()
+        .flatten()
+        .map(|e| e.package().to_owned());
     if !package.is_some_and(|p| p.eq_ignore_ascii_case(PACKAGE)) {
         let response = request
             .response(StatusCode::BAD_EVENT)
@@ -188,5 +193,10 @@ pub async fn subscribe(ctx: &mut Context, transaction: ServerTransaction) {
     sub.cseq = sub.cseq.wrapping_add(1);
     prov.mwi.put(sub.clone());
     persist(&app, &sub);
-    notify_in_dialog(&app, &ctx.endpoint, &sub, SubState::Active(u64::from(expires)));
+    notify_in_dialog(
+        &app,
+        &ctx.endpoint,
+        &sub,
+        SubState::Active(u64::from(expires)),
+    );
 }

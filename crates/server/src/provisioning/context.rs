@@ -143,7 +143,8 @@ impl FileContext {
             extension: ext,
         };
         // Label templates are checked when saved; a bad one shows the extension alone.
-        let line_label = label::render(inputs.label_template, &values).unwrap_or_else(|_| ext.into());
+        let line_label =
+            label::render(inputs.label_template, &values).unwrap_or_else(|_| ext.into());
         let display_name = inputs
             .owner
             .map(User::display_name)

@@ -70,8 +70,11 @@ fn convert(source: &str, error: &minijinja::Error) -> TemplateError {
             column,
             detail,
         },
-        ErrorKind::UndefinedError | ErrorKind::UnknownFilter | ErrorKind::UnknownTest
-        | ErrorKind::UnknownFunction | ErrorKind::UnknownMethod => {
+        ErrorKind::UndefinedError
+        | ErrorKind::UnknownFilter
+        | ErrorKind::UnknownTest
+        | ErrorKind::UnknownFunction
+        | ErrorKind::UnknownMethod => {
             let token = error
                 .range()
                 .and_then(|r| source.get(r))
@@ -207,7 +210,10 @@ mod tests {
     fn hd_prov_1_bracket_tokens_render() {
         let engine = Engine::default();
         engine
-            .insert("t", "hi [[ first_name ]][% for k in keys %] [[k.label]][% endfor %]\n")
+            .insert(
+                "t",
+                "hi [[ first_name ]][% for k in keys %] [[k.label]][% endfor %]\n",
+            )
             .unwrap();
         assert_eq!(engine.render("t", &sample()).unwrap(), "hi Bob x\n");
     }
@@ -224,18 +230,38 @@ mod tests {
             }
         );
         let error = Engine::check("[% for k in keys %][[ k.nope ]][% endfor %]", &sample());
-        assert!(matches!(error, Err(TemplateError::UnknownToken { line: 1, .. })));
+        assert!(matches!(
+            error,
+            Err(TemplateError::UnknownToken { line: 1, .. })
+        ));
     }
 
     #[test]
     fn hd_prov_5_syntax_error_has_line_and_column() {
         let error = Engine::check("ok\n  [% if first_name %]\nno end", &sample()).unwrap_err();
         assert!(
-            matches!(error, TemplateError::Syntax { line: 2, column: 22, .. }),
+            matches!(
+                error,
+                TemplateError::Syntax {
+                    line: 2,
+                    column: 22,
+                    ..
+                }
+            ),
             "{error:?}"
         );
         let error = Engine::check("x [[ first_name ", &sample()).unwrap_err();
-        assert!(matches!(error, TemplateError::Syntax { line: 1, column: 6, .. }), "{error:?}");
+        assert!(
+            matches!(
+                error,
+                TemplateError::Syntax {
+                    line: 1,
+                    column: 6,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
     }
 
     #[test]

@@ -43,7 +43,9 @@ fn unauthorized(prov: &Provisioning, stale: bool) -> Response {
     .into_response();
     for value in prov.http_auth.challenges(SystemTime::now(), stale) {
         if let Ok(value) = HeaderValue::from_str(&value) {
-            response.headers_mut().append(header::WWW_AUTHENTICATE, value);
+            response
+                .headers_mut()
+                .append(header::WWW_AUTHENTICATE, value);
         }
     }
     response
@@ -60,17 +62,16 @@ fn file_response(rendered: Rendered, headers: &HeaderMap) -> Response {
         });
     let etag = HeaderValue::from_str(&rendered.etag).unwrap_or(HeaderValue::from_static("\"\""));
     if matches {
-        return (
-            StatusCode::NOT_MODIFIED,
-            [(header::ETAG, etag)],
-        )
-            .into_response();
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
     }
     (
         StatusCode::OK,
         [
             (header::ETAG, etag),
-            (header::CONTENT_TYPE, HeaderValue::from_static(rendered.content_type)),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(rendered.content_type),
+            ),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         ],
         rendered.body,
@@ -148,7 +149,9 @@ pub async fn serve(
                     .tenants
                     .iter()
                     .flat_map(|t| t.devices.values())
-                    .filter(|d| d.model == model && Some(d.extension.as_str()) == username.as_deref())
+                    .filter(|d| {
+                        d.model == model && Some(d.extension.as_str()) == username.as_deref()
+                    })
                     .cloned()
                     .collect::<Vec<Device>>()
             }

@@ -7,7 +7,9 @@
 use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
-use hotdesk_sip::digest::{ha1, Algorithm, AuthRequest, Authenticator, Credentials, DigestConfig, DigestError};
+use hotdesk_sip::digest::{
+    ha1, Algorithm, AuthRequest, Authenticator, Credentials, DigestConfig, DigestError,
+};
 use subtle_free::ct_eq;
 
 /// The realm of every provisioning challenge.
@@ -133,7 +135,12 @@ impl HttpAuth {
     ) -> Result<(), DigestError> {
         let credentials = Credentials::parse(value)?;
         let algorithm = credentials.algorithm()?;
-        let hash = ha1(algorithm.hash(), expected.username, REALM, expected.password);
+        let hash = ha1(
+            algorithm.hash(),
+            expected.username,
+            REALM,
+            expected.password,
+        );
         let request = AuthRequest {
             method,
             realm: REALM,
@@ -142,7 +149,10 @@ impl HttpAuth {
         let verified = self
             .authenticator
             .verify(now, &request, &credentials, hash.as_str());
-        let same_user = ct_eq(credentials.username.as_bytes(), expected.username.as_bytes());
+        let same_user = ct_eq(
+            credentials.username.as_bytes(),
+            expected.username.as_bytes(),
+        );
         match verified {
             Ok(_) if same_user => Ok(()),
             Ok(_) => Err(DigestError::WrongResponse),
@@ -185,7 +195,10 @@ mod tests {
         let auth = HttpAuth::new();
         let now = SystemTime::now();
         let right = basic_header("94001", "Device-pass-1");
-        assert_eq!(auth.check(now, "GET", Some(&right), Some(DEVICE)), Check::Allowed);
+        assert_eq!(
+            auth.check(now, "GET", Some(&right), Some(DEVICE)),
+            Check::Allowed
+        );
         for wrong in [
             basic_header("94001", "nope"),
             basic_header("94002", "Device-pass-1"),
@@ -202,7 +215,10 @@ mod tests {
             auth.check(now, "GET", Some(&right), None),
             Check::Challenge { stale: false }
         );
-        assert_eq!(auth.check(now, "GET", None, Some(DEVICE)), Check::Challenge { stale: false });
+        assert_eq!(
+            auth.check(now, "GET", None, Some(DEVICE)),
+            Check::Challenge { stale: false }
+        );
     }
 
     #[test]

@@ -164,10 +164,22 @@ impl Provisioning {
     pub async fn load(store: &dyn Store) -> Result<Self, StoreError> {
         let engine = Engine::default();
         for (key, source) in [
-            (templates::builtin::file_key(Format::Cfg), templates::builtin::YEALINK),
-            (templates::builtin::file_key(Format::Xml), templates::builtin::POLYCOM),
-            (templates::builtin::common_key(Format::Cfg), templates::builtin::YEALINK_COMMON),
-            (templates::builtin::common_key(Format::Xml), templates::builtin::POLYCOM_COMMON),
+            (
+                templates::builtin::file_key(Format::Cfg),
+                templates::builtin::YEALINK,
+            ),
+            (
+                templates::builtin::file_key(Format::Xml),
+                templates::builtin::POLYCOM,
+            ),
+            (
+                templates::builtin::common_key(Format::Cfg),
+                templates::builtin::YEALINK_COMMON,
+            ),
+            (
+                templates::builtin::common_key(Format::Xml),
+                templates::builtin::POLYCOM_COMMON,
+            ),
         ] {
             if let Err(error) = engine.insert(key, source) {
                 tracing::error!(key, %error, "built-in template does not compile");
@@ -208,7 +220,9 @@ impl Provisioning {
                 decode::<DeviceOptions>(&record),
                 Extension::new(&record.key),
             ) {
-                catalog.options.insert((record.domain.clone(), device), options);
+                catalog
+                    .options
+                    .insert((record.domain.clone(), device), options);
             }
         }
         let mwi = crate::mwi::Subscriptions::load(store).await?;
@@ -235,7 +249,12 @@ impl Provisioning {
 
     /// Queues a phone update.
     pub fn queue(&self, job: Job) {
-        if let Some(tx) = self.jobs.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
+        if let Some(tx) = self
+            .jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+        {
             // A closed receiver means the SIP side stopped: nothing to tell phones.
             let _ = tx.send(job);
         }
@@ -354,8 +373,11 @@ impl Provisioning {
         if self.template(domain, name).is_none() {
             return Err(ProvError::UnknownTemplate(name.to_owned()));
         }
-        store.delete_prov_record(domain, templates::KIND, name).await?;
-        self.engine.remove(&templates::engine_key(domain.as_str(), name));
+        store
+            .delete_prov_record(domain, templates::KIND, name)
+            .await?;
+        self.engine
+            .remove(&templates::engine_key(domain.as_str(), name));
         if let Some(list) = self
             .catalog
             .write()
@@ -401,7 +423,9 @@ impl Provisioning {
     ) -> Result<(), StoreError> {
         let record_key = format!("{user}/{model}");
         if keys.is_empty() {
-            store.delete_prov_record(domain, USER_KEYS, &record_key).await?;
+            store
+                .delete_prov_record(domain, USER_KEYS, &record_key)
+                .await?;
         } else {
             let stored = StoredKeys { keys: keys.clone() };
             store
@@ -436,7 +460,12 @@ impl Provisioning {
         options: DeviceOptions,
     ) -> Result<(), StoreError> {
         store
-            .put_prov_record(&encode(domain, DEVICE_OPTIONS, device.to_string(), &options))
+            .put_prov_record(&encode(
+                domain,
+                DEVICE_OPTIONS,
+                device.to_string(),
+                &options,
+            ))
             .await?;
         self.catalog
             .write()

@@ -95,9 +95,9 @@ pub struct TemplateInput {
 /// Template names: 1–64 of `a-z 0-9 - _ .`, so they are safe in URLs and engine keys.
 pub fn valid_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.'))
+        && name.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')
+        })
 }
 
 /// The engine key of a domain template.

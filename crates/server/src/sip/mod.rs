@@ -129,7 +129,8 @@ pub async fn start(
     let tcp = endpoint.local_addr(Transport::Tcp);
     let (commits, committer) = commit::spawn(Arc::clone(&app), Arc::clone(&bindings), COMMIT_QUEUE);
     let registrar = Registrar::new(settings.registrar, bindings, commits);
-    let notifier = crate::mwi::notifier::spawn(Arc::clone(&app), endpoint.clone(), shutdown.clone());
+    let notifier =
+        crate::mwi::notifier::spawn(Arc::clone(&app), endpoint.clone(), shutdown.clone());
     let context = Context {
         app,
         auth,

@@ -41,6 +41,7 @@ impl App {
         ext: &Extension,
         keys: Vec<Key>,
     ) -> Result<Device, AppError> {
-        self.change_device(domain, ext, |d| d.soft_keys = keys).await
+        self.change_device(domain, ext, |d| d.soft_keys = keys)
+            .await
     }
 }

@@ -100,7 +100,13 @@ async fn hd_prov_1_no_file_without_credentials_and_no_mac_enumeration() {
     let none = fetch(&h, &cfg, None, None).await;
     let wrong = fetch(&h, &cfg, Some(&basic("94001", "nope")), None).await;
     let other_user = fetch(&h, &cfg, Some(&basic("94002", PASSWORD)), None).await;
-    let unknown = fetch(&h, "001565ffffff.cfg", Some(&basic("94001", PASSWORD)), None).await;
+    let unknown = fetch(
+        &h,
+        "001565ffffff.cfg",
+        Some(&basic("94001", PASSWORD)),
+        None,
+    )
+    .await;
     let junk = fetch(&h, "whatever.txt", Some(&basic("94001", PASSWORD)), None).await;
     for reply in [&none, &wrong, &other_user, &unknown, &junk] {
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text);
@@ -150,10 +156,22 @@ async fn hd_prov_1_digest_auth_as_a_phone_does() {
         )
         .expect("authorize")
     };
-    let ok = fetch(&h, &format!("{POLYCOM_MAC}.xml"), Some(&answer(PASSWORD)), None).await;
+    let ok = fetch(
+        &h,
+        &format!("{POLYCOM_MAC}.xml"),
+        Some(&answer(PASSWORD)),
+        None,
+    )
+    .await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
     assert!(ok.text.contains("<PHONE_CONFIG>"));
-    let bad = fetch(&h, &format!("{POLYCOM_MAC}.xml"), Some(&answer("guess")), None).await;
+    let bad = fetch(
+        &h,
+        &format!("{POLYCOM_MAC}.xml"),
+        Some(&answer("guess")),
+        None,
+    )
+    .await;
     assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
 }
 
@@ -166,8 +184,12 @@ async fn hd_prov_1_yealink_and_polycom_files_before_and_after_log_in() {
     let y_auth = basic("94001", PASSWORD);
     let p_auth = basic("94002", PASSWORD);
 
-    let y_free = fetch(&h, &yealink, Some(&y_auth), None).await.ok(StatusCode::OK);
-    let p_free = fetch(&h, &polycom, Some(&p_auth), None).await.ok(StatusCode::OK);
+    let y_free = fetch(&h, &yealink, Some(&y_auth), None)
+        .await
+        .ok(StatusCode::OK);
+    let p_free = fetch(&h, &polycom, Some(&p_auth), None)
+        .await
+        .ok(StatusCode::OK);
     assert_fixture("yealink-t46u-free.cfg", &y_free.text);
     assert_fixture("polycom-vvx-450-free.xml", &p_free.text);
     assert!(y_free.headers[header::CONTENT_TYPE]
@@ -188,8 +210,12 @@ async fn hd_prov_1_yealink_and_polycom_files_before_and_after_log_in() {
 
     h.login(D, "94001", "1004").await.ok(StatusCode::OK);
     h.login(D, "94002", "1005").await.ok(StatusCode::OK);
-    let y_bob = fetch(&h, &yealink, Some(&y_auth), Some(&tag)).await.ok(StatusCode::OK);
-    let p_ann = fetch(&h, &polycom, Some(&p_auth), None).await.ok(StatusCode::OK);
+    let y_bob = fetch(&h, &yealink, Some(&y_auth), Some(&tag))
+        .await
+        .ok(StatusCode::OK);
+    let p_ann = fetch(&h, &polycom, Some(&p_auth), None)
+        .await
+        .ok(StatusCode::OK);
     assert_fixture("yealink-t46u-bob.cfg", &y_bob.text);
     assert_fixture("polycom-vvx-450-ann.xml", &p_ann.text);
     // HD-PROV-1: the account label stays the anchor, the line label shows the person.
@@ -200,12 +226,19 @@ async fn hd_prov_1_yealink_and_polycom_files_before_and_after_log_in() {
 
     // Another user on the same phone: another ETag again; log-out: back to the first.
     h.login(D, "94001", "1005").await.ok(StatusCode::OK);
-    let y_ann = fetch(&h, &yealink, Some(&y_auth), None).await.ok(StatusCode::OK);
-    assert_ne!(etag(&y_ann), etag(&y_bob));
-    h.post(&format!("/api/v1/domains/{D}/devices/94001/logout"), json!({}))
+    let y_ann = fetch(&h, &yealink, Some(&y_auth), None)
         .await
         .ok(StatusCode::OK);
-    let back = fetch(&h, &yealink, Some(&y_auth), None).await.ok(StatusCode::OK);
+    assert_ne!(etag(&y_ann), etag(&y_bob));
+    h.post(
+        &format!("/api/v1/domains/{D}/devices/94001/logout"),
+        json!({}),
+    )
+    .await
+    .ok(StatusCode::OK);
+    let back = fetch(&h, &yealink, Some(&y_auth), None)
+        .await
+        .ok(StatusCode::OK);
     assert_eq!(etag(&back), tag);
     assert_eq!(back.text, y_free.text);
 }
@@ -214,14 +247,32 @@ async fn hd_prov_1_yealink_and_polycom_files_before_and_after_log_in() {
 async fn hd_prov_1_common_file_per_model_needs_a_device_of_that_model() {
     let h = Harness::sqlite().await;
     office(&h).await;
-    let ok = fetch(&h, "yealink-t46u.cfg", Some(&basic("94001", PASSWORD)), None).await;
+    let ok = fetch(
+        &h,
+        "yealink-t46u.cfg",
+        Some(&basic("94001", PASSWORD)),
+        None,
+    )
+    .await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
     assert_fixture("yealink-t46u-common.cfg", &ok.text);
-    let poly = fetch(&h, "polycom-vvx-450.xml", Some(&basic("94002", PASSWORD)), None).await;
+    let poly = fetch(
+        &h,
+        "polycom-vvx-450.xml",
+        Some(&basic("94002", PASSWORD)),
+        None,
+    )
+    .await;
     assert_eq!(poly.status, StatusCode::OK, "{}", poly.text);
     assert_fixture("polycom-vvx-450-common.xml", &poly.text);
     // A Polycom's credentials do not open the Yealink common file.
-    let other = fetch(&h, "yealink-t46u.cfg", Some(&basic("94002", PASSWORD)), None).await;
+    let other = fetch(
+        &h,
+        "yealink-t46u.cfg",
+        Some(&basic("94002", PASSWORD)),
+        None,
+    )
+    .await;
     assert_eq!(other.status, StatusCode::UNAUTHORIZED);
     let none = fetch(&h, "yealink-t46u.cfg", None, None).await;
     assert_eq!(none.status, StatusCode::UNAUTHORIZED);
@@ -334,8 +385,14 @@ async fn hd_prov_1_line_label_per_domain_model_and_device() {
         json!({"format": "cfg", "line_label": "hot desk [[first_name]] [[last_name]] [[extension]]"}),
     )
     .await;
-    assert_eq!(label_of(&get(YEALINK_MAC, "94001").await), "hot desk Bob Smith 1004");
-    assert_eq!(label_of(&get("001565aa0003", "94003").await), "hot desk Ann Lee 1005");
+    assert_eq!(
+        label_of(&get(YEALINK_MAC, "94001").await),
+        "hot desk Bob Smith 1004"
+    );
+    assert_eq!(
+        label_of(&get("001565aa0003", "94003").await),
+        "hot desk Ann Lee 1005"
+    );
 
     put(
         "t46",
@@ -343,7 +400,10 @@ async fn hd_prov_1_line_label_per_domain_model_and_device() {
     )
     .await;
     assert_eq!(label_of(&get(YEALINK_MAC, "94001").await), "1004 Smith");
-    assert_eq!(label_of(&get("001565aa0003", "94003").await), "hot desk Ann Lee 1005");
+    assert_eq!(
+        label_of(&get("001565aa0003", "94003").await),
+        "hot desk Ann Lee 1005"
+    );
 
     put(
         "reception",
@@ -365,10 +425,16 @@ async fn hd_prov_1_line_label_per_domain_model_and_device() {
         "label=Reception Bob\naccount=94001\n"
     );
     // Free desk: names empty, the anchor as extension.
-    h.post(&format!("/api/v1/domains/{D}/devices/94003/logout"), json!({}))
-        .await
-        .ok(StatusCode::OK);
-    assert_eq!(label_of(&get("001565aa0003", "94003").await), "hot desk 94003");
+    h.post(
+        &format!("/api/v1/domains/{D}/devices/94003/logout"),
+        json!({}),
+    )
+    .await
+    .ok(StatusCode::OK);
+    assert_eq!(
+        label_of(&get("001565aa0003", "94003").await),
+        "hot desk 94003"
+    );
 
     h.post(
         &format!("/api/v1/domains/{D}/templates/reception/apply"),
@@ -385,9 +451,14 @@ async fn hd_prov_1_line_label_per_domain_model_and_device() {
     // Survives a restart.
     let h = h.restart().await;
     assert_eq!(
-        fetch(&h, &format!("{YEALINK_MAC}.cfg"), Some(&basic("94001", PASSWORD)), None)
-            .await
-            .text,
+        fetch(
+            &h,
+            &format!("{YEALINK_MAC}.cfg"),
+            Some(&basic("94001", PASSWORD)),
+            None
+        )
+        .await
+        .text,
         "label=Reception Bob\naccount=94001\n"
     );
 }
@@ -445,15 +516,20 @@ async fn hd_prov_3_soft_keys_stay_with_the_device_and_hd_prov_4_line_keys_follow
     h.login(D, "94003", "1004").await.ok(StatusCode::OK);
     let t54 = file("001565aa0003", "94003").await;
     assert!(!t54.contains("linekey.2."));
-    assert!(!t54.contains("programablekey.1.value = *97"), "soft keys stay on 94001");
+    assert!(
+        !t54.contains("programablekey.1.value = *97"),
+        "soft keys stay on 94001"
+    );
 
     // Bad keys are refused.
     h.call(
         Method::PUT,
         &format!("/api/v1/domains/{D}/users/1004/keys/yealink-t46u"),
         Some(ADMIN),
-        Some(json!({"keys": [{"position": 2, "kind": "blf", "value": "1", "label": "a"},
-                              {"position": 2, "kind": "blf", "value": "2", "label": "b"}]})),
+        Some(
+            json!({"keys": [{"position": 2, "kind": "blf", "value": "1", "label": "a"},
+                              {"position": 2, "kind": "blf", "value": "2", "label": "b"}]}),
+        ),
     )
     .await
     .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
@@ -549,7 +625,11 @@ async fn bench_hd_prov_render_rate() {
         .expect("request");
     h.send(request).await.ok(StatusCode::CREATED);
     for i in 0..1000u32 {
-        let model = if i % 2 == 0 { "yealink-t46u" } else { "polycom-vvx-450" };
+        let model = if i % 2 == 0 {
+            "yealink-t46u"
+        } else {
+            "polycom-vvx-450"
+        };
         h.post(
             &format!("/api/v1/domains/{D}/devices"),
             json!({"mac": format!("0015650{i:05x}"), "model": model,

@@ -37,7 +37,8 @@ fn notifies(trace: &str) -> Vec<(String, String)> {
 }
 
 async fn mwi_state(api: &Api) -> serde_json::Value {
-    api.get(&format!("/domains/{DOMAIN}/devices/{DEVICE}/mwi")).await
+    api.get(&format!("/domains/{DOMAIN}/devices/{DEVICE}/mwi"))
+        .await
 }
 
 async fn shows(api: &Api, new: u32, old: u32) {
@@ -92,7 +93,10 @@ async fn hd_mwi_1_subscriber_on_a_hot_desk_follows_the_owner() {
         let api = api.clone();
         async move {
             let state = mwi_state(&api).await;
-            (state["subscriptions"].as_array().is_some_and(|s| !s.is_empty())).then_some(())
+            (state["subscriptions"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty()))
+            .then_some(())
         }
     })
     .await;
@@ -109,8 +113,11 @@ async fn hd_mwi_1_subscriber_on_a_hot_desk_follows_the_owner() {
     };
     login("1004").await;
     shows(&api, 2, 1).await;
-    api.post(&format!("/domains/{DOMAIN}/devices/{DEVICE}/logout"), json!({}))
-        .await;
+    api.post(
+        &format!("/domains/{DOMAIN}/devices/{DEVICE}/logout"),
+        json!({}),
+    )
+    .await;
     shows(&api, 0, 0).await;
     login("1005").await;
     shows(&api, 0, 4).await;
@@ -131,7 +138,9 @@ async fn hd_mwi_1_subscriber_on_a_hot_desk_follows_the_owner() {
     );
     // The first NOTIFY, logged by the scenario: a free desk shows the anchor's (empty) box.
     assert!(
-        result.logs.contains("NOTIFY 94001 state=active waiting=no voice=0/0"),
+        result
+            .logs
+            .contains("NOTIFY 94001 state=active waiting=no voice=0/0"),
         "{}",
         result.logs
     );
@@ -139,12 +148,22 @@ async fn hd_mwi_1_subscriber_on_a_hot_desk_follows_the_owner() {
     let voices: Vec<&str> = seen.iter().map(|(v, _)| v.as_str()).collect();
     assert_eq!(
         voices,
-        ["0/0 (0/0)", "2/1 (0/0)", "0/0 (0/0)", "0/4 (0/0)", "1/4 (0/0)", "1/4 (0/0)"],
+        [
+            "0/0 (0/0)",
+            "2/1 (0/0)",
+            "0/0 (0/0)",
+            "0/4 (0/0)",
+            "1/4 (0/0)",
+            "1/4 (0/0)"
+        ],
         "{}",
         result.messages
     );
     assert!(seen[..5].iter().all(|(_, state)| state == "active"));
-    assert_eq!(seen[5].1, "terminated", "unsubscribe ends with a terminated NOTIFY");
+    assert_eq!(
+        seen[5].1, "terminated",
+        "unsubscribe ends with a terminated NOTIFY"
+    );
     assert!(result.messages.contains("Messages-Waiting: yes"));
     // Gone after the unsubscribe.
     let state = mwi_state(&api).await;

@@ -14,7 +14,7 @@ use serde_json::json;
 use tokio::task::block_in_place;
 
 use crate::harness::{Api, Server};
-use crate::peers::{self, eventually, users_csv, Peer};
+use crate::peers::{self, eventually, users_csv, Peer, Sipp};
 
 const DOMAIN: &str = "acme.test";
 const DEVICE: &str = "94001";
@@ -23,8 +23,11 @@ const PASSWORD: &str = "Device-pass-1";
 
 /// The same office as the API tests, so the same fixture files apply.
 pub(crate) async fn office(api: &Api) {
-    api.post("/domains", json!({ "name": DOMAIN, "settings": {"seats": {"standard": 20}} }))
-        .await;
+    api.post(
+        "/domains",
+        json!({ "name": DOMAIN, "settings": {"seats": {"standard": 20}} }),
+    )
+    .await;
     api.post(
         &format!("/domains/{DOMAIN}/users"),
         json!({"extension": "1004", "first_name": "Bob", "last_name": "Smith", "pin": "1234"}),
@@ -138,7 +141,10 @@ fn check_syncs(trace: &str) -> usize {
     trace
         .split("----------------------------------------------- ")
         .filter(|m| m.contains("message received") && m.contains("NOTIFY sip:"))
-        .filter(|m| m.lines().any(|l| l.trim() == "Event: check-sync;reboot=false"))
+        .filter(|m| {
+            m.lines()
+                .any(|l| l.trim() == "Event: check-sync;reboot=false")
+        })
         .count()
 }
 
@@ -155,7 +161,9 @@ async fn hd_prov_2_check_sync_reaches_the_phone_at_log_in_and_log_out() {
     eventually(Duration::from_secs(20), "the phone's registration", || {
         let api = api.clone();
         async move {
-            let device = api.get(&format!("/domains/{DOMAIN}/devices/{DEVICE}")).await;
+            let device = api
+                .get(&format!("/domains/{DOMAIN}/devices/{DEVICE}"))
+                .await;
             (!device["registration"].is_null()).then_some(())
         }
     })
@@ -207,7 +215,9 @@ async fn hd_logout_2_phone_is_warned_before_automatic_log_out() {
     eventually(Duration::from_secs(20), "the phone's registration", || {
         let api = api.clone();
         async move {
-            let device = api.get(&format!("/domains/{DOMAIN}/devices/{DEVICE}")).await;
+            let device = api
+                .get(&format!("/domains/{DOMAIN}/devices/{DEVICE}"))
+                .await;
             (!device["registration"].is_null()).then_some(())
         }
     })
@@ -226,4 +236,116 @@ async fn hd_logout_2_phone_is_warned_before_automatic_log_out() {
         .filter(|m| m.contains("You will be logged out at") && m.contains("session time limit"))
         .count();
     assert_eq!(warnings, 1, "one warning per deadline:\n{trace}");
+}
+
+/// Answers every request arriving on `socket` with 200 (headers copied as RFC 3261 §8.2.6
+/// asks) until `expected` check-sync NOTIFYs came; returns when the first and the last came.
+fn answer_check_syncs(
+    socket: &std::net::UdpSocket,
+    expected: usize,
+) -> (
+    usize,
+    Option<std::time::Instant>,
+    Option<std::time::Instant>,
+) {
+    let mut buf = vec![0u8; 65_536];
+    let (mut count, mut first, mut last) = (0, None, None);
+    while count < expected {
+        let Ok((len, from)) = socket.recv_from(&mut buf) else {
+            break;
+        };
+        let text = String::from_utf8_lossy(&buf[..len]).into_owned();
+        if !text.starts_with("NOTIFY ") {
+            continue;
+        }
+        let now = std::time::Instant::now();
+        first.get_or_insert(now);
+        last = Some(now);
+        if text.contains("Event: check-sync") {
+            count += 1;
+        }
+        let mut reply = String::from("SIP/2.0 200 OK\r\n");
+        for line in text.lines() {
+            if ["Via:", "From:", "To:", "Call-ID:", "CSeq:"]
+                .iter()
+                .any(|h| line.starts_with(h))
+            {
+                reply.push_str(line);
+                reply.push_str("\r\n");
+            }
+        }
+        reply.push_str("Content-Length: 0\r\n\r\n");
+        let _ = socket.send_to(reply.as_bytes(), from);
+    }
+    (count, first, last)
+}
+
+/// Benchmark (not a test): 1,000 registered devices get a template applied with resync at
+/// once; how long until every check-sync NOTIFY reached them. Run with
+/// `cargo test --release -p hotdesk --test e2e bench_hd_prov_2 -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark; run explicitly with --ignored --nocapture"]
+async fn bench_hd_prov_2_check_sync_fan_out_to_1000_devices() {
+    if !peers::available("sipp") {
+        return;
+    }
+    const DEVICES: u32 = 1000;
+    let server = block_in_place(Server::start);
+    let api = server.api();
+    api.post("/domains", json!({ "name": DOMAIN })).await;
+    let mut rows = Vec::new();
+    for i in 0..DEVICES {
+        let ext = format!("{}", 94000 + i);
+        api.post(
+            &format!("/domains/{DOMAIN}/devices"),
+            json!({"mac": format!("0015650{i:05x}"), "model": "yealink-t46u",
+                   "extension": ext, "sip_password": PASSWORD}),
+        )
+        .await;
+        rows.push(ext);
+    }
+    let port = peers::free_port();
+    let mut sipp = Sipp::new(
+        server.sip_udp.expect("SIP/UDP"),
+        "register_auth.xml",
+        DOMAIN,
+        users_csv(rows.iter().map(|e| (e.as_str(), PASSWORD))),
+    );
+    sipp.port = port;
+    sipp.calls = DEVICES;
+    sipp.rate = 200;
+    let dir = peers::scratch(&server.dir(), "fanout");
+    let run = block_in_place(|| sipp.run(&dir));
+    assert!(run.passed(), "registration failed:\n{}", run.output);
+    api.send(
+        reqwest::Method::PUT,
+        &format!("/domains/{DOMAIN}/templates/bulk"),
+        Some(&json!({"format": "cfg", "line_label": "desk [[extension]]"})),
+    )
+    .await;
+
+    let socket = std::net::UdpSocket::bind(("127.0.0.1", port)).expect("phones' port");
+    socket
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let phones = std::thread::spawn(move || answer_check_syncs(&socket, DEVICES as usize));
+    let started = std::time::Instant::now();
+    let reply = api
+        .post(
+            &format!("/domains/{DOMAIN}/templates/bulk/apply"),
+            json!({"devices": rows, "resync": true}),
+        )
+        .await;
+    let answered = started.elapsed();
+    let (count, first, last) = phones.join().expect("phones");
+    assert_eq!(reply["resynced"], DEVICES);
+    assert_eq!(count, DEVICES as usize, "every device got check-sync");
+    let (first, last) = (first.expect("first"), last.expect("last"));
+    println!(
+        "apply+resync {DEVICES} devices: API answered in {answered:.2?}; first check-sync after \
+         {:.2?}, last after {:.2?}; fan-out (first to last NOTIFY) {:.2?}",
+        first - started,
+        last - started,
+        last - first
+    );
 }

@@ -18,7 +18,10 @@ fn record(domain: &str, kind: &str, key: &str, data: &str) -> ProvRecord {
 
 pub(crate) async fn hd_prov_2_records_upsert_list_and_delete(store: Arc<dyn Store>) {
     for d in ["acme.test", "other.test"] {
-        store.create_domain(&sample::domain(d)).await.expect("domain");
+        store
+            .create_domain(&sample::domain(d))
+            .await
+            .expect("domain");
     }
     store
         .put_prov_record(&record("acme.test", "template", "t1", r#"{"v":1}"#))
@@ -62,6 +65,13 @@ pub(crate) async fn hd_prov_2_records_upsert_list_and_delete(store: Arc<dyn Stor
         .delete_domain(&name("other.test"))
         .await
         .expect("delete domain");
-    assert!(store.prov_records("template").await.expect("list").is_empty());
-    assert_eq!(store.prov_records("user_keys").await.expect("list").len(), 1);
+    assert!(store
+        .prov_records("template")
+        .await
+        .expect("list")
+        .is_empty());
+    assert_eq!(
+        store.prov_records("user_keys").await.expect("list").len(),
+        1
+    );
 }
