@@ -1,7 +1,8 @@
 //! Message waiting end to end (HD-MWI-1, RFC 3842, RFC 6665): a SIPp phone subscribes to
 //! message-summary as the hot desk (digest auth), and its NOTIFYs follow the desk's owner —
 //! free desk, user A with 2 new messages logs in, A logs out, user B logs in, B's mailbox
-//! changes — then it unsubscribes and gets a terminated NOTIFY.
+//! changes — then it unsubscribes and gets a terminated NOTIFY; and the subscription
+//! outlives a server restart (kept in the store).
 
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use reqwest::Method;
 use serde_json::json;
 use tokio::task::block_in_place;
 
-use crate::harness::{Api, Server};
+use crate::harness::{Api, Options, Server};
 use crate::peers::{self, eventually, users_csv, Sipp};
 
 const DOMAIN: &str = "acme.test";
@@ -168,4 +169,81 @@ async fn hd_mwi_1_subscriber_on_a_hot_desk_follows_the_owner() {
     // Gone after the unsubscribe.
     let state = mwi_state(&api).await;
     assert_eq!(state["subscriptions"], json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hd_mwi_1_subscription_survives_a_server_restart() {
+    if !peers::available("sipp") {
+        return;
+    }
+    let mut server = block_in_place(|| {
+        Server::with(Options {
+            keep_ports: true,
+            ..Options::default()
+        })
+    });
+    let api = server.api();
+    crate::prov::office(&api).await;
+    api.send(
+        Method::PUT,
+        &format!("/domains/{DOMAIN}/users/1004/mailbox"),
+        Some(&json!({"new": 2, "old": 1})),
+    )
+    .await;
+    let mut sipp = Sipp::new(
+        server.sip_udp.expect("SIP/UDP"),
+        "subscribe_mwi.xml",
+        DOMAIN,
+        users_csv([(DEVICE, PASSWORD)]),
+    );
+    sipp.calls = 1;
+    let dir = peers::scratch(&server.dir(), "mwi-restart");
+    let run = {
+        let dir = dir.clone();
+        tokio::task::spawn_blocking(move || sipp.run_with(&dir, &["-d", "15000", "-aa"]))
+    };
+    eventually(Duration::from_secs(20), "the subscription", || {
+        let api = api.clone();
+        async move {
+            let state = mwi_state(&api).await;
+            (state["subscriptions"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty()))
+            .then_some(())
+        }
+    })
+    .await;
+    // The subscription is written in the background; let it land, then restart.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    block_in_place(|| server.restart());
+    let api = server.api();
+    let state = mwi_state(&api).await;
+    assert_eq!(
+        state["subscriptions"].as_array().map(Vec::len),
+        Some(1),
+        "{state}"
+    );
+    api.post(
+        &format!("/domains/{DOMAIN}/devices/{DEVICE}/login"),
+        json!({ "extension": "1004" }),
+    )
+    .await;
+    shows(&api, 2, 1).await;
+
+    let result = run.await.expect("SIPp thread");
+    assert!(
+        result.passed(),
+        "SIPp failed:\n{}\n{}",
+        result.output,
+        result.messages
+    );
+    let seen = notifies(&result.messages);
+    let voices: Vec<&str> = seen.iter().map(|(v, _)| v.as_str()).collect();
+    assert_eq!(
+        voices,
+        ["0/0 (0/0)", "2/1 (0/0)", "2/1 (0/0)"],
+        "{}",
+        result.messages
+    );
+    assert_eq!(seen[2].1, "terminated");
 }

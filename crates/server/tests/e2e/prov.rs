@@ -156,6 +156,19 @@ async fn hd_prov_2_check_sync_reaches_the_phone_at_log_in_and_log_out() {
     let server = block_in_place(Server::start);
     let api = server.api();
     office(&api).await;
+    // HD-MWI-1 for phones that don't subscribe: unsolicited message-summary NOTIFYs.
+    api.send(
+        reqwest::Method::PUT,
+        &format!("/domains/{DOMAIN}/devices/{DEVICE}/provisioning"),
+        Some(&json!({"unsolicited_mwi": true})),
+    )
+    .await;
+    api.send(
+        reqwest::Method::PUT,
+        &format!("/domains/{DOMAIN}/users/1004/mailbox"),
+        Some(&json!({"new": 3, "old": 0})),
+    )
+    .await;
     let dir = peers::scratch(&server.dir(), "phone");
     let (mut peer, messages) = phone(&server, &dir, Duration::from_secs(12));
     eventually(Duration::from_secs(20), "the phone's registration", || {
@@ -192,6 +205,17 @@ async fn hd_prov_2_check_sync_reaches_the_phone_at_log_in_and_log_out() {
         check_syncs(&trace),
         2,
         "one check-sync per log-in and log-out:\n{trace}"
+    );
+    let summaries: Vec<&str> = trace
+        .split("----------------------------------------------- ")
+        .filter(|m| m.contains("message received") && m.contains("NOTIFY sip:"))
+        .filter(|m| m.contains("Event: message-summary"))
+        .filter_map(|m| m.lines().find(|l| l.starts_with("Voice-Message:")))
+        .collect();
+    assert_eq!(
+        summaries,
+        ["Voice-Message: 3/0 (0/0)", "Voice-Message: 0/0 (0/0)"],
+        "unsolicited MWI at log-in (Bob's box) and log-out (the anchor's):\n{trace}"
     );
 }
 
