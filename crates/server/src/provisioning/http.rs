@@ -198,10 +198,10 @@ pub async fn serve(
 fn username_hint(value: &str) -> Option<String> {
     use base64::Engine as _;
     let value = value.trim();
-    if let Some(rest) = value.get(..6).filter(|s| s.eq_ignore_ascii_case("Basic ")) {
-        let _ = rest;
+    let (scheme, rest) = value.split_once(' ')?;
+    if scheme.eq_ignore_ascii_case("Basic") {
         let decoded = base64::engine::general_purpose::STANDARD
-            .decode(value[6..].trim())
+            .decode(rest.trim())
             .ok()?;
         let text = String::from_utf8(decoded).ok()?;
         return text.split_once(':').map(|(u, _)| u.to_owned());
