@@ -8,6 +8,7 @@ pub mod context;
 pub mod engine;
 pub mod http;
 pub mod http_auth;
+mod keys;
 mod render;
 pub mod templates;
 
@@ -18,28 +19,11 @@ use hotdesk_core::{DeskEvent, DomainName, Extension, Key, ModelId};
 use hotdesk_store::{ProvRecord, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
-use utoipa::ToSchema;
 
 pub use engine::{Engine, TemplateError};
+pub use keys::DeviceOptions;
 pub use render::Rendered;
 pub use templates::{Format, Template, TemplateInput};
-
-/// Store kind of a user's keys for one model (HD-PROV-4).
-pub const USER_KEYS: &str = "user_keys";
-/// Store kind of per-device options.
-pub const DEVICE_OPTIONS: &str = "device_options";
-
-/// Per-device provisioning options.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DeviceOptions {
-    /// Send message-summary NOTIFYs without a subscription (phones that don't SUBSCRIBE).
-    #[serde(default)]
-    pub unsolicited_mwi: bool,
-    /// Idle-screen notice rendered into the file (`notice`), e.g. a log-out warning.
-    #[serde(default)]
-    pub notice: Option<String>,
-}
 
 /// A phone-facing change for the SIP side to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,12 +99,7 @@ struct Catalog {
     options: HashMap<(DomainName, Extension), DeviceOptions>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct StoredKeys {
-    keys: Vec<Key>,
-}
-
-fn decode<T: for<'de> Deserialize<'de>>(record: &ProvRecord) -> Option<T> {
+pub(crate) fn decode<T: for<'de> Deserialize<'de>>(record: &ProvRecord) -> Option<T> {
     match serde_json::from_str(&record.data) {
         Ok(value) => Some(value),
         Err(error) => {
@@ -130,7 +109,12 @@ fn decode<T: for<'de> Deserialize<'de>>(record: &ProvRecord) -> Option<T> {
     }
 }
 
-fn encode<T: Serialize>(domain: &DomainName, kind: &str, key: String, value: &T) -> ProvRecord {
+pub(crate) fn encode<T: Serialize>(
+    domain: &DomainName,
+    kind: &str,
+    key: String,
+    value: &T,
+) -> ProvRecord {
     ProvRecord {
         domain: domain.clone(),
         kind: kind.to_owned(),
@@ -202,8 +186,8 @@ impl Provisioning {
                 .or_default()
                 .insert(template.name.clone(), template);
         }
-        for record in store.prov_records(USER_KEYS).await? {
-            let Some(stored) = decode::<StoredKeys>(&record) else {
+        for record in store.prov_records(keys::USER_KEYS).await? {
+            let Some(stored) = decode::<keys::StoredKeys>(&record) else {
                 continue;
             };
             let Some((user, model)) = record.key.split_once('/') else {
@@ -215,7 +199,7 @@ impl Provisioning {
                     .insert((record.domain.clone(), user, model), stored.keys);
             }
         }
-        for record in store.prov_records(DEVICE_OPTIONS).await? {
+        for record in store.prov_records(keys::DEVICE_OPTIONS).await? {
             if let (Some(options), Ok(device)) = (
                 decode::<DeviceOptions>(&record),
                 Extension::new(&record.key),
@@ -388,99 +372,6 @@ impl Provisioning {
             list.remove(name);
         }
         Ok(())
-    }
-
-    /// A user's keys for a model (empty: the model's defaults, HD-PROV-4).
-    pub fn user_keys(&self, domain: &DomainName, user: &Extension, model: &ModelId) -> Vec<Key> {
-        self.read()
-            .keys
-            .get(&(domain.clone(), user.clone(), model.clone()))
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    /// Every model a user has keys for, with the keys.
-    pub fn user_key_sets(&self, domain: &DomainName, user: &Extension) -> Vec<(ModelId, Vec<Key>)> {
-        let catalog = self.read();
-        let mut sets: Vec<(ModelId, Vec<Key>)> = catalog
-            .keys
-            .iter()
-            .filter(|((d, u, _), _)| d == domain && u == user)
-            .map(|((_, _, m), keys)| (m.clone(), keys.clone()))
-            .collect();
-        sets.sort_by(|a, b| a.0.cmp(&b.0));
-        sets
-    }
-
-    /// Replaces a user's keys for a model; an empty list returns to the model defaults.
-    pub async fn set_user_keys(
-        &self,
-        store: &dyn Store,
-        domain: &DomainName,
-        user: &Extension,
-        model: &ModelId,
-        keys: Vec<Key>,
-    ) -> Result<(), StoreError> {
-        let record_key = format!("{user}/{model}");
-        if keys.is_empty() {
-            store
-                .delete_prov_record(domain, USER_KEYS, &record_key)
-                .await?;
-        } else {
-            let stored = StoredKeys { keys: keys.clone() };
-            store
-                .put_prov_record(&encode(domain, USER_KEYS, record_key, &stored))
-                .await?;
-        }
-        let mut catalog = self.catalog.write().unwrap_or_else(PoisonError::into_inner);
-        let key = (domain.clone(), user.clone(), model.clone());
-        if keys.is_empty() {
-            catalog.keys.remove(&key);
-        } else {
-            catalog.keys.insert(key, keys);
-        }
-        Ok(())
-    }
-
-    /// A device's options (defaults when never set).
-    pub fn device_options(&self, domain: &DomainName, device: &Extension) -> DeviceOptions {
-        self.read()
-            .options
-            .get(&(domain.clone(), device.clone()))
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    /// Replaces a device's options.
-    pub async fn set_device_options(
-        &self,
-        store: &dyn Store,
-        domain: &DomainName,
-        device: &Extension,
-        options: DeviceOptions,
-    ) -> Result<(), StoreError> {
-        store
-            .put_prov_record(&encode(
-                domain,
-                DEVICE_OPTIONS,
-                device.to_string(),
-                &options,
-            ))
-            .await?;
-        self.catalog
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .options
-            .insert((domain.clone(), device.clone()), options);
-        Ok(())
-    }
-
-    /// Devices with unsolicited MWI switched on, in a domain.
-    pub fn unsolicited_mwi(&self, domain: &DomainName, device: &Extension) -> bool {
-        self.read()
-            .options
-            .get(&(domain.clone(), device.clone()))
-            .is_some_and(|o| o.unsolicited_mwi)
     }
 }
 

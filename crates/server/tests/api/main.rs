@@ -13,6 +13,7 @@ mod input;
 mod mailbox;
 mod postgres;
 mod provision;
+mod provision_keys;
 mod records;
 mod restart;
 mod roles;
