@@ -244,16 +244,25 @@ impl Provisioning {
         }
     }
 
-    /// After log-ins and log-outs: every device involved gets check-sync and MWI.
+    /// After log-ins and log-outs: every device involved gets check-sync and MWI, once
+    /// per plan (a takeover is a log-out and a log-in on the same phone).
     pub fn desk_events(&self, events: &[DeskEvent]) {
+        let mut seen: Vec<(&DomainName, &Extension)> = Vec::with_capacity(events.len());
         for event in events {
-            let (domain, device) = match event {
+            let key = match event {
                 DeskEvent::LoggedIn { association, .. } => {
-                    (association.domain.clone(), association.device.clone())
+                    (&association.domain, &association.device)
                 }
-                DeskEvent::LoggedOut { domain, device, .. } => (domain.clone(), device.clone()),
+                DeskEvent::LoggedOut { domain, device, .. } => (domain, device),
             };
-            self.queue(Job::DeviceChanged { domain, device });
+            if seen.contains(&key) {
+                continue;
+            }
+            seen.push(key);
+            self.queue(Job::DeviceChanged {
+                domain: key.0.clone(),
+                device: key.1.clone(),
+            });
         }
     }
 

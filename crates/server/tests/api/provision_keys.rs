@@ -1,5 +1,5 @@
 //! Keys (HD-PROV-3 soft keys per device, HD-PROV-4 line keys per user and model) in the
-//! rendered files, and the render benchmark.
+//! rendered files, one resync per phone per log-in/log-out, and the render benchmark.
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
@@ -196,5 +196,55 @@ async fn bench_hd_prov_render_rate() {
     println!(
         "GET /provision/{{mac}}.cfg with Basic auth (in-process router): {fetches} in {elapsed:.2?} = {:.0}/s",
         fetches as f64 / elapsed.as_secs_f64()
+    );
+}
+
+#[tokio::test]
+async fn hd_prov_2_each_log_in_and_log_out_resyncs_the_phones_involved_once() {
+    use hotdesk::provisioning::Job;
+    use hotdesk_core::{DomainName, Extension};
+    let h = Harness::sqlite().await;
+    office(&h).await;
+    let mut jobs = h.app.provisioning().attach();
+    let changed = |device: &str| Job::DeviceChanged {
+        domain: DomainName::new(D).expect("domain"),
+        device: Extension::new(device).expect("ext"),
+    };
+    h.login(D, "94001", "1004").await.ok(StatusCode::OK);
+    // Takeover: a log-out and a log-in on one phone, one resync.
+    h.login(D, "94001", "1005").await.ok(StatusCode::OK);
+    // Ann moves (allocation 1): the phone she left and the one she joined.
+    h.login(D, "94003", "1005").await.ok(StatusCode::OK);
+    h.post(
+        &format!("/api/v1/domains/{D}/devices/94003/logout"),
+        json!({}),
+    )
+    .await
+    .ok(StatusCode::OK);
+    h.call(
+        Method::PUT,
+        &format!("/api/v1/domains/{D}/users/1004/mailbox"),
+        Some(ADMIN),
+        Some(json!({"new": 1, "old": 0})),
+    )
+    .await
+    .ok(StatusCode::OK);
+    let mut seen = Vec::new();
+    while let Ok(job) = jobs.try_recv() {
+        seen.push(job);
+    }
+    let mut moved = vec![seen[2].clone(), seen[3].clone()];
+    moved.sort_by_key(|j| format!("{j:?}"));
+    assert_eq!(seen.len(), 6, "{seen:?}");
+    assert_eq!(seen[0], changed("94001"));
+    assert_eq!(seen[1], changed("94001"));
+    assert_eq!(moved, vec![changed("94001"), changed("94003")]);
+    assert_eq!(seen[4], changed("94003"));
+    assert_eq!(
+        seen[5],
+        Job::MailboxChanged {
+            domain: DomainName::new(D).expect("domain"),
+            user: Extension::new("1004").expect("ext"),
+        }
     );
 }
