@@ -68,16 +68,13 @@ fn handle(app: &Arc<App>, endpoint: &Endpoint, job: Job) {
     }
 }
 
-/// `udp:IP:port` / `tcp:IP:port` → a send target.
+/// `udp:IP:port`, `tcp:IP:port`, … (a binding's or subscription's source) → a send
+/// target; `None` for an unknown transport or address.
 pub fn target_of(source: &str) -> Option<Target> {
     let (transport, addr) = source.split_once(':')?;
     let addr: SocketAddr = addr.parse().ok()?;
-    let transport = match transport {
-        "udp" => Transport::Udp,
-        "tcp" => Transport::Tcp,
-        _ => return None,
-    };
-    Some(Target::new(transport, addr))
+    let transport = Transport::from_token(transport);
+    (transport != Transport::Unknown).then(|| Target::new(transport, addr))
 }
 
 /// Our Contact for requests sent over `transport`.
@@ -325,5 +322,23 @@ fn expire(app: &Arc<App>, endpoint: &Endpoint) {
         forget(app, &sub);
         sub.cseq = sub.cseq.wrapping_add(1);
         notify_in_dialog(app, endpoint, &sub, SubState::Terminated("timeout"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binding_sources_become_targets() {
+        let udp = target_of("udp:127.0.0.1:5070").unwrap();
+        assert_eq!(udp.transport, Transport::Udp);
+        assert_eq!(udp.addr, "127.0.0.1:5070".parse().unwrap());
+        assert_eq!(
+            target_of("tcp:[::1]:5060").unwrap().transport,
+            Transport::Tcp
+        );
+        assert!(target_of("carrier-pigeon:127.0.0.1:1").is_none());
+        assert!(target_of("udp:nowhere").is_none());
     }
 }

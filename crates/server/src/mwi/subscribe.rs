@@ -39,13 +39,6 @@ fn refuse(transaction: ServerTransaction, status: StatusCode, reason: &'static s
     answer(transaction, response);
 }
 
-fn transport_name(transaction: &ServerTransaction) -> &'static str {
-    match transaction.transport() {
-        hotdesk_sip::transport::Transport::Tcp => "tcp",
-        _ => "udp",
-    }
-}
-
 fn contact_uri(request: &Request) -> Option<String> {
     let contact = request.headers().contacts().next()?.ok()?;
     Some(contact.address()?.uri().as_str().to_owned())
@@ -121,7 +114,10 @@ pub async fn subscribe(ctx: &mut Context, transaction: ServerTransaction) {
     let expires_at = now
         .checked_add(SignedDuration::from_secs(i64::from(expires)))
         .unwrap_or(now);
-    let source_text = format!("{}:{source}", transport_name(&transaction));
+    let source_text = format!(
+        "{}:{source}",
+        transaction.transport().as_str().to_ascii_lowercase()
+    );
     let contact = contact_uri(request);
 
     let (sub, fresh) = match to.tag() {
