@@ -17,6 +17,8 @@ use hotdesk_core::{
 use rand::distr::{Alphanumeric, SampleString as _};
 use sha2::{Digest as _, Sha256};
 
+use crate::provisioning::templates::{self, Format, TemplateInput};
+use crate::provisioning::ProvError;
 use crate::secrets::SecretString;
 use crate::state::{App, AppError, NewDevice, NewTrunk, NewUser};
 
@@ -122,12 +124,18 @@ const fn phone(
 /// The demo trunk: an upstream peer for off-net numbers (HD-ROUTE-9).
 const TRUNK: (&str, &str) = ("pstn", "127.0.0.1:5080");
 
+/// The demo domain's line label (HD-PROV-1, seed 003).
+const DEMO_LABEL: &str = "hot desk [[first_name]] [[last_name]] [[extension]]";
+
 /// Why the demo data could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
     /// A built-in demo value is not a valid identifier (a bug in this file).
     #[error("demo data: {0}")]
     Id(#[from] hotdesk_core::IdError),
+    /// The demo template was refused or not stored.
+    #[error("demo template: {0}")]
+    Template(#[from] ProvError),
     /// The application refused or failed to store a record.
     #[error("demo {what} {key}: {source}")]
     App {
@@ -238,6 +246,31 @@ pub async fn ensure(app: &App, domain: &DomainName) -> Result<DemoReport, DemoEr
         report
             .passwords
             .push((phone.extension.into(), label, password));
+    }
+    // HD-PROV-1: the seed's line label, for every phone of the demo domain.
+    if app
+        .provisioning()
+        .template(domain, templates::DOMAIN_DEFAULT)
+        .is_some()
+    {
+        report.existing += 1;
+    } else {
+        let input = TemplateInput {
+            format: Format::Cfg,
+            model: None,
+            body: None,
+            line_label: Some(DEMO_LABEL.into()),
+        };
+        app.provisioning()
+            .put_template(
+                app.store().as_ref(),
+                domain,
+                templates::DOMAIN_DEFAULT,
+                input,
+                None,
+            )
+            .await?;
+        report.created += 1;
     }
     let trunks = app.trunks(domain).unwrap_or_default();
     if trunks.iter().any(|t| t.name == TRUNK.0) {

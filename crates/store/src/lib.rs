@@ -10,6 +10,7 @@
 mod binding;
 mod error;
 mod postgres;
+mod prov;
 mod sql;
 mod sqlite;
 mod token;
@@ -25,6 +26,7 @@ use jiff::Timestamp;
 pub use binding::{Binding, BindingKey};
 pub use error::StoreError;
 pub use postgres::PostgresStore;
+pub use prov::ProvRecord;
 pub use sqlite::SqliteStore;
 pub use token::TokenRecord;
 
@@ -172,4 +174,17 @@ pub trait Store: Send + Sync + 'static {
         puts: &[Binding],
         deletes: &[BindingKey],
     ) -> Result<(), StoreError>;
+
+    /// Inserts or replaces a provisioning record (template, user keys, MWI subscription);
+    /// `NotFound { entity: "domain" }` for an unknown domain.
+    async fn put_prov_record(&self, record: &ProvRecord) -> Result<(), StoreError>;
+    /// Deletes a provisioning record; deleting an absent one succeeds.
+    async fn delete_prov_record(
+        &self,
+        domain: &DomainName,
+        kind: &str,
+        key: &str,
+    ) -> Result<(), StoreError>;
+    /// Every provisioning record of `kind`, all domains (loaded at start).
+    async fn prov_records(&self, kind: &str) -> Result<Vec<ProvRecord>, StoreError>;
 }

@@ -14,9 +14,11 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod health;
+pub mod keys;
 pub mod location;
 pub mod mailbox;
 mod openapi;
+pub mod templates;
 pub mod trunks;
 pub mod users;
 
@@ -24,6 +26,8 @@ use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
+
+use crate::provisioning;
 use axum::Router;
 
 pub use error::ApiError;
@@ -95,6 +99,32 @@ fn v1() -> Router<Arc<App>> {
             post(associations::logout),
         )
         .route(&format!("{d}/associations"), get(associations::list))
+        .route(&format!("{d}/templates"), get(templates::list))
+        .route(
+            &format!("{d}/templates/{{name}}"),
+            get(templates::get)
+                .put(templates::put)
+                .delete(templates::delete),
+        )
+        .route(
+            &format!("{d}/templates/{{name}}/apply"),
+            post(templates::apply),
+        )
+        .route(&format!("{d}/users/{{ext}}/keys"), get(keys::user_keys))
+        .route(
+            &format!("{d}/users/{{ext}}/keys/{{model}}"),
+            put(keys::put_user_keys),
+        )
+        .route(
+            &format!("{d}/devices/{{ext}}/soft_keys"),
+            put(keys::put_soft_keys),
+        )
+        .route(
+            &format!("{d}/devices/{{ext}}/provisioning"),
+            get(keys::get_options).put(keys::put_options),
+        )
+        .route(&format!("{d}/devices/{{ext}}/notice"), post(keys::notice))
+        .route(&format!("{d}/devices/{{ext}}/mwi"), get(keys::mwi))
         .route(
             &format!("{d}/trunks"),
             post(trunks::create).get(trunks::list),
@@ -126,6 +156,7 @@ pub fn router_with(app: Arc<App>, portal: crate::portal::PortalConfig) -> Router
         .merge(crate::portal::router(portal))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
+        .route("/provision/{file}", get(provisioning::http::serve))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(JSON_LIMIT))

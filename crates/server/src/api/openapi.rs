@@ -5,8 +5,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::api::{
-    associations, audit, auth, cdrs, devices, domains, error, events, health, location, mailbox,
-    trunks, users,
+    associations, audit, auth, cdrs, devices, domains, error, events, health, keys, location,
+    mailbox, templates, trunks, users,
 };
 
 /// The API description.
@@ -24,6 +24,9 @@ use crate::api::{
         audit::list, cdrs::list, location::get,
         auth::login, auth::logout, auth::me,
         events::stream, health::healthz, health::metrics,
+        templates::list, templates::get, templates::put, templates::delete, templates::apply,
+        keys::user_keys, keys::put_user_keys, keys::put_soft_keys, keys::get_options,
+        keys::put_options, keys::notice, keys::mwi,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail)),
     modifiers(&Bearer),

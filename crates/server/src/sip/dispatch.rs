@@ -123,6 +123,8 @@ async fn request(ctx: &mut Context, handlers: &mut Handlers, transaction: Server
     let in_dialog = request.to().ok().and_then(|to| to.tag()).is_some();
     let method = request.method().clone();
     match method {
+        // Message waiting, new or in its dialog (refresh, unsubscribe): HD-MWI-1.
+        Method::Subscribe => crate::mwi::subscribe::subscribe(ctx, transaction).await,
         // Inside a dialog: the IVR's calls, then the B2BUA's; any other dialog is unknown.
         _ if in_dialog => {
             if crate::ivr::owns(ctx, request) {
@@ -133,8 +135,6 @@ async fn request(ctx: &mut Context, handlers: &mut Handlers, transaction: Server
             }
         }
         Method::Register => handlers.registrar.register(ctx, transaction).await,
-        // No event package is served yet (message-summary arrives with MWI).
-        Method::Subscribe => reply(transaction, StatusCode::BAD_EVENT),
         // Feature codes (*44, *45, 980+PIN, *62) are answered by the IVR; other calls routed.
         Method::Invite if crate::ivr::owns(ctx, request) => {
             crate::ivr::handle(ctx, transaction).await;

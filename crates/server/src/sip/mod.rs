@@ -148,6 +148,8 @@ pub async fn start(
         &endpoint,
         app.activations(),
     )?;
+    let notifier =
+        crate::mwi::notifier::spawn(Arc::clone(&app), endpoint.clone(), shutdown.clone());
     let context = Context {
         app,
         auth,
@@ -173,6 +175,6 @@ pub async fn start(
     Ok(SipListeners {
         udp,
         tcp,
-        tasks: vec![dispatcher, committer, cdr_writer],
+        tasks: vec![dispatcher, committer, cdr_writer, notifier],
     })
 }

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod models;
 mod pins;
 mod principal;
+mod provision;
 mod sessions;
 mod settings;
 mod tokens;
@@ -105,6 +106,7 @@ pub struct App {
     tokens: tokens::TokenCache,
     bindings: Arc<crate::registrar::Bindings>,
     activations: Arc<crate::ivr::activate::Activations>,
+    provisioning: crate::provisioning::Provisioning,
 }
 
 impl std::fmt::Debug for App {
@@ -127,6 +129,7 @@ impl App {
         config: AppConfig,
     ) -> Result<Arc<Self>, AppError> {
         let state = load::load(store.as_ref(), Timestamp::now()).await?;
+        let provisioning = crate::provisioning::Provisioning::load(store.as_ref()).await?;
         let (events, _) = broadcast::channel(config.event_capacity.max(16));
         Ok(Arc::new(Self {
             store,
@@ -141,6 +144,7 @@ impl App {
             tokens: tokens::TokenCache::default(),
             bindings: Arc::default(),
             activations: Arc::default(),
+            provisioning,
         }))
     }
 
@@ -167,6 +171,11 @@ impl App {
     /// "Activate Phone" calls (HD-LOGIN-9); placing them needs the SIP side running.
     pub fn activations(&self) -> &Arc<crate::ivr::activate::Activations> {
         &self.activations
+    }
+
+    /// Provisioning templates, keys, MWI subscriptions and the phone update queue.
+    pub fn provisioning(&self) -> &crate::provisioning::Provisioning {
+        &self.provisioning
     }
 
     /// Counters for `/metrics`.

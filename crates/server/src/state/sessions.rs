@@ -60,6 +60,8 @@ impl App {
             }
             self.publish(AppEvent::from(event));
         }
+        // HD-PROV-2, HD-MWI-1: the phones involved get check-sync and their owner's MWI.
+        self.provisioning.desk_events(&plan.events);
         Ok(plan)
     }
 

@@ -340,6 +340,7 @@ impl App {
             new: mailbox.new,
             old: mailbox.old,
         });
+        self.provisioning.mailbox_changed(domain, ext);
         Ok(user)
     }
 

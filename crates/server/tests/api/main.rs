@@ -13,6 +13,8 @@ mod input;
 mod mailbox;
 mod portal;
 mod postgres;
+mod provision;
+mod provision_keys;
 mod records;
 mod restart;
 mod roles;

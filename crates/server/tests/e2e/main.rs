@@ -15,5 +15,7 @@ mod restart;
 mod baresip;
 mod calls;
 mod ivr;
+mod mwi;
+mod prov;
 mod register;
 mod robustness;

@@ -168,6 +168,11 @@ impl Sipp {
 
     /// Runs SIPp in `dir` to completion (bounded: SIPp's own `-timeout`, then a kill).
     pub fn run(&self, dir: &Path) -> SippRun {
+        self.run_with(dir, &[])
+    }
+
+    /// [`Sipp::run`] with extra SIPp arguments (e.g. `-d MS`, `-aa`).
+    pub fn run_with(&self, dir: &Path, extra: &[&str]) -> SippRun {
         let tag = format!("{}-{}", self.scenario.trim_end_matches(".xml"), unique());
         let inf = dir.join(format!("{tag}.csv"));
         fs::write(&inf, &self.users).unwrap_or_else(|e| panic!("{}: {e}", inf.display()));
@@ -204,6 +209,7 @@ impl Sipp {
         if self.tcp {
             command.args(["-t", "t1"]);
         }
+        command.args(extra);
         let out = dir.join(format!("{tag}.out"));
         let mut peer = Peer::spawn("sipp", command, &out);
         let code = peer.wait(Duration::from_secs(u64::from(timeout) + 30));

@@ -12,6 +12,7 @@ mod cdrs;
 mod devices;
 mod domains;
 mod filter;
+mod prov;
 mod record;
 mod store;
 mod tokens;

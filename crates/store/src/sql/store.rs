@@ -7,9 +7,9 @@ use hotdesk_core::{
 use jiff::Timestamp;
 
 use super::{
-    associations, audit, bindings, cdrs, devices, domains, tokens, trunks, users, Backend,
+    associations, audit, bindings, cdrs, devices, domains, prov, tokens, trunks, users, Backend,
 };
-use crate::{Binding, BindingKey, RecordFilter, Store, StoreError, TokenRecord};
+use crate::{Binding, BindingKey, ProvRecord, RecordFilter, Store, StoreError, TokenRecord};
 
 #[async_trait]
 impl<B: Backend> Store for B {
@@ -140,5 +140,20 @@ impl<B: Backend> Store for B {
         deletes: &[BindingKey],
     ) -> Result<(), StoreError> {
         bindings::apply(self, puts, deletes).await
+    }
+
+    async fn put_prov_record(&self, record: &ProvRecord) -> Result<(), StoreError> {
+        prov::put(self, record).await
+    }
+    async fn delete_prov_record(
+        &self,
+        domain: &DomainName,
+        kind: &str,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        prov::delete(self, domain, kind, key).await
+    }
+    async fn prov_records(&self, kind: &str) -> Result<Vec<ProvRecord>, StoreError> {
+        prov::list(self, kind).await
     }
 }

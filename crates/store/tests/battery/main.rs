@@ -13,6 +13,7 @@ mod devices;
 mod domains;
 mod durability;
 mod fixture;
+mod prov;
 mod sample;
 mod tokens;
 mod users;
@@ -53,6 +54,7 @@ macro_rules! battery {
 
 battery! {
     store {
+        prov: [hd_prov_2_records_upsert_list_and_delete],
         domains: [
             domain_round_trip_keeps_every_setting,
             domain_name_taken_is_conflict,

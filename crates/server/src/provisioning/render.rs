@@ -1,0 +1,148 @@
+//! Rendering a phone's file from the view (HD-PROV-1, -3, -4) and its ETag, so a phone
+//! that resyncs fetches only when something changed (HD-PROV-2).
+
+use hotdesk_core::{Device, DeviceKind, Key, User};
+use sha2::{Digest as _, Sha256};
+
+use super::context::{CommonContext, FileContext, Inputs};
+use super::engine::RenderError;
+use super::templates::{self, builtin, Format};
+use super::Provisioning;
+use crate::state::{App, PhoneModel};
+
+/// A rendered file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// The file.
+    pub body: String,
+    /// Strong ETag, quoted: a hash of the body.
+    pub etag: String,
+    /// Content-Type.
+    pub content_type: &'static str,
+}
+
+impl Rendered {
+    fn new(body: String, format: Format) -> Self {
+        let digest = Sha256::digest(body.as_bytes());
+        let etag = format!("\"{}\"", hex::encode(&digest[..16]));
+        Self {
+            body,
+            etag,
+            content_type: format.content_type(),
+        }
+    }
+}
+
+/// The chain of domain templates for a device: applied, model default, domain default.
+fn chain(prov: &Provisioning, device: &Device) -> Vec<templates::Template> {
+    let catalog = prov.read();
+    let Some(list) = catalog.templates.get(&device.domain) else {
+        return Vec::new();
+    };
+    let applied = device.template.as_deref().and_then(|name| list.get(name));
+    let by_model = list
+        .values()
+        .find(|t| t.model.as_ref() == Some(&device.model));
+    let default = list.get(templates::DOMAIN_DEFAULT);
+    [applied, by_model, default]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect()
+}
+
+impl Provisioning {
+    /// The file format of a device's model, `None` for models without files (softphones).
+    pub fn format_of(model: Option<&PhoneModel>) -> Option<Format> {
+        model.and_then(|m| Format::parse(&m.format))
+    }
+
+    /// Renders the per-phone file of `device` with its clear SIP `password`.
+    pub fn render_device(
+        &self,
+        app: &App,
+        device: &Device,
+        password: &str,
+    ) -> Result<Option<Rendered>, RenderError> {
+        let model = app.models().get(&device.model);
+        let Some(format) = Self::format_of(model) else {
+            return Ok(None);
+        };
+        let chain = chain(self, device);
+        let body_key = chain
+            .iter()
+            .find(|t| t.body.is_some() && t.format == format)
+            .map_or_else(
+                || builtin::file_key(format).to_owned(),
+                |t| templates::engine_key(device.domain.as_str(), &t.name),
+            );
+        let label = chain
+            .iter()
+            .find_map(|t| t.line_label.clone())
+            .unwrap_or_else(|| templates::DEFAULT_LABEL.to_owned());
+        let owner: Option<User> = {
+            let state = app.read();
+            let user = match state.desks.on_device(&device.domain, &device.extension) {
+                Some(association) => Some(association.user.clone()),
+                None if device.kind == DeviceKind::Personal => device.owner.clone(),
+                None => None,
+            };
+            user.and_then(|u| state.tenants.get(&device.domain)?.users.get(&u).cloned())
+        };
+        let line_keys: Vec<Key> = owner
+            .as_ref()
+            .map(|u| self.user_keys(&device.domain, &u.extension, &device.model))
+            .unwrap_or_default();
+        let options = self.device_options(&device.domain, &device.extension);
+        let context = FileContext::build(&Inputs {
+            device,
+            model,
+            owner: owner.as_ref(),
+            line_keys: &line_keys,
+            label_template: &label,
+            password,
+            sip_server: (device.domain.as_str(), 5060),
+            notice: options.notice.as_deref().unwrap_or_default(),
+            mwi_subscribe: !options.unsolicited_mwi,
+        });
+        let body = self.engine.render(&body_key, &context)?;
+        Ok(Some(Rendered::new(body, format)))
+    }
+
+    /// Renders a model's common file.
+    pub fn render_common(&self, model: &PhoneModel) -> Result<Option<Rendered>, RenderError> {
+        let Some(format) = Self::format_of(Some(model)) else {
+            return Ok(None);
+        };
+        let body = self
+            .engine
+            .render(builtin::common_key(format), &CommonContext::new(model))?;
+        Ok(Some(Rendered::new(body, format)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provisioning::context::{common_sample, sample};
+    use crate::provisioning::Engine;
+
+    #[test]
+    fn hd_prov_5_built_in_templates_pass_the_upload_check() {
+        for body in [builtin::YEALINK, builtin::POLYCOM] {
+            Engine::check(body, &sample()).unwrap();
+        }
+        for body in [builtin::YEALINK_COMMON, builtin::POLYCOM_COMMON] {
+            Engine::check(body, &common_sample()).unwrap();
+        }
+    }
+
+    #[test]
+    fn hd_prov_2_etag_follows_the_body() {
+        let a = Rendered::new("a".into(), Format::Cfg);
+        let b = Rendered::new("b".into(), Format::Cfg);
+        assert_ne!(a.etag, b.etag);
+        assert_eq!(a.etag, Rendered::new("a".into(), Format::Xml).etag);
+        assert!(a.etag.starts_with('"') && a.etag.ends_with('"'));
+    }
+}

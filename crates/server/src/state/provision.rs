@@ -1,0 +1,47 @@
+//! Device provisioning fields kept on the device record: the applied template (HD-PROV-2)
+//! and soft keys (HD-PROV-3, per device, never following users).
+
+use hotdesk_core::{Device, DomainName, Extension, Key, Refusal};
+
+use crate::state::{App, AppError};
+
+impl App {
+    /// Changes a device's provisioning fields under the write lock, persisting first.
+    async fn change_device(
+        &self,
+        domain: &DomainName,
+        ext: &Extension,
+        change: impl FnOnce(&mut Device),
+    ) -> Result<Device, AppError> {
+        let _write = self.writes.lock().await;
+        let mut device = self
+            .device(domain, ext)
+            .ok_or_else(|| self.unknown_in(domain, Refusal::UnknownDevice))?;
+        change(&mut device);
+        self.store.update_device(&device).await?;
+        self.write_state().tenants.put_device(device.clone());
+        Ok(device)
+    }
+
+    /// Applies a template to a device (`None`: back to the model / domain default).
+    pub async fn set_device_template(
+        &self,
+        domain: &DomainName,
+        ext: &Extension,
+        template: Option<String>,
+    ) -> Result<Device, AppError> {
+        self.change_device(domain, ext, |d| d.template = template)
+            .await
+    }
+
+    /// Replaces a device's soft keys (HD-PROV-3).
+    pub async fn set_soft_keys(
+        &self,
+        domain: &DomainName,
+        ext: &Extension,
+        keys: Vec<Key>,
+    ) -> Result<Device, AppError> {
+        self.change_device(domain, ext, |d| d.soft_keys = keys)
+            .await
+    }
+}

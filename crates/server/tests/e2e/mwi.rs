@@ -1,0 +1,249 @@
+//! Message waiting end to end (HD-MWI-1, RFC 3842, RFC 6665): a SIPp phone subscribes to
+//! message-summary as the hot desk (digest auth), and its NOTIFYs follow the desk's owner —
+//! free desk, user A with 2 new messages logs in, A logs out, user B logs in, B's mailbox
+//! changes — then it unsubscribes and gets a terminated NOTIFY; and the subscription
+//! outlives a server restart (kept in the store).
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::json;
+use tokio::task::block_in_place;
+
+use crate::harness::{Api, Options, Server};
+use crate::peers::{self, eventually, users_csv, Sipp};
+
+const DOMAIN: &str = "acme.test";
+const DEVICE: &str = "94001";
+const PASSWORD: &str = "Device-pass-1";
+
+/// `Voice-Message` values of the NOTIFYs the phone received, in order, with their
+/// Subscription-State.
+fn notifies(trace: &str) -> Vec<(String, String)> {
+    trace
+        .split("----------------------------------------------- ")
+        .filter(|m| m.contains("message received") && m.contains("NOTIFY sip:"))
+        .map(|m| {
+            let value = |name: &str| {
+                m.lines()
+                    .find_map(|l| l.trim().strip_prefix(name))
+                    .map(|v| v.trim().to_owned())
+                    .unwrap_or_default()
+            };
+            let state = value("Subscription-State:");
+            let state = state.split(';').next().unwrap_or_default().to_owned();
+            (value("Voice-Message:"), state)
+        })
+        .collect()
+}
+
+async fn mwi_state(api: &Api) -> serde_json::Value {
+    api.get(&format!("/domains/{DOMAIN}/devices/{DEVICE}/mwi"))
+        .await
+}
+
+async fn shows(api: &Api, new: u32, old: u32) {
+    eventually(Duration::from_secs(10), "the device's mailbox", || {
+        let api = api.clone();
+        async move {
+            let state = mwi_state(&api).await;
+            (state["new"] == new && state["old"] == old).then_some(())
+        }
+    })
+    .await;
+    // The NOTIFY leaves from the notifier task right after the change; give it its turn.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hd_mwi_1_subscriber_on_a_hot_desk_follows_the_owner() {
+    if !peers::available("sipp") {
+        return;
+    }
+    let server = block_in_place(Server::start);
+    let api = server.api();
+    crate::prov::office(&api).await;
+    api.send(
+        Method::PUT,
+        &format!("/domains/{DOMAIN}/users/1004/mailbox"),
+        Some(&json!({"new": 2, "old": 1})),
+    )
+    .await;
+    api.send(
+        Method::PUT,
+        &format!("/domains/{DOMAIN}/users/1005/mailbox"),
+        Some(&json!({"new": 0, "old": 4})),
+    )
+    .await;
+
+    let target = server.sip_udp.expect("SIP/UDP");
+    let mut sipp = Sipp::new(
+        target,
+        "subscribe_mwi.xml",
+        DOMAIN,
+        users_csv([(DEVICE, PASSWORD)]),
+    );
+    sipp.calls = 1;
+    let dir = peers::scratch(&server.dir(), "mwi");
+    // The subscriber holds for 12 s (-d) with -aa answering the NOTIFYs meanwhile.
+    let run = {
+        let dir = dir.clone();
+        tokio::task::spawn_blocking(move || sipp.run_with(&dir, &["-d", "12000", "-aa"]))
+    };
+    eventually(Duration::from_secs(20), "the subscription", || {
+        let api = api.clone();
+        async move {
+            let state = mwi_state(&api).await;
+            (state["subscriptions"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty()))
+            .then_some(())
+        }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let login = |user: &'static str| {
+        let api = api.clone();
+        async move {
+            api.post(
+                &format!("/domains/{DOMAIN}/devices/{DEVICE}/login"),
+                json!({ "extension": user }),
+            )
+            .await;
+        }
+    };
+    login("1004").await;
+    shows(&api, 2, 1).await;
+    api.post(
+        &format!("/domains/{DOMAIN}/devices/{DEVICE}/logout"),
+        json!({}),
+    )
+    .await;
+    shows(&api, 0, 0).await;
+    login("1005").await;
+    shows(&api, 0, 4).await;
+    api.send(
+        Method::PUT,
+        &format!("/domains/{DOMAIN}/users/1005/mailbox"),
+        Some(&json!({"new": 1, "old": 4})),
+    )
+    .await;
+    shows(&api, 1, 4).await;
+
+    let result = run.await.expect("SIPp thread");
+    assert!(
+        result.passed(),
+        "SIPp failed:\n{}\n{}",
+        result.output,
+        result.messages
+    );
+    // The first NOTIFY, logged by the scenario: a free desk shows the anchor's (empty) box.
+    assert!(
+        result
+            .logs
+            .contains("NOTIFY 94001 state=active waiting=no voice=0/0"),
+        "{}",
+        result.logs
+    );
+    let seen = notifies(&result.messages);
+    let voices: Vec<&str> = seen.iter().map(|(v, _)| v.as_str()).collect();
+    assert_eq!(
+        voices,
+        [
+            "0/0 (0/0)",
+            "2/1 (0/0)",
+            "0/0 (0/0)",
+            "0/4 (0/0)",
+            "1/4 (0/0)",
+            "1/4 (0/0)"
+        ],
+        "{}",
+        result.messages
+    );
+    assert!(seen[..5].iter().all(|(_, state)| state == "active"));
+    assert_eq!(
+        seen[5].1, "terminated",
+        "unsubscribe ends with a terminated NOTIFY"
+    );
+    assert!(result.messages.contains("Messages-Waiting: yes"));
+    // Gone after the unsubscribe.
+    let state = mwi_state(&api).await;
+    assert_eq!(state["subscriptions"], json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hd_mwi_1_subscription_survives_a_server_restart() {
+    if !peers::available("sipp") {
+        return;
+    }
+    let mut server = block_in_place(|| {
+        Server::with(Options {
+            keep_ports: true,
+            ..Options::default()
+        })
+    });
+    let api = server.api();
+    crate::prov::office(&api).await;
+    api.send(
+        Method::PUT,
+        &format!("/domains/{DOMAIN}/users/1004/mailbox"),
+        Some(&json!({"new": 2, "old": 1})),
+    )
+    .await;
+    let mut sipp = Sipp::new(
+        server.sip_udp.expect("SIP/UDP"),
+        "subscribe_mwi.xml",
+        DOMAIN,
+        users_csv([(DEVICE, PASSWORD)]),
+    );
+    sipp.calls = 1;
+    let dir = peers::scratch(&server.dir(), "mwi-restart");
+    let run = {
+        let dir = dir.clone();
+        tokio::task::spawn_blocking(move || sipp.run_with(&dir, &["-d", "15000", "-aa"]))
+    };
+    eventually(Duration::from_secs(20), "the subscription", || {
+        let api = api.clone();
+        async move {
+            let state = mwi_state(&api).await;
+            (state["subscriptions"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty()))
+            .then_some(())
+        }
+    })
+    .await;
+    // The subscription is written in the background; let it land, then restart.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    block_in_place(|| server.restart());
+    let api = server.api();
+    let state = mwi_state(&api).await;
+    assert_eq!(
+        state["subscriptions"].as_array().map(Vec::len),
+        Some(1),
+        "{state}"
+    );
+    api.post(
+        &format!("/domains/{DOMAIN}/devices/{DEVICE}/login"),
+        json!({ "extension": "1004" }),
+    )
+    .await;
+    shows(&api, 2, 1).await;
+
+    let result = run.await.expect("SIPp thread");
+    assert!(
+        result.passed(),
+        "SIPp failed:\n{}\n{}",
+        result.output,
+        result.messages
+    );
+    let seen = notifies(&result.messages);
+    let voices: Vec<&str> = seen.iter().map(|(v, _)| v.as_str()).collect();
+    assert_eq!(
+        voices,
+        ["0/0 (0/0)", "2/1 (0/0)", "2/1 (0/0)"],
+        "{}",
+        result.messages
+    );
+    assert_eq!(seen[2].1, "terminated");
+}
