@@ -388,6 +388,18 @@ async fn rfc3261_10_3_binding_acknowledged_with_200_survives_kill_9() {
     assert_eq!(field(&after, "expires_at"), field(&before, "expires_at"));
 }
 
+/// A server with the desk registered from a port of its own: the server, the SIPp
+/// registration (run it again to refresh) and that port.
+async fn registered_desk() -> (Server, Sipp, u16) {
+    let server = start(&[]);
+    seed(&server.api(), DOMAIN, 0).await;
+    let port = peers::free_port();
+    let mut register = sipp(&server, "register_auth.xml", device_csv());
+    register.port = port;
+    assert!(run(&server, &register).passed());
+    (server, register, port)
+}
+
 /// A refresh is answered at once and written behind (registrar/commit.rs): a clean stop
 /// writes it, so the restarted server has the refreshed expiry, not the first one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -395,13 +407,8 @@ async fn rfc3261_10_3_refresh_written_behind_is_kept_across_a_clean_restart() {
     if !peers::available("sipp") {
         return;
     }
-    let mut server = start(&[]);
+    let (mut server, register, _) = registered_desk().await;
     let api = server.api();
-    seed(&api, DOMAIN, 0).await;
-    let port = peers::free_port();
-    let mut register = sipp(&server, "register_auth.xml", device_csv());
-    register.port = port;
-    assert!(run(&server, &register).passed());
     let first = device_registration(&api).await;
     // Expiry has one-second resolution: let it move before refreshing.
     tokio::time::sleep(Duration::from_millis(1100)).await;
@@ -424,13 +431,8 @@ async fn rfc3261_10_3_unregister_after_refresh_is_not_undone_by_the_write_behind
     if !peers::available("sipp") {
         return;
     }
-    let mut server = start(&[]);
+    let (mut server, register, port) = registered_desk().await;
     let api = server.api();
-    seed(&api, DOMAIN, 0).await;
-    let port = peers::free_port();
-    let mut register = sipp(&server, "register_auth.xml", device_csv());
-    register.port = port;
-    assert!(run(&server, &register).passed());
     assert!(run(&server, &register).passed());
     let mut unregister = sipp(&server, "unregister.xml", device_csv());
     unregister.port = port;
