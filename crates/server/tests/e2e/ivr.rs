@@ -9,7 +9,8 @@
 //! voice portal menus 1/2/3, spoken refusals (wrong PIN, locked, excluded model, location
 //! phone, allocation full, not logged in), five wrong PINs locking the user across two
 //! phones (audited), a silent caller and a caller who never hangs up both ended by the
-//! server, Activate Phone (the server calls a registered SIPp phone).
+//! server, Activate Phone (the server calls a registered SIPp phone), and after *44 a call to
+//! the user ringing that desk with the caller named (HD-ROUTE-1, -3).
 //! Not covered here: baresip (RFC 4733 from a real UA), in-band DTMF (media unit tests).
 
 use std::fmt::Write as _;
@@ -950,4 +951,79 @@ async fn hd_login_1_baresip_logs_in_with_rfc4733() {
     );
     assert!(spoke(&server, "logged-in"), "{:?}", prompts(&server));
     block_in_place(|| phone.kill());
+}
+
+/// HD-LOGIN-1 with HD-ROUTE-1 and -3: after `*44` at desk 94001, a call to 1004 rings that
+/// desk's phone, and a call from it carries 1004 as the caller.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hd_login_1_after_star44_calls_follow_the_user_to_the_desk() {
+    if !sipp_available() {
+        return;
+    }
+    let server = start();
+    let api = office(&server).await;
+    let dir = block_in_place(|| scratch(&server.dir(), "follow"));
+    let target = server.sip_udp.unwrap_or_else(|| panic!("no SIP/UDP"));
+    let sipp = |phone: &Phone, args: &[&str], name: &str| {
+        let inf = dir.join(format!("{name}.csv"));
+        let _ = std::fs::write(&inf, peers::users_csv([(phone.ext, phone.password)]));
+        let mut command = Command::new("sipp");
+        command
+            .arg(target.to_string())
+            .arg("-inf")
+            .arg(&inf)
+            .args(["-key", "domain", DOMAIN, "-auth_uri", DOMAIN])
+            .args(["-i", "127.0.0.1", "-p", &free_port().to_string()])
+            .args(args)
+            .args(["-nostdin", "-trace_msg", "-message_file"])
+            .arg(dir.join(format!("{name}.msg")))
+            .current_dir(&dir);
+        command
+    };
+    // The desk's phone registers and answers whatever rings it.
+    let register = peers::scenario("uas_register_then_answer.xml");
+    let answer = peers::scenario("uas_answer.xml");
+    let args = [
+        "-sf", &register, "-oocsf", &answer, "-m", "1", "-d", "40000",
+    ];
+    let mut desk_phone = Peer::spawn("sipp", sipp(&DESK, &args, "desk"), &dir.join("desk.out"));
+    eventually(
+        Duration::from_secs(10),
+        "the desk phone to register",
+        || async {
+            let device = api
+                .get(&format!("/domains/{DOMAIN}/devices/{}", DESK.ext))
+                .await;
+            (!device["registration"].is_null()).then_some(())
+        },
+    )
+    .await;
+    // 1004 logs in at the desk from the phone.
+    let login = dial(&server, &DESK, "*44", &login_steps(), Hangup::Server(15));
+    assert!(login.passed, "{}\n{}", login.output, server.output());
+    assert_eq!(owner(&api, DESK.ext).await.as_deref(), Some("1004"));
+    // 2013 sits at the other desk (by the API) and calls 1004.
+    api.post(
+        &format!("/domains/{DOMAIN}/devices/{}/login", DESK2.ext),
+        json!({ "extension": "2013" }),
+    )
+    .await;
+    let invite = peers::scenario("uac_invite.xml");
+    let args = ["-sf", &invite, "-s", "1004", "-m", "1", "-d", "500"];
+    let args = [&args[..], &["-timeout", "30s", "-timeout_error"]].concat();
+    let mut caller = Peer::spawn(
+        "sipp",
+        sipp(&DESK2, &args, "caller"),
+        &dir.join("caller.out"),
+    );
+    let code = block_in_place(|| caller.wait(Duration::from_secs(45)));
+    let desk_log = std::fs::read_to_string(dir.join("desk.msg")).unwrap_or_default();
+    assert_eq!(code, Some(0), "{desk_log}\n{}", server.output());
+    // The desk's phone got the call, with 2013 (who sits at 94002) as the caller.
+    let ringing = desk_log
+        .split("message received")
+        .find(|m| m.contains("INVITE sip:"))
+        .unwrap_or_else(|| panic!("the desk never rang:\n{desk_log}"));
+    assert!(ringing.contains("2013"), "caller identity: {ringing}");
+    block_in_place(|| desk_phone.kill());
 }
