@@ -7,11 +7,11 @@ use hotdesk_core::routing::{
     AnchorRoute, CallerIdentity, RingTarget,
 };
 use hotdesk_core::{DomainName, Extension, Trunk};
-use hotdesk_sip::transport::{Target, Transport};
+use hotdesk_sip::transport::Target;
 use hotdesk_sip::StatusCode;
 use jiff::Timestamp;
 
-use crate::registrar::Bindings;
+use crate::registrar::{target_of, Bindings};
 use crate::state::State;
 
 /// Most contacts one call forks to.
@@ -68,15 +68,6 @@ pub(super) struct Route {
     pub off_net: bool,
     /// What to do.
     pub decision: Decision,
-}
-
-/// Parses a binding source (`udp:192.0.2.1:5060`) into a target.
-pub(super) fn source_target(source: &str) -> Option<Target> {
-    let (transport, addr) = source.split_once(':')?;
-    Some(Target::new(
-        Transport::from_token(transport),
-        addr.parse().ok()?,
-    ))
 }
 
 fn is_off_net(dialled: &str) -> bool {
@@ -333,7 +324,7 @@ fn contacts(
     for target in targets {
         let (RingTarget::Device(aor) | RingTarget::Personal(aor)) = target;
         for binding in bindings.lookup(domain, aor, now) {
-            let Some(target) = source_target(&binding.source) else {
+            let Some(target) = target_of(&binding.source) else {
                 continue;
             };
             let uri = binding
@@ -361,13 +352,5 @@ mod tests {
         assert!(!is_off_net("1004"));
         assert!(!is_off_net("*44"));
         assert!(!is_off_net("+"));
-    }
-
-    #[test]
-    fn binding_source_to_target() {
-        let t = source_target("udp:127.0.0.1:5062").unwrap();
-        assert_eq!(t.transport, Transport::Udp);
-        assert_eq!(t.addr.port(), 5062);
-        assert!(source_target("garbage").is_none());
     }
 }

@@ -4,7 +4,6 @@
 //! `calling` → `ringing` → `answered` → `activated`, or `failed` with a reason
 //! (`not_registered`, `no_answer`, `sip_486`, a refusal code, `not_completed`).
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
@@ -12,7 +11,7 @@ use hotdesk_core::phone_menu::{Flow, Timing};
 use hotdesk_core::{DomainName, Extension};
 use hotdesk_sip::endpoint::{new_tag, ClientEvent, Endpoint};
 use hotdesk_sip::message::RequestBuilder;
-use hotdesk_sip::transport::{Target, Transport};
+use hotdesk_sip::transport::Target;
 use hotdesk_sip::{Method, Request};
 use jiff::Timestamp;
 use serde::Serialize;
@@ -23,6 +22,7 @@ use super::decide::Caller;
 use super::dialog::Dialog;
 use super::media::Media;
 use super::Calls;
+use crate::registrar::target_of;
 use crate::state::{App, AppEvent};
 
 /// How long the device may ring before the call is cancelled.
@@ -174,7 +174,7 @@ async fn dial(
         .into_iter()
         .next()
         .ok_or("not_registered")?;
-    let target = parse_source(&binding.source).ok_or("not_registered")?;
+    let target = target_of(&binding.source).ok_or("not_registered")?;
     let (offered, sdp) = dialer
         .media
         .offer()
@@ -284,19 +284,6 @@ async fn dial(
     }
 }
 
-/// `udp:1.2.3.4:5060` (a binding's source) as a target.
-fn parse_source(source: &str) -> Option<Target> {
-    let (transport, addr) = source.split_once(':')?;
-    let transport = match transport {
-        "udp" => Transport::Udp,
-        "tcp" => Transport::Tcp,
-        "tls" => Transport::Tls,
-        _ => return None,
-    };
-    let addr: SocketAddr = addr.parse().ok()?;
-    Some(Target::new(transport, addr))
-}
-
 /// CANCEL for an INVITE still ringing (RFC 3261 §9.1: same Via branch, CSeq number).
 fn cancel(
     dialer: &Dialer,
@@ -324,20 +311,5 @@ fn hang_up(dialer: &Dialer, dialog: &Dialog) {
     let mut dialog = dialog.clone();
     if let Ok(bye) = dialog.request(&dialer.endpoint, Method::Bye) {
         let _ = dialer.endpoint.send_request(bye, dialog.target.clone());
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn binding_sources_parse_to_targets() {
-        let target = parse_source("udp:127.0.0.1:5070").expect("udp");
-        assert_eq!(target.transport, Transport::Udp);
-        assert_eq!(target.addr.port(), 5070);
-        assert!(parse_source("tcp:[::1]:5060").is_some());
-        assert!(parse_source("sctp:1.2.3.4:1").is_none());
-        assert!(parse_source("nonsense").is_none());
     }
 }

@@ -4,7 +4,6 @@
 //! subscriptions with a terminated NOTIFY (RFC 6665 §4.2.2) and warns phones before an
 //! automatic log-out ([`super::warning`]).
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,6 +18,7 @@ use tokio::task::JoinHandle;
 use super::{forget, mailbox_for, showing, summary, Subscription};
 use crate::cli::serve::Shutdown;
 use crate::provisioning::Job;
+use crate::registrar::target_of;
 use crate::state::App;
 
 /// How often lapsed subscriptions are looked for.
@@ -66,15 +66,6 @@ fn handle(app: &Arc<App>, endpoint: &Endpoint, job: Job) {
             text,
         } => notice(app, endpoint, &domain, &device, &text),
     }
-}
-
-/// `udp:IP:port`, `tcp:IP:port`, … (a binding's or subscription's source) → a send
-/// target; `None` for an unknown transport or address.
-pub fn target_of(source: &str) -> Option<Target> {
-    let (transport, addr) = source.split_once(':')?;
-    let addr: SocketAddr = addr.parse().ok()?;
-    let transport = Transport::from_token(transport);
-    (transport != Transport::Unknown).then(|| Target::new(transport, addr))
 }
 
 /// Our Contact for requests sent over `transport`.
@@ -322,23 +313,5 @@ fn expire(app: &Arc<App>, endpoint: &Endpoint) {
         forget(app, &sub);
         sub.cseq = sub.cseq.wrapping_add(1);
         notify_in_dialog(app, endpoint, &sub, SubState::Terminated("timeout"));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn binding_sources_become_targets() {
-        let udp = target_of("udp:127.0.0.1:5070").unwrap();
-        assert_eq!(udp.transport, Transport::Udp);
-        assert_eq!(udp.addr, "127.0.0.1:5070".parse().unwrap());
-        assert_eq!(
-            target_of("tcp:[::1]:5060").unwrap().transport,
-            Transport::Tcp
-        );
-        assert!(target_of("carrier-pigeon:127.0.0.1:1").is_none());
-        assert!(target_of("udp:nowhere").is_none());
     }
 }

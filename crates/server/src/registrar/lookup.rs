@@ -1,7 +1,10 @@
 //! Finding contacts: where requests for an AOR go (call routing), and the registration
 //! state the API shows beside a device.
 
+use std::net::SocketAddr;
+
 use hotdesk_core::{DomainName, Extension};
+use hotdesk_sip::transport::{Target, Transport};
 use hotdesk_store::Binding;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -9,6 +12,20 @@ use utoipa::ToSchema;
 
 use super::bindings::Bindings;
 use super::reply::seconds_left;
+
+/// Where to send requests for a binding: its `source` (`udp:192.0.2.10:5060`, as the
+/// registrar writes it) as a send target; `None` for an address that does not parse or a
+/// transport the endpoint cannot send over (SCTP, unknown).
+pub fn target_of(source: &str) -> Option<Target> {
+    let (transport, addr) = source.split_once(':')?;
+    let addr: SocketAddr = addr.parse().ok()?;
+    match Transport::from_token(transport) {
+        t @ (Transport::Udp | Transport::Tcp | Transport::Tls | Transport::Ws | Transport::Wss) => {
+            Some(Target::new(t, addr))
+        }
+        Transport::Sctp | Transport::TlsSctp | Transport::Unknown => None,
+    }
+}
 
 /// One registered contact as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -78,5 +95,25 @@ impl Bindings {
                 })
                 .collect(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binding_sources_become_targets() {
+        let udp = target_of("udp:127.0.0.1:5070").expect("udp");
+        assert_eq!(udp.transport, Transport::Udp);
+        assert_eq!(udp.addr, SocketAddr::from(([127, 0, 0, 1], 5070)));
+        assert_eq!(
+            target_of("tcp:[::1]:5060").map(|t| t.transport),
+            Some(Transport::Tcp)
+        );
+        assert!(target_of("sctp:1.2.3.4:1").is_none());
+        assert!(target_of("carrier-pigeon:127.0.0.1:1").is_none());
+        assert!(target_of("udp:nowhere").is_none());
+        assert!(target_of("garbage").is_none());
     }
 }

@@ -25,7 +25,7 @@ use jiff::Timestamp;
 use tokio::sync::mpsc;
 
 pub use bindings::Bindings;
-pub use lookup::{ContactView, RegistrationView};
+pub use lookup::{target_of, ContactView, RegistrationView};
 pub use reply::RegError;
 
 use crate::sip::auth::{Denial, Outcome};
