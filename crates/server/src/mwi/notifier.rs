@@ -156,46 +156,61 @@ fn out_of_dialog<'a>(
 /// HD-PROV-2: `NOTIFY` with `Event: check-sync;reboot=false` to every registered contact
 /// of the device, so it fetches its file again without rebooting.
 pub fn check_sync(app: &App, endpoint: &Endpoint, domain: &DomainName, device: &Extension) {
+    to_every_contact(
+        app,
+        endpoint,
+        domain,
+        device,
+        Method::Notify,
+        "check-sync",
+        |builder| {
+            builder
+                .header("Event", "check-sync;reboot=false")
+                .header("Subscription-State", "terminated;reason=noresource")
+        },
+    );
+}
+
+/// Sends an out-of-dialog `method` request, completed by `finish`, to every registered
+/// contact of `device`; `what` names it in the logs.
+fn to_every_contact(
+    app: &App,
+    endpoint: &Endpoint,
+    domain: &DomainName,
+    device: &Extension,
+    method: Method,
+    what: &'static str,
+    finish: impl for<'b> Fn(RequestBuilder<'b>) -> RequestBuilder<'b>,
+) {
     for binding in app.bindings().lookup(domain, device, app.now()) {
         let Some(target) = target_of(&binding.source) else {
             continue;
         };
-        let Some(builder) = out_of_dialog(
+        let builder = out_of_dialog(
             endpoint,
-            Method::Notify,
+            method.clone(),
             &binding.contact,
             &target,
             domain,
             device,
-        ) else {
-            continue;
-        };
-        let builder = builder
-            .header("Event", "check-sync;reboot=false")
-            .header("Subscription-State", "terminated;reason=noresource");
-        send(endpoint, builder, target, "check-sync", None);
+        );
+        if let Some(builder) = builder {
+            send(endpoint, finish(builder), target, what, None);
+        }
     }
 }
 
 /// HD-LOGOUT-2: a text the phone shows (SIP MESSAGE, `text/plain`).
 pub fn notice(app: &App, endpoint: &Endpoint, domain: &DomainName, device: &Extension, text: &str) {
-    for binding in app.bindings().lookup(domain, device, app.now()) {
-        let Some(target) = target_of(&binding.source) else {
-            continue;
-        };
-        let Some(builder) = out_of_dialog(
-            endpoint,
-            Method::Message,
-            &binding.contact,
-            &target,
-            domain,
-            device,
-        ) else {
-            continue;
-        };
-        let builder = builder.body("text/plain;charset=utf-8", Bytes::from(text.to_owned()));
-        send(endpoint, builder, target, "notice", None);
-    }
+    to_every_contact(
+        app,
+        endpoint,
+        domain,
+        device,
+        Method::Message,
+        "notice",
+        |builder| builder.body("text/plain;charset=utf-8", Bytes::from(text.to_owned())),
+    );
 }
 
 /// The subscription state a NOTIFY announces.
@@ -274,36 +289,21 @@ pub fn notify_device(app: &Arc<App>, endpoint: &Endpoint, domain: &DomainName, d
 /// An out-of-dialog message-summary NOTIFY to every contact of the device.
 fn unsolicited(app: &App, endpoint: &Endpoint, domain: &DomainName, device: &Extension) {
     let mailbox: Mailbox = mailbox_for(app, domain, device);
-    let account = format!("sip:{device}@{domain}");
-    for binding in app.bindings().lookup(domain, device, app.now()) {
-        let Some(target) = target_of(&binding.source) else {
-            continue;
-        };
-        let Some(builder) = out_of_dialog(
-            endpoint,
-            Method::Notify,
-            &binding.contact,
-            &target,
-            domain,
-            device,
-        ) else {
-            continue;
-        };
-        let builder = builder
-            .header("Event", "message-summary")
-            .header("Subscription-State", "terminated;reason=noresource")
-            .body(
-                summary::CONTENT_TYPE,
-                Bytes::from(summary::body(&account, mailbox)),
-            );
-        send(
-            endpoint,
-            builder,
-            target,
-            "unsolicited message-summary",
-            None,
-        );
-    }
+    let body = Bytes::from(summary::body(&format!("sip:{device}@{domain}"), mailbox));
+    to_every_contact(
+        app,
+        endpoint,
+        domain,
+        device,
+        Method::Notify,
+        "unsolicited message-summary",
+        |builder| {
+            builder
+                .header("Event", "message-summary")
+                .header("Subscription-State", "terminated;reason=noresource")
+                .body(summary::CONTENT_TYPE, body.clone())
+        },
+    );
 }
 
 /// Ends lapsed subscriptions with a terminated NOTIFY (RFC 6665 §4.2.2 `timeout`).
