@@ -184,9 +184,8 @@ pub async fn handle(ctx: &mut Context, transaction: ServerTransaction) {
 
 /// An ACK outside any transaction: ours if it confirms one of our 2xx. Returns whether
 /// it was ours.
-pub fn ack(ctx: &mut Context, ack: Received) -> bool {
-    let call_id = ack.message.call_id().to_owned();
-    match ctx.ivr.inbox(&call_id) {
+pub fn ack(ctx: &mut Context, ack: &Received) -> bool {
+    match ctx.ivr.inbox(ack.message.call_id()) {
         Some(inbox) => {
             let _ = inbox.send(CallInput::Ack);
             true

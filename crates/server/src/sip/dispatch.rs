@@ -105,7 +105,7 @@ async fn dispatch(ctx: &mut Context, handlers: &mut Handlers, event: EndpointEve
         }
         // ACKs for 2xx belong to dialogs: the IVR's calls, else the B2BUA's.
         EndpointEvent::Ack(received) => {
-            if !crate::ivr::ack(ctx, received.clone()) {
+            if !crate::ivr::ack(ctx, &received) {
                 handlers.b2bua.ack(&received);
             }
         }
