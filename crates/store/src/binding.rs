@@ -43,3 +43,23 @@ pub struct BindingKey {
     /// Contact URI as registered.
     pub contact: String,
 }
+
+impl From<Binding> for BindingKey {
+    fn from(binding: Binding) -> Self {
+        Self {
+            domain: binding.domain,
+            aor: binding.aor,
+            contact: binding.contact,
+        }
+    }
+}
+
+impl From<&Binding> for BindingKey {
+    fn from(binding: &Binding) -> Self {
+        Self {
+            domain: binding.domain.clone(),
+            aor: binding.aor.clone(),
+            contact: binding.contact.clone(),
+        }
+    }
+}

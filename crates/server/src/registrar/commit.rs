@@ -187,7 +187,7 @@ impl Behind {
         self.due
             .get_or_insert_with(|| Instant::now() + WRITE_BEHIND);
         for binding in puts {
-            self.rows.insert(binding_key(&binding), binding);
+            self.rows.insert(BindingKey::from(&binding), binding);
         }
     }
 
@@ -201,7 +201,7 @@ impl Behind {
             self.rows.remove(key);
         }
         for binding in &pending.puts {
-            self.rows.remove(&binding_key(binding));
+            self.rows.remove(&BindingKey::from(binding));
         }
     }
 
@@ -218,14 +218,6 @@ impl Behind {
                 tracing::warn!(%error, rows = chunk.len(), "refreshed bindings not written");
             }
         }
-    }
-}
-
-fn binding_key(binding: &Binding) -> BindingKey {
-    BindingKey {
-        domain: binding.domain.clone(),
-        aor: binding.aor.clone(),
-        contact: binding.contact.clone(),
     }
 }
 

@@ -128,14 +128,6 @@ fn is_refresh(before: &[Binding], put: &Binding) -> bool {
     })
 }
 
-fn key(binding: Binding) -> BindingKey {
-    BindingKey {
-        domain: binding.domain,
-        aor: binding.aor,
-        contact: binding.contact,
-    }
-}
-
 impl Registrar {
     /// A registrar over `bindings`, committing through `commits`.
     pub fn new(policy: Policy, bindings: Arc<Bindings>, commits: mpsc::Sender<Pending>) -> Self {
@@ -266,7 +258,10 @@ impl Registrar {
                 Vec::new()
             },
             puts,
-            deletes: removed.into_iter().map(|(b, _)| key(b)).collect(),
+            deletes: removed
+                .into_iter()
+                .map(|(b, _)| BindingKey::from(b))
+                .collect(),
             refresh: false,
             undo: Some(Undo {
                 domain: domain.as_str().to_owned(),
@@ -296,7 +291,7 @@ impl Registrar {
             .collect();
         let pending = Pending {
             events,
-            deletes: expired.into_iter().map(key).collect(),
+            deletes: expired.into_iter().map(BindingKey::from).collect(),
             ..Pending::default()
         };
         // A closed queue means shutdown; the next start drops them from the store.
@@ -335,7 +330,11 @@ fn events(
 /// the server was down; returns how many are live.
 pub async fn load(app: &App, bindings: &Bindings, now: Timestamp) -> Result<usize, StoreError> {
     let stored = app.store().bindings().await?;
-    let expired: Vec<BindingKey> = bindings.load(stored, now).into_iter().map(key).collect();
+    let expired: Vec<BindingKey> = bindings
+        .load(stored, now)
+        .into_iter()
+        .map(BindingKey::from)
+        .collect();
     if !expired.is_empty() {
         tracing::info!(
             count = expired.len(),
