@@ -208,6 +208,23 @@ pub(crate) async fn put_soft_keys(
     Ok(Json(body))
 }
 
+/// The domain and device a device-management request names: the caller may manage the
+/// domain's devices and the device exists (404 `unknown_device` otherwise).
+fn managed_device(
+    app: &App,
+    caller: &Caller,
+    d: &str,
+    e: &str,
+) -> Result<(DomainName, Extension), ApiError> {
+    let domain = domain_name(d)?;
+    caller.principal.allow(&domain, Action::ManageDevices)?;
+    let device = device_ext(e)?;
+    if app.device(&domain, &device).is_none() {
+        return Err(app.unknown_in(&domain, Refusal::UnknownDevice).into());
+    }
+    Ok((domain, device))
+}
+
 /// A device's provisioning options.
 #[utoipa::path(get, path = "/api/v1/domains/{d}/devices/{ext}/provisioning", tag = "provisioning",
     params(("d" = String, Path), ("ext" = String, Path)),
@@ -218,12 +235,7 @@ pub(crate) async fn get_options(
     caller: Caller,
     ApiPath((d, e)): ApiPath<(String, String)>,
 ) -> Result<Json<DeviceOptions>, ApiError> {
-    let domain = domain_name(&d)?;
-    caller.principal.allow(&domain, Action::ManageDevices)?;
-    let device = device_ext(&e)?;
-    if app.device(&domain, &device).is_none() {
-        return Err(app.unknown_in(&domain, Refusal::UnknownDevice).into());
-    }
+    let (domain, device) = managed_device(&app, &caller, &d, &e)?;
     Ok(Json(app.provisioning().device_options(&domain, &device)))
 }
 
@@ -239,12 +251,7 @@ pub(crate) async fn put_options(
     ApiPath((d, e)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<DeviceOptions>,
 ) -> Result<Json<DeviceOptions>, ApiError> {
-    let domain = domain_name(&d)?;
-    caller.principal.allow(&domain, Action::ManageDevices)?;
-    let device = device_ext(&e)?;
-    if app.device(&domain, &device).is_none() {
-        return Err(app.unknown_in(&domain, Refusal::UnknownDevice).into());
-    }
+    let (domain, device) = managed_device(&app, &caller, &d, &e)?;
     if body
         .notice
         .as_ref()
@@ -273,12 +280,7 @@ pub(crate) async fn notice(
     ApiPath((d, e)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<NoticeRequest>,
 ) -> Result<axum::http::StatusCode, ApiError> {
-    let domain = domain_name(&d)?;
-    caller.principal.allow(&domain, Action::ManageDevices)?;
-    let device = device_ext(&e)?;
-    if app.device(&domain, &device).is_none() {
-        return Err(app.unknown_in(&domain, Refusal::UnknownDevice).into());
-    }
+    let (domain, device) = managed_device(&app, &caller, &d, &e)?;
     if body.text.is_empty() || body.text.chars().count() > 200 {
         return Err(ApiError::invalid_field("text", "1 to 200 characters"));
     }
@@ -322,12 +324,7 @@ pub(crate) async fn mwi(
     caller: Caller,
     ApiPath((d, e)): ApiPath<(String, String)>,
 ) -> Result<Json<MwiView>, ApiError> {
-    let domain = domain_name(&d)?;
-    caller.principal.allow(&domain, Action::ManageDevices)?;
-    let device = device_ext(&e)?;
-    if app.device(&domain, &device).is_none() {
-        return Err(app.unknown_in(&domain, Refusal::UnknownDevice).into());
-    }
+    let (domain, device) = managed_device(&app, &caller, &d, &e)?;
     let mailbox = crate::mwi::mailbox_for(&app, &domain, &device);
     let mut subscriptions: Vec<SubscriptionView> = app
         .provisioning()
