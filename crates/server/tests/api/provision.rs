@@ -515,8 +515,11 @@ async fn hd_prov_5_preview_renders_a_device_file_with_the_draft_in_place() {
     let preview = |device: &'static str, body: serde_json::Value| {
         let h = &h;
         async move {
-            h.post(&format!("/api/v1/domains/{D}/devices/{device}/preview"), body)
-                .await
+            h.post(
+                &format!("/api/v1/domains/{D}/devices/{device}/preview"),
+                body,
+            )
+            .await
         }
     };
     let now = preview("94001", json!({})).await.ok(StatusCode::OK);
@@ -536,7 +539,10 @@ async fn hd_prov_5_preview_renders_a_device_file_with_the_draft_in_place() {
     .await
     .ok(StatusCode::OK);
     let file = draft.json["file"].as_str().unwrap_or_default();
-    assert!(file.contains("linekey.1.label = desk of Bob Smith"), "{file}");
+    assert!(
+        file.contains("linekey.1.label = desk of Bob Smith"),
+        "{file}"
+    );
     // A draft body of the device's format is used; the polycom phone refuses a cfg body.
     let body = json!({"name": "mine", "template": {"format": "cfg",
         "body": "label=[[ line_label ]] free=[% if logged_in %]no[% else %]yes[% endif %]\n"}});

@@ -526,7 +526,8 @@ try {
     assert(label.includes('[[first_name]]'), `demo default label loaded: ${label}`);
     // Carol (1003) is on 94002 since the CSRF check.
     await page.selectOption('#preview-device', '94002');
-    await page.click('#preview-button');
+    await tabTo(page, '#preview-button');
+    await page.keyboard.press('Enter');
     await page.waitForSelector('#preview-file', WAIT);
     let file = await page.textContent('#preview-file');
     assert(file.includes('linekey.1.label = hot desk Carol Chen 1003'), `preview: ${file}`);

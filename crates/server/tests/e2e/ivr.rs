@@ -697,7 +697,11 @@ async fn hd_login_9_activate_phone_calls_the_device() {
     let dir = block_in_place(|| scratch(&server.dir(), "activate"));
     let port = free_port();
     let ear = RtpEar::new();
-    let answer = activate_answer_scenario(&dir, ear.port, &[(800, "1004#"), (300, "4321#"), (1500, "2")]);
+    let answer = activate_answer_scenario(
+        &dir,
+        ear.port,
+        &[(800, "1004#"), (300, "4321#"), (1500, "2")],
+    );
     let inf = dir.join("phone.csv");
     let _ = std::fs::write(
         &inf,
@@ -770,11 +774,7 @@ async fn hd_login_9_activate_phone_calls_the_device() {
 
 /// The phone's side of an Activate Phone call: ring, answer, key each `(pause ms, keys)`
 /// as INFO (e.g. extension#, PIN#, 2 to confirm), take the server's BYE.
-pub(crate) fn activate_answer_scenario(
-    dir: &Path,
-    rtp_port: u16,
-    keys: &[(u64, &str)],
-) -> PathBuf {
+pub(crate) fn activate_answer_scenario(dir: &Path, rtp_port: u16, keys: &[(u64, &str)]) -> PathBuf {
     let mut steps = String::new();
     let mut cseq = 0;
     for &(pause, keys) in keys {

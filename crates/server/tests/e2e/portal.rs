@@ -254,6 +254,9 @@ async fn portal_in_chromium() {
     );
     assert!(stdout.contains("browser checks passed"), "{stdout}");
     for name in ["board", "activate-phone", "my-keys", "admin-templates"] {
-        assert!(shots.join(format!("{name}.png")).exists(), "screenshot {name} saved");
+        assert!(
+            shots.join(format!("{name}.png")).exists(),
+            "screenshot {name} saved"
+        );
     }
 }
