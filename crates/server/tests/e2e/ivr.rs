@@ -695,39 +695,13 @@ async fn hd_login_9_activate_phone_calls_the_device() {
     let api = office(&server).await;
     // The phone registers and answers; its answering side sends the log-in digits.
     let dir = block_in_place(|| scratch(&server.dir(), "activate"));
-    let port = free_port();
     let ear = RtpEar::new();
     let answer = activate_answer_scenario(
         &dir,
         ear.port,
         &[(800, "1004#"), (300, "4321#"), (1500, "2")],
     );
-    let inf = dir.join("phone.csv");
-    let _ = std::fs::write(
-        &inf,
-        format!(
-            "SEQUENTIAL\n{};[authentication username={} password={}]\n",
-            DESK.ext, DESK.ext, DESK.password
-        ),
-    );
-    let target = server.sip_udp.unwrap_or_else(|| panic!("no SIP/UDP"));
-    let mut command = Command::new("sipp");
-    command
-        .arg(target.to_string())
-        .arg("-sf")
-        .arg(peers::scenario("uas_register_then_answer.xml"))
-        .arg("-oocsf")
-        .arg(&answer)
-        .arg("-inf")
-        .arg(&inf)
-        .args(["-key", "domain", DOMAIN, "-auth_uri", DOMAIN])
-        .args(["-i", "127.0.0.1", "-p", &port.to_string()])
-        .args(["-mi", "127.0.0.1", "-mp", &free_port().to_string()])
-        .args(["-m", "1", "-d", "15000", "-timeout", "60s", "-nostdin"])
-        .args(["-trace_msg", "-message_file"])
-        .arg(dir.join("messages.log"))
-        .current_dir(&dir);
-    let mut phone = Peer::spawn("sipp", command, &dir.join("sipp.out"));
+    let mut phone = answering_phone(&server, &dir, (DESK.ext, DESK.password), &answer, 15);
     eventually(Duration::from_secs(10), "the phone to register", || async {
         let regs = api
             .get(&format!("/domains/{DOMAIN}/devices/{}", DESK.ext))
@@ -755,7 +729,7 @@ async fn hd_login_9_activate_phone_calls_the_device() {
         },
     )
     .await;
-    let log = std::fs::read_to_string(dir.join("messages.log")).unwrap_or_default();
+    let log = std::fs::read_to_string(dir.join("answer.msg")).unwrap_or_default();
     assert_eq!(
         field(&state, "state"),
         "activated",
@@ -770,6 +744,39 @@ async fn hd_login_9_activate_phone_calls_the_device() {
     assert!(audit.contains("activate_phone"), "{audit}");
     block_in_place(|| phone.kill());
     ear.finish().assert_prompts_heard();
+}
+
+/// SIPp as a hot-desk phone `(extension, password)` that registers and answers the
+/// server's calls with `answer` (an `-oocsf` scenario), registered for `secs` seconds;
+/// output in `dir` (`answer.out`, `answer.msg`). Killed when dropped.
+pub(crate) fn answering_phone(
+    server: &Server,
+    dir: &Path,
+    (ext, password): (&str, &str),
+    answer: &Path,
+    secs: u64,
+) -> Peer {
+    let inf = dir.join("answer.csv");
+    let _ = std::fs::write(&inf, peers::users_csv([(ext, password)]));
+    let target = server.sip_udp.unwrap_or_else(|| panic!("no SIP/UDP"));
+    let mut command = Command::new("sipp");
+    command
+        .arg(target.to_string())
+        .arg("-sf")
+        .arg(peers::scenario("uas_register_then_answer.xml"))
+        .arg("-oocsf")
+        .arg(answer)
+        .arg("-inf")
+        .arg(&inf)
+        .args(["-key", "domain", DOMAIN, "-auth_uri", DOMAIN])
+        .args(["-i", "127.0.0.1", "-p", &free_port().to_string()])
+        .args(["-mi", "127.0.0.1", "-mp", &free_port().to_string()])
+        .args(["-m", "1", "-d", &(secs * 1000).to_string()])
+        .args(["-timeout", &format!("{}s", secs + 60), "-nostdin"])
+        .args(["-trace_msg", "-message_file"])
+        .arg(dir.join("answer.msg"))
+        .current_dir(dir);
+    Peer::spawn("sipp", command, &dir.join("answer.out"))
 }
 
 /// The phone's side of an Activate Phone call: ring, answer, key each `(pause ms, keys)`

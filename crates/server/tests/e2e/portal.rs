@@ -25,7 +25,7 @@ use serde_json::json;
 use tokio::task::block_in_place;
 
 use crate::harness::{Options, Server, BIN};
-use crate::ivr::{activate_answer_scenario, scenario, Hangup, Step};
+use crate::ivr::{self, activate_answer_scenario, scenario, Hangup, Step};
 use crate::peers::{self, eventually, free_port, scratch, Peer};
 
 const DOMAIN: &str = "acme.test";
@@ -87,6 +87,8 @@ fn browser_ready() -> bool {
 /// A demo phone's SIP password, from the demo's start-up instructions
 /// (`  94001  yealink-t46u … password XYZ`).
 fn demo_password(server: &Server, ext: &str) -> String {
+    // Printed once the server is up, after its `listening` lines; the trunk line ends it.
+    server.wait_for_line("Trunk pstn");
     server
         .output()
         .lines()
@@ -112,27 +114,8 @@ impl Drop for Group {
 /// and keys Erin's extension, PIN and confirmation as SIP INFO.
 fn answering_phone(server: &Server, dir: &Path, rtp_port: u16) -> Peer {
     let answer = activate_answer_scenario(dir, rtp_port, &ACTIVATE_KEYS);
-    let inf = dir.join("answer.csv");
     let password = demo_password(server, ACTIVATE_DESK);
-    let _ = std::fs::write(&inf, peers::users_csv([(ACTIVATE_DESK, password.as_str())]));
-    let target = server.sip_udp.unwrap_or_else(|| panic!("no SIP/UDP"));
-    let mut command = Command::new("sipp");
-    command
-        .arg(target.to_string())
-        .arg("-sf")
-        .arg(peers::scenario("uas_register_then_answer.xml"))
-        .arg("-oocsf")
-        .arg(&answer)
-        .arg("-inf")
-        .arg(&inf)
-        .args(["-key", "domain", DOMAIN, "-auth_uri", DOMAIN])
-        .args(["-i", "127.0.0.1", "-p", &free_port().to_string()])
-        .args(["-mi", "127.0.0.1", "-mp", &free_port().to_string()])
-        .args(["-m", "1", "-d", "300000", "-timeout", "400s", "-nostdin"])
-        .args(["-trace_msg", "-message_file"])
-        .arg(dir.join("answer.msg"))
-        .current_dir(dir);
-    Peer::spawn("sipp", command, &dir.join("answer.out"))
+    ivr::answering_phone(server, dir, (ACTIVATE_DESK, &password), &answer, 300)
 }
 
 /// The SIPp run node starts while the board is open: desk `STAR44_DESK` dials *44 and
