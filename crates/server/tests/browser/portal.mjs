@@ -181,7 +181,7 @@ try {
   const seated = await admin('POST', `${d}/devices/94003/login`, { extension: '1004' });
   assert(seated.status === 200, `seat Dave: ${JSON.stringify(seated.json)}`);
 
-  await check('HD-LOGIN-9 keyboard-only walk-through: sign in, Activate Phone, release', async () => {
+  await check('HD-LOGIN-9 keyboard-only walk-through: sign in, the "+" code, Activate Phone refused (not_registered), host status, release', async () => {
     const { context, page } = await newPage();
     await page.goto('/portal/signin');
     await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'extension', null, WAIT);
@@ -226,9 +226,16 @@ try {
     await context.close();
   });
 
-  await check('HD-LOGIN-9 Activate Phone: a SIPp phone answers and keys the log-in; the page shows each state to success', async () => {
+  await check('HD-LOGIN-9 keyboard only: sign in, Activate Phone answered by a SIPp phone that keys the log-in, each state shown to success, release', async () => {
     const { context, page } = await newPage();
-    await signIn(page, '1005', '6924');
+    await page.goto('/portal/signin');
+    await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'extension', null, WAIT);
+    await page.keyboard.type('1005');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('6924');
+    await page.keyboard.press('Enter');
+    await page.waitForURL('**/portal/', WAIT);
+    await page.waitForSelector('body[data-ready="true"]', WAIT);
     // Every state the status region shows, in order.
     await page.evaluate(() => {
       window.activationStates = [];
@@ -238,8 +245,9 @@ try {
         if (state && window.activationStates.at(-1) !== state) window.activationStates.push(state);
       }).observe(out, { attributes: true, attributeFilter: ['data-state'] });
     });
-    await page.fill('#activate-device', '5401');
-    await page.click('#activate-form button[type=submit]');
+    await tabTo(page, '#activate-device');
+    await page.keyboard.type('5401');
+    await page.keyboard.press('Enter');
     await page.waitForSelector('#activate-status[data-state="answered"]', WAIT);
     const asked = await page.textContent('#activate-status');
     assert(/extension/.test(asked) && /PIN/.test(asked), `while answered: ${asked}`);
@@ -255,6 +263,11 @@ try {
     const erin = sessions.json.find((a) => a.device === '5401');
     assert(erin && erin.user === '1005', `API: Erin on 5401: ${JSON.stringify(erin)}`);
     await shot(page, 'activate-phone');
+    await tabTo(page, '[data-release="5401"]');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => !document.querySelector('[data-release="5401"]'), null, WAIT);
+    const after = await admin('GET', `${d}/associations`);
+    assert(!after.json.some((a) => a.device === '5401'), 'desk 5401 released in the API');
     await context.close();
   });
 
