@@ -35,6 +35,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     let mut app_config = AppConfig::new(config.database.clone(), key);
     app_config.admin_token = admin_token.clone();
+    app_config.provision_sip_server = config.provision_sip_server.clone();
     let app = App::open(app_config)
         .await
         .with_context(|| format!("opening database {}", redact_url(&config.database)))?;
@@ -109,6 +110,7 @@ async fn start_sip(
 ) -> anyhow::Result<SipListeners> {
     let mut settings = crate::sip::SipSettings::from_env(config.sip, config.domain.clone())?;
     settings.http_base = Some(format!("http://{http}"));
+    settings.voicemail_trust = config.voicemail_trust.clone();
     Ok(crate::sip::start(Arc::clone(app), settings, shutdown).await?)
 }
 

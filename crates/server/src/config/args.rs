@@ -36,6 +36,19 @@ pub struct ServeArgs {
     /// [default: beside the SQLite database, `<db>.key`].
     #[arg(long, env = "HOTDESK_KEY_FILE", value_name = "FILE")]
     pub key_file: Option<PathBuf>,
+    /// Voicemail servers (IPs or CIDRs, comma-separated, IPv4 or IPv6) whose
+    /// message-summary NOTIFYs set users' mailbox counts [default: none].
+    #[arg(
+        long,
+        env = "HOTDESK_VOICEMAIL_TRUST",
+        value_name = "NETS",
+        value_delimiter = ','
+    )]
+    pub voicemail_trust: Vec<String>,
+    /// SIP server written into provisioned phone files, host[:port]
+    /// [default: the device's domain, port 5060].
+    #[arg(long, env = "HOTDESK_PROVISION_SIP_SERVER", value_name = "HOST[:PORT]")]
+    pub provision_sip_server: Option<String>,
     /// Server key as 64 hex digits; overrides any key file.
     #[arg(long, env = "HOTDESK_SECRET_KEY", hide = true, hide_env_values = true)]
     pub secret_key: Option<String>,

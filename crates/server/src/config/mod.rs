@@ -79,6 +79,12 @@ pub enum ConfigError {
          set HOTDESK_SECRET_KEY (64 hex digits) or key_file"
     )]
     KeyRequired,
+    /// A `--voicemail-trust` entry is not an address or network.
+    #[error("invalid --voicemail-trust: {0}")]
+    Trust(#[from] crate::mwi::voicemail::TrustError),
+    /// `--provision-sip-server` is not `host[:port]`.
+    #[error("invalid --provision-sip-server: {0}")]
+    SipServer(#[from] crate::provisioning::SipServerError),
 }
 
 /// The `hotdesk.toml` file. Every key is optional; unknown keys are an error.
@@ -141,6 +147,10 @@ pub struct Config {
     pub key: KeySource,
     /// Log filter when `RUST_LOG` is unset.
     pub log: String,
+    /// Voicemail servers whose message-summary NOTIFYs are believed (HD-MWI-1).
+    pub voicemail_trust: crate::mwi::voicemail::Trust,
+    /// SIP server for provisioned files; `None`: each device's domain, port 5060.
+    pub provision_sip_server: Option<crate::provisioning::SipServer>,
 }
 
 impl Config {
@@ -188,6 +198,12 @@ impl Config {
                 .map(SecretString::new),
             key,
             log: file.log.unwrap_or_else(|| DEFAULT_LOG.to_owned()),
+            voicemail_trust: crate::mwi::voicemail::Trust::parse(&args.voicemail_trust)?,
+            provision_sip_server: args
+                .provision_sip_server
+                .as_deref()
+                .map(crate::provisioning::SipServer::parse)
+                .transpose()?,
         })
     }
 

@@ -9,6 +9,7 @@
 pub mod notifier;
 pub mod subscribe;
 pub mod summary;
+pub mod voicemail;
 pub mod warning;
 
 use std::collections::HashMap;

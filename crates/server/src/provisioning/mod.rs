@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 
 pub use engine::{Engine, TemplateError};
 pub use keys::DeviceOptions;
-pub use render::Rendered;
+pub use render::{Rendered, SipServer, SipServerError};
 pub use templates::{Format, Template, TemplateInput};
 
 /// A phone-facing change for the SIP side to send.
@@ -134,6 +134,9 @@ pub struct Provisioning {
     pub mwi: crate::mwi::Subscriptions,
     /// HTTP digest for phones fetching files.
     pub http_auth: http_auth::HttpAuth,
+    /// Where provisioned phones register (`--provision-sip-server`); `None`: the device's
+    /// domain on port 5060.
+    pub(crate) sip_server: Option<SipServer>,
 }
 
 impl std::fmt::Debug for Provisioning {
@@ -216,6 +219,7 @@ impl Provisioning {
             jobs: Mutex::new(None),
             mwi,
             http_auth: http_auth::HttpAuth::new(),
+            sip_server: None,
         })
     }
 

@@ -65,6 +65,8 @@ pub struct AppConfig {
     pub user_token_ttl: SignedDuration,
     /// Buffered events per `/events` subscriber before a slow one skips ahead.
     pub event_capacity: usize,
+    /// SIP server written into provisioned files; `None`: the device's domain, port 5060.
+    pub provision_sip_server: Option<crate::provisioning::SipServer>,
 }
 
 impl AppConfig {
@@ -77,6 +79,7 @@ impl AppConfig {
             models: ModelCatalogue::built_in(),
             user_token_ttl: SignedDuration::from_hours(12),
             event_capacity: 1024,
+            provision_sip_server: None,
         }
     }
 }
@@ -129,7 +132,8 @@ impl App {
         config: AppConfig,
     ) -> Result<Arc<Self>, AppError> {
         let state = load::load(store.as_ref(), Timestamp::now()).await?;
-        let provisioning = crate::provisioning::Provisioning::load(store.as_ref()).await?;
+        let mut provisioning = crate::provisioning::Provisioning::load(store.as_ref()).await?;
+        provisioning.sip_server = config.provision_sip_server;
         let (events, _) = broadcast::channel(config.event_capacity.max(16));
         Ok(Arc::new(Self {
             store,

@@ -504,3 +504,45 @@ async fn hd_sec_1_templates_of_one_domain_are_invisible_to_another() {
         .ok(StatusCode::OK);
     assert_eq!(theirs.json, json!([]));
 }
+
+#[tokio::test]
+async fn hd_prov_1_sip_server_setting_replaces_the_domain_in_files() {
+    let h = Harness::sqlite_with(|config| {
+        config.provision_sip_server =
+            Some(hotdesk::provisioning::SipServer::parse("sip.acme.test:5070").unwrap());
+    })
+    .await;
+    office(&h).await;
+    let yealink = fetch(
+        &h,
+        &format!("{YEALINK_MAC}.cfg"),
+        Some(&basic("94001", PASSWORD)),
+        None,
+    )
+    .await
+    .ok(StatusCode::OK);
+    let expected = fixture_text("yealink-t46u-free.cfg")
+        .replace(
+            "sip_server.1.address = acme.test",
+            "sip_server.1.address = sip.acme.test",
+        )
+        .replace("sip_server.1.port = 5060", "sip_server.1.port = 5070");
+    assert_ne!(expected, fixture_text("yealink-t46u-free.cfg"));
+    assert_eq!(yealink.text, expected);
+    let polycom = fetch(
+        &h,
+        &format!("{POLYCOM_MAC}.xml"),
+        Some(&basic("94002", PASSWORD)),
+        None,
+    )
+    .await
+    .ok(StatusCode::OK);
+    assert!(polycom.text.contains(r#"reg.1.server.1.address="sip.acme.test""#));
+    assert!(polycom.text.contains(r#"reg.1.server.1.port="5070""#));
+    assert!(!polycom.text.contains("5060"), "{}", polycom.text);
+}
+
+fn fixture_text(name: &str) -> String {
+    let path = fixture_path(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}

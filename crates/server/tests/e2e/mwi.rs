@@ -2,7 +2,8 @@
 //! message-summary as the hot desk (digest auth), and its NOTIFYs follow the desk's owner —
 //! free desk, user A with 2 new messages logs in, A logs out, user B logs in, B's mailbox
 //! changes — then it unsubscribes and gets a terminated NOTIFY; and the subscription
-//! outlives a server restart (kept in the store).
+//! outlives a server restart (kept in the store); and an external voicemail server's
+//! NOTIFY changes the mailbox only from the configured trust.
 
 use std::time::Duration;
 
@@ -246,4 +247,105 @@ async fn hd_mwi_1_subscription_survives_a_server_restart() {
         result.messages
     );
     assert_eq!(seen[2].1, "terminated");
+}
+
+/// A voicemail server run: SIPp sends one message-summary NOTIFY for `user` with counts
+/// `new/old` from `ip`; returns the answer's status line.
+fn voicemail_notify(server: &Server, ip: &str, user: &str, new: u32, old: u32) -> String {
+    let sipp = Sipp::new(
+        server.sip_udp.expect("SIP/UDP"),
+        "voicemail_notify.xml",
+        DOMAIN,
+        format!("SEQUENTIAL\n{user};{new};{old}\n"),
+    );
+    let dir = peers::scratch(&server.dir(), "voicemail");
+    // A later `-i` wins over the harness's 127.0.0.1: 127.0.0.x are all loopback.
+    let run = sipp.run_with(&dir, &["-i", ip]);
+    assert!(run.passed(), "SIPp failed:\n{}\n{}", run.output, run.messages);
+    run.messages
+        .split("----------------------------------------------- ")
+        .filter(|m| m.contains("message received"))
+        .filter_map(|m| m.lines().find(|l| l.starts_with("SIP/2.0 ")))
+        .map(str::to_owned)
+        .find(|l| !l.starts_with("SIP/2.0 100"))
+        .unwrap_or_else(|| panic!("no final answer:\n{}", run.messages))
+}
+
+async fn mailbox_of(api: &Api, user: &str) -> (u64, u64) {
+    let user = api.get(&format!("/domains/{DOMAIN}/users/{user}")).await;
+    let count = |k: &str| user["mailbox"][k].as_u64().unwrap_or(u64::MAX);
+    (count("new"), count("old"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hd_mwi_1_voicemail_server_notify_on_the_trust_reaches_the_desk() {
+    if !peers::available("sipp") {
+        return;
+    }
+    let server = block_in_place(|| {
+        Server::with(Options {
+            env: vec![("HOTDESK_VOICEMAIL_TRUST".into(), "127.0.0.1/32,::1".into())],
+            ..Options::default()
+        })
+    });
+    let api = server.api();
+    crate::prov::office(&api).await;
+    let mut subscriber = Sipp::new(
+        server.sip_udp.expect("SIP/UDP"),
+        "subscribe_mwi.xml",
+        DOMAIN,
+        users_csv([(DEVICE, PASSWORD)]),
+    );
+    subscriber.calls = 1;
+    let dir = peers::scratch(&server.dir(), "mwi-voicemail");
+    let run = tokio::task::spawn_blocking(move || {
+        subscriber.run_with(&dir, &["-d", "10000", "-aa"])
+    });
+    eventually(Duration::from_secs(20), "the subscription", || {
+        let api = api.clone();
+        async move {
+            let state = mwi_state(&api).await;
+            (state["subscriptions"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty()))
+            .then_some(())
+        }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    api.post(
+        &format!("/domains/{DOMAIN}/devices/{DEVICE}/login"),
+        json!({ "extension": "1004" }),
+    )
+    .await;
+    shows(&api, 0, 0).await;
+
+    // Outside the trust: refused, nothing changes.
+    let answer = block_in_place(|| voicemail_notify(&server, "127.0.0.2", "1004", 5, 0));
+    assert_eq!(answer, "SIP/2.0 403 Source Not Trusted");
+    assert_eq!(mailbox_of(&api, "1004").await, (0, 0));
+    // On the trust: the mailbox is set and the desk where 1004 is logged in hears of it.
+    let answer = block_in_place(|| voicemail_notify(&server, "127.0.0.1", "1004", 2, 1));
+    assert_eq!(answer, "SIP/2.0 200 OK");
+    assert_eq!(mailbox_of(&api, "1004").await, (2, 1));
+    shows(&api, 2, 1).await;
+    // A user the domain does not have.
+    let answer = block_in_place(|| voicemail_notify(&server, "127.0.0.1", "1099", 1, 0));
+    assert_eq!(answer, "SIP/2.0 404 Unknown Mailbox");
+
+    let result = run.await.expect("SIPp thread");
+    assert!(
+        result.passed(),
+        "SIPp failed:\n{}\n{}",
+        result.output,
+        result.messages
+    );
+    let seen = notifies(&result.messages);
+    let voices: Vec<&str> = seen.iter().map(|(v, _)| v.as_str()).collect();
+    assert_eq!(
+        voices,
+        ["0/0 (0/0)", "0/0 (0/0)", "2/1 (0/0)", "2/1 (0/0)"],
+        "subscribe, log-in, the voicemail server's change, unsubscribe:\n{}",
+        result.messages
+    );
 }
