@@ -15,6 +15,16 @@ pub struct ServeArgs {
     /// HTTP address for the API, provisioning and portal [default: 127.0.0.1:8080].
     #[arg(long, env = "HOTDESK_HTTP", value_name = "ADDR")]
     pub http: Option<SocketAddr>,
+    /// HTTPS address serving the same API, provisioning and portal [default: none]; needs
+    /// --tls-cert and --tls-key.
+    #[arg(long, env = "HOTDESK_HTTPS", value_name = "ADDR")]
+    pub https: Option<SocketAddr>,
+    /// Certificate chain (PEM, leaf first) for --https.
+    #[arg(long, env = "HOTDESK_TLS_CERT", value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key (PEM: PKCS#8, PKCS#1 or SEC1) for --https.
+    #[arg(long, env = "HOTDESK_TLS_KEY", value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
     /// Database URL: sqlite://hotdesk.db (default) or postgres://user@host/db.
     #[arg(long, env = "HOTDESK_DATABASE", value_name = "URL")]
     pub database: Option<String>,

@@ -82,6 +82,9 @@ pub enum ConfigError {
     /// A `--voicemail-trust` entry is not an address or network.
     #[error("invalid --voicemail-trust: {0}")]
     Trust(#[from] crate::mwi::voicemail::TrustError),
+    /// `--https` without a certificate or key.
+    #[error("--https needs both --tls-cert and --tls-key (HOTDESK_TLS_CERT, HOTDESK_TLS_KEY)")]
+    TlsIncomplete,
     /// `--provision-sip-server` is not `host[:port]`.
     #[error("invalid --provision-sip-server: {0}")]
     SipServer(#[from] crate::provisioning::SipServerError),
@@ -128,6 +131,15 @@ impl FileConfig {
     }
 }
 
+/// The HTTPS listener: address, certificate chain and key (PEM files).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Https {
+    /// Listen address; port 0 picks a free port.
+    pub addr: SocketAddr,
+    /// Certificate and key files.
+    pub identity: hotdesk_sip::transport::TlsIdentity,
+}
+
 /// Effective settings for `hotdesk serve`.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -149,6 +161,8 @@ pub struct Config {
     pub log: String,
     /// Voicemail servers whose message-summary NOTIFYs are believed (HD-MWI-1).
     pub voicemail_trust: crate::mwi::voicemail::Trust,
+    /// The HTTPS listener, if configured.
+    pub https: Option<Https>,
     /// SIP server for provisioned files; `None`: each device's domain, port 5060.
     pub provision_sip_server: Option<crate::provisioning::SipServer>,
 }
@@ -199,6 +213,17 @@ impl Config {
             key,
             log: file.log.unwrap_or_else(|| DEFAULT_LOG.to_owned()),
             voicemail_trust: crate::mwi::voicemail::Trust::parse(&args.voicemail_trust)?,
+            https: match (args.https, &args.tls_cert, &args.tls_key) {
+                (None, _, _) => None,
+                (Some(addr), Some(cert), Some(key)) => Some(Https {
+                    addr,
+                    identity: hotdesk_sip::transport::TlsIdentity {
+                        cert_pem: cert.clone(),
+                        key_pem: key.clone(),
+                    },
+                }),
+                (Some(_), _, _) => return Err(ConfigError::TlsIncomplete),
+            },
             provision_sip_server: args
                 .provision_sip_server
                 .as_deref()

@@ -180,3 +180,33 @@ fn hd_mwi_1_voicemail_trust_flag_is_a_comma_separated_list() {
     let error = Config::merge(&bad, FileConfig::default()).unwrap_err();
     assert!(error.to_string().contains("vm.acme.test"), "{error}");
 }
+
+#[test]
+fn hd_prov_1_https_needs_certificate_and_key() {
+    let half = args(&["--https", "127.0.0.1:8443", "--tls-cert", "c.pem"]);
+    assert!(matches!(
+        Config::merge(&half, FileConfig::default()),
+        Err(ConfigError::TlsIncomplete)
+    ));
+    let whole = args(&[
+        "--https",
+        "127.0.0.1:8443",
+        "--tls-cert",
+        "c.pem",
+        "--tls-key",
+        "k.pem",
+    ]);
+    let https = Config::merge(&whole, FileConfig::default())
+        .unwrap()
+        .https
+        .unwrap();
+    assert_eq!(https.addr, "127.0.0.1:8443".parse().unwrap());
+    assert_eq!(https.identity.key_pem, Path::new("k.pem"));
+    let none = Config::merge(&ServeArgs::default(), FileConfig::default()).unwrap();
+    assert!(none.https.is_none() && none.provision_sip_server.is_none());
+    let bad = args(&["--provision-sip-server", "sip acme"]);
+    assert!(matches!(
+        Config::merge(&bad, FileConfig::default()),
+        Err(ConfigError::SipServer(_))
+    ));
+}

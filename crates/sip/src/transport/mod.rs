@@ -36,6 +36,7 @@ use tokio::sync::{mpsc, watch};
 
 pub use crate::header::Transport;
 pub use error::TransportError;
+pub use tls::acceptor as tls_acceptor;
 pub use resolve::{
     DnsLookup, HickoryLookup, NaptrRecord, Query, ResolveError, Resolver, SrvRecord, Target,
 };
