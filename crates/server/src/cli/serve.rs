@@ -33,8 +33,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         (None, true) => Some(secrets::new_token()),
         (None, false) => None,
     };
+    let sip_settings = crate::sip::SipSettings::from_env(config.sip, config.domain.clone())?;
     let mut app_config = AppConfig::new(config.database.clone(), key);
     app_config.admin_token = admin_token.clone();
+    // Provisioning passwords are guarded with the SIP digest limits (HD-SEC-3).
+    app_config.provision_guard = sip_settings.guard;
     app_config.provision_sip_server = config.provision_sip_server.clone();
     let app = App::open(app_config)
         .await
@@ -55,7 +58,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding HTTP on {}", config.http))?;
     let http = listener.local_addr().context("reading the HTTP address")?;
-    let sip = start_sip(&app, &config, http, shutdown.clone()).await?;
+    let sip = start_sip(&app, &config, sip_settings, http, shutdown.clone()).await?;
     let router = crate::api::router_with(
         Arc::clone(&app),
         crate::portal::PortalConfig {
@@ -112,10 +115,10 @@ pub struct SipListeners {
 async fn start_sip(
     app: &Arc<App>,
     config: &Config,
+    mut settings: crate::sip::SipSettings,
     http: SocketAddr,
     shutdown: Shutdown,
 ) -> anyhow::Result<SipListeners> {
-    let mut settings = crate::sip::SipSettings::from_env(config.sip, config.domain.clone())?;
     settings.http_base = Some(format!("http://{http}"));
     settings.voicemail_trust = config.voicemail_trust.clone();
     Ok(crate::sip::start(Arc::clone(app), settings, shutdown).await?)

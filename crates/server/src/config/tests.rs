@@ -170,7 +170,10 @@ fn hd_sec_2_corrupt_key_file_is_an_error_not_replaced() {
 #[test]
 fn hd_mwi_1_voicemail_trust_flag_is_a_comma_separated_list() {
     let config = Config::merge(&ServeArgs::default(), FileConfig::default()).unwrap();
-    assert!(config.voicemail_trust.is_empty(), "nobody is trusted by default");
+    assert!(
+        config.voicemail_trust.is_empty(),
+        "nobody is trusted by default"
+    );
     let flags = args(&["--voicemail-trust", "127.0.0.1,10.0.0.0/8,fd00::/8"]);
     let config = Config::merge(&flags, FileConfig::default()).unwrap();
     assert!(config.voicemail_trust.allows("10.9.8.7".parse().unwrap()));

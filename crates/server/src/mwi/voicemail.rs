@@ -238,7 +238,13 @@ mod tests {
     #[test]
     fn hd_mwi_1_trust_takes_addresses_and_networks_v4_and_v6() {
         let trust = Trust::parse(&["127.0.0.1", "10.1.0.0/16", " fd00::/8 ", "::1", ""]).unwrap();
-        for yes in ["127.0.0.1", "10.1.200.3", "fd12::5", "::1", "::ffff:10.1.0.9"] {
+        for yes in [
+            "127.0.0.1",
+            "10.1.200.3",
+            "fd12::5",
+            "::1",
+            "::ffff:10.1.0.9",
+        ] {
             assert!(trust.allows(yes.parse().unwrap()), "{yes}");
         }
         for no in ["127.0.0.2", "10.2.0.1", "fe80::1", "::2"] {
@@ -270,15 +276,35 @@ mod tests {
     fn rfc3842_5_2_bad_bodies_named() {
         for (body, error) in [
             (&b"Voice-Message: 1/0\r\n"[..], BodyError::MissingWaiting),
-            (b"Messages-Waiting: maybe\r\nVoice-Message: 1/0\r\n", BodyError::BadWaiting),
+            (
+                b"Messages-Waiting: maybe\r\nVoice-Message: 1/0\r\n",
+                BodyError::BadWaiting,
+            ),
             (b"Messages-Waiting: yes\r\n", BodyError::MissingVoice),
-            (b"Messages-Waiting: yes\r\nVoice-Message: two/1\r\n", BodyError::BadVoice),
-            (b"Messages-Waiting: yes\r\nVoice-Message: 1/1 (x)\r\n", BodyError::BadVoice),
-            (b"Messages-Waiting: yes\r\nVoice-Message: -1/1\r\n", BodyError::BadVoice),
-            (b"Messages-Waiting: no\r\nVoice-Message: 3/1\r\n", BodyError::Contradiction),
+            (
+                b"Messages-Waiting: yes\r\nVoice-Message: two/1\r\n",
+                BodyError::BadVoice,
+            ),
+            (
+                b"Messages-Waiting: yes\r\nVoice-Message: 1/1 (x)\r\n",
+                BodyError::BadVoice,
+            ),
+            (
+                b"Messages-Waiting: yes\r\nVoice-Message: -1/1\r\n",
+                BodyError::BadVoice,
+            ),
+            (
+                b"Messages-Waiting: no\r\nVoice-Message: 3/1\r\n",
+                BodyError::Contradiction,
+            ),
             (b"\xff\xfe", BodyError::NotText),
         ] {
-            assert_eq!(parse_body(body), Err(error), "{}", String::from_utf8_lossy(body));
+            assert_eq!(
+                parse_body(body),
+                Err(error),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
         }
     }
 }

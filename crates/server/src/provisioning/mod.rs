@@ -9,6 +9,7 @@ pub mod engine;
 pub mod http;
 pub mod http_auth;
 mod keys;
+pub mod lockout;
 mod render;
 pub mod templates;
 
@@ -137,6 +138,8 @@ pub struct Provisioning {
     /// Where provisioned phones register (`--provision-sip-server`); `None`: the device's
     /// domain on port 5060.
     pub(crate) sip_server: Option<SipServer>,
+    /// Wrong-password counters and locks for `/provision` (HD-SEC-3).
+    pub(crate) guard: lockout::HttpGuard,
 }
 
 impl std::fmt::Debug for Provisioning {
@@ -220,6 +223,7 @@ impl Provisioning {
             mwi,
             http_auth: http_auth::HttpAuth::new(),
             sip_server: None,
+            guard: lockout::HttpGuard::default(),
         })
     }
 

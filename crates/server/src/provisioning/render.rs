@@ -202,7 +202,15 @@ mod tests {
         assert_eq!(parse("10.0.0.5:5070"), Some(("10.0.0.5".into(), 5070)));
         assert_eq!(parse("[fd00::5]:5080"), Some(("fd00::5".into(), 5080)));
         assert_eq!(parse("[fd00::5]"), Some(("fd00::5".into(), 5060)));
-        for bad in ["", "a:b:c", "host:0", "host:99999", "ho st", "x\nfoo=1", "[nope]:1"] {
+        for bad in [
+            "",
+            "a:b:c",
+            "host:0",
+            "host:99999",
+            "ho st",
+            "x\nfoo=1",
+            "[nope]:1",
+        ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
     }

@@ -67,6 +67,9 @@ pub struct AppConfig {
     pub event_capacity: usize,
     /// SIP server written into provisioned files; `None`: the device's domain, port 5060.
     pub provision_sip_server: Option<crate::provisioning::SipServer>,
+    /// Wrong provisioning passwords tolerated per source and per MAC or username before
+    /// a lock-out (the SIP digest limits, `HOTDESK_SIP_AUTH_*`, in `hotdesk serve`).
+    pub provision_guard: crate::sip::guard::GuardPolicy,
 }
 
 impl AppConfig {
@@ -80,6 +83,7 @@ impl AppConfig {
             user_token_ttl: SignedDuration::from_hours(12),
             event_capacity: 1024,
             provision_sip_server: None,
+            provision_guard: crate::sip::guard::GuardPolicy::default(),
         }
     }
 }
@@ -134,6 +138,7 @@ impl App {
         let state = load::load(store.as_ref(), Timestamp::now()).await?;
         let mut provisioning = crate::provisioning::Provisioning::load(store.as_ref()).await?;
         provisioning.sip_server = config.provision_sip_server;
+        provisioning.guard = crate::provisioning::lockout::HttpGuard::new(config.provision_guard);
         let (events, _) = broadcast::channel(config.event_capacity.max(16));
         Ok(Arc::new(Self {
             store,

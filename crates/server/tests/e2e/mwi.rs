@@ -261,7 +261,12 @@ fn voicemail_notify(server: &Server, ip: &str, user: &str, new: u32, old: u32) -
     let dir = peers::scratch(&server.dir(), "voicemail");
     // A later `-i` wins over the harness's 127.0.0.1: 127.0.0.x are all loopback.
     let run = sipp.run_with(&dir, &["-i", ip]);
-    assert!(run.passed(), "SIPp failed:\n{}\n{}", run.output, run.messages);
+    assert!(
+        run.passed(),
+        "SIPp failed:\n{}\n{}",
+        run.output,
+        run.messages
+    );
     run.messages
         .split("----------------------------------------------- ")
         .filter(|m| m.contains("message received"))
@@ -298,9 +303,8 @@ async fn hd_mwi_1_voicemail_server_notify_on_the_trust_reaches_the_desk() {
     );
     subscriber.calls = 1;
     let dir = peers::scratch(&server.dir(), "mwi-voicemail");
-    let run = tokio::task::spawn_blocking(move || {
-        subscriber.run_with(&dir, &["-d", "10000", "-aa"])
-    });
+    let run =
+        tokio::task::spawn_blocking(move || subscriber.run_with(&dir, &["-d", "10000", "-aa"]));
     eventually(Duration::from_secs(20), "the subscription", || {
         let api = api.clone();
         async move {

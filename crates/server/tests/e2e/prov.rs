@@ -187,7 +187,11 @@ async fn hd_prov_1_phone_fetches_its_file_over_https() {
 
     let (status, head, body) = https_get(https, &root, &path, None).await;
     assert_eq!(status, 401, "{head}");
-    assert!(head.to_ascii_lowercase().contains("www-authenticate: digest"), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("www-authenticate: digest"),
+        "{head}"
+    );
     assert!(!body.contains(PASSWORD));
     use base64::Engine as _;
     let basic = format!(

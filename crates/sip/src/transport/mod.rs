@@ -36,10 +36,10 @@ use tokio::sync::{mpsc, watch};
 
 pub use crate::header::Transport;
 pub use error::TransportError;
-pub use tls::acceptor as tls_acceptor;
 pub use resolve::{
     DnsLookup, HickoryLookup, NaptrRecord, Query, ResolveError, Resolver, SrvRecord, Target,
 };
+pub use tls::acceptor as tls_acceptor;
 
 use crate::transaction::{Received, TransactionKey, Transmit};
 use crate::MAX_MESSAGE_SIZE;
