@@ -251,7 +251,7 @@ async fn hd_mwi_1_subscription_survives_a_server_restart() {
 
 /// A voicemail server run: SIPp sends one message-summary NOTIFY for `user` with counts
 /// `new/old` from `ip`; returns the answer's status line.
-fn voicemail_notify(server: &Server, ip: &str, user: &str, new: u32, old: u32) -> String {
+fn voicemail_notify(server: &Server, ip: &str, user: &str, new: &str, old: &str) -> String {
     let sipp = Sipp::new(
         server.sip_udp.expect("SIP/UDP"),
         "voicemail_notify.xml",
@@ -325,17 +325,21 @@ async fn hd_mwi_1_voicemail_server_notify_on_the_trust_reaches_the_desk() {
     shows(&api, 0, 0).await;
 
     // Outside the trust: refused, nothing changes.
-    let answer = block_in_place(|| voicemail_notify(&server, "127.0.0.2", "1004", 5, 0));
+    let answer = block_in_place(|| voicemail_notify(&server, "127.0.0.2", "1004", "5", "0"));
     assert_eq!(answer, "SIP/2.0 403 Source Not Trusted");
     assert_eq!(mailbox_of(&api, "1004").await, (0, 0));
     // On the trust: the mailbox is set and the desk where 1004 is logged in hears of it.
-    let answer = block_in_place(|| voicemail_notify(&server, "127.0.0.1", "1004", 2, 1));
+    let answer = block_in_place(|| voicemail_notify(&server, "127.0.0.1", "1004", "2", "1"));
     assert_eq!(answer, "SIP/2.0 200 OK");
     assert_eq!(mailbox_of(&api, "1004").await, (2, 1));
     shows(&api, 2, 1).await;
     // A user the domain does not have.
-    let answer = block_in_place(|| voicemail_notify(&server, "127.0.0.1", "1099", 1, 0));
+    let answer = block_in_place(|| voicemail_notify(&server, "127.0.0.1", "1099", "1", "0"));
     assert_eq!(answer, "SIP/2.0 404 Unknown Mailbox");
+    // A body that is not RFC 3842: refused, naming the problem; the mailbox stays.
+    let answer = block_in_place(|| voicemail_notify(&server, "127.0.0.1", "1004", "two", "1"));
+    assert_eq!(answer, "SIP/2.0 400 Bad Voice-Message");
+    assert_eq!(mailbox_of(&api, "1004").await, (2, 1));
 
     let result = run.await.expect("SIPp thread");
     assert!(
