@@ -81,13 +81,13 @@ pub enum ConfigError {
     KeyRequired,
     /// A `--voicemail-trust` entry is not an address or network.
     #[error("invalid --voicemail-trust: {0}")]
-    Trust(#[from] crate::mwi::voicemail::TrustError),
+    Trust(crate::mwi::voicemail::TrustError),
     /// `--https` without a certificate or key.
     #[error("--https needs both --tls-cert and --tls-key (HOTDESK_TLS_CERT, HOTDESK_TLS_KEY)")]
     TlsIncomplete,
     /// `--provision-sip-server` is not `host[:port]`.
     #[error("invalid --provision-sip-server: {0}")]
-    SipServer(#[from] crate::provisioning::SipServerError),
+    SipServer(crate::provisioning::SipServerError),
 }
 
 /// The `hotdesk.toml` file. Every key is optional; unknown keys are an error.
@@ -212,7 +212,8 @@ impl Config {
                 .map(SecretString::new),
             key,
             log: file.log.unwrap_or_else(|| DEFAULT_LOG.to_owned()),
-            voicemail_trust: crate::mwi::voicemail::Trust::parse(&args.voicemail_trust)?,
+            voicemail_trust: crate::mwi::voicemail::Trust::parse(&args.voicemail_trust)
+                .map_err(ConfigError::Trust)?,
             https: match (args.https, &args.tls_cert, &args.tls_key) {
                 (None, _, _) => None,
                 (Some(addr), Some(cert), Some(key)) => Some(Https {
@@ -228,7 +229,8 @@ impl Config {
                 .provision_sip_server
                 .as_deref()
                 .map(crate::provisioning::SipServer::parse)
-                .transpose()?,
+                .transpose()
+                .map_err(ConfigError::SipServer)?,
         })
     }
 

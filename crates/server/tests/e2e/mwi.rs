@@ -12,7 +12,7 @@ use serde_json::json;
 use tokio::task::block_in_place;
 
 use crate::harness::{Api, Options, Server};
-use crate::peers::{self, eventually, users_csv, Sipp};
+use crate::peers::{self, eventually, users_csv, Sipp, SippRun};
 
 const DOMAIN: &str = "acme.test";
 const DEVICE: &str = "94001";
@@ -41,6 +41,33 @@ fn notifies(trace: &str) -> Vec<(String, String)> {
 async fn mwi_state(api: &Api) -> serde_json::Value {
     api.get(&format!("/domains/{DOMAIN}/devices/{DEVICE}/mwi"))
         .await
+}
+
+/// The subscriber's run, once it ended; it must have passed.
+async fn finished(run: tokio::task::JoinHandle<SippRun>) -> SippRun {
+    let result = run.await.expect("SIPp thread");
+    assert!(
+        result.passed(),
+        "SIPp failed:\n{}\n{}",
+        result.output,
+        result.messages
+    );
+    result
+}
+
+/// Waits until the device's subscription is known to the server.
+async fn subscribed(api: &Api) {
+    eventually(Duration::from_secs(20), "the subscription", || {
+        let api = api.clone();
+        async move {
+            let state = mwi_state(&api).await;
+            (state["subscriptions"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty()))
+            .then_some(())
+        }
+    })
+    .await;
 }
 
 async fn shows(api: &Api, new: u32, old: u32) {
@@ -91,17 +118,7 @@ async fn hd_mwi_1_subscriber_on_a_hot_desk_follows_the_owner() {
         let dir = dir.clone();
         tokio::task::spawn_blocking(move || sipp.run_with(&dir, &["-d", "12000", "-aa"]))
     };
-    eventually(Duration::from_secs(20), "the subscription", || {
-        let api = api.clone();
-        async move {
-            let state = mwi_state(&api).await;
-            (state["subscriptions"]
-                .as_array()
-                .is_some_and(|s| !s.is_empty()))
-            .then_some(())
-        }
-    })
-    .await;
+    subscribed(&api).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let login = |user: &'static str| {
         let api = api.clone();
@@ -131,13 +148,7 @@ async fn hd_mwi_1_subscriber_on_a_hot_desk_follows_the_owner() {
     .await;
     shows(&api, 1, 4).await;
 
-    let result = run.await.expect("SIPp thread");
-    assert!(
-        result.passed(),
-        "SIPp failed:\n{}\n{}",
-        result.output,
-        result.messages
-    );
+    let result = finished(run).await;
     // The first NOTIFY, logged by the scenario: a free desk shows the anchor's (empty) box.
     assert!(
         result
@@ -203,17 +214,7 @@ async fn hd_mwi_1_subscription_survives_a_server_restart() {
         let dir = dir.clone();
         tokio::task::spawn_blocking(move || sipp.run_with(&dir, &["-d", "15000", "-aa"]))
     };
-    eventually(Duration::from_secs(20), "the subscription", || {
-        let api = api.clone();
-        async move {
-            let state = mwi_state(&api).await;
-            (state["subscriptions"]
-                .as_array()
-                .is_some_and(|s| !s.is_empty()))
-            .then_some(())
-        }
-    })
-    .await;
+    subscribed(&api).await;
     // The subscription is written in the background; let it land, then restart.
     tokio::time::sleep(Duration::from_millis(500)).await;
     block_in_place(|| server.restart());
@@ -231,13 +232,7 @@ async fn hd_mwi_1_subscription_survives_a_server_restart() {
     .await;
     shows(&api, 2, 1).await;
 
-    let result = run.await.expect("SIPp thread");
-    assert!(
-        result.passed(),
-        "SIPp failed:\n{}\n{}",
-        result.output,
-        result.messages
-    );
+    let result = finished(run).await;
     let seen = notifies(&result.messages);
     let voices: Vec<&str> = seen.iter().map(|(v, _)| v.as_str()).collect();
     assert_eq!(
@@ -305,17 +300,7 @@ async fn hd_mwi_1_voicemail_server_notify_on_the_trust_reaches_the_desk() {
     let dir = peers::scratch(&server.dir(), "mwi-voicemail");
     let run =
         tokio::task::spawn_blocking(move || subscriber.run_with(&dir, &["-d", "10000", "-aa"]));
-    eventually(Duration::from_secs(20), "the subscription", || {
-        let api = api.clone();
-        async move {
-            let state = mwi_state(&api).await;
-            (state["subscriptions"]
-                .as_array()
-                .is_some_and(|s| !s.is_empty()))
-            .then_some(())
-        }
-    })
-    .await;
+    subscribed(&api).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     api.post(
         &format!("/domains/{DOMAIN}/devices/{DEVICE}/login"),
@@ -341,13 +326,7 @@ async fn hd_mwi_1_voicemail_server_notify_on_the_trust_reaches_the_desk() {
     assert_eq!(answer, "SIP/2.0 400 Bad Voice-Message");
     assert_eq!(mailbox_of(&api, "1004").await, (2, 1));
 
-    let result = run.await.expect("SIPp thread");
-    assert!(
-        result.passed(),
-        "SIPp failed:\n{}\n{}",
-        result.output,
-        result.messages
-    );
+    let result = finished(run).await;
     let seen = notifies(&result.messages);
     let voices: Vec<&str> = seen.iter().map(|(v, _)| v.as_str()).collect();
     assert_eq!(
