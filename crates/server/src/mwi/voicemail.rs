@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use std::str::FromStr;
 
 use hotdesk_core::{Extension, Mailbox};
-use hotdesk_sip::endpoint::{new_tag, ServerTransaction};
+use hotdesk_sip::endpoint::{new_tag, stateless_tag, ServerTransaction};
 use hotdesk_sip::{Request, StatusCode, Uri};
 use ipnet::IpNet;
 
@@ -171,11 +171,18 @@ fn addressee(request: &Request, account: Option<&str>) -> Option<(String, String
 /// Handles an out-of-dialog NOTIFY (the only kind a voicemail server sends us).
 pub async fn notify(ctx: &Context, transaction: ServerTransaction) {
     let source = transaction.source().ip();
-    if !ctx.voicemail_trust.allows(source) {
-        tracing::info!(%source, "NOTIFY from outside the voicemail trust refused");
-        return refuse(transaction, StatusCode::FORBIDDEN, "Source Not Trusted");
-    }
     let request = transaction.request();
+    if !ctx.voicemail_trust.allows(source) {
+        // Stateless, like a digest challenge: a flood from outside leaves no transaction.
+        tracing::debug!(%source, "NOTIFY from outside the voicemail trust refused");
+        let response = request
+            .response(StatusCode::FORBIDDEN)
+            .reason("Source Not Trusted")
+            .to_tag(stateless_tag(request))
+            .build();
+        let _ = transaction.respond_stateless(response);
+        return;
+    }
     let package = request.headers().event().ok().flatten();
     if !package.is_some_and(|e| e.package().eq_ignore_ascii_case(PACKAGE)) {
         let response = request
