@@ -2,7 +2,7 @@
 //! with and without its credentials, before and after a log-in (compared with the files in
 //! `tests/fixtures/provision/`), a new ETag when the owner changes, and a check-sync NOTIFY
 //! reaching a registered SIPp phone at every log-in and log-out; the same file over HTTPS
-//! (`--https`, a certificate made at test time).
+//! (`--https`, a certificate made at test time), and locked after repeated wrong passwords.
 //!
 //! Not covered here: template upload errors and keys (API tests, `tests/api/provision.rs`).
 
@@ -173,6 +173,8 @@ async fn hd_prov_1_phone_fetches_its_file_over_https() {
     let server = block_in_place(|| {
         Server::with(Options {
             args,
+            // HD-SEC-3: two wrong passwords lock out (the SIP digest limits apply).
+            env: vec![("HOTDESK_SIP_AUTH_MAX_FAILURES".into(), "2".into())],
             ..Options::default()
         })
     });
@@ -201,6 +203,25 @@ async fn hd_prov_1_phone_fetches_its_file_over_https() {
     let (status, head, body) = https_get(https, &root, &path, Some(&basic)).await;
     assert_eq!(status, 200, "{head}");
     assert_eq!(body, fixture("yealink-t46u-free.cfg"));
+
+    // Guessing over HTTPS locks the MAC: then even the right password gets the same 401.
+    let guess = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{DEVICE}:guess"))
+    );
+    for _ in 0..2 {
+        let (status, ..) = https_get(https, &root, &path, Some(&guess)).await;
+        assert_eq!(status, 401);
+    }
+    let (status, _, locked) = https_get(https, &root, &path, Some(&basic)).await;
+    assert_eq!(status, 401, "locked out");
+    assert!(!locked.contains(PASSWORD));
+    let over_http = fetch(&server, Some((DEVICE, PASSWORD)), None).await;
+    assert_eq!(
+        over_http.status,
+        StatusCode::UNAUTHORIZED,
+        "the same lock on HTTP"
+    );
 }
 
 /// A registered phone: SIPp registers as the device and answers whatever comes out of call
