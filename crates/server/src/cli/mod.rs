@@ -3,6 +3,7 @@
 
 mod admin;
 pub mod client;
+pub mod https;
 pub mod serve;
 mod table;
 

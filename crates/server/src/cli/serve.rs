@@ -33,8 +33,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         (None, true) => Some(secrets::new_token()),
         (None, false) => None,
     };
+    let sip_settings = crate::sip::SipSettings::from_env(config.sip, config.domain.clone())?;
     let mut app_config = AppConfig::new(config.database.clone(), key);
     app_config.admin_token = admin_token.clone();
+    // Provisioning passwords are guarded with the SIP digest limits (HD-SEC-3).
+    app_config.provision_guard = sip_settings.guard;
+    app_config.provision_sip_server = config.provision_sip_server.clone();
     let app = App::open(app_config)
         .await
         .with_context(|| format!("opening database {}", redact_url(&config.database)))?;
@@ -54,7 +58,17 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding HTTP on {}", config.http))?;
     let http = listener.local_addr().context("reading the HTTP address")?;
-    let sip = start_sip(&app, &config, http, shutdown.clone()).await?;
+    let sip = start_sip(&app, &config, sip_settings, http, shutdown.clone()).await?;
+    let router = crate::api::router_with(
+        Arc::clone(&app),
+        crate::portal::PortalConfig {
+            default_domain: Some(config.domain.clone()),
+        },
+    );
+    let https = match &config.https {
+        Some(https) => Some(start_https(https, router.clone(), shutdown.clone()).await?),
+        None => None,
+    };
     if let Some(demo) = &demo {
         let token = admin_token.as_ref().map(SecretString::expose).unwrap_or("");
         println!("{}", demo.instructions(http, sip.udp, token));
@@ -62,13 +76,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!("listening for HTTP on {http}");
 
     tokio::spawn(watch_signals(shutdown.clone()));
-    let service = crate::api::router_with(
-        Arc::clone(&app),
-        crate::portal::PortalConfig {
-            default_domain: Some(config.domain.clone()),
-        },
-    )
-    .into_make_service_with_connect_info::<SocketAddr>();
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
     let mut stop = shutdown.clone();
     let server = axum::serve(listener, service).with_graceful_shutdown(async move {
         stop.wait().await;
@@ -79,6 +87,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         () = async { stopped.wait().await; tokio::time::sleep(DRAIN_TIMEOUT).await } => {
             tracing::warn!("connections still open after {DRAIN_TIMEOUT:?}; closing them");
         }
+    }
+    if let Some(task) = https {
+        let _ = tokio::time::timeout(DRAIN_TIMEOUT, task).await;
     }
     for task in sip.tasks {
         let _ = tokio::time::timeout(DRAIN_TIMEOUT, task).await;
@@ -104,12 +115,44 @@ pub struct SipListeners {
 async fn start_sip(
     app: &Arc<App>,
     config: &Config,
+    mut settings: crate::sip::SipSettings,
     http: SocketAddr,
     shutdown: Shutdown,
 ) -> anyhow::Result<SipListeners> {
-    let mut settings = crate::sip::SipSettings::from_env(config.sip, config.domain.clone())?;
     settings.http_base = Some(format!("http://{http}"));
+    settings.voicemail_trust = config.voicemail_trust.clone();
     Ok(crate::sip::start(Arc::clone(app), settings, shutdown).await?)
+}
+
+/// Binds `--https`, logs `listening for HTTPS on ADDR`, and serves `router` over TLS until
+/// `shutdown` (HD-PROV-1: provisioning over HTTPS; the API and portal come along).
+async fn start_https(
+    https: &crate::config::Https,
+    router: axum::Router,
+    shutdown: Shutdown,
+) -> anyhow::Result<JoinHandle<()>> {
+    use axum::serve::ListenerExt as _;
+    let acceptor = hotdesk_sip::transport::tls_acceptor(&https.identity)
+        .context("loading the HTTPS certificate and key")?;
+    let listener = tokio::net::TcpListener::bind(https.addr)
+        .await
+        .with_context(|| format!("binding HTTPS on {}", https.addr))?;
+    let addr = listener.local_addr().context("reading the HTTPS address")?;
+    // `tap_io` is a no-op here: it lends the listener axum's `ConnectInfo<SocketAddr>`
+    // support, which handlers use for the client's address (audit, lock-outs).
+    let listener =
+        super::https::TlsListener::spawn(listener, acceptor, shutdown.clone()).tap_io(|_| {});
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let mut stop = shutdown;
+    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
+        stop.wait().await;
+    });
+    tracing::info!("listening for HTTPS on {addr}");
+    Ok(tokio::spawn(async move {
+        if let Err(error) = server.await {
+            tracing::error!(%error, "HTTPS server");
+        }
+    }))
 }
 
 /// A shutdown signal that many tasks can wait for.

@@ -15,6 +15,16 @@ pub struct ServeArgs {
     /// HTTP address for the API, provisioning and portal [default: 127.0.0.1:8080].
     #[arg(long, env = "HOTDESK_HTTP", value_name = "ADDR")]
     pub http: Option<SocketAddr>,
+    /// HTTPS address serving the same API, provisioning and portal [default: none]; needs
+    /// --tls-cert and --tls-key.
+    #[arg(long, env = "HOTDESK_HTTPS", value_name = "ADDR")]
+    pub https: Option<SocketAddr>,
+    /// Certificate chain (PEM, leaf first) for --https.
+    #[arg(long, env = "HOTDESK_TLS_CERT", value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key (PEM: PKCS#8, PKCS#1 or SEC1) for --https.
+    #[arg(long, env = "HOTDESK_TLS_KEY", value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
     /// Database URL: sqlite://hotdesk.db (default) or postgres://user@host/db.
     #[arg(long, env = "HOTDESK_DATABASE", value_name = "URL")]
     pub database: Option<String>,
@@ -36,6 +46,19 @@ pub struct ServeArgs {
     /// [default: beside the SQLite database, `<db>.key`].
     #[arg(long, env = "HOTDESK_KEY_FILE", value_name = "FILE")]
     pub key_file: Option<PathBuf>,
+    /// Voicemail servers (IPs or CIDRs, comma-separated, IPv4 or IPv6) whose
+    /// message-summary NOTIFYs set users' mailbox counts [default: none].
+    #[arg(
+        long,
+        env = "HOTDESK_VOICEMAIL_TRUST",
+        value_name = "NETS",
+        value_delimiter = ','
+    )]
+    pub voicemail_trust: Vec<String>,
+    /// SIP server written into provisioned phone files, host[:port]
+    /// [default: the device's domain, port 5060].
+    #[arg(long, env = "HOTDESK_PROVISION_SIP_SERVER", value_name = "HOST[:PORT]")]
+    pub provision_sip_server: Option<String>,
     /// Server key as 64 hex digits; overrides any key file.
     #[arg(long, env = "HOTDESK_SECRET_KEY", hide = true, hide_env_values = true)]
     pub secret_key: Option<String>,

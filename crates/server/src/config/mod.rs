@@ -79,6 +79,15 @@ pub enum ConfigError {
          set HOTDESK_SECRET_KEY (64 hex digits) or key_file"
     )]
     KeyRequired,
+    /// A `--voicemail-trust` entry is not an address or network.
+    #[error("invalid --voicemail-trust: {0}")]
+    Trust(crate::mwi::voicemail::TrustError),
+    /// `--https` without a certificate or key.
+    #[error("--https needs both --tls-cert and --tls-key (HOTDESK_TLS_CERT, HOTDESK_TLS_KEY)")]
+    TlsIncomplete,
+    /// `--provision-sip-server` is not `host[:port]`.
+    #[error("invalid --provision-sip-server: {0}")]
+    SipServer(crate::provisioning::SipServerError),
 }
 
 /// The `hotdesk.toml` file. Every key is optional; unknown keys are an error.
@@ -122,6 +131,15 @@ impl FileConfig {
     }
 }
 
+/// The HTTPS listener: address, certificate chain and key (PEM files).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Https {
+    /// Listen address; port 0 picks a free port.
+    pub addr: SocketAddr,
+    /// Certificate and key files.
+    pub identity: hotdesk_sip::transport::TlsIdentity,
+}
+
 /// Effective settings for `hotdesk serve`.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -141,6 +159,12 @@ pub struct Config {
     pub key: KeySource,
     /// Log filter when `RUST_LOG` is unset.
     pub log: String,
+    /// Voicemail servers whose message-summary NOTIFYs are believed (HD-MWI-1).
+    pub voicemail_trust: crate::mwi::voicemail::Trust,
+    /// The HTTPS listener, if configured.
+    pub https: Option<Https>,
+    /// SIP server for provisioned files; `None`: each device's domain, port 5060.
+    pub provision_sip_server: Option<crate::provisioning::SipServer>,
 }
 
 impl Config {
@@ -188,6 +212,25 @@ impl Config {
                 .map(SecretString::new),
             key,
             log: file.log.unwrap_or_else(|| DEFAULT_LOG.to_owned()),
+            voicemail_trust: crate::mwi::voicemail::Trust::parse(&args.voicemail_trust)
+                .map_err(ConfigError::Trust)?,
+            https: match (args.https, &args.tls_cert, &args.tls_key) {
+                (None, _, _) => None,
+                (Some(addr), Some(cert), Some(key)) => Some(Https {
+                    addr,
+                    identity: hotdesk_sip::transport::TlsIdentity {
+                        cert_pem: cert.clone(),
+                        key_pem: key.clone(),
+                    },
+                }),
+                (Some(_), _, _) => return Err(ConfigError::TlsIncomplete),
+            },
+            provision_sip_server: args
+                .provision_sip_server
+                .as_deref()
+                .map(crate::provisioning::SipServer::parse)
+                .transpose()
+                .map_err(ConfigError::SipServer)?,
         })
     }
 

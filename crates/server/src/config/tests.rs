@@ -166,3 +166,50 @@ fn hd_sec_2_corrupt_key_file_is_an_error_not_replaced() {
     assert!(matches!(error, ConfigError::Key { .. }));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "not a key\n");
 }
+
+#[test]
+fn hd_mwi_1_voicemail_trust_flag_is_a_comma_separated_list() {
+    let config = Config::merge(&ServeArgs::default(), FileConfig::default()).unwrap();
+    assert!(
+        config.voicemail_trust.is_empty(),
+        "nobody is trusted by default"
+    );
+    let flags = args(&["--voicemail-trust", "127.0.0.1,10.0.0.0/8,fd00::/8"]);
+    let config = Config::merge(&flags, FileConfig::default()).unwrap();
+    assert!(config.voicemail_trust.allows("10.9.8.7".parse().unwrap()));
+    assert!(config.voicemail_trust.allows("fd00::1".parse().unwrap()));
+    assert!(!config.voicemail_trust.allows("127.0.0.2".parse().unwrap()));
+    let bad = args(&["--voicemail-trust", "127.0.0.1,vm.acme.test"]);
+    let error = Config::merge(&bad, FileConfig::default()).unwrap_err();
+    assert!(error.to_string().contains("vm.acme.test"), "{error}");
+}
+
+#[test]
+fn hd_prov_1_https_needs_certificate_and_key() {
+    let half = args(&["--https", "127.0.0.1:8443", "--tls-cert", "c.pem"]);
+    assert!(matches!(
+        Config::merge(&half, FileConfig::default()),
+        Err(ConfigError::TlsIncomplete)
+    ));
+    let whole = args(&[
+        "--https",
+        "127.0.0.1:8443",
+        "--tls-cert",
+        "c.pem",
+        "--tls-key",
+        "k.pem",
+    ]);
+    let https = Config::merge(&whole, FileConfig::default())
+        .unwrap()
+        .https
+        .unwrap();
+    assert_eq!(https.addr, "127.0.0.1:8443".parse().unwrap());
+    assert_eq!(https.identity.key_pem, Path::new("k.pem"));
+    let none = Config::merge(&ServeArgs::default(), FileConfig::default()).unwrap();
+    assert!(none.https.is_none() && none.provision_sip_server.is_none());
+    let bad = args(&["--provision-sip-server", "sip acme"]);
+    assert!(matches!(
+        Config::merge(&bad, FileConfig::default()),
+        Err(ConfigError::SipServer(_))
+    ));
+}

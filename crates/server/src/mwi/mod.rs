@@ -1,6 +1,7 @@
 //! Message waiting (HD-MWI-1): `message-summary` subscriptions (RFC 3842 over RFC 6665),
 //! the NOTIFYs that follow a desk's *current owner* — re-sent at log-in, log-out and every
-//! mailbox change — and the phone updates queued by provisioning (check-sync, notices),
+//! mailbox change (API, or a trusted voicemail server's NOTIFY: [`voicemail`]) — and the
+//! phone updates queued by provisioning (check-sync, notices),
 //! all sent by one task ([`notifier`]).
 //!
 //! Subscriptions live in memory and are written through to the store, so after a restart
@@ -9,6 +10,7 @@
 pub mod notifier;
 pub mod subscribe;
 pub mod summary;
+pub mod voicemail;
 pub mod warning;
 
 use std::collections::HashMap;

@@ -29,7 +29,8 @@ fn answer(transaction: ServerTransaction, response: Response) {
     let _ = transaction.respond(response);
 }
 
-fn refuse(transaction: ServerTransaction, status: StatusCode, reason: &'static str) {
+/// Answers with `status` and a reason phrase naming the problem.
+pub(super) fn refuse(transaction: ServerTransaction, status: StatusCode, reason: &'static str) {
     let response = transaction
         .request()
         .response(status)

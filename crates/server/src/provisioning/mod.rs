@@ -9,6 +9,7 @@ pub mod engine;
 pub mod http;
 pub mod http_auth;
 mod keys;
+pub mod lockout;
 mod render;
 pub mod templates;
 
@@ -22,7 +23,7 @@ use tokio::sync::mpsc;
 
 pub use engine::{Engine, TemplateError};
 pub use keys::DeviceOptions;
-pub use render::{PreviewError, Rendered, MASKED_PASSWORD};
+pub use render::{PreviewError, Rendered, SipServer, SipServerError, MASKED_PASSWORD};
 pub use templates::{Format, Template, TemplateInput};
 
 /// A phone-facing change for the SIP side to send.
@@ -134,6 +135,11 @@ pub struct Provisioning {
     pub mwi: crate::mwi::Subscriptions,
     /// HTTP digest for phones fetching files.
     pub http_auth: http_auth::HttpAuth,
+    /// Where provisioned phones register (`--provision-sip-server`); `None`: the device's
+    /// domain on port 5060.
+    pub(crate) sip_server: Option<SipServer>,
+    /// Wrong-password counters and locks for `/provision` (HD-SEC-3).
+    pub(crate) guard: lockout::HttpGuard,
 }
 
 impl std::fmt::Debug for Provisioning {
@@ -216,6 +222,8 @@ impl Provisioning {
             jobs: Mutex::new(None),
             mwi,
             http_auth: http_auth::HttpAuth::new(),
+            sip_server: None,
+            guard: lockout::HttpGuard::default(),
         })
     }
 

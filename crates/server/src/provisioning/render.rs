@@ -10,6 +10,61 @@ use super::templates::{self, builtin, Format, Template, TemplateInput};
 use super::{check_input, ProvError, Provisioning};
 use crate::state::{App, PhoneModel};
 
+/// The SIP server written into phones' files, `host[:port]` (`[v6]:port` for IPv6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SipServer {
+    /// Name or address, without brackets.
+    pub host: String,
+    /// Port, 5060 unless given.
+    pub port: u16,
+}
+
+/// A `--provision-sip-server` value that is not `host[:port]`.
+#[derive(Debug, thiserror::Error)]
+#[error("{0:?} is not host[:port] (letters, digits, '.', '-'; IPv6 as [addr]:port)")]
+pub struct SipServerError(String);
+
+impl SipServer {
+    /// The SIP port phones use when none is configured.
+    pub const DEFAULT_PORT: u16 = 5060;
+
+    /// Parses `host`, `host:port`, `[v6]` or `[v6]:port`. The host is checked to hold
+    /// only name or address characters, since templates write it unescaped.
+    pub fn parse(text: &str) -> Result<Self, SipServerError> {
+        let bad = || SipServerError(text.to_owned());
+        let text = text.trim();
+        let (host, port) = match text.strip_prefix('[') {
+            Some(rest) => {
+                let (host, after) = rest.split_once(']').ok_or_else(bad)?;
+                host.parse::<std::net::Ipv6Addr>().map_err(|_| bad())?;
+                match after {
+                    "" => (host, None),
+                    _ => (host, Some(after.strip_prefix(':').ok_or_else(bad)?)),
+                }
+            }
+            None => match text.split_once(':') {
+                Some((host, port)) => (host, Some(port)),
+                None => (text, None),
+            },
+        };
+        let host_ok = !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'));
+        let port = match port {
+            None => Self::DEFAULT_PORT,
+            Some(p) => p.parse().ok().filter(|p| *p != 0).ok_or_else(bad)?,
+        };
+        if !host_ok {
+            return Err(bad());
+        }
+        Ok(Self {
+            host: host.to_owned(),
+            port,
+        })
+    }
+}
+
 /// A rendered file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
@@ -134,7 +189,10 @@ impl Provisioning {
             line_keys: &line_keys,
             label_template: label,
             password,
-            sip_server: (device.domain.as_str(), 5060),
+            sip_server: match &self.sip_server {
+                Some(server) => (server.host.as_str(), server.port),
+                None => (device.domain.as_str(), SipServer::DEFAULT_PORT),
+            },
             notice: options.notice.as_deref().unwrap_or_default(),
             mwi_subscribe: !options.unsolicited_mwi,
         })
@@ -237,6 +295,26 @@ mod tests {
         }
         for body in [builtin::YEALINK_COMMON, builtin::POLYCOM_COMMON] {
             Engine::check(body, &common_sample()).unwrap();
+        }
+    }
+
+    #[test]
+    fn hd_prov_1_sip_server_setting_is_host_and_optional_port() {
+        let parse = |t: &str| SipServer::parse(t).map(|s| (s.host, s.port)).ok();
+        assert_eq!(parse("sip.acme.test"), Some(("sip.acme.test".into(), 5060)));
+        assert_eq!(parse("10.0.0.5:5070"), Some(("10.0.0.5".into(), 5070)));
+        assert_eq!(parse("[fd00::5]:5080"), Some(("fd00::5".into(), 5080)));
+        assert_eq!(parse("[fd00::5]"), Some(("fd00::5".into(), 5060)));
+        for bad in [
+            "",
+            "a:b:c",
+            "host:0",
+            "host:99999",
+            "ho st",
+            "x\nfoo=1",
+            "[nope]:1",
+        ] {
+            assert_eq!(parse(bad), None, "{bad}");
         }
     }
 

@@ -362,12 +362,13 @@ fn failure_audit(
     rows
 }
 
-/// Writes audit rows without holding up the dispatcher; a lost row is logged.
-fn persist(app: &App, rows: Vec<AuditRecord>) {
+/// Writes audit rows without holding up the caller; a lost row is logged. Shared with
+/// provisioning's lock-out ([`crate::provisioning::lockout`]).
+pub(crate) fn persist(app: &App, rows: Vec<AuditRecord>) {
     let store = std::sync::Arc::clone(app.store());
     tokio::spawn(async move {
         if let Err(error) = store.append_audit(&rows).await {
-            tracing::warn!(%error, "cannot write SIP authentication audit rows");
+            tracing::warn!(%error, "cannot write authentication audit rows");
         }
     });
 }

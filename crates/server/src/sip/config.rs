@@ -54,6 +54,8 @@ pub struct SipSettings {
     pub calls: crate::b2bua::CallPolicy,
     /// Base URL of the HTTP listener (`http://127.0.0.1:8080`), for location URLs.
     pub http_base: Option<String>,
+    /// Voicemail servers whose message-summary NOTIFYs are believed (`--voicemail-trust`).
+    pub voicemail_trust: crate::mwi::voicemail::Trust,
 }
 
 impl SipSettings {
@@ -129,6 +131,7 @@ impl SipSettings {
                 )?)),
             },
             http_base: None,
+            voicemail_trust: crate::mwi::voicemail::Trust::default(),
         })
     }
 }

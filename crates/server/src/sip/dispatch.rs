@@ -134,6 +134,8 @@ async fn request(ctx: &mut Context, handlers: &mut Handlers, transaction: Server
                 reply(transaction, StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST);
             }
         }
+        // Out of dialog: a voicemail server's message-summary (HD-MWI-1), trusted by address.
+        Method::Notify => crate::mwi::voicemail::notify(ctx, transaction).await,
         Method::Register => handlers.registrar.register(ctx, transaction).await,
         // Feature codes (*44, *45, 980+PIN, *62) are answered by the IVR; other calls routed.
         Method::Invite if crate::ivr::owns(ctx, request) => {
@@ -147,7 +149,6 @@ async fn request(ctx: &mut Context, handlers: &mut Handlers, transaction: Server
         | Method::Info
         | Method::Prack
         | Method::Update
-        | Method::Notify
         | Method::Refer
         | Method::Message
         | Method::Publish => {

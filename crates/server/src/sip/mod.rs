@@ -64,6 +64,8 @@ pub struct Context {
     pub endpoint: Endpoint,
     /// Feature-code calls and the IVR's dialogs.
     pub ivr: crate::ivr::Ivr,
+    /// Sources whose message-summary NOTIFYs set mailboxes (HD-MWI-1).
+    pub voicemail_trust: crate::mwi::voicemail::Trust,
     default_domain: DomainName,
 }
 
@@ -155,6 +157,7 @@ pub async fn start(
         auth,
         endpoint,
         ivr,
+        voicemail_trust: settings.voicemail_trust,
         default_domain: settings.default_domain,
     };
     let dispatcher = tokio::spawn(dispatch::run(

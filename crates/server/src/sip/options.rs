@@ -7,8 +7,8 @@ use hotdesk_sip::StatusCode;
 
 /// Methods the server handles (also the Allow of a 405).
 pub(super) const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, SUBSCRIBE, NOTIFY";
-/// Bodies the server understands.
-const ACCEPT: &str = "application/sdp";
+/// Bodies the server understands (message summaries from a trusted voicemail server).
+const ACCEPT: &str = "application/sdp, application/simple-message-summary";
 /// Option tags the server implements (RFC 3327 path, RFC 5626 outbound).
 const SUPPORTED: &str = "path, outbound";
 

@@ -65,6 +65,11 @@ pub struct AppConfig {
     pub user_token_ttl: SignedDuration,
     /// Buffered events per `/events` subscriber before a slow one skips ahead.
     pub event_capacity: usize,
+    /// SIP server written into provisioned files; `None`: the device's domain, port 5060.
+    pub provision_sip_server: Option<crate::provisioning::SipServer>,
+    /// Wrong provisioning passwords tolerated per source and per MAC or username before
+    /// a lock-out (the SIP digest limits, `HOTDESK_SIP_AUTH_*`, in `hotdesk serve`).
+    pub provision_guard: crate::sip::guard::GuardPolicy,
 }
 
 impl AppConfig {
@@ -77,6 +82,8 @@ impl AppConfig {
             models: ModelCatalogue::built_in(),
             user_token_ttl: SignedDuration::from_hours(12),
             event_capacity: 1024,
+            provision_sip_server: None,
+            provision_guard: crate::sip::guard::GuardPolicy::default(),
         }
     }
 }
@@ -129,7 +136,9 @@ impl App {
         config: AppConfig,
     ) -> Result<Arc<Self>, AppError> {
         let state = load::load(store.as_ref(), Timestamp::now()).await?;
-        let provisioning = crate::provisioning::Provisioning::load(store.as_ref()).await?;
+        let mut provisioning = crate::provisioning::Provisioning::load(store.as_ref()).await?;
+        provisioning.sip_server = config.provision_sip_server;
+        provisioning.guard = crate::provisioning::lockout::HttpGuard::new(config.provision_guard);
         let (events, _) = broadcast::channel(config.event_capacity.max(16));
         Ok(Arc::new(Self {
             store,

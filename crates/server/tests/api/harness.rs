@@ -89,9 +89,16 @@ fn config(url: &str) -> AppConfig {
 impl Harness {
     /// A fresh SQLite file.
     pub(crate) async fn sqlite() -> Self {
+        Self::sqlite_with(|_| {}).await
+    }
+
+    /// A fresh SQLite file, the app configured by `tweak` (settings a flag would give).
+    pub(crate) async fn sqlite_with(tweak: impl FnOnce(&mut AppConfig)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("hotdesk.db").display());
-        let app = App::open(config(&url)).await.expect("open app");
+        let mut config = config(&url);
+        tweak(&mut config);
+        let app = App::open(config).await.expect("open app");
         Self {
             router: hotdesk::router(app.clone()),
             app,

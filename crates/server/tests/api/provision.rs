@@ -585,3 +585,161 @@ async fn hd_prov_5_preview_renders_a_device_file_with_the_draft_in_place() {
         .await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn hd_prov_1_sip_server_setting_replaces_the_domain_in_files() {
+    let h = Harness::sqlite_with(|config| {
+        config.provision_sip_server =
+            Some(hotdesk::provisioning::SipServer::parse("sip.acme.test:5070").unwrap());
+    })
+    .await;
+    office(&h).await;
+    let yealink = fetch(
+        &h,
+        &format!("{YEALINK_MAC}.cfg"),
+        Some(&basic("94001", PASSWORD)),
+        None,
+    )
+    .await
+    .ok(StatusCode::OK);
+    let expected = fixture_text("yealink-t46u-free.cfg")
+        .replace(
+            "sip_server.1.address = acme.test",
+            "sip_server.1.address = sip.acme.test",
+        )
+        .replace("sip_server.1.port = 5060", "sip_server.1.port = 5070");
+    assert_ne!(expected, fixture_text("yealink-t46u-free.cfg"));
+    assert_eq!(yealink.text, expected);
+    let polycom = fetch(
+        &h,
+        &format!("{POLYCOM_MAC}.xml"),
+        Some(&basic("94002", PASSWORD)),
+        None,
+    )
+    .await
+    .ok(StatusCode::OK);
+    assert!(polycom
+        .text
+        .contains(r#"reg.1.server.1.address="sip.acme.test""#));
+    assert!(polycom.text.contains(r#"reg.1.server.1.port="5070""#));
+    assert!(!polycom.text.contains("5060"), "{}", polycom.text);
+}
+
+fn fixture_text(name: &str) -> String {
+    let path = fixture_path(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A provisioning fetch as if from `ip` (the in-process router has no socket).
+async fn fetch_from(h: &Harness, ip: [u8; 4], file: &str, authorization: &str) -> Reply {
+    let mut request = Request::builder()
+        .method(Method::GET)
+        .uri(format!("/provision/{file}"))
+        .header(header::AUTHORIZATION, authorization)
+        .body(Body::empty())
+        .expect("request");
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            ip, 40000,
+        ))));
+    h.send(request).await
+}
+
+/// HD-SEC-3 on provisioning: wrong passwords lock the MAC (from any address) and the
+/// address (for any MAC); while locked even the right password gets the same 401; a phone
+/// using its own right credentials on a file it may not have is not guessing.
+#[tokio::test]
+async fn hd_sec_3_wrong_provisioning_passwords_lock_out_mac_and_source() {
+    let h = Harness::sqlite_with(|config| {
+        config.provision_guard = hotdesk::sip::guard::GuardPolicy {
+            max_failures: 3,
+            window_secs: 300,
+            lock_secs: 300,
+        };
+    })
+    .await;
+    office(&h).await;
+    let yealink = format!("{YEALINK_MAC}.cfg");
+    let polycom = format!("{POLYCOM_MAC}.xml");
+    let right_y = basic("94001", PASSWORD);
+    let right_p = basic("94002", PASSWORD);
+    let wrong = basic("94001", "guess");
+    let plain_401 = fetch(&h, &yealink, None, None).await;
+
+    // The MAC: three guesses from three addresses lock it for everyone.
+    for i in 1..=3 {
+        let reply = fetch_from(&h, [192, 0, 2, i], &yealink, &wrong).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    }
+    let locked = fetch_from(&h, [192, 0, 2, 50], &yealink, &right_y).await;
+    assert_eq!(
+        locked.status,
+        StatusCode::UNAUTHORIZED,
+        "right password, locked MAC"
+    );
+    assert_eq!(locked.text, plain_401.text, "the same 401 as any other");
+    assert!(locked.headers.contains_key(header::WWW_AUTHENTICATE));
+    fetch_from(&h, [192, 0, 2, 50], &polycom, &right_p)
+        .await
+        .ok(StatusCode::OK);
+
+    // The address: three guesses at unknown MACs lock it for every MAC.
+    for mac in ["001565ff0001", "001565ff0002", "001565ff0003"] {
+        let reply = fetch_from(&h, [198, 51, 100, 7], &format!("{mac}.cfg"), &wrong).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    }
+    let from_locked = fetch_from(&h, [198, 51, 100, 7], &polycom, &right_p).await;
+    assert_eq!(from_locked.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(from_locked.text, plain_401.text);
+    fetch_from(&h, [198, 51, 100, 8], &polycom, &right_p)
+        .await
+        .ok(StatusCode::OK);
+
+    // A phone with its own right credentials asking for another's file: no guess.
+    for _ in 0..5 {
+        let reply = fetch_from(&h, [203, 0, 113, 9], "001565aa0003.cfg", &right_p).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    }
+    fetch_from(
+        &h,
+        [203, 0, 113, 9],
+        "001565aa0003.cfg",
+        &basic("94003", PASSWORD),
+    )
+    .await
+    .ok(StatusCode::OK);
+
+    // Audited in the device's domain (rows are written in the background).
+    let mut kinds = Vec::new();
+    for _ in 0..50 {
+        let audit = h
+            .get(&format!("/api/v1/domains/{D}/audit?device=94001"))
+            .await;
+        kinds = audit
+            .json
+            .as_array()
+            .map(|rows| {
+                rows.iter()
+                    .map(|r| r["kind"].as_str().unwrap_or("").to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if kinds.iter().any(|k| k == "provision_locked_out") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| *k == "provision_auth_failed")
+            .count(),
+        3,
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.iter().any(|k| k == "provision_locked_out"),
+        "{kinds:?}"
+    );
+}

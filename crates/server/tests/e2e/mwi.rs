@@ -2,7 +2,8 @@
 //! message-summary as the hot desk (digest auth), and its NOTIFYs follow the desk's owner —
 //! free desk, user A with 2 new messages logs in, A logs out, user B logs in, B's mailbox
 //! changes — then it unsubscribes and gets a terminated NOTIFY; and the subscription
-//! outlives a server restart (kept in the store).
+//! outlives a server restart (kept in the store); and an external voicemail server's
+//! NOTIFY changes the mailbox only from the configured trust.
 
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use serde_json::json;
 use tokio::task::block_in_place;
 
 use crate::harness::{Api, Options, Server};
-use crate::peers::{self, eventually, users_csv, Sipp};
+use crate::peers::{self, eventually, users_csv, Sipp, SippRun};
 
 const DOMAIN: &str = "acme.test";
 const DEVICE: &str = "94001";
@@ -40,6 +41,33 @@ fn notifies(trace: &str) -> Vec<(String, String)> {
 async fn mwi_state(api: &Api) -> serde_json::Value {
     api.get(&format!("/domains/{DOMAIN}/devices/{DEVICE}/mwi"))
         .await
+}
+
+/// The subscriber's run, once it ended; it must have passed.
+async fn finished(run: tokio::task::JoinHandle<SippRun>) -> SippRun {
+    let result = run.await.expect("SIPp thread");
+    assert!(
+        result.passed(),
+        "SIPp failed:\n{}\n{}",
+        result.output,
+        result.messages
+    );
+    result
+}
+
+/// Waits until the device's subscription is known to the server.
+async fn subscribed(api: &Api) {
+    eventually(Duration::from_secs(20), "the subscription", || {
+        let api = api.clone();
+        async move {
+            let state = mwi_state(&api).await;
+            (state["subscriptions"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty()))
+            .then_some(())
+        }
+    })
+    .await;
 }
 
 async fn shows(api: &Api, new: u32, old: u32) {
@@ -90,17 +118,7 @@ async fn hd_mwi_1_subscriber_on_a_hot_desk_follows_the_owner() {
         let dir = dir.clone();
         tokio::task::spawn_blocking(move || sipp.run_with(&dir, &["-d", "12000", "-aa"]))
     };
-    eventually(Duration::from_secs(20), "the subscription", || {
-        let api = api.clone();
-        async move {
-            let state = mwi_state(&api).await;
-            (state["subscriptions"]
-                .as_array()
-                .is_some_and(|s| !s.is_empty()))
-            .then_some(())
-        }
-    })
-    .await;
+    subscribed(&api).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let login = |user: &'static str| {
         let api = api.clone();
@@ -130,13 +148,7 @@ async fn hd_mwi_1_subscriber_on_a_hot_desk_follows_the_owner() {
     .await;
     shows(&api, 1, 4).await;
 
-    let result = run.await.expect("SIPp thread");
-    assert!(
-        result.passed(),
-        "SIPp failed:\n{}\n{}",
-        result.output,
-        result.messages
-    );
+    let result = finished(run).await;
     // The first NOTIFY, logged by the scenario: a free desk shows the anchor's (empty) box.
     assert!(
         result
@@ -202,17 +214,7 @@ async fn hd_mwi_1_subscription_survives_a_server_restart() {
         let dir = dir.clone();
         tokio::task::spawn_blocking(move || sipp.run_with(&dir, &["-d", "15000", "-aa"]))
     };
-    eventually(Duration::from_secs(20), "the subscription", || {
-        let api = api.clone();
-        async move {
-            let state = mwi_state(&api).await;
-            (state["subscriptions"]
-                .as_array()
-                .is_some_and(|s| !s.is_empty()))
-            .then_some(())
-        }
-    })
-    .await;
+    subscribed(&api).await;
     // The subscription is written in the background; let it land, then restart.
     tokio::time::sleep(Duration::from_millis(500)).await;
     block_in_place(|| server.restart());
@@ -230,13 +232,7 @@ async fn hd_mwi_1_subscription_survives_a_server_restart() {
     .await;
     shows(&api, 2, 1).await;
 
-    let result = run.await.expect("SIPp thread");
-    assert!(
-        result.passed(),
-        "SIPp failed:\n{}\n{}",
-        result.output,
-        result.messages
-    );
+    let result = finished(run).await;
     let seen = notifies(&result.messages);
     let voices: Vec<&str> = seen.iter().map(|(v, _)| v.as_str()).collect();
     assert_eq!(
@@ -246,4 +242,97 @@ async fn hd_mwi_1_subscription_survives_a_server_restart() {
         result.messages
     );
     assert_eq!(seen[2].1, "terminated");
+}
+
+/// A voicemail server run: SIPp sends one message-summary NOTIFY for `user` with counts
+/// `new/old` from `ip`; returns the answer's status line.
+fn voicemail_notify(server: &Server, ip: &str, user: &str, new: &str, old: &str) -> String {
+    let sipp = Sipp::new(
+        server.sip_udp.expect("SIP/UDP"),
+        "voicemail_notify.xml",
+        DOMAIN,
+        format!("SEQUENTIAL\n{user};{new};{old}\n"),
+    );
+    let dir = peers::scratch(&server.dir(), "voicemail");
+    // A later `-i` wins over the harness's 127.0.0.1: 127.0.0.x are all loopback.
+    let run = sipp.run_with(&dir, &["-i", ip]);
+    assert!(
+        run.passed(),
+        "SIPp failed:\n{}\n{}",
+        run.output,
+        run.messages
+    );
+    run.messages
+        .split("----------------------------------------------- ")
+        .filter(|m| m.contains("message received"))
+        .filter_map(|m| m.lines().find(|l| l.starts_with("SIP/2.0 ")))
+        .map(str::to_owned)
+        .find(|l| !l.starts_with("SIP/2.0 100"))
+        .unwrap_or_else(|| panic!("no final answer:\n{}", run.messages))
+}
+
+async fn mailbox_of(api: &Api, user: &str) -> (u64, u64) {
+    let user = api.get(&format!("/domains/{DOMAIN}/users/{user}")).await;
+    let count = |k: &str| user["mailbox"][k].as_u64().unwrap_or(u64::MAX);
+    (count("new"), count("old"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hd_mwi_1_voicemail_server_notify_on_the_trust_reaches_the_desk() {
+    if !peers::available("sipp") {
+        return;
+    }
+    let server = block_in_place(|| {
+        Server::with(Options {
+            env: vec![("HOTDESK_VOICEMAIL_TRUST".into(), "127.0.0.1/32,::1".into())],
+            ..Options::default()
+        })
+    });
+    let api = server.api();
+    crate::prov::office(&api).await;
+    let mut subscriber = Sipp::new(
+        server.sip_udp.expect("SIP/UDP"),
+        "subscribe_mwi.xml",
+        DOMAIN,
+        users_csv([(DEVICE, PASSWORD)]),
+    );
+    subscriber.calls = 1;
+    let dir = peers::scratch(&server.dir(), "mwi-voicemail");
+    let run =
+        tokio::task::spawn_blocking(move || subscriber.run_with(&dir, &["-d", "10000", "-aa"]));
+    subscribed(&api).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    api.post(
+        &format!("/domains/{DOMAIN}/devices/{DEVICE}/login"),
+        json!({ "extension": "1004" }),
+    )
+    .await;
+    shows(&api, 0, 0).await;
+
+    // Outside the trust: refused, nothing changes.
+    let answer = block_in_place(|| voicemail_notify(&server, "127.0.0.2", "1004", "5", "0"));
+    assert_eq!(answer, "SIP/2.0 403 Source Not Trusted");
+    assert_eq!(mailbox_of(&api, "1004").await, (0, 0));
+    // On the trust: the mailbox is set and the desk where 1004 is logged in hears of it.
+    let answer = block_in_place(|| voicemail_notify(&server, "127.0.0.1", "1004", "2", "1"));
+    assert_eq!(answer, "SIP/2.0 200 OK");
+    assert_eq!(mailbox_of(&api, "1004").await, (2, 1));
+    shows(&api, 2, 1).await;
+    // A user the domain does not have.
+    let answer = block_in_place(|| voicemail_notify(&server, "127.0.0.1", "1099", "1", "0"));
+    assert_eq!(answer, "SIP/2.0 404 Unknown Mailbox");
+    // A body that is not RFC 3842: refused, naming the problem; the mailbox stays.
+    let answer = block_in_place(|| voicemail_notify(&server, "127.0.0.1", "1004", "two", "1"));
+    assert_eq!(answer, "SIP/2.0 400 Bad Voice-Message");
+    assert_eq!(mailbox_of(&api, "1004").await, (2, 1));
+
+    let result = finished(run).await;
+    let seen = notifies(&result.messages);
+    let voices: Vec<&str> = seen.iter().map(|(v, _)| v.as_str()).collect();
+    assert_eq!(
+        voices,
+        ["0/0 (0/0)", "0/0 (0/0)", "2/1 (0/0)", "2/1 (0/0)"],
+        "subscribe, log-in, the voicemail server's change, unsubscribe:\n{}",
+        result.messages
+    );
 }

@@ -1,7 +1,8 @@
 //! Provisioning end to end (HD-PROV-1, HD-PROV-2): a phone's file fetched over real HTTP
 //! with and without its credentials, before and after a log-in (compared with the files in
 //! `tests/fixtures/provision/`), a new ETag when the owner changes, and a check-sync NOTIFY
-//! reaching a registered SIPp phone at every log-in and log-out.
+//! reaching a registered SIPp phone at every log-in and log-out; the same file over HTTPS
+//! (`--https`, a certificate made at test time), and locked after repeated wrong passwords.
 //!
 //! Not covered here: template upload errors and keys (API tests, `tests/api/provision.rs`).
 
@@ -13,7 +14,7 @@ use reqwest::{header, StatusCode};
 use serde_json::json;
 use tokio::task::block_in_place;
 
-use crate::harness::{Api, Server};
+use crate::harness::{listening, Api, Options, Server};
 use crate::peers::{self, eventually, users_csv, Peer, Sipp};
 
 const DOMAIN: &str = "acme.test";
@@ -109,6 +110,118 @@ async fn hd_prov_1_phone_fetches_its_file_over_http_before_and_after_log_in() {
     assert_eq!(bob.status, StatusCode::OK);
     assert_eq!(bob.body, fixture("yealink-t46u-bob.cfg"));
     assert_ne!(bob.etag.as_deref(), Some(free_tag.as_str()));
+}
+
+/// A raw HTTP/1.1 GET over TLS to `addr`, trusting only `root` (DER); returns the status
+/// code, the header block and the body.
+async fn https_get(
+    addr: std::net::SocketAddr,
+    root: &[u8],
+    path: &str,
+    authorization: Option<&str>,
+) -> (u16, String, String) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio_rustls::rustls::{self, pki_types};
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(pki_types::CertificateDer::from(root.to_vec()))
+        .expect("root");
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("TLS versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let name = pki_types::ServerName::IpAddress(addr.ip().into());
+    let mut tls = connector.connect(name, tcp).await.expect("TLS handshake");
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if let Some(value) = authorization {
+        request.push_str(&format!("Authorization: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    tls.write_all(request.as_bytes()).await.expect("send");
+    let mut raw = Vec::new();
+    // A peer closing without close_notify ends the read with an error; keep what came.
+    let _ = tls.read_to_end(&mut raw).await;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").expect("a whole response");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    (status, head.to_owned(), body.to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hd_prov_1_phone_fetches_its_file_over_https() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).expect("cert");
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert, made.cert.pem()).expect("cert file");
+    std::fs::write(&key, made.signing_key.serialize_pem()).expect("key file");
+    let args = ["--https", "127.0.0.1:0", "--tls-cert"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .chain([cert.display().to_string(), "--tls-key".into()])
+        .chain([key.display().to_string()])
+        .collect();
+    let server = block_in_place(|| {
+        Server::with(Options {
+            args,
+            // HD-SEC-3: two wrong passwords lock out (the SIP digest limits apply).
+            env: vec![("HOTDESK_SIP_AUTH_MAX_FAILURES".into(), "2".into())],
+            ..Options::default()
+        })
+    });
+    let https = server
+        .output()
+        .lines()
+        .find_map(|l| listening(l, "HTTPS"))
+        .expect("listening for HTTPS line");
+    office(&server.api()).await;
+    let path = format!("/provision/{MAC}.cfg");
+    let root = made.cert.der().to_vec();
+
+    let (status, head, body) = https_get(https, &root, &path, None).await;
+    assert_eq!(status, 401, "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("www-authenticate: digest"),
+        "{head}"
+    );
+    assert!(!body.contains(PASSWORD));
+    use base64::Engine as _;
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{DEVICE}:{PASSWORD}"))
+    );
+    let (status, head, body) = https_get(https, &root, &path, Some(&basic)).await;
+    assert_eq!(status, 200, "{head}");
+    assert_eq!(body, fixture("yealink-t46u-free.cfg"));
+
+    // Guessing over HTTPS locks the MAC: then even the right password gets the same 401.
+    let guess = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{DEVICE}:guess"))
+    );
+    for _ in 0..2 {
+        let (status, ..) = https_get(https, &root, &path, Some(&guess)).await;
+        assert_eq!(status, 401);
+    }
+    let (status, _, locked) = https_get(https, &root, &path, Some(&basic)).await;
+    assert_eq!(status, 401, "locked out");
+    assert!(!locked.contains(PASSWORD));
+    let over_http = fetch(&server, Some((DEVICE, PASSWORD)), None).await;
+    assert_eq!(
+        over_http.status,
+        StatusCode::UNAUTHORIZED,
+        "the same lock on HTTP"
+    );
 }
 
 /// A registered phone: SIPp registers as the device and answers whatever comes out of call

@@ -39,6 +39,7 @@ pub use error::TransportError;
 pub use resolve::{
     DnsLookup, HickoryLookup, NaptrRecord, Query, ResolveError, Resolver, SrvRecord, Target,
 };
+pub use tls::acceptor as tls_acceptor;
 
 use crate::transaction::{Received, TransactionKey, Transmit};
 use crate::MAX_MESSAGE_SIZE;

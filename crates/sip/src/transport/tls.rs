@@ -33,8 +33,8 @@ fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TransportEr
     Ok(certs)
 }
 
-/// The acceptor for TLS and WSS listeners.
-pub(crate) fn acceptor(identity: &TlsIdentity) -> Result<TlsAcceptor, TransportError> {
+/// The acceptor for TLS and WSS listeners (and the server's HTTPS listener).
+pub fn acceptor(identity: &TlsIdentity) -> Result<TlsAcceptor, TransportError> {
     let certs = certificates(&identity.cert_pem)?;
     let key = PrivateKeyDer::from_pem_slice(&read(&identity.key_pem)?).map_err(|_| {
         TransportError::BadPem {
