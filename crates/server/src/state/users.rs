@@ -154,6 +154,8 @@ impl App {
             max_devices: new.max_devices,
             scope: new.scope,
             forward_to,
+            no_answer_secs: None,
+            agent: false,
             queue_status: QueueStatus::Offline,
             mailbox: Mailbox::default(),
         };
