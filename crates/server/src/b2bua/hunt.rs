@@ -115,7 +115,7 @@ impl B2bua {
                     hunt.stages.extend(next.stages);
                     hunt.fallback = next.fallback;
                 }
-                Decision::Trunk { trunk, .. } => {
+                Decision::Trunk { trunk, number, .. } => {
                     // HD-ROUTE-9: an off-net forward destination goes out through the trunk.
                     if let Some(target) = trunk_target(&trunk.address) {
                         let uri = format!("sip:{number}@{}", trunk.address.trim());

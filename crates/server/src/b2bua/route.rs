@@ -86,6 +86,8 @@ pub(super) enum Decision {
     Trunk {
         /// The trunk.
         trunk: Trunk,
+        /// The number sent to the trunk: the dialled one, or where forwarding led.
+        number: String,
         /// An emergency call.
         emergency: bool,
     },
@@ -224,6 +226,7 @@ fn decide(
         return match tenant.trunks.values().find(|t| t.emergency) {
             Some(trunk) => Decision::Trunk {
                 trunk: trunk.clone(),
+                number: dialled.to_owned(),
                 emergency: true,
             },
             None => Decision::Refuse(StatusCode::SERVICE_UNAVAILABLE, "No Emergency Trunk"),
@@ -262,6 +265,7 @@ fn resolve(
                 return match tenant.trunks.values().find(|t| !t.emergency) {
                     Some(trunk) => Decision::Trunk {
                         trunk: trunk.clone(),
+                        number,
                         emergency: false,
                     },
                     None => Decision::Refuse(StatusCode::NOT_FOUND, "No Trunk For Off-Net Number"),

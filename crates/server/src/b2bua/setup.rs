@@ -136,7 +136,11 @@ impl B2bua {
             }
             Decision::Hunt(hunt) => self.start_hunt(transaction, hunt, &domain, record, now),
             Decision::Queue(queue) => self.start_queue(transaction, &queue, &domain, record, now),
-            Decision::Trunk { trunk, emergency } => {
+            Decision::Trunk {
+                trunk,
+                number,
+                emergency,
+            } => {
                 if emergency {
                     self.open_callback_window(ctx, &domain, &record, now);
                 }
@@ -152,7 +156,7 @@ impl B2bua {
                         "Trunk Address Not Usable",
                     );
                 };
-                let uri = format!("sip:{}@{}", record.dialled, trunk.address.trim());
+                let uri = format!("sip:{number}@{}", trunk.address.trim());
                 let contact = Contact { uri, target };
                 let geolocation = emergency
                     .then(|| record.anchor.clone())
