@@ -77,7 +77,10 @@ fn hd_login_10_agent_offline_until_portal_sign_in_then_follows_desk_state() {
     let mut book = DeskBook::new();
     agent(&mut dir, "1001", QueueStatus::Offline);
     run(&mut book, &dir, &login("acme.test", "94001", "1001"), T0).expect("in");
-    let user = dir.user(&dom("acme.test"), &ext("1001")).cloned().expect("user");
+    let user = dir
+        .user(&dom("acme.test"), &ext("1001"))
+        .cloned()
+        .expect("user");
     // Logged in by phone, but never signed in to the portal: offline, not offered.
     assert_eq!(queue_status(&book, &user), QueueStatus::Offline);
     assert!(!offered(&book, &user));
@@ -86,19 +89,28 @@ fn hd_login_10_agent_offline_until_portal_sign_in_then_follows_desk_state() {
 
     // After the first portal sign-in (stored status leaves Offline): follows the desk.
     agent(&mut dir, "1001", QueueStatus::LoggedOut);
-    let user = dir.user(&dom("acme.test"), &ext("1001")).cloned().expect("user");
+    let user = dir
+        .user(&dom("acme.test"), &ext("1001"))
+        .cloned()
+        .expect("user");
     assert_eq!(queue_status(&book, &user), QueueStatus::LoggedIn);
     assert!(offered(&book, &user));
     assert_eq!(
         targets_for_member(&book, &dir, &dom("acme.test"), &member),
         vec![RingTarget::Device(ext("94001"))]
     );
-    let idle = dir.user(&dom("acme.test"), &ext("1003")).cloned().expect("user");
+    let idle = dir
+        .user(&dom("acme.test"), &ext("1003"))
+        .cloned()
+        .expect("user");
     let mut idle_agent = idle.clone();
     idle_agent.agent = true;
     idle_agent.queue_status = QueueStatus::LoggedIn;
     assert_eq!(queue_status(&book, &idle_agent), QueueStatus::LoggedOut);
-    assert!(!offered(&book, &idle_agent), "logged-out agents get no queue calls");
+    assert!(
+        !offered(&book, &idle_agent),
+        "logged-out agents get no queue calls"
+    );
     // A plain ring-group member (not an agent) is always offered.
     assert!(offered(&book, &idle));
 }

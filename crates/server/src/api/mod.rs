@@ -18,8 +18,8 @@ pub mod keys;
 pub mod location;
 pub mod mailbox;
 mod openapi;
-pub mod templates;
 pub mod queues;
+pub mod templates;
 pub mod trunks;
 pub mod users;
 

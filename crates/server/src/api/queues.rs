@@ -129,7 +129,9 @@ pub(crate) async fn list(
     let domain = domain_name(&d)?;
     caller.principal.allow(&domain, Action::ManageDevices)?;
     let queues = app.queues(&domain).ok_or(AppError::UnknownDomain)?;
-    Ok(Json(queues.iter().map(|q| QueueView::new(&app, q)).collect()))
+    Ok(Json(
+        queues.iter().map(|q| QueueView::new(&app, q)).collect(),
+    ))
 }
 
 /// One queue (office manager and up).

@@ -94,13 +94,7 @@ impl B2bua {
             hunt.hops += 1;
             let decision = {
                 let state = self.app.read();
-                route::fallback(
-                    &state,
-                    self.app.bindings(),
-                    domain,
-                    &number,
-                    self.app.now(),
-                )
+                route::fallback(&state, self.app.bindings(), domain, &number, self.app.now())
             };
             tracing::debug!(%number, "staged call falls to its forward destination");
             let ring = self.policy.ring_timeout;

@@ -102,7 +102,10 @@ fn check_members(tenant: &Tenant, members: &[QueueMember]) -> Result<(), AppErro
 fn check_overflow(queue: &Extension, overflow: Option<&str>) -> Result<Option<String>, AppError> {
     let overflow = validate::optional_number("overflow", overflow)?;
     if overflow.as_deref() == Some(queue.as_str()) {
-        return Err(AppError::invalid("overflow", "must not be the queue itself"));
+        return Err(AppError::invalid(
+            "overflow",
+            "must not be the queue itself",
+        ));
     }
     Ok(overflow)
 }
@@ -113,7 +116,11 @@ fn unknown_queue() -> AppError {
 
 impl App {
     /// Creates a queue after checking its extension is free and its members exist.
-    pub async fn create_queue(&self, domain: &DomainName, new: NewQueue) -> Result<Queue, AppError> {
+    pub async fn create_queue(
+        &self,
+        domain: &DomainName,
+        new: NewQueue,
+    ) -> Result<Queue, AppError> {
         let name = validate::name("name", &new.name, true)?;
         let ring_secs = check_ring_secs(new.ring_secs.unwrap_or(DEFAULT_RING_SECS))?;
         let overflow = check_overflow(&new.extension, new.overflow.as_deref())?;

@@ -96,7 +96,8 @@ pub struct UserPatch {
     pub forward_to: Option<Option<String>>,
     /// Queue status (HD-LOGIN-10): `offline`, `logged_in`, `logged_out`.
     #[schema(value_type = Option<String>)]
-    pub queue_status: Option<QueueStatus>,    /// New no-answer time, or `null` for the default.
+    pub queue_status: Option<QueueStatus>,
+    /// New no-answer time, or `null` for the default.
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<u32>)]
     pub no_answer_secs: Option<Option<u32>>,
@@ -107,7 +108,9 @@ pub struct UserPatch {
 /// The no-answer time a user may set, seconds (HD-ROUTE-1 forwarding).
 fn check_no_answer(secs: Option<u32>) -> Result<Option<u32>, AppError> {
     match secs {
-        Some(s) if !(5..=300).contains(&s) => Err(AppError::invalid("no_answer_secs", "must be 5 to 300")),
+        Some(s) if !(5..=300).contains(&s) => {
+            Err(AppError::invalid("no_answer_secs", "must be 5 to 300"))
+        }
         other => Ok(other),
     }
 }

@@ -36,7 +36,9 @@ impl Tenant {
     /// Whether a user, a device or a queue already has `ext` (a personal device shares its
     /// owner's extension, so it is not counted twice).
     pub fn extension_taken(&self, ext: &Extension) -> bool {
-        self.users.contains_key(ext) || self.devices.contains_key(ext) || self.queues.contains_key(ext)
+        self.users.contains_key(ext)
+            || self.devices.contains_key(ext)
+            || self.queues.contains_key(ext)
     }
 
     /// Users sorted by extension.

@@ -132,7 +132,12 @@ async fn hd_route_7_queue_errors_are_problem_json() {
         ),
     ] {
         let reply = h.post(QUEUES, body).await;
-        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.text);
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            reply.text
+        );
         assert_eq!(reply.json["error"]["field"], field, "{}", reply.text);
     }
     h.call(
@@ -184,7 +189,9 @@ async fn hd_login_10_users_show_agent_flag_and_queue_status() {
     assert_eq!(reply.json["agent"], true);
     assert_eq!(reply.json["no_answer_secs"], 12);
     assert_eq!(reply.json["queue_status"], "offline");
-    h.login("acme.test", "94001", "1004").await.ok(StatusCode::OK);
+    h.login("acme.test", "94001", "1004")
+        .await
+        .ok(StatusCode::OK);
     let reply = h.get("/api/v1/domains/acme.test/users/1004").await;
     assert_eq!(reply.json["queue_status"], "offline", "phone log-in only");
     h.call(
@@ -205,5 +212,10 @@ async fn hd_login_10_users_show_agent_flag_and_queue_status() {
             Some(json!({"no_answer_secs": 1})),
         )
         .await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.text);
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.text
+    );
 }

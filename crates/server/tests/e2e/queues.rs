@@ -60,12 +60,20 @@ async fn hd_route_7_ring_all_rings_user_on_hot_desk_and_phone_member_first_answe
     let (passed, trace) =
         block_in_place(|| call(&server, &dir, "94002", "7000", "uac_invite.xml", 500));
     assert!(passed, "{trace}\n{}", server.output());
-    assert_eq!(desk.received("INVITE"), 1, "the User member's hot desk rang");
+    assert_eq!(
+        desk.received("INVITE"),
+        1,
+        "the User member's hot desk rang"
+    );
     assert_eq!(phone.received("INVITE"), 1, "the Phone member rang");
-    eventually(Duration::from_secs(10), "the CANCEL at the Phone member", || {
-        let cancelled = phone.received("CANCEL") == 1;
-        async move { cancelled.then_some(()) }
-    })
+    eventually(
+        Duration::from_secs(10),
+        "the CANCEL at the Phone member",
+        || {
+            let cancelled = phone.received("CANCEL") == 1;
+            async move { cancelled.then_some(()) }
+        },
+    )
     .await;
     assert_eq!(desk.received("CANCEL"), 0, "the winner is not cancelled");
     no_calls_left(&server).await;
@@ -126,7 +134,11 @@ async fn hd_login_10_agent_gets_queue_calls_only_after_first_portal_sign_in() {
     let (refused, trace) =
         block_in_place(|| call(&server, &dir, "94002", "7002", "uac_invite_refused.xml", 0));
     assert!(refused && trace.contains("SIP/2.0 480"), "{trace}");
-    assert_eq!(desk.received("INVITE"), 0, "an offline agent is not offered the call");
+    assert_eq!(
+        desk.received("INVITE"),
+        0,
+        "an offline agent is not offered the call"
+    );
     // Calls to the agent's own number still ring the desk.
     let (passed, trace) =
         block_in_place(|| call(&server, &dir, "94002", "1004", "uac_invite.xml", 200));
@@ -176,9 +188,16 @@ async fn hd_route_1_busy_desk_falls_to_the_users_forwarding() {
     let (passed, trace) =
         block_in_place(|| call(&server, &dir, "94002", "1004", "uac_invite.xml", 200));
     assert!(passed, "{trace}\n{}", server.output());
-    assert!(!trace.contains("SIP/2.0 486"), "the caller never sees the busy: {trace}");
+    assert!(
+        !trace.contains("SIP/2.0 486"),
+        "the caller never sees the busy: {trace}"
+    );
     assert_eq!(busy.received("INVITE"), 1, "1004's desk was tried first");
-    assert_eq!(other.received("INVITE"), 1, "then the forward destination 1006");
+    assert_eq!(
+        other.received("INVITE"),
+        1,
+        "then the forward destination 1006"
+    );
     no_calls_left(&server).await;
     // Without forwarding, busy stays busy.
     patch_user(&api, "1004", json!({ "forward_to": null })).await;
@@ -251,7 +270,11 @@ async fn hd_logout_5_unregistered_user_falls_to_off_net_forwarding_through_the_t
     let (passed, trace) =
         block_in_place(|| call(&server, &dir, "94002", "1004", "uac_invite.xml", 200));
     assert!(passed, "{trace}\n{}", server.output());
-    assert_eq!(desk.received("INVITE"), 1, "the released desk does not ring");
+    assert_eq!(
+        desk.received("INVITE"),
+        1,
+        "the released desk does not ring"
+    );
     let upstream = trunk.messages();
     assert!(
         upstream.contains("INVITE sip:+15557770000@127.0.0.1"),

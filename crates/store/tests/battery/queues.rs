@@ -25,7 +25,10 @@ fn queue(domain: &str, extension: &str) -> Queue {
 
 pub(crate) async fn hd_route_7_queue_round_trip_update_and_delete(store: Arc<dyn Store>) {
     for d in ["a.test", "b.test"] {
-        store.create_domain(&sample::domain(d)).await.expect("domain");
+        store
+            .create_domain(&sample::domain(d))
+            .await
+            .expect("domain");
     }
     let mut q = queue("a.test", "7000");
     let mut bare = queue("b.test", "7000");
@@ -33,8 +36,14 @@ pub(crate) async fn hd_route_7_queue_round_trip_update_and_delete(store: Arc<dyn
     bare.members.clear();
     bare.overflow = None;
     store.create_queue(&q).await.expect("create");
-    store.create_queue(&bare).await.expect("same extension, other domain");
-    assert_eq!(store.queues().await.expect("list"), vec![q.clone(), bare.clone()]);
+    store
+        .create_queue(&bare)
+        .await
+        .expect("same extension, other domain");
+    assert_eq!(
+        store.queues().await.expect("list"),
+        vec![q.clone(), bare.clone()]
+    );
 
     let again = store.create_queue(&queue("a.test", "7000")).await;
     assert!(
@@ -52,7 +61,10 @@ pub(crate) async fn hd_route_7_queue_round_trip_update_and_delete(store: Arc<dyn
     store.update_queue(&q).await.expect("update");
     assert_eq!(store.queues().await.expect("list")[0], q);
     let missing = store.update_queue(&queue("a.test", "7001")).await;
-    assert!(matches!(missing, Err(StoreError::NotFound { .. })), "{missing:?}");
+    assert!(
+        matches!(missing, Err(StoreError::NotFound { .. })),
+        "{missing:?}"
+    );
 
     store
         .delete_queue(&name("a.test"), &ext("7000"))
