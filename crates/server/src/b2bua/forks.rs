@@ -229,8 +229,10 @@ impl B2bua {
             return;
         }
         let (status, reason) = call
-            .best
-            .clone()
+            .hunt
+            .as_ref()
+            .and_then(|h| h.exhausted.clone())
+            .or_else(|| call.best.clone())
             .unwrap_or((StatusCode::TEMPORARILY_UNAVAILABLE, "No Answer".to_owned()));
         if let Some(transaction) = call.a_invite.take() {
             self.invites.remove(transaction.key());

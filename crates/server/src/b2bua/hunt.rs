@@ -7,7 +7,8 @@
 //! failed; the next stage's forks join the same call (same B-side Call-ID and tag, like a
 //! proxy's sequential search). When no stage is left the fallback number is routed like a
 //! dialled one (another user, a queue, or the trunk); without one, the caller gets the
-//! best failure of the last stage, or 480 when it timed out.
+//! best failure of the last stage (a queue: 480 once every member was tried), or 480 when
+//! it timed out.
 
 use std::time::Instant;
 
@@ -108,6 +109,7 @@ impl B2bua {
                     let next = self.queue_hunt(&queue);
                     hunt.stages.extend(next.stages);
                     hunt.fallback = next.fallback;
+                    hunt.exhausted = next.exhausted;
                 }
                 Decision::Trunk { trunk, number, .. } => {
                     // HD-ROUTE-9: an off-net forward destination goes out through the trunk.

@@ -67,6 +67,9 @@ pub(super) struct Hunt {
     pub stage_start: usize,
     /// Fallbacks followed so far (loop guard).
     pub hops: usize,
+    /// What the caller gets when everything failed, instead of the best failure of the
+    /// last stage (a queue: 480 once every member was tried).
+    pub exhausted: Option<(StatusCode, String)>,
 }
 
 /// What to do with a new call.
@@ -318,6 +321,10 @@ pub(super) fn queue_hunt(
     Hunt {
         stages,
         fallback: queue.overflow.clone(),
+        exhausted: Some((
+            StatusCode::TEMPORARILY_UNAVAILABLE,
+            "No Queue Member Answered".to_owned(),
+        )),
         ..Hunt::default()
     }
 }

@@ -221,10 +221,22 @@ impl App {
         member: QueueMember,
     ) -> Result<Queue, AppError> {
         self.change_queue(domain, ext, |tenant, queue| {
-            let mut members = queue.members.clone();
-            members.push(member);
-            check_members(tenant, &members)?;
-            queue.members = members;
+            // Only the new member is checked: one deleted since stays harmless (rings
+            // nothing) and must not block changes to the rest.
+            check_members(tenant, std::slice::from_ref(&member))?;
+            if queue.members.contains(&member) {
+                return Err(AppError::invalid(
+                    format!("members[{}]", queue.members.len()),
+                    "member listed twice",
+                ));
+            }
+            if queue.members.len() >= MAX_MEMBERS {
+                return Err(AppError::invalid(
+                    "members",
+                    format!("at most {MAX_MEMBERS} members"),
+                ));
+            }
+            queue.members.push(member);
             Ok(())
         })
         .await

@@ -4,7 +4,8 @@
 //!
 //! Covered: ring-all rings a User member on their hot desk and a Phone member at once,
 //! the first answer wins and the other gets CANCEL; round-robin starts one member further
-//! with every call; an agent is not offered queue calls before their first sign-in and is
+//! with every call, moves on after a member's ring time and after a busy member, and
+//! answers 480 once every member was tried; an agent is not offered queue calls before their first sign-in and is
 //! after; a busy desk, an unanswered desk and a user logged out of every desk each fall to
 //! the forward destination (on-net, and off-net through the trunk). Every test waits for
 //! the call and dialog gauges to return to 0.
@@ -108,6 +109,55 @@ async fn hd_route_7_round_robin_starts_one_member_further_with_every_call() {
             "after call {n}: one member at a time, in turn"
         );
     }
+}
+
+/// HD-ROUTE-7: round-robin moves on after a member's ring time and after a busy member,
+/// and the caller gets 480 once every member was tried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hd_route_7_round_robin_moves_on_after_ring_time_and_busy_then_480() {
+    if skip() {
+        return;
+    }
+    let server = start(&[]);
+    let api = server.api();
+    seed(&api).await;
+    queue(
+        &api,
+        json!({ "extension": "7003", "name": "Hunt", "strategy": "round_robin", "ring_secs": 5,
+                "members": [{ "phone": "94001" }, { "phone": "94002" }, { "phone": "94003" }] }),
+    )
+    .await;
+    let dir = peers::scratch(&server.dir(), "round-robin-move-on");
+    let silent = block_in_place(|| Phone::start(&server, &dir, "94001", "uas_ring_only.xml"));
+    let busy = block_in_place(|| Phone::start(&server, &dir, "94002", "uas_busy.xml"));
+    let answers = block_in_place(|| Phone::start(&server, &dir, "94003", "uas_answer.xml"));
+    // The caller is 1005 on their own credentials (a softphone).
+    let (passed, trace) =
+        block_in_place(|| call(&server, &dir, "1005", "7003", "uac_invite.xml", 200));
+    assert!(passed, "{trace}\n{}", server.output());
+    assert_eq!(silent.received("INVITE"), 1);
+    assert_eq!(
+        silent.received("CANCEL"),
+        1,
+        "cancelled after its ring time"
+    );
+    assert_eq!(busy.received("INVITE"), 1, "then the next member, busy");
+    assert_eq!(answers.received("INVITE"), 1, "then the third, who answers");
+    no_calls_left(&server).await;
+    // Only the busy member left: every member tried, 480 (not the member's 486).
+    let (status, body) = api
+        .send(
+            Method::PATCH,
+            &format!("/domains/{DOMAIN}/queues/7003"),
+            Some(&json!({ "members": [{ "phone": "94002" }] })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (refused, trace) =
+        block_in_place(|| call(&server, &dir, "1005", "7003", "uac_invite_refused.xml", 0));
+    assert!(refused && trace.contains("SIP/2.0 480"), "{trace}");
+    assert_eq!(busy.received("INVITE"), 2);
+    no_calls_left(&server).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
