@@ -333,17 +333,17 @@ impl B2bua {
             Ok(Some(n)) => n.saturating_sub(1).to_string(),
             _ => "70".to_owned(),
         };
-        let mut extra: Vec<(String, String)> = vec![
-            ("Max-Forwards".to_owned(), max_forwards),
-            ("P-Asserted-Identity".to_owned(), from.clone()),
+        let mut extra: Vec<(&'static str, String)> = vec![
+            ("Max-Forwards", max_forwards),
+            ("P-Asserted-Identity", from.clone()),
         ];
         extra.extend(COPIED.iter().filter_map(|name| {
             let value = request.headers().get_named(name).next()?;
-            Some(((*name).to_owned(), value.value_str().ok()?.to_owned()))
+            Some((*name, value.value_str().ok()?.to_owned()))
         }));
         if let Some((d, anchor)) = geolocation {
-            extra.push(("Geolocation".to_owned(), self.geolocation_url(&d, &anchor)));
-            extra.push(("Geolocation-Routing".to_owned(), "yes".to_owned()));
+            extra.push(("Geolocation", self.geolocation_url(&d, &anchor)));
+            extra.push(("Geolocation-Routing", "yes".to_owned()));
         }
         let template = ForkTemplate {
             local: format!("{from};tag={b_tag}"),
@@ -406,7 +406,7 @@ pub(super) struct ForkTemplate {
     /// Our tag on the B side.
     tag: String,
     /// Max-Forwards, P-Asserted-Identity, copied and Geolocation headers.
-    extra: Vec<(String, String)>,
+    extra: Vec<(&'static str, String)>,
     /// The caller's offer, if any.
     body: Option<(String, bytes::Bytes)>,
 }
@@ -440,7 +440,7 @@ impl B2bua {
         let extra: Vec<(&str, &str)> = template
             .extra
             .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .map(|(n, v)| (*n, v.as_str()))
             .collect();
         let body = template
             .body
