@@ -1,6 +1,5 @@
 // Administration → Domain settings (codes, policies, expiry, end of day, time zone,
-// emergency numbers, seats), Call records (search + CSV export, HD-CDR-2), Audit log, and
-// the Templates placeholder (provisioning templates come from another module).
+// emergency numbers, seats), Call records (search + CSV export, HD-CDR-2) and Audit log.
 import { api } from './api.js';
 import { el, showError, empty, field, choice, table, when } from './shell.js';
 
@@ -147,11 +146,4 @@ export async function auditTab(panel, ctx) {
   }
   panel.replaceChildren(el('h2', {}, 'Audit log'), searchForm('audit-search', search), results);
   await search(new URLSearchParams({ limit: '100' }));
-}
-
-/** Templates: provided by the provisioning module when it is present. */
-export async function templatesTab(panel) {
-  panel.replaceChildren(el('h2', {}, 'Templates'),
-    el('p', { class: 'notice', id: 'templates-unavailable' },
-      'Not available in this build: phone templates and their preview come with the provisioning module.'));
 }

@@ -4,7 +4,8 @@
 import { init, el, empty } from './shell.js';
 import { usersTab, allocationsTab } from './admin-users.js';
 import { devicesTab } from './admin-devices.js';
-import { settingsTab, cdrTab, auditTab, templatesTab } from './admin-records.js';
+import { settingsTab, cdrTab, auditTab } from './admin-records.js';
+import { templatesTab } from './admin-templates.js';
 
 const ctx = await init('admin');
 

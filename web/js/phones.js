@@ -1,8 +1,10 @@
 // "My phones": the user's personal phones and hot desks (since/until), release, the "+"
 // with the exact code to dial at a desk (HD-LOGIN-2), check host status (HD-LOGIN-8),
-// Activate Phone (HD-LOGIN-9) and recent calls (HD-CDR-1).
+// Activate Phone (HD-LOGIN-9) with its live status, my keys per model (HD-PROV-4, in
+// my-keys.js) and recent calls (HD-CDR-1).
 import { api, seg } from './api.js';
 import { init, el, when, showError, empty, toast, liveEvents } from './shell.js';
+import { myKeys } from './my-keys.js';
 
 const ctx = await init('phones');
 const { session, d } = ctx;
@@ -120,22 +122,57 @@ async function hostStatus(e) {
   }
 }
 
+/** What each activation state means to the person waiting at the page. */
+const STATE_TEXT = {
+  calling: (dev) => `Calling ${dev}…`,
+  ringing: (dev) => `${dev} is ringing: pick it up.`,
+  answered: (dev) => `${dev} answered: enter your extension, then your PIN, then confirm, on the phone's keypad.`,
+  activated: (dev) => `Activated: you are logged in to ${dev}.`,
+  failed: (dev, reason) => `Activation failed (${reason || 'unknown'}): ${FAILURES[reason] || `${dev} was not activated.`}`,
+};
+
+/** Why an activation failed, in words (the code is shown too). */
+const FAILURES = {
+  not_registered: 'the phone is not registered, so the server cannot call it. Check that it is plugged in.',
+  no_answer: 'nobody answered the phone.',
+  not_completed: 'the call ended before the log-in was confirmed.',
+  sip_486: 'the phone is busy.',
+};
+
+/** The activation being watched: its id, device and the last state shown. */
+let watching = null;
+
+/** Shows one activation state; returns true when it is final. */
+function showActivation(record) {
+  if (!watching || record.id !== watching.id) return false;
+  const state = record.state || 'unknown';
+  if (watching.final) return true;
+  const out = document.getElementById('activate-status');
+  const final = FINAL.has(state);
+  const text = (STATE_TEXT[state] || ((dev) => `${dev}: ${state}`))(watching.device, record.reason);
+  out.dataset.state = state;
+  out.replaceChildren(el('p', {
+    class: final ? (state === 'activated' ? 'success' : 'alert') : 'notice',
+    role: final && state !== 'activated' ? 'alert' : null,
+  }, text));
+  if (final) {
+    watching.final = true;
+    if (state === 'activated') loadPhones();
+  }
+  return final;
+}
+
+/** Polls the activation record (the event stream pushes the same states sooner). */
 async function poll(url, out) {
   for (let i = 0; i < 120; i += 1) {
-    let status;
+    let record;
     try {
-      status = await api('GET', url);
+      record = await api('GET', url);
     } catch (err) {
       showError(out, err, 'Activation status');
       return;
     }
-    const state = status.state || status.status || 'unknown';
-    out.replaceChildren(el('p', { class: FINAL.has(state) ? (state === 'activated' ? 'success' : 'alert') : 'notice' },
-      `Activation: ${state.replace('_', ' ')}`, (status.message || status.reason) ? ` — ${status.message || status.reason}` : ''));
-    if (FINAL.has(state) || status.done) {
-      if (state === 'activated') await loadPhones();
-      return;
-    }
+    if (showActivation(record)) return;
     await new Promise((resolve) => { setTimeout(resolve, 1000); });
   }
 }
@@ -152,15 +189,16 @@ async function activate(e) {
     showError(out, new Error('Enter the desk phone extension to call.'));
     return;
   }
+  watching = null;
+  out.dataset.state = 'starting';
   out.replaceChildren(el('p', { class: 'notice' }, `Calling ${device}…`));
   try {
     const started = await api('POST', `${d}/users/${seg(me)}/activate`, { device });
-    // The activation resource to watch: `status_url`, or an id under the user.
-    const url = started && (started.status_url
-      || (started.id ? `${d}/users/${seg(me)}/activations/${seg(started.id)}` : null));
-    if (url) await poll(url, out);
-    else out.replaceChildren(el('p', { class: 'success' }, `Calling ${device}: answer it and enter your extension and PIN.`));
+    watching = { id: started.id, device, final: false };
+    showActivation(started);
+    await poll(`${d}/users/${seg(me)}/activations/${seg(started.id)}`, out);
   } catch (err) {
+    delete out.dataset.state;
     showError(out, err, 'Activate Phone');
   }
 }
@@ -190,9 +228,10 @@ async function loadCalls() {
 document.getElementById('plus').addEventListener('click', showPlus);
 document.getElementById('host-form').addEventListener('submit', hostStatus);
 document.getElementById('activate-form').addEventListener('submit', activate);
-await Promise.all([loadPhones(), loadCalls()]);
-liveEvents((type) => {
-  if (type !== 'call' && type !== 'mailbox_changed') loadPhones();
-  else loadCalls();
+await Promise.all([loadPhones(), loadCalls(), myKeys(d, me)]);
+liveEvents((type, data) => {
+  if (type === 'activation') showActivation(data || {});
+  else if (type === 'call') loadCalls();
+  else if (type !== 'mailbox_changed') loadPhones();
 }, null, null);
 document.body.dataset.ready = 'true';

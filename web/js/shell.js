@@ -86,7 +86,7 @@ export function confirmDialog(title, text, confirmLabel) {
  */
 export function liveEvents(onEvent, status, onOpen) {
   const source = new EventSource('/api/v1/events');
-  const types = ['logged_in', 'logged_out', 'registered', 'unregistered', 'call', 'mailbox_changed', 'locked_out', 'lagged'];
+  const types = ['logged_in', 'logged_out', 'registered', 'unregistered', 'call', 'mailbox_changed', 'locked_out', 'lagged', 'activation'];
   for (const type of types) {
     source.addEventListener(type, (e) => {
       let data = null;

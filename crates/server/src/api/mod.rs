@@ -125,6 +125,10 @@ fn v1() -> Router<Arc<App>> {
             get(keys::get_options).put(keys::put_options),
         )
         .route(&format!("{d}/devices/{{ext}}/notice"), post(keys::notice))
+        .route(
+            &format!("{d}/devices/{{ext}}/preview"),
+            post(templates::preview),
+        )
         .route(&format!("{d}/devices/{{ext}}/mwi"), get(keys::mwi))
         .route(
             &format!("{d}/trunks"),

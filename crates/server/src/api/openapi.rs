@@ -27,6 +27,7 @@ use crate::api::{
         auth::login, auth::logout, auth::me,
         events::stream, health::healthz, health::metrics,
         templates::list, templates::get, templates::put, templates::delete, templates::apply,
+        templates::preview,
         keys::user_keys, keys::put_user_keys, keys::put_soft_keys, keys::get_options,
         keys::put_options, keys::notice, keys::mwi,
     ),

@@ -18,7 +18,9 @@ use utoipa::ToSchema;
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::extract::{device_ext, domain_name, ApiJson, ApiPath};
-use crate::provisioning::{Job, ProvError, Provisioning, Template, TemplateError, TemplateInput};
+use crate::provisioning::{
+    Format, Job, PreviewError, ProvError, Provisioning, Template, TemplateError, TemplateInput,
+};
 use crate::state::App;
 
 /// Body of an apply request.
@@ -66,6 +68,37 @@ fn template_problem(field: &str, error: &TemplateError) -> Response {
     }});
     (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
 }
+
+/// Body of a preview request.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewRequest {
+    /// The name the edited template would be saved under: it takes that template's place
+    /// for the device (`default` is the domain's fallback). Without one, the draft is
+    /// previewed as if applied to the device.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The template as edited, not saved; without it, the device's file as it is now.
+    #[serde(default)]
+    pub template: Option<TemplateInput>,
+}
+
+/// A rendered phone file, as the device would fetch it but with its password masked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PreviewResult {
+    /// The device's anchor extension.
+    pub device: String,
+    /// Its model.
+    pub model: String,
+    /// The file's format.
+    pub format: Format,
+    /// The file.
+    pub file: String,
+}
+
+/// The name a nameless draft is previewed under: not a valid template name, so it never
+/// stands in for a saved one.
+const UNNAMED_DRAFT: &str = "(draft)";
 
 fn prov_error(error: ProvError) -> Response {
     match error {
@@ -225,5 +258,63 @@ pub(crate) async fn apply(
         template: name,
         resynced: if body.resync { applied.len() } else { 0 },
         applied,
+    }))
+}
+
+/// Renders a device's phone file — as it is, or with an edited template in place — so an
+/// administrator sees the result before saving (HD-PROV-5). The draft is checked as an
+/// upload is (422 `invalid_template` with line and column); the SIP password is masked.
+#[utoipa::path(post, path = "/api/v1/domains/{d}/devices/{ext}/preview", tag = "provisioning",
+    params(("d" = String, Path), ("ext" = String, Path)),
+    request_body = PreviewRequest,
+    responses((status = 200, body = PreviewResult), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn preview(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    ApiPath((d, e)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<PreviewRequest>,
+) -> Result<Json<PreviewResult>, Response> {
+    let domain = allowed(&app, &caller, &d).map_err(IntoResponse::into_response)?;
+    let ext = device_ext(&e).map_err(IntoResponse::into_response)?;
+    let device = app.device(&domain, &ext).ok_or_else(|| {
+        ApiError::from(app.unknown_in(&domain, Refusal::UnknownDevice)).into_response()
+    })?;
+    if let Some(name) = body.name.as_deref() {
+        if body.template.is_some() && !crate::provisioning::templates::valid_name(name) {
+            return Err(prov_error(ProvError::BadName));
+        }
+    }
+    let name = body.name.as_deref().unwrap_or(UNNAMED_DRAFT);
+    let draft = body.template.as_ref().map(|input| (name, input));
+    let rendered = app
+        .provisioning()
+        .preview_device(&app, &device, draft)
+        .map_err(|error| match error {
+            PreviewError::Draft(e) => prov_error(e),
+            PreviewError::Stored(e) => {
+                tracing::error!(%e, device = %ext, "saved template fails to render");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "render_failed",
+                    e.to_string(),
+                )
+                .into_response()
+            }
+        })?
+        .ok_or_else(|| {
+            ApiError::invalid_field(
+                "device",
+                format!("model {} has no provisioning file", device.model),
+            )
+            .into_response()
+        })?;
+    let format = Provisioning::format_of(app.models().get(&device.model)).unwrap_or(Format::Cfg);
+    Ok(Json(PreviewResult {
+        device: device.extension.to_string(),
+        model: device.model.to_string(),
+        format,
+        file: rendered.body,
     }))
 }

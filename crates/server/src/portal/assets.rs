@@ -31,11 +31,13 @@ pub(crate) const ASSETS: &[Asset] = &[
     asset!("js/shell.js", JS),
     asset!("js/signin.js", JS),
     asset!("js/phones.js", JS),
+    asset!("js/my-keys.js", JS),
     asset!("js/board.js", JS),
     asset!("js/admin.js", JS),
     asset!("js/admin-users.js", JS),
     asset!("js/admin-devices.js", JS),
     asset!("js/admin-records.js", JS),
+    asset!("js/admin-templates.js", JS),
     asset!("favicon.svg", "image/svg+xml"),
 ];
 

@@ -140,12 +140,16 @@ impl Engine {
     /// Checks `source`: it must parse and render against `sample` (a context with every
     /// variable and one element in every list) without touching an unknown name.
     pub fn check<S: Serialize>(source: &str, sample: &S) -> Result<(), TemplateError> {
+        Self::render_source(source, sample).map(drop)
+    }
+
+    /// Renders `source` once, without keeping it: a draft shown before it is saved.
+    pub fn render_source<S: Serialize>(source: &str, context: &S) -> Result<String, TemplateError> {
         let env = environment();
         let template = env
             .template_from_str(source)
             .map_err(|e| convert(source, &e))?;
-        template.render(sample).map_err(|e| convert(source, &e))?;
-        Ok(())
+        template.render(context).map_err(|e| convert(source, &e))
     }
 
     /// Compiles `source` under `name`, replacing any template of that name.

@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 
 pub use engine::{Engine, TemplateError};
 pub use keys::DeviceOptions;
-pub use render::Rendered;
+pub use render::{PreviewError, Rendered, MASKED_PASSWORD};
 pub use templates::{Format, Template, TemplateInput};
 
 /// A phone-facing change for the SIP side to send.
@@ -312,12 +312,7 @@ impl Provisioning {
                 });
             }
         }
-        if let Some(label) = &input.line_label {
-            check_label(label).map_err(ProvError::Label)?;
-        }
-        if let Some(body) = &input.body {
-            Engine::check(body, &context::sample()).map_err(ProvError::Body)?;
-        }
+        check_input(&input)?;
         if let Some(model) = &input.model {
             let catalog = self.read();
             let taken = catalog.templates.get(domain).and_then(|list| {
@@ -382,6 +377,17 @@ impl Provisioning {
         }
         Ok(())
     }
+}
+
+/// Checks a template's line label and body (HD-PROV-5: line and column of the fault).
+fn check_input(input: &TemplateInput) -> Result<(), ProvError> {
+    if let Some(label) = &input.line_label {
+        check_label(label).map_err(ProvError::Label)?;
+    }
+    if let Some(body) = &input.body {
+        Engine::check(body, &context::sample()).map_err(ProvError::Body)?;
+    }
+    Ok(())
 }
 
 /// Checks a line label template; positions as line 1, column = offset + 1.

@@ -5,9 +5,9 @@ use hotdesk_core::{Device, DeviceKind, Key, User};
 use sha2::{Digest as _, Sha256};
 
 use super::context::{CommonContext, FileContext, Inputs};
-use super::engine::RenderError;
-use super::templates::{self, builtin, Format};
-use super::Provisioning;
+use super::engine::{Engine, RenderError};
+use super::templates::{self, builtin, Format, Template, TemplateInput};
+use super::{check_input, ProvError, Provisioning};
 use crate::state::{App, PhoneModel};
 
 /// A rendered file.
@@ -33,22 +33,69 @@ impl Rendered {
     }
 }
 
+/// What a preview shows instead of the device's SIP password.
+pub const MASKED_PASSWORD: &str = "********";
+
+/// Why a preview could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum PreviewError {
+    /// The draft is refused as an upload would be (line and column), or does not fit the
+    /// device's format.
+    #[error(transparent)]
+    Draft(#[from] ProvError),
+    /// A saved template failed to render.
+    #[error(transparent)]
+    Stored(#[from] RenderError),
+}
+
 /// The chain of domain templates for a device: applied, model default, domain default.
-fn chain(prov: &Provisioning, device: &Device) -> Vec<templates::Template> {
-    let catalog = prov.read();
-    let Some(list) = catalog.templates.get(&device.domain) else {
-        return Vec::new();
+/// A `draft` takes the place of the saved template of its name; if none is in the chain
+/// it comes first (as if applied), or last when it is the domain's `default`.
+fn chain(prov: &Provisioning, device: &Device, draft: Option<&Template>) -> Vec<Template> {
+    let mut list: Vec<Template> = {
+        let catalog = prov.read();
+        catalog
+            .templates
+            .get(&device.domain)
+            .map(|list| {
+                let applied = device.template.as_deref().and_then(|name| list.get(name));
+                let by_model = list
+                    .values()
+                    .find(|t| t.model.as_ref() == Some(&device.model));
+                let default = list.get(templates::DOMAIN_DEFAULT);
+                [applied, by_model, default]
+                    .into_iter()
+                    .flatten()
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
     };
-    let applied = device.template.as_deref().and_then(|name| list.get(name));
-    let by_model = list
-        .values()
-        .find(|t| t.model.as_ref() == Some(&device.model));
-    let default = list.get(templates::DOMAIN_DEFAULT);
-    [applied, by_model, default]
-        .into_iter()
-        .flatten()
-        .cloned()
-        .collect()
+    if let Some(draft) = draft {
+        let mut placed = false;
+        for slot in list.iter_mut().filter(|t| t.name == draft.name) {
+            *slot = draft.clone();
+            placed = true;
+        }
+        if !placed && draft.name == templates::DOMAIN_DEFAULT {
+            list.push(draft.clone());
+        } else if !placed {
+            list.insert(0, draft.clone());
+        }
+    }
+    list
+}
+
+/// The template whose body a device gets (`None`: the built-in file) and the line label.
+fn choose(chain: &[Template], format: Format) -> (Option<&Template>, String) {
+    let body = chain
+        .iter()
+        .find(|t| t.body.is_some() && t.format == format);
+    let label = chain
+        .iter()
+        .find_map(|t| t.line_label.clone())
+        .unwrap_or_else(|| templates::DEFAULT_LABEL.to_owned());
+    (body, label)
 }
 
 impl Provisioning {
@@ -57,29 +104,15 @@ impl Provisioning {
         model.and_then(|m| Format::parse(&m.format))
     }
 
-    /// Renders the per-phone file of `device` with its clear SIP `password`.
-    pub fn render_device(
+    /// The variables of `device`'s file with line label template `label`.
+    fn context(
         &self,
         app: &App,
         device: &Device,
+        model: Option<&PhoneModel>,
+        label: &str,
         password: &str,
-    ) -> Result<Option<Rendered>, RenderError> {
-        let model = app.models().get(&device.model);
-        let Some(format) = Self::format_of(model) else {
-            return Ok(None);
-        };
-        let chain = chain(self, device);
-        let body_key = chain
-            .iter()
-            .find(|t| t.body.is_some() && t.format == format)
-            .map_or_else(
-                || builtin::file_key(format).to_owned(),
-                |t| templates::engine_key(device.domain.as_str(), &t.name),
-            );
-        let label = chain
-            .iter()
-            .find_map(|t| t.line_label.clone())
-            .unwrap_or_else(|| templates::DEFAULT_LABEL.to_owned());
+    ) -> FileContext {
         let owner: Option<User> = {
             let state = app.read();
             let user = match state.desks.on_device(&device.domain, &device.extension) {
@@ -94,19 +127,90 @@ impl Provisioning {
             .map(|u| self.user_keys(&device.domain, &u.extension, &device.model))
             .unwrap_or_default();
         let options = self.device_options(&device.domain, &device.extension);
-        let context = FileContext::build(&Inputs {
+        FileContext::build(&Inputs {
             device,
             model,
             owner: owner.as_ref(),
             line_keys: &line_keys,
-            label_template: &label,
+            label_template: label,
             password,
             sip_server: (device.domain.as_str(), 5060),
             notice: options.notice.as_deref().unwrap_or_default(),
             mwi_subscribe: !options.unsolicited_mwi,
-        });
-        let body = self.engine.render(&body_key, &context)?;
+        })
+    }
+
+    /// Renders the per-phone file of `device` with its clear SIP `password`.
+    pub fn render_device(
+        &self,
+        app: &App,
+        device: &Device,
+        password: &str,
+    ) -> Result<Option<Rendered>, RenderError> {
+        let model = app.models().get(&device.model);
+        let Some(format) = Self::format_of(model) else {
+            return Ok(None);
+        };
+        let chain = chain(self, device, None);
+        let (body, label) = choose(&chain, format);
+        let key = body.map_or_else(
+            || builtin::file_key(format).to_owned(),
+            |t| templates::engine_key(device.domain.as_str(), &t.name),
+        );
+        let context = self.context(app, device, model, &label, password);
+        let body = self.engine.render(&key, &context)?;
         Ok(Some(Rendered::new(body, format)))
+    }
+
+    /// Renders `device`'s file as it would be with `draft` (`name`, as edited) saved —
+    /// checked as an upload is — with the SIP password masked (HD-PROV-5 preview).
+    /// Without a draft, the file as it is. `Ok(None)`: the model has no file.
+    pub fn preview_device(
+        &self,
+        app: &App,
+        device: &Device,
+        draft: Option<(&str, &TemplateInput)>,
+    ) -> Result<Option<Rendered>, PreviewError> {
+        let model = app.models().get(&device.model);
+        let Some(format) = Self::format_of(model) else {
+            return Ok(None);
+        };
+        let draft = match draft {
+            Some((name, input)) => {
+                check_input(input)?;
+                if input.body.is_some() && input.format != format {
+                    return Err(ProvError::FormatMismatch {
+                        model: device.model.to_string(),
+                        expected: format.as_str(),
+                        found: input.format.as_str(),
+                    }
+                    .into());
+                }
+                Some(Template {
+                    name: name.to_owned(),
+                    format: input.format,
+                    model: input.model.clone(),
+                    body: input.body.clone(),
+                    line_label: input.line_label.clone(),
+                })
+            }
+            None => None,
+        };
+        let chain = chain(self, device, draft.as_ref());
+        let (body, label) = choose(&chain, format);
+        let context = self.context(app, device, model, &label, MASKED_PASSWORD);
+        let text = match (body, &draft) {
+            (Some(t), Some(d)) if t.name == d.name => {
+                let source = d.body.as_deref().unwrap_or_default();
+                Engine::render_source(source, &context).map_err(ProvError::Body)?
+            }
+            (Some(t), _) => self.engine.render(
+                &templates::engine_key(device.domain.as_str(), &t.name),
+                &context,
+            )?,
+            (None, _) => self.engine.render(builtin::file_key(format), &context)?,
+        };
+        Ok(Some(Rendered::new(text, format)))
     }
 
     /// Renders a model's common file.
@@ -125,7 +229,6 @@ impl Provisioning {
 mod tests {
     use super::*;
     use crate::provisioning::context::{common_sample, sample};
-    use crate::provisioning::Engine;
 
     #[test]
     fn hd_prov_5_built_in_templates_pass_the_upload_check() {

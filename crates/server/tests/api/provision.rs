@@ -504,3 +504,84 @@ async fn hd_sec_1_templates_of_one_domain_are_invisible_to_another() {
         .ok(StatusCode::OK);
     assert_eq!(theirs.json, json!([]));
 }
+
+/// HD-PROV-5 preview: a device's file as it is and with an edited template in place, the
+/// SIP password masked, a broken draft refused with line and column, nothing saved.
+#[tokio::test]
+async fn hd_prov_5_preview_renders_a_device_file_with_the_draft_in_place() {
+    let h = Harness::sqlite().await;
+    office(&h).await;
+    h.login(D, "94001", "1004").await.ok(StatusCode::OK);
+    let preview = |device: &'static str, body: serde_json::Value| {
+        let h = &h;
+        async move {
+            h.post(
+                &format!("/api/v1/domains/{D}/devices/{device}/preview"),
+                body,
+            )
+            .await
+        }
+    };
+    let now = preview("94001", json!({})).await.ok(StatusCode::OK);
+    assert_eq!(now.json["format"], "cfg");
+    assert_eq!(now.json["model"], "yealink-t46u");
+    let file = now.json["file"].as_str().unwrap_or_default().to_owned();
+    assert!(file.contains("linekey.1.label = Bob Smith 1004"), "{file}");
+    assert!(!file.contains(PASSWORD), "password masked: {file}");
+    assert!(file.contains("account.1.password = ********"), "{file}");
+
+    // The edited default's label, not saved yet.
+    let draft = preview(
+        "94001",
+        json!({"name": "default", "template": {"format": "cfg",
+               "line_label": "desk of [[first_name]] [[last_name]]"}}),
+    )
+    .await
+    .ok(StatusCode::OK);
+    let file = draft.json["file"].as_str().unwrap_or_default();
+    assert!(
+        file.contains("linekey.1.label = desk of Bob Smith"),
+        "{file}"
+    );
+    // A draft body of the device's format is used; the polycom phone refuses a cfg body.
+    let body = json!({"name": "mine", "template": {"format": "cfg",
+        "body": "label=[[ line_label ]] free=[% if logged_in %]no[% else %]yes[% endif %]\n"}});
+    let custom = preview("94001", body.clone()).await.ok(StatusCode::OK);
+    assert_eq!(custom.json["file"], "label=Bob Smith 1004 free=no\n");
+    let free = preview("94003", body.clone()).await.ok(StatusCode::OK);
+    assert_eq!(free.json["file"], "label=94003 free=yes\n");
+    preview("94002", body)
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
+
+    let broken = preview(
+        "94001",
+        json!({"name": "default", "template": {"format": "cfg",
+               "body": "a = 1\nb = [[ first_name ]] [[ emial ]]\n"}}),
+    )
+    .await
+    .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_template");
+    assert_eq!(broken.json["error"]["line"], 2);
+    assert_eq!(broken.json["error"]["column"], 25);
+    assert_eq!(broken.json["error"]["token"], "emial");
+
+    preview("99999", json!({}))
+        .await
+        .error(StatusCode::NOT_FOUND, "unknown_device");
+    let list = h
+        .get(&format!("/api/v1/domains/{D}/templates"))
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(list.json, json!([]), "a preview saves nothing");
+    // A plain user may not preview files (they carry credentials).
+    let user = h.token(hotdesk_core::Scope::User, D, Some("1004")).await;
+    let reply = h
+        .call(
+            Method::POST,
+            &format!("/api/v1/domains/{D}/devices/94001/preview"),
+            Some(&user),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+}

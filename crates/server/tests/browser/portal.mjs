@@ -2,22 +2,24 @@
 // running `hotdesk serve --demo` (started by crates/server/tests/e2e/portal.rs).
 //
 // Environment: HOTDESK_URL (http://127.0.0.1:PORT), HOTDESK_TOKEN (super-admin token),
-// HOTDESK_DOMAIN (the demo domain), HOTDESK_BIN (the hotdesk binary, for CLI log-ins from
-// another process), SCREENSHOT_DIR (where screenshots go), CHROMIUM (default
-// /usr/bin/chromium). Prints one "ok - …" line per check; exits 1 on the first failure.
+// HOTDESK_DOMAIN (the demo domain), HOTDESK_STAR44 (JSON {args, cwd, log}: the SIPp run of
+// desk 94001 dialling *44 as Bob, started here while the board is open), SCREENSHOT_DIR
+// (where screenshots go), CHROMIUM (default /usr/bin/chromium). The test that starts this
+// script has a SIPp phone registered as desk 5401 that answers Activate Phone and keys
+// Erin's extension, PIN and confirmation. Prints one "ok - …" line per check; exits 1 on
+// the first failure, after killing any SIPp it started.
 //
 // Demo people used: 1001 Alice (office manager, PIN 2580), 1002 Bob (3691),
-// 1004 Dave (multi-desk 3, PIN 5813).
-import { execFile } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+// 1004 Dave (multi-desk 3, PIN 5813), 1005 Erin (6924), 1007 Grace (8146).
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 
 const BASE = need('HOTDESK_URL');
 const TOKEN = need('HOTDESK_TOKEN');
 const DOMAIN = need('HOTDESK_DOMAIN');
-const BIN = need('HOTDESK_BIN');
+const STAR44 = JSON.parse(need('HOTDESK_STAR44'));
 const SHOTS = process.env.SCREENSHOT_DIR || 'screenshots';
 const WAIT = { timeout: 20000 };
 mkdirSync(SHOTS, { recursive: true });
@@ -55,12 +57,36 @@ async function admin(method, path, body) {
   return { status: response.status, json: text ? JSON.parse(text) : null };
 }
 
-/** `hotdesk ARGS` as a separate process: stands in for a phone dialling *44. */
-async function cli(...args) {
-  const run = promisify(execFile);
-  return run(BIN, args, {
-    env: { PATH: process.env.PATH, HOTDESK_URL: BASE, HOTDESK_TOKEN: TOKEN, HOTDESK_DOMAIN: DOMAIN },
+/** SIPp runs started here; killed on the way out, whatever happened. */
+const children = new Set();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+/** Starts SIPp ({args, cwd, log}); resolves to its exit code when it ends. */
+function sipp({ args, cwd, log }) {
+  const out = openSync(log, 'w');
+  const child = spawn('sipp', args, { cwd, stdio: ['ignore', out, out] });
+  children.add(child);
+  return new Promise((resolve) => {
+    child.on('exit', (code, signal) => {
+      children.delete(child);
+      resolve(code ?? signal);
+    });
+    child.on('error', (err) => {
+      children.delete(child);
+      resolve(`spawn failed: ${err.message}`);
+    });
   });
+}
+
+/** The end of a log file, for failure messages. */
+function tail(path) {
+  try {
+    return readFileSync(path, 'utf8').slice(-3000);
+  } catch {
+    return '';
+  }
 }
 
 const browser = await chromium.launch({
@@ -155,7 +181,7 @@ try {
   const seated = await admin('POST', `${d}/devices/94003/login`, { extension: '1004' });
   assert(seated.status === 200, `seat Dave: ${JSON.stringify(seated.json)}`);
 
-  await check('HD-LOGIN-9 keyboard-only walk-through: sign in, Activate Phone, release', async () => {
+  await check('HD-LOGIN-9 keyboard-only walk-through: sign in, the "+" code, Activate Phone refused (not_registered), host status, release', async () => {
     const { context, page } = await newPage();
     await page.goto('/portal/signin');
     await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'extension', null, WAIT);
@@ -200,6 +226,87 @@ try {
     await context.close();
   });
 
+  await check('HD-LOGIN-9 keyboard only: sign in, Activate Phone answered by a SIPp phone that keys the log-in, each state shown to success, release', async () => {
+    const { context, page } = await newPage();
+    await page.goto('/portal/signin');
+    await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'extension', null, WAIT);
+    await page.keyboard.type('1005');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('6924');
+    await page.keyboard.press('Enter');
+    await page.waitForURL('**/portal/', WAIT);
+    await page.waitForSelector('body[data-ready="true"]', WAIT);
+    // Every state the status region shows, in order.
+    await page.evaluate(() => {
+      window.activationStates = [];
+      const out = document.querySelector('#activate-status');
+      new MutationObserver(() => {
+        const state = out.dataset.state;
+        if (state && window.activationStates.at(-1) !== state) window.activationStates.push(state);
+      }).observe(out, { attributes: true, attributeFilter: ['data-state'] });
+    });
+    await tabTo(page, '#activate-device');
+    await page.keyboard.type('5401');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#activate-status[data-state="answered"]', WAIT);
+    const asked = await page.textContent('#activate-status');
+    assert(/extension/.test(asked) && /PIN/.test(asked), `while answered: ${asked}`);
+    await page.waitForSelector('#activate-status[data-state="activated"], #activate-status[data-state="failed"]', { timeout: 40000 });
+    const said = await page.textContent('#activate-status');
+    const states = await page.evaluate(() => window.activationStates);
+    assert(/Activated/.test(said) && said.includes('5401'), `final status: ${said} (states ${states})`);
+    assert(states.includes('calling') && states.indexOf('answered') > states.indexOf('calling')
+      && states.at(-1) === 'activated', `states shown live: ${states}`);
+    // The page lists the desk as Erin's, and the API agrees.
+    await page.waitForSelector('[data-release="5401"]', WAIT);
+    const sessions = await admin('GET', `${d}/associations`);
+    const erin = sessions.json.find((a) => a.device === '5401');
+    assert(erin && erin.user === '1005', `API: Erin on 5401: ${JSON.stringify(erin)}`);
+    await shot(page, 'activate-phone');
+    await tabTo(page, '[data-release="5401"]');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => !document.querySelector('[data-release="5401"]'), null, WAIT);
+    const after = await admin('GET', `${d}/associations`);
+    assert(!after.json.some((a) => a.device === '5401'), 'desk 5401 released in the API');
+    await context.close();
+  });
+
+  await check('HD-PROV-4 my keys: a key saved for yealink-t46u shows there, not for another model, and in the phone file', async () => {
+    const { context, page } = await newPage();
+    await signIn(page, '1007', '8146');
+    await page.selectOption('#keys-model', 'yealink-t46u');
+    await page.waitForSelector('#keys-editor .empty', WAIT);
+    // Keyboard: Add key puts focus on the new row's first control, labelled for its row.
+    await tabTo(page, '#keys-add');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.activeElement.getAttribute('aria-label') === 'Key 1 kind', null, WAIT);
+    await page.selectOption('[aria-label="Key 1 kind"]', 'speed_dial');
+    await page.fill('[aria-label="Key 1 number"]', '1005');
+    await page.fill('[aria-label="Key 1 label"]', 'Reception');
+    await page.click('#keys-save');
+    await page.waitForSelector('#keys-status .success', WAIT);
+    const stored = await admin('GET', `${d}/users/1007/keys`);
+    const t46 = stored.json.models['yealink-t46u'] || [];
+    assert(t46.length === 1 && t46[0].value === '1005' && t46[0].label === 'Reception', `API keys: ${JSON.stringify(stored.json)}`);
+    assert(!stored.json.models['yealink-t54w'], 'nothing for another model');
+    // After a reload: there for yealink-t46u, not for yealink-t54w.
+    await page.reload();
+    await page.waitForSelector('body[data-ready="true"]', WAIT);
+    await page.selectOption('#keys-model', 'yealink-t54w');
+    await page.waitForSelector('#keys-editor .empty', WAIT);
+    assert(await page.$$eval('#keys-editor tr[data-key]', (r) => r.length) === 0, 'no keys on yealink-t54w');
+    await page.selectOption('#keys-model', 'yealink-t46u');
+    await page.waitForSelector('#keys-editor tr[data-key]', WAIT);
+    assert(await page.inputValue('[aria-label="Key 1 number"]') === '1005', 'the saved key shows for yealink-t46u');
+    await shot(page, 'my-keys');
+    // At a yealink-t46u desk the phone file carries the key (preview renders it).
+    assert((await admin('POST', `${d}/devices/94001/login`, { extension: '1007' })).status === 200, 'Grace at 94001');
+    const file = (await admin('POST', `${d}/devices/94001/preview`, {})).json.file;
+    assert(/linekey\.\d+\.value = 1005/.test(file) && file.includes('Reception'), `phone file: ${file}`);
+    assert((await admin('POST', `${d}/devices/94001/logout`, {})).status === 200, 'Grace leaves 94001');
+    await context.close();
+  });
+
   // Alice, office manager, watches the board.
   const manager = await newPage();
   await signIn(manager.page, '1001', '2580');
@@ -212,7 +319,7 @@ try {
     assert(!seen.includes('hotdesk_session'), 'scripts cannot read the cookie');
   });
 
-  await check('HD-LOGIN-1 desk board updates live when a log-in happens in another process', async () => {
+  await check('HD-LOGIN-1 desk board updates live when a SIPp phone logs in with *44 in another process', async () => {
     const { page } = manager;
     await page.goto('/portal/board');
     await page.waitForSelector('body[data-ready="true"]', WAIT);
@@ -220,11 +327,22 @@ try {
     await page.evaluate(() => { window.noReload = true; });
     const free = await page.textContent('tr[data-desk="94001"] .who-cell');
     assert(free.includes('Free'), `94001 starts free: ${free}`);
-    await cli('login', '94001', '1002');
-    await page.waitForSelector('tr[data-desk="94001"][data-user="1002"]', WAIT);
+    // Desk 94001's phone dials *44 and keys 1002#, 3691#, 2 (SIP INFO); the server
+    // speaks its prompts, logs Bob in and hangs up.
+    const dialled = sipp(STAR44);
+    try {
+      await page.waitForSelector('tr[data-desk="94001"][data-user="1002"]', { timeout: 40000 });
+    } catch (err) {
+      throw new Error(`${err.message}\nSIPp *44:\n${tail(STAR44.log)}`);
+    }
     const who = await page.textContent('tr[data-desk="94001"] .who-cell');
     assert(who.includes('Bob') && who.includes('1002'), `board shows Bob: ${who}`);
     assert(await page.evaluate(() => window.noReload === true), 'no page reload');
+    const code = await dialled;
+    assert(code === 0, `the *44 call ended cleanly (SIPp exit ${code}):\n${tail(STAR44.log)}`);
+    const sessions = await admin('GET', `${d}/associations`);
+    const bob = sessions.json.find((a) => a.device === '94001');
+    assert(bob && bob.user === '1002', `API: Bob on 94001: ${JSON.stringify(bob)}`);
     await shot(page, 'board');
   });
 
@@ -390,7 +508,7 @@ try {
     await shot(page, 'admin-allocations');
   });
 
-  await check('domain settings, call records (CSV link), audit log and templates render', async () => {
+  await check('domain settings, call records (CSV link) and audit log render', async () => {
     const { page } = root;
     await page.click('#tab-settings');
     await page.waitForSelector('#settings-form', WAIT);
@@ -410,8 +528,43 @@ try {
     await page.click('#tab-audit');
     await page.waitForSelector('#audit-results table', WAIT);
     await shot(page, 'admin-audit');
+  });
+
+  await check('HD-PROV-5 template preview: the rendered file names the user at their desk; a broken template shows line and column', async () => {
+    const { page } = root;
     await page.click('#tab-templates');
-    await page.waitForSelector('#templates-unavailable', WAIT);
+    await page.waitForSelector('#template-form', WAIT);
+    await page.selectOption('#template-pick', 'default');
+    const label = await page.inputValue('#template-label');
+    assert(label.includes('[[first_name]]'), `demo default label loaded: ${label}`);
+    // Carol (1003) is on 94002 since the CSRF check.
+    await page.selectOption('#preview-device', '94002');
+    await tabTo(page, '#preview-button');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#preview-file', WAIT);
+    let file = await page.textContent('#preview-file');
+    assert(file.includes('linekey.1.label = hot desk Carol Chen 1003'), `preview: ${file}`);
+    assert(file.includes('account.1.password = ********'), 'password masked');
+    // An edited label, not saved, shows in the preview.
+    await page.fill('#template-label', 'Desk of [[first_name]] [[last_name]]');
+    await page.click('#preview-button');
+    await page.waitForFunction(() => (document.querySelector('#preview-file') || {}).textContent?.includes('Desk of Carol Chen'), null, WAIT);
+    await shot(page, 'admin-templates');
+    // A body with an unknown token: the API's line and column, and "Go to" puts the caret there.
+    await page.fill('#template-body', '#!version:1.0.0.1\naccount.1.label = [[ emial ]]\n');
+    await page.click('#preview-button');
+    const alert = await page.waitForSelector('#preview-result [role=alert]', WAIT);
+    const text = await alert.textContent();
+    assert(text.includes('invalid_template') && text.includes('Line 2, column 22') && text.includes('emial'), `error: ${text}`);
+    await page.click('#preview-result .where button');
+    const caret = await page.evaluate(() => [document.activeElement.id, document.activeElement.selectionStart]);
+    assert(caret[0] === 'template-body' && caret[1] === 18 + 21, `caret at the error: ${caret}`);
+    await shot(page, 'admin-templates-error');
+    // Saving it is refused the same way; the stored template is unchanged.
+    await page.click('#template-form button[type=submit]');
+    await page.waitForSelector('#template-result [role=alert]', WAIT);
+    const stored = (await admin('GET', `${d}/templates/default`)).json;
+    assert(!stored.body && stored.line_label.startsWith('hot desk'), `stored template unchanged: ${JSON.stringify(stored)}`);
   });
 
   await check('responsive: the board works at phone width', async () => {
@@ -436,6 +589,7 @@ try {
     assert(replay.status === 401, `old cookie after sign-out: ${replay.status}`);
   });
 } finally {
+  for (const child of children) child.kill('SIGKILL');
   await browser.close();
 }
 console.log(`${passed} browser checks passed`);

@@ -54,7 +54,7 @@ const LOBBY: Phone = Phone {
 
 /// One step of the caller's side after the call is answered.
 #[derive(Debug, Clone)]
-enum Step {
+pub(crate) enum Step {
     /// Wait.
     Pause(u64),
     /// Keys sent as SIP INFO (application/dtmf-relay), 250 ms apart.
@@ -65,7 +65,7 @@ enum Step {
 
 /// How the call ends.
 #[derive(Debug, Clone, Copy)]
-enum Hangup {
+pub(crate) enum Hangup {
     /// The server hangs up (BYE within the given seconds).
     Server(u64),
     /// We hang up.
@@ -120,8 +120,8 @@ async fn office(server: &Server) -> Api {
     api
 }
 
-/// The scenario with its steps filled in.
-fn scenario(dir: &Path, rtp_port: u16, steps: &[Step], hangup: Hangup) -> PathBuf {
+/// The scenario with its steps filled in (also used by the portal's browser test).
+pub(crate) fn scenario(dir: &Path, rtp_port: u16, steps: &[Step], hangup: Hangup) -> PathBuf {
     let template = std::fs::read_to_string(peers::scenario("ivr_call.xml"))
         .unwrap_or_else(|e| panic!("ivr_call.xml: {e}"));
     let mut body = String::new();
@@ -695,35 +695,13 @@ async fn hd_login_9_activate_phone_calls_the_device() {
     let api = office(&server).await;
     // The phone registers and answers; its answering side sends the log-in digits.
     let dir = block_in_place(|| scratch(&server.dir(), "activate"));
-    let port = free_port();
     let ear = RtpEar::new();
-    let answer = activate_answer_scenario(&dir, ear.port);
-    let inf = dir.join("phone.csv");
-    let _ = std::fs::write(
-        &inf,
-        format!(
-            "SEQUENTIAL\n{};[authentication username={} password={}]\n",
-            DESK.ext, DESK.ext, DESK.password
-        ),
+    let answer = activate_answer_scenario(
+        &dir,
+        ear.port,
+        &[(800, "1004#"), (300, "4321#"), (1500, "2")],
     );
-    let target = server.sip_udp.unwrap_or_else(|| panic!("no SIP/UDP"));
-    let mut command = Command::new("sipp");
-    command
-        .arg(target.to_string())
-        .arg("-sf")
-        .arg(peers::scenario("uas_register_then_answer.xml"))
-        .arg("-oocsf")
-        .arg(&answer)
-        .arg("-inf")
-        .arg(&inf)
-        .args(["-key", "domain", DOMAIN, "-auth_uri", DOMAIN])
-        .args(["-i", "127.0.0.1", "-p", &port.to_string()])
-        .args(["-mi", "127.0.0.1", "-mp", &free_port().to_string()])
-        .args(["-m", "1", "-d", "15000", "-timeout", "60s", "-nostdin"])
-        .args(["-trace_msg", "-message_file"])
-        .arg(dir.join("messages.log"))
-        .current_dir(&dir);
-    let mut phone = Peer::spawn("sipp", command, &dir.join("sipp.out"));
+    let mut phone = answering_phone(&server, &dir, (DESK.ext, DESK.password), &answer, 15);
     eventually(Duration::from_secs(10), "the phone to register", || async {
         let regs = api
             .get(&format!("/domains/{DOMAIN}/devices/{}", DESK.ext))
@@ -751,7 +729,7 @@ async fn hd_login_9_activate_phone_calls_the_device() {
         },
     )
     .await;
-    let log = std::fs::read_to_string(dir.join("messages.log")).unwrap_or_default();
+    let log = std::fs::read_to_string(dir.join("answer.msg")).unwrap_or_default();
     assert_eq!(
         field(&state, "state"),
         "activated",
@@ -768,12 +746,45 @@ async fn hd_login_9_activate_phone_calls_the_device() {
     ear.finish().assert_prompts_heard();
 }
 
-/// The phone's side of an Activate Phone call: answer, key 1004# 4321# 2 as INFO, take
-/// the server's BYE.
-fn activate_answer_scenario(dir: &Path, rtp_port: u16) -> PathBuf {
+/// SIPp as a hot-desk phone `(extension, password)` that registers and answers the
+/// server's calls with `answer` (an `-oocsf` scenario), registered for `secs` seconds;
+/// output in `dir` (`answer.out`, `answer.msg`). Killed when dropped.
+pub(crate) fn answering_phone(
+    server: &Server,
+    dir: &Path,
+    (ext, password): (&str, &str),
+    answer: &Path,
+    secs: u64,
+) -> Peer {
+    let inf = dir.join("answer.csv");
+    let _ = std::fs::write(&inf, peers::users_csv([(ext, password)]));
+    let target = server.sip_udp.unwrap_or_else(|| panic!("no SIP/UDP"));
+    let mut command = Command::new("sipp");
+    command
+        .arg(target.to_string())
+        .arg("-sf")
+        .arg(peers::scenario("uas_register_then_answer.xml"))
+        .arg("-oocsf")
+        .arg(answer)
+        .arg("-inf")
+        .arg(&inf)
+        .args(["-key", "domain", DOMAIN, "-auth_uri", DOMAIN])
+        .args(["-i", "127.0.0.1", "-p", &free_port().to_string()])
+        .args(["-mi", "127.0.0.1", "-mp", &free_port().to_string()])
+        .args(["-m", "1", "-d", &(secs * 1000).to_string()])
+        .args(["-timeout", &format!("{}s", secs + 60), "-nostdin"])
+        .args(["-trace_msg", "-message_file"])
+        .arg(dir.join("answer.msg"))
+        .current_dir(dir);
+    Peer::spawn("sipp", command, &dir.join("answer.out"))
+}
+
+/// The phone's side of an Activate Phone call: ring, answer, key each `(pause ms, keys)`
+/// as INFO (e.g. extension#, PIN#, 2 to confirm), take the server's BYE.
+pub(crate) fn activate_answer_scenario(dir: &Path, rtp_port: u16, keys: &[(u64, &str)]) -> PathBuf {
     let mut steps = String::new();
     let mut cseq = 0;
-    for (pause, keys) in [(800, "1004#"), (300, "4321#"), (1500, "2")] {
+    for &(pause, keys) in keys {
         let _ = writeln!(steps, "  <pause milliseconds=\"{pause}\"/>");
         for key in keys.chars() {
             cseq += 1;
@@ -802,6 +813,22 @@ fn activate_answer_scenario(dir: &Path, rtp_port: u16) -> PathBuf {
       <ereg regexp="^.*$" search_in="hdr" header="To:" assign_to="to0"/>
     </action>
   </recv>
+  <send>
+    <![CDATA[
+
+      SIP/2.0 180 Ringing
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      [last_Record-Route:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <pause milliseconds="1000"/>
   <send>
     <![CDATA[
 

@@ -1,21 +1,39 @@
 //! The web portal in a real browser: `tests/browser/portal.mjs` drives Debian's Chromium
 //! (playwright-core, no browser download) against `hotdesk serve --demo`. It checks
-//! sign-in, the desk board updating live when the CLI logs someone in from another process
-//! (standing in for *44, HD-LOGIN-1), remote log-out (HD-LOGOUT-4), the allocation refusal
-//! (HD-LOGIN-5), CSV import with a bad row, the device range check (HD-LOGIN-11), a
-//! keyboard-only walk-through with Activate Phone (HD-LOGIN-9), and security: no session,
-//! CSRF, another domain's manager (HD-SEC-1, HD-SEC-4). Screenshots go to
+//! sign-in, Activate Phone answered by a SIPp phone registered as desk 5401 that keys the
+//! user's extension, PIN and confirmation (HD-LOGIN-9), the desk board updating live when
+//! a SIPp phone at desk 94001 dials *44 in another process (HD-LOGIN-1), remote log-out
+//! (HD-LOGOUT-4), the allocation refusal (HD-LOGIN-5), CSV import with a bad row, the
+//! device range check (HD-LOGIN-11), my keys per model (HD-PROV-4), template preview
+//! (HD-PROV-5), a keyboard-only walk-through, and security: no session, CSRF, another
+//! domain's manager (HD-SEC-1, HD-SEC-4). Screenshots go to
 //! `$CARGO_TARGET_DIR/portal-screenshots/`.
 //!
-//! Needs `/usr/bin/chromium` and `npm ci` in `tests/browser` (both done by `scripts/test`);
-//! without them the test is skipped, unless `HOTDESK_REQUIRE_BROWSER=1`.
+//! Node runs in its own process group, which is killed when the test ends (pass or fail),
+//! so a SIPp it started cannot outlive the test; the answering phone is a [`Peer`].
+//!
+//! Needs `/usr/bin/chromium`, `sipp` and `npm ci` in `tests/browser` (all done by
+//! `scripts/test`); without them the test is skipped, unless `HOTDESK_REQUIRE_BROWSER=1`.
 
+use std::net::UdpSocket;
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
+use serde_json::json;
 use tokio::task::block_in_place;
 
 use crate::harness::{Options, Server, BIN};
+use crate::ivr::{self, activate_answer_scenario, scenario, Hangup, Step};
+use crate::peers::{self, eventually, free_port, scratch, Peer};
+
+const DOMAIN: &str = "acme.test";
+/// Desk answering Activate Phone, and who activates it (demo: Erin, PIN 6924).
+const ACTIVATE_DESK: &str = "5401";
+const ACTIVATE_KEYS: [(u64, &str); 3] = [(800, "1005#"), (300, "6924#"), (1500, "2")];
+/// Desk whose phone dials *44, and who logs in there (demo: Bob, PIN 3691).
+const STAR44_DESK: &str = "94001";
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -33,7 +51,8 @@ fn screenshot_dir() -> PathBuf {
     target.join("portal-screenshots")
 }
 
-/// Whether the browser and playwright-core are installed; panics if required but missing.
+/// Whether the browser, SIPp and playwright-core are installed; panics if required but
+/// missing.
 fn browser_ready() -> bool {
     let required = std::env::var("HOTDESK_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
     let missing: Vec<&str> = [
@@ -45,6 +64,11 @@ fn browser_ready() -> bool {
             .output()
             .is_err()
             .then_some("node"),
+        Command::new("sipp")
+            .arg("-v")
+            .output()
+            .is_err()
+            .then_some("sipp"),
     ]
     .into_iter()
     .flatten()
@@ -60,6 +84,91 @@ fn browser_ready() -> bool {
     false
 }
 
+/// A demo phone's SIP password, from the demo's start-up instructions
+/// (`  94001  yealink-t46u … password XYZ`).
+fn demo_password(server: &Server, ext: &str) -> String {
+    // Printed once the server is up, after its `listening` lines; the trunk line ends it.
+    server.wait_for_line("Trunk pstn");
+    server
+        .output()
+        .lines()
+        .find(|l| l.trim_start().starts_with(&format!("{ext} ")) && l.contains(" password "))
+        .and_then(|l| l.rsplit(' ').next())
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("no password for {ext} in:\n{}", server.output()))
+}
+
+/// Kills a process group when dropped: whatever node started is gone when the test ends.
+struct Group(u32);
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.0)])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// The phone at `ACTIVATE_DESK`: registers, then answers the server's Activate Phone call
+/// and keys Erin's extension, PIN and confirmation as SIP INFO.
+fn answering_phone(server: &Server, dir: &Path, rtp_port: u16) -> Peer {
+    let answer = activate_answer_scenario(dir, rtp_port, &ACTIVATE_KEYS);
+    let password = demo_password(server, ACTIVATE_DESK);
+    ivr::answering_phone(server, dir, (ACTIVATE_DESK, &password), &answer, 300)
+}
+
+/// The SIPp run node starts while the board is open: desk `STAR44_DESK` dials *44 and
+/// keys Bob's extension, PIN and confirmation. JSON `{args, cwd, log}`.
+fn star44_command(server: &Server, dir: &Path, rtp_port: u16) -> String {
+    let steps = [
+        Step::Pause(500),
+        Step::Info("1002#"),
+        Step::Pause(300),
+        Step::Info("3691#"),
+        Step::Pause(1500),
+        Step::Info("2"),
+    ];
+    let xml = scenario(dir, rtp_port, &steps, Hangup::Server(20));
+    let inf = dir.join("star44.csv");
+    let password = demo_password(server, STAR44_DESK);
+    let _ = std::fs::write(&inf, peers::users_csv([(STAR44_DESK, password.as_str())]));
+    let target = server.sip_udp.unwrap_or_else(|| panic!("no SIP/UDP"));
+    let path = |p: &Path| p.display().to_string();
+    let args = [
+        target.to_string(),
+        "-sf".into(),
+        path(&xml),
+        "-inf".into(),
+        path(&inf),
+        "-key".into(),
+        "domain".into(),
+        DOMAIN.into(),
+        "-auth_uri".into(),
+        DOMAIN.into(),
+        "-s".into(),
+        "*44".into(),
+        "-i".into(),
+        "127.0.0.1".into(),
+        "-p".into(),
+        free_port().to_string(),
+        "-mi".into(),
+        "127.0.0.1".into(),
+        "-mp".into(),
+        free_port().to_string(),
+        "-m".into(),
+        "1".into(),
+        "-timeout".into(),
+        "60s".into(),
+        "-timeout_error".into(),
+        "-nostdin".into(),
+        "-trace_msg".into(),
+        "-message_file".into(),
+        path(&dir.join("star44.msg")),
+    ];
+    json!({ "args": args, "cwd": path(dir), "log": path(&dir.join("star44.out")) }).to_string()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn portal_in_chromium() {
     if !browser_ready() {
@@ -72,26 +181,65 @@ async fn portal_in_chromium() {
         })
     });
     let shots = screenshot_dir();
+    let dir = block_in_place(|| scratch(&server.dir(), "portal"));
+    // The server's prompts need somewhere to go; nobody listens to them here.
+    let rtp = UdpSocket::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("rtp: {e}"));
+    let rtp_port = rtp.local_addr().map(|a| a.port()).unwrap_or(0);
+    let mut phone = block_in_place(|| answering_phone(&server, &dir, rtp_port));
+    let api = server.api();
+    eventually(
+        Duration::from_secs(15),
+        "the Activate Phone desk to register",
+        || async {
+            let device = api
+                .get(&format!("/domains/{DOMAIN}/devices/{ACTIVATE_DESK}"))
+                .await;
+            (!device["registration"].is_null()).then_some(())
+        },
+    )
+    .await;
+    let star44 = block_in_place(|| star44_command(&server, &dir, rtp_port));
     let output = block_in_place(|| {
-        Command::new("node")
+        let child = Command::new("node")
             .arg("portal.mjs")
             .current_dir(browser_dir())
             .env("HOTDESK_URL", server.url())
             .env("HOTDESK_TOKEN", server.admin_token())
-            .env("HOTDESK_DOMAIN", "acme.test")
-            .env("HOTDESK_BIN", BIN)
+            .env("HOTDESK_DOMAIN", DOMAIN)
+            .env("HOTDESK_STAR44", &star44)
             .env("SCREENSHOT_DIR", &shots)
-            .output()
-            .unwrap_or_else(|e| panic!("run node: {e}"))
+            .process_group(0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("run node: {e}"));
+        let _group = Group(child.id());
+        child
+            .wait_with_output()
+            .unwrap_or_else(|e| panic!("wait for node: {e}"))
     });
+    block_in_place(|| phone.kill());
+    drop(rtp);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     println!("{stdout}");
+    let sipp_logs = ["answer.out", "answer.msg", "star44.out", "star44.msg"]
+        .map(|name| {
+            let text = std::fs::read_to_string(dir.join(name)).unwrap_or_default();
+            format!("--- {name}\n{text}")
+        })
+        .join("\n");
     assert!(
         output.status.success(),
-        "browser checks failed:\n{stdout}\n{stderr}\nserver output:\n{}",
+        "browser checks failed:\n{stdout}\n{stderr}\nSIPp:\n{sipp_logs}\nserver output:\n{}",
         server.output()
     );
     assert!(stdout.contains("browser checks passed"), "{stdout}");
-    assert!(shots.join("board.png").exists(), "screenshot saved");
+    for name in ["board", "activate-phone", "my-keys", "admin-templates"] {
+        assert!(
+            shots.join(format!("{name}.png")).exists(),
+            "screenshot {name} saved"
+        );
+    }
 }
