@@ -64,6 +64,8 @@ fn world() -> World {
             max_devices: 1,
             scope: Scope::User,
             forward_to: None,
+            no_answer_secs: None,
+            agent: false,
             queue_status: QueueStatus::Offline,
             mailbox: Mailbox::default(),
         });

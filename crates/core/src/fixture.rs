@@ -41,6 +41,8 @@ pub(crate) fn user(domain: &str, extension: &str, max_devices: u8) -> User {
         max_devices,
         scope: Scope::User,
         forward_to: None,
+        no_answer_secs: None,
+        agent: false,
         queue_status: QueueStatus::Offline,
         mailbox: Mailbox::default(),
     }

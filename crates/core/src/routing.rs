@@ -1,5 +1,6 @@
 //! Routing decisions for the call layer: who rings, which identity a call carries, what a
-//! free phone may dial (HD-ROUTE-1..5, -7; HD-LOGOUT-3, -5). Pure look-ups, no SIP.
+//! free phone may dial (HD-ROUTE-1..5; HD-LOGOUT-3, -5; queues in [`crate::queue`]). Pure
+//! look-ups, no SIP.
 
 use crate::desks::DeskBook;
 use crate::device::{Device, DeviceKind};
@@ -32,31 +33,6 @@ pub fn targets_for_user(
         targets.push(RingTarget::Personal(user.extension.clone()));
     }
     targets
-}
-
-/// A queue or ring-group member (HD-ROUTE-7).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum QueueMember {
-    /// Added as User: all of the user's current devices ring.
-    User(Extension),
-    /// Added as Phone: only that device rings, whoever is logged in.
-    Phone(Extension),
-}
-
-/// HD-ROUTE-7: the targets of one queue member; an unknown user rings nothing.
-pub fn targets_for_member<D: Directory + ?Sized>(
-    book: &DeskBook,
-    directory: &D,
-    domain: &DomainName,
-    member: &QueueMember,
-) -> Vec<RingTarget> {
-    match member {
-        QueueMember::Phone(device) => vec![RingTarget::Device(device.clone())],
-        QueueMember::User(ext) => match (directory.domain(domain), directory.user(domain, ext)) {
-            (Some(d), Some(user)) => targets_for_user(book, &d.settings, user),
-            _ => Vec::new(),
-        },
-    }
 }
 
 /// The identity a call from a device carries (HD-ROUTE-3).

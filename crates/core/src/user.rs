@@ -36,13 +36,29 @@ pub struct User {
     pub scope: Scope,
     /// Not-reachable / forwarding destination (HD-ROUTE-1, -4, HD-LOGOUT-5).
     pub forward_to: Option<String>,
-    /// Call-center queue status (HD-LOGIN-10).
+    /// How long the user's phones ring before `forward_to` takes the call (HD-ROUTE-1:
+    /// no answer falls to forwarding); `None`: [`DEFAULT_NO_ANSWER_SECS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_answer_secs: Option<u32>,
+    /// A call-center agent: offered queue calls only while `LoggedIn` (HD-LOGIN-10).
+    #[serde(default)]
+    pub agent: bool,
+    /// Stored queue status (HD-LOGIN-10): `Offline` until the first portal sign-in, then
+    /// `LoggedOut`; the status shown follows the hot-desk state ([`crate::queue::queue_status`]).
     pub queue_status: QueueStatus,
     /// Voicemail counts shown as message waiting (HD-MWI-1).
     pub mailbox: Mailbox,
 }
 
+/// Ring time before a user's forwarding takes an unanswered call, seconds.
+pub const DEFAULT_NO_ANSWER_SECS: u32 = 20;
+
 impl User {
+    /// Seconds the user's phones ring before forwarding applies (HD-ROUTE-1).
+    pub fn no_answer_secs(&self) -> u32 {
+        self.no_answer_secs.unwrap_or(DEFAULT_NO_ANSWER_SECS)
+    }
+
     /// "First Last", trimmed, for caller names and labels.
     pub fn display_name(&self) -> String {
         format!("{} {}", self.first_name, self.last_name)

@@ -200,6 +200,8 @@ pub async fn ensure(app: &App, domain: &DomainName) -> Result<DemoReport, DemoEr
             max_devices: person.max_devices,
             scope: person.scope,
             forward_to: None,
+            no_answer_secs: None,
+            agent: false,
         };
         app.create_user(domain, new)
             .await

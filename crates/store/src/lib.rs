@@ -19,7 +19,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use hotdesk_core::{
-    Association, AuditRecord, Cdr, DeskEvent, Device, Domain, DomainName, Extension, Trunk, User,
+    Association, AuditRecord, Cdr, DeskEvent, Device, Domain, DomainName, Extension, Queue, Trunk,
+    User,
 };
 use jiff::Timestamp;
 
@@ -101,6 +102,16 @@ pub trait Store: Send + Sync + 'static {
     async fn create_trunk(&self, trunk: &Trunk) -> Result<(), StoreError>;
     /// All trunks of all domains.
     async fn trunks(&self) -> Result<Vec<Trunk>, StoreError>;
+
+    /// Creates a queue (HD-ROUTE-7); `Conflict { entity: "queue" }` if the extension is a
+    /// queue of the domain already, `NotFound { entity: "domain" }` for an unknown domain.
+    async fn create_queue(&self, queue: &Queue) -> Result<(), StoreError>;
+    /// Replaces a queue (name, strategy, ring time, members, overflow); `NotFound` if absent.
+    async fn update_queue(&self, queue: &Queue) -> Result<(), StoreError>;
+    /// Deletes a queue; `NotFound` if absent.
+    async fn delete_queue(&self, domain: &DomainName, ext: &Extension) -> Result<(), StoreError>;
+    /// All queues of all domains (loaded into memory at start).
+    async fn queues(&self) -> Result<Vec<Queue>, StoreError>;
 
     /// Applies desk events (insert/delete association rows) and their audit rows atomically.
     /// `LoggedIn` inserts or replaces the device's row; `LoggedOut` deletes it if it still

@@ -6,6 +6,7 @@ use crate::command::{Command, Logout, LogoutPath, Requester};
 use crate::desks::tests::{login, run};
 use crate::directory::{Directory, MemoryDirectory};
 use crate::fixture::{device, dom, ext, world};
+use crate::queue::{targets_for_member, QueueMember};
 
 const T0: &str = "2026-03-02T09:00:00Z";
 const T1: &str = "2026-03-02T10:00:00Z";

@@ -18,6 +18,7 @@ pub mod keys;
 pub mod location;
 pub mod mailbox;
 mod openapi;
+pub mod queues;
 pub mod templates;
 pub mod trunks;
 pub mod users;
@@ -132,6 +133,22 @@ fn v1() -> Router<Arc<App>> {
         .route(
             &format!("{d}/trunks"),
             post(trunks::create).get(trunks::list),
+        )
+        .route(
+            &format!("{d}/queues"),
+            post(queues::create).get(queues::list),
+        )
+        .route(
+            &format!("{d}/queues/{{ext}}"),
+            get(queues::get).patch(queues::patch).delete(queues::delete),
+        )
+        .route(
+            &format!("{d}/queues/{{ext}}/members"),
+            post(queues::add_member),
+        )
+        .route(
+            &format!("{d}/queues/{{ext}}/members/{{kind}}/{{member}}"),
+            axum::routing::delete(queues::remove_member),
         )
         .route(&format!("{d}/cdrs"), get(cdrs::list))
         .route("/location/{domain}/{file}", get(location::get))

@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::api::{
     associations, audit, auth, cdrs, devices, domains, error, events, health, keys, location,
-    mailbox, templates, trunks, users,
+    mailbox, queues, templates, trunks, users,
 };
 
 /// The API description.
@@ -20,6 +20,8 @@ use crate::api::{
         devices::create, devices::list, devices::get, devices::patch, devices::delete,
         devices::models,
         trunks::create, trunks::list,
+        queues::create, queues::list, queues::get, queues::patch, queues::delete,
+        queues::add_member, queues::remove_member,
         associations::list, associations::login, associations::logout,
         audit::list, cdrs::list, location::get,
         auth::login, auth::logout, auth::me,

@@ -7,6 +7,7 @@ use axum::extract::{FromRequest, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use hotdesk_core::queue::queue_status;
 use hotdesk_core::{authz::Action, QueueStatus, Refusal, Scope, SeatType, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -39,7 +40,12 @@ pub struct UserView {
     pub scope: String,
     /// Forwarding destination.
     pub forward_to: Option<String>,
-    /// Queue status (HD-LOGIN-10).
+    /// Seconds the user's phones ring before `forward_to` takes the call.
+    pub no_answer_secs: u32,
+    /// A call-center agent (HD-LOGIN-10).
+    pub agent: bool,
+    /// Queue status (HD-LOGIN-10): `offline` until the first portal sign-in, then
+    /// `logged_in` / `logged_out` following the user's hot-desk log-in.
     pub queue_status: String,
     /// Voicemail counts.
     pub mailbox: MailboxView,
@@ -81,7 +87,7 @@ fn seat_name(seat: SeatType) -> &'static str {
     }
 }
 
-fn queue_name(status: QueueStatus) -> &'static str {
+pub(crate) fn queue_name(status: QueueStatus) -> &'static str {
     match status {
         QueueStatus::Offline => "offline",
         QueueStatus::LoggedIn => "logged_in",
@@ -92,13 +98,16 @@ fn queue_name(status: QueueStatus) -> &'static str {
 impl UserView {
     /// The view of `user`, with the devices it currently holds.
     pub fn new(app: &App, user: &User) -> Self {
-        let devices = app
-            .read()
-            .desks
-            .devices_of(&user.domain, &user.extension)
-            .iter()
-            .map(|d| d.as_str().to_owned())
-            .collect();
+        let (devices, status) = {
+            let state = app.read();
+            let devices = state
+                .desks
+                .devices_of(&user.domain, &user.extension)
+                .iter()
+                .map(|d| d.as_str().to_owned())
+                .collect();
+            (devices, queue_status(&state.desks, user))
+        };
         Self {
             domain: user.domain.to_string(),
             extension: user.extension.to_string(),
@@ -109,7 +118,9 @@ impl UserView {
             max_devices: user.max_devices,
             scope: scope_name(user.scope).into(),
             forward_to: user.forward_to.clone(),
-            queue_status: queue_name(user.queue_status).into(),
+            no_answer_secs: user.no_answer_secs(),
+            agent: user.agent,
+            queue_status: queue_name(status).into(),
             mailbox: MailboxView {
                 new: user.mailbox.new,
                 old: user.mailbox.old,

@@ -13,6 +13,8 @@ use hotdesk_sip::StatusCode;
 use jiff::Timestamp;
 
 use super::dialog::Dialog;
+use super::route::Hunt;
+use super::setup::ForkTemplate;
 
 /// Which side of the call a dialog is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +109,10 @@ pub(super) struct Call {
     pub record: Record,
     /// The instant this call sits in the timer heap under (older entries are stale).
     pub scheduled: Option<Instant>,
+    /// What the forks' INVITEs carry, for forks added by later stages.
+    pub template: ForkTemplate,
+    /// The stages still to ring of a queue or forwarding call; `None` for a plain fork.
+    pub hunt: Option<Hunt>,
 }
 
 impl Call {

@@ -201,13 +201,20 @@ impl B2bua {
             return;
         }
         fork.state = ForkState::Done;
-        call.note_failure(status, reason);
+        // Forks of a stage already left behind (cancelled) do not speak for the caller.
+        if index >= call.hunt.as_ref().map_or(0, |h| h.stage_start) {
+            call.note_failure(status, reason);
+        }
         self.fork_settled(id, now);
     }
 
     /// After a fork finished: answer the caller when no fork is left, drop an ended call
     /// whose forks are all done.
     fn fork_settled(&mut self, id: u64, now: Instant) {
+        // A queue or forwarding call moves on when its stage failed (busy, declined).
+        if self.stage_failed(id) && self.advance_hunt(id, now) {
+            return;
+        }
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
@@ -222,8 +229,10 @@ impl B2bua {
             return;
         }
         let (status, reason) = call
-            .best
-            .clone()
+            .hunt
+            .as_ref()
+            .and_then(|h| h.exhausted.clone())
+            .or_else(|| call.best.clone())
             .unwrap_or((StatusCode::TEMPORARILY_UNAVAILABLE, "No Answer".to_owned()));
         if let Some(transaction) = call.a_invite.take() {
             self.invites.remove(transaction.key());

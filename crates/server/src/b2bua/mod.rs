@@ -11,12 +11,14 @@
 //!
 //! Files: [`route`] (who rings, HD-ROUTE-*), [`setup`] (INVITE, inbound, start),
 //! [`forks`] (provisionals, first 2xx wins, CANCEL, failures),
-//! [`in_dialog`] (ACK, BYE, CANCEL, relayed requests), [`dialog`], [`call`], [`cdr`].
+//! [`in_dialog`] (ACK, BYE, CANCEL, relayed requests), [`hunt`] (queues and forwarding:
+//! calls ringing in stages), [`dialog`], [`call`], [`cdr`].
 
 mod call;
 pub mod cdr;
 mod dialog;
 mod forks;
+mod hunt;
 mod in_dialog;
 mod route;
 mod setup;
@@ -120,6 +122,8 @@ pub struct B2bua {
     http_base: Option<String>,
     /// Emergency callback windows: (domain, callback number) → device anchor, until.
     callbacks: HashMap<(DomainName, String), (Extension, Instant)>,
+    /// Round-robin queues: (domain, queue) → the member the next call starts at.
+    rotation: HashMap<(DomainName, Extension), usize>,
 }
 
 impl std::fmt::Debug for B2bua {
@@ -154,6 +158,7 @@ impl B2bua {
             cdrs,
             http_base: None,
             callbacks: HashMap::new(),
+            rotation: HashMap::new(),
         };
         (b2bua, events)
     }
@@ -253,7 +258,10 @@ impl B2bua {
             }
         }
         if call.a_invite.is_some() && call.ring_deadline <= now {
-            self.give_up_ringing(id, now);
+            // A staged call (queue, forwarding) moves on; otherwise 480.
+            if !self.advance_hunt(id, now) {
+                self.give_up_ringing(id, now);
+            }
             return;
         }
         self.schedule(id);

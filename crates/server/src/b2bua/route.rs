@@ -1,12 +1,16 @@
-//! Where a new call goes: the routing rules of SPEC §2 (HD-ROUTE-1..5, -9) applied to the
-//! caller's device and the dialled number, read from the in-memory view and the bindings
-//! table in one pass (no store access, nothing awaited).
+//! Where a new call goes: the routing rules of SPEC §2 (HD-ROUTE-1..5, -7, -9) applied to
+//! the caller's device and the dialled number, read from the in-memory view and the
+//! bindings table in one pass (no store access, nothing awaited).
 
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use hotdesk_core::queue::targets_for_member;
 use hotdesk_core::routing::{
     caller_identity_for_device, check_dial_from_device, route_to_anchor, targets_for_user,
     AnchorRoute, CallerIdentity, RingTarget,
 };
-use hotdesk_core::{DomainName, Extension, Trunk};
+use hotdesk_core::{DomainName, Extension, Queue, Trunk};
 use hotdesk_sip::transport::Target;
 use hotdesk_sip::StatusCode;
 use jiff::Timestamp;
@@ -41,6 +45,33 @@ pub(super) struct Caller {
     pub anchor: Option<Extension>,
 }
 
+/// One step of a staged call: these contacts ring together for `ring` at most.
+#[derive(Debug)]
+pub(super) struct Stage {
+    /// Contacts forked to at once (first answer wins, HD-ROUTE-1).
+    pub contacts: Vec<Contact>,
+    /// How long they ring before the next stage.
+    pub ring: Duration,
+}
+
+/// A call that rings in stages: a queue's members (HD-ROUTE-7) or a user's phones then
+/// their forwarding (HD-ROUTE-1: busy / no answer fall to it). Each stage rings until its
+/// ring time runs out or all its forks failed; then the next, then `fallback`.
+#[derive(Debug, Default)]
+pub(super) struct Hunt {
+    /// Stages still to ring.
+    pub stages: VecDeque<Stage>,
+    /// A number routed afresh when every stage failed (forwarding, queue overflow).
+    pub fallback: Option<String>,
+    /// Index of the first fork of the stage ringing now (earlier forks are cancelled).
+    pub stage_start: usize,
+    /// Fallbacks followed so far (loop guard).
+    pub hops: usize,
+    /// What the caller gets when everything failed, instead of the best failure of the
+    /// last stage (a queue: 480 once every member was tried).
+    pub exhausted: Option<(StatusCode, String)>,
+}
+
 /// What to do with a new call.
 #[derive(Debug)]
 pub(super) enum Decision {
@@ -50,10 +81,16 @@ pub(super) enum Decision {
     FeatureCode,
     /// Fork to these contacts (HD-ROUTE-1).
     Ring(Vec<Contact>),
+    /// Ring in stages (a user with forwarding, HD-ROUTE-1).
+    Hunt(Hunt),
+    /// A queue or ring group (HD-ROUTE-7): its stages depend on the round-robin position.
+    Queue(Queue),
     /// Send to a trunk (HD-ROUTE-9) or the emergency trunk (HD-ROUTE-6).
     Trunk {
         /// The trunk.
         trunk: Trunk,
+        /// The number sent to the trunk: the dialled one, or where forwarding led.
+        number: String,
         /// An emergency call.
         emergency: bool,
     },
@@ -192,11 +229,27 @@ fn decide(
         return match tenant.trunks.values().find(|t| t.emergency) {
             Some(trunk) => Decision::Trunk {
                 trunk: trunk.clone(),
+                number: dialled.to_owned(),
                 emergency: true,
             },
             None => Decision::Refuse(StatusCode::SERVICE_UNAVAILABLE, "No Emergency Trunk"),
         };
     }
+    resolve(state, bindings, domain, dialled, off_net, now)
+}
+
+/// An on-net or off-net number, following not-reachable forwards (HD-ROUTE-1, -4, -9).
+fn resolve(
+    state: &State,
+    bindings: &Bindings,
+    domain: &DomainName,
+    dialled: &str,
+    off_net: bool,
+    now: Timestamp,
+) -> Decision {
+    let Some(tenant) = state.tenants.get(domain) else {
+        return Decision::Refuse(StatusCode::NOT_FOUND, "Unknown Domain");
+    };
     let mut number = dialled.to_owned();
     for _ in 0..MAX_FORWARDS {
         match on_net(state, bindings, domain, &number, now) {
@@ -204,6 +257,8 @@ fn decide(
                 return Decision::Refuse(StatusCode::TEMPORARILY_UNAVAILABLE, "Not Registered")
             }
             OnNet::Contacts(contacts) => return Decision::Ring(contacts),
+            OnNet::Hunt(hunt) => return Decision::Hunt(hunt),
+            OnNet::Queue(queue) => return Decision::Queue(queue),
             OnNet::Forward(to) => number = to,
             OnNet::NotReachable => {
                 return Decision::Refuse(StatusCode::TEMPORARILY_UNAVAILABLE, "Not Reachable")
@@ -213,6 +268,7 @@ fn decide(
                 return match tenant.trunks.values().find(|t| !t.emergency) {
                     Some(trunk) => Decision::Trunk {
                         trunk: trunk.clone(),
+                        number,
                         emergency: false,
                     },
                     None => Decision::Refuse(StatusCode::NOT_FOUND, "No Trunk For Off-Net Number"),
@@ -222,6 +278,55 @@ fn decide(
         }
     }
     Decision::Refuse(StatusCode::LOOP_DETECTED, "Forwarding Loop")
+}
+
+/// Where a staged call goes when every stage failed: `number` (a user's forwarding or a
+/// queue's overflow) routed like a dialled number, on-net or through the trunk.
+pub(super) fn fallback(
+    state: &State,
+    bindings: &Bindings,
+    domain: &DomainName,
+    number: &str,
+    now: Timestamp,
+) -> Decision {
+    resolve(state, bindings, domain, number, is_off_net(number), now)
+}
+
+/// HD-ROUTE-7: the stages of one call to `queue`, round-robin starting at member `start`.
+/// Members with nothing to ring (unregistered, an agent not offered queue calls: HD-LOGIN-10)
+/// are skipped.
+pub(super) fn queue_hunt(
+    state: &State,
+    bindings: &Bindings,
+    queue: &Queue,
+    start: usize,
+    now: Timestamp,
+) -> Hunt {
+    let ring = Duration::from_secs(u64::from(queue.ring_secs));
+    let stages = queue
+        .stages(start)
+        .into_iter()
+        .map(|members| {
+            let targets: Vec<RingTarget> = members
+                .into_iter()
+                .flat_map(|m| targets_for_member(&state.desks, &state.tenants, &queue.domain, m))
+                .collect();
+            Stage {
+                contacts: contacts(bindings, &queue.domain, &targets, now),
+                ring,
+            }
+        })
+        .filter(|stage| !stage.contacts.is_empty())
+        .collect();
+    Hunt {
+        stages,
+        fallback: queue.overflow.clone(),
+        exhausted: Some((
+            StatusCode::TEMPORARILY_UNAVAILABLE,
+            "No Queue Member Answered".to_owned(),
+        )),
+        ..Hunt::default()
+    }
 }
 
 /// HD-ROUTE-9 inbound, HD-ROUTE-6 callback: a call from a trunk to `dialled` — a device
@@ -261,6 +366,8 @@ pub(super) fn inbound(
         .unwrap_or_else(|| dialled.to_owned());
     match on_net(state, bindings, domain, &number, now) {
         OnNet::Contacts(found) if !found.is_empty() => Decision::Ring(found),
+        OnNet::Hunt(hunt) => Decision::Hunt(hunt),
+        OnNet::Queue(queue) => Decision::Queue(queue),
         OnNet::Contacts(_) | OnNet::NotReachable | OnNet::Forward(_) => {
             Decision::Refuse(StatusCode::TEMPORARILY_UNAVAILABLE, "Not Reachable")
         }
@@ -270,6 +377,8 @@ pub(super) fn inbound(
 
 enum OnNet {
     Contacts(Vec<Contact>),
+    Hunt(Hunt),
+    Queue(Queue),
     Forward(String),
     NotReachable,
     Unknown,
@@ -292,14 +401,20 @@ fn on_net(
     let targets = if let Some(user) = tenant.users.get(&ext) {
         let targets = targets_for_user(&state.desks, &tenant.domain.settings, user);
         let contacts = contacts(bindings, domain, &targets, now);
-        if contacts.is_empty() {
-            // Unregistered: the user's forwarding applies, else 480.
-            return match &user.forward_to {
-                Some(to) => OnNet::Forward(to.clone()),
-                None => OnNet::Contacts(contacts),
-            };
-        }
-        return OnNet::Contacts(contacts);
+        // Unregistered: the user's forwarding applies at once, else 480; registered: their
+        // phones ring, and busy or no answer fall to the forwarding (HD-ROUTE-1, HD-LOGOUT-5).
+        return match (&user.forward_to, contacts.is_empty()) {
+            (Some(to), true) => OnNet::Forward(to.clone()),
+            (Some(to), false) => OnNet::Hunt(Hunt {
+                stages: VecDeque::from([Stage {
+                    contacts,
+                    ring: Duration::from_secs(u64::from(user.no_answer_secs())),
+                }]),
+                fallback: Some(to.clone()),
+                ..Hunt::default()
+            }),
+            (None, _) => OnNet::Contacts(contacts),
+        };
     } else if let Some(device) = tenant.devices.get(&ext) {
         match route_to_anchor(&state.desks, device) {
             AnchorRoute::Ring => vec![RingTarget::Device(ext)],
@@ -308,6 +423,8 @@ fn on_net(
             } => return OnNet::Forward(to),
             AnchorRoute::NotReachable { forward_to: None } => return OnNet::NotReachable,
         }
+    } else if let Some(queue) = tenant.queues.get(&ext) {
+        return OnNet::Queue(queue.clone());
     } else {
         return OnNet::Unknown;
     };

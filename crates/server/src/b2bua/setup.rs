@@ -32,7 +32,7 @@ pub(super) fn identity_uri(identity: &CallerIdentity, host: &str) -> String {
     format!("{name}<sip:{}@{host}>", identity.number)
 }
 
-fn respond(transaction: ServerTransaction, status: StatusCode, reason: &str) {
+pub(super) fn respond(transaction: ServerTransaction, status: StatusCode, reason: &str) {
     let response = transaction
         .request()
         .response(status)
@@ -44,7 +44,7 @@ fn respond(transaction: ServerTransaction, status: StatusCode, reason: &str) {
 
 /// A trunk address (`host:port` or an IP, UDP) as a target; names need RFC 3263
 /// resolution, which the dispatcher does not wait for.
-fn trunk_target(address: &str) -> Option<Target> {
+pub(super) fn trunk_target(address: &str) -> Option<Target> {
     let address = address.trim();
     if let Ok(addr) = address.parse() {
         return Some(Target::new(Transport::Udp, addr));
@@ -134,7 +134,13 @@ impl B2bua {
             Decision::Ring(contacts) => {
                 self.start(transaction, contacts, &domain, record, None, now);
             }
-            Decision::Trunk { trunk, emergency } => {
+            Decision::Hunt(hunt) => self.start_hunt(transaction, hunt, &domain, record, now),
+            Decision::Queue(queue) => self.start_queue(transaction, &queue, &domain, record, now),
+            Decision::Trunk {
+                trunk,
+                number,
+                emergency,
+            } => {
                 if emergency {
                     self.open_callback_window(ctx, &domain, &record, now);
                 }
@@ -150,7 +156,7 @@ impl B2bua {
                         "Trunk Address Not Usable",
                     );
                 };
-                let uri = format!("sip:{}@{}", record.dialled, trunk.address.trim());
+                let uri = format!("sip:{number}@{}", trunk.address.trim());
                 let contact = Contact { uri, target };
                 let geolocation = emergency
                     .then(|| record.anchor.clone())
@@ -251,6 +257,8 @@ impl B2bua {
             Decision::Ring(contacts) => {
                 self.start(transaction, contacts, domain, record, None, now)
             }
+            Decision::Hunt(hunt) => self.start_hunt(transaction, hunt, domain, record, now),
+            Decision::Queue(queue) => self.start_queue(transaction, &queue, domain, record, now),
             Decision::Refuse(status, reason) => {
                 self.refused(&record, transaction.request().call_id(), status);
                 respond(transaction, status, reason);
@@ -266,7 +274,7 @@ impl B2bua {
     }
 
     /// The CDR of a call refused before any fork (HD-CDR-1: refused calls count too).
-    fn refused(&self, record: &Record, call_id: &str, status: StatusCode) {
+    pub(super) fn refused(&self, record: &Record, call_id: &str, status: StatusCode) {
         let disposition = match status.as_u16() {
             486 | 600 => Disposition::Busy,
             480 | 408 => Disposition::NoAnswer,
@@ -290,7 +298,7 @@ impl B2bua {
     }
 
     /// Creates the call and sends one INVITE per contact.
-    fn start(
+    pub(super) fn start(
         &mut self,
         transaction: ServerTransaction,
         contacts: Vec<Contact>,
@@ -325,68 +333,33 @@ impl B2bua {
             Ok(Some(n)) => n.saturating_sub(1).to_string(),
             _ => "70".to_owned(),
         };
-        let copied: Vec<(String, String)> = COPIED
-            .iter()
-            .filter_map(|name| {
-                let value = request.headers().get_named(name).next()?;
-                Some(((*name).to_owned(), value.value_str().ok()?.to_owned()))
-            })
-            .collect();
-        let geo = geolocation.map(|(d, anchor)| self.geolocation_url(&d, &anchor));
-        let mut forks = Vec::with_capacity(contacts.len());
-        for (index, contact) in contacts.into_iter().enumerate() {
-            let Some(local) = self.io.local(contact.target.transport) else {
-                continue;
-            };
-            let mut dialog = Dialog {
-                call_id: b_call_id.clone(),
-                local_tag: b_tag.clone(),
-                local: format!("{from};tag={b_tag}"),
-                remote: format!("<sip:{}@{to_host}>", record.dialled),
-                remote_target: contact.uri.clone(),
-                route: Vec::new(),
-                target: contact.target.clone(),
-                cseq: 0,
-                contact: self.io.contact(contact.target.transport),
-            };
-            let via_value = via(&contact.target, local);
-            let mut extra: Vec<(&str, &str)> = vec![
-                ("Max-Forwards", max_forwards.as_str()),
-                ("P-Asserted-Identity", from.as_str()),
-            ];
-            for (name, value) in &copied {
-                extra.push((name.as_str(), value.as_str()));
-            }
-            if let Some(url) = &geo {
-                extra.push(("Geolocation", url.as_str()));
-                extra.push(("Geolocation-Routing", "yes"));
-            }
-            let body = content_type
-                .as_deref()
+        let mut extra: Vec<(&'static str, String)> = vec![
+            ("Max-Forwards", max_forwards),
+            ("P-Asserted-Identity", from.clone()),
+        ];
+        extra.extend(COPIED.iter().filter_map(|name| {
+            let value = request.headers().get_named(name).next()?;
+            Some((*name, value.value_str().ok()?.to_owned()))
+        }));
+        if let Some((d, anchor)) = geolocation {
+            extra.push(("Geolocation", self.geolocation_url(&d, &anchor)));
+            extra.push(("Geolocation-Routing", "yes".to_owned()));
+        }
+        let template = ForkTemplate {
+            local: format!("{from};tag={b_tag}"),
+            remote: format!("<sip:{}@{to_host}>", record.dialled),
+            call_id: b_call_id.clone(),
+            tag: b_tag.clone(),
+            extra,
+            body: content_type
                 .filter(|_| !body.is_empty())
-                .map(|ct| (ct, body.clone()));
-            let Some(invite) =
-                dialog.request(Method::Invite, via_value.clone(), None, &extra, body)
-            else {
-                continue;
-            };
-            let token = Self::token(id, index as u64 + 1);
-            if self
-                .io
-                .endpoint
-                .send_request_to(invite, contact.target.clone(), &self.io.sink, token)
-                .is_err()
-            {
-                continue;
+                .map(|ct| (ct, body.clone())),
+        };
+        let mut forks = Vec::with_capacity(contacts.len());
+        for contact in contacts {
+            if let Some(fork) = self.send_fork(id, forks.len(), &template, contact) {
+                forks.push(fork);
             }
-            forks.push(Fork {
-                dialog,
-                via: via_value,
-                uri: contact.uri,
-                state: ForkState::Calling,
-                cancel_pending: false,
-                ack: None,
-            });
         }
         if forks.is_empty() {
             self.refused(&record, request.call_id(), StatusCode::SERVICE_UNAVAILABLE);
@@ -412,9 +385,85 @@ impl B2bua {
             end_deadline: now + self.policy.max_duration,
             record,
             scheduled: None,
+            template,
+            hunt: None,
         };
         self.calls.insert(id, call);
         self.schedule(id);
+    }
+}
+
+/// What every INVITE of one call carries toward the callee's devices; later forks of a
+/// staged call (queues, forwarding) are built from it too.
+#[derive(Debug, Clone)]
+pub(super) struct ForkTemplate {
+    /// From value (identity and our tag).
+    local: String,
+    /// To value.
+    remote: String,
+    /// Call-ID of the B side.
+    call_id: String,
+    /// Our tag on the B side.
+    tag: String,
+    /// Max-Forwards, P-Asserted-Identity, copied and Geolocation headers.
+    extra: Vec<(&'static str, String)>,
+    /// The caller's offer, if any.
+    body: Option<(String, bytes::Bytes)>,
+}
+
+impl B2bua {
+    /// Sends fork `index` of call `id` to `contact`.
+    pub(super) fn send_fork(
+        &self,
+        id: u64,
+        index: usize,
+        template: &ForkTemplate,
+        contact: Contact,
+    ) -> Option<Fork> {
+        let slot = index as u64 + 1;
+        if slot >= super::SLOT_RELAY {
+            return None;
+        }
+        let local = self.io.local(contact.target.transport)?;
+        let mut dialog = Dialog {
+            call_id: template.call_id.clone(),
+            local_tag: template.tag.clone(),
+            local: template.local.clone(),
+            remote: template.remote.clone(),
+            remote_target: contact.uri.clone(),
+            route: Vec::new(),
+            target: contact.target.clone(),
+            cseq: 0,
+            contact: self.io.contact(contact.target.transport),
+        };
+        let via_value = via(&contact.target, local);
+        let extra: Vec<(&str, &str)> = template
+            .extra
+            .iter()
+            .map(|(n, v)| (*n, v.as_str()))
+            .collect();
+        let body = template
+            .body
+            .as_ref()
+            .map(|(ct, b)| (ct.as_str(), b.clone()));
+        let invite = dialog.request(Method::Invite, via_value.clone(), None, &extra, body)?;
+        self.io
+            .endpoint
+            .send_request_to(
+                invite,
+                contact.target.clone(),
+                &self.io.sink,
+                Self::token(id, slot),
+            )
+            .ok()?;
+        Some(Fork {
+            dialog,
+            via: via_value,
+            uri: contact.uri,
+            state: ForkState::Calling,
+            cancel_pending: false,
+            ack: None,
+        })
     }
 }
 

@@ -6,7 +6,7 @@
 use hotdesk_core::command::{Command, Login, Logout, LogoutPath, Requester};
 use hotdesk_core::login::device_accepts_login;
 use hotdesk_core::phone_menu::{Answer, Flow, Request};
-use hotdesk_core::{DeviceKind, DomainName, Extension, LoginMethod, Refusal};
+use hotdesk_core::{DeviceKind, DomainName, Extension, LoginMethod, QueueStatus, Refusal};
 
 use crate::secrets::SecretString;
 use crate::state::{App, AppError, PinContext};
@@ -155,9 +155,12 @@ async fn login(
         pin_verified: true,
     });
     app.execute(&command).await?;
-    Ok(Answer::LoggedIn {
-        queue_offline: false,
-    })
+    // HD-LOGIN-10: the log-in works for calls, but an agent who never signed in to the
+    // portal is told they get no queue calls yet.
+    let queue_offline = app
+        .user(&caller.domain, user)
+        .is_some_and(|u| u.agent && u.queue_status == QueueStatus::Offline);
+    Ok(Answer::LoggedIn { queue_offline })
 }
 
 async fn logout(app: &App, caller: &Caller, flow: &Flow, pin: &str) -> Result<Answer, AppError> {

@@ -152,7 +152,8 @@ impl App {
         if state.tenants.mac_taken(&new.mac) {
             return Err(Refusal::MacInUse.into());
         }
-        if tenant.devices.contains_key(&new.extension) {
+        if tenant.devices.contains_key(&new.extension) || tenant.queues.contains_key(&new.extension)
+        {
             return Err(Refusal::ExtensionInUse.into());
         }
         match new.kind {

@@ -265,6 +265,8 @@ impl App {
                 max_devices: 1,
                 scope: Scope::User,
                 forward_to: None,
+                no_answer_secs: None,
+                agent: false,
                 queue_status: QueueStatus::Offline,
                 mailbox: Mailbox::default(),
             });

@@ -15,11 +15,12 @@ const MAX_LOCK_LOOKBACK: SignedDuration = SignedDuration::from_hours(24 * 7);
 
 /// Reads the store into a fresh [`State`].
 pub(crate) async fn load(store: &dyn Store, now: Timestamp) -> Result<State, AppError> {
-    let (domains, users, devices, trunks, associations) = tokio::try_join!(
+    let (domains, users, devices, trunks, queues, associations) = tokio::try_join!(
         store.domains(),
         store.users(),
         store.devices(),
         store.trunks(),
+        store.queues(),
         store.associations(),
     )?;
     let mut tenants = Tenants::default();
@@ -34,6 +35,9 @@ pub(crate) async fn load(store: &dyn Store, now: Timestamp) -> Result<State, App
     }
     for trunk in trunks {
         tenants.put_trunk(trunk);
+    }
+    for queue in queues {
+        tenants.put_queue(queue);
     }
     let desks = DeskBook::from_associations(associations);
 

@@ -47,9 +47,15 @@ pub struct NewUser {
     #[serde(default)]
     #[schema(value_type = Option<String>, example = "user")]
     pub scope: Scope,
-    /// Not-reachable / forwarding destination.
+    /// Not-reachable / forwarding destination: busy, no answer and unregistered fall to it.
     #[serde(default)]
     pub forward_to: Option<String>,
+    /// Seconds the user's phones ring before `forward_to` applies (5–300; default 20).
+    #[serde(default)]
+    pub no_answer_secs: Option<u32>,
+    /// A call-center agent (HD-LOGIN-10).
+    #[serde(default)]
+    pub agent: bool,
 }
 
 fn one() -> u8 {
@@ -91,6 +97,22 @@ pub struct UserPatch {
     /// Queue status (HD-LOGIN-10): `offline`, `logged_in`, `logged_out`.
     #[schema(value_type = Option<String>)]
     pub queue_status: Option<QueueStatus>,
+    /// New no-answer time, or `null` for the default.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<u32>)]
+    pub no_answer_secs: Option<Option<u32>>,
+    /// Whether the user is a call-center agent (HD-LOGIN-10).
+    pub agent: Option<bool>,
+}
+
+/// The no-answer time a user may set, seconds (HD-ROUTE-1 forwarding).
+fn check_no_answer(secs: Option<u32>) -> Result<Option<u32>, AppError> {
+    match secs {
+        Some(s) if !(5..=300).contains(&s) => {
+            Err(AppError::invalid("no_answer_secs", "must be 5 to 300"))
+        }
+        other => Ok(other),
+    }
 }
 
 /// HD-LOGIN-4/5: allocation within the seat's maximum and the domain's pool (core rules).
@@ -154,6 +176,8 @@ impl App {
             max_devices: new.max_devices,
             scope: new.scope,
             forward_to,
+            no_answer_secs: check_no_answer(new.no_answer_secs)?,
+            agent: new.agent,
             queue_status: QueueStatus::Offline,
             mailbox: Mailbox::default(),
         };
@@ -255,6 +279,10 @@ impl App {
             user.max_devices = patch.max_devices.unwrap_or(user.max_devices);
             user.scope = patch.scope.unwrap_or(user.scope);
             user.queue_status = patch.queue_status.unwrap_or(user.queue_status);
+            if let Some(secs) = patch.no_answer_secs {
+                user.no_answer_secs = check_no_answer(secs)?;
+            }
+            user.agent = patch.agent.unwrap_or(user.agent);
             if patch.seat.is_some() || patch.max_devices.is_some() {
                 check_allocation(tenant, Some(ext), user.seat, user.max_devices)?;
             }

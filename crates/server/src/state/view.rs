@@ -1,10 +1,10 @@
-//! The in-memory view of every tenant: domains, users, devices and trunks, keyed by domain
+//! The in-memory view of every tenant: domains, users, devices, trunks and queues, keyed by domain
 //! first (HD-SEC-1). Reads come from here; writes reach it only after the store has them.
 
 use std::collections::{BTreeMap, HashMap};
 
 use hotdesk_core::directory::Directory;
-use hotdesk_core::{Device, Domain, DomainName, Extension, Mac, Trunk, User};
+use hotdesk_core::{Device, Domain, DomainName, Extension, Mac, Queue, Trunk, User};
 
 /// One domain's records.
 #[derive(Debug, Clone)]
@@ -17,6 +17,8 @@ pub struct Tenant {
     pub devices: HashMap<Extension, Device>,
     /// Trunks by name.
     pub trunks: BTreeMap<String, Trunk>,
+    /// Queues and ring groups by extension (HD-ROUTE-7).
+    pub queues: BTreeMap<Extension, Queue>,
 }
 
 impl Tenant {
@@ -27,13 +29,16 @@ impl Tenant {
             users: HashMap::new(),
             devices: HashMap::new(),
             trunks: BTreeMap::new(),
+            queues: BTreeMap::new(),
         }
     }
 
-    /// Whether a user or a device already has `ext` (a personal device shares its
+    /// Whether a user, a device or a queue already has `ext` (a personal device shares its
     /// owner's extension, so it is not counted twice).
     pub fn extension_taken(&self, ext: &Extension) -> bool {
-        self.users.contains_key(ext) || self.devices.contains_key(ext)
+        self.users.contains_key(ext)
+            || self.devices.contains_key(ext)
+            || self.queues.contains_key(ext)
     }
 
     /// Users sorted by extension.
@@ -144,6 +149,18 @@ impl Tenants {
     pub(crate) fn put_trunk(&mut self, trunk: Trunk) {
         if let Some(tenant) = self.tenants.get_mut(&trunk.domain) {
             tenant.trunks.insert(trunk.name.clone(), trunk);
+        }
+    }
+
+    pub(crate) fn put_queue(&mut self, queue: Queue) {
+        if let Some(tenant) = self.tenants.get_mut(&queue.domain) {
+            tenant.queues.insert(queue.extension.clone(), queue);
+        }
+    }
+
+    pub(crate) fn remove_queue(&mut self, domain: &DomainName, ext: &Extension) {
+        if let Some(tenant) = self.tenants.get_mut(domain) {
+            tenant.queues.remove(ext);
         }
     }
 

@@ -15,6 +15,7 @@ mod portal;
 mod postgres;
 mod provision;
 mod provision_keys;
+mod queues;
 mod records;
 mod restart;
 mod roles;

@@ -1054,3 +1054,50 @@ async fn hd_login_1_after_star44_calls_follow_the_user_to_the_desk() {
     assert!(ringing.contains("2013"), "caller identity: {ringing}");
     block_in_place(|| desk_phone.kill());
 }
+
+/// HD-LOGIN-10: an agent who never signed in to the portal is logged in by *44 (calls
+/// work) but told they get no queue calls yet; after the first sign-in the notice is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hd_login_10_offline_agent_hears_no_queue_calls_until_portal_sign_in() {
+    if !sipp_available() {
+        return;
+    }
+    let server = start();
+    let api = office(&server).await;
+    let (status, body) = api
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/domains/{DOMAIN}/users/1004"),
+            Some(&json!({ "agent": true })),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    let call = dial(&server, &DESK, "*44", &login_steps(), Hangup::Server(15));
+    assert!(call.passed, "{}\n{}", call.output, server.output());
+    assert_eq!(owner(&api, DESK.ext).await.as_deref(), Some("1004"));
+    let said = prompts(&server);
+    assert!(
+        said.iter()
+            .any(|p| p.contains("logged-in") && p.split(',').any(|n| n == "queue-offline")),
+        "{said:?}"
+    );
+    api.post(
+        "/auth/login",
+        json!({ "domain": DOMAIN, "extension": "1004", "pin": "4321" }),
+    )
+    .await;
+    api.post(
+        &format!("/domains/{DOMAIN}/devices/{}/logout", DESK.ext),
+        json!({}),
+    )
+    .await;
+    let before = prompts(&server).len();
+    let call = dial(&server, &DESK, "*44", &login_steps(), Hangup::Server(15));
+    assert!(call.passed, "{}\n{}", call.output, server.output());
+    let later = prompts(&server).split_off(before);
+    assert!(later.iter().any(|p| p.contains("logged-in")), "{later:?}");
+    assert!(
+        !later.iter().any(|p| p.contains("queue-offline")),
+        "{later:?}"
+    );
+}

@@ -17,5 +17,6 @@ mod calls;
 mod ivr;
 mod mwi;
 mod prov;
+mod queues;
 mod register;
 mod robustness;

@@ -13,6 +13,7 @@ mod devices;
 mod domains;
 mod filter;
 mod prov;
+mod queues;
 mod record;
 mod store;
 mod tokens;

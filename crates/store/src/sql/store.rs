@@ -2,12 +2,14 @@
 
 use async_trait::async_trait;
 use hotdesk_core::{
-    Association, AuditRecord, Cdr, DeskEvent, Device, Domain, DomainName, Extension, Trunk, User,
+    Association, AuditRecord, Cdr, DeskEvent, Device, Domain, DomainName, Extension, Queue, Trunk,
+    User,
 };
 use jiff::Timestamp;
 
 use super::{
-    associations, audit, bindings, cdrs, devices, domains, prov, tokens, trunks, users, Backend,
+    associations, audit, bindings, cdrs, devices, domains, prov, queues, tokens, trunks, users,
+    Backend,
 };
 use crate::{Binding, BindingKey, ProvRecord, RecordFilter, Store, StoreError, TokenRecord};
 
@@ -60,6 +62,19 @@ impl<B: Backend> Store for B {
     }
     async fn trunks(&self) -> Result<Vec<Trunk>, StoreError> {
         trunks::list(self).await
+    }
+
+    async fn create_queue(&self, queue: &Queue) -> Result<(), StoreError> {
+        queues::create(self, queue).await
+    }
+    async fn update_queue(&self, queue: &Queue) -> Result<(), StoreError> {
+        queues::update(self, queue).await
+    }
+    async fn delete_queue(&self, domain: &DomainName, ext: &Extension) -> Result<(), StoreError> {
+        queues::delete(self, domain, ext).await
+    }
+    async fn queues(&self) -> Result<Vec<Queue>, StoreError> {
+        queues::list(self).await
     }
 
     async fn append_desk_events(

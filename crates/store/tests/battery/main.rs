@@ -14,6 +14,7 @@ mod domains;
 mod durability;
 mod fixture;
 mod prov;
+mod queues;
 mod sample;
 mod tokens;
 mod users;
@@ -55,6 +56,7 @@ macro_rules! battery {
 battery! {
     store {
         prov: [hd_prov_2_records_upsert_list_and_delete],
+        queues: [hd_route_7_queue_round_trip_update_and_delete],
         domains: [
             domain_round_trip_keeps_every_setting,
             domain_name_taken_is_conflict,
