@@ -1,6 +1,7 @@
-//! The one task that drives every session: every 20 ms it drains each session's socket,
-//! checks time-outs, sends the due packet and forwards events. Commands from handles are
-//! applied as they arrive. No task or timer per session or packet.
+//! The one thread that drives every session. Sessions are spread over the 20 ms period by
+//! the [`Wheel`]; every 1 ms the driver serves the sessions whose phase is due: checks
+//! time-outs, sends the due packet, drains the socket and forwards events. Commands from
+//! handles are applied at the next step. No task or timer per session or packet.
 
 use std::collections::HashMap;
 use std::io::ErrorKind;
@@ -8,35 +9,18 @@ use std::sync::{Arc, PoisonError};
 use std::time::Instant;
 
 use tokio::sync::mpsc;
-use tokio::time::MissedTickBehavior;
+use tokio::sync::mpsc::error::TryRecvError;
 
+use super::clock::Sleeper;
 use super::pacing::PacingCounters;
+use super::wheel::Wheel;
 use super::{Command, Locals, MediaEvent, SessionId};
 use crate::rtp::{PortLease, MAX_PACKET};
-use crate::session::{Session, SessionEvent, PTIME};
+use crate::session::{Session, SessionEvent};
 
-/// At most this many datagrams are read per session per tick, so a flood cannot starve the
+/// At most this many datagrams are read per session per visit, so a flood cannot starve the
 /// other sessions; the kernel drops the rest.
 const MAX_READS_PER_TICK: usize = 32;
-
-/// The tick grid: ticks are due at `origin + k·20 ms` (Skip keeps them there).
-#[derive(Debug, Clone, Copy)]
-struct Grid {
-    origin: Instant,
-}
-
-impl Grid {
-    /// The first tick due at or after `now`. Sessions start their slots on it, so every
-    /// slot coincides with a tick: a tick late by less than half a slot sends exactly that
-    /// slot. (A slot halfway between ticks would flip between two ticks with tiny jitter,
-    /// giving 0 ms / 40 ms gaps.)
-    fn next_tick(self, now: Instant) -> Instant {
-        let since = now.saturating_duration_since(self.origin).as_micros();
-        let period = PTIME.as_micros();
-        let ticks = since.div_ceil(period);
-        self.origin + PTIME * u32::try_from(ticks).unwrap_or(u32::MAX)
-    }
-}
 
 struct Entry {
     session: Session,
@@ -45,96 +29,122 @@ struct Entry {
     last_sent: Option<Instant>,
 }
 
-pub(super) async fn run(
+/// The driver's state: sessions, and the wheel saying whose turn it is.
+struct Driver {
+    sessions: HashMap<SessionId, Entry>,
+    wheel: Wheel,
+    events: mpsc::UnboundedSender<MediaEvent>,
+}
+
+/// Runs on the engine's thread until every handle is gone. Sleeps to each 1 ms step's
+/// absolute deadline, applies the commands that came meanwhile, then serves the sessions
+/// whose phase is due; with no session it blocks on the command channel.
+pub(super) fn run(
     mut commands: mpsc::UnboundedReceiver<Command>,
     events: mpsc::UnboundedSender<MediaEvent>,
     pacing: Arc<PacingCounters>,
     locals: Locals,
 ) {
-    let mut sessions: HashMap<SessionId, Entry> = HashMap::new();
-    let origin = tokio::time::Instant::now();
-    let grid = Grid {
-        origin: origin.into_std(),
+    let mut driver = Driver {
+        sessions: HashMap::new(),
+        wheel: Wheel::new(Instant::now()),
+        events,
     };
-    let mut ticker = tokio::time::interval_at(origin, PTIME);
-    // Skip keeps ticks on the start + k·20 ms grid: a late tick does not shift the later ones,
-    // so sessions (whose slots sit on the same grid) never drift into sending two at once.
-    ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let sleeper = Sleeper::new();
     let mut buffer = vec![0u8; MAX_PACKET + 1];
     let mut packet = Vec::with_capacity(MAX_PACKET);
     let mut ended = Vec::new();
     loop {
-        tokio::select! {
-            command = commands.recv() => match command {
-                Some(command) => apply(&mut sessions, command, &events, grid),
+        if driver.sessions.is_empty() {
+            match commands.blocking_recv() {
+                Some(command) => driver.apply(command),
                 None => break,
-            },
-            _ = ticker.tick() => {
-                let now = Instant::now();
-                // Sends first, in one pass, so every session's packet leaves at the same
-                // offset into the tick; reading (and DTMF) follows.
-                for entry in sessions.values_mut() {
+            }
+        }
+        loop {
+            match commands.try_recv() {
+                Ok(command) => driver.apply(command),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    tracing::debug!(sessions = driver.sessions.len(), "media driver stopped");
+                    return;
+                }
+            }
+        }
+        let now = Instant::now();
+        while let Some(due) = driver.wheel.pop_due(now) {
+            // Sends first, so each session's packet leaves at the same offset into its
+            // step every period; reading (and DTMF) follows.
+            for id in due {
+                if let Some(entry) = driver.sessions.get_mut(id) {
                     send_due(entry, now, &mut packet, &pacing);
                 }
-                for (id, entry) in &mut sessions {
+            }
+            for id in due {
+                if let Some(entry) = driver.sessions.get_mut(id) {
                     receive(entry, now, &mut buffer);
-                    forward_events(*id, &mut entry.session, &events);
+                    forward_events(*id, &mut entry.session, &driver.events);
                     if entry.session.is_ended() {
                         ended.push(*id);
                     }
                 }
-                if !ended.is_empty() {
-                    let mut locals = locals.lock().unwrap_or_else(PoisonError::into_inner);
-                    for id in ended.drain(..) {
-                        sessions.remove(&id);
-                        locals.remove(&id);
-                    }
-                }
             }
+        }
+        if !ended.is_empty() {
+            let mut locals = locals.lock().unwrap_or_else(PoisonError::into_inner);
+            for id in ended.drain(..) {
+                driver.sessions.remove(&id);
+                driver.wheel.remove(id);
+                locals.remove(&id);
+            }
+        }
+        if !driver.sessions.is_empty() {
+            sleeper.sleep_until(driver.wheel.next_deadline());
         }
     }
-    tracing::debug!(sessions = sessions.len(), "media driver stopped");
+    tracing::debug!("media driver stopped");
 }
 
-fn apply(
-    sessions: &mut HashMap<SessionId, Entry>,
-    command: Command,
-    events: &mpsc::UnboundedSender<MediaEvent>,
-    grid: Grid,
-) {
-    match command {
-        Command::Add(id, mut session, lease) => {
-            session.align(grid.next_tick(Instant::now()));
-            sessions.insert(
-                id,
-                Entry {
-                    session: *session,
-                    lease,
-                    last_sent: None,
-                },
-            );
-        }
-        Command::Close(id) => {
-            if let Some(entry) = sessions.remove(&id) {
-                tracing::debug!(session = %id, stats = ?entry.session.stats(), "media session closed");
+impl Driver {
+    fn apply(&mut self, command: Command) {
+        let sessions = &mut self.sessions;
+        match command {
+            Command::Add(id, mut session, lease) => {
+                session.align(self.wheel.insert(id, Instant::now()));
+                sessions.insert(
+                    id,
+                    Entry {
+                        session: *session,
+                        lease,
+                        last_sent: None,
+                    },
+                );
             }
-        }
-        Command::Negotiated(id, negotiated) => with(sessions, id, |s| s.set_negotiated(negotiated)),
-        Command::Play(id, playback, prompts, barge_in) => {
-            with(sessions, id, |s| s.play(playback, prompts, barge_in))
-        }
-        Command::StopPlayback(id) => with(sessions, id, Session::stop_playback),
-        Command::Digit(id, digit) => {
-            with(sessions, id, |s| s.digit_from_signalling(digit));
-            if let Some(entry) = sessions.get_mut(&id) {
-                forward_events(id, &mut entry.session, events);
+            Command::Close(id) => {
+                self.wheel.remove(id);
+                if let Some(entry) = sessions.remove(&id) {
+                    tracing::debug!(session = %id, stats = ?entry.session.stats(), "media session closed");
+                }
             }
+            Command::Negotiated(id, negotiated) => {
+                with(sessions, id, |s| s.set_negotiated(negotiated))
+            }
+            Command::Play(id, playback, prompts, barge_in) => {
+                with(sessions, id, |s| s.play(playback, prompts, barge_in))
+            }
+            Command::StopPlayback(id) => with(sessions, id, Session::stop_playback),
+            Command::Digit(id, digit) => {
+                with(sessions, id, |s| s.digit_from_signalling(digit));
+                if let Some(entry) = sessions.get_mut(&id) {
+                    forward_events(id, &mut entry.session, &self.events);
+                }
+            }
+            // The driver runs on its own thread, so this changes that thread only.
+            Command::RealtimePriority(priority) => super::realtime::set_fifo(priority),
+            Command::SendDigit(id, digit) => with(sessions, id, |s| {
+                s.send_digit(digit);
+            }),
         }
-        // The driver runs on its own thread, so this changes that thread only.
-        Command::RealtimePriority(priority) => super::realtime::set_fifo(priority),
-        Command::SendDigit(id, digit) => with(sessions, id, |s| {
-            s.send_digit(digit);
-        }),
     }
 }
 
@@ -192,23 +202,5 @@ fn forward_events(
         };
         // Nobody listening is not an error for the media path.
         let _ = events.send(event);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use super::*;
-
-    #[test]
-    fn next_tick_is_on_the_grid_at_or_after_now() {
-        let origin = Instant::now();
-        let grid = Grid { origin };
-        let ms = |n: u64| Duration::from_micros(n * 100);
-        assert_eq!(grid.next_tick(origin), origin);
-        assert_eq!(grid.next_tick(origin + ms(1)), origin + ms(200));
-        assert_eq!(grid.next_tick(origin + ms(200)), origin + ms(200));
-        assert_eq!(grid.next_tick(origin + ms(2001)), origin + ms(2200));
     }
 }
