@@ -109,6 +109,7 @@ async fn start_sip(
 ) -> anyhow::Result<SipListeners> {
     let mut settings = crate::sip::SipSettings::from_env(config.sip, config.domain.clone())?;
     settings.http_base = Some(format!("http://{http}"));
+    settings.rtp_address = config.rtp_address;
     Ok(crate::sip::start(Arc::clone(app), settings, shutdown).await?)
 }
 

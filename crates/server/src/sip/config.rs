@@ -54,6 +54,9 @@ pub struct SipSettings {
     pub calls: crate::b2bua::CallPolicy,
     /// Base URL of the HTTP listener (`http://127.0.0.1:8080`), for location URLs.
     pub http_base: Option<String>,
+    /// Address the IVR's SDP offers for RTP (`--rtp-address`); `None`: the listen address,
+    /// or the routed guess when that is a wildcard.
+    pub rtp_address: Option<std::net::IpAddr>,
 }
 
 impl SipSettings {
@@ -129,6 +132,7 @@ impl SipSettings {
                 )?)),
             },
             http_base: None,
+            rtp_address: None,
         })
     }
 }
