@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::io::ErrorKind;
+use std::os::fd::AsRawFd;
 use std::sync::{Arc, PoisonError};
 use std::time::Instant;
 
@@ -13,6 +14,7 @@ use tokio::sync::mpsc::error::TryRecvError;
 
 use super::clock::Sleeper;
 use super::pacing::PacingCounters;
+use super::readiness::Readiness;
 use super::wheel::Wheel;
 use super::{Command, Locals, MediaEvent, SessionId};
 use crate::rtp::{PortLease, MAX_PACKET};
@@ -27,12 +29,16 @@ struct Entry {
     lease: PortLease,
     /// When the last packet left (after the send call), for the pacing counters.
     last_sent: Option<Instant>,
+    /// Whether the socket is in the epoll set; if adding it failed, the driver tries to
+    /// read it at each of its steps instead.
+    watched: bool,
 }
 
 /// The driver's state: sessions, and the wheel saying whose turn it is.
 struct Driver {
     sessions: HashMap<SessionId, Entry>,
     wheel: Wheel,
+    readiness: Readiness,
     events: mpsc::UnboundedSender<MediaEvent>,
 }
 
@@ -44,10 +50,12 @@ pub(super) fn run(
     events: mpsc::UnboundedSender<MediaEvent>,
     pacing: Arc<PacingCounters>,
     locals: Locals,
+    readiness: Readiness,
 ) {
     let mut driver = Driver {
         sessions: HashMap::new(),
         wheel: Wheel::new(Instant::now()),
+        readiness,
         events,
     };
     let sleeper = Sleeper::new();
@@ -82,7 +90,9 @@ pub(super) fn run(
             }
             for id in due {
                 if let Some(entry) = driver.sessions.get_mut(id) {
-                    receive(entry, now, &mut buffer);
+                    if !entry.watched {
+                        receive(entry, now, &mut buffer);
+                    }
                     forward_events(*id, &mut entry.session, &driver.events);
                     if entry.session.is_ended() {
                         ended.push(*id);
@@ -90,11 +100,20 @@ pub(super) fn run(
                 }
             }
         }
+        // What arrived since the last step, for whichever sessions it is.
+        for id in driver.readiness.poll() {
+            if let Some(entry) = driver.sessions.get_mut(&id) {
+                receive(entry, now, &mut buffer);
+                forward_events(id, &mut entry.session, &driver.events);
+                if entry.session.is_ended() {
+                    ended.push(id);
+                }
+            }
+        }
         if !ended.is_empty() {
             let mut locals = locals.lock().unwrap_or_else(PoisonError::into_inner);
             for id in ended.drain(..) {
-                driver.sessions.remove(&id);
-                driver.wheel.remove(id);
+                driver.remove(id);
                 locals.remove(&id);
             }
         }
@@ -106,23 +125,38 @@ pub(super) fn run(
 }
 
 impl Driver {
+    /// Takes a session off the wheel and the epoll set; dropping the entry frees its port.
+    fn remove(&mut self, id: SessionId) -> Option<Entry> {
+        self.wheel.remove(id);
+        let entry = self.sessions.remove(&id)?;
+        self.readiness.unwatch(entry.lease.socket.as_raw_fd());
+        Some(entry)
+    }
+
     fn apply(&mut self, command: Command) {
         let sessions = &mut self.sessions;
         match command {
             Command::Add(id, mut session, lease) => {
                 session.align(self.wheel.insert(id, Instant::now()));
+                let watched = match self.readiness.watch(lease.socket.as_raw_fd(), id) {
+                    Ok(()) => true,
+                    Err(error) => {
+                        tracing::warn!(session = %id, %error, "RTP socket polled instead of watched");
+                        false
+                    }
+                };
                 sessions.insert(
                     id,
                     Entry {
                         session: *session,
                         lease,
                         last_sent: None,
+                        watched,
                     },
                 );
             }
             Command::Close(id) => {
-                self.wheel.remove(id);
-                if let Some(entry) = sessions.remove(&id) {
+                if let Some(entry) = self.remove(id) {
                     tracing::debug!(session = %id, stats = ?entry.session.stats(), "media session closed");
                 }
             }
@@ -165,7 +199,7 @@ fn send_due(entry: &mut Entry, now: Instant, packet: &mut Vec<u8>, pacing: &Paci
     }
 }
 
-/// Drains what arrived since the last tick (bounded, so a flood cannot starve the others).
+/// Drains what arrived since the session was last read (bounded, so a flood cannot starve the others).
 fn receive(entry: &mut Entry, now: Instant, buffer: &mut [u8]) {
     for _ in 0..MAX_READS_PER_TICK {
         match entry.lease.socket.recv_from(buffer) {

@@ -5,6 +5,7 @@
 mod clock;
 mod driver;
 mod pacing;
+mod readiness;
 pub(crate) mod realtime;
 mod wheel;
 
@@ -184,9 +185,10 @@ impl MediaEngine {
         let counters = Arc::clone(&pacing);
         let locals = Locals::default();
         let driver_locals = Arc::clone(&locals);
+        let readiness = readiness::Readiness::new().map_err(|e| MediaError::Start(e.kind()))?;
         std::thread::Builder::new()
             .name(THREAD_NAME.to_owned())
-            .spawn(move || driver::run(command_rx, events, counters, driver_locals))
+            .spawn(move || driver::run(command_rx, events, counters, driver_locals, readiness))
             .map_err(|e| MediaError::Start(e.kind()))?;
         let shared = Shared {
             commands,
