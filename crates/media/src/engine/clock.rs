@@ -49,7 +49,7 @@ impl Sleeper {
         let target = self.anchor_ts + deadline.saturating_duration_since(self.anchor);
         let ts = libc::timespec {
             tv_sec: libc::time_t::try_from(target.as_secs()).unwrap_or(libc::time_t::MAX),
-            tv_nsec: libc::c_long::try_from(target.subsec_nanos()).unwrap_or(0),
+            tv_nsec: libc::c_long::from(target.subsec_nanos()),
         };
         // Interrupted by a signal (EINTR): sleep again to the same deadline.
         loop {

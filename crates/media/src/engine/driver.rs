@@ -192,7 +192,7 @@ fn with(sessions: &mut HashMap<SessionId, Entry>, id: SessionId, f: impl FnOnce(
 fn send_due(entry: &mut Entry, now: Instant, packet: &mut Vec<u8>, pacing: &PacingCounters) {
     entry.session.handle_timeout(now);
     while let Some(to) = entry.session.poll_transmit(now, packet) {
-        // A full socket buffer drops this packet; the next tick sends the next one.
+        // A full socket buffer drops this packet; the next slot sends the next one.
         let _ = entry.lease.socket.send_to(packet, to);
         let sent = Instant::now();
         pacing.record(entry.last_sent.replace(sent), sent);

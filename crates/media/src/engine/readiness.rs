@@ -47,9 +47,8 @@ impl Readiness {
             u64: id.0,
         };
         // SAFETY: both fds are open; `event` is valid for the call.
-        let rc = unsafe {
-            libc::epoll_ctl(self.epoll.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut event)
-        };
+        let rc =
+            unsafe { libc::epoll_ctl(self.epoll.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut event) };
         if rc == 0 {
             Ok(())
         } else {
@@ -77,12 +76,7 @@ impl Readiness {
         let capacity = libc::c_int::try_from(self.ready.len()).unwrap_or(libc::c_int::MAX);
         // SAFETY: `ready` has room for `capacity` events; timeout 0 does not block.
         let n = unsafe {
-            libc::epoll_wait(
-                self.epoll.as_raw_fd(),
-                self.ready.as_mut_ptr(),
-                capacity,
-                0,
-            )
+            libc::epoll_wait(self.epoll.as_raw_fd(), self.ready.as_mut_ptr(), capacity, 0)
         };
         let n = usize::try_from(n).unwrap_or(0);
         self.ready[..n].iter().map(|event| SessionId(event.u64))
@@ -100,20 +94,29 @@ mod tests {
         let mut readiness = Readiness::new().unwrap_or_else(|e| panic!("epoll: {e}"));
         let bind = || UdpSocket::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
         let (quiet, busy, sender) = (bind(), bind(), bind());
-        readiness.watch(quiet.as_raw_fd(), SessionId(1)).unwrap_or_else(|e| panic!("{e}"));
-        readiness.watch(busy.as_raw_fd(), SessionId(2)).unwrap_or_else(|e| panic!("{e}"));
+        readiness
+            .watch(quiet.as_raw_fd(), SessionId(1))
+            .unwrap_or_else(|e| panic!("{e}"));
+        readiness
+            .watch(busy.as_raw_fd(), SessionId(2))
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(readiness.poll().count(), 0);
         let to = busy.local_addr().unwrap_or_else(|e| panic!("{e}"));
-        sender.send_to(b"x", to).unwrap_or_else(|e| panic!("send: {e}"));
+        sender
+            .send_to(b"x", to)
+            .unwrap_or_else(|e| panic!("send: {e}"));
         // Loopback delivers inside send_to, so the datagram is there already.
         assert_eq!(readiness.poll().collect::<Vec<_>>(), vec![SessionId(2)]);
         // Level-triggered: still ready until read.
         assert_eq!(readiness.poll().collect::<Vec<_>>(), vec![SessionId(2)]);
         let mut buf = [0u8; 8];
-        busy.recv_from(&mut buf).unwrap_or_else(|e| panic!("recv: {e}"));
+        busy.recv_from(&mut buf)
+            .unwrap_or_else(|e| panic!("recv: {e}"));
         assert_eq!(readiness.poll().count(), 0);
         readiness.unwatch(busy.as_raw_fd());
-        sender.send_to(b"y", to).unwrap_or_else(|e| panic!("send: {e}"));
+        sender
+            .send_to(b"y", to)
+            .unwrap_or_else(|e| panic!("send: {e}"));
         assert_eq!(readiness.poll().count(), 0);
     }
 }

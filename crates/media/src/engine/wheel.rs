@@ -146,9 +146,15 @@ mod tests {
         let t0 = Instant::now();
         let mut wheel = Wheel::new(t0);
         // Phase 0 at 0, 20, 40 ms…; inserting at 3.5 ms gives the next phase-0 step, 20 ms.
-        assert_eq!(wheel.insert(SessionId(1), t0 + Duration::from_micros(3500)), t0 + ms(20));
+        assert_eq!(
+            wheel.insert(SessionId(1), t0 + Duration::from_micros(3500)),
+            t0 + ms(20)
+        );
         // Phase 1 is next least crowded: steps 1, 21, 41 ms…; at 3.5 ms that is 21 ms.
-        assert_eq!(wheel.insert(SessionId(2), t0 + Duration::from_micros(3500)), t0 + ms(21));
+        assert_eq!(
+            wheel.insert(SessionId(2), t0 + Duration::from_micros(3500)),
+            t0 + ms(21)
+        );
         // Exactly on a step of its phase: that step.
         assert_eq!(wheel.insert(SessionId(3), t0 + ms(22)), t0 + ms(22));
     }
@@ -166,7 +172,10 @@ mod tests {
                 .map(|(t, _)| *t)
                 .collect();
             let first = u64::try_from(slot.duration_since(t0).as_millis()).unwrap();
-            assert_eq!(times, vec![first, first + 20, first + 40, first + 60, first + 80]);
+            assert_eq!(
+                times,
+                vec![first, first + 20, first + 40, first + 60, first + 80]
+            );
         }
     }
 
@@ -177,7 +186,10 @@ mod tests {
         for n in 0..20 {
             wheel.insert(SessionId(n), t0);
         }
-        assert_eq!(wheel.pop_due(t0).map(<[_]>::to_vec), Some(vec![SessionId(0)]));
+        assert_eq!(
+            wheel.pop_due(t0).map(<[_]>::to_vec),
+            Some(vec![SessionId(0)])
+        );
         assert!(wheel.pop_due(t0 + Duration::from_micros(999)).is_none());
         // Woken 4.2 ms late: steps 1..=5 are due, served in order, then nothing.
         let late = t0 + Duration::from_micros(5200);
@@ -212,10 +224,14 @@ mod tests {
         let mut wheel = Wheel::new(t0);
         let slot = wheel.insert(SessionId(1), t0 + Duration::from_micros(60_500));
         assert_eq!(slot, t0 + ms(80)); // phase 0
-        // Steps 0..=60 were never served, and none is owed: the next one is 61 ms.
+                                       // Steps 0..=60 were never served, and none is owed: the next one is 61 ms.
         assert_eq!(wheel.next_deadline(), t0 + ms(61));
         let served = run(&mut wheel, t0, 61, 100);
-        let times: Vec<u64> = served.iter().filter(|(_, ids)| !ids.is_empty()).map(|(t, _)| *t).collect();
+        let times: Vec<u64> = served
+            .iter()
+            .filter(|(_, ids)| !ids.is_empty())
+            .map(|(t, _)| *t)
+            .collect();
         assert_eq!(times, vec![80, 100]);
     }
 
