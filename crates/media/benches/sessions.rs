@@ -209,6 +209,8 @@ fn main() {
     let end = measure_from + Duration::from_secs(seconds);
     let mut last: HashMap<u32, (Duration, u16)> = HashMap::new();
     let mut gaps: Vec<u32> = Vec::with_capacity(sessions * 50 * seconds as usize);
+    // Per session (SSRC): gaps measured, gaps within 20 ± 2 ms.
+    let mut per_session: HashMap<u32, (u32, u32)> = HashMap::new();
     let mut lost = 0u64;
     let mut packets = 0u64;
     let (mut cpu0, mut pcpu0) = (Duration::ZERO, Duration::ZERO);
@@ -236,7 +238,11 @@ fn main() {
         if let Some((at, seq)) = last.insert(h.ssrc, (sent_at, h.sequence)) {
             if measuring {
                 packets += 1;
-                gaps.push(sent_at.saturating_sub(at).as_micros() as u32);
+                let gap = sent_at.saturating_sub(at).as_micros() as u32;
+                gaps.push(gap);
+                let counts = per_session.entry(h.ssrc).or_default();
+                counts.0 += 1;
+                counts.1 += u32::from((18_000..=22_000).contains(&gap));
                 lost += u64::from(h.sequence.wrapping_sub(seq).saturating_sub(1));
             }
         }
@@ -275,6 +281,19 @@ fn main() {
         pct(0.99),
         pct(0.999),
         pct(1.0)
+    );
+    let mut shares: Vec<f64> = per_session
+        .values()
+        .map(|(n, ok)| 100.0 * f64::from(*ok) / f64::from((*n).max(1)))
+        .collect();
+    shares.sort_by(f64::total_cmp);
+    let at_99 = shares.iter().filter(|s| **s >= 99.0).count();
+    println!(
+        "per session: worst {:.2}%, p1 {:.2}%, median {:.2}% of gaps within 20±2ms; {at_99}/{} sessions at >= 99%",
+        shares.first().copied().unwrap_or(0.0),
+        shares.get(shares.len() / 100).copied().unwrap_or(0.0),
+        shares.get(shares.len() / 2).copied().unwrap_or(0.0),
+        shares.len()
     );
     let sent = pacing_end.packets - pacing0.packets;
     println!(

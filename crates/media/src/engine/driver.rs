@@ -1,140 +1,187 @@
-//! The one task that drives every session: every 20 ms it drains each session's socket,
-//! checks time-outs, sends the due packet and forwards events. Commands from handles are
-//! applied as they arrive. No task or timer per session or packet.
+//! The one thread that drives every session. Sessions are spread over the 20 ms period by
+//! the [`Wheel`]; every 1 ms the driver serves the sessions whose phase is due: checks
+//! time-outs, sends the due packet and forwards events; then it reads the sockets the
+//! epoll set reports ([`Readiness`]). Commands from handles are applied at the next step. No task or timer per session or packet.
 
 use std::collections::HashMap;
 use std::io::ErrorKind;
+use std::os::fd::AsRawFd;
 use std::sync::{Arc, PoisonError};
 use std::time::Instant;
 
 use tokio::sync::mpsc;
-use tokio::time::MissedTickBehavior;
+use tokio::sync::mpsc::error::TryRecvError;
 
+use super::clock::Sleeper;
 use super::pacing::PacingCounters;
+use super::readiness::Readiness;
+use super::wheel::Wheel;
 use super::{Command, Locals, MediaEvent, SessionId};
 use crate::rtp::{PortLease, MAX_PACKET};
-use crate::session::{Session, SessionEvent, PTIME};
+use crate::session::{Session, SessionEvent};
 
-/// At most this many datagrams are read per session per tick, so a flood cannot starve the
-/// other sessions; the kernel drops the rest.
-const MAX_READS_PER_TICK: usize = 32;
-
-/// The tick grid: ticks are due at `origin + k·20 ms` (Skip keeps them there).
-#[derive(Debug, Clone, Copy)]
-struct Grid {
-    origin: Instant,
-}
-
-impl Grid {
-    /// The first tick due at or after `now`. Sessions start their slots on it, so every
-    /// slot coincides with a tick: a tick late by less than half a slot sends exactly that
-    /// slot. (A slot halfway between ticks would flip between two ticks with tiny jitter,
-    /// giving 0 ms / 40 ms gaps.)
-    fn next_tick(self, now: Instant) -> Instant {
-        let since = now.saturating_duration_since(self.origin).as_micros();
-        let period = PTIME.as_micros();
-        let ticks = since.div_ceil(period);
-        self.origin + PTIME * u32::try_from(ticks).unwrap_or(u32::MAX)
-    }
-}
+/// At most this many datagrams are read per session per visit, so a flood cannot starve the
+/// other sessions; the kernel drops the rest. A watched socket is visited at every 1 ms
+/// step while it has input (2 per step: 40 per 20 ms packet time, where a phone sends one);
+/// a socket read only at its phase gets the same budget per 20 ms.
+const READS_PER_STEP: usize = 2;
+const READS_PER_PHASE: usize = 40;
 
 struct Entry {
     session: Session,
     lease: PortLease,
     /// When the last packet left (after the send call), for the pacing counters.
     last_sent: Option<Instant>,
+    /// Whether the socket is in the epoll set; if adding it failed, the driver tries to
+    /// read it at each of its steps instead.
+    watched: bool,
 }
 
-pub(super) async fn run(
+/// The driver's state: sessions, and the wheel saying whose turn it is.
+struct Driver {
+    sessions: HashMap<SessionId, Entry>,
+    wheel: Wheel,
+    readiness: Readiness,
+    events: mpsc::UnboundedSender<MediaEvent>,
+}
+
+/// Runs on the engine's thread until every handle is gone. Sleeps to each 1 ms step's
+/// absolute deadline, applies the commands that came meanwhile, then serves the sessions
+/// whose phase is due; with no session it blocks on the command channel.
+pub(super) fn run(
     mut commands: mpsc::UnboundedReceiver<Command>,
     events: mpsc::UnboundedSender<MediaEvent>,
     pacing: Arc<PacingCounters>,
     locals: Locals,
+    readiness: Readiness,
 ) {
-    let mut sessions: HashMap<SessionId, Entry> = HashMap::new();
-    let origin = tokio::time::Instant::now();
-    let grid = Grid {
-        origin: origin.into_std(),
+    let mut driver = Driver {
+        sessions: HashMap::new(),
+        wheel: Wheel::new(Instant::now()),
+        readiness,
+        events,
     };
-    let mut ticker = tokio::time::interval_at(origin, PTIME);
-    // Skip keeps ticks on the start + k·20 ms grid: a late tick does not shift the later ones,
-    // so sessions (whose slots sit on the same grid) never drift into sending two at once.
-    ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let sleeper = Sleeper::new();
     let mut buffer = vec![0u8; MAX_PACKET + 1];
     let mut packet = Vec::with_capacity(MAX_PACKET);
     let mut ended = Vec::new();
     loop {
-        tokio::select! {
-            command = commands.recv() => match command {
-                Some(command) => apply(&mut sessions, command, &events, grid),
+        if driver.sessions.is_empty() {
+            match commands.blocking_recv() {
+                Some(command) => driver.apply(command),
                 None => break,
-            },
-            _ = ticker.tick() => {
-                let now = Instant::now();
-                // Sends first, in one pass, so every session's packet leaves at the same
-                // offset into the tick; reading (and DTMF) follows.
-                for entry in sessions.values_mut() {
+            }
+        }
+        loop {
+            match commands.try_recv() {
+                Ok(command) => driver.apply(command),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    tracing::debug!(sessions = driver.sessions.len(), "media driver stopped");
+                    return;
+                }
+            }
+        }
+        let now = Instant::now();
+        while let Some(due) = driver.wheel.pop_due(now) {
+            // Sends first, so each session's packet leaves at the same offset into its
+            // step every period; reading (and DTMF) follows.
+            for id in due {
+                if let Some(entry) = driver.sessions.get_mut(id) {
                     send_due(entry, now, &mut packet, &pacing);
                 }
-                for (id, entry) in &mut sessions {
-                    receive(entry, now, &mut buffer);
-                    forward_events(*id, &mut entry.session, &events);
+            }
+            for id in due {
+                if let Some(entry) = driver.sessions.get_mut(id) {
+                    if !entry.watched {
+                        receive(entry, now, &mut buffer, READS_PER_PHASE);
+                    }
+                    forward_events(*id, &mut entry.session, &driver.events);
                     if entry.session.is_ended() {
                         ended.push(*id);
                     }
                 }
-                if !ended.is_empty() {
-                    let mut locals = locals.lock().unwrap_or_else(PoisonError::into_inner);
-                    for id in ended.drain(..) {
-                        sessions.remove(&id);
-                        locals.remove(&id);
-                    }
+            }
+        }
+        // What arrived since the last step, for whichever sessions it is.
+        for id in driver.readiness.poll() {
+            if let Some(entry) = driver.sessions.get_mut(&id) {
+                receive(entry, now, &mut buffer, READS_PER_STEP);
+                forward_events(id, &mut entry.session, &driver.events);
+                if entry.session.is_ended() {
+                    ended.push(id);
                 }
             }
         }
+        if !ended.is_empty() {
+            let mut locals = locals.lock().unwrap_or_else(PoisonError::into_inner);
+            for id in ended.drain(..) {
+                driver.remove(id);
+                locals.remove(&id);
+            }
+        }
+        if !driver.sessions.is_empty() {
+            sleeper.sleep_until(driver.wheel.next_deadline());
+        }
     }
-    tracing::debug!(sessions = sessions.len(), "media driver stopped");
+    tracing::debug!("media driver stopped");
 }
 
-fn apply(
-    sessions: &mut HashMap<SessionId, Entry>,
-    command: Command,
-    events: &mpsc::UnboundedSender<MediaEvent>,
-    grid: Grid,
-) {
-    match command {
-        Command::Add(id, mut session, lease) => {
-            session.align(grid.next_tick(Instant::now()));
-            sessions.insert(
-                id,
-                Entry {
-                    session: *session,
-                    lease,
-                    last_sent: None,
-                },
-            );
-        }
-        Command::Close(id) => {
-            if let Some(entry) = sessions.remove(&id) {
-                tracing::debug!(session = %id, stats = ?entry.session.stats(), "media session closed");
+impl Driver {
+    /// Takes a session off the wheel and the epoll set; dropping the entry frees its port.
+    fn remove(&mut self, id: SessionId) -> Option<Entry> {
+        self.wheel.remove(id);
+        let entry = self.sessions.remove(&id)?;
+        self.readiness.unwatch(entry.lease.socket.as_raw_fd());
+        Some(entry)
+    }
+
+    fn apply(&mut self, command: Command) {
+        let sessions = &mut self.sessions;
+        match command {
+            Command::Add(id, mut session, lease) => {
+                session.align(self.wheel.insert(id, Instant::now()));
+                let watched = match self.readiness.watch(lease.socket.as_raw_fd(), id) {
+                    Ok(()) => true,
+                    Err(error) => {
+                        tracing::warn!(session = %id, %error, "RTP socket polled instead of watched");
+                        false
+                    }
+                };
+                sessions.insert(
+                    id,
+                    Entry {
+                        session: *session,
+                        lease,
+                        last_sent: None,
+                        watched,
+                    },
+                );
             }
-        }
-        Command::Negotiated(id, negotiated) => with(sessions, id, |s| s.set_negotiated(negotiated)),
-        Command::Play(id, playback, prompts, barge_in) => {
-            with(sessions, id, |s| s.play(playback, prompts, barge_in))
-        }
-        Command::StopPlayback(id) => with(sessions, id, Session::stop_playback),
-        Command::Digit(id, digit) => {
-            with(sessions, id, |s| s.digit_from_signalling(digit));
-            if let Some(entry) = sessions.get_mut(&id) {
-                forward_events(id, &mut entry.session, events);
+            Command::Close(id) => {
+                if let Some(entry) = self.remove(id) {
+                    tracing::debug!(session = %id, stats = ?entry.session.stats(), "media session closed");
+                }
             }
+            Command::Negotiated(id, negotiated) => {
+                with(sessions, id, |s| s.set_negotiated(negotiated))
+            }
+            Command::Play(id, playback, prompts, barge_in) => {
+                with(sessions, id, |s| s.play(playback, prompts, barge_in))
+            }
+            Command::StopPlayback(id) => with(sessions, id, Session::stop_playback),
+            Command::Digit(id, digit) => {
+                with(sessions, id, |s| s.digit_from_signalling(digit));
+                if let Some(entry) = sessions.get_mut(&id) {
+                    forward_events(id, &mut entry.session, &self.events);
+                }
+            }
+            // The driver runs on its own thread, so this changes that thread only.
+            Command::RealtimePriority(priority) => super::realtime::set_fifo(priority),
+            Command::SendDigit(id, digit) => with(sessions, id, |s| {
+                s.send_digit(digit);
+            }),
         }
-        // The driver runs on its own thread, so this changes that thread only.
-        Command::RealtimePriority(priority) => super::realtime::set_fifo(priority),
-        Command::SendDigit(id, digit) => with(sessions, id, |s| {
-            s.send_digit(digit);
-        }),
     }
 }
 
@@ -148,16 +195,16 @@ fn with(sessions: &mut HashMap<SessionId, Entry>, id: SessionId, f: impl FnOnce(
 fn send_due(entry: &mut Entry, now: Instant, packet: &mut Vec<u8>, pacing: &PacingCounters) {
     entry.session.handle_timeout(now);
     while let Some(to) = entry.session.poll_transmit(now, packet) {
-        // A full socket buffer drops this packet; the next tick sends the next one.
+        // A full socket buffer drops this packet; the next slot sends the next one.
         let _ = entry.lease.socket.send_to(packet, to);
         let sent = Instant::now();
         pacing.record(entry.last_sent.replace(sent), sent);
     }
 }
 
-/// Drains what arrived since the last tick (bounded, so a flood cannot starve the others).
-fn receive(entry: &mut Entry, now: Instant, buffer: &mut [u8]) {
-    for _ in 0..MAX_READS_PER_TICK {
+/// Drains what arrived since the session was last read (bounded, so a flood cannot starve the others).
+fn receive(entry: &mut Entry, now: Instant, buffer: &mut [u8], limit: usize) {
+    for _ in 0..limit {
         match entry.lease.socket.recv_from(buffer) {
             // A datagram filling the buffer was larger than MAX_PACKET (truncated): the
             // session drops it by length.
@@ -192,23 +239,5 @@ fn forward_events(
         };
         // Nobody listening is not an error for the media path.
         let _ = events.send(event);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use super::*;
-
-    #[test]
-    fn next_tick_is_on_the_grid_at_or_after_now() {
-        let origin = Instant::now();
-        let grid = Grid { origin };
-        let ms = |n: u64| Duration::from_micros(n * 100);
-        assert_eq!(grid.next_tick(origin), origin);
-        assert_eq!(grid.next_tick(origin + ms(1)), origin + ms(200));
-        assert_eq!(grid.next_tick(origin + ms(200)), origin + ms(200));
-        assert_eq!(grid.next_tick(origin + ms(2001)), origin + ms(2200));
     }
 }

@@ -1,9 +1,13 @@
 //! The handle the IVR uses: open sessions from an offer, play prompts, receive events.
-//! All sessions are driven by ONE task ([`driver`]) on its own thread, ticking every 20 ms.
+//! All sessions are driven by ONE thread ([`driver`]), serving them in 1 ms steps of a
+//! 20 ms timer wheel ([`wheel`]).
 
+mod clock;
 mod driver;
 mod pacing;
+mod readiness;
 pub(crate) mod realtime;
+mod wheel;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -165,8 +169,7 @@ pub struct MediaEngine {
 }
 
 impl MediaEngine {
-    /// Starts the driver on its own thread (`hotdesk-media`, a single-threaded tokio
-    /// runtime), so pacing does not wait behind the server's other tasks; returns the handle
+    /// Starts the driver on its own plain thread (`hotdesk-media`), so pacing does not wait behind the server's other tasks; returns the handle
     /// and the one event stream for all sessions. Works inside or outside a runtime.
     pub fn start(
         config: MediaConfig,
@@ -182,15 +185,10 @@ impl MediaEngine {
         let counters = Arc::clone(&pacing);
         let locals = Locals::default();
         let driver_locals = Arc::clone(&locals);
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .map_err(|e| MediaError::Start(e.kind()))?;
+        let readiness = readiness::Readiness::new().map_err(|e| MediaError::Start(e.kind()))?;
         std::thread::Builder::new()
             .name(THREAD_NAME.to_owned())
-            .spawn(move || {
-                runtime.block_on(driver::run(command_rx, events, counters, driver_locals))
-            })
+            .spawn(move || driver::run(command_rx, events, counters, driver_locals, readiness))
             .map_err(|e| MediaError::Start(e.kind()))?;
         let shared = Shared {
             commands,

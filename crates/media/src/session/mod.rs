@@ -174,8 +174,8 @@ impl Session {
         self.inband = inband.then(|| self.inband.take().unwrap_or_default());
     }
 
-    /// Moves the first packet slot to `first_slot` (the driver puts every session's slots
-    /// on its tick grid). Only before the first packet.
+    /// Moves the first packet slot to `first_slot` (the driver puts each session's slots
+    /// on the steps of its phase of the timer wheel). Only before the first packet.
     pub fn align(&mut self, first_slot: Instant) {
         if self.stats.sent == 0 {
             self.next_send = first_slot;

@@ -121,6 +121,7 @@ async fn start_sip(
 ) -> anyhow::Result<SipListeners> {
     settings.http_base = Some(format!("http://{http}"));
     settings.voicemail_trust = config.voicemail_trust.clone();
+    settings.rtp_address = config.rtp_address;
     Ok(crate::sip::start(Arc::clone(app), settings, shutdown).await?)
 }
 

@@ -1,17 +1,21 @@
 //! Flags of `hotdesk serve`, each with a `HOTDESK_*` environment fallback (SPEC §4).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 /// `hotdesk serve` flags. Unset ones fall back to the config file, then to defaults.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ServeArgs {
-    /// TOML config file (keys: sip, http, database, domain, demo, admin_token, key_file, log).
+    /// TOML config file (keys: sip, rtp_address, http, database, domain, demo, admin_token, key_file, log).
     #[arg(long, env = "HOTDESK_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// SIP address for UDP and TCP [default: 127.0.0.1:5060]; port 0 picks a free port.
     #[arg(long, env = "HOTDESK_SIP", value_name = "ADDR")]
     pub sip: Option<SocketAddr>,
+    /// Address the voice prompts' SDP offers for RTP [default: the --sip address; with
+    /// 0.0.0.0 or ::, the address the routing table picks].
+    #[arg(long, env = "HOTDESK_RTP_ADDRESS", value_name = "IP")]
+    pub rtp_address: Option<IpAddr>,
     /// HTTP address for the API, provisioning and portal [default: 127.0.0.1:8080].
     #[arg(long, env = "HOTDESK_HTTP", value_name = "ADDR")]
     pub http: Option<SocketAddr>,

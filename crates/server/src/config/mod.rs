@@ -8,7 +8,7 @@
 mod args;
 mod key;
 
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::{Path, PathBuf};
 
 use hotdesk_core::DomainName;
@@ -96,6 +96,8 @@ pub enum ConfigError {
 pub struct FileConfig {
     /// SIP address for UDP and TCP, e.g. `"0.0.0.0:5060"`.
     pub sip: Option<SocketAddr>,
+    /// Address SDP offers for RTP, e.g. `"192.0.2.10"`.
+    pub rtp_address: Option<IpAddr>,
     /// HTTP address, e.g. `"0.0.0.0:8080"`.
     pub http: Option<SocketAddr>,
     /// Database URL: `sqlite://path` or `postgres://…`.
@@ -145,6 +147,8 @@ pub struct Https {
 pub struct Config {
     /// SIP address (UDP and TCP); port 0 picks a free port.
     pub sip: SocketAddr,
+    /// Address SDP offers for RTP; `None`: derived from `sip`.
+    pub rtp_address: Option<IpAddr>,
     /// HTTP address; port 0 picks a free port.
     pub http: SocketAddr,
     /// Database URL.
@@ -200,6 +204,7 @@ impl Config {
         );
         Ok(Self {
             sip: args.sip.or(file.sip).unwrap_or(DEFAULT_SIP),
+            rtp_address: args.rtp_address.or(file.rtp_address),
             http: args.http.or(file.http).unwrap_or(DEFAULT_HTTP),
             database,
             domain,

@@ -213,3 +213,17 @@ fn hd_prov_1_https_needs_certificate_and_key() {
         Err(ConfigError::SipServer(_))
     ));
 }
+
+#[test]
+fn rtp_address_from_flag_or_file_flag_wins() {
+    // Issue 6: a wildcard --sip needs an address for the SDP c= line.
+    let none = Config::merge(&ServeArgs::default(), FileConfig::default()).unwrap();
+    assert_eq!(none.rtp_address, None);
+    let from_file = file(r#"rtp_address = "192.0.2.10""#);
+    let config = Config::merge(&ServeArgs::default(), from_file.clone()).unwrap();
+    assert_eq!(config.rtp_address, Some("192.0.2.10".parse().unwrap()));
+    let flags = args(&["--sip", "0.0.0.0:5060", "--rtp-address", "2001:db8::7"]);
+    let config = Config::merge(&flags, from_file).unwrap();
+    assert_eq!(config.rtp_address, Some("2001:db8::7".parse().unwrap()));
+    assert!(Wrapper::try_parse_from(["hotdesk", "--rtp-address", "not-an-ip"]).is_err());
+}

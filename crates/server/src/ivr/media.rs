@@ -17,6 +17,7 @@ use hotdesk_sip::StatusCode;
 use tokio::sync::mpsc;
 
 use super::config::IvrSettings;
+use super::rtp_address::RtpAddress;
 
 /// Why media could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +31,16 @@ pub enum MediaError {
     /// The SDP body is not UTF-8.
     #[error("SDP body is not text")]
     NotText,
+    /// `--sip` listens on a wildcard address, no `--rtp-address` is set and the routing
+    /// table offers none.
+    #[error(
+        "--sip listens on {0}, which cannot go into SDP, and no route gives a local address: \
+         set --rtp-address (HOTDESK_RTP_ADDRESS) to the address phones reach this host on"
+    )]
+    NoRtpAddress(IpAddr),
+    /// `--rtp-address` is a wildcard or multicast address.
+    #[error("--rtp-address {0} cannot go into SDP: give the address phones reach this host on")]
+    UnusableRtpAddress(IpAddr),
 }
 
 impl MediaError {
@@ -40,7 +51,9 @@ impl MediaError {
                 StatusCode::new(error.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE)
             }
             Self::NotText => StatusCode::BAD_REQUEST,
-            Self::Prompts(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Prompts(_) | Self::NoRtpAddress(_) | Self::UnusableRtpAddress(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
         }
     }
 
@@ -51,7 +64,10 @@ impl MediaError {
                 "No Usable Audio In Offer"
             }
             Self::Engine(hotdesk_media::MediaError::NoFreePort) => "No Media Port Free",
-            Self::Engine(_) | Self::Prompts(_) => "Media Unavailable",
+            Self::Engine(_)
+            | Self::Prompts(_)
+            | Self::NoRtpAddress(_)
+            | Self::UnusableRtpAddress(_) => "Media Unavailable",
         }
     }
 }
@@ -78,13 +94,13 @@ pub struct Media {
 }
 
 impl Media {
-    /// Loads the prompts and starts the engine on `ip` with the configured port range;
-    /// a task routes its events to the calls.
-    pub fn start(settings: &IvrSettings, ip: IpAddr) -> Result<Self, MediaError> {
+    /// Loads the prompts and starts the engine on `address` with the configured port
+    /// range; a task routes its events to the calls.
+    pub fn start(settings: &IvrSettings, address: RtpAddress) -> Result<Self, MediaError> {
         let prompts = PromptSet::load(&settings.prompts_dir)?;
         let config = MediaConfig {
-            bind_ip: ip,
-            advertise_ip: None,
+            bind_ip: address.bind,
+            advertise_ip: Some(address.advertise),
             ports: PortRange {
                 first: settings.rtp_ports.0,
                 last: settings.rtp_ports.1,

@@ -14,6 +14,7 @@ pub mod config;
 pub mod decide;
 pub mod dialog;
 pub mod media;
+pub mod rtp_address;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -43,21 +44,18 @@ pub struct Ivr {
 }
 
 impl Ivr {
-    /// Starts the media engine (RTP port range, prompts) for the server's SIP address,
-    /// and lends it to "Activate Phone" (`activations`) with `endpoint`.
+    /// Starts the media engine (RTP port range, prompts) for the server's SIP address
+    /// (`listen`; `rtp_address` is what SDP offers when set, see [`rtp_address`]), and lends it to "Activate Phone" (`activations`) with `endpoint`.
     pub fn start(
         settings: IvrSettings,
-        rtp_ip: std::net::IpAddr,
+        listen: std::net::IpAddr,
+        rtp_address: Option<std::net::IpAddr>,
         endpoint: &hotdesk_sip::endpoint::Endpoint,
         activations: &activate::Activations,
     ) -> Result<Self, media::MediaError> {
-        // An unspecified listen address cannot go into SDP: loopback is the safe guess.
-        let rtp_ip = if rtp_ip.is_unspecified() {
-            std::net::IpAddr::from([127, 0, 0, 1])
-        } else {
-            rtp_ip
-        };
-        let media = Arc::new(media::Media::start(&settings, rtp_ip)?);
+        let address =
+            rtp_address::RtpAddress::choose(listen, rtp_address, rtp_address::routed_address)?;
+        let media = Arc::new(media::Media::start(&settings, address)?);
         let calls = Calls::default();
         activations.set_dialer(activate::Dialer {
             endpoint: endpoint.clone(),

@@ -56,6 +56,9 @@ pub struct SipSettings {
     pub http_base: Option<String>,
     /// Voicemail servers whose message-summary NOTIFYs are believed (`--voicemail-trust`).
     pub voicemail_trust: crate::mwi::voicemail::Trust,
+    /// Address the IVR's SDP offers for RTP (`--rtp-address`); `None`: the listen address,
+    /// or the routed guess when that is a wildcard.
+    pub rtp_address: Option<std::net::IpAddr>,
 }
 
 impl SipSettings {
@@ -132,6 +135,7 @@ impl SipSettings {
             },
             http_base: None,
             voicemail_trust: crate::mwi::voicemail::Trust::default(),
+            rtp_address: None,
         })
     }
 }

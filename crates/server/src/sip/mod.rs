@@ -147,6 +147,7 @@ pub async fn start(
     let ivr = crate::ivr::Ivr::start(
         crate::ivr::IvrSettings::from_env()?,
         settings.listen.ip(),
+        settings.rtp_address,
         &endpoint,
         app.activations(),
     )?;

@@ -1101,3 +1101,34 @@ async fn hd_login_10_offline_agent_hears_no_queue_calls_until_portal_sign_in() {
         "{later:?}"
     );
 }
+
+/// Issue 6: with `--sip 0.0.0.0:…` the SDP answer carries `--rtp-address` (here 127.0.0.2,
+/// which reaches the wildcard-bound RTP socket over loopback), never `c=0.0.0.0`, and the
+/// call works end to end through it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wildcard_sip_listener_offers_the_rtp_address_in_sdp() {
+    if !sipp_available() {
+        return;
+    }
+    let mut server = block_in_place(|| {
+        Server::with(Options {
+            sip: SocketAddr::from(([0, 0, 0, 0], 0)),
+            args: vec!["--rtp-address".into(), "127.0.0.2".into()],
+            env: vec![("HOTDESK_RTP_PORTS".into(), "40200-40299".into())],
+            ..Options::default()
+        })
+    });
+    let port = server.sip_udp.map_or(0, |a| a.port());
+    server.sip_udp = Some(SocketAddr::from(([127, 0, 0, 1], port)));
+    let api = office(&server).await;
+    let call = dial(&server, &DESK, "*44", &login_steps(), Hangup::Server(15));
+    assert!(call.passed, "{}\n{}", call.output, server.output());
+    assert!(
+        call.output.contains("c=IN IP4 127.0.0.2"),
+        "SDP answer should carry --rtp-address: {}",
+        call.output
+    );
+    assert!(!call.output.contains("c=IN IP4 0.0.0.0"), "{}", call.output);
+    assert_eq!(owner(&api, DESK.ext).await.as_deref(), Some("1004"));
+    call.heard.assert_prompts_heard();
+}
