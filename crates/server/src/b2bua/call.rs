@@ -13,6 +13,9 @@ use hotdesk_sip::StatusCode;
 use jiff::Timestamp;
 
 use super::dialog::Dialog;
+use super::prack::{Early, Reliable};
+use super::reinvite::ReInvite;
+use super::session::SessionTimer;
 
 /// Which side of the call a dialog is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +54,11 @@ pub(super) struct Fork {
     pub cancel_pending: bool,
     /// The ACK sent for its 2xx, re-sent for every retransmitted 2xx.
     pub ack: Option<(Bytes, Target)>,
+    /// RSeq of the last reliable provisional it sent (RFC 3262 §4: older ones are
+    /// retransmissions).
+    pub rseq: Option<u32>,
+    /// Its early dialog, once a reliable provisional opened one (PRACKs go there).
+    pub early: Option<Early>,
 }
 
 /// The caller's 2xx, re-sent until the ACK comes (RFC 3261 §13.3.1.4).
@@ -107,6 +115,14 @@ pub(super) struct Call {
     pub record: Record,
     /// The instant this call sits in the timer heap under (older entries are stale).
     pub scheduled: Option<Instant>,
+    /// Reliable provisionals toward the caller (RFC 3262).
+    pub reliable: Reliable,
+    /// The re-INVITE in progress or last completed (RFC 3261 §14).
+    pub reinvite: Option<ReInvite>,
+    /// Whether the caller's INVITE said `Supported: timer` (RFC 4028).
+    pub a_timer: bool,
+    /// The negotiated session interval, once answered with one (RFC 4028).
+    pub session: Option<SessionTimer>,
 }
 
 impl Call {
@@ -135,7 +151,20 @@ impl Call {
         let ended = self.ended.map(|at| at + linger);
         let ringing = self.a_invite.as_ref().map(|_| self.ring_deadline);
         let retransmit = self.a_ok.as_ref().map(|r| r.next);
-        [ended, ringing, retransmit].into_iter().flatten().min()
+        let reinvite = self
+            .reinvite
+            .as_ref()
+            .and_then(|r| r.ok.as_ref())
+            .map(|r| r.next);
+        let reliable = self
+            .a_invite
+            .as_ref()
+            .and(self.reliable.outstanding.as_ref())
+            .map(|r| r.retransmit.next);
+        [ended, ringing, retransmit, reinvite, reliable]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Keeps the better of two final failures: 6xx beats all, then the lowest class, and

@@ -11,6 +11,7 @@ use hotdesk_sip::{HeaderName, Method, Response, StatusCode};
 
 use super::call::{ForkState, Retransmit};
 use super::dialog::{contact_uri, via};
+use super::session::{self, SessionTimer};
 use super::setup::content_type;
 use super::{B2bua, T1};
 
@@ -73,25 +74,11 @@ impl B2bua {
             self.send_cancel(id, index);
             return;
         }
-        if call.cancelled {
+        if call.cancelled || call.a_invite.is_none() {
             return;
         }
-        let Some(transaction) = &call.a_invite else {
-            return;
-        };
-        let mut builder = transaction
-            .request()
-            .response(status)
-            .reason(response.reason())
-            .to_tag(call.a.local_tag.as_str())
-            .record_route()
-            .header("Contact", call.a.contact.as_str());
-        if let Some(ct) = content_type(response) {
-            if !response.body().is_empty() {
-                builder = builder.body(ct, response.body_bytes());
-            }
-        }
-        let _ = transaction.provisional(builder.build());
+        // Reliably or not (RFC 3262): see `prack`.
+        self.provisional_to_caller(id, index, response, now);
     }
 
     fn fork_answered(&mut self, id: u64, index: usize, response: &Response, now: Instant) {
@@ -158,6 +145,11 @@ impl B2bua {
             .to_tag(call.a.local_tag.as_str())
             .record_route()
             .header("Contact", call.a.contact.as_str());
+        // RFC 4028: the negotiated interval and refresher go back to the caller.
+        for (name, value) in session::answer_headers(response, call.a_timer) {
+            builder = builder.header(name, value);
+        }
+        call.session = SessionTimer::after(None, response, now);
         if let Some(ct) = content_type(response) {
             if !response.body().is_empty() {
                 builder = builder.body(ct, response.body_bytes());

@@ -12,20 +12,40 @@ use hotdesk_sip::{HeaderName, Method, Request, StatusCode};
 
 use super::call::Side;
 use super::dialog::via;
+use super::prack::has_token;
+use super::session::{answer_headers, supports_timer, SessionTimer};
 use super::setup::content_type;
 use super::{B2bua, Relay, SLOT_IGNORE, SLOT_RELAY};
 
 /// Headers of a relayed request carried to the other side.
-const RELAYED: [&str; 6] = [
+const RELAYED: [&str; 7] = [
     "Event",
     "Subscription-State",
     "Session-Expires",
     "Min-SE",
     "Refer-To",
     "Info-Package",
+    "Supported",
 ];
 
-fn request_content_type(request: &Request) -> Option<&str> {
+/// The headers of `request` that go on with it: [`RELAYED`], and `Require: timer` (the
+/// one extension the other side may be asked for as is, RFC 4028 §7.1).
+pub(super) fn relayed_headers(request: &Request) -> Vec<(&str, &str)> {
+    let mut extra: Vec<(&str, &str)> = RELAYED
+        .iter()
+        .filter_map(|name| {
+            let value = request.headers().get_named(name).next()?.value_str().ok()?;
+            Some((*name, value))
+        })
+        .collect();
+    if has_token(request.headers(), "Require", "timer") {
+        extra.push(("Require", "timer"));
+    }
+    extra
+}
+
+/// The Content-Type of a request, if any.
+pub(super) fn request_content_type(request: &Request) -> Option<&str> {
     request
         .headers()
         .get(HeaderName::ContentType)
@@ -79,15 +99,17 @@ impl B2bua {
         let Some(request) = received.message.as_request() else {
             return;
         };
-        let Some((id, Side::A)) = self.find(request) else {
+        let Some((id, side)) = self.find(request) else {
             return;
         };
+        if self.reinvite_ack(id, side, request) || side == Side::B {
+            return;
+        }
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
         if call.a_ok.take().is_none() {
-            // The ACK of a relayed re-INVITE's 2xx (already ACKed toward the other side),
-            // or a retransmission.
+            // A retransmission.
             return;
         }
         if !call.a_offer {
@@ -123,6 +145,8 @@ impl B2bua {
                     self.give_up_ringing(id, now);
                 }
             }
+            Method::Invite => self.reinvite(id, side, transaction),
+            Method::Prack => self.prack(id, side, transaction),
             _ => self.relay(id, side, transaction),
         }
         self.publish();
@@ -144,13 +168,7 @@ impl B2bua {
             return;
         };
         let request = transaction.request();
-        let extra: Vec<(&str, &str)> = RELAYED
-            .iter()
-            .filter_map(|name| {
-                let value = request.headers().get_named(name).next()?.value_str().ok()?;
-                Some((*name, value))
-            })
-            .collect();
+        let extra = relayed_headers(request);
         let body = request_content_type(request)
             .filter(|_| !request.body().is_empty())
             .map(|ct| (ct, request.body_bytes()));
@@ -183,7 +201,7 @@ impl B2bua {
     }
 
     /// The other side answered (or failed) a relayed request: answer the original.
-    pub(super) fn relay_answer(&mut self, token: u64, event: ClientEvent, _now: Instant) {
+    pub(super) fn relay_answer(&mut self, token: u64, event: ClientEvent, now: Instant) {
         let response = match event {
             ClientEvent::Response(received) => match received.message.into_response() {
                 Some(r) => r,
@@ -207,12 +225,11 @@ impl B2bua {
             return;
         }
         let Some(relay) = self.relays.get(&token) else {
-            // A 2xx retransmission of a relayed re-INVITE: ACK it again below if we can.
             return;
         };
         let id = relay.call;
-        let is_invite = *relay.transaction.request().method() == Method::Invite;
-        let Some(call) = self.calls.get(&id) else {
+        let is_update = *relay.transaction.request().method() == Method::Update;
+        let Some(call) = self.calls.get_mut(&id) else {
             self.relays.remove(&token);
             return;
         };
@@ -223,8 +240,16 @@ impl B2bua {
             .response(status)
             .reason(response.reason())
             .to_tag(new_tag());
-        if is_invite || *relay.transaction.request().method() == Method::Update {
+        if is_update {
             builder = builder.header("Contact", contact);
+            if status.is_success() {
+                // An UPDATE is a session refresh too (RFC 4028 §10).
+                call.session = SessionTimer::after(call.session, &response, now);
+                let timer = supports_timer(relay.transaction.request());
+                for (name, value) in answer_headers(&response, timer) {
+                    builder = builder.header(name, value);
+                }
+            }
         }
         if let Some(ct) = content_type(&response) {
             if !response.body().is_empty() {
@@ -240,38 +265,6 @@ impl B2bua {
             return;
         };
         let _ = relay.transaction.respond(built);
-        if is_invite && status.is_success() {
-            // The re-INVITE's 2xx is ACKed toward its sender here; the requester's own
-            // ACK reaches us and ends there.
-            self.ack_reinvite(id, &response);
-        }
-    }
-
-    fn ack_reinvite(&mut self, id: u64, response: &hotdesk_sip::Response) {
-        let seq = response.cseq().seq;
-        let side = {
-            let Some(call) = self.calls.get(&id) else {
-                return;
-            };
-            if response.call_id() == call.a.call_id {
-                Side::A
-            } else {
-                Side::B
-            }
-        };
-        let Some(dialog) = self.calls.get_mut(&id).and_then(|c| c.dialog_mut(side)) else {
-            return;
-        };
-        let Some(local) = self.io.local(dialog.target.transport) else {
-            return;
-        };
-        let via_value = via(&dialog.target, local);
-        if let Some(ack) = dialog.request(Method::Ack, via_value, Some(seq), &[], None) {
-            let _ = self
-                .io
-                .endpoint
-                .send_stateless(ack.as_bytes().clone(), dialog.target.clone());
-        }
     }
 
     /// BYE toward `side` of an answered call (responses ignored).

@@ -12,6 +12,8 @@ use hotdesk_sip::{HeaderName, Method, Request, Response, StatusCode};
 
 use super::call::{Call, Fork, ForkState, Record, Side};
 use super::dialog::{contact_uri, via, Dialog};
+use super::prack::Reliable;
+use super::session;
 use super::route::{self, Contact, Decision};
 use super::B2bua;
 use crate::sip::auth::Outcome;
@@ -299,9 +301,23 @@ impl B2bua {
         geolocation: Option<(DomainName, hotdesk_core::Extension)>,
         now: Instant,
     ) {
+        let request = transaction.request();
+        if session::too_small(request, self.policy.min_se) {
+            // RFC 4028 §8.1: the caller retries with at least our minimum.
+            self.refused(&record, request.call_id(), StatusCode::SESSION_INTERVAL_TOO_SMALL);
+            let min_se = self.policy.min_se.to_string();
+            let response = request
+                .response(StatusCode::SESSION_INTERVAL_TOO_SMALL)
+                .to_tag(new_tag())
+                .header("Min-SE", min_se)
+                .build();
+            let _ = transaction.respond(response);
+            return;
+        }
         let id = self.next_id;
         self.next_id += 1;
-        let request = transaction.request();
+        let reliable = Reliable::of(request);
+        let a_timer = session::supports_timer(request);
         let a = a_dialog(
             request,
             &transaction,
@@ -333,6 +349,18 @@ impl B2bua {
             })
             .collect();
         let geo = geolocation.map(|(d, anchor)| self.geolocation_url(&d, &anchor));
+        // 100rel toward the callee when its reliable 18x can be relayed or PRACKed by us
+        // without an answer of our own (the caller made the offer); timers if the caller
+        // supports them (else the callee could make us the refresher).
+        let supported = [
+            (reliable.supported || !body.is_empty()).then_some("100rel"),
+            a_timer.then_some("timer"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ");
+        let timers = session::offer_headers(request, self.policy.min_se);
         let mut forks = Vec::with_capacity(contacts.len());
         for (index, contact) in contacts.into_iter().enumerate() {
             let Some(local) = self.io.local(contact.target.transport) else {
@@ -356,6 +384,12 @@ impl B2bua {
             ];
             for (name, value) in &copied {
                 extra.push((name.as_str(), value.as_str()));
+            }
+            if !supported.is_empty() {
+                extra.push(("Supported", supported.as_str()));
+            }
+            for (name, value) in &timers {
+                extra.push((name, value.as_str()));
             }
             if let Some(url) = &geo {
                 extra.push(("Geolocation", url.as_str()));
@@ -386,6 +420,8 @@ impl B2bua {
                 state: ForkState::Calling,
                 cancel_pending: false,
                 ack: None,
+                rseq: None,
+                early: None,
             });
         }
         if forks.is_empty() {
@@ -412,6 +448,10 @@ impl B2bua {
             end_deadline: now + self.policy.max_duration,
             record,
             scheduled: None,
+            reliable,
+            reinvite: None,
+            a_timer,
+            session: None,
         };
         self.calls.insert(id, call);
         self.schedule(id);

@@ -1,0 +1,84 @@
+//! Session timers (RFC 4028) as an intermediary on both halves of a call: the caller's
+//! `Session-Expires` and `Min-SE` go to the callee (Min-SE raised to ours, 422 when the
+//! interval is below it, §8), the negotiated interval and refresher come back in the 2xx,
+//! and every 2xx to a re-INVITE or UPDATE refreshes the session (§10). A session nobody
+//! refreshed within its interval is a hung dialog: the sweep ends it with BYE both ways.
+
+use std::time::{Duration, Instant};
+
+use hotdesk_sip::{Headers, Request, Response};
+
+use super::prack::{has_token, header};
+
+/// RFC 4028 §4: the smallest Min-SE allowed (the default of `HOTDESK_CALL_MIN_SE`).
+pub const MIN_SE_FLOOR: u32 = 90;
+
+/// `delta-seconds` of a Session-Expires (or compact `x`) or Min-SE value.
+fn seconds(headers: &Headers, name: &str) -> Option<u32> {
+    let value = header(headers, name)?;
+    value.split(';').next()?.trim().parse().ok()
+}
+
+/// The interval a message's Session-Expires asks for.
+pub(super) fn requested(headers: &Headers) -> Option<u32> {
+    seconds(headers, "Session-Expires")
+}
+
+/// The session interval of an answered call and when it lapses without a refresh.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct SessionTimer {
+    interval: Duration,
+    /// When the session lapses unless refreshed.
+    pub expires: Instant,
+}
+
+impl SessionTimer {
+    /// The session after a 2xx (the INVITE's, or a refresh's): the interval it names, else
+    /// the one in force; `None` while no interval was ever negotiated.
+    pub(super) fn after(previous: Option<Self>, response: &Response, now: Instant) -> Option<Self> {
+        let interval = requested(response.headers())
+            .map(|s| Duration::from_secs(u64::from(s)))
+            .or(previous.map(|p| p.interval))?;
+        Some(Self {
+            interval,
+            expires: now + interval,
+        })
+    }
+}
+
+/// Headers of a callee's 2xx carried to the requester: Session-Expires (interval and
+/// refresher) and, if the requester supports timers, `Require: timer` (§9).
+pub(super) fn answer_headers(response: &Response, requester_timer: bool) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if let Some(value) = header(response.headers(), "Session-Expires") {
+        out.push(("Session-Expires", value.to_owned()));
+        if requester_timer {
+            out.push(("Require", "timer".to_owned()));
+        }
+    }
+    out
+}
+
+/// Whether `request` says it supports session timers.
+pub(super) fn supports_timer(request: &Request) -> bool {
+    has_token(request.headers(), "Supported", "timer")
+        || has_token(request.headers(), "Require", "timer")
+}
+
+/// Session-Expires and Min-SE for the callee's INVITE: the caller's interval as is, Min-SE
+/// the larger of the caller's and ours (§8.1). Empty when the caller asked for none.
+pub(super) fn offer_headers(request: &Request, min_se: u32) -> Vec<(&'static str, String)> {
+    let Some(value) = header(request.headers(), "Session-Expires") else {
+        return Vec::new();
+    };
+    let theirs = seconds(request.headers(), "Min-SE").unwrap_or(0);
+    vec![
+        ("Session-Expires", value.to_owned()),
+        ("Min-SE", theirs.max(min_se).to_string()),
+    ]
+}
+
+/// §8.1: an interval below our minimum is refused with 422 naming the minimum.
+pub(super) fn too_small(request: &Request, min_se: u32) -> bool {
+    requested(request.headers()).is_some_and(|s| s < min_se)
+}
