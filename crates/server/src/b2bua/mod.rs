@@ -233,7 +233,10 @@ impl B2bua {
             .map(|(id, _)| *id)
             .collect();
         for id in hung {
-            tracing::info!(call = id, "call reached its longest duration or session expiry; clearing it");
+            tracing::info!(
+                call = id,
+                "call reached its longest duration or session expiry; clearing it"
+            );
             self.hang_up(id, None, now);
         }
         self.publish();

@@ -48,7 +48,10 @@ impl SessionTimer {
 
 /// Headers of a callee's 2xx carried to the requester: Session-Expires (interval and
 /// refresher) and, if the requester supports timers, `Require: timer` (§9).
-pub(super) fn answer_headers(response: &Response, requester_timer: bool) -> Vec<(&'static str, String)> {
+pub(super) fn answer_headers(
+    response: &Response,
+    requester_timer: bool,
+) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
     if let Some(value) = header(response.headers(), "Session-Expires") {
         out.push(("Session-Expires", value.to_owned()));

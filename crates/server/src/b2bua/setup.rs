@@ -13,8 +13,8 @@ use hotdesk_sip::{HeaderName, Method, Request, Response, StatusCode};
 use super::call::{Call, Fork, ForkState, Record, Side};
 use super::dialog::{contact_uri, via, Dialog};
 use super::prack::Reliable;
-use super::session;
 use super::route::{self, Contact, Decision};
+use super::session;
 use super::B2bua;
 use crate::sip::auth::Outcome;
 use crate::sip::Context;
@@ -304,7 +304,11 @@ impl B2bua {
         let request = transaction.request();
         if session::too_small(request, self.policy.min_se) {
             // RFC 4028 §8.1: the caller retries with at least our minimum.
-            self.refused(&record, request.call_id(), StatusCode::SESSION_INTERVAL_TOO_SMALL);
+            self.refused(
+                &record,
+                request.call_id(),
+                StatusCode::SESSION_INTERVAL_TOO_SMALL,
+            );
             let min_se = self.policy.min_se.to_string();
             let response = request
                 .response(StatusCode::SESSION_INTERVAL_TOO_SMALL)

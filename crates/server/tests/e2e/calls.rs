@@ -23,9 +23,9 @@ use tokio::task::block_in_place;
 use crate::harness::{Api, Options, Server};
 use crate::peers::{self, eventually, free_port, scenario, users_csv};
 
-const DOMAIN: &str = "calls.test";
+pub(crate) const DOMAIN: &str = "calls.test";
 
-fn start(env: &[(&str, &str)]) -> Server {
+pub(crate) fn start(env: &[(&str, &str)]) -> Server {
     block_in_place(|| {
         Server::with(Options {
             env: env
@@ -37,13 +37,13 @@ fn start(env: &[(&str, &str)]) -> Server {
     })
 }
 
-fn pw(ext: &str) -> String {
+pub(crate) fn pw(ext: &str) -> String {
     format!("secret-pw-{ext}")
 }
 
 /// Users 1004 (Alice Able), 1005 (Bob Baker), 1006 (Carol Cole, two desks), each with a
 /// SIP password; hot desks 94001..94003.
-async fn seed(api: &Api) {
+pub(crate) async fn seed(api: &Api) {
     api.post("/domains", json!({ "name": DOMAIN })).await;
     for (ext, first, last, max) in [
         ("1004", "Alice", "Able", 1),
@@ -67,7 +67,7 @@ async fn seed(api: &Api) {
     }
 }
 
-async fn login(api: &Api, device: &str, user: &str) {
+pub(crate) async fn login(api: &Api, device: &str, user: &str) {
     api.post(
         &format!("/domains/{DOMAIN}/devices/{device}/login"),
         json!({ "extension": user }),
@@ -84,13 +84,13 @@ async fn logout(api: &Api, device: &str) {
 }
 
 /// A SIPp phone: registers as `ext` and answers calls with `ooc` until stopped.
-struct Phone {
+pub(crate) struct Phone {
     child: Option<Child>,
     messages: PathBuf,
 }
 
 impl Phone {
-    fn start(server: &Server, dir: &Path, ext: &str, ooc: &str) -> Self {
+    pub(crate) fn start(server: &Server, dir: &Path, ext: &str, ooc: &str) -> Self {
         let port = free_port();
         let inf = dir.join(format!("phone-{ext}-{port}.csv"));
         fs::write(&inf, users_csv([(ext, pw(ext).as_str())])).unwrap();
@@ -130,12 +130,12 @@ impl Phone {
     }
 
     /// Everything the phone sent and received so far.
-    fn messages(&self) -> String {
+    pub(crate) fn messages(&self) -> String {
         fs::read_to_string(&self.messages).unwrap_or_default()
     }
 
     /// Requests of `method` the phone received.
-    fn received(&self, method: &str) -> usize {
+    pub(crate) fn received(&self, method: &str) -> usize {
         let text = self.messages();
         let mut count = 0;
         let mut received = false;
@@ -183,7 +183,7 @@ fn call(
     .call(dir, caller, callee, xml, hold_ms)
 }
 
-async fn metric(api_url: &str, name: &str) -> Option<u64> {
+pub(crate) async fn metric(api_url: &str, name: &str) -> Option<u64> {
     let text = reqwest::get(format!("{api_url}/metrics"))
         .await
         .ok()?
@@ -197,7 +197,7 @@ async fn metric(api_url: &str, name: &str) -> Option<u64> {
 }
 
 /// No call and no dialog left (no leak).
-async fn no_calls_left(server: &Server) {
+pub(crate) async fn no_calls_left(server: &Server) {
     let url = server.url();
     eventually(
         Duration::from_secs(45),
@@ -215,7 +215,7 @@ async fn no_calls_left(server: &Server) {
 }
 
 /// Headers received in the first INVITE of a trace.
-fn first_invite(trace: &str) -> String {
+pub(crate) fn first_invite(trace: &str) -> String {
     let start = trace.find("INVITE sip:").unwrap_or(0);
     trace[start..]
         .lines()
@@ -224,7 +224,7 @@ fn first_invite(trace: &str) -> String {
         .join("\n")
 }
 
-async fn cdrs(api: &Api) -> Vec<Value> {
+pub(crate) async fn cdrs(api: &Api) -> Vec<Value> {
     let value = api.get(&format!("/domains/{DOMAIN}/cdrs")).await;
     match value {
         Value::Array(rows) => rows,
@@ -237,7 +237,7 @@ async fn cdrs(api: &Api) -> Vec<Value> {
     }
 }
 
-fn skip() -> bool {
+pub(crate) fn skip() -> bool {
     !peers::available("sipp")
 }
 

@@ -14,6 +14,7 @@ mod restart;
 
 mod baresip;
 mod calls;
+mod dialogs;
 mod ivr;
 mod mwi;
 mod prov;
