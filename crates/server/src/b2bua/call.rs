@@ -9,13 +9,14 @@ use hotdesk_core::{Direction, DomainName, Extension};
 use hotdesk_sip::endpoint::ServerTransaction;
 use hotdesk_sip::transaction::TransactionKey;
 use hotdesk_sip::transport::Target;
-use hotdesk_sip::StatusCode;
+use hotdesk_sip::{Request, StatusCode};
 use jiff::Timestamp;
 
 use super::dialog::Dialog;
 use super::prack::{Early, Reliable};
 use super::reinvite::ReInvite;
 use super::session::SessionTimer;
+use super::trunk::TrunkAuth;
 
 /// Which side of the call a dialog is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +60,12 @@ pub(super) struct Fork {
     pub rseq: Option<u32>,
     /// Its early dialog, once a reliable provisional opened one (PRACKs go there).
     pub early: Option<Early>,
+    /// The INVITE as sent (re-sent with credentials to a challenging trunk).
+    pub invite: Request,
+    /// The INVITE's CSeq (its CANCEL, ACK and PRACKs' RAck name it).
+    pub invite_cseq: u32,
+    /// A trunk's credentials, for its challenge (HD-ROUTE-9).
+    pub auth: Option<Box<TrunkAuth>>,
 }
 
 /// The caller's 2xx, re-sent until the ACK comes (RFC 3261 §13.3.1.4).

@@ -50,6 +50,9 @@ impl B2bua {
 
     fn fork_response(&mut self, id: u64, index: usize, response: &Response, now: Instant) {
         let status = response.status();
+        if matches!(status.as_u16(), 401 | 407) && self.answer_challenge(id, index, response) {
+            return;
+        }
         if status.is_success() {
             return self.fork_answered(id, index, response, now);
         }
@@ -277,8 +280,13 @@ impl B2bua {
         let mut dialog = fork.dialog.clone();
         dialog.remote_target = fork.uri.clone();
         dialog.route.clear();
-        let Some(cancel) = dialog.request(Method::Cancel, fork.via.clone(), Some(1), &[], None)
-        else {
+        let Some(cancel) = dialog.request(
+            Method::Cancel,
+            fork.via.clone(),
+            Some(fork.invite_cseq),
+            &[],
+            None,
+        ) else {
             return;
         };
         let _ = self.io.endpoint.send_request_to(
@@ -298,9 +306,9 @@ impl B2bua {
             return;
         };
         let via_value = via(&fork.dialog.target, local);
-        let Some(ack) = fork
-            .dialog
-            .request(Method::Ack, via_value, Some(1), &[], body)
+        let Some(ack) =
+            fork.dialog
+                .request(Method::Ack, via_value, Some(fork.invite_cseq), &[], body)
         else {
             return;
         };

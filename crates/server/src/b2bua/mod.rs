@@ -24,6 +24,7 @@ mod reinvite;
 mod route;
 pub mod session;
 mod setup;
+mod trunk;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -129,6 +130,10 @@ pub struct B2bua {
     http_base: Option<String>,
     /// Emergency callback windows: (domain, callback number) → device anchor, until.
     callbacks: HashMap<(DomainName, String), (Extension, Instant)>,
+    /// Trunk names resolved in the background (RFC 3263).
+    trunk_names: trunk::TrunkNames,
+    /// Calls waiting for their trunk's name to resolve.
+    parked: Vec<trunk::Parked>,
 }
 
 impl std::fmt::Debug for B2bua {
@@ -163,6 +168,8 @@ impl B2bua {
             cdrs,
             http_base: None,
             callbacks: HashMap::new(),
+            trunk_names: trunk::TrunkNames::default(),
+            parked: Vec::new(),
         };
         (b2bua, events)
     }
@@ -239,6 +246,7 @@ impl B2bua {
             );
             self.hang_up(id, None, now);
         }
+        self.trunk_sweep(now);
         self.publish();
     }
 

@@ -230,7 +230,7 @@ impl B2bua {
         let fork = self.calls.get_mut(&id)?.forks.get_mut(index)?;
         let early = fork.early.clone()?;
         let local = self.io.local(fork.dialog.target.transport)?;
-        let invite_cseq = 1;
+        let invite_cseq = fork.invite_cseq;
         fork.dialog.cseq += 1;
         let mut dialog = fork.dialog.clone();
         dialog.remote = format!("{};tag={}", fork.dialog.remote, early.tag);

@@ -7,7 +7,7 @@ use std::time::Instant;
 use hotdesk_core::routing::CallerIdentity;
 use hotdesk_core::{Cdr, Direction, Disposition, DomainName};
 use hotdesk_sip::endpoint::{new_tag, ServerTransaction};
-use hotdesk_sip::transport::{Target, Transport};
+use hotdesk_sip::transport::Target;
 use hotdesk_sip::{HeaderName, Method, Request, Response, StatusCode};
 
 use super::call::{Call, Fork, ForkState, Record, Side};
@@ -15,6 +15,7 @@ use super::dialog::{contact_uri, via, Dialog};
 use super::prack::Reliable;
 use super::route::{self, Contact, Decision};
 use super::session;
+use super::trunk;
 use super::B2bua;
 use crate::sip::auth::Outcome;
 use crate::sip::Context;
@@ -44,17 +45,6 @@ fn respond(transaction: ServerTransaction, status: StatusCode, reason: &str) {
     let _ = transaction.respond(response);
 }
 
-/// A trunk address (`host:port` or an IP, UDP) as a target; names need RFC 3263
-/// resolution, which the dispatcher does not wait for.
-fn trunk_target(address: &str) -> Option<Target> {
-    let address = address.trim();
-    if let Ok(addr) = address.parse() {
-        return Some(Target::new(Transport::Udp, addr));
-    }
-    let ip: std::net::IpAddr = address.parse().ok()?;
-    Some(Target::new(Transport::Udp, (ip, 5060).into()))
-}
-
 impl B2bua {
     /// A new INVITE (no To tag).
     pub fn invite(&mut self, ctx: &mut Context, transaction: ServerTransaction, now: Instant) {
@@ -79,11 +69,15 @@ impl B2bua {
         let stamp = ctx.app.now();
         let from_trunk = {
             let state = ctx.app.read();
-            state.tenants.get(&domain).is_some_and(|t| {
-                t.trunks.values().any(|trunk| {
-                    trunk_target(&trunk.address).is_some_and(|x| x.addr == transaction.source())
-                })
-            })
+            let from = request.from().ok();
+            let from_user = from.as_ref().and_then(|f| f.uri().as_sip()?.user());
+            trunk::from_trunk(
+                &state,
+                &self.trunk_names,
+                &domain,
+                transaction.source(),
+                from_user,
+            )
         };
         if from_trunk {
             return self.inbound(ctx, transaction, &domain, dialled, now);
@@ -140,32 +134,7 @@ impl B2bua {
                 if emergency {
                     self.open_callback_window(ctx, &domain, &record, now);
                 }
-                let Some(target) = trunk_target(&trunk.address) else {
-                    self.refused(
-                        &record,
-                        transaction.request().call_id(),
-                        StatusCode::SERVICE_UNAVAILABLE,
-                    );
-                    return respond(
-                        transaction,
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "Trunk Address Not Usable",
-                    );
-                };
-                let uri = format!("sip:{}@{}", record.dialled, trunk.address.trim());
-                let contact = Contact { uri, target };
-                let geolocation = emergency
-                    .then(|| record.anchor.clone())
-                    .flatten()
-                    .map(|anchor| (domain.clone(), anchor));
-                self.start(
-                    transaction,
-                    vec![contact],
-                    &domain,
-                    record,
-                    geolocation,
-                    now,
-                );
+                self.to_trunk(transaction, trunk, emergency, record, domain, now);
             }
         }
     }
@@ -251,7 +220,7 @@ impl B2bua {
         };
         match decision {
             Decision::Ring(contacts) => {
-                self.start(transaction, contacts, domain, record, None, now)
+                self.start(transaction, contacts, domain, record, None, now);
             }
             Decision::Refuse(status, reason) => {
                 self.refused(&record, transaction.request().call_id(), status);
@@ -268,7 +237,7 @@ impl B2bua {
     }
 
     /// The CDR of a call refused before any fork (HD-CDR-1: refused calls count too).
-    fn refused(&self, record: &Record, call_id: &str, status: StatusCode) {
+    pub(super) fn refused(&self, record: &Record, call_id: &str, status: StatusCode) {
         let disposition = match status.as_u16() {
             486 | 600 => Disposition::Busy,
             480 | 408 => Disposition::NoAnswer,
@@ -291,8 +260,8 @@ impl B2bua {
         });
     }
 
-    /// Creates the call and sends one INVITE per contact.
-    fn start(
+    /// Creates the call and sends one INVITE per contact; its id, if any fork went out.
+    pub(super) fn start(
         &mut self,
         transaction: ServerTransaction,
         contacts: Vec<Contact>,
@@ -300,7 +269,7 @@ impl B2bua {
         record: Record,
         geolocation: Option<(DomainName, hotdesk_core::Extension)>,
         now: Instant,
-    ) {
+    ) -> Option<u64> {
         let request = transaction.request();
         if session::too_small(request, self.policy.min_se) {
             // RFC 4028 §8.1: the caller retries with at least our minimum.
@@ -316,7 +285,7 @@ impl B2bua {
                 .header("Min-SE", min_se)
                 .build();
             let _ = transaction.respond(response);
-            return;
+            return None;
         }
         let id = self.next_id;
         self.next_id += 1;
@@ -412,7 +381,7 @@ impl B2bua {
             if self
                 .io
                 .endpoint
-                .send_request_to(invite, contact.target.clone(), &self.io.sink, token)
+                .send_request_to(invite.clone(), contact.target.clone(), &self.io.sink, token)
                 .is_err()
             {
                 continue;
@@ -426,11 +395,15 @@ impl B2bua {
                 ack: None,
                 rseq: None,
                 early: None,
+                invite,
+                invite_cseq: 1,
+                auth: None,
             });
         }
         if forks.is_empty() {
             self.refused(&record, request.call_id(), StatusCode::SERVICE_UNAVAILABLE);
-            return respond(transaction, StatusCode::SERVICE_UNAVAILABLE, "No Route");
+            respond(transaction, StatusCode::SERVICE_UNAVAILABLE, "No Route");
+            return None;
         }
         tracing::debug!(call = id, forks = forks.len(), to = %record.dialled, "call forked");
         self.dialogs
@@ -459,6 +432,7 @@ impl B2bua {
         };
         self.calls.insert(id, call);
         self.schedule(id);
+        Some(id)
     }
 }
 
