@@ -20,3 +20,4 @@ mod mwi;
 mod prov;
 mod register;
 mod robustness;
+mod trunks;
