@@ -126,8 +126,6 @@ pub(super) struct Call {
     pub reliable: Reliable,
     /// The re-INVITE in progress or last completed (RFC 3261 §14).
     pub reinvite: Option<ReInvite>,
-    /// Whether the caller's INVITE said `Supported: timer` (RFC 4028).
-    pub a_timer: bool,
     /// The negotiated session interval, once answered with one (RFC 4028).
     pub session: Option<SessionTimer>,
 }

@@ -149,10 +149,11 @@ impl B2bua {
             .record_route()
             .header("Contact", call.a.contact.as_str());
         // RFC 4028: the negotiated interval and refresher go back to the caller.
-        for (name, value) in session::answer_headers(response, call.a_timer) {
+        let negotiated = session::negotiate(transaction.request(), response);
+        call.session = SessionTimer::after(None, &negotiated, now);
+        for (name, value) in negotiated.headers {
             builder = builder.header(name, value);
         }
-        call.session = SessionTimer::after(None, response, now);
         if let Some(ct) = content_type(response) {
             if !response.body().is_empty() {
                 builder = builder.body(ct, response.body_bytes());

@@ -13,7 +13,7 @@ use hotdesk_sip::{HeaderName, Method, Request, StatusCode};
 use super::call::Side;
 use super::dialog::via;
 use super::prack::has_token;
-use super::session::{answer_headers, supports_timer, SessionTimer};
+use super::session::{negotiate, SessionTimer};
 use super::setup::content_type;
 use super::{B2bua, Relay, SLOT_IGNORE, SLOT_RELAY};
 
@@ -244,9 +244,9 @@ impl B2bua {
             builder = builder.header("Contact", contact);
             if status.is_success() {
                 // An UPDATE is a session refresh too (RFC 4028 §10).
-                call.session = SessionTimer::after(call.session, &response, now);
-                let timer = supports_timer(relay.transaction.request());
-                for (name, value) in answer_headers(&response, timer) {
+                let negotiated = negotiate(relay.transaction.request(), &response);
+                call.session = SessionTimer::after(call.session, &negotiated, now);
+                for (name, value) in negotiated.headers {
                     builder = builder.header(name, value);
                 }
             }

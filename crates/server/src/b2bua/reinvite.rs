@@ -16,7 +16,7 @@ use hotdesk_sip::{HeaderName, Method, Request, Response, StatusCode};
 use super::call::{Retransmit, Side};
 use super::dialog::{contact_uri, via};
 use super::in_dialog::{relayed_headers, request_content_type};
-use super::session::{answer_headers, supports_timer, SessionTimer};
+use super::session::{negotiate, Negotiated, SessionTimer};
 use super::setup::content_type;
 use super::{B2bua, SLOT_REINVITE, T1, T2};
 
@@ -169,7 +169,6 @@ impl B2bua {
             {
                 dialog.remote_target = uri;
             }
-            call.session = SessionTimer::after(call.session, &response, now);
         }
         let Some((contact, target)) = call
             .dialog_mut(from)
@@ -183,7 +182,11 @@ impl B2bua {
         let Some(transaction) = r.transaction.as_ref() else {
             return;
         };
-        let built = answer(transaction.request(), &response, &contact);
+        let negotiated = negotiate(transaction.request(), &response);
+        if status.is_success() {
+            call.session = SessionTimer::after(call.session, &negotiated, now);
+        }
+        let built = answer(transaction.request(), &response, &contact, negotiated);
         if status.is_provisional() {
             let _ = transaction.provisional(built);
             return;
@@ -253,12 +256,15 @@ impl B2bua {
     /// Re-sends our 2xx to a re-INVITE; with no ACK after 64·T1 the requester is gone and
     /// the call is cleared (§13.3.1.4). Returns `true` when it was.
     pub(super) fn reinvite_tick(&mut self, id: u64, now: Instant) -> bool {
-        let Some(r) = self
-            .calls
-            .get_mut(&id)
-            .and_then(|c| c.reinvite.as_mut())
-            .and_then(|r| r.ok.as_mut())
-        else {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return false;
+        };
+        if call.ended.is_some() {
+            // The call is over: nothing to re-send.
+            call.reinvite = None;
+            return false;
+        }
+        let Some(r) = call.reinvite.as_mut().and_then(|r| r.ok.as_mut()) else {
             return false;
         };
         if r.give_up <= now {
@@ -279,15 +285,19 @@ impl B2bua {
 
 /// The requester's copy of the other side's answer: status, reason, body, our Contact,
 /// and the session timer's headers.
-fn answer(request: &Request, response: &Response, contact: &str) -> Response {
-    let requester_timer = supports_timer(request);
+fn answer(
+    request: &Request,
+    response: &Response,
+    contact: &str,
+    negotiated: Negotiated,
+) -> Response {
     let status = response.status();
     let mut builder = request
         .response(status)
         .reason(response.reason())
         .header("Contact", contact.to_owned());
     if status.is_success() {
-        for (name, value) in answer_headers(response, requester_timer) {
+        for (name, value) in negotiated.headers {
             builder = builder.header(name, value);
         }
     }

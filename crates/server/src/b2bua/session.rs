@@ -33,10 +33,15 @@ pub(super) struct SessionTimer {
 }
 
 impl SessionTimer {
-    /// The session after a 2xx (the INVITE's, or a refresh's): the interval it names, else
-    /// the one in force; `None` while no interval was ever negotiated.
-    pub(super) fn after(previous: Option<Self>, response: &Response, now: Instant) -> Option<Self> {
-        let interval = requested(response.headers())
+    /// The session after a 2xx (the INVITE's, or a refresh's): the interval negotiated by
+    /// it, else the one in force; `None` while no interval was ever negotiated.
+    pub(super) fn after(
+        previous: Option<Self>,
+        negotiated: &Negotiated,
+        now: Instant,
+    ) -> Option<Self> {
+        let interval = negotiated
+            .interval
             .map(|s| Duration::from_secs(u64::from(s)))
             .or(previous.map(|p| p.interval))?;
         Some(Self {
@@ -46,20 +51,45 @@ impl SessionTimer {
     }
 }
 
-/// Headers of a callee's 2xx carried to the requester: Session-Expires (interval and
-/// refresher) and, if the requester supports timers, `Require: timer` (§9).
-pub(super) fn answer_headers(
-    response: &Response,
-    requester_timer: bool,
-) -> Vec<(&'static str, String)> {
-    let mut out = Vec::new();
+/// What a 2xx to an INVITE or a refresh settles about the session timer.
+#[derive(Debug)]
+pub(super) struct Negotiated {
+    /// Headers for the requester's copy of the 2xx.
+    pub headers: Vec<(&'static str, String)>,
+    /// The interval now in force, if the 2xx settled one.
+    pub interval: Option<u32>,
+}
+
+/// The requester's side of a 2xx: the answerer's Session-Expires (interval, refresher) with
+/// `Require: timer` if the requester supports timers (§9); when the answerer does not do
+/// timers but the requester asked for one, the requester refreshes (`refresher=uac`, as a
+/// proxy may decide, §8.2), so the session still has an interval we can reap on.
+pub(super) fn negotiate(request: &Request, response: &Response) -> Negotiated {
+    let timer = supports_timer(request);
+    let require = || ("Require", "timer".to_owned());
     if let Some(value) = header(response.headers(), "Session-Expires") {
-        out.push(("Session-Expires", value.to_owned()));
-        if requester_timer {
-            out.push(("Require", "timer".to_owned()));
+        let mut headers = vec![("Session-Expires", value.to_owned())];
+        if timer {
+            headers.push(require());
         }
+        return Negotiated {
+            headers,
+            interval: requested(response.headers()),
+        };
     }
-    out
+    match requested(request.headers()).filter(|_| timer) {
+        Some(asked) => Negotiated {
+            headers: vec![
+                ("Session-Expires", format!("{asked};refresher=uac")),
+                require(),
+            ],
+            interval: Some(asked),
+        },
+        None => Negotiated {
+            headers: Vec::new(),
+            interval: None,
+        },
+    }
 }
 
 /// Whether `request` says it supports session timers.

@@ -427,7 +427,6 @@ impl B2bua {
             scheduled: None,
             reliable,
             reinvite: None,
-            a_timer,
             session: None,
         };
         self.calls.insert(id, call);

@@ -147,13 +147,13 @@ impl TrunkNames {
         };
         let key = address.trim().to_owned();
         {
-            let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-            let entry = entries.entry(key.clone()).or_default();
-            let fresh = entry.resolved.is_some_and(|at| at + REFRESH > now);
-            if fresh || entry.pending {
+            let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+            let fresh = entries
+                .get(&key)
+                .is_some_and(|e| e.pending || e.resolved.is_some_and(|at| at + REFRESH > now));
+            if fresh {
                 return;
             }
-            entry.pending = true;
         }
         if self.resolver.is_none() {
             match HickoryLookup::from_system() {
@@ -167,6 +167,12 @@ impl TrunkNames {
         let Some(resolver) = self.resolver.clone() else {
             return;
         };
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(key.clone())
+            .or_default()
+            .pending = true;
         let query = Query {
             host: host.to_owned(),
             port,

@@ -227,8 +227,8 @@ async fn rfc4028_10_refreshed_session_stays_up_and_an_unrefreshed_one_is_cleared
     two_desks(&server).await;
     let dir = peers::scratch(&server.dir(), "se-reap");
     let desk = block_in_place(|| Phone::start(&server, &dir, "94001", "uas_session_timer.xml"));
-    // The caller refreshes at 2.5 s and 5 s (past one 4 s interval), then stops: the
-    // scenario passes only if the server's BYE ends it.
+    // The caller refreshes at 2.5 s (re-INVITE) and 5 s (UPDATE), past one 4 s interval,
+    // then stops: the scenario passes only if the server's BYE ends it.
     let run = block_in_place(|| {
         dial(
             &server,
@@ -246,8 +246,19 @@ async fn rfc4028_10_refreshed_session_stays_up_and_an_unrefreshed_one_is_cleared
         "{invite}"
     );
     assert!(invite.contains("Min-SE: 4"), "{invite}");
-    // Both refreshes reached the desk, then our BYE (hung dialog reaped on both legs).
-    assert_eq!(received(&desk.messages(), "INVITE ", "Session-Expires"), 3);
+    // Both refreshes (a re-INVITE, then an UPDATE) reached the desk, then our BYE (hung
+    // dialog reaped on both legs).
+    let at_desk = desk.messages();
+    assert_eq!(
+        received(&at_desk, "INVITE ", "Session-Expires"),
+        2,
+        "{at_desk}"
+    );
+    assert_eq!(
+        received(&at_desk, "UPDATE ", "Session-Expires"),
+        1,
+        "{at_desk}"
+    );
     eventually(
         std::time::Duration::from_secs(10),
         "the BYE at the desk",
