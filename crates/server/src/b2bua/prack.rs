@@ -372,3 +372,35 @@ impl B2bua {
         false
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::session::tests::invite;
+    use super::*;
+
+    #[test]
+    fn rfc3262_caller_support_from_supported_or_require() {
+        let supported = Reliable::of(&invite("Supported: timer, 100REL\r\n"));
+        assert!(supported.supported && !supported.required);
+        let required = Reliable::of(&invite("Require: 100rel\r\n"));
+        assert!(required.supported && required.required);
+        let none = Reliable::of(&invite("Supported: timer\r\n"));
+        assert!(!none.supported);
+    }
+
+    #[test]
+    fn rfc3262_7_1_rseq_only_of_reliable_provisionals() {
+        let request = invite("Supported: 100rel\r\n");
+        let reliable = request
+            .response(StatusCode::SESSION_PROGRESS)
+            .header("Require", "100rel")
+            .header("RSeq", "7")
+            .build();
+        assert_eq!(rseq_of(&reliable), Some(7));
+        let plain = request
+            .response(StatusCode::RINGING)
+            .header("RSeq", "7")
+            .build();
+        assert_eq!(rseq_of(&plain), None);
+    }
+}

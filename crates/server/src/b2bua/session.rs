@@ -115,3 +115,93 @@ pub(super) fn offer_headers(request: &Request, min_se: u32) -> Vec<(&'static str
 pub(super) fn too_small(request: &Request, min_se: u32) -> bool {
     requested(request.headers()).is_some_and(|s| s < min_se)
 }
+
+#[cfg(test)]
+pub(super) mod tests {
+    use hotdesk_sip::{parse_message, StatusCode};
+
+    use super::*;
+
+    /// An INVITE with `extra` header lines (each ending in CRLF).
+    pub(in crate::b2bua) fn invite(extra: &str) -> Request {
+        let text = format!(
+            "INVITE sip:1004@acme.test SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bK1\r\n\
+             From: <sip:1005@acme.test>;tag=a\r\nTo: <sip:1004@acme.test>\r\nCall-ID: c1\r\n\
+             CSeq: 1 INVITE\r\n{extra}Content-Length: 0\r\n\r\n"
+        );
+        parse_message(text.into_bytes().into())
+            .ok()
+            .and_then(|m| m.into_request())
+            .expect("a valid INVITE")
+    }
+
+    #[test]
+    fn rfc4028_8_1_interval_below_min_se_is_too_small() {
+        let request = invite("Session-Expires: 60;refresher=uac\r\n");
+        assert!(too_small(&request, 90));
+        assert!(!too_small(&request, 60));
+        assert!(
+            !too_small(&invite(""), 90),
+            "no timer asked, nothing to refuse"
+        );
+    }
+
+    #[test]
+    fn rfc4028_8_1_min_se_toward_the_callee_is_the_larger() {
+        let request = invite("Supported: timer\r\nSession-Expires: 1800\r\nMin-SE: 120\r\n");
+        let headers = offer_headers(&request, 90);
+        assert!(headers.contains(&("Min-SE", "120".to_owned())));
+        assert!(headers.contains(&("Session-Expires", "1800".to_owned())));
+        assert!(offer_headers(&invite(""), 90).is_empty());
+    }
+
+    #[test]
+    fn rfc4028_9_answerers_interval_goes_back_with_require_timer() {
+        let request = invite("Supported: timer\r\nSession-Expires: 1800\r\n");
+        let response = request
+            .response(StatusCode::OK)
+            .header("Session-Expires", "900;refresher=uas")
+            .build();
+        let negotiated = negotiate(&request, &response);
+        assert_eq!(negotiated.interval, Some(900));
+        assert!(negotiated
+            .headers
+            .contains(&("Session-Expires", "900;refresher=uas".to_owned())));
+        assert!(negotiated
+            .headers
+            .contains(&("Require", "timer".to_owned())));
+    }
+
+    #[test]
+    fn rfc4028_8_2_answerer_without_timers_makes_the_requester_refresh() {
+        let request = invite("Supported: timer\r\nSession-Expires: 1800\r\n");
+        let plain = request.response(StatusCode::OK).build();
+        let negotiated = negotiate(&request, &plain);
+        assert_eq!(negotiated.interval, Some(1800));
+        assert!(negotiated
+            .headers
+            .contains(&("Session-Expires", "1800;refresher=uac".to_owned())));
+        // Without timer support on either side there is no session timer at all.
+        let none = invite("");
+        let negotiated = negotiate(&none, &none.response(StatusCode::OK).build());
+        assert!(negotiated.headers.is_empty() && negotiated.interval.is_none());
+    }
+
+    #[test]
+    fn rfc4028_10_refresh_keeps_the_interval_in_force() {
+        let now = Instant::now();
+        let first = Negotiated {
+            headers: Vec::new(),
+            interval: Some(90),
+        };
+        let session = SessionTimer::after(None, &first, now);
+        let later = now + Duration::from_secs(60);
+        let silent = Negotiated {
+            headers: Vec::new(),
+            interval: None,
+        };
+        let refreshed = SessionTimer::after(session, &silent, later).map(|s| s.expires);
+        assert_eq!(refreshed, Some(later + Duration::from_secs(90)));
+        assert!(SessionTimer::after(None, &silent, now).is_none());
+    }
+}

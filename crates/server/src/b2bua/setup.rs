@@ -134,7 +134,7 @@ impl B2bua {
                 if emergency {
                     self.open_callback_window(ctx, &domain, &record, now);
                 }
-                self.to_trunk(transaction, trunk, emergency, record, domain, now);
+                self.route_to_trunk(transaction, trunk, emergency, record, domain, now);
             }
         }
     }

@@ -236,7 +236,7 @@ pub(super) fn from_trunk(
 
 impl B2bua {
     /// Sends the call to `trunk` (HD-ROUTE-9, HD-ROUTE-6), waiting for its name if needed.
-    pub(super) fn to_trunk(
+    pub(super) fn route_to_trunk(
         &mut self,
         transaction: ServerTransaction,
         trunk: Trunk,
@@ -304,7 +304,7 @@ impl B2bua {
                     domain,
                     ..
                 } = parked;
-                self.to_trunk(transaction, trunk, emergency, record, domain, now);
+                self.route_to_trunk(transaction, trunk, emergency, record, domain, now);
             } else if parked.since + PARK_LIMIT <= now {
                 self.refused(
                     &parked.record,
