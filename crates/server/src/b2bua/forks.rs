@@ -50,8 +50,13 @@ impl B2bua {
 
     fn fork_response(&mut self, id: u64, index: usize, response: &Response, now: Instant) {
         let status = response.status();
-        if matches!(status.as_u16(), 401 | 407) && self.answer_challenge(id, index, response) {
-            return;
+        if matches!(status.as_u16(), 401 | 407) {
+            if self.answer_challenge(id, index, response) {
+                return;
+            }
+            // Another's challenge is not the caller's to answer (HD-ROUTE-9).
+            let reason = "Upstream Authentication Failed";
+            return self.fork_failed(id, index, StatusCode::SERVICE_UNAVAILABLE, reason, now);
         }
         if status.is_success() {
             return self.fork_answered(id, index, response, now);

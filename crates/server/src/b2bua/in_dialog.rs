@@ -69,6 +69,10 @@ impl B2bua {
         invite: &TransactionKey,
         now: Instant,
     ) -> Option<ServerTransaction> {
+        if self.cancel_parked(invite) {
+            let _ = cancel.reply(StatusCode::OK);
+            return None;
+        }
         let Some(&id) = self.invites.get(invite) else {
             return Some(cancel);
         };

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use hotdesk_core::{DomainName, Extension, Trunk};
 use hotdesk_sip::digest::{authorize, Challenge, ClientRequest};
 use hotdesk_sip::endpoint::{new_tag, ServerTransaction};
+use hotdesk_sip::transaction::TransactionKey;
 use hotdesk_sip::transport::{HickoryLookup, Query, Resolver, Target, Transport};
 use hotdesk_sip::{Response, StatusCode};
 
@@ -325,6 +326,32 @@ impl B2bua {
         }
     }
 
+    /// A CANCEL of a call parked for its trunk's name: 487, and it never leaves. `false`
+    /// if no parked call has that INVITE.
+    pub(super) fn cancel_parked(&mut self, invite: &TransactionKey) -> bool {
+        let Some(at) = self
+            .parked
+            .iter()
+            .position(|p| p.transaction.key() == invite)
+        else {
+            return false;
+        };
+        let parked = self.parked.swap_remove(at);
+        self.refused(
+            &parked.record,
+            parked.transaction.request().call_id(),
+            StatusCode::REQUEST_TERMINATED,
+        );
+        let response = parked
+            .transaction
+            .request()
+            .response(StatusCode::REQUEST_TERMINATED)
+            .to_tag(new_tag())
+            .build();
+        let _ = parked.transaction.respond(response);
+        true
+    }
+
     /// A 401/407 from a trunk fork: the INVITE again with credentials, once (RFC 3261
     /// §22.2). `false` when the fork has none to give, or gave them already.
     pub(super) fn answer_challenge(&mut self, id: u64, index: usize, response: &Response) -> bool {
@@ -334,7 +361,10 @@ impl B2bua {
         } else {
             ("WWW-Authenticate", "Authorization")
         };
-        let Some(fork) = self.calls.get_mut(&id).and_then(|c| c.forks.get_mut(index)) else {
+        let Some(call) = self.calls.get_mut(&id).filter(|c| !c.cancelled) else {
+            return false;
+        };
+        let Some(fork) = call.forks.get_mut(index) else {
             return false;
         };
         let Some(auth) = fork.auth.as_mut().filter(|a| !a.tried) else {
