@@ -135,10 +135,10 @@ async fn rfc3262_reliable_183_goes_reliably_to_a_100rel_caller_and_its_prack_to_
     });
     assert!(run.passed(), "{}", failed(&run, &server));
     // Our own RSeq toward the caller (§3), its PRACK carried to the desk (RAck checked
-    // there against the desk's RSeq and INVITE CSeq).
-    assert_eq!(
-        received(&run.messages, "SIP/2.0 183", "RSeq: 1"),
-        1,
+    // there against the desk's RSeq and INVITE CSeq). Held 1.2 s before its PRACK, the
+    // caller got our 183 again: re-sent until the PRACK.
+    assert!(
+        received(&run.messages, "SIP/2.0 183", "RSeq: 1") >= 2,
         "{}",
         run.messages
     );
