@@ -50,6 +50,11 @@ impl B2bua {
 
     fn fork_response(&mut self, id: u64, index: usize, response: &Response, now: Instant) {
         let status = response.status();
+        if status == StatusCode::SESSION_INTERVAL_TOO_SMALL
+            && self.relay_interval_too_small(id, index, response, now)
+        {
+            return;
+        }
         if matches!(status.as_u16(), 401 | 407) {
             if self.answer_challenge(id, index, response) {
                 return;

@@ -6,9 +6,12 @@
 
 use std::time::{Duration, Instant};
 
-use hotdesk_sip::{Headers, Request, Response};
+use hotdesk_core::Disposition;
+use hotdesk_sip::{Headers, Request, Response, StatusCode};
 
+use super::call::ForkState;
 use super::prack::{has_token, header};
+use super::B2bua;
 
 /// RFC 4028 §4: the smallest Min-SE allowed (the default of `HOTDESK_CALL_MIN_SE`).
 pub const MIN_SE_FLOOR: u32 = 90;
@@ -116,9 +119,53 @@ pub(super) fn too_small(request: &Request, min_se: u32) -> bool {
     requested(request.headers()).is_some_and(|s| s < min_se)
 }
 
+impl B2bua {
+    /// A callee's 422 (its Min-SE above the caller's interval, §7.4) when no other fork is
+    /// left: the caller gets the 422 with that Min-SE, so it can retry with a longer
+    /// interval (we may not raise it for the caller, §9). `false` to treat it as any failure.
+    pub(super) fn relay_interval_too_small(
+        &mut self,
+        id: u64,
+        index: usize,
+        response: &Response,
+        now: Instant,
+    ) -> bool {
+        let Some(min) = seconds(response.headers(), "Min-SE") else {
+            return false;
+        };
+        let min = min.max(self.policy.min_se).to_string();
+        let Some(call) = self.calls.get_mut(&id) else {
+            return false;
+        };
+        let alone =
+            call.forks.iter().enumerate().all(|(i, f)| {
+                i == index || matches!(f.state, ForkState::Done | ForkState::Answered)
+            });
+        if !alone || call.winner.is_some() || call.cancelled {
+            return false;
+        }
+        let Some(transaction) = call.a_invite.take() else {
+            return false;
+        };
+        if let Some(fork) = call.forks.get_mut(index) {
+            fork.state = ForkState::Done;
+        }
+        self.invites.remove(transaction.key());
+        let reply = transaction
+            .request()
+            .response(StatusCode::SESSION_INTERVAL_TOO_SMALL)
+            .to_tag(call.a.local_tag.as_str())
+            .header("Min-SE", min)
+            .build();
+        let _ = transaction.respond(reply);
+        self.end(id, Disposition::Failed, now);
+        true
+    }
+}
+
 #[cfg(test)]
 pub(super) mod tests {
-    use hotdesk_sip::{parse_message, StatusCode};
+    use hotdesk_sip::parse_message;
 
     use super::*;
 

@@ -218,6 +218,33 @@ async fn rfc4028_8_1_interval_below_min_se_gets_422_with_our_minimum() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc4028_7_4_callees_422_reaches_the_caller_with_the_callees_min_se() {
+    if skip() {
+        return;
+    }
+    let server = start(&[]);
+    two_desks(&server).await;
+    let dir = peers::scratch(&server.dir(), "se-callee-small");
+    let desk =
+        block_in_place(|| Phone::start(&server, &dir, "94001", "uas_interval_too_small.xml"));
+    // 90 s passes our minimum; the desk wants 1800 s and says so in its 422.
+    let run = block_in_place(|| {
+        dial(
+            &server,
+            &dir,
+            "94002",
+            "1004",
+            "uac_session_too_small.xml",
+            &["-key", "se", "90"],
+        )
+    });
+    assert!(run.passed(), "{}", failed(&run, &server));
+    assert!(run.logs.contains("422 with Min-SE 1800"), "{}", run.logs);
+    assert_eq!(desk.received("INVITE"), 1);
+    no_calls_left(&server).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rfc4028_10_refreshed_session_stays_up_and_an_unrefreshed_one_is_cleared_with_bye() {
     if skip() {
         return;
