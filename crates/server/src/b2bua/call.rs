@@ -68,7 +68,7 @@ pub(super) struct Fork {
     pub auth: Option<Box<TrunkAuth>>,
 }
 
-/// The caller's 2xx, re-sent until the ACK comes (RFC 3261 §13.3.1.4).
+/// A response re-sent until its ACK or PRACK comes (RFC 3261 §13.3.1.4, RFC 3262 §3).
 #[derive(Debug)]
 pub(super) struct Retransmit {
     pub bytes: Bytes,
@@ -76,6 +76,22 @@ pub(super) struct Retransmit {
     pub next: Instant,
     pub interval: Duration,
     pub give_up: Instant,
+}
+
+impl Retransmit {
+    /// Whether a copy is due at `now`; if so the next one is scheduled, the interval
+    /// doubled up to `cap` (none for RFC 3262's reliable provisionals).
+    pub(super) fn due(&mut self, now: Instant, cap: Option<Duration>) -> bool {
+        if self.next > now {
+            return false;
+        }
+        self.interval *= 2;
+        if let Some(cap) = cap {
+            self.interval = self.interval.min(cap);
+        }
+        self.next = now + self.interval;
+        true
+    }
 }
 
 /// What the CDR of the call will carry (HD-CDR-1).

@@ -182,12 +182,25 @@ impl B2bua {
             let _ = transaction.reply(StatusCode::BAD_REQUEST);
             return;
         };
+        let target = dialog.target.clone();
+        self.send_relay(id, out, target, transaction);
+    }
+
+    /// Sends `out` for `transaction` of call `id`; the answer comes to
+    /// [`Self::relay_answer`], a failure to send is answered 503 at once.
+    pub(super) fn send_relay(
+        &mut self,
+        id: u64,
+        out: Request,
+        target: hotdesk_sip::transport::Target,
+        transaction: ServerTransaction,
+    ) {
         let token = Self::token(self.next_id, SLOT_RELAY);
         self.next_id += 1;
         match self
             .io
             .endpoint
-            .send_request_to(out, dialog.target.clone(), &self.io.sink, token)
+            .send_request_to(out, target, &self.io.sink, token)
         {
             Ok(_) => {
                 self.relays.insert(

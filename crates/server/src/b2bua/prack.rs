@@ -19,7 +19,7 @@ use super::call::{Retransmit, Side};
 use super::dialog::{contact_uri, via};
 use super::in_dialog::request_content_type;
 use super::setup::content_type;
-use super::{B2bua, Relay, SLOT_IGNORE, SLOT_RELAY, T1};
+use super::{B2bua, SLOT_IGNORE, T1};
 
 /// The early dialog a callee's reliable provisional opened (To tag, Contact, route set).
 #[derive(Debug, Clone)]
@@ -293,28 +293,7 @@ impl B2bua {
             self.prack_request(id, s.fork, s.rseq, body)
         });
         match prack {
-            Some((out, target)) => {
-                let token = Self::token(self.next_id, SLOT_RELAY);
-                self.next_id += 1;
-                match self
-                    .io
-                    .endpoint
-                    .send_request_to(out, target, &self.io.sink, token)
-                {
-                    Ok(_) => {
-                        self.relays.insert(
-                            token,
-                            Relay {
-                                call: id,
-                                transaction,
-                            },
-                        );
-                    }
-                    Err(_) => {
-                        let _ = transaction.reply(StatusCode::SERVICE_UNAVAILABLE);
-                    }
-                }
-            }
+            Some((out, target)) => self.send_relay(id, out, target, transaction),
             None => {
                 let _ = transaction.reply(StatusCode::OK);
             }
@@ -361,13 +340,11 @@ impl B2bua {
             self.end(id, Disposition::Failed, now);
             return true;
         }
-        if r.next <= now {
+        if r.due(now, None) {
             let _ = self
                 .io
                 .endpoint
                 .send_stateless(r.bytes.clone(), r.target.clone());
-            r.interval *= 2;
-            r.next = now + r.interval;
         }
         false
     }

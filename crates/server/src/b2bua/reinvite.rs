@@ -271,13 +271,11 @@ impl B2bua {
             self.hang_up(id, None, now);
             return true;
         }
-        if r.next <= now {
+        if r.due(now, Some(T2)) {
             let _ = self
                 .io
                 .endpoint
                 .send_stateless(r.bytes.clone(), r.target.clone());
-            r.interval = (r.interval * 2).min(T2);
-            r.next = now + r.interval;
         }
         false
     }

@@ -15,8 +15,9 @@ use crate::calls::{
 use crate::harness::Server;
 use crate::peers::{self, eventually, users_csv, Sipp, SippRun};
 
-/// One SIPp caller run: `caller` (a desk) dials `callee` with `xml` and `extra` arguments.
-fn dial(
+/// One SIPp caller run: `caller` (a desk, or any name with a throw-away password) dials
+/// `callee` with `xml` and `extra` arguments.
+pub(crate) fn dial(
     server: &Server,
     dir: &Path,
     caller: &str,

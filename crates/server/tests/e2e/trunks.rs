@@ -12,9 +12,10 @@ use reqwest::Method;
 use serde_json::json;
 use tokio::task::block_in_place;
 
-use crate::calls::{first_invite, login, no_calls_left, pw, seed, skip, start, Phone, DOMAIN};
+use crate::calls::{first_invite, login, no_calls_left, seed, skip, start, Phone, DOMAIN};
+use crate::dialogs;
 use crate::harness::{Api, Server};
-use crate::peers::{self, free_port, scenario, users_csv, Sipp, SippRun};
+use crate::peers::{self, free_port, scenario, SippRun};
 
 /// A SIPp trunk running `xml` once on 127.0.0.1.
 struct Trunk {
@@ -58,24 +59,9 @@ async fn add_trunk(api: &Api, address: &str, credentials: Option<(&str, &str)>) 
     api.post(&format!("/domains/{DOMAIN}/trunks"), body).await;
 }
 
-/// `caller` (a desk, or any name with a throw-away password) dials `callee`.
+/// `caller` dials `callee`, holding an answered call 200 ms.
 fn dial(server: &Server, dir: &Path, caller: &str, callee: &str, xml: &str) -> SippRun {
-    dial_with(server, dir, caller, callee, xml, &[])
-}
-
-fn dial_with(
-    server: &Server,
-    dir: &Path,
-    caller: &str,
-    callee: &str,
-    xml: &str,
-    extra: &[&str],
-) -> SippRun {
-    let target = server.sip_udp.expect("SIP/UDP address");
-    let users = users_csv([(caller, pw(caller).as_str())]);
-    let mut args = vec!["-s", callee, "-d", "200"];
-    args.extend_from_slice(extra);
-    Sipp::new(target, xml, DOMAIN, users).run_with(dir, &args)
+    dialogs::dial(server, dir, caller, callee, xml, &["-d", "200"])
 }
 
 /// Bob (1005) logged in at desk 94002, the off-net caller of these tests.
@@ -229,7 +215,7 @@ async fn fault_silent_trunk_ends_in_408_for_the_caller_after_timer_b() {
     // Nobody listens there: no answer at all, until Timer B (64·T1, RFC 3261 §17.1.1.2).
     add_trunk(&api, &format!("127.0.0.1:{}", free_port()), None).await;
     let run = block_in_place(|| {
-        dial_with(
+        dialogs::dial(
             &server,
             &dir,
             "94002",
