@@ -21,6 +21,10 @@ use super::in_dialog::request_content_type;
 use super::setup::content_type;
 use super::{B2bua, SLOT_IGNORE, T1};
 
+/// Reliable provisionals waiting behind the outstanding one; more are dropped (a callee
+/// flooding 18x must not grow a call without bound; a provisional is never essential).
+const MAX_QUEUED: usize = 8;
+
 /// The early dialog a callee's reliable provisional opened (To tag, Contact, route set).
 #[derive(Debug, Clone)]
 pub(super) struct Early {
@@ -167,7 +171,9 @@ impl B2bua {
             return;
         };
         if call.reliable.outstanding.is_some() {
-            call.reliable.queue.push_back(queued);
+            if call.reliable.queue.len() < MAX_QUEUED {
+                call.reliable.queue.push_back(queued);
+            }
             return;
         }
         call.reliable.rseq += 1;

@@ -35,7 +35,8 @@ pub(super) fn identity_uri(identity: &CallerIdentity, host: &str) -> String {
     format!("{name}<sip:{}@{host}>", identity.number)
 }
 
-fn respond(transaction: ServerTransaction, status: StatusCode, reason: &str) {
+/// Answers `transaction` with `status`, `reason` and a fresh To tag.
+pub(super) fn respond(transaction: ServerTransaction, status: StatusCode, reason: &str) {
     let response = transaction
         .request()
         .response(status)

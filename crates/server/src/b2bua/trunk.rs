@@ -29,6 +29,7 @@ use hotdesk_sip::{Response, StatusCode};
 use super::call::{ForkState, Record};
 use super::dialog::via;
 use super::route::Contact;
+use super::setup::respond;
 use super::B2bua;
 use crate::state::State;
 
@@ -36,6 +37,8 @@ use crate::state::State;
 const REFRESH: Duration = Duration::from_secs(60);
 /// How long a call waits for its trunk's name to resolve.
 const PARK_LIMIT: Duration = Duration::from_secs(10);
+/// Most calls waiting for names at once; more get 503 at once.
+const MAX_PARKED: usize = 1000;
 
 /// The credentials a trunk fork answers one challenge with.
 #[derive(Debug)]
@@ -249,6 +252,15 @@ impl B2bua {
         let v4 = self.io.local(Transport::Udp).is_none_or(|a| a.is_ipv4());
         let Some(target) = self.trunk_names.target(&trunk.address, v4) else {
             self.trunk_names.refresh(&trunk.address, now);
+            if self.parked.len() >= MAX_PARKED {
+                let reason = "Trunk Address Not Resolved";
+                return self.refuse_unsent(
+                    transaction,
+                    &record,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    reason,
+                );
+            }
             self.parked.push(Parked {
                 transaction,
                 trunk,
@@ -307,19 +319,9 @@ impl B2bua {
                 } = parked;
                 self.route_to_trunk(transaction, trunk, emergency, record, domain, now);
             } else if parked.since + PARK_LIMIT <= now {
-                self.refused(
-                    &parked.record,
-                    parked.transaction.request().call_id(),
-                    StatusCode::SERVICE_UNAVAILABLE,
-                );
-                let response = parked
-                    .transaction
-                    .request()
-                    .response(StatusCode::SERVICE_UNAVAILABLE)
-                    .reason("Trunk Address Does Not Resolve")
-                    .to_tag(new_tag())
-                    .build();
-                let _ = parked.transaction.respond(response);
+                let reason = "Trunk Address Does Not Resolve";
+                let status = StatusCode::SERVICE_UNAVAILABLE;
+                self.refuse_unsent(parked.transaction, &parked.record, status, reason);
             } else {
                 self.parked.push(parked);
             }
@@ -337,19 +339,26 @@ impl B2bua {
             return false;
         };
         let parked = self.parked.swap_remove(at);
-        self.refused(
+        let status = StatusCode::REQUEST_TERMINATED;
+        self.refuse_unsent(
+            parked.transaction,
             &parked.record,
-            parked.transaction.request().call_id(),
-            StatusCode::REQUEST_TERMINATED,
+            status,
+            "Request Terminated",
         );
-        let response = parked
-            .transaction
-            .request()
-            .response(StatusCode::REQUEST_TERMINATED)
-            .to_tag(new_tag())
-            .build();
-        let _ = parked.transaction.respond(response);
         true
+    }
+
+    /// Answers a call that never left for its trunk with a failure (and writes its CDR).
+    fn refuse_unsent(
+        &self,
+        transaction: ServerTransaction,
+        record: &Record,
+        status: StatusCode,
+        reason: &str,
+    ) {
+        self.refused(record, transaction.request().call_id(), status);
+        respond(transaction, status, reason);
     }
 
     /// A 401/407 from a trunk fork: the INVITE again with credentials, once (RFC 3261
