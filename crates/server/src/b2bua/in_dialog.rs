@@ -164,8 +164,7 @@ impl B2bua {
             Side::B => Side::A,
         };
         let Some(dialog) = self.calls.get_mut(&id).and_then(|c| c.dialog_mut(to)) else {
-            let _ = transaction.reply(StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST);
-            return;
+            return self.relay_early(id, transaction);
         };
         let Some(local) = self.io.local(dialog.target.transport) else {
             let _ = transaction.reply(StatusCode::SERVICE_UNAVAILABLE);
@@ -184,6 +183,25 @@ impl B2bua {
         };
         let target = dialog.target.clone();
         self.send_relay(id, out, target, transaction);
+    }
+
+    /// A caller's request before the answer (UPDATE, INFO; RFC 3311 §5.1): into the early
+    /// dialog a callee's reliable provisional opened, else 481.
+    fn relay_early(&mut self, id: u64, transaction: ServerTransaction) {
+        let early = self.calls.get(&id).and_then(|c| c.reliable.early_fork);
+        let request = transaction.request();
+        let extra = relayed_headers(request);
+        let body = request_content_type(request)
+            .filter(|_| !request.body().is_empty())
+            .map(|ct| (ct, request.body_bytes()));
+        let method = request.method().clone();
+        let out = early.and_then(|index| self.early_request(id, index, method, &extra, body));
+        match out {
+            Some((out, target)) => self.send_relay(id, out, target, transaction),
+            None => {
+                let _ = transaction.reply(StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST);
+            }
+        }
     }
 
     /// Sends `out` for `transaction` of call `id`; the answer comes to

@@ -13,6 +13,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use hotdesk_core::Disposition;
 use hotdesk_sip::endpoint::ServerTransaction;
+use hotdesk_sip::transport::Target;
 use hotdesk_sip::{HeaderName, Headers, Method, Request, Response, StatusCode};
 
 use super::call::{Retransmit, Side};
@@ -68,6 +69,8 @@ pub(super) struct Reliable {
     rseq: u32,
     pub outstanding: Option<Outstanding>,
     queue: VecDeque<Queued>,
+    /// The fork whose reliable provisional came last: the caller's early UPDATEs go there.
+    pub early_fork: Option<usize>,
 }
 
 impl Reliable {
@@ -125,6 +128,7 @@ impl B2bua {
                 return;
             }
             fork.rseq = Some(rseq);
+            call.reliable.early_fork = Some(index);
             let mut route: Vec<String> = response
                 .headers()
                 .get_all(HeaderName::RecordRoute)
@@ -232,22 +236,35 @@ impl B2bua {
         index: usize,
         rseq: u32,
         body: Option<(&str, Bytes)>,
-    ) -> Option<(Request, hotdesk_sip::transport::Target)> {
+    ) -> Option<(Request, Target)> {
+        let invite_cseq = self.calls.get(&id)?.forks.get(index)?.invite_cseq;
+        let rack = format!("{rseq} {invite_cseq} INVITE");
+        self.early_request(id, index, Method::Prack, &[("RAck", rack.as_str())], body)
+    }
+
+    /// A request of `method` in the early dialog of fork `index` (PRACK; UPDATE or INFO
+    /// before the answer, RFC 3311 §5.1), with the next CSeq of that dialog.
+    pub(super) fn early_request(
+        &mut self,
+        id: u64,
+        index: usize,
+        method: Method,
+        extra: &[(&str, &str)],
+        body: Option<(&str, Bytes)>,
+    ) -> Option<(Request, Target)> {
         let fork = self.calls.get_mut(&id)?.forks.get_mut(index)?;
         let early = fork.early.clone()?;
         let local = self.io.local(fork.dialog.target.transport)?;
-        let invite_cseq = fork.invite_cseq;
         fork.dialog.cseq += 1;
         let mut dialog = fork.dialog.clone();
         dialog.remote = format!("{};tag={}", fork.dialog.remote, early.tag);
         dialog.remote_target = early.target;
         dialog.route = early.route;
-        let rack = format!("{rseq} {invite_cseq} INVITE");
         let request = dialog.request(
-            Method::Prack,
+            method,
             via(&dialog.target, local),
             Some(fork.dialog.cseq),
-            &[("RAck", rack.as_str())],
+            extra,
             body,
         )?;
         Some((request, dialog.target))

@@ -1,6 +1,7 @@
 //! Inside a call through the B2BUA, end to end (issue 5 "Dialogs and B2BUA"): re-INVITE from
-//! either side (RFC 3261 §14), reliable provisionals and PRACK (RFC 3262), session timers
-//! with 422 and the reaping of a session nobody refreshes (RFC 4028). SIPp plays the caller
+//! either side (RFC 3261 §14), reliable provisionals and PRACK (RFC 3262), UPDATE before
+//! the answer (RFC 3311), session timers with 422 and the reaping of a session nobody
+//! refreshes (RFC 4028). SIPp plays the caller
 //! and the callee's registered desk over loopback; the scenarios check the SIP details
 //! (SDP versions, RSeq/RAck, Session-Expires) and the tests the traces. Every test waits
 //! for the call and dialog gauges in `/metrics` to return to 0 (no leaked dialog).
@@ -150,6 +151,32 @@ async fn rfc3262_reliable_183_goes_reliably_to_a_100rel_caller_and_its_prack_to_
         1,
         "{at_desk}"
     );
+    no_calls_left(&server).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc3311_5_1_update_in_the_early_dialog_reaches_the_ringing_callee() {
+    if skip() {
+        return;
+    }
+    let server = start(&[]);
+    two_desks(&server).await;
+    let dir = peers::scratch(&server.dir(), "early-update");
+    let desk = block_in_place(|| Phone::start(&server, &dir, "94001", "uas_early_update.xml"));
+    let run = block_in_place(|| {
+        dial(
+            &server,
+            &dir,
+            "94002",
+            "1004",
+            "uac_early_update.xml",
+            &["-d", "300"],
+        )
+    });
+    // The scenarios check the offer (o=- 1 2) at the desk and its answer (o=- 2 3) back.
+    assert!(run.passed(), "{}", failed(&run, &server));
+    let at_desk = desk.messages();
+    assert_eq!(received(&at_desk, "UPDATE ", "o=- 1 2 "), 1, "{at_desk}");
     no_calls_left(&server).await;
 }
 
