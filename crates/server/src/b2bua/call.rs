@@ -9,12 +9,16 @@ use hotdesk_core::{Direction, DomainName, Extension};
 use hotdesk_sip::endpoint::ServerTransaction;
 use hotdesk_sip::transaction::TransactionKey;
 use hotdesk_sip::transport::Target;
-use hotdesk_sip::StatusCode;
+use hotdesk_sip::{Request, StatusCode};
 use jiff::Timestamp;
 
 use super::dialog::Dialog;
+use super::prack::{Early, Reliable};
+use super::reinvite::ReInvite;
 use super::route::Hunt;
+use super::session::SessionTimer;
 use super::setup::ForkTemplate;
+use super::trunk::TrunkAuth;
 
 /// Which side of the call a dialog is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,9 +57,20 @@ pub(super) struct Fork {
     pub cancel_pending: bool,
     /// The ACK sent for its 2xx, re-sent for every retransmitted 2xx.
     pub ack: Option<(Bytes, Target)>,
+    /// RSeq of the last reliable provisional it sent (RFC 3262 §4: older ones are
+    /// retransmissions).
+    pub rseq: Option<u32>,
+    /// Its early dialog, once a reliable provisional opened one (PRACKs go there).
+    pub early: Option<Early>,
+    /// The INVITE as sent (re-sent with credentials to a challenging trunk).
+    pub invite: Request,
+    /// The INVITE's CSeq (its CANCEL, ACK and PRACKs' RAck name it).
+    pub invite_cseq: u32,
+    /// A trunk's credentials, for its challenge (HD-ROUTE-9).
+    pub auth: Option<Box<TrunkAuth>>,
 }
 
-/// The caller's 2xx, re-sent until the ACK comes (RFC 3261 §13.3.1.4).
+/// A response re-sent until its ACK or PRACK comes (RFC 3261 §13.3.1.4, RFC 3262 §3).
 #[derive(Debug)]
 pub(super) struct Retransmit {
     pub bytes: Bytes,
@@ -63,6 +78,22 @@ pub(super) struct Retransmit {
     pub next: Instant,
     pub interval: Duration,
     pub give_up: Instant,
+}
+
+impl Retransmit {
+    /// Whether a copy is due at `now`; if so the next one is scheduled, the interval
+    /// doubled up to `cap` (none for RFC 3262's reliable provisionals).
+    pub(super) fn due(&mut self, now: Instant, cap: Option<Duration>) -> bool {
+        if self.next > now {
+            return false;
+        }
+        self.interval *= 2;
+        if let Some(cap) = cap {
+            self.interval = self.interval.min(cap);
+        }
+        self.next = now + self.interval;
+        true
+    }
 }
 
 /// What the CDR of the call will carry (HD-CDR-1).
@@ -113,6 +144,12 @@ pub(super) struct Call {
     pub template: ForkTemplate,
     /// The stages still to ring of a queue or forwarding call; `None` for a plain fork.
     pub hunt: Option<Hunt>,
+    /// Reliable provisionals toward the caller (RFC 3262).
+    pub reliable: Reliable,
+    /// The re-INVITE in progress or last completed (RFC 3261 §14).
+    pub reinvite: Option<ReInvite>,
+    /// The negotiated session interval, once answered with one (RFC 4028).
+    pub session: Option<SessionTimer>,
 }
 
 impl Call {
@@ -141,7 +178,20 @@ impl Call {
         let ended = self.ended.map(|at| at + linger);
         let ringing = self.a_invite.as_ref().map(|_| self.ring_deadline);
         let retransmit = self.a_ok.as_ref().map(|r| r.next);
-        [ended, ringing, retransmit].into_iter().flatten().min()
+        let reinvite = self
+            .reinvite
+            .as_ref()
+            .and_then(|r| r.ok.as_ref())
+            .map(|r| r.next);
+        let reliable = self
+            .a_invite
+            .as_ref()
+            .and(self.reliable.outstanding.as_ref())
+            .map(|r| r.retransmit.next);
+        [ended, ringing, retransmit, reinvite, reliable]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Keeps the better of two final failures: 6xx beats all, then the lowest class, and

@@ -11,6 +11,7 @@ use hotdesk_sip::{HeaderName, Method, Response, StatusCode};
 
 use super::call::{ForkState, Retransmit};
 use super::dialog::{contact_uri, via};
+use super::session::{self, SessionTimer};
 use super::setup::content_type;
 use super::{B2bua, T1};
 
@@ -49,6 +50,19 @@ impl B2bua {
 
     fn fork_response(&mut self, id: u64, index: usize, response: &Response, now: Instant) {
         let status = response.status();
+        if status == StatusCode::SESSION_INTERVAL_TOO_SMALL
+            && self.relay_interval_too_small(id, index, response, now)
+        {
+            return;
+        }
+        if matches!(status.as_u16(), 401 | 407) {
+            if self.answer_challenge(id, index, response) {
+                return;
+            }
+            // Another's challenge is not the caller's to answer (HD-ROUTE-9).
+            let reason = "Upstream Authentication Failed";
+            return self.fork_failed(id, index, StatusCode::SERVICE_UNAVAILABLE, reason, now);
+        }
         if status.is_success() {
             return self.fork_answered(id, index, response, now);
         }
@@ -73,25 +87,11 @@ impl B2bua {
             self.send_cancel(id, index);
             return;
         }
-        if call.cancelled {
+        if call.cancelled || call.a_invite.is_none() {
             return;
         }
-        let Some(transaction) = &call.a_invite else {
-            return;
-        };
-        let mut builder = transaction
-            .request()
-            .response(status)
-            .reason(response.reason())
-            .to_tag(call.a.local_tag.as_str())
-            .record_route()
-            .header("Contact", call.a.contact.as_str());
-        if let Some(ct) = content_type(response) {
-            if !response.body().is_empty() {
-                builder = builder.body(ct, response.body_bytes());
-            }
-        }
-        let _ = transaction.provisional(builder.build());
+        // Reliably or not (RFC 3262): see `prack`.
+        self.provisional_to_caller(id, index, response, now);
     }
 
     fn fork_answered(&mut self, id: u64, index: usize, response: &Response, now: Instant) {
@@ -158,6 +158,12 @@ impl B2bua {
             .to_tag(call.a.local_tag.as_str())
             .record_route()
             .header("Contact", call.a.contact.as_str());
+        // RFC 4028: the negotiated interval and refresher go back to the caller.
+        let negotiated = session::negotiate(transaction.request(), response);
+        call.session = SessionTimer::after(None, &negotiated, now);
+        for (name, value) in negotiated.headers {
+            builder = builder.header(name, value);
+        }
         if let Some(ct) = content_type(response) {
             if !response.body().is_empty() {
                 builder = builder.body(ct, response.body_bytes());
@@ -294,8 +300,13 @@ impl B2bua {
         let mut dialog = fork.dialog.clone();
         dialog.remote_target = fork.uri.clone();
         dialog.route.clear();
-        let Some(cancel) = dialog.request(Method::Cancel, fork.via.clone(), Some(1), &[], None)
-        else {
+        let Some(cancel) = dialog.request(
+            Method::Cancel,
+            fork.via.clone(),
+            Some(fork.invite_cseq),
+            &[],
+            None,
+        ) else {
             return;
         };
         let _ = self.io.endpoint.send_request_to(
@@ -315,9 +326,9 @@ impl B2bua {
             return;
         };
         let via_value = via(&fork.dialog.target, local);
-        let Some(ack) = fork
-            .dialog
-            .request(Method::Ack, via_value, Some(1), &[], body)
+        let Some(ack) =
+            fork.dialog
+                .request(Method::Ack, via_value, Some(fork.invite_cseq), &[], body)
         else {
             return;
         };

@@ -17,8 +17,8 @@ use hotdesk_sip::endpoint::ServerTransaction;
 use hotdesk_sip::StatusCode;
 
 use super::call::{ForkState, Record};
-use super::route::{self, Contact, Decision, Hunt, Stage};
-use super::setup::{respond, trunk_target};
+use super::route::{self, Decision, Hunt, Stage};
+use super::setup::respond;
 use super::B2bua;
 
 /// Most fallbacks one call follows (forward to a user who forwards, overflow to a queue…).
@@ -62,7 +62,7 @@ impl B2bua {
         record: Record,
         now: Instant,
     ) {
-        let Some(stage) = self.next_stage(&mut hunt, domain) else {
+        let Some(stage) = self.next_stage(&mut hunt, domain, now) else {
             let status = StatusCode::TEMPORARILY_UNAVAILABLE;
             self.refused(&record, transaction.request().call_id(), status);
             return respond(transaction, status, "Nobody Available");
@@ -79,7 +79,7 @@ impl B2bua {
 
     /// The next stage with contacts; when the stages are used up, the fallback number's
     /// route becomes the next stages (at most [`MAX_HOPS`] times).
-    fn next_stage(&mut self, hunt: &mut Hunt, domain: &DomainName) -> Option<Stage> {
+    fn next_stage(&mut self, hunt: &mut Hunt, domain: &DomainName, now: Instant) -> Option<Stage> {
         loop {
             if let Some(stage) = hunt.stages.pop_front() {
                 if stage.contacts.is_empty() {
@@ -113,10 +113,9 @@ impl B2bua {
                 }
                 Decision::Trunk { trunk, number, .. } => {
                     // HD-ROUTE-9: an off-net forward destination goes out through the trunk.
-                    if let Some(target) = trunk_target(&trunk.address) {
-                        let uri = format!("sip:{number}@{}", trunk.address.trim());
+                    if let Some(contact) = self.trunk_contact(&trunk, &number, now) {
                         hunt.stages.push_back(Stage {
-                            contacts: vec![Contact { uri, target }],
+                            contacts: vec![contact],
                             ring,
                         });
                     }
@@ -163,7 +162,7 @@ impl B2bua {
         };
         let domain = call.record.domain.clone();
         let template = call.template.clone();
-        while let Some(stage) = self.next_stage(&mut hunt, &domain) {
+        while let Some(stage) = self.next_stage(&mut hunt, &domain, now) {
             let Some(call) = self.calls.get(&id) else {
                 return false;
             };

@@ -12,20 +12,40 @@ use hotdesk_sip::{HeaderName, Method, Request, StatusCode};
 
 use super::call::Side;
 use super::dialog::via;
+use super::prack::has_token;
+use super::session::{negotiate, SessionTimer};
 use super::setup::content_type;
 use super::{B2bua, Relay, SLOT_IGNORE, SLOT_RELAY};
 
 /// Headers of a relayed request carried to the other side.
-const RELAYED: [&str; 6] = [
+const RELAYED: [&str; 7] = [
     "Event",
     "Subscription-State",
     "Session-Expires",
     "Min-SE",
     "Refer-To",
     "Info-Package",
+    "Supported",
 ];
 
-fn request_content_type(request: &Request) -> Option<&str> {
+/// The headers of `request` that go on with it: [`RELAYED`], and `Require: timer` (the
+/// one extension the other side may be asked for as is, RFC 4028 §7.1).
+pub(super) fn relayed_headers(request: &Request) -> Vec<(&str, &str)> {
+    let mut extra: Vec<(&str, &str)> = RELAYED
+        .iter()
+        .filter_map(|name| {
+            let value = request.headers().get_named(name).next()?.value_str().ok()?;
+            Some((*name, value))
+        })
+        .collect();
+    if has_token(request.headers(), "Require", "timer") {
+        extra.push(("Require", "timer"));
+    }
+    extra
+}
+
+/// The Content-Type of a request, if any.
+pub(super) fn request_content_type(request: &Request) -> Option<&str> {
     request
         .headers()
         .get(HeaderName::ContentType)
@@ -49,6 +69,10 @@ impl B2bua {
         invite: &TransactionKey,
         now: Instant,
     ) -> Option<ServerTransaction> {
+        if self.cancel_parked(invite) {
+            let _ = cancel.reply(StatusCode::OK);
+            return None;
+        }
         let Some(&id) = self.invites.get(invite) else {
             return Some(cancel);
         };
@@ -79,15 +103,17 @@ impl B2bua {
         let Some(request) = received.message.as_request() else {
             return;
         };
-        let Some((id, Side::A)) = self.find(request) else {
+        let Some((id, side)) = self.find(request) else {
             return;
         };
+        if self.reinvite_ack(id, side, request) || side == Side::B {
+            return;
+        }
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
         if call.a_ok.take().is_none() {
-            // The ACK of a relayed re-INVITE's 2xx (already ACKed toward the other side),
-            // or a retransmission.
+            // A retransmission.
             return;
         }
         if !call.a_offer {
@@ -123,6 +149,8 @@ impl B2bua {
                     self.give_up_ringing(id, now);
                 }
             }
+            Method::Invite => self.reinvite(id, side, transaction),
+            Method::Prack => self.prack(id, side, transaction),
             _ => self.relay(id, side, transaction),
         }
         self.publish();
@@ -136,21 +164,14 @@ impl B2bua {
             Side::B => Side::A,
         };
         let Some(dialog) = self.calls.get_mut(&id).and_then(|c| c.dialog_mut(to)) else {
-            let _ = transaction.reply(StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST);
-            return;
+            return self.relay_early(id, transaction);
         };
         let Some(local) = self.io.local(dialog.target.transport) else {
             let _ = transaction.reply(StatusCode::SERVICE_UNAVAILABLE);
             return;
         };
         let request = transaction.request();
-        let extra: Vec<(&str, &str)> = RELAYED
-            .iter()
-            .filter_map(|name| {
-                let value = request.headers().get_named(name).next()?.value_str().ok()?;
-                Some((*name, value))
-            })
-            .collect();
+        let extra = relayed_headers(request);
         let body = request_content_type(request)
             .filter(|_| !request.body().is_empty())
             .map(|ct| (ct, request.body_bytes()));
@@ -160,12 +181,44 @@ impl B2bua {
             let _ = transaction.reply(StatusCode::BAD_REQUEST);
             return;
         };
+        let target = dialog.target.clone();
+        self.send_relay(id, out, target, transaction);
+    }
+
+    /// A caller's request before the answer (UPDATE, INFO; RFC 3311 §5.1): into the early
+    /// dialog a callee's reliable provisional opened, else 481.
+    fn relay_early(&mut self, id: u64, transaction: ServerTransaction) {
+        let early = self.calls.get(&id).and_then(|c| c.reliable.early_fork);
+        let request = transaction.request();
+        let extra = relayed_headers(request);
+        let body = request_content_type(request)
+            .filter(|_| !request.body().is_empty())
+            .map(|ct| (ct, request.body_bytes()));
+        let method = request.method().clone();
+        let out = early.and_then(|index| self.early_request(id, index, method, &extra, body));
+        match out {
+            Some((out, target)) => self.send_relay(id, out, target, transaction),
+            None => {
+                let _ = transaction.reply(StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST);
+            }
+        }
+    }
+
+    /// Sends `out` for `transaction` of call `id`; the answer comes to
+    /// [`Self::relay_answer`], a failure to send is answered 503 at once.
+    pub(super) fn send_relay(
+        &mut self,
+        id: u64,
+        out: Request,
+        target: hotdesk_sip::transport::Target,
+        transaction: ServerTransaction,
+    ) {
         let token = Self::token(self.next_id, SLOT_RELAY);
         self.next_id += 1;
         match self
             .io
             .endpoint
-            .send_request_to(out, dialog.target.clone(), &self.io.sink, token)
+            .send_request_to(out, target, &self.io.sink, token)
         {
             Ok(_) => {
                 self.relays.insert(
@@ -183,7 +236,7 @@ impl B2bua {
     }
 
     /// The other side answered (or failed) a relayed request: answer the original.
-    pub(super) fn relay_answer(&mut self, token: u64, event: ClientEvent, _now: Instant) {
+    pub(super) fn relay_answer(&mut self, token: u64, event: ClientEvent, now: Instant) {
         let response = match event {
             ClientEvent::Response(received) => match received.message.into_response() {
                 Some(r) => r,
@@ -207,12 +260,11 @@ impl B2bua {
             return;
         }
         let Some(relay) = self.relays.get(&token) else {
-            // A 2xx retransmission of a relayed re-INVITE: ACK it again below if we can.
             return;
         };
         let id = relay.call;
-        let is_invite = *relay.transaction.request().method() == Method::Invite;
-        let Some(call) = self.calls.get(&id) else {
+        let is_update = *relay.transaction.request().method() == Method::Update;
+        let Some(call) = self.calls.get_mut(&id) else {
             self.relays.remove(&token);
             return;
         };
@@ -223,8 +275,16 @@ impl B2bua {
             .response(status)
             .reason(response.reason())
             .to_tag(new_tag());
-        if is_invite || *relay.transaction.request().method() == Method::Update {
+        if is_update {
             builder = builder.header("Contact", contact);
+            if status.is_success() {
+                // An UPDATE is a session refresh too (RFC 4028 §10).
+                let negotiated = negotiate(relay.transaction.request(), &response);
+                call.session = SessionTimer::after(call.session, &negotiated, now);
+                for (name, value) in negotiated.headers {
+                    builder = builder.header(name, value);
+                }
+            }
         }
         if let Some(ct) = content_type(&response) {
             if !response.body().is_empty() {
@@ -240,38 +300,6 @@ impl B2bua {
             return;
         };
         let _ = relay.transaction.respond(built);
-        if is_invite && status.is_success() {
-            // The re-INVITE's 2xx is ACKed toward its sender here; the requester's own
-            // ACK reaches us and ends there.
-            self.ack_reinvite(id, &response);
-        }
-    }
-
-    fn ack_reinvite(&mut self, id: u64, response: &hotdesk_sip::Response) {
-        let seq = response.cseq().seq;
-        let side = {
-            let Some(call) = self.calls.get(&id) else {
-                return;
-            };
-            if response.call_id() == call.a.call_id {
-                Side::A
-            } else {
-                Side::B
-            }
-        };
-        let Some(dialog) = self.calls.get_mut(&id).and_then(|c| c.dialog_mut(side)) else {
-            return;
-        };
-        let Some(local) = self.io.local(dialog.target.transport) else {
-            return;
-        };
-        let via_value = via(&dialog.target, local);
-        if let Some(ack) = dialog.request(Method::Ack, via_value, Some(seq), &[], None) {
-            let _ = self
-                .io
-                .endpoint
-                .send_stateless(ack.as_bytes().clone(), dialog.target.clone());
-        }
     }
 
     /// BYE toward `side` of an answered call (responses ignored).

@@ -12,7 +12,8 @@
 //! Files: [`route`] (who rings, HD-ROUTE-*), [`setup`] (INVITE, inbound, start),
 //! [`forks`] (provisionals, first 2xx wins, CANCEL, failures),
 //! [`in_dialog`] (ACK, BYE, CANCEL, relayed requests), [`hunt`] (queues and forwarding:
-//! calls ringing in stages), [`dialog`], [`call`], [`cdr`].
+//! calls ringing in stages), [`reinvite`] (RFC 3261 §14), [`prack`] (RFC 3262), [`session`]
+//! (RFC 4028), [`trunk`], [`dialog`], [`call`], [`cdr`].
 
 mod call;
 pub mod cdr;
@@ -20,8 +21,12 @@ mod dialog;
 mod forks;
 mod hunt;
 mod in_dialog;
+mod prack;
+mod reinvite;
 mod route;
+pub mod session;
 mod setup;
+mod trunk;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -50,6 +55,8 @@ const LINGER: Duration = Duration::from_secs(32);
 const SLOT_IGNORE: u64 = 0;
 /// Token slot of relayed in-dialog requests (looked up in `relays`).
 const SLOT_RELAY: u64 = 0xFF;
+/// Token slot of a call's relayed re-INVITE (one at a time per call).
+const SLOT_REINVITE: u64 = 0xFE;
 
 /// Call timers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +65,8 @@ pub struct CallPolicy {
     pub ring_timeout: Duration,
     /// Longest call; longer ones are cleared with BYE (hung dialogs are reaped).
     pub max_duration: Duration,
+    /// Smallest session interval accepted (RFC 4028 Min-SE, `HOTDESK_CALL_MIN_SE`).
+    pub min_se: u32,
 }
 
 impl Default for CallPolicy {
@@ -65,6 +74,7 @@ impl Default for CallPolicy {
         Self {
             ring_timeout: Duration::from_secs(60),
             max_duration: Duration::from_secs(4 * 3600),
+            min_se: session::MIN_SE_FLOOR,
         }
     }
 }
@@ -124,6 +134,10 @@ pub struct B2bua {
     callbacks: HashMap<(DomainName, String), (Extension, Instant)>,
     /// Round-robin queues: (domain, queue) → the member the next call starts at.
     rotation: HashMap<(DomainName, Extension), usize>,
+    /// Trunk names resolved in the background (RFC 3263).
+    trunk_names: trunk::TrunkNames,
+    /// Calls waiting for their trunk's name to resolve.
+    parked: Vec<trunk::Parked>,
 }
 
 impl std::fmt::Debug for B2bua {
@@ -159,6 +173,8 @@ impl B2bua {
             http_base: None,
             callbacks: HashMap::new(),
             rotation: HashMap::new(),
+            trunk_names: trunk::TrunkNames::default(),
+            parked: Vec::new(),
         };
         (b2bua, events)
     }
@@ -179,6 +195,7 @@ impl B2bua {
         match slot {
             SLOT_IGNORE => {}
             SLOT_RELAY => self.relay_answer(token, event, now),
+            SLOT_REINVITE => self.reinvite_answer(call, event, now),
             fork => self.fork_event(call, (fork - 1) as usize, event, now),
         }
         self.publish();
@@ -214,19 +231,27 @@ impl B2bua {
         }
     }
 
-    /// Clears calls past the longest duration (hung dialogs: both phones gone without a
-    /// BYE). Run from the dispatcher's periodic sweep.
+    /// Clears calls past the longest duration or whose session timer lapsed without a
+    /// refresh (RFC 4028 §10; hung dialogs: both phones gone without a BYE). Run from the
+    /// dispatcher's periodic sweep.
     pub fn sweep(&mut self, now: Instant) {
         let hung: Vec<u64> = self
             .calls
             .iter()
-            .filter(|(_, c)| c.ended.is_none() && c.end_deadline <= now)
+            .filter(|(_, c)| {
+                c.ended.is_none()
+                    && (c.end_deadline <= now || c.session.is_some_and(|s| s.expires <= now))
+            })
             .map(|(id, _)| *id)
             .collect();
         for id in hung {
-            tracing::info!(call = id, "call reached the longest duration; clearing it");
+            tracing::info!(
+                call = id,
+                "call reached its longest duration or session expiry; clearing it"
+            );
             self.hang_up(id, None, now);
         }
+        self.trunk_sweep(now);
         self.publish();
     }
 
@@ -248,13 +273,11 @@ impl B2bua {
                 self.hang_up(id, None, now);
                 return;
             }
-            if r.next <= now {
+            if r.due(now, Some(T2)) {
                 let _ = self
                     .io
                     .endpoint
                     .send_stateless(r.bytes.clone(), r.target.clone());
-                r.interval = (r.interval * 2).min(T2);
-                r.next = now + r.interval;
             }
         }
         if call.a_invite.is_some() && call.ring_deadline <= now {
@@ -262,6 +285,9 @@ impl B2bua {
             if !self.advance_hunt(id, now) {
                 self.give_up_ringing(id, now);
             }
+            return;
+        }
+        if self.reinvite_tick(id, now) || self.reliable_tick(id, now) {
             return;
         }
         self.schedule(id);

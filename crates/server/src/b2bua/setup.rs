@@ -7,12 +7,15 @@ use std::time::Instant;
 use hotdesk_core::routing::CallerIdentity;
 use hotdesk_core::{Cdr, Direction, Disposition, DomainName};
 use hotdesk_sip::endpoint::{new_tag, ServerTransaction};
-use hotdesk_sip::transport::{Target, Transport};
+use hotdesk_sip::transport::Target;
 use hotdesk_sip::{HeaderName, Method, Request, Response, StatusCode};
 
 use super::call::{Call, Fork, ForkState, Record, Side};
 use super::dialog::{contact_uri, via, Dialog};
+use super::prack::Reliable;
 use super::route::{self, Contact, Decision};
+use super::session;
+use super::trunk;
 use super::B2bua;
 use crate::sip::auth::Outcome;
 use crate::sip::Context;
@@ -32,6 +35,7 @@ pub(super) fn identity_uri(identity: &CallerIdentity, host: &str) -> String {
     format!("{name}<sip:{}@{host}>", identity.number)
 }
 
+/// Answers `transaction` with `status`, `reason` and a fresh To tag.
 pub(super) fn respond(transaction: ServerTransaction, status: StatusCode, reason: &str) {
     let response = transaction
         .request()
@@ -40,17 +44,6 @@ pub(super) fn respond(transaction: ServerTransaction, status: StatusCode, reason
         .to_tag(new_tag())
         .build();
     let _ = transaction.respond(response);
-}
-
-/// A trunk address (`host:port` or an IP, UDP) as a target; names need RFC 3263
-/// resolution, which the dispatcher does not wait for.
-pub(super) fn trunk_target(address: &str) -> Option<Target> {
-    let address = address.trim();
-    if let Ok(addr) = address.parse() {
-        return Some(Target::new(Transport::Udp, addr));
-    }
-    let ip: std::net::IpAddr = address.parse().ok()?;
-    Some(Target::new(Transport::Udp, (ip, 5060).into()))
 }
 
 impl B2bua {
@@ -77,11 +70,15 @@ impl B2bua {
         let stamp = ctx.app.now();
         let from_trunk = {
             let state = ctx.app.read();
-            state.tenants.get(&domain).is_some_and(|t| {
-                t.trunks.values().any(|trunk| {
-                    trunk_target(&trunk.address).is_some_and(|x| x.addr == transaction.source())
-                })
-            })
+            let from = request.from().ok();
+            let from_user = from.as_ref().and_then(|f| f.uri().as_sip()?.user());
+            trunk::from_trunk(
+                &state,
+                &self.trunk_names,
+                &domain,
+                transaction.source(),
+                from_user,
+            )
         };
         if from_trunk {
             return self.inbound(ctx, transaction, &domain, dialled, now);
@@ -144,32 +141,7 @@ impl B2bua {
                 if emergency {
                     self.open_callback_window(ctx, &domain, &record, now);
                 }
-                let Some(target) = trunk_target(&trunk.address) else {
-                    self.refused(
-                        &record,
-                        transaction.request().call_id(),
-                        StatusCode::SERVICE_UNAVAILABLE,
-                    );
-                    return respond(
-                        transaction,
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "Trunk Address Not Usable",
-                    );
-                };
-                let uri = format!("sip:{number}@{}", trunk.address.trim());
-                let contact = Contact { uri, target };
-                let geolocation = emergency
-                    .then(|| record.anchor.clone())
-                    .flatten()
-                    .map(|anchor| (domain.clone(), anchor));
-                self.start(
-                    transaction,
-                    vec![contact],
-                    &domain,
-                    record,
-                    geolocation,
-                    now,
-                );
+                self.route_to_trunk(transaction, trunk, number, emergency, record, domain, now);
             }
         }
     }
@@ -255,7 +227,7 @@ impl B2bua {
         };
         match decision {
             Decision::Ring(contacts) => {
-                self.start(transaction, contacts, domain, record, None, now)
+                self.start(transaction, contacts, domain, record, None, now);
             }
             Decision::Hunt(hunt) => self.start_hunt(transaction, hunt, domain, record, now),
             Decision::Queue(queue) => self.start_queue(transaction, &queue, domain, record, now),
@@ -297,7 +269,7 @@ impl B2bua {
         });
     }
 
-    /// Creates the call and sends one INVITE per contact.
+    /// Creates the call and sends one INVITE per contact; its id, if any fork went out.
     pub(super) fn start(
         &mut self,
         transaction: ServerTransaction,
@@ -306,10 +278,28 @@ impl B2bua {
         record: Record,
         geolocation: Option<(DomainName, hotdesk_core::Extension)>,
         now: Instant,
-    ) {
+    ) -> Option<u64> {
+        let request = transaction.request();
+        if session::too_small(request, self.policy.min_se) {
+            // RFC 4028 §8.1: the caller retries with at least our minimum.
+            self.refused(
+                &record,
+                request.call_id(),
+                StatusCode::SESSION_INTERVAL_TOO_SMALL,
+            );
+            let min_se = self.policy.min_se.to_string();
+            let response = request
+                .response(StatusCode::SESSION_INTERVAL_TOO_SMALL)
+                .to_tag(new_tag())
+                .header("Min-SE", min_se)
+                .build();
+            let _ = transaction.respond(response);
+            return None;
+        }
         let id = self.next_id;
         self.next_id += 1;
-        let request = transaction.request();
+        let reliable = Reliable::of(request);
+        let a_timer = session::supports_timer(request);
         let a = a_dialog(
             request,
             &transaction,
@@ -341,6 +331,21 @@ impl B2bua {
             let value = request.headers().get_named(name).next()?;
             Some((*name, value.value_str().ok()?.to_owned()))
         }));
+        // 100rel toward the callee when its reliable 18x can be relayed or PRACKed by us
+        // without an answer of our own (the caller made the offer); timers if the caller
+        // supports them (else the callee could make us the refresher).
+        let supported = [
+            (reliable.supported || !body.is_empty()).then_some("100rel"),
+            a_timer.then_some("timer"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ");
+        if !supported.is_empty() {
+            extra.push(("Supported", supported));
+        }
+        extra.extend(session::offer_headers(request, self.policy.min_se));
         if let Some((d, anchor)) = geolocation {
             extra.push(("Geolocation", self.geolocation_url(&d, &anchor)));
             extra.push(("Geolocation-Routing", "yes".to_owned()));
@@ -363,7 +368,8 @@ impl B2bua {
         }
         if forks.is_empty() {
             self.refused(&record, request.call_id(), StatusCode::SERVICE_UNAVAILABLE);
-            return respond(transaction, StatusCode::SERVICE_UNAVAILABLE, "No Route");
+            respond(transaction, StatusCode::SERVICE_UNAVAILABLE, "No Route");
+            return None;
         }
         tracing::debug!(call = id, forks = forks.len(), to = %record.dialled, "call forked");
         self.dialogs
@@ -387,9 +393,13 @@ impl B2bua {
             scheduled: None,
             template,
             hunt: None,
+            reliable,
+            reinvite: None,
+            session: None,
         };
         self.calls.insert(id, call);
         self.schedule(id);
+        Some(id)
     }
 }
 
@@ -450,7 +460,7 @@ impl B2bua {
         self.io
             .endpoint
             .send_request_to(
-                invite,
+                invite.clone(),
                 contact.target.clone(),
                 &self.io.sink,
                 Self::token(id, slot),
@@ -463,6 +473,11 @@ impl B2bua {
             state: ForkState::Calling,
             cancel_pending: false,
             ack: None,
+            rseq: None,
+            early: None,
+            invite,
+            invite_cseq: 1,
+            auth: None,
         })
     }
 }

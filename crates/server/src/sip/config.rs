@@ -67,7 +67,8 @@ impl SipSettings {
     /// `HOTDESK_REG_MAX_EXPIRES` (7200), `HOTDESK_REG_MAX_CONTACTS` (10),
     /// `HOTDESK_SIP_AUTH_MAX_FAILURES` (10), `HOTDESK_SIP_AUTH_WINDOW` (300 s),
     /// `HOTDESK_SIP_AUTH_LOCK` (300 s), `HOTDESK_SIP_NONCE_SECRET`,
-    /// `HOTDESK_CALL_RING_TIMEOUT` (60 s), `HOTDESK_CALL_MAX_DURATION` (4 h).
+    /// `HOTDESK_CALL_RING_TIMEOUT` (60 s), `HOTDESK_CALL_MAX_DURATION` (4 h),
+    /// `HOTDESK_CALL_MIN_SE` (90 s, RFC 4028).
     pub fn from_env(
         listen: SocketAddr,
         default_domain: DomainName,
@@ -132,6 +133,7 @@ impl SipSettings {
                     "HOTDESK_CALL_MAX_DURATION",
                     4 * 3600,
                 )?)),
+                min_se: number("HOTDESK_CALL_MIN_SE", crate::b2bua::session::MIN_SE_FLOOR)?,
             },
             http_base: None,
             voicemail_trust: crate::mwi::voicemail::Trust::default(),

@@ -183,7 +183,7 @@ pub(crate) fn call(
     .call(dir, caller, callee, xml, hold_ms)
 }
 
-async fn metric(api_url: &str, name: &str) -> Option<u64> {
+pub(crate) async fn metric(api_url: &str, name: &str) -> Option<u64> {
     let text = reqwest::get(format!("{api_url}/metrics"))
         .await
         .ok()?
@@ -215,7 +215,7 @@ pub(crate) async fn no_calls_left(server: &Server) {
 }
 
 /// Headers received in the first INVITE of a trace.
-fn first_invite(trace: &str) -> String {
+pub(crate) fn first_invite(trace: &str) -> String {
     let start = trace.find("INVITE sip:").unwrap_or(0);
     trace[start..]
         .lines()

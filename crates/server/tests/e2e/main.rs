@@ -14,9 +14,11 @@ mod restart;
 
 mod baresip;
 mod calls;
+mod dialogs;
 mod ivr;
 mod mwi;
 mod prov;
 mod queues;
 mod register;
 mod robustness;
+mod trunks;

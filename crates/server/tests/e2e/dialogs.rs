@@ -1,0 +1,333 @@
+//! Inside a call through the B2BUA, end to end (issue 5 "Dialogs and B2BUA"): re-INVITE from
+//! either side (RFC 3261 §14), reliable provisionals and PRACK (RFC 3262), UPDATE before
+//! the answer (RFC 3311), session timers with 422 and the reaping of a session nobody
+//! refreshes (RFC 4028). SIPp plays the caller
+//! and the callee's registered desk over loopback; the scenarios check the SIP details
+//! (SDP versions, RSeq/RAck, Session-Expires) and the tests the traces. Every test waits
+//! for the call and dialog gauges in `/metrics` to return to 0 (no leaked dialog).
+
+use std::path::Path;
+
+use tokio::task::block_in_place;
+
+use crate::calls::{
+    cdrs, first_invite, login, no_calls_left, pw, seed, skip, start, Phone, DOMAIN,
+};
+use crate::harness::Server;
+use crate::peers::{self, eventually, users_csv, Sipp, SippRun};
+
+/// One SIPp caller run: `caller` (a desk, or any name with a throw-away password) dials
+/// `callee` with `xml` and `extra` arguments.
+pub(crate) fn dial(
+    server: &Server,
+    dir: &Path,
+    caller: &str,
+    callee: &str,
+    xml: &str,
+    extra: &[&str],
+) -> SippRun {
+    let target = server.sip_udp.expect("SIP/UDP address");
+    let users = users_csv([(caller, pw(caller).as_str())]);
+    let args: Vec<&str> = ["-s", callee]
+        .iter()
+        .copied()
+        .chain(extra.iter().copied())
+        .collect();
+    Sipp::new(target, xml, DOMAIN, users).run_with(dir, &args)
+}
+
+/// Received messages of a `-trace_msg` file that start with `first` and contain `with`.
+fn received(trace: &str, first: &str, with: &str) -> usize {
+    trace
+        .split("message received")
+        .skip(1)
+        .filter(|block| {
+            let message = block.split("-----------").next().unwrap_or_default();
+            let start = message.find(|c: char| c.is_ascii_uppercase()).unwrap_or(0);
+            message[start..].starts_with(first) && message.contains(with)
+        })
+        .count()
+}
+
+fn failed(run: &SippRun, server: &Server) -> String {
+    format!(
+        "{}\n{}\n{}\n{}",
+        run.output,
+        run.messages,
+        run.logs,
+        server.output()
+    )
+}
+
+/// Two logged-in desks: 94002 (Bob, 1005) calls 1004 (Alice at 94001).
+async fn two_desks(server: &Server) {
+    let api = server.api();
+    seed(&api).await;
+    login(&api, "94001", "1004").await;
+    login(&api, "94002", "1005").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc3261_14_reinvite_from_either_side_reaches_the_other_and_its_2xx_is_resent_until_ack() {
+    if skip() {
+        return;
+    }
+    let server = start(&[]);
+    two_desks(&server).await;
+    let dir = peers::scratch(&server.dir(), "reinvite");
+    let desk = block_in_place(|| Phone::start(&server, &dir, "94001", "uas_reinvite.xml"));
+    let run = block_in_place(|| {
+        dial(
+            &server,
+            &dir,
+            "94002",
+            "1004",
+            "uac_reinvite.xml",
+            &["-d", "300"],
+        )
+    });
+    // The scenarios check each side got the other's new SDP version (o=- 1 2 at the desk,
+    // o=- 2 3 and o=- 2 4 at the caller) and its ACK came.
+    assert!(run.passed(), "{}", failed(&run, &server));
+    let at_desk = desk.messages();
+    assert_eq!(
+        received(&at_desk, "INVITE ", "o=- 1 2 "),
+        1,
+        "the caller's re-INVITE with its SDP: {at_desk}"
+    );
+    // The caller held its ACK for 1.7 s: our 200 to its re-INVITE came again meanwhile
+    // (§13.3.1.4), and stopped once the ACK came (the desk answered once).
+    let copies = received(&run.messages, "SIP/2.0 200", "CSeq: 3 INVITE");
+    assert!(
+        copies >= 2,
+        "the re-INVITE's 200 was not re-sent: {}",
+        run.messages
+    );
+    assert_eq!(received(&at_desk, "ACK ", "CSeq: 2 ACK"), 1, "{at_desk}");
+    eventually(
+        std::time::Duration::from_secs(10),
+        "the BYE at the desk",
+        || {
+            let done = desk.received("BYE") == 1;
+            async move { done.then_some(()) }
+        },
+    )
+    .await;
+    no_calls_left(&server).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc3262_reliable_183_goes_reliably_to_a_100rel_caller_and_its_prack_to_the_callee() {
+    if skip() {
+        return;
+    }
+    let server = start(&[]);
+    two_desks(&server).await;
+    let dir = peers::scratch(&server.dir(), "prack");
+    let desk = block_in_place(|| Phone::start(&server, &dir, "94001", "uas_100rel.xml"));
+    let run = block_in_place(|| {
+        dial(
+            &server,
+            &dir,
+            "94002",
+            "1004",
+            "uac_100rel.xml",
+            &["-d", "300"],
+        )
+    });
+    assert!(run.passed(), "{}", failed(&run, &server));
+    // Our own RSeq toward the caller (§3), its PRACK carried to the desk (RAck checked
+    // there against the desk's RSeq and INVITE CSeq). Held 1.2 s before its PRACK, the
+    // caller got our 183 again: re-sent until the PRACK.
+    assert!(
+        received(&run.messages, "SIP/2.0 183", "RSeq: 1") >= 2,
+        "{}",
+        run.messages
+    );
+    let at_desk = desk.messages();
+    assert!(first_invite(&at_desk).contains("100rel"), "{at_desk}");
+    assert_eq!(
+        received(&at_desk, "PRACK ", "RAck: 1 1 INVITE"),
+        1,
+        "{at_desk}"
+    );
+    no_calls_left(&server).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc3311_5_1_update_in_the_early_dialog_reaches_the_ringing_callee() {
+    if skip() {
+        return;
+    }
+    let server = start(&[]);
+    two_desks(&server).await;
+    let dir = peers::scratch(&server.dir(), "early-update");
+    let desk = block_in_place(|| Phone::start(&server, &dir, "94001", "uas_early_update.xml"));
+    let run = block_in_place(|| {
+        dial(
+            &server,
+            &dir,
+            "94002",
+            "1004",
+            "uac_early_update.xml",
+            &["-d", "300"],
+        )
+    });
+    // The scenarios check the offer (o=- 1 2) at the desk and its answer (o=- 2 3) back.
+    assert!(run.passed(), "{}", failed(&run, &server));
+    let at_desk = desk.messages();
+    assert_eq!(received(&at_desk, "UPDATE ", "o=- 1 2 "), 1, "{at_desk}");
+    no_calls_left(&server).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc3262_caller_without_100rel_gets_a_plain_183_and_the_server_pracks_the_callee() {
+    if skip() {
+        return;
+    }
+    let server = start(&[]);
+    two_desks(&server).await;
+    let dir = peers::scratch(&server.dir(), "prack-local");
+    let desk = block_in_place(|| Phone::start(&server, &dir, "94001", "uas_100rel.xml"));
+    let run = block_in_place(|| {
+        dial(
+            &server,
+            &dir,
+            "94002",
+            "1004",
+            "uac_invite.xml",
+            &["-d", "300"],
+        )
+    });
+    assert!(run.passed(), "{}", failed(&run, &server));
+    assert!(
+        received(&run.messages, "SIP/2.0 183", "") >= 1,
+        "{}",
+        run.messages
+    );
+    assert_eq!(
+        received(&run.messages, "SIP/2.0 183", "RSeq"),
+        0,
+        "an unreliable 183 for a caller without 100rel: {}",
+        run.messages
+    );
+    let at_desk = desk.messages();
+    assert_eq!(
+        received(&at_desk, "PRACK ", "RAck: 1 1 INVITE"),
+        1,
+        "{at_desk}"
+    );
+    no_calls_left(&server).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc4028_8_1_interval_below_min_se_gets_422_with_our_minimum() {
+    if skip() {
+        return;
+    }
+    let server = start(&[]);
+    two_desks(&server).await;
+    let dir = peers::scratch(&server.dir(), "se-small");
+    let desk = block_in_place(|| Phone::start(&server, &dir, "94001", "uas_answer.xml"));
+    let run = block_in_place(|| {
+        dial(
+            &server,
+            &dir,
+            "94002",
+            "1004",
+            "uac_session_too_small.xml",
+            &["-key", "se", "60"],
+        )
+    });
+    assert!(run.passed(), "{}", failed(&run, &server));
+    assert!(run.logs.contains("422 with Min-SE 90"), "{}", run.logs);
+    assert_eq!(desk.received("INVITE"), 0, "refused before any fork");
+    no_calls_left(&server).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc4028_7_4_callees_422_reaches_the_caller_with_the_callees_min_se() {
+    if skip() {
+        return;
+    }
+    let server = start(&[]);
+    two_desks(&server).await;
+    let dir = peers::scratch(&server.dir(), "se-callee-small");
+    let desk =
+        block_in_place(|| Phone::start(&server, &dir, "94001", "uas_interval_too_small.xml"));
+    // 90 s passes our minimum; the desk wants 1800 s and says so in its 422.
+    let run = block_in_place(|| {
+        dial(
+            &server,
+            &dir,
+            "94002",
+            "1004",
+            "uac_session_too_small.xml",
+            &["-key", "se", "90"],
+        )
+    });
+    assert!(run.passed(), "{}", failed(&run, &server));
+    assert!(run.logs.contains("422 with Min-SE 1800"), "{}", run.logs);
+    assert_eq!(desk.received("INVITE"), 1);
+    no_calls_left(&server).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc4028_10_refreshed_session_stays_up_and_an_unrefreshed_one_is_cleared_with_bye() {
+    if skip() {
+        return;
+    }
+    // Min-SE 4 s for the test (HOTDESK_CALL_MIN_SE; 90 by default, the RFC's floor).
+    let server = start(&[("HOTDESK_CALL_MIN_SE", "4")]);
+    two_desks(&server).await;
+    let dir = peers::scratch(&server.dir(), "se-reap");
+    let desk = block_in_place(|| Phone::start(&server, &dir, "94001", "uas_session_timer.xml"));
+    // The caller refreshes at 2.5 s (re-INVITE) and 5 s (UPDATE), past one 4 s interval,
+    // then stops: the scenario passes only if the server's BYE ends it.
+    let run = block_in_place(|| {
+        dial(
+            &server,
+            &dir,
+            "94002",
+            "1004",
+            "uac_session_timer.xml",
+            &["-key", "se", "4"],
+        )
+    });
+    assert!(run.passed(), "{}", failed(&run, &server));
+    let invite = first_invite(&desk.messages());
+    assert!(
+        invite.contains("Session-Expires: 4;refresher=uac"),
+        "{invite}"
+    );
+    assert!(invite.contains("Min-SE: 4"), "{invite}");
+    // Both refreshes (a re-INVITE, then an UPDATE) reached the desk, then our BYE (hung
+    // dialog reaped on both legs).
+    let at_desk = desk.messages();
+    assert_eq!(
+        received(&at_desk, "INVITE ", "Session-Expires"),
+        2,
+        "{at_desk}"
+    );
+    assert_eq!(
+        received(&at_desk, "UPDATE ", "Session-Expires"),
+        1,
+        "{at_desk}"
+    );
+    eventually(
+        std::time::Duration::from_secs(10),
+        "the BYE at the desk",
+        || {
+            let done = desk.received("BYE") == 1;
+            async move { done.then_some(()) }
+        },
+    )
+    .await;
+    no_calls_left(&server).await;
+    let api = server.api();
+    let rows = cdrs(&api).await;
+    assert!(
+        rows.iter().any(|r| r["disposition"] == "answered"),
+        "{rows:?}"
+    );
+}
