@@ -34,8 +34,9 @@ sip=$(free_port); http=$(free_port); local_port=$(free_port); media=$(free_port)
 token=bench-ivr-token
 
 RT_PRIORITY=${RT_PRIORITY-10}
-# RT_PRIORITY= (empty) keeps the media thread under default scheduling.
-env ${RT_PRIORITY:+HOTDESK_MEDIA_RT_PRIORITY=$RT_PRIORITY} HOTDESK_ADMIN_TOKEN=$token HOTDESK_SECRET_KEY=$(printf '5e%.0s' $(seq 32)) \
+# RT_PRIORITY= (empty) keeps the media thread under default scheduling (the server's own
+# default is real-time priority 10, so pass 0 explicitly).
+env HOTDESK_MEDIA_RT_PRIORITY=${RT_PRIORITY:-0} HOTDESK_ADMIN_TOKEN=$token HOTDESK_SECRET_KEY=$(printf '5e%.0s' $(seq 32)) \
 HOTDESK_RTP_PORTS=30000-31999 HOTDESK_IVR_SESSION_SECS=$((HOLD + 60)) \
 HOTDESK_IVR_FIRST_DIGIT_SECS=$((HOLD + 30)) HOTDESK_PROMPTS_DIR="$root/prompts" RUST_LOG=warn \
     "$BIN" serve --sip 127.0.0.1:$sip --http 127.0.0.1:$http \

@@ -13,6 +13,11 @@ pub(crate) fn set_fifo(priority: i32) {
         tracing::info!(priority, "media driver runs under SCHED_FIFO");
     } else {
         let error = std::io::Error::last_os_error();
-        tracing::warn!(priority, %error, "media driver keeps normal scheduling");
+        // Not an error: an unprivileged server paces fine on a host that is not saturated.
+        tracing::info!(
+            priority,
+            %error,
+            "media driver keeps normal scheduling (SCHED_FIFO needs root or CAP_SYS_NICE)"
+        );
     }
 }

@@ -23,6 +23,12 @@ pub enum IvrConfigError {
     },
 }
 
+/// The media thread's SCHED_FIFO priority unless configured: low among real-time threads
+/// (kernel threads use 50 and up), enough to be woken ahead of every normal task. Like a
+/// media server's audio thread it sleeps between 1 ms steps, so it cannot starve the host
+/// (and the kernel's RT throttling caps it at 95 % of a core regardless).
+pub const DEFAULT_RT_PRIORITY: i32 = 10;
+
 /// Everything the IVR needs at start.
 #[derive(Debug, Clone)]
 pub struct IvrSettings {
@@ -35,7 +41,9 @@ pub struct IvrSettings {
     /// Phone menu time-outs.
     pub timing: Timing,
     /// SCHED_FIFO priority for the media driver thread (`HOTDESK_MEDIA_RT_PRIORITY`,
-    /// 1–99; needs root or CAP_SYS_NICE): on a saturated host it keeps 20 ms pacing clean.
+    /// 1–99, default [`DEFAULT_RT_PRIORITY`], `0` = normal scheduling): on a saturated host
+    /// it keeps 20 ms pacing clean. Without root or CAP_SYS_NICE the engine logs the
+    /// refusal and paces under normal scheduling.
     pub realtime_priority: Option<i32>,
 }
 
@@ -76,8 +84,9 @@ impl IvrSettings {
             prompts_dir,
             language: lookup("HOTDESK_PROMPTS_LANGUAGE").unwrap_or_else(|| "en".into()),
             realtime_priority: match lookup("HOTDESK_MEDIA_RT_PRIORITY").filter(|v| !v.is_empty()) {
-                None => None,
+                None => Some(DEFAULT_RT_PRIORITY),
                 Some(value) => match value.trim().parse::<i32>() {
+                    Ok(0) => None,
                     Ok(n) if (1..=99).contains(&n) => Some(n),
                     _ => {
                         return Err(IvrConfigError::Seconds {
@@ -122,6 +131,18 @@ mod tests {
         let s = settings(&[]).expect("defaults");
         assert_eq!(s.rtp_ports, (20_000, 20_999));
         assert_eq!(s.timing, Timing::default());
+        // Issue 6: pacing is real-time unless turned off with 0.
+        assert_eq!(s.realtime_priority, Some(DEFAULT_RT_PRIORITY));
+        let off = settings(&[("HOTDESK_MEDIA_RT_PRIORITY", "0")]).expect("off");
+        assert_eq!(off.realtime_priority, None);
+        let set = settings(&[("HOTDESK_MEDIA_RT_PRIORITY", "20")]).expect("20");
+        assert_eq!(set.realtime_priority, Some(20));
+        for bad in ["100", "-1", "high"] {
+            assert!(
+                settings(&[("HOTDESK_MEDIA_RT_PRIORITY", bad)]).is_err(),
+                "{bad}"
+            );
+        }
         let s = settings(&[
             ("HOTDESK_RTP_PORTS", "30000-30009"),
             ("HOTDESK_IVR_SESSION_SECS", "20"),
