@@ -36,8 +36,8 @@ pub use server::ServerTransaction;
 use crate::header::BRANCH_MAGIC_COOKIE;
 use crate::message::{Method, Request};
 use crate::transaction::{
-    LayerStats, Received, Timer, TimerConfig, TransactionError, TransactionKey,
-    TransactionLayer, Transmit,
+    LayerStats, Received, Timer, TimerConfig, TransactionError, TransactionKey, TransactionLayer,
+    Transmit,
 };
 use crate::transport::{
     Monitor, Target, Transport, TransportConfig, TransportError, TransportStats, Transports,
@@ -171,6 +171,8 @@ enum Command {
 
 struct Inner {
     commands: mpsc::UnboundedSender<Command>,
+    /// The transaction layer, read for its live counters.
+    direct: Arc<Direct>,
     local: Vec<(Transport, SocketAddr)>,
     monitor: Monitor,
     stats: Arc<Mutex<EndpointStats>>,
@@ -199,16 +201,17 @@ impl Endpoint {
         let (commands, command_rx) = mpsc::unbounded_channel();
         let (event_tx, rx) = mpsc::channel(config.event_queue.max(4));
         let stats = Arc::new(Mutex::new(EndpointStats::default()));
+        let direct = Arc::new(Direct::new(
+            TransactionLayer::new(config.timers),
+            transports.sender(),
+        ));
         let inner = Inner {
+            direct: Arc::clone(&direct),
             local: transports.local_addrs().to_vec(),
             monitor: transports.monitor(),
             stats: Arc::clone(&stats),
             commands,
         };
-        let direct = Arc::new(Direct::new(
-            TransactionLayer::new(config.timers),
-            transports.sender(),
-        ));
         let driver = Driver::new(
             direct,
             transports,
@@ -317,6 +320,9 @@ impl Endpoint {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         stats.transport = self.inner.monitor.stats();
+        // Live: responses sent from application tasks change the layer between the
+        // endpoint task's turns.
+        stats.layer = self.inner.direct.layer().stats();
         stats
     }
 

@@ -117,9 +117,7 @@ impl Driver {
     }
 
     fn publish_stats(&self) {
-        let layer = self.layer().stats();
         let mut stats = self.stats.lock().unwrap_or_else(PoisonError::into_inner);
-        stats.layer = layer;
         stats.overload_refused = self.overload_refused;
         stats.send_failed = self.send_failed;
     }

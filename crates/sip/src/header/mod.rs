@@ -22,5 +22,5 @@ pub use expires::{parse_content_length, parse_delta_seconds, parse_max_forwards,
 pub use from_to::NameAddr;
 pub(crate) use from_to::NameAddrSpans;
 pub use params::{Param, ParamIter, Params};
-pub use via::{Transport, Via, BRANCH_MAGIC_COOKIE};
 pub(crate) use via::ViaSpans;
+pub use via::{Transport, Via, BRANCH_MAGIC_COOKIE};

@@ -55,7 +55,11 @@ impl Cached {
     }
 }
 
-fn at<'h, T: Rebase<'h>>(headers: &'h Headers, name: HeaderName, value: &T) -> Option<At<T::Spans>> {
+fn at<'h, T: Rebase<'h>>(
+    headers: &'h Headers,
+    name: HeaderName,
+    value: &T,
+) -> Option<At<T::Spans>> {
     let line = headers.position(name)?;
     let base = headers.value_str_at(line)?;
     Some(At {

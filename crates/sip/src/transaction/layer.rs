@@ -61,8 +61,10 @@ pub struct Immediate {
 // Variant names mirror the machine types (and files): ClientInvite … ServerNonInvite.
 #[allow(clippy::enum_variant_names)]
 pub(super) enum Machine {
-    /// The INVITE is kept whole: it is retransmitted and the ACK is built from it.
-    ClientInvite(ClientInvite, Request),
+    /// The INVITE is kept whole: it is retransmitted and the ACK is built from it. Boxed:
+    /// every slot of the table is as large as the largest machine, and most transactions
+    /// are server ones (a REGISTER's 200 waits out Timer J in a slot).
+    ClientInvite(ClientInvite, Box<Request>),
     ClientNonInvite(ClientNonInvite, Bytes),
     ServerInvite(ServerInvite),
     ServerNonInvite(ServerNonInvite),
@@ -273,7 +275,10 @@ impl TransactionLayer {
         let reliable = is_reliable(transport);
         let bytes = wire::request_bytes(&request);
         let machine = if is_invite {
-            Machine::ClientInvite(ClientInvite::start(now, &self.timers, reliable), request)
+            Machine::ClientInvite(
+                ClientInvite::start(now, &self.timers, reliable),
+                Box::new(request),
+            )
         } else {
             Machine::ClientNonInvite(
                 ClientNonInvite::start(now, &self.timers, reliable),

@@ -417,10 +417,10 @@ fn send_stream(shared: &Arc<Shared>, transmit: &Transmit) -> Result<(), Transpor
             };
             tcp::send(shared, addr, transmit.transport, out)
         }
-        transport @ (Transport::Udp
-        | Transport::Sctp
-        | Transport::TlsSctp
-        | Transport::Unknown) => Err(TransportError::NoRoute { transport, addr }),
+        transport
+        @ (Transport::Udp | Transport::Sctp | Transport::TlsSctp | Transport::Unknown) => {
+            Err(TransportError::NoRoute { transport, addr })
+        }
     }
 }
 
