@@ -20,7 +20,7 @@ RATE=${RATE:-50}
 WINDOW=${WINDOW:-10}
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
-BIN=${HOTDESK_BIN:-$root/target/release/hotdesk}
+BIN=${HOTDESK_BIN:-${CARGO_TARGET_DIR:-$root/target}/release/hotdesk}
 work="$(mktemp -d)"
 server_pid=""
 cleanup() {

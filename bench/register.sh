@@ -9,7 +9,7 @@
 #   DURATION=10 (seconds per ladder step) LADDER="2000 4000 ... 20000" (REGISTER/s, ascending)
 #   RETRIES=1 (re-runs of a failed step) STOP_AFTER=2 (failed rates in a row that end
 #   the ascent) REFINE=2 (bisections between the best pass and the failure above it)
-#   COOLDOWN=3 HOTDESK_BIN=target/release/hotdesk HOTDESK_ARGS= KEEP=0 (keep the temp dir)
+#   COOLDOWN=3 HOTDESK_BIN=$CARGO_TARGET_DIR/release/hotdesk (else target/release/hotdesk) HOTDESK_ARGS= KEEP=0 (keep the temp dir)
 #   KAMAILIO_AUTH=htable|auth_db KAMAILIO_MALLOC=fm|tlsf|qm SCHED=rt|nice|none (rt by default as root)
 #   RECORD=1 (0 = do not append to bench/results, for trial runs)
 #   SIPP_CLIENTS=2 (SIPp processes sharing the rate; one tops out near 12,000/s here)

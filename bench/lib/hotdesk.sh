@@ -4,7 +4,7 @@
 # Sourced after lib/common.sh. Each function prints nothing on success and sets
 # HOTDESK_SKIP to a reason on failure (the caller prints "hotdesk: skipped (reason)").
 
-HOTDESK_BIN="${HOTDESK_BIN:-$ROOT/target/release/hotdesk}"
+HOTDESK_BIN="${HOTDESK_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/hotdesk}"
 HOTDESK_TOKEN="bench-admin-token-$$-$RANDOM"
 
 # hotdesk_start SIP_PORT HTTP_PORT WORKERS DOMAIN [keep]: sets HOTDESK_PID and HOTDESK_API;

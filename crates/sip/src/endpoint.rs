@@ -20,6 +20,7 @@
 //! [`TransactionLayer::poll_output`]: crate::transaction::TransactionLayer::poll_output
 
 mod client;
+mod direct;
 mod driver;
 mod server;
 
@@ -33,13 +34,15 @@ pub use client::{ClientError, ClientEvent, ClientSink, ClientTransaction, Shared
 pub use server::ServerTransaction;
 
 use crate::header::BRANCH_MAGIC_COOKIE;
-use crate::message::{Method, Request, Response};
+use crate::message::{Method, Request};
 use crate::transaction::{
-    LayerStats, Received, Timer, TimerConfig, TransactionError, TransactionKey,
+    LayerStats, Received, Timer, TimerConfig, TransactionError, TransactionKey, TransactionLayer,
+    Transmit,
 };
 use crate::transport::{
     Monitor, Target, Transport, TransportConfig, TransportError, TransportStats, Transports,
 };
+use direct::Direct;
 use driver::Driver;
 
 /// Everything [`Endpoint::bind`] needs.
@@ -148,14 +151,12 @@ pub struct EndpointStats {
 /// A command from the application to the endpoint task.
 #[derive(Debug)]
 enum Command {
-    Respond {
-        key: TransactionKey,
-        response: Response,
-    },
-    RespondStateless {
-        key: TransactionKey,
-        response: Response,
-    },
+    /// A response sent by [`direct`] that the socket could not take at once.
+    Transmit(Transmit),
+    /// A response sent by [`direct`] could not be delivered.
+    SendFailed(Option<TransactionKey>),
+    /// A [`direct`] response queued outputs or moved a timer earlier.
+    Wake,
     Request {
         key: TransactionKey,
         request: Request,
@@ -170,6 +171,8 @@ enum Command {
 
 struct Inner {
     commands: mpsc::UnboundedSender<Command>,
+    /// The transaction layer, read for its live counters.
+    direct: Arc<Direct>,
     local: Vec<(Transport, SocketAddr)>,
     monitor: Monitor,
     stats: Arc<Mutex<EndpointStats>>,
@@ -198,14 +201,19 @@ impl Endpoint {
         let (commands, command_rx) = mpsc::unbounded_channel();
         let (event_tx, rx) = mpsc::channel(config.event_queue.max(4));
         let stats = Arc::new(Mutex::new(EndpointStats::default()));
+        let direct = Arc::new(Direct::new(
+            TransactionLayer::new(config.timers),
+            transports.sender(),
+        ));
         let inner = Inner {
+            direct: Arc::clone(&direct),
             local: transports.local_addrs().to_vec(),
             monitor: transports.monitor(),
             stats: Arc::clone(&stats),
             commands,
         };
         let driver = Driver::new(
-            config.timers,
+            direct,
             transports,
             command_rx,
             inner.commands.downgrade(),
@@ -312,6 +320,9 @@ impl Endpoint {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         stats.transport = self.inner.monitor.stats();
+        // Live: responses sent from application tasks change the layer between the
+        // endpoint task's turns.
+        stats.layer = self.inner.direct.layer().stats();
         stats
     }
 

@@ -19,6 +19,7 @@ pub mod endpoint;
 pub mod header;
 pub mod message;
 pub mod parse;
+mod spans;
 pub mod transaction;
 pub mod transport;
 pub mod uri;

@@ -9,11 +9,12 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 
 use super::client::Sink;
+use super::direct::Direct;
 use super::{ClientEvent, Command, EndpointEvent, EndpointStats, ServerTransaction};
 use crate::message::{Message, Request, StatusCode};
 use crate::transaction::{
-    Input, Outgoing, Output, Received, TimerConfig, TransactionError, TransactionEvent,
-    TransactionKey, TransactionLayer, Transmit,
+    Input, Outgoing, Output, Received, TransactionError, TransactionEvent, TransactionKey,
+    TransactionLayer, Transmit,
 };
 use crate::transport::{NetInput, Target, Transport, Transports};
 
@@ -21,8 +22,11 @@ use crate::transport::{NetInput, Target, Transport, Transports};
 const BATCH: usize = 64;
 
 pub(super) struct Driver {
-    layer: TransactionLayer,
+    /// The transaction layer, shared with the handles that answer requests.
+    direct: Arc<Direct>,
     transports: Transports,
+    /// Responses the application could not send without waiting; sent first in `drain`.
+    unsent: Vec<Transmit>,
     commands: mpsc::UnboundedReceiver<Command>,
     /// Weak, so the task ends when the application drops every handle.
     handle: mpsc::WeakUnboundedSender<Command>,
@@ -38,7 +42,7 @@ pub(super) struct Driver {
 
 impl Driver {
     pub(super) fn new(
-        timers: TimerConfig,
+        direct: Arc<Direct>,
         transports: Transports,
         commands: mpsc::UnboundedReceiver<Command>,
         handle: mpsc::WeakUnboundedSender<Command>,
@@ -48,8 +52,9 @@ impl Driver {
     ) -> Self {
         let reserve = events.max_capacity() / 4;
         Self {
-            layer: TransactionLayer::new(timers),
+            direct,
             transports,
+            unsent: Vec::new(),
             commands,
             handle,
             net,
@@ -98,7 +103,7 @@ impl Driver {
                 }
                 () = &mut sleep => {
                     // Due timers also run in poll_output; this only says why we woke.
-                    let _ = self.layer.handle(Instant::now(), Input::Timeout);
+                    let _ = self.layer().handle(Instant::now(), Input::Timeout);
                 }
             }
             deadline = self.drain().await;
@@ -106,9 +111,13 @@ impl Driver {
         }
     }
 
+    /// The transaction layer; held only for one call, never across an await.
+    fn layer(&self) -> std::sync::MutexGuard<'_, TransactionLayer> {
+        self.direct.layer()
+    }
+
     fn publish_stats(&self) {
         let mut stats = self.stats.lock().unwrap_or_else(PoisonError::into_inner);
-        stats.layer = self.layer.stats();
         stats.overload_refused = self.overload_refused;
         stats.send_failed = self.send_failed;
     }
@@ -116,8 +125,12 @@ impl Driver {
     /// Sends and routes outputs until the layer names its next deadline.
     async fn drain(&mut self) -> Instant {
         let now = Instant::now();
+        for transmit in std::mem::take(&mut self.unsent) {
+            self.transmit(now, transmit).await;
+        }
         loop {
-            match self.layer.poll_output(now) {
+            let output = self.layer().poll_output(now);
+            match output {
                 Output::Transmit(transmit) => self.transmit(now, transmit).await,
                 Output::Event(event) => self.event(now, event),
                 Output::Timeout(at) => return at,
@@ -129,22 +142,31 @@ impl Driver {
         if let Err(e) = self.transports.send(&transmit).await {
             tracing::debug!(error = %e, "send failed");
             self.send_failed += 1;
-            if let Some(key) = transmit.key {
-                // The transaction may have ended meanwhile: nothing to fail then.
-                let _ = self.layer.handle(now, Input::TransportFailed(key));
-            }
+            self.failed(now, transmit.key);
+        }
+    }
+
+    /// Ends transaction `key` after a failed send.
+    fn failed(&mut self, now: Instant, key: Option<TransactionKey>) {
+        if let Some(key) = key {
+            // The transaction may have ended meanwhile: nothing to fail then.
+            let _ = self.layer().handle(now, Input::TransportFailed(key));
         }
     }
 
     fn command(&mut self, now: Instant, command: Command) {
         let result = match command {
-            Command::Respond { key, response } => self
-                .layer
-                .handle(now, Input::Send(Outgoing::Response { key, response })),
-            Command::RespondStateless { key, response } => self.layer.handle(
-                now,
-                Input::Send(Outgoing::StatelessResponse { key, response }),
-            ),
+            Command::Transmit(transmit) => {
+                self.unsent.push(transmit);
+                Ok(())
+            }
+            Command::SendFailed(key) => {
+                self.send_failed += 1;
+                self.failed(now, key);
+                Ok(())
+            }
+            // The drain that follows every command batch is what was asked for.
+            Command::Wake => Ok(()),
             Command::Request {
                 key,
                 request,
@@ -161,7 +183,7 @@ impl Driver {
                     destination: target.addr,
                     transport: target.transport,
                 });
-                self.layer.handle(now, input)
+                self.layer().handle(now, input)
             }
         };
         if let Err(e) = result {
@@ -179,7 +201,7 @@ impl Driver {
         events: Sink,
     ) {
         // Checked first: inserting would replace the live transaction's event channel.
-        if self.layer.contains(&key) {
+        if self.layer().contains(&key) {
             events.send(ClientEvent::Refused(TransactionError::Duplicate));
             return;
         }
@@ -189,7 +211,8 @@ impl Driver {
             destination: target.addr,
             transport: target.transport,
         });
-        match self.layer.handle(now, input) {
+        let result = self.layer().handle(now, input);
+        match result {
             Ok(()) => {
                 self.clients.insert(key, events);
             }
@@ -210,7 +233,7 @@ impl Driver {
             NetInput::Failed(key) => Input::TransportFailed(key),
         };
         // Received messages never fail; a failure for a finished transaction is moot.
-        let _ = self.layer.handle(now, input);
+        let _ = self.layer().handle(now, input);
     }
 
     fn event(&mut self, now: Instant, event: TransactionEvent) {
@@ -279,6 +302,7 @@ impl Driver {
             received.source,
             received.transport,
             commands,
+            Arc::clone(&self.direct),
         ))
     }
 
@@ -302,7 +326,7 @@ impl Driver {
             .header("Retry-After", "1")
             .build();
         let _ = self
-            .layer
+            .layer()
             .handle(now, Input::Send(Outgoing::Response { key, response }));
     }
 }

@@ -1,9 +1,11 @@
 //! [`ServerTransaction`]: a received request and the right to answer it once.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
+use super::direct::Direct;
 use super::{new_tag, Command, EndpointError};
 use crate::header::Transport;
 use crate::message::{Request, Response, StatusCode};
@@ -20,6 +22,7 @@ pub struct ServerTransaction {
     source: SocketAddr,
     transport: Transport,
     commands: mpsc::UnboundedSender<Command>,
+    direct: Arc<Direct>,
     answered: bool,
 }
 
@@ -30,6 +33,7 @@ impl ServerTransaction {
         source: SocketAddr,
         transport: Transport,
         commands: mpsc::UnboundedSender<Command>,
+        direct: Arc<Direct>,
     ) -> Self {
         Self {
             key,
@@ -37,6 +41,7 @@ impl ServerTransaction {
             source,
             transport,
             commands,
+            direct,
             answered: false,
         }
     }
@@ -99,12 +104,8 @@ impl ServerTransaction {
             });
         }
         self.answered = true;
-        self.commands
-            .send(Command::RespondStateless {
-                key: self.key.clone(),
-                response,
-            })
-            .map_err(|_| EndpointError::Closed)
+        self.direct
+            .respond(&self.key, &response, true, &self.commands)
     }
 
     /// Answers with `status`, its canonical reason and a fresh To tag, nothing else.
@@ -113,13 +114,10 @@ impl ServerTransaction {
         self.respond(response)
     }
 
+    /// Sent from this task (see [`Direct`]); stored in the transaction for retransmissions.
     fn send(&self, response: Response) -> Result<(), EndpointError> {
-        self.commands
-            .send(Command::Respond {
-                key: self.key.clone(),
-                response,
-            })
-            .map_err(|_| EndpointError::Closed)
+        self.direct
+            .respond(&self.key, &response, false, &self.commands)
     }
 }
 

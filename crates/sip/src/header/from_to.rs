@@ -19,6 +19,16 @@ pub struct NameAddr<'a> {
     params: Params<'a>,
 }
 
+crate::spans::rebase_struct!(NameAddr => NameAddrSpans {
+    raw: &'static str,
+    display: Option<&'static str>,
+    uri: Uri<'static>,
+    params: Params<'static>,
+} copy {
+    quoted: bool,
+    bracketed: bool,
+});
+
 impl<'a> NameAddr<'a> {
     /// Parses one address. Without `<>`, everything after the first `;` is a header parameter
     /// (RFC 3261 §20.10). Tolerated leniently: no LWS before `<` (RFC 4475 §3.1.1.6), LWS

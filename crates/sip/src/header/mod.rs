@@ -20,5 +20,7 @@ pub use cseq::CSeq;
 pub use event::{Event, MediaType};
 pub use expires::{parse_content_length, parse_delta_seconds, parse_max_forwards, parse_u32};
 pub use from_to::NameAddr;
+pub(crate) use from_to::NameAddrSpans;
 pub use params::{Param, ParamIter, Params};
+pub(crate) use via::ViaSpans;
 pub use via::{Transport, Via, BRANCH_MAGIC_COOKIE};

@@ -71,6 +71,18 @@ impl<'a> Params<'a> {
     }
 }
 
+impl<'a> crate::spans::Rebase<'a> for Params<'a> {
+    type Spans = crate::spans::Span;
+    fn spans(&self, base: &str) -> Self::Spans {
+        crate::spans::Span::of(base, self.raw)
+    }
+    fn rebuild(base: &'a str, spans: &Self::Spans) -> Self {
+        Params {
+            raw: spans.get(base),
+        }
+    }
+}
+
 impl<'a> IntoIterator for Params<'a> {
     type Item = Param<'a>;
     type IntoIter = ParamIter<'a>;

@@ -88,6 +88,19 @@ pub struct Via<'a> {
     params: Params<'a>,
 }
 
+crate::spans::rebase_struct!(Via => ViaSpans {
+    raw: &'static str,
+    protocol: &'static str,
+    version: &'static str,
+    transport_raw: &'static str,
+    host: Host<'static>,
+    host_raw: &'static str,
+    params: Params<'static>,
+} copy {
+    transport: Transport,
+    port: Option<u16>,
+});
+
 /// Expects `/` after optional LWS, then returns the token after it (with LWS skipped).
 fn slash_token(b: &[u8], i: usize) -> Result<(usize, usize), usize> {
     let i = skip_lws(b, i);

@@ -147,7 +147,7 @@ impl<'a> ResponseBuilder<'a> {
             Some(r) => Cow::Borrowed(r.as_ref()),
             None => Cow::Borrowed(self.status.canonical_reason()),
         };
-        let tag = match (&self.to_tag, src.to().ok().and_then(|t| t.tag())) {
+        let tag = match (&self.to_tag, req.to().ok().and_then(|t| t.tag())) {
             (Some(t), None) => Some(t.as_ref()),
             _ => None,
         };
@@ -207,6 +207,8 @@ impl<'a> ResponseBuilder<'a> {
                 start_line_end,
                 body_start,
             },
+            // Built to be sent, rarely read: its accessors parse on demand.
+            cache: None,
         }
     }
 }

@@ -82,6 +82,18 @@ impl Headers {
         &self.entries
     }
 
+    /// Index of the first line with this name.
+    pub(crate) fn position(&self, name: HeaderName) -> Option<usize> {
+        self.entries.iter().position(|e| e.name == name)
+    }
+
+    /// The value of line `index` as text, if it is UTF-8.
+    pub(crate) fn value_str_at(&self, index: usize) -> Option<&str> {
+        let e = self.entries.get(index)?;
+        let bytes = self.buf.get(e.value_start as usize..e.value_end as usize)?;
+        std::str::from_utf8(bytes).ok()
+    }
+
     fn header(&self, e: &Entry) -> Header<'_> {
         let b = &self.buf[..];
         Header {

@@ -3,6 +3,7 @@
 //! [`RequestBuilder`] / [`Request::response`], change with [`Request::edit`].
 
 mod builder;
+mod cache;
 mod edit;
 mod header_name;
 mod headers;
@@ -12,6 +13,7 @@ mod status;
 use bytes::Bytes;
 
 pub use builder::{RequestBuilder, ResponseBuilder};
+pub(crate) use cache::Cached;
 pub use edit::Edit;
 pub use header_name::HeaderName;
 pub(crate) use headers::Entry;
@@ -56,17 +58,26 @@ macro_rules! common_accessors {
         pub fn call_id(&self) -> &str {
             self.headers.call_id().unwrap_or_default()
         }
-        /// The topmost Via.
+        /// The topmost Via (parsed once, when the message was).
         pub fn via(&self) -> Result<Via<'_>, ParseError> {
-            self.headers.via()
+            match self.cache.as_deref().and_then(|c| c.via(&self.headers)) {
+                Some(via) => Ok(via),
+                None => self.headers.via(),
+            }
         }
-        /// From.
+        /// From (parsed once, when the message was).
         pub fn from(&self) -> Result<NameAddr<'_>, ParseError> {
-            self.headers.from()
+            match self.cache.as_deref().and_then(|c| c.from(&self.headers)) {
+                Some(from) => Ok(from),
+                None => self.headers.from(),
+            }
         }
-        /// To.
+        /// To (parsed once, when the message was).
         pub fn to(&self) -> Result<NameAddr<'_>, ParseError> {
-            self.headers.to()
+            match self.cache.as_deref().and_then(|c| c.to(&self.headers)) {
+                Some(to) => Ok(to),
+                None => self.headers.to(),
+            }
         }
         /// The body (exactly Content-Length bytes when the header is present).
         pub fn body(&self) -> &[u8] {
@@ -95,6 +106,8 @@ pub struct Request {
     pub(crate) headers: Headers,
     pub(crate) cseq: CSeq,
     pub(crate) layout: Layout,
+    /// Top Via, From and To as parsed by the parser (`None` for a built response).
+    pub(crate) cache: Option<Box<Cached>>,
 }
 
 impl Request {
@@ -123,6 +136,8 @@ pub struct Response {
     pub(crate) headers: Headers,
     pub(crate) cseq: CSeq,
     pub(crate) layout: Layout,
+    /// Top Via, From and To as parsed by the parser (`None` for a built response).
+    pub(crate) cache: Option<Box<Cached>>,
 }
 
 impl Response {

@@ -126,3 +126,79 @@ Content-Length: 0\r\n\r\n";
     );
     assert!(h.value_bytes(HeaderName::CallId).is_some_and(|b| b == "s1"));
 }
+
+/// The parsed top Via, From and To kept by the parser (`message::cache`) read back exactly
+/// what parsing the header lines again gives: compact names, folding, a second Via line
+/// and a list in the first, IPv6 and tel: values included (RFC 3261 §7.3.1, §20.42).
+#[test]
+fn rfc3261_7_3_cached_via_from_to_match_a_fresh_parse() {
+    let text = "REGISTER sip:acme.test SIP/2.0\r\n\
+        v: SIP/2.0/UDP [2001:db8::10]:5062;branch=z9hG4bKc1;rport, SIP/2.0/TCP proxy.test\r\n\
+        Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKlast\r\n\
+        f: \"A \\\"B\\\"\"\r\n <sip:94001@acme.test;transport=udp>;tag=t9\r\n\
+        t: <tel:+1-555-0100;phone-context=acme.test>\r\n\
+        i: c1@acme\r\n\
+        CSeq: 1 REGISTER\r\n\
+        l: 0\r\n\r\n";
+    let r = request(text);
+    assert!(r.cache.is_some(), "a parsed request carries its cache");
+    let h = r.headers();
+    assert_eq!(r.via().unwrap(), h.via().unwrap());
+    assert_eq!(r.from().unwrap(), h.from().unwrap());
+    assert_eq!(r.to().unwrap(), h.to().unwrap());
+    let via = r.via().unwrap();
+    assert_eq!(via.host_str(), "[2001:db8::10]");
+    assert_eq!(via.branch(), Some("z9hG4bKc1"));
+    assert!(via.has_rport());
+    let from = r.from().unwrap();
+    assert_eq!(from.display_name().as_deref(), Some("A \"B\""));
+    assert_eq!(from.tag(), Some("t9"));
+    assert_eq!(
+        from.uri().as_sip().unwrap().params().get("transport"),
+        Some("udp")
+    );
+    assert_eq!(
+        r.to().unwrap().uri().as_str(),
+        "tel:+1-555-0100;phone-context=acme.test"
+    );
+}
+
+/// An edited request is a new message: its accessors see the changed headers, never the
+/// original's cached ones; a built response has no cache and still answers (parsed on
+/// demand).
+#[test]
+fn rfc3261_7_3_cache_follows_edits_and_built_responses_parse_on_demand() {
+    let r = request(REGISTER);
+    let edited = r
+        .edit()
+        .push_front("Via", "SIP/2.0/TCP edge.acme.test:5070;branch=z9hG4bKnew")
+        .replace("From", "<sip:94002@acme.test>;tag=other")
+        .replace("To", "<sip:94002@acme.test>;tag=dialog")
+        .build()
+        .unwrap();
+    let via = edited.via().unwrap();
+    assert_eq!(
+        (via.transport(), via.host_str(), via.port(), via.branch()),
+        (
+            Transport::Tcp,
+            "edge.acme.test",
+            Some(5070),
+            Some("z9hG4bKnew")
+        )
+    );
+    assert_eq!(edited.from().unwrap().tag(), Some("other"));
+    assert_eq!(edited.to().unwrap().tag(), Some("dialog"));
+    // The original is untouched.
+    assert_eq!(r.via().unwrap().branch(), Some("z9hG4bK74bf9"));
+    assert_eq!(r.to().unwrap().tag(), None);
+
+    let response = r.response(StatusCode::OK).to_tag("x1").build();
+    assert!(response.cache.is_none());
+    assert_eq!(response.via().unwrap().branch(), Some("z9hG4bK74bf9"));
+    assert_eq!(response.to().unwrap().tag(), Some("x1"));
+    let reparsed = crate::parse_message(response.as_bytes().clone()).unwrap();
+    assert_eq!(
+        reparsed.as_response().unwrap().to().unwrap().tag(),
+        Some("x1")
+    );
+}

@@ -17,8 +17,8 @@ use bytes::Bytes;
 pub use error::ParseError;
 pub use framing::{Frame, Framer};
 
-use crate::header::parse_content_length;
-use crate::message::{Entry, HeaderName, Headers, Layout, Message, Request, Response};
+use crate::header::{parse_content_length, CSeq};
+use crate::message::{Cached, Entry, HeaderName, Headers, Layout, Message, Request, Response};
 use lines::{next_line, Step};
 use start_line::{parse_start_line, StartLine};
 
@@ -97,7 +97,7 @@ pub fn parse_message(buf: Bytes) -> Result<Message, ParseError> {
         body_start: body_start as u32,
     };
     let headers = Headers::new(buf, entries);
-    let cseq = check_headers(&headers)?;
+    let (cseq, cache) = check_headers(&headers)?;
     Ok(match start {
         StartLine::Request { method, uri } => {
             if cseq.method != method {
@@ -110,6 +110,7 @@ pub fn parse_message(buf: Bytes) -> Result<Message, ParseError> {
                 headers,
                 cseq,
                 layout,
+                cache,
             })
         }
         StartLine::Response { status, reason } => Message::Response(Response {
@@ -118,6 +119,7 @@ pub fn parse_message(buf: Bytes) -> Result<Message, ParseError> {
             headers,
             cseq,
             layout,
+            cache,
         }),
     })
 }
@@ -133,22 +135,21 @@ fn content_length_value(b: &[u8], start: usize, end: usize) -> Result<usize, Par
 }
 
 /// The checks every message must pass (RFC 3261 §8.1.1, §8.2.2; RFC 4475 §3.1.2, §3.3.1).
-fn check_headers(h: &Headers) -> Result<crate::header::CSeq, ParseError> {
+/// What they parse of the top Via, From and To is kept for the message's accessors.
+fn check_headers(h: &Headers) -> Result<(CSeq, Option<Box<Cached>>), ParseError> {
     h.call_id()?;
     let cseq = h.cseq()?;
-    h.from()?;
-    h.to()?;
-    let mut vias = 0;
-    for via in h.vias() {
+    let from = h.from()?;
+    let to = h.to()?;
+    let mut vias = h.vias();
+    let top = vias.next().unwrap_or(Err(ParseError::MissingHeader {
+        name: HeaderName::Via,
+    }))?;
+    for via in vias {
         via?;
-        vias += 1;
     }
-    if vias == 0 {
-        return Err(ParseError::MissingHeader {
-            name: HeaderName::Via,
-        });
-    }
-    Ok(cseq)
+    let cache = Cached::new(h, &top, &from, &to).map(Box::new);
+    Ok((cseq, cache))
 }
 
 #[cfg(test)]

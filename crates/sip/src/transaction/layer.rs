@@ -43,13 +43,28 @@ pub struct TransactionLayer {
     table: Table,
     outputs: VecDeque<Output>,
     stats: LayerStats,
+    /// The deadline last handed out by [`Self::poll_output`]: the driver sleeps until then.
+    reported: Option<Instant>,
+}
+
+/// What [`TransactionLayer::respond_now`] leaves to its caller.
+#[derive(Debug)]
+pub struct Immediate {
+    /// The response's bytes, to send now (none when the transaction sends nothing, e.g. a
+    /// second final response refused).
+    pub transmit: Option<Transmit>,
+    /// Outputs are queued, or a timer now runs before the last reported deadline: the
+    /// driver must run [`TransactionLayer::poll_output`] again soon.
+    pub wake: bool,
 }
 
 // Variant names mirror the machine types (and files): ClientInvite … ServerNonInvite.
 #[allow(clippy::enum_variant_names)]
 pub(super) enum Machine {
-    /// The INVITE is kept whole: it is retransmitted and the ACK is built from it.
-    ClientInvite(ClientInvite, Request),
+    /// The INVITE is kept whole: it is retransmitted and the ACK is built from it. Boxed:
+    /// every slot of the table is as large as the largest machine, and most transactions
+    /// are server ones (a REGISTER's 200 waits out Timer J in a slot).
+    ClientInvite(ClientInvite, Box<Request>),
     ClientNonInvite(ClientNonInvite, Bytes),
     ServerInvite(ServerInvite),
     ServerNonInvite(ServerNonInvite),
@@ -100,6 +115,7 @@ impl TransactionLayer {
             table: Table::default(),
             outputs: VecDeque::new(),
             stats: LayerStats::default(),
+            reported: None,
         }
     }
 
@@ -179,7 +195,59 @@ impl TransactionLayer {
         if let Some(output) = self.outputs.pop_front() {
             return output;
         }
-        Output::Timeout(self.table.next_deadline().unwrap_or(now + IDLE))
+        let at = self.table.next_deadline().unwrap_or(now + IDLE);
+        self.reported = Some(at);
+        Output::Timeout(at)
+    }
+
+    /// Sends a response through server transaction `key` like [`Input::Send`] with
+    /// [`Outgoing::Response`] (or [`Outgoing::StatelessResponse`] when `stateless`), but
+    /// hands its transmit back instead of queueing it, so the task that built the response
+    /// can send it without a trip through the driver. The transaction keeps the bytes for
+    /// retransmitted requests exactly as on the queued path (RFC 3261 §17.2.2). The end of
+    /// a server transaction, which no driver acts on, is not reported; anything else the
+    /// call queues stays queued and sets [`Immediate::wake`].
+    pub fn respond_now(
+        &mut self,
+        now: Instant,
+        key: &TransactionKey,
+        response: &Response,
+        stateless: bool,
+    ) -> Result<Immediate, TransactionError> {
+        let queued = self.outputs.len();
+        if stateless {
+            self.send_stateless_response(key, response)?;
+        } else {
+            self.send_response(now, key, response)?;
+        }
+        let mut transmit = None;
+        let ours = self.outputs.iter().skip(queued).all(|output| match output {
+            Output::Transmit(t) => t.key.as_ref().is_none_or(|k| k == key),
+            Output::Event(TransactionEvent::Terminated { key: k }) => k == key,
+            _ => false,
+        });
+        let transmits = self
+            .outputs
+            .iter()
+            .skip(queued)
+            .filter(|o| matches!(o, Output::Transmit(_)))
+            .count();
+        if ours && transmits <= 1 {
+            for output in self.outputs.drain(queued..) {
+                if let Output::Transmit(t) = output {
+                    transmit = Some(t);
+                }
+            }
+        }
+        let earlier = match (self.table.next_deadline(), self.reported) {
+            (Some(next), Some(reported)) => next < reported,
+            (_, None) => true,
+            (None, Some(_)) => false,
+        };
+        Ok(Immediate {
+            transmit,
+            wake: earlier || self.outputs.len() > queued,
+        })
     }
 
     fn run_timers(&mut self, now: Instant) {
@@ -207,7 +275,10 @@ impl TransactionLayer {
         let reliable = is_reliable(transport);
         let bytes = wire::request_bytes(&request);
         let machine = if is_invite {
-            Machine::ClientInvite(ClientInvite::start(now, &self.timers, reliable), request)
+            Machine::ClientInvite(
+                ClientInvite::start(now, &self.timers, reliable),
+                Box::new(request),
+            )
         } else {
             Machine::ClientNonInvite(
                 ClientNonInvite::start(now, &self.timers, reliable),

@@ -370,36 +370,90 @@ impl Transports {
         self.shared.connections.set_tls_name(addr, name);
     }
 
+    /// A sending handle usable from any task (see [`Sender`]).
+    pub(crate) fn sender(&self) -> Sender {
+        Sender {
+            shared: Arc::clone(&self.shared),
+            udp: self.udp.clone(),
+        }
+    }
+
     /// Sends one message: UDP at once, streams through the connection to the destination
     /// (opened first for TCP and TLS when there is none).
     pub(crate) async fn send(&self, transmit: &Transmit) -> Result<(), TransportError> {
+        if transmit.transport == Transport::Udp {
+            let addr = transmit.destination;
+            return udp_socket(&self.udp, addr)?
+                .send_to(&transmit.bytes, addr)
+                .await
+                .map(drop)
+                .map_err(|source| TransportError::Send { addr, source });
+        }
+        send_stream(&self.shared, transmit)
+    }
+}
+
+/// The UDP socket that can reach `addr` (same address family).
+fn udp_socket(
+    udp: &[(SocketAddr, Arc<UdpSocket>)],
+    addr: SocketAddr,
+) -> Result<&UdpSocket, TransportError> {
+    udp.iter()
+        .find(|(local, _)| local.is_ipv4() == addr.is_ipv4())
+        .map(|(_, socket)| &**socket)
+        .ok_or(TransportError::NoRoute {
+            transport: Transport::Udp,
+            addr,
+        })
+}
+
+/// Queues a message on the connection to its destination (opened first when needed).
+fn send_stream(shared: &Arc<Shared>, transmit: &Transmit) -> Result<(), TransportError> {
+    let addr = transmit.destination;
+    match transmit.transport {
+        Transport::Tcp | Transport::Tls | Transport::Ws | Transport::Wss => {
+            let out = Outbound {
+                bytes: transmit.bytes.clone(),
+                key: transmit.key.clone(),
+            };
+            tcp::send(shared, addr, transmit.transport, out)
+        }
+        transport
+        @ (Transport::Udp | Transport::Sctp | Transport::TlsSctp | Transport::Unknown) => {
+            Err(TransportError::NoRoute { transport, addr })
+        }
+    }
+}
+
+/// Why [`Sender::try_send`] did not send.
+#[derive(Debug)]
+pub(crate) enum TrySendError {
+    /// The UDP socket's buffer is full right now: send with [`Transports::send`], which waits.
+    WouldBlock,
+    /// The message cannot be sent.
+    Failed(TransportError),
+}
+
+/// Sends without waiting, from whichever task has the bytes (the application's, for the
+/// responses it answers with), so a response does not first travel to the endpoint task.
+#[derive(Clone)]
+pub(crate) struct Sender {
+    shared: Arc<Shared>,
+    udp: Vec<(SocketAddr, Arc<UdpSocket>)>,
+}
+
+impl Sender {
+    /// Sends `transmit` now: one `sendto` for UDP, a queued write for streams.
+    pub(crate) fn try_send(&self, transmit: &Transmit) -> Result<(), TrySendError> {
+        if transmit.transport != Transport::Udp {
+            return send_stream(&self.shared, transmit).map_err(TrySendError::Failed);
+        }
         let addr = transmit.destination;
-        match transmit.transport {
-            Transport::Udp => {
-                let (_, socket) = self
-                    .udp
-                    .iter()
-                    .find(|(local, _)| local.is_ipv4() == addr.is_ipv4())
-                    .ok_or(TransportError::NoRoute {
-                        transport: Transport::Udp,
-                        addr,
-                    })?;
-                socket
-                    .send_to(&transmit.bytes, addr)
-                    .await
-                    .map(drop)
-                    .map_err(|source| TransportError::Send { addr, source })
-            }
-            Transport::Tcp | Transport::Tls | Transport::Ws | Transport::Wss => {
-                let out = Outbound {
-                    bytes: transmit.bytes.clone(),
-                    key: transmit.key.clone(),
-                };
-                tcp::send(&self.shared, addr, transmit.transport, out)
-            }
-            transport @ (Transport::Sctp | Transport::TlsSctp | Transport::Unknown) => {
-                Err(TransportError::NoRoute { transport, addr })
-            }
+        let socket = udp_socket(&self.udp, addr).map_err(TrySendError::Failed)?;
+        match socket.try_send_to(&transmit.bytes, addr) {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Err(TrySendError::WouldBlock),
+            Err(source) => Err(TrySendError::Failed(TransportError::Send { addr, source })),
         }
     }
 }

@@ -72,6 +72,32 @@ impl<'a> Host<'a> {
     }
 }
 
+/// [`Host`] with its domain as a span (see [`crate::spans`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum HostSpans {
+    Domain(crate::spans::Span),
+    Ipv4(Ipv4Addr),
+    Ipv6(Ipv6Addr),
+}
+
+impl<'a> crate::spans::Rebase<'a> for Host<'a> {
+    type Spans = HostSpans;
+    fn spans(&self, base: &str) -> HostSpans {
+        match self {
+            Host::Domain(d) => HostSpans::Domain(crate::spans::Span::of(base, d)),
+            Host::Ipv4(a) => HostSpans::Ipv4(*a),
+            Host::Ipv6(a) => HostSpans::Ipv6(*a),
+        }
+    }
+    fn rebuild(base: &'a str, spans: &HostSpans) -> Self {
+        match spans {
+            HostSpans::Domain(d) => Host::Domain(d.get(base)),
+            HostSpans::Ipv4(a) => Host::Ipv4(*a),
+            HostSpans::Ipv6(a) => Host::Ipv6(*a),
+        }
+    }
+}
+
 impl PartialEq for Host<'_> {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {

@@ -275,6 +275,61 @@ impl fmt::Display for SipUri<'_> {
     }
 }
 
+crate::spans::rebase_struct!(SipUri => SipUriSpans {
+    raw: &'static str,
+    user: Option<&'static str>,
+    password: Option<&'static str>,
+    host: Host<'static>,
+    host_raw: &'static str,
+    params: Params<'static>,
+    headers: Option<&'static str>,
+} copy {
+    secure: bool,
+    port: Option<u16>,
+});
+
+crate::spans::rebase_struct!(TelUri => TelUriSpans {
+    raw: &'static str,
+    number: &'static str,
+    params: Params<'static>,
+} copy {});
+
+/// [`Uri`] as spans (see [`crate::spans`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum UriSpans {
+    Sip(SipUriSpans),
+    Tel(TelUriSpans),
+    Other {
+        scheme: crate::spans::Span,
+        raw: crate::spans::Span,
+    },
+}
+
+impl<'a> crate::spans::Rebase<'a> for Uri<'a> {
+    type Spans = UriSpans;
+    fn spans(&self, base: &str) -> UriSpans {
+        use crate::spans::Span;
+        match self {
+            Uri::Sip(u) => UriSpans::Sip(u.spans(base)),
+            Uri::Tel(u) => UriSpans::Tel(u.spans(base)),
+            Uri::Other { scheme, raw } => UriSpans::Other {
+                scheme: Span::of(base, scheme),
+                raw: Span::of(base, raw),
+            },
+        }
+    }
+    fn rebuild(base: &'a str, spans: &UriSpans) -> Self {
+        match spans {
+            UriSpans::Sip(s) => Uri::Sip(SipUri::rebuild(base, s)),
+            UriSpans::Tel(s) => Uri::Tel(TelUri::rebuild(base, s)),
+            UriSpans::Other { scheme, raw } => Uri::Other {
+                scheme: scheme.get(base),
+                raw: raw.get(base),
+            },
+        }
+    }
+}
+
 /// A `tel:` URI (RFC 3966): the number as written and its parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TelUri<'a> {

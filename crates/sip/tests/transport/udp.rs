@@ -264,3 +264,85 @@ async fn style_4_a_dropped_server_transaction_answers_500() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::SERVER_INTERNAL_ERROR);
 }
+
+/// Sends `request` from `client` to `server` and waits for one datagram.
+async fn exchange(client: &UdpSocket, server: SocketAddr, request: &str) -> bytes::Bytes {
+    client.send_to(request.as_bytes(), server).await.unwrap();
+    recv_datagram(client, WAIT).await.expect("an answer")
+}
+
+/// RFC 3261 §17.2.2: the application's final response is sent from its own task (not via
+/// the endpoint task), yet the server transaction keeps it: a retransmitted request is
+/// answered with the very same bytes and never reaches the application again.
+#[tokio::test]
+async fn rfc3261_17_2_2_retransmission_gets_the_response_sent_from_the_application_task() {
+    let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = Arc::clone(&seen);
+    let server = uas_with(udp_tcp(), move |_, tx| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        // A fresh To tag per answer: a second answer would differ.
+        let _ = tx.reply(StatusCode::OK);
+    })
+    .await;
+    let addr = server.local_addr(Transport::Udp).unwrap();
+    let client = UdpSocket::bind(loopback()).await.unwrap();
+    let local = client.local_addr().unwrap();
+    let request = options(
+        &format!("SIP/2.0/UDP {local};branch=z9hG4bKdirect1"),
+        "direct1",
+    );
+    let first = exchange(&client, addr, &request).await;
+    assert_eq!(response(first.clone()).status(), StatusCode::OK);
+    for _ in 0..2 {
+        let again = exchange(&client, addr, &request).await;
+        assert_eq!(again, first, "the stored response, byte for byte");
+    }
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        1,
+        "retransmissions are absorbed"
+    );
+    assert!(server.stats().layer.retransmissions >= 2);
+    // A new transaction (new branch) reaches the application and gets its own answer.
+    let other = options(
+        &format!("SIP/2.0/UDP {local};branch=z9hG4bKdirect2"),
+        "direct1",
+    );
+    let second = response(exchange(&client, addr, &other).await);
+    assert_eq!(second.status(), StatusCode::OK);
+    assert_ne!(
+        second.to().unwrap().tag(),
+        response(first).to().unwrap().tag()
+    );
+    assert_eq!(seen.load(Ordering::SeqCst), 2);
+}
+
+/// RFC 3261 §8.2.7: a stateless answer (challenges) keeps no transaction, so each
+/// retransmission reaches the application and is answered afresh, with the same To tag
+/// ([`hotdesk_sip::endpoint::stateless_tag`]).
+#[tokio::test]
+async fn rfc3261_8_2_7_stateless_answer_keeps_no_transaction() {
+    let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = Arc::clone(&seen);
+    let server = uas_with(udp_tcp(), move |_, tx| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        let tag = hotdesk_sip::endpoint::stateless_tag(tx.request());
+        let challenge = tx
+            .request()
+            .response(StatusCode::UNAUTHORIZED)
+            .to_tag(tag)
+            .build();
+        let _ = tx.respond_stateless(challenge);
+    })
+    .await;
+    let addr = server.local_addr(Transport::Udp).unwrap();
+    let client = UdpSocket::bind(loopback()).await.unwrap();
+    let local = client.local_addr().unwrap();
+    let request = options(&format!("SIP/2.0/UDP {local};branch=z9hG4bKsl1"), "sl1");
+    let first = response(exchange(&client, addr, &request).await);
+    let again = response(exchange(&client, addr, &request).await);
+    assert_eq!(first.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(first.to().unwrap().tag(), again.to().unwrap().tag());
+    assert_eq!(seen.load(Ordering::SeqCst), 2, "nothing kept to absorb it");
+    assert_eq!(server.stats().layer.transactions, 0);
+}

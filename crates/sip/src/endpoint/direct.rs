@@ -1,0 +1,88 @@
+//! Answers sent from the application's task: the transaction layer sits behind a mutex
+//! shared with the endpoint task, so [`ServerTransaction`](super::ServerTransaction) records
+//! its response in the server transaction (which then absorbs retransmitted requests with
+//! it, RFC 3261 §17.2) and puts the bytes on the socket itself. Without this every response
+//! costs a wake-up of the endpoint task and a second channel hop.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+use tokio::sync::mpsc;
+
+use super::{Command, EndpointError};
+use crate::message::Response;
+use crate::transaction::{TransactionKey, TransactionLayer};
+use crate::transport::{Sender, TrySendError};
+
+/// The transaction layer and a way to send, shared by the endpoint task and every handle.
+pub(super) struct Direct {
+    layer: Mutex<TransactionLayer>,
+    sender: Sender,
+}
+
+impl std::fmt::Debug for Direct {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Direct").finish_non_exhaustive()
+    }
+}
+
+impl Direct {
+    pub(super) fn new(layer: TransactionLayer, sender: Sender) -> Self {
+        Self {
+            layer: Mutex::new(layer),
+            sender,
+        }
+    }
+
+    /// The layer; a panic elsewhere while it was held leaves it usable (every call keeps
+    /// the table consistent before it can fail).
+    pub(super) fn layer(&self) -> MutexGuard<'_, TransactionLayer> {
+        self.layer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Sends `response` through server transaction `key` (ended at once when `stateless`),
+    /// from the calling task. What cannot be done here — a UDP socket that would block, a
+    /// transport failure to report, timers or events for the endpoint task — goes to the
+    /// endpoint task through `commands`.
+    pub(super) fn respond(
+        &self,
+        key: &TransactionKey,
+        response: &Response,
+        stateless: bool,
+        commands: &mpsc::UnboundedSender<Command>,
+    ) -> Result<(), EndpointError> {
+        if commands.is_closed() {
+            return Err(EndpointError::Closed);
+        }
+        let result = self
+            .layer()
+            .respond_now(Instant::now(), key, response, stateless);
+        let immediate = match result {
+            Ok(immediate) => immediate,
+            Err(e) => {
+                // A response after the transaction timed out, a second final response, …
+                tracing::debug!(error = %e, "response refused by the transaction layer");
+                return Ok(());
+            }
+        };
+        let mut wake = immediate.wake;
+        if let Some(transmit) = immediate.transmit {
+            match self.sender.try_send(&transmit) {
+                Ok(()) => {}
+                Err(TrySendError::WouldBlock) => {
+                    let _ = commands.send(Command::Transmit(transmit));
+                    wake = false;
+                }
+                Err(TrySendError::Failed(e)) => {
+                    tracing::debug!(error = %e, "send failed");
+                    let _ = commands.send(Command::SendFailed(transmit.key));
+                    wake = false;
+                }
+            }
+        }
+        if wake {
+            let _ = commands.send(Command::Wake);
+        }
+        Ok(())
+    }
+}
