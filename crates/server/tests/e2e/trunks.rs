@@ -1,5 +1,5 @@
 //! Trunks through the B2BUA, end to end (HD-ROUTE-9): a trunk that challenges gets digest
-//! credentials, a trunk named by a DNS name is located per RFC 3263 (`localhost` through
+//! credentials, for a dialled number and for a call forwarded off-net in a later stage, a trunk named by a DNS name is located per RFC 3263 (`localhost` through
 //! /etc/hosts: the network is loopback only), a trunk's call from another port of its IP
 //! is taken as inbound, and a trunk that is down (503, or silent until Timer B) is a clear
 //! failure for the caller. SIPp plays the desks, the callers and the trunks; every test
@@ -12,7 +12,7 @@ use reqwest::Method;
 use serde_json::json;
 use tokio::task::block_in_place;
 
-use crate::calls::{first_invite, login, no_calls_left, seed, skip, start, Phone, DOMAIN};
+use crate::calls::{call, first_invite, login, no_calls_left, seed, skip, start, Phone, DOMAIN};
 use crate::dialogs;
 use crate::harness::{Api, Server};
 use crate::peers::{self, free_port, scenario, SippRun};
@@ -115,6 +115,60 @@ async fn hd_route_9_challenging_trunk_gets_digest_credentials() {
     assert!(
         at_trunk.contains("CSeq: 2 INVITE"),
         "retried with the next CSeq: {at_trunk}"
+    );
+    drop(trunk.peer);
+    no_calls_left(&server).await;
+}
+
+/// HD-ROUTE-1 + HD-ROUTE-9: a call that falls to an off-net forward destination in a later
+/// stage (1004's desk is busy) goes out through the trunk with the trunk's credentials
+/// too, like a dialled off-net number: the trunk challenges, the retry carries them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hd_route_9_forwarded_call_through_a_challenging_trunk_gets_digest_credentials() {
+    if skip() {
+        return;
+    }
+    let server = start(&[]);
+    let api = bob_at_his_desk(&server).await;
+    api.send(
+        Method::PATCH,
+        &format!("/domains/{DOMAIN}/users/1004"),
+        Some(&json!({ "forward_to": "+15557770000" })),
+    )
+    .await;
+    login(&api, "94001", "1004").await;
+    let dir = peers::scratch(&server.dir(), "trunk-forward-auth");
+    let desk = block_in_place(|| Phone::start(&server, &dir, "94001", "uas_busy.xml"));
+    let trunk = Trunk::start(
+        &dir,
+        "uas_trunk_auth.xml",
+        &[
+            "-key",
+            "user",
+            "trunkuser",
+            "-key",
+            "pass",
+            "Trunk-Secret-42",
+        ],
+    );
+    add_trunk(
+        &api,
+        &format!("127.0.0.1:{}", trunk.port),
+        Some(("trunkuser", "Trunk-Secret-42")),
+    )
+    .await;
+    let (passed, trace) =
+        block_in_place(|| call(&server, &dir, "94002", "1004", "uac_invite.xml", 200));
+    let at_trunk = trunk.messages();
+    assert!(passed, "{trace}\n{at_trunk}\n{}", server.output());
+    assert_eq!(desk.received("INVITE"), 1, "1004's desk was tried first");
+    assert!(
+        at_trunk.contains("INVITE sip:+15557770000@127.0.0.1"),
+        "{at_trunk}"
+    );
+    assert!(
+        at_trunk.contains("Authorization: Digest username=\"trunkuser\""),
+        "{at_trunk}"
     );
     drop(trunk.peer);
     no_calls_left(&server).await;
