@@ -20,24 +20,14 @@ use serde_json::{json, Value};
 use tokio::task::block_in_place;
 
 use crate::calls::{
-    call, login, logout, no_calls_left, seed, skip, start, Phone, TrunkPeer, DOMAIN,
+    add_trunk, call, login, logout, no_calls_left, patch_user, seed, skip, start, Phone, TrunkPeer,
+    DOMAIN,
 };
 use crate::harness::Api;
 use crate::peers::{self, eventually};
 
 async fn queue(api: &Api, body: Value) -> Value {
     api.post(&format!("/domains/{DOMAIN}/queues"), body).await
-}
-
-async fn patch_user(api: &Api, ext: &str, body: Value) {
-    let (status, answer) = api
-        .send(
-            Method::PATCH,
-            &format!("/domains/{DOMAIN}/users/{ext}"),
-            Some(&body),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{answer}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -345,12 +335,8 @@ async fn hd_logout_5_unregistered_user_falls_to_off_net_forwarding_through_the_t
     let api = server.api();
     seed(&api).await;
     let dir = peers::scratch(&server.dir(), "unregistered");
-    let trunk = block_in_place(|| TrunkPeer::start(&dir, "upstream"));
-    api.post(
-        &format!("/domains/{DOMAIN}/trunks"),
-        json!({ "name": "upstream", "address": format!("127.0.0.1:{}", trunk.port) }),
-    )
-    .await;
+    let trunk = block_in_place(|| TrunkPeer::start(&dir, "uas_answer.xml", &[]));
+    add_trunk(&api, &format!("127.0.0.1:{}", trunk.port), None).await;
     patch_user(&api, "1004", json!({ "forward_to": "+15557770000" })).await;
     login(&api, "94001", "1004").await;
     login(&api, "94002", "1005").await;
