@@ -242,6 +242,8 @@ pub(super) fn from_trunk(
 
 impl B2bua {
     /// Sends the call to `trunk` (HD-ROUTE-9, HD-ROUTE-6), waiting for its name if needed.
+    // The parts of a parked call, taken apart by both callers (set-up and the sweep).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn route_to_trunk(
         &mut self,
         transaction: ServerTransaction,
