@@ -15,6 +15,7 @@ use hotdesk_sip::transport::Target;
 use hotdesk_sip::StatusCode;
 use jiff::Timestamp;
 
+use super::trunk::TrunkAuth;
 use crate::registrar::{target_of, Bindings};
 use crate::state::State;
 
@@ -34,6 +35,9 @@ pub(super) struct Contact {
     pub uri: String,
     /// Where to send (the REGISTER's source, received/rport applied).
     pub target: Target,
+    /// A trunk's digest credentials, for the fork to answer its challenge (HD-ROUTE-9);
+    /// `None` for phones.
+    pub auth: Option<Box<TrunkAuth>>,
 }
 
 /// The caller as authenticated: a device (anchor) or a user's own phone.
@@ -451,7 +455,11 @@ fn contacts(
                 .trim_end_matches('>')
                 .to_owned();
             if out.len() < MAX_FORKS && !out.iter().any(|c: &Contact| c.uri == uri) {
-                out.push(Contact { uri, target });
+                out.push(Contact {
+                    uri,
+                    target,
+                    auth: None,
+                });
             }
         }
     }

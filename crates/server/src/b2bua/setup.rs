@@ -477,7 +477,7 @@ impl B2bua {
             early: None,
             invite,
             invite_cseq: 1,
-            auth: None,
+            auth: contact.auth,
         })
     }
 }

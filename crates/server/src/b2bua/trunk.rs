@@ -41,7 +41,7 @@ const PARK_LIMIT: Duration = Duration::from_secs(10);
 const MAX_PARKED: usize = 1000;
 
 /// The credentials a trunk fork answers one challenge with.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct TrunkAuth {
     username: String,
     /// The password, sealed (opened only to answer).
@@ -242,6 +242,8 @@ pub(super) fn from_trunk(
 
 impl B2bua {
     /// Sends the call to `trunk` (HD-ROUTE-9, HD-ROUTE-6), waiting for its name if needed.
+    // The parts of a parked call, taken apart by both callers (set-up and the sweep).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn route_to_trunk(
         &mut self,
         transaction: ServerTransaction,
@@ -281,23 +283,19 @@ impl B2bua {
             .flatten()
             .map(|anchor| (domain.clone(), anchor));
         let auth = TrunkAuth::of(&trunk);
-        let Some(id) = self.start(
+        self.start(
             transaction,
-            vec![Contact { uri, target }],
+            vec![Contact { uri, target, auth }],
             &domain,
             record,
             geolocation,
             now,
-        ) else {
-            return;
-        };
-        if let Some(fork) = self.calls.get_mut(&id).and_then(|c| c.forks.first_mut()) {
-            fork.auth = auth;
-        }
+        );
     }
 
-    /// A trunk as the contact of a later stage (a forward destination off-net): `None`
-    /// while its name is not resolved yet (the lookup is started; the stage is skipped).
+    /// A trunk as the contact of a later stage (a forward destination off-net), with the
+    /// trunk's credentials like a first-stage trunk call: `None` while its name is not
+    /// resolved yet (the lookup is started; the stage is skipped).
     pub(super) fn trunk_contact(
         &mut self,
         trunk: &Trunk,
@@ -310,7 +308,8 @@ impl B2bua {
             return None;
         };
         let uri = format!("sip:{number}@{}", trunk.address.trim());
-        Some(Contact { uri, target })
+        let auth = TrunkAuth::of(trunk);
+        Some(Contact { uri, target, auth })
     }
 
     /// From the sweep: keeps trunk names fresh and sends parked calls on (or refuses them).

@@ -5,7 +5,10 @@ use serde_json::{json, Map, Value};
 
 use super::client::{ApiClient, Body, ClientError};
 use super::table::{self, Column};
-use super::{ApiArgs, Command, DeviceAction, DeviceAddArgs, DomainAction, UserAction, UserAddArgs};
+use super::{
+    ApiArgs, Command, DeviceAction, DeviceAddArgs, DomainAction, MemberAction, MemberArgs,
+    QueueAction, QueueAddArgs, QueueUpdateArgs, UserAction, UserAddArgs,
+};
 use crate::secrets::SecretString;
 
 const DOMAIN_COLUMNS: &[Column] = &[
@@ -104,6 +107,52 @@ const SESSION_COLUMNS: &[Column] = &[
     },
 ];
 
+const QUEUE_COLUMNS: &[Column] = &[
+    Column {
+        header: "EXTENSION",
+        cell: |r| table::text(r, "extension"),
+    },
+    Column {
+        header: "NAME",
+        cell: |r| table::text(r, "name"),
+    },
+    Column {
+        header: "STRATEGY",
+        cell: |r| table::text(r, "strategy"),
+    },
+    Column {
+        header: "RING",
+        cell: |r| table::text(r, "ring_secs"),
+    },
+    Column {
+        header: "MEMBERS",
+        cell: members,
+    },
+    Column {
+        header: "OVERFLOW",
+        cell: |r| table::text(r, "overflow"),
+    },
+];
+
+/// `user:1004,phone:94001`, in hunting order; `-` for none.
+fn members(row: &Value) -> String {
+    let list: Vec<String> = row
+        .get("members")
+        .and_then(Value::as_array)
+        .map(|members| {
+            members
+                .iter()
+                .map(|m| format!("{}:{}", table::text(m, "kind"), table::text(m, "extension")))
+                .collect()
+        })
+        .unwrap_or_default();
+    if list.is_empty() {
+        "-".to_owned()
+    } else {
+        list.join(",")
+    }
+}
+
 fn full_name(row: &Value) -> String {
     let name = format!(
         "{} {}",
@@ -123,6 +172,7 @@ pub(super) async fn run(command: Command) -> Result<(), ClientError> {
         Command::Domain(cmd) => domain(cmd.action, &cmd.api).await,
         Command::User(cmd) => user(cmd.action, &cmd.api).await,
         Command::Device(cmd) => device(cmd.action, &cmd.api).await,
+        Command::Queue(cmd) => queue(cmd.action, &cmd.api).await,
         Command::Login(args) => {
             let path = format!("{}/login", device_path(&args.api, &args.device));
             let answer = client(&args.api)
@@ -217,6 +267,88 @@ async fn device(action: DeviceAction, api: &ApiArgs) -> Result<(), ClientError> 
         }
     }
     Ok(())
+}
+
+async fn queue(action: QueueAction, api: &ApiArgs) -> Result<(), ClientError> {
+    let client = client(api);
+    let queues = format!("{}/queues", domain_path(api));
+    match action {
+        QueueAction::List => print_list(api, &client.get(&queues).await?, QUEUE_COLUMNS),
+        QueueAction::Add(args) => {
+            let text = format!("created queue {}", args.extension);
+            let answer = client.post(&queues, queue_body(args)).await?;
+            print_done(api, &answer, &text);
+        }
+        QueueAction::Show { extension } => {
+            print_object(&client.get(&format!("{queues}/{extension}")).await?);
+        }
+        QueueAction::Update(args) => {
+            let path = format!("{queues}/{}", args.extension);
+            let text = format!("updated queue {}", args.extension);
+            let answer = client.patch(&path, queue_patch(args)).await?;
+            print_done(api, &answer, &text);
+        }
+        QueueAction::Delete { extension } => {
+            let answer = client.delete(&format!("{queues}/{extension}")).await?;
+            print_done(api, &answer, &format!("deleted queue {extension}"));
+        }
+        QueueAction::Member { action } => match action {
+            MemberAction::Add(args) => {
+                let (kind, member) = member(&args);
+                let path = format!("{queues}/{}/members", args.queue);
+                let answer = client.post(&path, json!({ kind: member })).await?;
+                let text = format!("added {kind} {member} to queue {}", args.queue);
+                print_done(api, &answer, &text);
+            }
+            MemberAction::Remove(args) => {
+                let (kind, member) = member(&args);
+                let path = format!("{queues}/{}/members/{kind}/{member}", args.queue);
+                let answer = client.delete(&path).await?;
+                let text = format!("removed {kind} {member} from queue {}", args.queue);
+                print_done(api, &answer, &text);
+            }
+        },
+    }
+    Ok(())
+}
+
+/// `("user", ext)` or `("phone", ext)`; clap makes exactly one of the two present.
+fn member(args: &MemberArgs) -> (&'static str, &str) {
+    match (&args.user, &args.phone) {
+        (Some(user), _) => ("user", user),
+        (None, Some(phone)) => ("phone", phone),
+        (None, None) => ("user", ""),
+    }
+}
+
+/// The JSON body of `POST /domains/{d}/queues`; unset options are left out.
+fn queue_body(args: QueueAddArgs) -> Value {
+    let mut body = Map::new();
+    body.insert("extension".into(), json!(args.extension));
+    body.insert("name".into(), json!(args.name));
+    insert_some(&mut body, "strategy", args.strategy.map(Value::from));
+    insert_some(&mut body, "ring_secs", args.ring_secs.map(Value::from));
+    insert_some(&mut body, "overflow", args.overflow.map(Value::from));
+    Value::Object(body)
+}
+
+/// The JSON body of `PATCH /domains/{d}/queues/{ext}`: `--no-overflow` sends `null`.
+fn queue_patch(args: QueueUpdateArgs) -> Value {
+    let mut body = Map::new();
+    insert_some(&mut body, "name", args.name.map(Value::from));
+    insert_some(&mut body, "strategy", args.strategy.map(Value::from));
+    insert_some(&mut body, "ring_secs", args.ring_secs.map(Value::from));
+    insert_some(&mut body, "overflow", args.overflow.map(Value::from));
+    if args.no_overflow {
+        body.insert("overflow".into(), Value::Null);
+    }
+    Value::Object(body)
+}
+
+fn insert_some(body: &mut Map<String, Value>, key: &str, value: Option<Value>) {
+    if let Some(value) = value {
+        body.insert(key.into(), value);
+    }
 }
 
 /// The JSON body of `POST /domains/{d}/users`; unset options are left out.
@@ -371,6 +503,25 @@ mod tests {
             json!({"country":"US","description":"Desk 4, floor 2"})
         );
         assert!(body.get("sip_password").is_none());
+    }
+
+    #[test]
+    fn hd_route_7_queue_patch_sends_only_what_changes() {
+        let args = QueueUpdateArgs {
+            extension: "7000".into(),
+            name: None,
+            strategy: Some("round_robin".into()),
+            ring_secs: None,
+            overflow: None,
+            no_overflow: true,
+        };
+        assert_eq!(
+            queue_patch(args),
+            json!({"strategy":"round_robin","overflow":null})
+        );
+        let members = json!({"members":[{"kind":"user","extension":"1004"},{"kind":"phone","extension":"94001"}]});
+        assert_eq!(super::members(&members), "user:1004,phone:94001");
+        assert_eq!(super::members(&json!({"members":[]})), "-");
     }
 
     #[test]

@@ -83,6 +83,11 @@ impl ApiClient {
         self.send(Method::POST, path, Body::Json(body)).await
     }
 
+    /// `PATCH` a resource with a JSON document.
+    pub async fn patch(&self, path: &str, body: Value) -> Result<Value, ClientError> {
+        self.send(Method::PATCH, path, Body::Json(body)).await
+    }
+
     /// `DELETE` a resource.
     pub async fn delete(&self, path: &str) -> Result<Value, ClientError> {
         self.send(Method::DELETE, path, Body::Empty).await

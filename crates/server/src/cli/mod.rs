@@ -41,6 +41,8 @@ pub enum Command {
     Sessions(ApiArgs),
     /// Import users from CSV: extension,first_name,last_name,did,pin,sip_password.
     Import(ImportArgs),
+    /// Create, list, show, change and delete queues and ring groups; add and remove members.
+    Queue(QueueCommand),
 }
 
 /// Where and as whom the administrator commands talk to the API.
@@ -208,6 +210,108 @@ pub struct DeviceAddArgs {
     /// Emergency location, free text (room, floor).
     #[arg(long, requires = "country")]
     pub location: Option<String>,
+}
+
+/// `hotdesk queue …`
+#[derive(Debug, Args)]
+pub struct QueueCommand {
+    /// Queue action.
+    #[command(subcommand)]
+    pub action: QueueAction,
+    /// API access.
+    #[command(flatten)]
+    pub api: ApiArgs,
+}
+
+/// Queue actions (HD-ROUTE-7).
+#[derive(Debug, Subcommand)]
+pub enum QueueAction {
+    /// List the domain's queues.
+    List,
+    /// Create a queue: `hotdesk queue add 7000 --name Support --strategy round_robin`.
+    Add(QueueAddArgs),
+    /// Show one queue with its members and their status.
+    Show {
+        /// The queue's extension.
+        extension: String,
+    },
+    /// Change a queue's settings; options not given stay as they are.
+    Update(QueueUpdateArgs),
+    /// Delete a queue.
+    Delete {
+        /// The queue's extension.
+        extension: String,
+    },
+    /// Add or remove a member.
+    Member {
+        /// Member action.
+        #[command(subcommand)]
+        action: MemberAction,
+    },
+}
+
+/// Fields of a new queue; unset ones take the server's defaults.
+#[derive(Debug, Args)]
+pub struct QueueAddArgs {
+    /// The number callers dial.
+    pub extension: String,
+    /// Display name.
+    #[arg(long)]
+    pub name: String,
+    /// ring_all or round_robin.
+    #[arg(long)]
+    pub strategy: Option<String>,
+    /// Ring time in seconds (per member for round_robin), 5–300.
+    #[arg(long)]
+    pub ring_secs: Option<u32>,
+    /// Number the call goes to when nobody answered.
+    #[arg(long)]
+    pub overflow: Option<String>,
+}
+
+/// Changes to a queue.
+#[derive(Debug, Args)]
+pub struct QueueUpdateArgs {
+    /// The queue's extension.
+    pub extension: String,
+    /// New display name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// New strategy: ring_all or round_robin.
+    #[arg(long)]
+    pub strategy: Option<String>,
+    /// New ring time in seconds.
+    #[arg(long)]
+    pub ring_secs: Option<u32>,
+    /// New overflow number.
+    #[arg(long, conflicts_with = "no_overflow")]
+    pub overflow: Option<String>,
+    /// Remove the overflow number (unanswered calls get 480).
+    #[arg(long)]
+    pub no_overflow: bool,
+}
+
+/// Member actions.
+#[derive(Debug, Subcommand)]
+pub enum MemberAction {
+    /// Add a member at the end: `hotdesk queue member add 7000 --user 1004`.
+    Add(MemberArgs),
+    /// Remove a member: `hotdesk queue member remove 7000 --phone 94001`.
+    Remove(MemberArgs),
+}
+
+/// A queue and one member of it, as a user or as a phone.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("member").required(true).args(["user", "phone"]))]
+pub struct MemberArgs {
+    /// The queue's extension.
+    pub queue: String,
+    /// A user: all of the user's current devices ring.
+    #[arg(long)]
+    pub user: Option<String>,
+    /// A phone, by anchor extension: that device rings.
+    #[arg(long)]
+    pub phone: Option<String>,
 }
 
 /// `hotdesk login DEVICE USER`

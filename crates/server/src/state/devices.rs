@@ -331,6 +331,8 @@ impl App {
         self.execute_locked(&command).await?;
         self.store.delete_device(domain, ext).await?;
         self.write_state().tenants.remove_device(domain, ext);
+        self.forget_queue_member(domain, &hotdesk_core::QueueMember::Phone(ext.clone()))
+            .await?;
         Ok(())
     }
 

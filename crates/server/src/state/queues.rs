@@ -184,6 +184,37 @@ impl App {
         Ok(queue)
     }
 
+    /// Takes a deleted user or device out of every queue of its domain and stores the
+    /// changed queues, so a queue never lists a member that rings nothing (HD-ROUTE-7).
+    /// The caller holds the write lock.
+    pub(crate) async fn forget_queue_member(
+        &self,
+        domain: &DomainName,
+        member: &QueueMember,
+    ) -> Result<(), AppError> {
+        let changed: Vec<Queue> = {
+            let state = self.read();
+            let Some(tenant) = state.tenants.get(domain) else {
+                return Ok(());
+            };
+            tenant
+                .queues
+                .values()
+                .filter(|q| q.members.contains(member))
+                .map(|q| {
+                    let mut queue = q.clone();
+                    queue.members.retain(|m| m != member);
+                    queue
+                })
+                .collect()
+        };
+        for queue in changed {
+            self.store.update_queue(&queue).await?;
+            self.write_state().tenants.put_queue(queue);
+        }
+        Ok(())
+    }
+
     /// Applies a PATCH to a queue.
     pub async fn update_queue(
         &self,
@@ -221,8 +252,8 @@ impl App {
         member: QueueMember,
     ) -> Result<Queue, AppError> {
         self.change_queue(domain, ext, |tenant, queue| {
-            // Only the new member is checked: one deleted since stays harmless (rings
-            // nothing) and must not block changes to the rest.
+            // Only the new member is checked: deleting a user or device already takes it
+            // out of every queue (`forget_queue_member`).
             check_members(tenant, std::slice::from_ref(&member))?;
             if queue.members.contains(&member) {
                 return Err(AppError::invalid(

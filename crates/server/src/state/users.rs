@@ -344,6 +344,8 @@ impl App {
         self.execute_locked(&command).await?;
         self.store.delete_user(domain, ext).await?;
         self.write_state().tenants.remove_user(domain, ext);
+        self.forget_queue_member(domain, &hotdesk_core::QueueMember::User(ext.clone()))
+            .await?;
         Ok(())
     }
 

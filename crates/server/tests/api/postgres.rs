@@ -76,3 +76,11 @@ async fn postgres_hd_sec_2_lockout_and_conflicts() {
     .await
     .error(StatusCode::LOCKED, "locked_out");
 }
+
+#[tokio::test]
+async fn postgres_hd_route_7_deleted_user_and_device_leave_their_queues() {
+    let Some(h) = Harness::postgres().await else {
+        return;
+    };
+    crate::queues::deleted_user_and_device_leave_their_queues(h).await;
+}

@@ -219,3 +219,69 @@ async fn hd_login_10_users_show_agent_flag_and_queue_status() {
         reply.text
     );
 }
+
+/// HD-ROUTE-7: deleting a user or a device takes it out of every queue, in the store too
+/// (the member list survives a restart without it). Shared with the PostgreSQL run.
+pub(crate) async fn deleted_user_and_device_leave_their_queues(h: Harness) {
+    h.domain("acme.test").await;
+    h.user("acme.test", "1004", "1234").await;
+    h.user("acme.test", "1005", "1235").await;
+    h.device("acme.test", "94001", 1).await;
+    for ext in ["7000", "7001"] {
+        h.post(
+            QUEUES,
+            json!({"extension": ext, "name": "Sales",
+                   "members": [{"user": "1004"}, {"phone": "94001"}, {"user": "1005"}]}),
+        )
+        .await
+        .ok(StatusCode::CREATED);
+    }
+    h.call(
+        Method::DELETE,
+        "/api/v1/domains/acme.test/users/1004",
+        Some(ADMIN),
+        None,
+    )
+    .await
+    .ok(StatusCode::NO_CONTENT);
+    h.call(
+        Method::DELETE,
+        "/api/v1/domains/acme.test/devices/94001",
+        Some(ADMIN),
+        None,
+    )
+    .await
+    .ok(StatusCode::NO_CONTENT);
+    let members = |json: &serde_json::Value| -> Vec<String> {
+        json["members"]
+            .as_array()
+            .map(|m| {
+                m.iter()
+                    .map(|m| {
+                        format!(
+                            "{}:{}",
+                            m["kind"].as_str().unwrap_or(""),
+                            m["extension"].as_str().unwrap_or("")
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for ext in ["7000", "7001"] {
+        let one = h.get(&format!("{QUEUES}/{ext}")).await.ok(StatusCode::OK);
+        assert_eq!(members(&one.json), ["user:1005"], "{}", one.text);
+    }
+    let h = h.restart().await;
+    let one = h.get(&format!("{QUEUES}/7000")).await.ok(StatusCode::OK);
+    assert_eq!(members(&one.json), ["user:1005"], "{}", one.text);
+    // A new user with the old extension is not silently a member again.
+    h.user("acme.test", "1004", "1234").await;
+    let one = h.get(&format!("{QUEUES}/7001")).await.ok(StatusCode::OK);
+    assert_eq!(members(&one.json), ["user:1005"], "{}", one.text);
+}
+
+#[tokio::test]
+async fn hd_route_7_deleted_user_and_device_leave_their_queues() {
+    deleted_user_and_device_leave_their_queues(Harness::sqlite().await).await;
+}

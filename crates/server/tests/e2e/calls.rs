@@ -8,9 +8,11 @@
 //! the IVR stub, a log-out mid-call leaves the call up until BYE (HD-LOGOUT-3), the CDR
 //! (HD-CDR-1, -2), unregistered 480 and unknown 404 (HD-ROUTE-9). Faults: a callee that
 //! never answers (ring timeout → 480, CANCEL to the phone), a callee that vanishes
-//! mid-call, two desks answering one forked call. Every test waits for the call and
-//! dialog gauges in `/metrics` to return to 0 (no leaked dialog).
-//! Not covered here: trunks and emergency calls, re-INVITE relaying.
+//! mid-call, two desks answering one forked call; off-net calls through the trunk with the
+//! user's DID and emergency calls with their location and callback (HD-ROUTE-6, -9). Every
+//! test waits for the call and dialog gauges in `/metrics` to return to 0 (no leaked
+//! dialog). Trunk digest, DNS and failures are in `trunks.rs`; re-INVITE, PRACK, UPDATE
+//! and session timers in `dialogs.rs`; queues and forwarding in `queues.rs`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -65,6 +67,18 @@ pub(crate) async fn seed(api: &Api) {
         )
         .await;
     }
+}
+
+/// Changes user `ext` of [`DOMAIN`] (`PATCH`), expecting 200.
+pub(crate) async fn patch_user(api: &Api, ext: &str, body: Value) {
+    let (status, answer) = api
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/domains/{DOMAIN}/users/{ext}"),
+            Some(&body),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{answer}");
 }
 
 pub(crate) async fn login(api: &Api, device: &str, user: &str) {
@@ -555,26 +569,28 @@ async fn hd_route_1_fork_to_two_desks_both_answer_one_wins() {
     no_calls_left(&server).await;
 }
 
-/// A SIPp peer standing in for a trunk: answers one call (`uas_answer.xml`), no REGISTER.
+/// A SIPp peer standing in for a trunk on 127.0.0.1: plays `xml` for one call, no REGISTER
+/// (`extra`: more SIPp arguments, e.g. the `-key`s of `uas_trunk_auth.xml`).
 pub(crate) struct TrunkPeer {
-    peer: peers::Peer,
+    pub(crate) peer: peers::Peer,
     pub(crate) port: u16,
     messages: PathBuf,
 }
 
 impl TrunkPeer {
-    pub(crate) fn start(dir: &Path, name: &str) -> Self {
+    pub(crate) fn start(dir: &Path, xml: &str, extra: &[&str]) -> Self {
         let port = free_port();
-        let messages = dir.join(format!("trunk-{name}.msg"));
+        let messages = dir.join(format!("trunk-{port}.msg"));
         let mut command = Command::new("sipp");
         command
-            .args(["-sf", &scenario("uas_answer.xml")])
+            .args(["-sf", &scenario(xml)])
             .args(["-i", "127.0.0.1", "-p", &port.to_string()])
             .args(["-m", "1", "-timeout", "60s", "-nostdin", "-trace_msg"])
+            .args(extra)
             .arg("-message_file")
             .arg(&messages)
             .current_dir(dir);
-        let peer = peers::Peer::spawn("sipp", command, &dir.join(format!("trunk-{name}.out")));
+        let peer = peers::Peer::spawn("sipp", command, &dir.join(format!("trunk-{port}.out")));
         Self {
             peer,
             port,
@@ -582,9 +598,20 @@ impl TrunkPeer {
         }
     }
 
+    /// Everything the trunk sent and received so far.
     pub(crate) fn messages(&self) -> String {
         fs::read_to_string(&self.messages).unwrap_or_default()
     }
+}
+
+/// Adds the domain's trunk `upstream` at `address`, with digest credentials if given.
+pub(crate) async fn add_trunk(api: &Api, address: &str, credentials: Option<(&str, &str)>) {
+    let mut body = json!({ "name": "upstream", "address": address });
+    if let Some((user, password)) = credentials {
+        body["username"] = json!(user);
+        body["password"] = json!(password);
+    }
+    api.post(&format!("/domains/{DOMAIN}/trunks"), body).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -595,12 +622,7 @@ async fn hd_route_9_off_net_calls_go_to_the_trunk_as_the_users_did_and_hd_route_
     let server = start(&[]);
     let api = server.api();
     seed(&api).await;
-    api.send(
-        reqwest::Method::PATCH,
-        &format!("/domains/{DOMAIN}/users/1005"),
-        Some(&json!({ "did": "+15550001005" })),
-    )
-    .await;
+    patch_user(&api, "1005", json!({ "did": "+15550001005" })).await;
     api.send(
         reqwest::Method::PATCH,
         &format!("/domains/{DOMAIN}/devices/94003"),
@@ -611,13 +633,9 @@ async fn hd_route_9_off_net_calls_go_to_the_trunk_as_the_users_did_and_hd_route_
     .await;
     login(&api, "94002", "1005").await;
     let dir = peers::scratch(&server.dir(), "trunk");
-    let trunk = block_in_place(|| TrunkPeer::start(&dir, "upstream"));
-    let e911 = block_in_place(|| TrunkPeer::start(&dir, "e911"));
-    api.post(
-        &format!("/domains/{DOMAIN}/trunks"),
-        json!({ "name": "upstream", "address": format!("127.0.0.1:{}", trunk.port) }),
-    )
-    .await;
+    let trunk = block_in_place(|| TrunkPeer::start(&dir, "uas_answer.xml", &[]));
+    let e911 = block_in_place(|| TrunkPeer::start(&dir, "uas_answer.xml", &[]));
+    add_trunk(&api, &format!("127.0.0.1:{}", trunk.port), None).await;
     api.post(
         &format!("/domains/{DOMAIN}/trunks"),
         json!({ "name": "e911", "address": format!("127.0.0.1:{}", e911.port), "emergency": true }),

@@ -217,3 +217,104 @@ async fn spec_4_cli_and_api_see_the_same_sessions() {
     assert_eq!(sessions.len(), 1);
     assert_eq!(field(&sessions[0], "device"), "5401");
 }
+
+/// HD-ROUTE-7 through the CLI: `hotdesk queue list|add|show|update|delete` and
+/// `queue member add|remove`, one API call each, tables and `--json`, API errors as
+/// `error: <message> (<code>)`.
+#[test]
+fn hd_route_7_cli_queue_crud_and_members() {
+    let server = Server::start();
+    ok_stdout(&server.cli(&["domain", "add", "cli.test"]));
+    ok_stdout(&server.cli(&["user", "add", "1004", "--first-name", "Bob", D]));
+    ok_stdout(&server.cli(&[
+        "device",
+        "add",
+        "94001",
+        "--mac",
+        "001565000001",
+        "--model",
+        "yealink-t46u",
+        D,
+    ]));
+    let out = ok_stdout(&server.cli(&[
+        "queue",
+        "add",
+        "7000",
+        "--name",
+        "Support",
+        "--strategy",
+        "round_robin",
+        "--ring-secs",
+        "20",
+        D,
+    ]));
+    assert_eq!(out.trim(), "created queue 7000");
+    let out = ok_stdout(&server.cli(&["queue", "member", "add", "7000", "--user", "1004", D]));
+    assert_eq!(out.trim(), "added user 1004 to queue 7000");
+    ok_stdout(&server.cli(&["queue", "member", "add", "7000", "--phone", "94001", D]));
+
+    let table = ok_stdout(&server.cli(&["queue", "list", D]));
+    assert!(table.starts_with("EXTENSION"), "{table}");
+    let row = line_starting(&table, "7000").unwrap_or_else(|| panic!("{table}"));
+    assert!(
+        row.contains("Support")
+            && row.contains("round_robin")
+            && row.contains("user:1004,phone:94001"),
+        "{row}"
+    );
+
+    let out = ok_stdout(&server.cli(&[
+        "queue",
+        "update",
+        "7000",
+        "--strategy",
+        "ring_all",
+        "--overflow",
+        "1004",
+        D,
+    ]));
+    assert_eq!(out.trim(), "updated queue 7000");
+    let shown = json(&ok_stdout(&server.cli(&["queue", "show", "7000", D])));
+    assert_eq!(field(&shown, "strategy"), "ring_all");
+    assert_eq!(field(&shown, "overflow"), "1004");
+    assert_eq!(shown["ring_secs"], 20);
+    let out = ok_stdout(&server.cli(&["queue", "update", "7000", "--no-overflow", D]));
+    assert_eq!(out.trim(), "updated queue 7000");
+
+    let out = ok_stdout(&server.cli(&["queue", "member", "remove", "7000", "--phone", "94001", D]));
+    assert_eq!(out.trim(), "removed phone 94001 from queue 7000");
+    let listed = rows(&json(&ok_stdout(
+        &server.cli(&["queue", "list", "--json", D]),
+    )));
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0]["overflow"].is_null(), "{listed:?}");
+    let members = listed[0]["members"].as_array().cloned().unwrap_or_default();
+    assert_eq!(members.len(), 1, "{listed:?}");
+    assert_eq!(field(&members[0], "extension"), "1004");
+
+    // Errors keep the CLI's format: an unknown member, a missing queue.
+    let output = server.cli(&["queue", "member", "add", "7000", "--user", "1099", D]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stderr(&output);
+    assert!(
+        text.starts_with("error: ") && text.trim_end().ends_with(')'),
+        "{text}"
+    );
+    let output = server.cli(&["queue", "show", "7999", D]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).trim_end().ends_with("(not_found)"),
+        "{}",
+        stderr(&output)
+    );
+    // Exactly one of --user / --phone.
+    let output = server.cli(&["queue", "member", "add", "7000", D]);
+    assert_ne!(output.status.code(), Some(0));
+
+    let out = ok_stdout(&server.cli(&["queue", "delete", "7000", D]));
+    assert_eq!(out.trim(), "deleted queue 7000");
+    let listed = rows(&json(&ok_stdout(
+        &server.cli(&["queue", "list", "--json", D]),
+    )));
+    assert!(listed.is_empty(), "{listed:?}");
+}

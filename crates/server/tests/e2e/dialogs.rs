@@ -59,12 +59,26 @@ fn failed(run: &SippRun, server: &Server) -> String {
     )
 }
 
-/// Two logged-in desks: 94002 (Bob, 1005) calls 1004 (Alice at 94001).
-async fn two_desks(server: &Server) {
+/// Two logged-in desks: 94002 (Bob, 1005) calls 1004 (Alice at 94001), whose desk plays
+/// `desk_xml`; the caller plays `caller_xml` with `extra` SIPp arguments. Files go to a
+/// scratch folder `name`.
+async fn desk_call(
+    server: &Server,
+    name: &str,
+    desk_xml: &str,
+    caller_xml: &str,
+    extra: &[&str],
+) -> (Phone, SippRun) {
     let api = server.api();
     seed(&api).await;
     login(&api, "94001", "1004").await;
     login(&api, "94002", "1005").await;
+    let dir = peers::scratch(&server.dir(), name);
+    block_in_place(|| {
+        let desk = Phone::start(server, &dir, "94001", desk_xml);
+        let run = dial(server, &dir, "94002", "1004", caller_xml, extra);
+        (desk, run)
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -73,19 +87,14 @@ async fn rfc3261_14_reinvite_from_either_side_reaches_the_other_and_its_2xx_is_r
         return;
     }
     let server = start(&[]);
-    two_desks(&server).await;
-    let dir = peers::scratch(&server.dir(), "reinvite");
-    let desk = block_in_place(|| Phone::start(&server, &dir, "94001", "uas_reinvite.xml"));
-    let run = block_in_place(|| {
-        dial(
-            &server,
-            &dir,
-            "94002",
-            "1004",
-            "uac_reinvite.xml",
-            &["-d", "300"],
-        )
-    });
+    let (desk, run) = desk_call(
+        &server,
+        "reinvite",
+        "uas_reinvite.xml",
+        "uac_reinvite.xml",
+        &["-d", "300"],
+    )
+    .await;
     // The scenarios check each side got the other's new SDP version (o=- 1 2 at the desk,
     // o=- 2 3 and o=- 2 4 at the caller) and its ACK came.
     assert!(run.passed(), "{}", failed(&run, &server));
@@ -122,19 +131,14 @@ async fn rfc3262_reliable_183_goes_reliably_to_a_100rel_caller_and_its_prack_to_
         return;
     }
     let server = start(&[]);
-    two_desks(&server).await;
-    let dir = peers::scratch(&server.dir(), "prack");
-    let desk = block_in_place(|| Phone::start(&server, &dir, "94001", "uas_100rel.xml"));
-    let run = block_in_place(|| {
-        dial(
-            &server,
-            &dir,
-            "94002",
-            "1004",
-            "uac_100rel.xml",
-            &["-d", "300"],
-        )
-    });
+    let (desk, run) = desk_call(
+        &server,
+        "prack",
+        "uas_100rel.xml",
+        "uac_100rel.xml",
+        &["-d", "300"],
+    )
+    .await;
     assert!(run.passed(), "{}", failed(&run, &server));
     // Our own RSeq toward the caller (§3), its PRACK carried to the desk (RAck checked
     // there against the desk's RSeq and INVITE CSeq). Held 1.2 s before its PRACK, the
@@ -160,19 +164,14 @@ async fn rfc3311_5_1_update_in_the_early_dialog_reaches_the_ringing_callee() {
         return;
     }
     let server = start(&[]);
-    two_desks(&server).await;
-    let dir = peers::scratch(&server.dir(), "early-update");
-    let desk = block_in_place(|| Phone::start(&server, &dir, "94001", "uas_early_update.xml"));
-    let run = block_in_place(|| {
-        dial(
-            &server,
-            &dir,
-            "94002",
-            "1004",
-            "uac_early_update.xml",
-            &["-d", "300"],
-        )
-    });
+    let (desk, run) = desk_call(
+        &server,
+        "early-update",
+        "uas_early_update.xml",
+        "uac_early_update.xml",
+        &["-d", "300"],
+    )
+    .await;
     // The scenarios check the offer (o=- 1 2) at the desk and its answer (o=- 2 3) back.
     assert!(run.passed(), "{}", failed(&run, &server));
     let at_desk = desk.messages();
@@ -186,19 +185,14 @@ async fn rfc3262_caller_without_100rel_gets_a_plain_183_and_the_server_pracks_th
         return;
     }
     let server = start(&[]);
-    two_desks(&server).await;
-    let dir = peers::scratch(&server.dir(), "prack-local");
-    let desk = block_in_place(|| Phone::start(&server, &dir, "94001", "uas_100rel.xml"));
-    let run = block_in_place(|| {
-        dial(
-            &server,
-            &dir,
-            "94002",
-            "1004",
-            "uac_invite.xml",
-            &["-d", "300"],
-        )
-    });
+    let (desk, run) = desk_call(
+        &server,
+        "prack-local",
+        "uas_100rel.xml",
+        "uac_invite.xml",
+        &["-d", "300"],
+    )
+    .await;
     assert!(run.passed(), "{}", failed(&run, &server));
     assert!(
         received(&run.messages, "SIP/2.0 183", "") >= 1,
@@ -226,19 +220,14 @@ async fn rfc4028_8_1_interval_below_min_se_gets_422_with_our_minimum() {
         return;
     }
     let server = start(&[]);
-    two_desks(&server).await;
-    let dir = peers::scratch(&server.dir(), "se-small");
-    let desk = block_in_place(|| Phone::start(&server, &dir, "94001", "uas_answer.xml"));
-    let run = block_in_place(|| {
-        dial(
-            &server,
-            &dir,
-            "94002",
-            "1004",
-            "uac_session_too_small.xml",
-            &["-key", "se", "60"],
-        )
-    });
+    let (desk, run) = desk_call(
+        &server,
+        "se-small",
+        "uas_answer.xml",
+        "uac_session_too_small.xml",
+        &["-key", "se", "60"],
+    )
+    .await;
     assert!(run.passed(), "{}", failed(&run, &server));
     assert!(run.logs.contains("422 with Min-SE 90"), "{}", run.logs);
     assert_eq!(desk.received("INVITE"), 0, "refused before any fork");
@@ -251,21 +240,15 @@ async fn rfc4028_7_4_callees_422_reaches_the_caller_with_the_callees_min_se() {
         return;
     }
     let server = start(&[]);
-    two_desks(&server).await;
-    let dir = peers::scratch(&server.dir(), "se-callee-small");
-    let desk =
-        block_in_place(|| Phone::start(&server, &dir, "94001", "uas_interval_too_small.xml"));
     // 90 s passes our minimum; the desk wants 1800 s and says so in its 422.
-    let run = block_in_place(|| {
-        dial(
-            &server,
-            &dir,
-            "94002",
-            "1004",
-            "uac_session_too_small.xml",
-            &["-key", "se", "90"],
-        )
-    });
+    let (desk, run) = desk_call(
+        &server,
+        "se-callee-small",
+        "uas_interval_too_small.xml",
+        "uac_session_too_small.xml",
+        &["-key", "se", "90"],
+    )
+    .await;
     assert!(run.passed(), "{}", failed(&run, &server));
     assert!(run.logs.contains("422 with Min-SE 1800"), "{}", run.logs);
     assert_eq!(desk.received("INVITE"), 1);
@@ -279,21 +262,16 @@ async fn rfc4028_10_refreshed_session_stays_up_and_an_unrefreshed_one_is_cleared
     }
     // Min-SE 4 s for the test (HOTDESK_CALL_MIN_SE; 90 by default, the RFC's floor).
     let server = start(&[("HOTDESK_CALL_MIN_SE", "4")]);
-    two_desks(&server).await;
-    let dir = peers::scratch(&server.dir(), "se-reap");
-    let desk = block_in_place(|| Phone::start(&server, &dir, "94001", "uas_session_timer.xml"));
     // The caller refreshes at 2.5 s (re-INVITE) and 5 s (UPDATE), past one 4 s interval,
     // then stops: the scenario passes only if the server's BYE ends it.
-    let run = block_in_place(|| {
-        dial(
-            &server,
-            &dir,
-            "94002",
-            "1004",
-            "uac_session_timer.xml",
-            &["-key", "se", "4"],
-        )
-    });
+    let (desk, run) = desk_call(
+        &server,
+        "se-reap",
+        "uas_session_timer.xml",
+        "uac_session_timer.xml",
+        &["-key", "se", "4"],
+    )
+    .await;
     assert!(run.passed(), "{}", failed(&run, &server));
     let invite = first_invite(&desk.messages());
     assert!(

@@ -9,8 +9,9 @@
 //! after; a busy desk, an unanswered desk and a user logged out of every desk each fall to
 //! the forward destination (on-net, and off-net through the trunk). Every test waits for
 //! the call and dialog gauges to return to 0.
+//! A queue whose members all fail goes to its overflow number.
 //! Not covered here: the spoken HD-LOGIN-10 notice (core `phone_menu` tests and the IVR
-//! wiring in `ivr/decide.rs`), queue overflow to another number.
+//! wiring in `ivr/decide.rs`).
 
 use std::time::Duration;
 
@@ -19,24 +20,14 @@ use serde_json::{json, Value};
 use tokio::task::block_in_place;
 
 use crate::calls::{
-    call, login, logout, no_calls_left, seed, skip, start, Phone, TrunkPeer, DOMAIN,
+    add_trunk, call, login, logout, no_calls_left, patch_user, seed, skip, start, Phone, TrunkPeer,
+    DOMAIN,
 };
 use crate::harness::Api;
 use crate::peers::{self, eventually};
 
 async fn queue(api: &Api, body: Value) -> Value {
     api.post(&format!("/domains/{DOMAIN}/queues"), body).await
-}
-
-async fn patch_user(api: &Api, ext: &str, body: Value) {
-    let (status, answer) = api
-        .send(
-            Method::PATCH,
-            &format!("/domains/{DOMAIN}/users/{ext}"),
-            Some(&body),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{answer}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -157,6 +148,51 @@ async fn hd_route_7_round_robin_moves_on_after_ring_time_and_busy_then_480() {
         block_in_place(|| call(&server, &dir, "1005", "7003", "uac_invite_refused.xml", 0));
     assert!(refused && trace.contains("SIP/2.0 480"), "{trace}");
     assert_eq!(busy.received("INVITE"), 2);
+    no_calls_left(&server).await;
+}
+
+/// HD-ROUTE-7: a queue whose members all fail (one busy, one unanswered until the ring
+/// time, a user logged in nowhere) sends the call to its overflow number, here a user on a hot
+/// desk; the caller sees neither the 486 nor a 480.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hd_route_7_queue_whose_members_all_fail_goes_to_its_overflow_number() {
+    if skip() {
+        return;
+    }
+    let server = start(&[]);
+    let api = server.api();
+    seed(&api).await;
+    login(&api, "94003", "1006").await;
+    queue(
+        &api,
+        json!({ "extension": "7004", "name": "Support", "strategy": "ring_all", "ring_secs": 5,
+                "members": [{ "phone": "94001" }, { "phone": "94002" }, { "user": "1004" }],
+                "overflow": "1006" }),
+    )
+    .await;
+    let dir = peers::scratch(&server.dir(), "overflow");
+    let busy = block_in_place(|| Phone::start(&server, &dir, "94001", "uas_busy.xml"));
+    let silent = block_in_place(|| Phone::start(&server, &dir, "94002", "uas_ring_only.xml"));
+    let overflow = block_in_place(|| Phone::start(&server, &dir, "94003", "uas_answer.xml"));
+    let (passed, trace) =
+        block_in_place(|| call(&server, &dir, "1005", "7004", "uac_invite.xml", 200));
+    assert!(passed, "{trace}\n{}", server.output());
+    assert!(
+        !trace.contains("SIP/2.0 486") && !trace.contains("SIP/2.0 480"),
+        "the caller sees no member's failure: {trace}"
+    );
+    assert_eq!(busy.received("INVITE"), 1, "every member was tried");
+    assert_eq!(silent.received("INVITE"), 1);
+    assert_eq!(
+        silent.received("CANCEL"),
+        1,
+        "cancelled after the ring time"
+    );
+    assert_eq!(
+        overflow.received("INVITE"),
+        1,
+        "then the overflow number 1006 rang and answered"
+    );
     no_calls_left(&server).await;
 }
 
@@ -299,12 +335,8 @@ async fn hd_logout_5_unregistered_user_falls_to_off_net_forwarding_through_the_t
     let api = server.api();
     seed(&api).await;
     let dir = peers::scratch(&server.dir(), "unregistered");
-    let trunk = block_in_place(|| TrunkPeer::start(&dir, "upstream"));
-    api.post(
-        &format!("/domains/{DOMAIN}/trunks"),
-        json!({ "name": "upstream", "address": format!("127.0.0.1:{}", trunk.port) }),
-    )
-    .await;
+    let trunk = block_in_place(|| TrunkPeer::start(&dir, "uas_answer.xml", &[]));
+    add_trunk(&api, &format!("127.0.0.1:{}", trunk.port), None).await;
     patch_user(&api, "1004", json!({ "forward_to": "+15557770000" })).await;
     login(&api, "94001", "1004").await;
     login(&api, "94002", "1005").await;

@@ -1,67 +1,43 @@
 //! Trunks through the B2BUA, end to end (HD-ROUTE-9): a trunk that challenges gets digest
-//! credentials, a trunk named by a DNS name is located per RFC 3263 (`localhost` through
-//! /etc/hosts: the network is loopback only), a trunk's call from another port of its IP
-//! is taken as inbound, and a trunk that is down (503, or silent until Timer B) is a clear
+//! credentials, for a dialled number and for a call forwarded off-net in a later stage; a
+//! trunk named by a DNS name is located per RFC 3263 (`localhost` through /etc/hosts: the
+//! network is loopback only); a trunk's call from another port of its IP is taken as inbound; and a trunk that is down (503, or silent until Timer B) is a clear
 //! failure for the caller. SIPp plays the desks, the callers and the trunks; every test
 //! waits for the call and dialog gauges to return to 0.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-use reqwest::Method;
 use serde_json::json;
 use tokio::task::block_in_place;
 
-use crate::calls::{first_invite, login, no_calls_left, seed, skip, start, Phone, DOMAIN};
+use crate::calls::{
+    add_trunk, call, first_invite, login, no_calls_left, patch_user, seed, skip, start, Phone,
+    TrunkPeer,
+};
 use crate::dialogs;
 use crate::harness::{Api, Server};
-use crate::peers::{self, free_port, scenario, SippRun};
-
-/// A SIPp trunk running `xml` once on 127.0.0.1.
-struct Trunk {
-    peer: peers::Peer,
-    port: u16,
-    messages: PathBuf,
-}
-
-impl Trunk {
-    fn start(dir: &Path, xml: &str, extra: &[&str]) -> Self {
-        let port = free_port();
-        let messages = dir.join(format!("trunk-{port}.msg"));
-        let mut command = Command::new("sipp");
-        command
-            .args(["-sf", &scenario(xml)])
-            .args(["-i", "127.0.0.1", "-p", &port.to_string()])
-            .args(["-m", "1", "-timeout", "60s", "-nostdin", "-trace_msg"])
-            .args(extra)
-            .arg("-message_file")
-            .arg(&messages)
-            .current_dir(dir);
-        let peer = peers::Peer::spawn("sipp", command, &dir.join(format!("trunk-{port}.out")));
-        Self {
-            peer,
-            port,
-            messages,
-        }
-    }
-
-    fn messages(&self) -> String {
-        std::fs::read_to_string(&self.messages).unwrap_or_default()
-    }
-}
-
-async fn add_trunk(api: &Api, address: &str, credentials: Option<(&str, &str)>) {
-    let mut body = json!({ "name": "upstream", "address": address });
-    if let Some((user, password)) = credentials {
-        body["username"] = json!(user);
-        body["password"] = json!(password);
-    }
-    api.post(&format!("/domains/{DOMAIN}/trunks"), body).await;
-}
+use crate::peers::{self, free_port, SippRun};
 
 /// `caller` dials `callee`, holding an answered call 200 ms.
 fn dial(server: &Server, dir: &Path, caller: &str, callee: &str, xml: &str) -> SippRun {
     dialogs::dial(server, dir, caller, callee, xml, &["-d", "200"])
+}
+
+/// The domain's trunk: a SIPp peer that challenges the INVITE and answers 403 unless its
+/// verifyauth accepts our digest for `trunkuser` / `Trunk-Secret-42`.
+async fn challenging_trunk(api: &Api, dir: &Path) -> TrunkPeer {
+    let keys = [
+        "-key",
+        "user",
+        "trunkuser",
+        "-key",
+        "pass",
+        "Trunk-Secret-42",
+    ];
+    let trunk = TrunkPeer::start(dir, "uas_trunk_auth.xml", &keys);
+    let address = format!("127.0.0.1:{}", trunk.port);
+    add_trunk(api, &address, Some(("trunkuser", "Trunk-Secret-42"))).await;
+    trunk
 }
 
 /// Bob (1005) logged in at desk 94002, the off-net caller of these tests.
@@ -80,24 +56,7 @@ async fn hd_route_9_challenging_trunk_gets_digest_credentials() {
     let server = start(&[]);
     let api = bob_at_his_desk(&server).await;
     let dir = peers::scratch(&server.dir(), "trunk-auth");
-    let trunk = Trunk::start(
-        &dir,
-        "uas_trunk_auth.xml",
-        &[
-            "-key",
-            "user",
-            "trunkuser",
-            "-key",
-            "pass",
-            "Trunk-Secret-42",
-        ],
-    );
-    add_trunk(
-        &api,
-        &format!("127.0.0.1:{}", trunk.port),
-        Some(("trunkuser", "Trunk-Secret-42")),
-    )
-    .await;
+    let trunk = challenging_trunk(&api, &dir).await;
     // The trunk answers 403 unless SIPp's verifyauth accepts our digest response.
     let run = block_in_place(|| dial(&server, &dir, "94002", "+15551234567", "uac_invite.xml"));
     assert!(
@@ -120,6 +79,38 @@ async fn hd_route_9_challenging_trunk_gets_digest_credentials() {
     no_calls_left(&server).await;
 }
 
+/// HD-ROUTE-1 + HD-ROUTE-9: a call that falls to an off-net forward destination in a later
+/// stage (1004's desk is busy) goes out through the trunk with the trunk's credentials
+/// too, like a dialled off-net number: the trunk challenges, the retry carries them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hd_route_9_forwarded_call_through_a_challenging_trunk_gets_digest_credentials() {
+    if skip() {
+        return;
+    }
+    let server = start(&[]);
+    let api = bob_at_his_desk(&server).await;
+    patch_user(&api, "1004", json!({ "forward_to": "+15557770000" })).await;
+    login(&api, "94001", "1004").await;
+    let dir = peers::scratch(&server.dir(), "trunk-forward-auth");
+    let desk = block_in_place(|| Phone::start(&server, &dir, "94001", "uas_busy.xml"));
+    let trunk = challenging_trunk(&api, &dir).await;
+    let (passed, trace) =
+        block_in_place(|| call(&server, &dir, "94002", "1004", "uac_invite.xml", 200));
+    let at_trunk = trunk.messages();
+    assert!(passed, "{trace}\n{at_trunk}\n{}", server.output());
+    assert_eq!(desk.received("INVITE"), 1, "1004's desk was tried first");
+    assert!(
+        at_trunk.contains("INVITE sip:+15557770000@127.0.0.1"),
+        "{at_trunk}"
+    );
+    assert!(
+        at_trunk.contains("Authorization: Digest username=\"trunkuser\""),
+        "{at_trunk}"
+    );
+    drop(trunk.peer);
+    no_calls_left(&server).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rfc3263_trunk_given_by_name_is_resolved_without_blocking_calls() {
     if skip() {
@@ -128,7 +119,7 @@ async fn rfc3263_trunk_given_by_name_is_resolved_without_blocking_calls() {
     let server = start(&[]);
     let api = bob_at_his_desk(&server).await;
     let dir = peers::scratch(&server.dir(), "trunk-dns");
-    let trunk = Trunk::start(&dir, "uas_answer.xml", &[]);
+    let trunk = TrunkPeer::start(&dir, "uas_answer.xml", &[]);
     // `localhost` resolves through /etc/hosts (A record path of RFC 3263 §4.2: a port is
     // given, so no NAPTR/SRV); the first call waits for the answer, parked, not refused.
     add_trunk(&api, &format!("localhost:{}", trunk.port), None).await;
@@ -154,12 +145,7 @@ async fn hd_route_9_inbound_call_from_another_port_of_the_trunks_ip_is_a_trunk_c
     let server = start(&[]);
     let api = server.api();
     seed(&api).await;
-    api.send(
-        Method::PATCH,
-        &format!("/domains/{DOMAIN}/users/1004"),
-        Some(&json!({ "did": "+15550001004" })),
-    )
-    .await;
+    patch_user(&api, "1004", json!({ "did": "+15550001004" })).await;
     login(&api, "94001", "1004").await;
     // The trunk sends to us from a port other than the one we send to (its address).
     add_trunk(&api, &format!("127.0.0.1:{}", free_port()), None).await;
@@ -187,7 +173,7 @@ async fn fault_trunk_down_503_reaches_the_caller_as_a_clear_failure() {
     let server = start(&[]);
     let api = bob_at_his_desk(&server).await;
     let dir = peers::scratch(&server.dir(), "trunk-503");
-    let trunk = Trunk::start(&dir, "uas_unavailable.xml", &[]);
+    let trunk = TrunkPeer::start(&dir, "uas_unavailable.xml", &[]);
     add_trunk(&api, &format!("127.0.0.1:{}", trunk.port), None).await;
     let run = block_in_place(|| {
         dial(
