@@ -260,6 +260,20 @@ impl B2bua {
 
     /// Ringing went on too long: cancel every fork, 480 to the caller.
     pub(super) fn give_up_ringing(&mut self, id: u64, now: Instant) {
+        let status = StatusCode::TEMPORARILY_UNAVAILABLE;
+        self.abandon(id, status, Some("No Answer"), Disposition::NoAnswer, now);
+    }
+
+    /// Ends an unanswered call: `status` (with `reason`, else the default phrase) to the
+    /// caller if it still waits, CANCEL to every fork, and the call's CDR.
+    pub(super) fn abandon(
+        &mut self,
+        id: u64,
+        status: StatusCode,
+        reason: Option<&str>,
+        disposition: Disposition,
+        now: Instant,
+    ) {
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
@@ -268,17 +282,19 @@ impl B2bua {
             self.invites.remove(transaction.key());
             let response = transaction
                 .request()
-                .response(StatusCode::TEMPORARILY_UNAVAILABLE)
-                .reason("No Answer")
-                .to_tag(call.a.local_tag.as_str())
-                .build();
+                .response(status)
+                .to_tag(call.a.local_tag.as_str());
+            let response = match reason {
+                Some(reason) => response.reason(reason).build(),
+                None => response.build(),
+            };
             let _ = transaction.respond(response);
         }
         let forks = call.forks.len();
         for index in 0..forks {
             self.cancel_fork(id, index);
         }
-        self.end(id, Disposition::NoAnswer, now);
+        self.end(id, disposition, now);
     }
 
     /// Cancels a ringing fork now, or as soon as it has sent a provisional (§9.1).

@@ -78,21 +78,11 @@ impl B2bua {
         };
         let _ = cancel.reply(StatusCode::OK);
         self.invites.remove(invite);
-        let call = self.calls.get_mut(&id)?;
-        call.cancelled = true;
-        if let Some(transaction) = call.a_invite.take() {
-            let response = transaction
-                .request()
-                .response(StatusCode::REQUEST_TERMINATED)
-                .to_tag(call.a.local_tag.as_str())
-                .build();
-            let _ = transaction.respond(response);
+        if !self.calls.contains_key(&id) {
+            return None;
         }
-        let forks = call.forks.len();
-        for index in 0..forks {
-            self.cancel_fork(id, index);
-        }
-        self.end(id, Disposition::NoAnswer, now);
+        let status = StatusCode::REQUEST_TERMINATED;
+        self.abandon(id, status, None, Disposition::NoAnswer, now);
         self.publish();
         None
     }

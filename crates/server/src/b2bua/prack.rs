@@ -345,22 +345,8 @@ impl B2bua {
         let r = &mut out.retransmit;
         if r.give_up <= now {
             call.reliable.outstanding = None;
-            call.cancelled = true;
-            if let Some(transaction) = call.a_invite.take() {
-                self.invites.remove(transaction.key());
-                let response = transaction
-                    .request()
-                    .response(StatusCode::SERVER_TIMEOUT)
-                    .reason("No PRACK")
-                    .to_tag(call.a.local_tag.as_str())
-                    .build();
-                let _ = transaction.respond(response);
-            }
-            let forks = call.forks.len();
-            for index in 0..forks {
-                self.cancel_fork(id, index);
-            }
-            self.end(id, Disposition::Failed, now);
+            let status = StatusCode::SERVER_TIMEOUT;
+            self.abandon(id, status, Some("No PRACK"), Disposition::Failed, now);
             return true;
         }
         if r.due(now, None) {
