@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Proves the e2e SIPp scenarios (crates/server/tests/e2e/sipp/*.xml) against a known-good
 # peer, so that a failing e2e test points at hotdesk, not at the scenario. Kamailio 5.6
-# plays a small PBX (registrar with 401 challenges, INVITE/SUBSCRIBE with 407, routing to
-# registered contacts); a SIPp notifier plays the MWI server. Also runs negative cases:
-# each check must fail when the server does the wrong thing.
+# plays a small PBX (REGISTER and INVITE challenged with 401 as hotdesk does, SUBSCRIBE
+# with 407, routing to registered contacts, in-dialog requests relayed end to end so that
+# the PRACK / re-INVITE / UPDATE / session-timer pairs of tests/e2e/dialogs.rs meet); a SIPp
+# notifier plays the MWI server. Also runs negative cases: each check must fail when the
+# server does the wrong thing.
 #
 #   bench/check-scenarios.sh          # prints one PASS/FAIL line per check; exit 1 on any FAIL
 #   KEEP=1 bench/check-scenarios.sh   # keep the temp dir (SIPp message traces: *.msg)
