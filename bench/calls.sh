@@ -7,7 +7,7 @@
 #   bench/calls.sh hold               # capacity: HOLD_CALLS concurrent calls held, server RSS
 #   ONLY=kamailio bench/calls.sh      # one server only (kamailio | hotdesk)
 #
-# Environment (defaults): WORKERS=1 DURATION=10 (s per step) LADDER="500 1000 ... 5000"
+# Environment (defaults): WORKERS=1 DURATION=10 (s per step) LADDER="500 1000 ... 7000"
 #   CALL_MS=0 (hold time between ACK and BYE in rate mode) RETRIES=1 STOP_AFTER=2 REFINE=2
 #   COOLDOWN=3
 #   HOLD_CALLS=10000 HOLD_RATE=500 HOLD_SECONDS=10 (time at full concurrency, hold mode)
@@ -38,7 +38,7 @@ USERS=${USERS:-10000}
 FIRST_EXT=${FIRST_EXT:-100000}
 DOMAIN=${DOMAIN:-bench.test}
 DURATION=${DURATION:-10}
-LADDER=${LADDER:-500 1000 1500 2000 2500 3000 3500 4000 4500 5000}
+LADDER=${LADDER:-500 1000 1500 2000 2500 3000 3500 4000 4500 5000 5500 6000 6500 7000}
 CALL_MS=${CALL_MS:-0}
 HOLD_CALLS=${HOLD_CALLS:-10000}
 HOLD_RATE=${HOLD_RATE:-500}
