@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Proves the e2e SIPp scenarios (crates/server/tests/e2e/sipp/*.xml) against a known-good
 # peer, so that a failing e2e test points at hotdesk, not at the scenario. Kamailio 5.6
-# plays a small PBX (registrar with 401 challenges, INVITE/SUBSCRIBE with 407, routing to
-# registered contacts); a SIPp notifier plays the MWI server. Also runs negative cases:
-# each check must fail when the server does the wrong thing.
+# plays a small PBX (REGISTER and INVITE challenged with 401 as hotdesk does, SUBSCRIBE
+# with 407, routing to registered contacts, in-dialog requests relayed end to end so that
+# the PRACK / re-INVITE / UPDATE / session-timer pairs of tests/e2e/dialogs.rs meet); a SIPp
+# notifier plays the MWI server. Also runs negative cases: each check must fail when the
+# server does the wrong thing.
 #
 #   bench/check-scenarios.sh          # prints one PASS/FAIL line per check; exit 1 on any FAIL
 #   KEEP=1 bench/check-scenarios.sh   # keep the temp dir (SIPp message traces: *.msg)
@@ -113,6 +115,53 @@ expect "uac_cancel -> uas_ring_only" pass $?
 wait "$UAS"
 grep -q '^SIP/2.0 487' "$WORK/uas_ring_only.msg" 2>/dev/null
 expect "uas_ring_only sent 487" pass $?
+
+# --- dialogs: PRACK, re-INVITE, early UPDATE, session timers (tests/e2e/dialogs.rs) --------
+# Kamailio relays these end to end (loose_route on the Record-Route), so each caller
+# scenario meets its callee scenario directly: a check that the pair fits.
+# phone_call NAME EXT UAS_OOCSF UAC [UAC ARGS...]: registers EXT answering with UAS_OOCSF,
+# calls it with UAC from 100000; prints the caller's result, then the phone's.
+phone_call() {
+    local name=$1 ext=$2 oocsf=$3 uac=$4 port uas
+    shift 4
+    port=$(free_port)
+    sipp "127.0.0.1:$KPORT" -sf "$E2E/uas_register_then_answer.xml" -oocsf "$E2E/$oocsf" \
+        -inf "$(csv "$ext")" -key domain "$DOMAIN" -auth_uri "$DOMAIN" -i 127.0.0.1 -p "$port" \
+        -m 1 -d 7000 -timeout 30s -timeout_error -nostdin \
+        -trace_msg -message_file "$WORK/$name-phone.msg" >"$WORK/$name-phone.out" 2>&1 &
+    uas=$!
+    STARTED_PIDS+=("$uas")
+    sleep 1.5
+    sipp_to "$name" "$E2E/$uac" "$(free_port)" -inf "$(csv 100000)" -s "$ext" "$@"
+    PHONE_CALL_RC=$?
+    wait "$uas"
+    PHONE_RC=$?
+}
+
+phone_call uac_100rel 100007 uas_100rel.xml uac_100rel.xml -d 500
+expect "uac_100rel -> uas_100rel" pass $PHONE_CALL_RC
+expect "uas_100rel (phone side)" pass $PHONE_RC
+phone_call uac_reinvite 100006 uas_reinvite.xml uac_reinvite.xml -d 500
+expect "uac_reinvite -> uas_reinvite" pass $PHONE_CALL_RC
+expect "uas_reinvite (phone side)" pass $PHONE_RC
+phone_call uac_early_update 100005 uas_early_update.xml uac_early_update.xml -d 500
+expect "uac_early_update -> uas_early_update" pass $PHONE_CALL_RC
+expect "uas_early_update (phone side)" pass $PHONE_RC
+# the callee's 422 with Min-SE is relayed to the caller (RFC 4028 §8.1)
+phone_call uac_session_too_small 100004 uas_interval_too_small.xml uac_session_too_small.xml \
+    -key se 60
+expect "uac_session_too_small <- uas_interval_too_small" pass $PHONE_CALL_RC
+# negative: the callee answers, so the caller gets no 422
+phone_call too_small_answered 100004 uas_session_timer.xml uac_session_too_small.xml -key se 60
+expect "uac_session_too_small (call answered)" fail $PHONE_CALL_RC
+# negative: a proxy never ends a lapsed session, so the caller waits for a BYE in vain
+phone_call uac_session_timer 100003 uas_session_timer.xml uac_session_timer.xml -key se 2
+expect "uac_session_timer (no BYE on expiry)" fail $PHONE_CALL_RC
+# busy phone: refused with 486 (HD-ROUTE-1 / -7 fall-through)
+phone_call uac_busy 100002 uas_busy.xml uac_invite_refused.xml
+expect "uac_invite_refused <- uas_busy (486)" pass $PHONE_CALL_RC
+phone_call uac_invite_busy 100002 uas_busy.xml uac_invite.xml -d 500
+expect "uac_invite (phone busy)" fail $PHONE_CALL_RC
 
 # --- message waiting (SIPp notifier in place of the server) --------------------------------
 NPORT=$(free_port)

@@ -193,7 +193,9 @@ request_route {
         exit;
     }
     if (has_totag()) {
-        if (loose_route() || is_method("ACK|BYE|NOTIFY")) {
+        # in-dialog: by the Route set, else to the Request-URI (the peer's Contact): the
+        # e2e caller scenarios ignore Record-Route, as a B2BUA's phones may
+        if (loose_route() || uri != myself || is_method("ACK|BYE|NOTIFY")) {
             t_relay();
             exit;
         }
@@ -224,7 +226,16 @@ request_route {
         }
         exit;
     }
-    if (is_method("INVITE|SUBSCRIBE")) {
+    # INVITE challenged with 401 as hotdesk does (the e2e caller scenarios expect that),
+    # SUBSCRIBE with 407
+    if (is_method("INVITE")) {
+        if (!is_present_hf("Authorization") || !pv_www_authenticate("$fd", "$sht(users=>$au)", "0")) {
+            www_challenge("$fd", "1");
+            exit;
+        }
+        consume_credentials();
+    }
+    if (is_method("SUBSCRIBE")) {
         if (!is_present_hf("Proxy-Authorization") || !pv_proxy_authenticate("$fd", "$sht(users=>$au)", "0")) {
             proxy_challenge("$fd", "1");
             exit;
