@@ -2,11 +2,17 @@
 
 use hotdesk_core::{Device, DomainName, Extension};
 
+use super::keyed::Keyed;
 use super::record::{data_without, record_from, text};
 use super::{touched, write_one, Backend, Statement};
 use crate::StoreError;
 
 const ENTITY: &str = "device";
+/// Its list reads `mac` as a column too, so only the delete is shared.
+const TABLE: Keyed = Keyed {
+    table: "devices",
+    entity: ENTITY,
+};
 const COLUMNS: &[&str] = &["domain", "extension", "mac"];
 /// The MAC clash is named apart: the API tells "MAC address already exists" from a taken extension.
 const CONFLICTS: &[(&str, &str)] = &[("mac", "MAC address"), ("", ENTITY)];
@@ -40,10 +46,7 @@ pub(crate) async fn delete(
     domain: &DomainName,
     ext: &Extension,
 ) -> Result<(), StoreError> {
-    let statement = Statement::new("DELETE FROM devices WHERE domain = $1 AND extension = $2")
-        .bind(domain.as_str())
-        .bind(ext.as_str());
-    touched(write_one(db, statement, &[], ENTITY).await?, ENTITY)
+    TABLE.delete(db, domain, ext).await
 }
 
 pub(crate) async fn list(db: &dyn Backend) -> Result<Vec<Device>, StoreError> {

@@ -12,6 +12,7 @@ mod cdrs;
 mod devices;
 mod domains;
 mod filter;
+mod keyed;
 mod prov;
 mod queues;
 mod record;

@@ -2,11 +2,16 @@
 
 use hotdesk_core::{DomainName, Extension, Queue};
 
-use super::record::{data_without, record_from, text};
-use super::{touched, write_one, Backend, Statement};
+use super::keyed::Keyed;
+use super::record::data_without;
+use super::{write_one, Backend, Statement};
 use crate::StoreError;
 
 const ENTITY: &str = "queue";
+const TABLE: Keyed = Keyed {
+    table: "queues",
+    entity: ENTITY,
+};
 const COLUMNS: &[&str] = &["domain", "extension"];
 
 pub(crate) async fn create(db: &dyn Backend, queue: &Queue) -> Result<(), StoreError> {
@@ -20,12 +25,10 @@ pub(crate) async fn create(db: &dyn Backend, queue: &Queue) -> Result<(), StoreE
 }
 
 pub(crate) async fn update(db: &dyn Backend, queue: &Queue) -> Result<(), StoreError> {
-    let statement =
-        Statement::new("UPDATE queues SET data = $3 WHERE domain = $1 AND extension = $2")
-            .bind(queue.domain.as_str())
-            .bind(queue.extension.as_str())
-            .bind(data_without(ENTITY, queue, COLUMNS)?);
-    touched(write_one(db, statement, &[], ENTITY).await?, ENTITY)
+    let data = data_without(ENTITY, queue, COLUMNS)?;
+    TABLE
+        .update_data(db, &queue.domain, &queue.extension, data)
+        .await
 }
 
 pub(crate) async fn delete(
@@ -33,28 +36,9 @@ pub(crate) async fn delete(
     domain: &DomainName,
     ext: &Extension,
 ) -> Result<(), StoreError> {
-    let statement = Statement::new("DELETE FROM queues WHERE domain = $1 AND extension = $2")
-        .bind(domain.as_str())
-        .bind(ext.as_str());
-    touched(write_one(db, statement, &[], ENTITY).await?, ENTITY)
+    TABLE.delete(db, domain, ext).await
 }
 
 pub(crate) async fn list(db: &dyn Backend) -> Result<Vec<Queue>, StoreError> {
-    let rows = db
-        .read(Statement::new(
-            "SELECT domain, extension, data FROM queues ORDER BY domain, extension",
-        ))
-        .await?;
-    rows.into_iter()
-        .map(|mut row| {
-            let domain = row.text(0, ENTITY)?;
-            let extension = row.text(1, ENTITY)?;
-            let data = row.text(2, ENTITY)?;
-            record_from(
-                ENTITY,
-                &data,
-                [("domain", text(domain)), ("extension", text(extension))],
-            )
-        })
-        .collect()
+    TABLE.list(db).await
 }

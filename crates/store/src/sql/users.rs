@@ -2,11 +2,16 @@
 
 use hotdesk_core::{DomainName, Extension, User};
 
-use super::record::{data_without, record_from, text};
-use super::{insert_rows, touched, write_one, Backend, Statement, Value};
+use super::keyed::Keyed;
+use super::record::data_without;
+use super::{insert_rows, Backend, Value};
 use crate::StoreError;
 
 const ENTITY: &str = "user";
+const TABLE: Keyed = Keyed {
+    table: "users",
+    entity: ENTITY,
+};
 const COLUMNS: &[&str] = &["domain", "extension"];
 const INSERT: &str = "INSERT INTO users (domain, extension, data)";
 
@@ -36,12 +41,10 @@ pub(crate) async fn import(db: &dyn Backend, users: &[User]) -> Result<(), Store
 }
 
 pub(crate) async fn update(db: &dyn Backend, user: &User) -> Result<(), StoreError> {
-    let statement =
-        Statement::new("UPDATE users SET data = $3 WHERE domain = $1 AND extension = $2")
-            .bind(user.domain.as_str())
-            .bind(user.extension.as_str())
-            .bind(data_without(ENTITY, user, COLUMNS)?);
-    touched(write_one(db, statement, &[], ENTITY).await?, ENTITY)
+    let data = data_without(ENTITY, user, COLUMNS)?;
+    TABLE
+        .update_data(db, &user.domain, &user.extension, data)
+        .await
 }
 
 /// Foreign keys take the user's associations and tokens with it.
@@ -50,28 +53,9 @@ pub(crate) async fn delete(
     domain: &DomainName,
     ext: &Extension,
 ) -> Result<(), StoreError> {
-    let statement = Statement::new("DELETE FROM users WHERE domain = $1 AND extension = $2")
-        .bind(domain.as_str())
-        .bind(ext.as_str());
-    touched(write_one(db, statement, &[], ENTITY).await?, ENTITY)
+    TABLE.delete(db, domain, ext).await
 }
 
 pub(crate) async fn list(db: &dyn Backend) -> Result<Vec<User>, StoreError> {
-    let rows = db
-        .read(Statement::new(
-            "SELECT domain, extension, data FROM users ORDER BY domain, extension",
-        ))
-        .await?;
-    rows.into_iter()
-        .map(|mut row| {
-            let domain = row.text(0, ENTITY)?;
-            let extension = row.text(1, ENTITY)?;
-            let data = row.text(2, ENTITY)?;
-            record_from(
-                ENTITY,
-                &data,
-                [("domain", text(domain)), ("extension", text(extension))],
-            )
-        })
-        .collect()
+    TABLE.list(db).await
 }
