@@ -102,6 +102,8 @@ impl Wheel {
     }
 }
 
+/// Pacing of issue 6 (RFC 3551 §4.5: G.711 in 20 ms packets, every session sent on its own
+/// 20 ms slot), checked in virtual time.
 #[cfg(test)]
 mod tests {
     use super::*;

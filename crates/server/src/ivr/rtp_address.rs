@@ -70,6 +70,7 @@ pub fn routed_address(listen: IpAddr) -> Option<IpAddr> {
     Some(socket.local_addr().ok()?.ip()).filter(|ip| !ip.is_unspecified())
 }
 
+/// The address the IVR's SDP offers (RFC 4566 §5.7 `c=`, never a wildcard: RFC 3264 §8.4).
 #[cfg(test)]
 mod tests {
     use super::*;
