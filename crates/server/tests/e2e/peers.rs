@@ -248,7 +248,22 @@ pub fn scratch(base: &Path, name: &str) -> PathBuf {
 
 /// Polls `check` every 100 ms until it returns `Some` or `limit` passes (then panics with
 /// `what`). For waiting on state, never for asserting how long something took.
-pub async fn eventually<T, F, Fut>(limit: Duration, what: &str, mut check: F) -> T
+pub async fn eventually<T, F, Fut>(limit: Duration, what: &str, check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    eventually_or(limit, what, String::new, check).await
+}
+
+/// [`eventually`], with `context()` (peer logs, server output) in the panic message so a
+/// failure on a CI machine says why.
+pub async fn eventually_or<T, F, Fut>(
+    limit: Duration,
+    what: &str,
+    context: impl Fn() -> String,
+    mut check: F,
+) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
@@ -258,7 +273,11 @@ where
         if let Some(value) = check().await {
             return value;
         }
-        assert!(Instant::now() < deadline, "gave up waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "gave up waiting for {what}\n{}",
+            context()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
