@@ -184,6 +184,11 @@ impl B2bua {
         self.http_base = base;
     }
 
+    /// DNS servers for trunk names (`HOTDESK_DNS_SERVERS`); empty keeps `/etc/resolv.conf`.
+    pub fn set_dns_servers(&mut self, servers: &[SocketAddr]) {
+        self.trunk_names.use_servers(servers);
+    }
+
     /// The earliest timer, if any.
     pub fn next_deadline(&self) -> Option<Instant> {
         self.timers.peek().map(|Reverse((at, _))| *at)

@@ -116,6 +116,15 @@ fn literal(address: &str) -> Option<Target> {
 }
 
 impl TrunkNames {
+    /// Looks trunk names up on `servers` instead of `/etc/resolv.conf` (none: no change).
+    pub(super) fn use_servers(&mut self, servers: &[SocketAddr]) {
+        if !servers.is_empty() {
+            self.resolver = Some(Arc::new(Resolver::new(HickoryLookup::with_servers(
+                servers,
+            ))));
+        }
+    }
+
     /// The best target of `address` now: an IP at once, a name once resolved.
     fn target(&self, address: &str, family_v4: bool) -> Option<Target> {
         if let Some(target) = literal(address) {

@@ -3,7 +3,7 @@
 //! (`HOTDESK_REG_*`, `HOTDESK_SIP_AUTH_*`), so operators and tests can tune them without a
 //! config-file change.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use hotdesk_core::DomainName;
@@ -11,9 +11,12 @@ use hotdesk_core::DomainName;
 use crate::registrar::Policy;
 use crate::sip::guard::GuardPolicy;
 
-/// A malformed `HOTDESK_REG_*` / `HOTDESK_SIP_*` variable.
+/// A malformed `HOTDESK_REG_*` / `HOTDESK_SIP_*` / `HOTDESK_DNS_SERVERS` variable.
 #[derive(Debug, thiserror::Error)]
 pub enum SipConfigError {
+    /// An entry of `HOTDESK_DNS_SERVERS` is not `IP` or `IP:PORT`.
+    #[error("HOTDESK_DNS_SERVERS entries must be IP or IP:PORT, got {0:?}")]
+    DnsServer(String),
     /// The variable is not a whole number of seconds (or a count).
     #[error("{name} must be a whole number, got {value:?}")]
     NotANumber {
@@ -58,7 +61,9 @@ pub struct SipSettings {
     pub voicemail_trust: crate::mwi::voicemail::Trust,
     /// Address the IVR's SDP offers for RTP (`--rtp-address`); `None`: the listen address,
     /// or the routed guess when that is a wildcard.
-    pub rtp_address: Option<std::net::IpAddr>,
+    pub rtp_address: Option<IpAddr>,
+    /// DNS servers for trunk names (`HOTDESK_DNS_SERVERS`); empty: `/etc/resolv.conf`.
+    pub dns_servers: Vec<SocketAddr>,
 }
 
 impl SipSettings {
@@ -68,7 +73,8 @@ impl SipSettings {
     /// `HOTDESK_SIP_AUTH_MAX_FAILURES` (10), `HOTDESK_SIP_AUTH_WINDOW` (300 s),
     /// `HOTDESK_SIP_AUTH_LOCK` (300 s), `HOTDESK_SIP_NONCE_SECRET`,
     /// `HOTDESK_CALL_RING_TIMEOUT` (60 s), `HOTDESK_CALL_MAX_DURATION` (4 h),
-    /// `HOTDESK_CALL_MIN_SE` (90 s, RFC 4028).
+    /// `HOTDESK_CALL_MIN_SE` (90 s, RFC 4028), `HOTDESK_DNS_SERVERS` (comma-separated
+    /// `IP` or `IP:PORT`, port 53 by default).
     pub fn from_env(
         listen: SocketAddr,
         default_domain: DomainName,
@@ -138,8 +144,23 @@ impl SipSettings {
             http_base: None,
             voicemail_trust: crate::mwi::voicemail::Trust::default(),
             rtp_address: None,
+            dns_servers: dns_servers(lookup("HOTDESK_DNS_SERVERS").as_deref().unwrap_or(""))?,
         })
     }
+}
+
+/// `10.0.0.53, 10.0.0.54:5353, [fd00::53]:53` → socket addresses, port 53 when none is given.
+fn dns_servers(list: &str) -> Result<Vec<SocketAddr>, SipConfigError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            entry
+                .parse::<SocketAddr>()
+                .or_else(|_| entry.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, 53)))
+                .map_err(|_| SipConfigError::DnsServer(entry.to_owned()))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -185,6 +206,26 @@ mod tests {
         assert!(matches!(
             settings(&[("HOTDESK_SIP_AUTH_LOCK", "soon")]),
             Err(SipConfigError::NotANumber { .. })
+        ));
+    }
+
+    /// RFC 3263 §4: trunk names may be looked up on the site's own DNS servers.
+    #[test]
+    fn rfc3263_dns_servers_take_ip_or_ip_and_port() {
+        assert!(settings(&[]).unwrap().dns_servers.is_empty());
+        let s = settings(&[(
+            "HOTDESK_DNS_SERVERS",
+            "10.0.0.53, 127.0.0.1:5353,[fd00::53]:53",
+        )])
+        .unwrap();
+        let want: Vec<SocketAddr> = ["10.0.0.53:53", "127.0.0.1:5353", "[fd00::53]:53"]
+            .iter()
+            .map(|a| a.parse().unwrap())
+            .collect();
+        assert_eq!(s.dns_servers, want);
+        assert!(matches!(
+            settings(&[("HOTDESK_DNS_SERVERS", "ns1.example.com")]),
+            Err(SipConfigError::DnsServer(entry)) if entry == "ns1.example.com"
         ));
     }
 }

@@ -144,6 +144,7 @@ pub async fn start(
     let (mut b2bua, call_events) =
         B2bua::new(Arc::clone(&app), endpoint.clone(), settings.calls, cdrs);
     b2bua.set_http_base(settings.http_base.clone());
+    b2bua.set_dns_servers(&settings.dns_servers);
     let ivr = crate::ivr::Ivr::start(
         crate::ivr::IvrSettings::from_env()?,
         settings.listen.ip(),

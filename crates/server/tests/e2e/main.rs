@@ -15,6 +15,7 @@ mod restart;
 mod baresip;
 mod calls;
 mod dialogs;
+mod dns;
 mod ivr;
 mod mwi;
 mod prov;

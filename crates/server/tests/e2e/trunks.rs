@@ -1,12 +1,15 @@
 //! Trunks through the B2BUA, end to end (HD-ROUTE-9): a trunk that challenges gets digest
 //! credentials, for a dialled number and for a call forwarded off-net in a later stage; a
 //! trunk named by a DNS name is located per RFC 3263 (`localhost` through /etc/hosts: the
-//! network is loopback only); a trunk's call from another port of its IP is taken as inbound; and a trunk that is down (503, or silent until Timer B) is a clear
+//! network is loopback only) and by NAPTR, SRV and A records of a DNS server the test runs
+//! (`dns.rs`); a trunk's call from another port of its IP is taken as inbound; and a trunk that is down (503, or silent until Timer B) is a clear
 //! failure for the caller. SIPp plays the desks, the callers and the trunks; every test
 //! waits for the call and dialog gauges to return to 0.
 
+use std::net::Ipv4Addr;
 use std::path::Path;
 
+use hickory_resolver::proto::rr::RecordType;
 use serde_json::json;
 use tokio::task::block_in_place;
 
@@ -15,6 +18,7 @@ use crate::calls::{
     TrunkPeer,
 };
 use crate::dialogs;
+use crate::dns::{Answer, DnsServer};
 use crate::harness::{Api, Server};
 use crate::peers::{self, free_port, SippRun};
 
@@ -133,6 +137,76 @@ async fn rfc3263_trunk_given_by_name_is_resolved_without_blocking_calls() {
         )),
         "{invite}"
     );
+    drop(trunk.peer);
+    no_calls_left(&server).await;
+}
+
+/// RFC 3263 §4.1–4.2 over real DNS messages: a trunk named without a port is located by
+/// NAPTR (SIP+D2U), then SRV (lowest priority first), then A, asked of the site's own DNS
+/// server (`HOTDESK_DNS_SERVERS`), and the call reaches the SRV target's port.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc3263_trunk_name_is_located_by_naptr_srv_and_a_on_the_configured_dns_server() {
+    if skip() {
+        return;
+    }
+    let dir_base = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let trunk = TrunkPeer::start(dir_base.path(), "uas_answer.xml", &[]);
+    let dns = DnsServer::start(vec![
+        (
+            "trunk.test.",
+            Answer::Naptr {
+                order: 10,
+                service: "SIP+D2U",
+                replacement: "_sip._udp.trunk.test.",
+            },
+        ),
+        (
+            "_sip._udp.trunk.test.",
+            Answer::Srv {
+                priority: 20,
+                port: free_port(),
+                target: "pbx-b.trunk.test.",
+            },
+        ),
+        (
+            "_sip._udp.trunk.test.",
+            Answer::Srv {
+                priority: 10,
+                port: trunk.port,
+                target: "pbx-a.trunk.test.",
+            },
+        ),
+        ("pbx-a.trunk.test.", Answer::A(Ipv4Addr::LOCALHOST)),
+        ("pbx-b.trunk.test.", Answer::A(Ipv4Addr::new(127, 0, 0, 2))),
+    ])
+    .await;
+    let server = start(&[("HOTDESK_DNS_SERVERS", &dns.addr.to_string())]);
+    let api = bob_at_his_desk(&server).await;
+    let dir = peers::scratch(&server.dir(), "trunk-naptr");
+    add_trunk(&api, "trunk.test", None).await;
+    let run = block_in_place(|| dial(&server, &dir, "94002", "+15551230000", "uac_invite.xml"));
+    let asked = dns.asked();
+    assert!(
+        run.passed(),
+        "{}\nasked: {asked:?}\n{}",
+        run.messages,
+        server.output()
+    );
+    let invite = first_invite(&trunk.messages());
+    assert!(
+        invite.starts_with("INVITE sip:+15551230000@trunk.test"),
+        "{invite}"
+    );
+    for (name, kind) in [
+        ("trunk.test", RecordType::NAPTR),
+        ("_sip._udp.trunk.test", RecordType::SRV),
+        ("pbx-a.trunk.test", RecordType::A),
+    ] {
+        assert!(
+            asked.iter().any(|(n, k)| n == name && *k == kind),
+            "{name} {kind} not asked: {asked:?}"
+        );
+    }
     drop(trunk.peer);
     no_calls_left(&server).await;
 }

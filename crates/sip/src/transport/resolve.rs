@@ -11,7 +11,10 @@ use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
+use hickory_resolver::config::{NameServerConfig, ResolverConfig};
+use hickory_resolver::name_server::TokioConnectionProvider;
 use hickory_resolver::proto::rr::{RData, RecordType};
+use hickory_resolver::proto::xfer::Protocol;
 use hickory_resolver::TokioResolver;
 use rand::Rng;
 
@@ -332,6 +335,24 @@ impl HickoryLookup {
         Ok(Self {
             resolver: builder.build(),
         })
+    }
+
+    /// A resolver asking only `servers` over UDP (TCP when an answer is truncated), with
+    /// no search domains: for a site whose SIP records live on a DNS server of its own.
+    pub fn with_servers(servers: &[SocketAddr]) -> Self {
+        let group: Vec<NameServerConfig> = servers
+            .iter()
+            .flat_map(|&addr| {
+                [
+                    NameServerConfig::new(addr, Protocol::Udp),
+                    NameServerConfig::new(addr, Protocol::Tcp),
+                ]
+            })
+            .collect();
+        let config = ResolverConfig::from_parts(None, Vec::new(), group);
+        let resolver =
+            TokioResolver::builder_with_config(config, TokioConnectionProvider::default()).build();
+        Self { resolver }
     }
 
     /// Wraps a resolver configured by the caller.
