@@ -42,7 +42,7 @@ pub use domain::{Domain, DomainSettings, FeatureCodes, PrimaryWhileAway, Seats};
 pub use event::{Actor, AuditRecord, DeskEvent, LogoutReason};
 pub use ids::{DomainName, Extension, IdError, Mac, ModelId, Pin};
 pub use label::{LabelError, LabelValues};
-pub use lockout::{PinAttempt, PinGuard, PinSubject};
+pub use lockout::{FailureWindow, PinAttempt, PinGuard, PinSubject};
 pub use logout::{Deadline, Schedule, ScheduleError};
 pub use pin::{verify_pin, PinError, PinHasher};
 pub use queue::{Queue, QueueMember, Strategy};

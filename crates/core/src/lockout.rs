@@ -39,21 +39,25 @@ pub struct PinAttempt {
     pub audit: Vec<AuditRecord>,
 }
 
+/// One subject's failures in the sliding window and its lock, if any. Shared with the
+/// server's guards against password guessing (SIP digest, provisioning), which key it by
+/// source address and user name instead of extension.
 #[derive(Debug, Clone, Default)]
-struct Tracker {
+pub struct FailureWindow {
     failures: VecDeque<Timestamp>,
     locked_until: Option<Timestamp>,
 }
 
-impl Tracker {
-    fn lock_left(&self, now: Timestamp) -> Option<SignedDuration> {
+impl FailureWindow {
+    /// How long the lock has left, if one is on.
+    pub fn lock_left(&self, now: Timestamp) -> Option<SignedDuration> {
         self.locked_until
             .filter(|until| *until > now)
             .map(|until| until.duration_since(now))
     }
 
     /// Counts a failure; returns the lock's end if this failure starts one.
-    fn fail(&mut self, policy: &LockoutPolicy, now: Timestamp) -> Option<Timestamp> {
+    pub fn fail(&mut self, policy: &LockoutPolicy, now: Timestamp) -> Option<Timestamp> {
         if self.lock_left(now).is_some() {
             return None;
         }
@@ -78,7 +82,8 @@ impl Tracker {
         Some(until)
     }
 
-    fn is_stale(&self, policy: &LockoutPolicy, now: Timestamp) -> bool {
+    /// No lock and no failure within the window: the entry can be forgotten.
+    pub fn is_stale(&self, policy: &LockoutPolicy, now: Timestamp) -> bool {
         let window = SignedDuration::from_secs(i64::from(policy.window_secs));
         self.lock_left(now).is_none()
             && self
@@ -88,17 +93,21 @@ impl Tracker {
     }
 }
 
-type Trackers = HashMap<DomainName, HashMap<Extension, Tracker>>;
+type Trackers = HashMap<DomainName, HashMap<Extension, FailureWindow>>;
 
 fn tracker<'t>(
     map: &'t Trackers,
     domain: &DomainName,
     ext: Option<&Extension>,
-) -> Option<&'t Tracker> {
+) -> Option<&'t FailureWindow> {
     map.get(domain)?.get(ext?)
 }
 
-fn tracker_mut<'t>(map: &'t mut Trackers, domain: &DomainName, ext: &Extension) -> &'t mut Tracker {
+fn tracker_mut<'t>(
+    map: &'t mut Trackers,
+    domain: &DomainName,
+    ext: &Extension,
+) -> &'t mut FailureWindow {
     map.entry(domain.clone())
         .or_default()
         .entry(ext.clone())

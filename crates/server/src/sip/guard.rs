@@ -1,13 +1,15 @@
 //! Digest guessing protection: failures counted per source address and per user in a
 //! sliding window; past the limit, further attempts from that address or for that user are
 //! refused for a while without even being verified. Core's `PinGuard` keys on extensions
-//! only (users and devices), so the source-address half needs its own table; the window
-//! logic is the same.
+//! only (users and devices), so the source-address half needs its own table; each entry is
+//! core's [`FailureWindow`], the same sliding window.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::net::IpAddr;
 
-use jiff::{SignedDuration, Timestamp};
+use hotdesk_core::domain::LockoutPolicy;
+use hotdesk_core::FailureWindow;
+use jiff::Timestamp;
 
 /// Limits of the guard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +33,16 @@ impl Default for GuardPolicy {
     }
 }
 
+impl From<GuardPolicy> for LockoutPolicy {
+    fn from(p: GuardPolicy) -> Self {
+        Self {
+            max_failures: p.max_failures,
+            window_secs: p.window_secs,
+            lock_secs: p.lock_secs,
+        }
+    }
+}
+
 /// Which lock refused an attempt, and for how much longer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Locked {
@@ -47,60 +59,12 @@ pub struct Started {
     pub user: Option<Timestamp>,
 }
 
-#[derive(Debug, Default)]
-struct Tracker {
-    failures: VecDeque<Timestamp>,
-    locked_until: Option<Timestamp>,
-}
-
-impl Tracker {
-    fn lock_left(&self, now: Timestamp) -> Option<SignedDuration> {
-        self.locked_until
-            .filter(|until| *until > now)
-            .map(|until| until.duration_since(now))
-    }
-
-    fn fail(&mut self, policy: &GuardPolicy, now: Timestamp) -> Option<Timestamp> {
-        if self.lock_left(now).is_some() {
-            return None;
-        }
-        self.locked_until = None;
-        let window = SignedDuration::from_secs(i64::from(policy.window_secs));
-        while self
-            .failures
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= window)
-        {
-            self.failures.pop_front();
-        }
-        self.failures.push_back(now);
-        if policy.max_failures == 0 || self.failures.len() < policy.max_failures as usize {
-            return None;
-        }
-        self.failures.clear();
-        let until = now
-            .checked_add(SignedDuration::from_secs(i64::from(policy.lock_secs)))
-            .unwrap_or(Timestamp::MAX);
-        self.locked_until = Some(until);
-        Some(until)
-    }
-
-    fn is_stale(&self, policy: &GuardPolicy, now: Timestamp) -> bool {
-        let window = SignedDuration::from_secs(i64::from(policy.window_secs));
-        self.lock_left(now).is_none()
-            && self
-                .failures
-                .back()
-                .is_none_or(|t| now.duration_since(*t) >= window)
-    }
-}
-
 /// Failure counters per source address and per user (domain → username).
 #[derive(Debug, Default)]
 pub struct AuthGuard {
     policy: GuardPolicy,
-    sources: HashMap<IpAddr, Tracker>,
-    users: HashMap<String, HashMap<String, Tracker>>,
+    sources: HashMap<IpAddr, FailureWindow>,
+    users: HashMap<String, HashMap<String, FailureWindow>>,
 }
 
 impl AuthGuard {
@@ -143,7 +107,7 @@ impl AuthGuard {
         user: Option<&str>,
         now: Timestamp,
     ) -> Started {
-        let policy = self.policy;
+        let policy = LockoutPolicy::from(self.policy);
         let source = self.sources.entry(source).or_default().fail(&policy, now);
         let user = user.and_then(|user| {
             self.users
@@ -168,7 +132,7 @@ impl AuthGuard {
 
     /// Forgets counters with no recent failure and no lock (bounds memory under attack).
     pub fn prune(&mut self, now: Timestamp) {
-        let policy = self.policy;
+        let policy = LockoutPolicy::from(self.policy);
         self.sources.retain(|_, t| !t.is_stale(&policy, now));
         self.users.retain(|_, users| {
             users.retain(|_, t| !t.is_stale(&policy, now));
