@@ -6,12 +6,14 @@ import { usersTab, allocationsTab } from './admin-users.js';
 import { devicesTab } from './admin-devices.js';
 import { settingsTab, cdrTab, auditTab } from './admin-records.js';
 import { templatesTab } from './admin-templates.js';
+import { queuesTab } from './admin-queues.js';
 
 const ctx = await init('admin');
 
 const SECTIONS = [
   ['users', 'Users', usersTab],
   ['devices', 'Devices', devicesTab],
+  ['queues', 'Queues', queuesTab],
   ['allocations', 'Allocations', allocationsTab],
   ['settings', 'Domain settings', settingsTab],
   ['cdrs', 'Call records', cdrTab],

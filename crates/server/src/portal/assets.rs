@@ -38,6 +38,7 @@ pub(crate) const ASSETS: &[Asset] = &[
     asset!("js/admin-devices.js", JS),
     asset!("js/admin-records.js", JS),
     asset!("js/admin-templates.js", JS),
+    asset!("js/admin-queues.js", JS),
     asset!("favicon.svg", "image/svg+xml"),
 ];
 

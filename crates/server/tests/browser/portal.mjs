@@ -488,6 +488,51 @@ try {
     await shot(page, 'admin-devices');
   });
 
+  await check('HD-ROUTE-7 queues: a queue with a user and a phone member in hunting order and the agent status (HD-LOGIN-10); bad members and taken numbers refused; remove and delete', async () => {
+    const { page } = root;
+    await page.click('#tab-queues');
+    await page.waitForSelector('#queue-list .empty, #queue-list table', WAIT);
+    await page.fill('#add-queue [name=extension]', '7100');
+    await page.fill('#add-queue [name=name]', 'Sales line');
+    await page.selectOption('#add-queue [name=strategy]', 'round_robin');
+    await page.fill('#add-queue [name=ring_secs]', '20');
+    await page.click('#add-queue button[type=submit]');
+    await page.waitForSelector('#queue-error .success', WAIT);
+    const created = (await admin('GET', `${d}/queues/7100`)).json;
+    assert(created.strategy === 'round_robin' && created.ring_secs === 20, `queue stored: ${JSON.stringify(created)}`);
+    const addMember = async (kind, extension) => {
+      const form = 'form[data-queue="7100"]';
+      await page.selectOption(`${form} [name=kind]`, kind);
+      await page.fill(`${form} [name=extension]`, extension);
+      await page.click(`${form} button[type=submit]`);
+    };
+    await addMember('user', '1002');
+    await page.waitForSelector('li[data-member="7100:user:1002"]', WAIT);
+    await addMember('phone', '94001');
+    await page.waitForSelector('li[data-member="7100:phone:94001"]', WAIT);
+    const order = await page.$$eval('li[data-member^="7100:"]', (items) => items.map((li) => li.dataset.member));
+    assert(order.join() === '7100:user:1002,7100:phone:94001', `hunting order: ${order}`);
+    const status = (await admin('GET', `${d}/queues/7100`)).json.members[0].queue_status;
+    const shown = await page.textContent('li[data-member="7100:user:1002"]');
+    assert(shown.includes(status.replace('_', ' ')), `agent status ${status} shown: ${shown}`);
+    await addMember('user', '9999');
+    const refused = await page.waitForSelector('#queue-result [role=alert]', WAIT);
+    const reason = await refused.textContent();
+    assert(reason.includes('Member not added') && reason.includes('('), `unknown member refused: ${reason}`);
+    assert((await admin('GET', `${d}/queues/7100`)).json.members.length === 2, 'nothing added');
+    await page.fill('#add-queue [name=extension]', '1002');
+    await page.fill('#add-queue [name=name]', 'Clash');
+    await page.click('#add-queue button[type=submit]');
+    await page.waitForSelector('#queue-error [role=alert]', WAIT);
+    await shot(page, 'admin-queues');
+    await page.click('button[aria-label="Remove user 1002 from queue 7100"]');
+    await page.waitForFunction(() => !document.querySelector('li[data-member="7100:user:1002"]'), null, WAIT);
+    await page.click('button[aria-label="Delete queue 7100"]');
+    await page.click('dialog[open] button.danger');
+    await page.waitForFunction(() => !document.querySelector('#queue-list').textContent.includes('Sales line'), null, WAIT);
+    assert((await admin('GET', `${d}/queues/7100`)).status === 404, 'queue deleted');
+  });
+
   await check('HD-LOGIN-5 allocation beyond the pool is refused with the pool figures', async () => {
     const { page } = root;
     // Shrink the pool to what is in use, so one more allocation is one too many.
