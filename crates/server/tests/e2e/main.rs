@@ -23,3 +23,4 @@ mod queues;
 mod register;
 mod robustness;
 mod trunks;
+mod upstream;
