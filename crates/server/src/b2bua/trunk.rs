@@ -202,11 +202,12 @@ impl TrunkNames {
             entry.pending = false;
             entry.resolved = Some(Instant::now());
             match result {
-                // UDP only: the trunk leg is sent over our UDP listener.
+                // UDP or TCP (a connection of ours, reused for the dialog); not TLS: the
+                // trunk leg has no client certificate settings.
                 Ok(targets) => {
                     entry.targets = targets
                         .into_iter()
-                        .filter(|t| t.transport == Transport::Udp)
+                        .filter(|t| matches!(t.transport, Transport::Udp | Transport::Tcp))
                         .collect();
                 }
                 Err(error) => {

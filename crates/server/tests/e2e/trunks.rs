@@ -1,10 +1,11 @@
 //! Trunks through the B2BUA, end to end (HD-ROUTE-9): a trunk that challenges gets digest
 //! credentials, for a dialled number and for a call forwarded off-net in a later stage; a
-//! trunk named by a DNS name is located per RFC 3263 (`localhost` through /etc/hosts: the
-//! network is loopback only) and by NAPTR, SRV and A records of a DNS server the test runs
-//! (`dns.rs`); a trunk's call from another port of its IP is taken as inbound; and a trunk that is down (503, or silent until Timer B) is a clear
-//! failure for the caller. SIPp plays the desks, the callers and the trunks; every test
-//! waits for the call and dialog gauges to return to 0.
+//! trunk named by a DNS name is located per RFC 3263 (`localhost` through /etc/hosts, and
+//! NAPTR, SRV and A records of a DNS server the test runs, `dns.rs`, over UDP or TCP as the
+//! NAPTR offers); a trunk's call from another port of its IP is taken as inbound; and a
+//! trunk that is down (503, or silent until Timer B) is a clear failure for the caller.
+//! SIPp plays the desks, the callers and the trunks; every test waits for the call and
+//! dialog gauges to return to 0.
 
 use std::net::Ipv4Addr;
 use std::path::Path;
@@ -149,19 +150,42 @@ async fn rfc3263_trunk_name_is_located_by_naptr_srv_and_a_on_the_configured_dns_
     if skip() {
         return;
     }
-    let dir_base = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-    let trunk = TrunkPeer::start(dir_base.path(), "uas_answer.xml", &[]);
+    call_trunk_named_in_dns("SIP+D2U", "_sip._udp.trunk.test", &[]).await;
+}
+
+/// RFC 3263 §4.1: a NAPTR record offering only TCP (SIP+D2T) puts the trunk leg on TCP;
+/// the SIPp trunk listens on TCP only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc3263_trunk_whose_naptr_offers_tcp_gets_the_call_over_tcp() {
+    if skip() {
+        return;
+    }
+    let invite = call_trunk_named_in_dns("SIP+D2T", "_sip._tcp.trunk.test", &["-t", "t1"]).await;
+    assert!(invite.contains("Via: SIP/2.0/TCP "), "{invite}");
+}
+
+/// Bob dials an off-net number; the domain's trunk is `trunk.test`, whose NAPTR names
+/// `service` → SRV `srv` (priority 10: the SIPp trunk; priority 20: nobody) → A records,
+/// served by a DNS server of the test's. Returns the INVITE the trunk received.
+async fn call_trunk_named_in_dns(
+    service: &'static str,
+    srv: &'static str,
+    sipp: &[&str],
+) -> String {
+    let trunk_dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let trunk = TrunkPeer::start(trunk_dir.path(), "uas_answer.xml", sipp);
+    let srv_owner: &'static str = Box::leak(format!("{srv}.").into_boxed_str());
     let dns = DnsServer::start(vec![
         (
             "trunk.test.",
             Answer::Naptr {
                 order: 10,
-                service: "SIP+D2U",
-                replacement: "_sip._udp.trunk.test.",
+                service,
+                replacement: srv_owner,
             },
         ),
         (
-            "_sip._udp.trunk.test.",
+            srv_owner,
             Answer::Srv {
                 priority: 20,
                 port: free_port(),
@@ -169,7 +193,7 @@ async fn rfc3263_trunk_name_is_located_by_naptr_srv_and_a_on_the_configured_dns_
             },
         ),
         (
-            "_sip._udp.trunk.test.",
+            srv_owner,
             Answer::Srv {
                 priority: 10,
                 port: trunk.port,
@@ -188,8 +212,9 @@ async fn rfc3263_trunk_name_is_located_by_naptr_srv_and_a_on_the_configured_dns_
     let asked = dns.asked();
     assert!(
         run.passed(),
-        "{}\nasked: {asked:?}\n{}",
+        "{}\nasked: {asked:?}\ntrunk: {}\n{}",
         run.messages,
+        trunk.messages(),
         server.output()
     );
     let invite = first_invite(&trunk.messages());
@@ -199,7 +224,7 @@ async fn rfc3263_trunk_name_is_located_by_naptr_srv_and_a_on_the_configured_dns_
     );
     for (name, kind) in [
         ("trunk.test", RecordType::NAPTR),
-        ("_sip._udp.trunk.test", RecordType::SRV),
+        (srv, RecordType::SRV),
         ("pbx-a.trunk.test", RecordType::A),
     ] {
         assert!(
@@ -209,6 +234,7 @@ async fn rfc3263_trunk_name_is_located_by_naptr_srv_and_a_on_the_configured_dns_
     }
     drop(trunk.peer);
     no_calls_left(&server).await;
+    invite
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
