@@ -330,15 +330,11 @@ async fn rfc4028_7_4_callees_422_while_another_fork_rings_reaches_the_caller_wit
     no_calls_left(&server).await;
 }
 
-/// RFC 4028 §8: a caller that asks for no session timer still gets its call guarded: the
-/// callee's INVITE asks for our interval with us as refresher, the caller's 2xx carries no
-/// Session-Expires, and we refresh the callee's leg at half the interval (a re-INVITE with
-/// the last SDP: this callee allows no UPDATE), so the call outlives several intervals.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rfc4028_8_b2bua_adds_and_refreshes_a_timer_the_caller_did_not_ask_for() {
-    if skip() {
-        return;
-    }
+/// A call from 94002 (no session timer asked) to 1004 at 94001 playing `desk_xml`, held
+/// 9 s, with our interval set to 4 s: over two intervals. Unrefreshed, the sweep would clear
+/// it at 4 s and the caller's scenario (which sends the BYE itself) would fail. Returns the
+/// desk's and the caller's traces.
+async fn our_timer_call(name: &str, desk_xml: &str) -> (String, String) {
     let server = start(&[
         ("HOTDESK_CALL_MIN_SE", "4"),
         ("HOTDESK_CALL_SESSION_EXPIRES", "4"),
@@ -347,10 +343,8 @@ async fn rfc4028_8_b2bua_adds_and_refreshes_a_timer_the_caller_did_not_ask_for()
     seed(&api).await;
     login(&api, "94001", "1004").await;
     login(&api, "94002", "1005").await;
-    let dir = peers::scratch(&server.dir(), "se-ours");
-    let desk = block_in_place(|| Phone::start(&server, &dir, "94001", "uas_session_timer.xml"));
-    // Held 9 s: over two intervals; unrefreshed, the sweep would clear it at 4 s and the
-    // caller's scenario (which sends the BYE itself) would fail.
+    let dir = peers::scratch(&server.dir(), name);
+    let desk = block_in_place(|| Phone::start(&server, &dir, "94001", desk_xml));
     let (passed, trace) = block_in_place(|| {
         crate::calls::call(&server, &dir, "94002", "1004", "uac_invite.xml", 9000)
     });
@@ -362,6 +356,27 @@ async fn rfc4028_8_b2bua_adds_and_refreshes_a_timer_the_caller_did_not_ask_for()
         "{invite}"
     );
     assert!(invite.contains("timer"), "Supported: timer: {invite}");
+    let answers = received_header(&trace, "SIP/2.0 200", &["Session-Expires"]);
+    assert!(
+        answers.iter().all(|v| v[0].is_empty()),
+        "no timer toward a caller that asked for none: {trace}"
+    );
+    assert_eq!(desk.received("BYE"), 1, "the caller's BYE, not ours");
+    no_calls_left(&server).await;
+    (at_desk, trace)
+}
+
+/// RFC 4028 §8: a caller that asks for no session timer still gets its call guarded: the
+/// callee's INVITE asks for our interval with us as refresher, the caller's 2xx carries no
+/// Session-Expires, and we refresh the callee's leg at half the interval — with a re-INVITE
+/// repeating the last SDP when the callee allows no UPDATE (RFC 3264 §8: an unchanged
+/// offer).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc4028_8_b2bua_adds_and_refreshes_a_timer_the_caller_did_not_ask_for() {
+    if skip() {
+        return;
+    }
+    let (at_desk, _) = our_timer_call("se-ours", "uas_session_timer.xml").await;
     let refreshes = received(&at_desk, "INVITE ", "Session-Expires: 4;refresher=uac");
     assert!(
         refreshes >= 3,
@@ -371,13 +386,25 @@ async fn rfc4028_8_b2bua_adds_and_refreshes_a_timer_the_caller_did_not_ask_for()
         received(&at_desk, "INVITE ", "m=audio") >= 3,
         "refreshes repeat the SDP: {at_desk}"
     );
-    let answers = received_header(&trace, "SIP/2.0 200", &["Session-Expires"]);
-    assert!(
-        answers.iter().all(|v| v[0].is_empty()),
-        "no timer toward a caller that asked for none: {trace}"
+    assert_eq!(received(&at_desk, "UPDATE ", ""), 0, "{at_desk}");
+}
+
+/// RFC 4028 §8, RFC 3311: the same with a callee that allows UPDATE: the refreshes are
+/// UPDATEs without a body.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc4028_8_our_refresh_is_an_update_when_the_callee_allows_it() {
+    if skip() {
+        return;
+    }
+    let (at_desk, _) = our_timer_call("se-ours-update", "uas_session_timer_update.xml").await;
+    let updates = received(&at_desk, "UPDATE ", "Session-Expires: 4;refresher=uac");
+    assert!(updates >= 2, "at least two UPDATE refreshes: {at_desk}");
+    assert_eq!(
+        received(&at_desk, "UPDATE ", "m=audio"),
+        0,
+        "no SDP: {at_desk}"
     );
-    assert_eq!(desk.received("BYE"), 1, "the caller's BYE, not ours");
-    no_calls_left(&server).await;
+    assert_eq!(received(&at_desk, "INVITE ", ""), 1, "{at_desk}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
