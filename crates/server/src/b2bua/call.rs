@@ -69,6 +69,8 @@ pub(super) struct Fork {
     pub invite_cseq: u32,
     /// A trunk's credentials, for its challenge (HD-ROUTE-9).
     pub auth: Option<Box<TrunkAuth>>,
+    /// Re-sent once already with a longer session interval after a 422 (RFC 4028 §7.4).
+    pub interval_retried: bool,
 }
 
 /// A response re-sent until its ACK or PRACK comes (RFC 3261 §13.3.1.4, RFC 3262 §3).

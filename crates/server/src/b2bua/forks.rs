@@ -51,6 +51,9 @@ impl B2bua {
     fn fork_response(&mut self, id: u64, index: usize, response: &Response, now: Instant) {
         let status = response.status();
         if status == StatusCode::SESSION_INTERVAL_TOO_SMALL {
+            if self.retry_interval(id, index, response) {
+                return;
+            }
             // Kept for the caller, then a failure like any other (RFC 4028 §7.4).
             self.note_interval_too_small(id, index, response);
         }

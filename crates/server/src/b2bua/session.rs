@@ -13,7 +13,9 @@
 //! us (an unchanged offer, RFC 3264 §8), ACKed without body. A 408 or 481 (or no answer)
 //! means the callee is gone: the call is cleared with BYE both ways; other failures are
 //! retried until the session lapses, when the sweep clears it. A callee that makes itself
-//! the refresher refreshes through us as before.
+//! the refresher refreshes through us as before. A callee's 422 to our interval gets the
+//! INVITE again, once, with the interval raised to its Min-SE (§7.4): the caller, which
+//! asked for no timer, could do nothing with that 422.
 
 use std::time::{Duration, Instant};
 
@@ -21,7 +23,7 @@ use bytes::Bytes;
 use hotdesk_sip::endpoint::ClientEvent;
 use hotdesk_sip::{Headers, Method, Request, Response, StatusCode};
 
-use super::call::Side;
+use super::call::{ForkState, Side};
 use super::dialog::via;
 use super::prack::{has_token, header};
 use super::{B2bua, SLOT_REFRESH};
@@ -212,9 +214,9 @@ impl B2bua {
     /// the largest of the stage's, whatever the other forks still do. When no fork of the
     /// stage answers, the caller gets 422 with it rather than another fork's failure (but
     /// a 6xx), like a proxy gathering 401/407 challenges (RFC 3261 §16.7): a retry with a
-    /// longer interval may reach the device that refused. We do not retry the fork
-    /// ourselves with a raised interval: the caller's refresh interval would then differ
-    /// from the callee's, and we may not raise the caller's for it (§9).
+    /// longer interval may reach the device that refused. The caller's own interval is not
+    /// raised by us (§9: the caller's refreshes would not match the callee's); only a timer
+    /// we added is ([`Self::retry_interval`]).
     pub(super) fn note_interval_too_small(&mut self, id: u64, index: usize, response: &Response) {
         let Some(min) = seconds(response.headers(), "Min-SE") else {
             // A 422 without Min-SE (a §6 violation) fails like any other 4xx.
@@ -227,6 +229,65 @@ impl B2bua {
         if current && !call.cancelled && call.winner.is_none() {
             call.min_se = Some(call.min_se.map_or(min, |m| m.max(min)));
         }
+    }
+
+    /// A callee's 422 to a timer we added (the caller asked for none, so it could not
+    /// retry): the INVITE again, once, with our interval raised to the callee's Min-SE
+    /// (§7.4: same Call-ID and From tag, the next CSeq). `false` when not ours to retry.
+    pub(super) fn retry_interval(&mut self, id: u64, index: usize, response: &Response) -> bool {
+        let Some(min) = seconds(response.headers(), "Min-SE") else {
+            return false;
+        };
+        let Some(call) = self.calls.get_mut(&id) else {
+            return false;
+        };
+        let ours = call
+            .a_invite
+            .as_ref()
+            .is_some_and(|t| requested(t.request().headers()).is_none());
+        if !ours || call.cancelled || call.winner.is_some() || self.policy.session_expires == 0 {
+            return false;
+        }
+        let Some(template) = call.template.as_deref() else {
+            return false;
+        };
+        let Some(fork) = call.forks.get_mut(index) else {
+            return false;
+        };
+        if fork.interval_retried || fork.cancel_pending {
+            return false;
+        }
+        let Some(local) = self.io.local(fork.dialog.target.transport) else {
+            return false;
+        };
+        let min = min.max(self.policy.min_se);
+        let (interval, min) = (format!("{min};refresher=uac"), min.to_string());
+        let (extra, body) = template.with_interval(&interval, &min);
+        let via_value = via(&fork.dialog.target, local);
+        let Some(invite) =
+            fork.dialog
+                .request(Method::Invite, via_value.clone(), None, &extra, body)
+        else {
+            return false;
+        };
+        let kept = fork.invite.is_some().then(|| Box::new(invite.clone()));
+        let token = Self::token(id, index as u64 + 1);
+        let target = fork.dialog.target.clone();
+        if self
+            .io
+            .endpoint
+            .send_request_to(invite, target, &self.io.sink, token)
+            .is_err()
+        {
+            return false;
+        }
+        tracing::debug!(call = id, fork = index, %interval, "INVITE again after a 422");
+        fork.interval_retried = true;
+        fork.invite = kept;
+        fork.invite_cseq = fork.dialog.cseq;
+        fork.via = via_value;
+        fork.state = ForkState::Calling;
+        true
     }
 
     /// The Min-SE for a 422 to the caller: the callees' largest, at least ours (§8.1).

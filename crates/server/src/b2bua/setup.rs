@@ -426,6 +426,9 @@ pub(super) struct ForkTemplate {
     body: Option<(String, bytes::Bytes)>,
 }
 
+/// Header (name, value) pairs and the body (Content-Type, bytes) of an INVITE to build.
+pub(super) type InviteParts<'t> = (Vec<(&'t str, &'t str)>, Option<(&'t str, bytes::Bytes)>);
+
 impl ForkTemplate {
     fn new(
         from: String,
@@ -453,6 +456,22 @@ impl ForkTemplate {
             tag: new_tag(),
             ..self.clone()
         }
+    }
+
+    /// The headers and body of the forks' INVITE, Session-Expires and Min-SE as `interval`
+    /// and `min` (a retry after a callee's 422 to a timer of ours, RFC 4028 §7.4).
+    pub(super) fn with_interval<'t>(&'t self, interval: &'t str, min: &'t str) -> InviteParts<'t> {
+        let extra = self
+            .extra
+            .iter()
+            .map(|(name, value)| match *name {
+                "Session-Expires" => (*name, interval),
+                "Min-SE" => (*name, min),
+                _ => (*name, value.as_str()),
+            })
+            .collect();
+        let body = self.body.as_ref().map(|(ct, b)| (ct.as_str(), b.clone()));
+        (extra, body)
     }
 
     /// The caller's offer the forks carry, if any.
@@ -530,6 +549,7 @@ impl B2bua {
             invite: kept,
             invite_cseq: 1,
             auth: contact.auth,
+            interval_retried: false,
         })
     }
 }

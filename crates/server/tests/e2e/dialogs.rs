@@ -389,6 +389,37 @@ async fn rfc4028_8_b2bua_adds_and_refreshes_a_timer_the_caller_did_not_ask_for()
     assert_eq!(received(&at_desk, "UPDATE ", ""), 0, "{at_desk}");
 }
 
+/// RFC 4028 §7.4: a callee's 422 to the interval we added (the caller asked for none and
+/// could not act on it) gets the INVITE again, in the same call with the next CSeq and our
+/// interval raised to its Min-SE; the caller sees only the answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc4028_7_4_callees_422_to_our_timer_gets_the_invite_again_with_its_min_se() {
+    if skip() {
+        return;
+    }
+    // We ask for 900 s; the desk wants 1800 s at least.
+    let server = start(&[("HOTDESK_CALL_SESSION_EXPIRES", "900")]);
+    let (desk, run) = desk_call(
+        &server,
+        "se-ours-422",
+        "uas_interval_too_small_then_answer.xml",
+        "uac_invite.xml",
+        &[],
+    )
+    .await;
+    assert!(run.passed(), "{}", failed(&run, &server));
+    let at_desk = desk.messages();
+    let invites = received_header(&at_desk, "INVITE ", &["Call-ID", "CSeq", "Session-Expires"]);
+    assert_eq!(invites.len(), 2, "{at_desk}");
+    assert_eq!(invites[0][0], invites[1][0], "same Call-ID");
+    assert_eq!(invites[0][1], "1 INVITE");
+    assert_eq!(invites[1][1], "2 INVITE");
+    assert_eq!(invites[0][2], "900;refresher=uac", "our interval");
+    assert_eq!(invites[1][2], "1800;refresher=uac", "raised to the Min-SE");
+    assert!(!run.messages.contains("SIP/2.0 422"), "{}", run.messages);
+    no_calls_left(&server).await;
+}
+
 /// RFC 4028 §8, RFC 3311: the same with a callee that allows UPDATE: the refreshes are
 /// UPDATEs without a body.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
