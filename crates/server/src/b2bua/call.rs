@@ -16,7 +16,7 @@ use super::dialog::Dialog;
 use super::prack::{Early, Reliable};
 use super::reinvite::ReInvite;
 use super::route::Hunt;
-use super::session::SessionTimer;
+use super::session::{Refresher, SessionTimer};
 use super::setup::ForkTemplate;
 use super::trunk::TrunkAuth;
 
@@ -62,12 +62,15 @@ pub(super) struct Fork {
     pub rseq: Option<u32>,
     /// Its early dialog, once a reliable provisional opened one (PRACKs go there).
     pub early: Option<Early>,
-    /// The INVITE as sent (re-sent with credentials to a challenging trunk).
-    pub invite: Request,
+    /// The INVITE as sent, kept only toward a trunk with credentials (re-sent with them
+    /// to its challenge) and only until the fork's final response.
+    pub invite: Option<Box<Request>>,
     /// The INVITE's CSeq (its CANCEL, ACK and PRACKs' RAck name it).
     pub invite_cseq: u32,
     /// A trunk's credentials, for its challenge (HD-ROUTE-9).
     pub auth: Option<Box<TrunkAuth>>,
+    /// Re-sent once already with a longer session interval after a 422 (RFC 4028 §7.4).
+    pub interval_retried: bool,
 }
 
 /// A response re-sent until its ACK or PRACK comes (RFC 3261 §13.3.1.4, RFC 3262 §3).
@@ -114,20 +117,24 @@ pub(super) struct Record {
 pub(super) struct Call {
     /// Toward the caller.
     pub a: Dialog,
-    /// The caller's INVITE until its final response.
-    pub a_invite: Option<ServerTransaction>,
+    /// The caller's INVITE until its final response (boxed, like the other parts an
+    /// answered call no longer has: the call stays small while held).
+    pub a_invite: Option<Box<ServerTransaction>>,
     /// Its key (a CANCEL names it).
     pub a_invite_key: TransactionKey,
     /// Whether the INVITE carried an offer; if not, the ACK does, and the callee's ACK waits.
     pub a_offer: bool,
     /// The caller's 2xx being retransmitted.
-    pub a_ok: Option<Retransmit>,
+    pub a_ok: Option<Box<Retransmit>>,
     /// The forks; the answered one is `winner`.
     pub forks: Vec<Fork>,
     /// Index of the fork that answered first.
     pub winner: Option<usize>,
     /// Best final response of the failed forks so far (§16.7 ordering).
     pub best: Option<(StatusCode, String)>,
+    /// The largest Min-SE of the 422s the stage ringing now got (RFC 4028 §7.4): when no
+    /// fork answers, the caller gets 422 with it (see [`super::session`]).
+    pub min_se: Option<u32>,
     /// The caller cancelled, the ring timer fired, or the call ended.
     pub cancelled: bool,
     /// The call is over; it stays only until its forks have finished.
@@ -140,19 +147,44 @@ pub(super) struct Call {
     pub record: Record,
     /// The instant this call sits in the timer heap under (older entries are stale).
     pub scheduled: Option<Instant>,
-    /// What the forks' INVITEs carry, for forks added by later stages.
-    pub template: ForkTemplate,
+    /// What the forks' INVITEs carry, for forks added by later stages; dropped once the
+    /// call is answered.
+    pub template: Option<Box<ForkTemplate>>,
     /// The stages still to ring of a queue or forwarding call; `None` for a plain fork.
     pub hunt: Option<Hunt>,
     /// Reliable provisionals toward the caller (RFC 3262).
     pub reliable: Reliable,
     /// The re-INVITE in progress or last completed (RFC 3261 §14).
-    pub reinvite: Option<ReInvite>,
+    pub reinvite: Option<Box<ReInvite>>,
     /// The negotiated session interval, once answered with one (RFC 4028).
     pub session: Option<SessionTimer>,
+    /// Our refreshes toward the callee, when a timer we added made us the refresher.
+    pub refresher: Option<Box<Refresher>>,
+}
+
+impl Fork {
+    /// Drops what only the set-up needed (the CANCEL's Via and Request-URI, the INVITE
+    /// kept for a trunk's challenge, the credentials; not the early dialog, which a late
+    /// PRACK of the caller may still need): an answered fork lives as long as
+    /// the call (held calls, BENCHMARKS.md "Concurrent calls").
+    pub(super) fn shed_setup(&mut self) {
+        self.via = String::new();
+        self.uri = String::new();
+        self.invite = None;
+        self.auth = None;
+    }
 }
 
 impl Call {
+    /// The call is answered: what only later stages or the set-up needed goes (the fork
+    /// template with the caller's offer, the stages still to ring, the best failure).
+    pub(super) fn shed_setup(&mut self) {
+        self.template = None;
+        self.hunt = None;
+        self.best = None;
+        self.min_se = None;
+    }
+
     /// Whether every fork has finished.
     pub(super) fn forks_done(&self) -> bool {
         self.forks

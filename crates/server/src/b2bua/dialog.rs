@@ -3,6 +3,7 @@
 //! local CSeq. Builds the requests we send inside it.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use hotdesk_sip::endpoint::new_branch;
@@ -28,8 +29,8 @@ pub(super) struct Dialog {
     pub target: Target,
     /// Our last CSeq number.
     pub cseq: u32,
-    /// Our Contact URI on this side.
-    pub contact: String,
+    /// Our Contact URI on this side (shared by every dialog on that listener).
+    pub contact: Arc<str>,
 }
 
 /// The Via of a request sent over `target`'s transport from `local` (our listener).
@@ -77,7 +78,7 @@ impl Dialog {
             .header("Call-ID", self.call_id.as_str())
             .header("CSeq", cseq);
         if has_contact {
-            builder = builder.header("Contact", self.contact.as_str());
+            builder = builder.header("Contact", &*self.contact);
         }
         for (name, value) in extra {
             builder = builder.header(*name, *value);

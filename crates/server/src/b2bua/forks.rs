@@ -11,7 +11,7 @@ use hotdesk_sip::{HeaderName, Method, Response, StatusCode};
 
 use super::call::{ForkState, Retransmit};
 use super::dialog::{contact_uri, via};
-use super::session::{self, SessionTimer};
+use super::session::{self, Negotiated, Refresher, SessionTimer};
 use super::setup::content_type;
 use super::{B2bua, T1};
 
@@ -50,10 +50,12 @@ impl B2bua {
 
     fn fork_response(&mut self, id: u64, index: usize, response: &Response, now: Instant) {
         let status = response.status();
-        if status == StatusCode::SESSION_INTERVAL_TOO_SMALL
-            && self.relay_interval_too_small(id, index, response, now)
-        {
-            return;
+        if status == StatusCode::SESSION_INTERVAL_TOO_SMALL {
+            if self.retry_interval(id, index, response) {
+                return;
+            }
+            // Kept for the caller, then a failure like any other (RFC 4028 §7.4).
+            self.note_interval_too_small(id, index, response);
         }
         if matches!(status.as_u16(), 401 | 407) {
             if self.answer_challenge(id, index, response) {
@@ -113,6 +115,7 @@ impl B2bua {
         }
         fork.state = ForkState::Answered;
         fork.cancel_pending = false;
+        fork.shed_setup();
         if let Some(tag) = response.to().ok().and_then(|t| t.tag()) {
             fork.dialog.set_remote_tag(tag);
         }
@@ -146,8 +149,25 @@ impl B2bua {
             return;
         }
         call.winner = Some(index);
+        let offer = call.template.as_ref().and_then(|t| t.offer());
+        call.shed_setup();
+        // Earlier hunt stages' dialogs-to-be are over (each had its own Call-ID).
+        let won = call.forks.get(index).map(|f| f.dialog.call_id.as_str());
+        let mut stale: Vec<(String, String)> = call
+            .forks
+            .iter()
+            .filter(|f| Some(f.dialog.call_id.as_str()) != won)
+            .map(|f| (f.dialog.call_id.clone(), f.dialog.local_tag.clone()))
+            .collect();
+        stale.dedup();
+        for key in stale {
+            self.dialogs.remove(&key);
+        }
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
         call.record.answer = Some(self.app.now());
-        let Some(transaction) = call.a_invite.take() else {
+        let Some(transaction) = call.a_invite.take().map(|t| *t) else {
             return;
         };
         self.invites.remove(transaction.key());
@@ -157,12 +177,26 @@ impl B2bua {
             .reason(response.reason())
             .to_tag(call.a.local_tag.as_str())
             .record_route()
-            .header("Contact", call.a.contact.as_str());
-        // RFC 4028: the negotiated interval and refresher go back to the caller.
-        let negotiated = session::negotiate(transaction.request(), response);
-        call.session = SessionTimer::after(None, &negotiated, now);
-        for (name, value) in negotiated.headers {
-            builder = builder.header(name, value);
+            .header("Contact", &*call.a.contact);
+        if session::requested(transaction.request().headers()).is_some()
+            || self.policy.session_expires == 0
+        {
+            // RFC 4028: the negotiated interval and refresher go back to the caller.
+            let negotiated = session::negotiate(transaction.request(), response);
+            call.session = SessionTimer::after(None, &negotiated, now);
+            for (name, value) in negotiated.headers {
+                builder = builder.header(name, value);
+            }
+        } else {
+            // The timer is ours, on the callee's leg only (see `session`).
+            let negotiated = Negotiated {
+                headers: Vec::new(),
+                interval: session::requested(response.headers()),
+            };
+            call.session = SessionTimer::after(None, &negotiated, now);
+            call.refresher = call
+                .session
+                .and_then(|s| Refresher::after_answer(response, s.interval, offer, now));
         }
         if let Some(ct) = content_type(response) {
             if !response.body().is_empty() {
@@ -170,13 +204,13 @@ impl B2bua {
             }
         }
         let ok = builder.build();
-        call.a_ok = Some(Retransmit {
+        call.a_ok = Some(Box::new(Retransmit {
             bytes: ok.as_bytes().clone(),
             target: call.a.target.clone(),
             next: now + T1,
             interval: T1,
             give_up: now + T1 * 64,
-        });
+        }));
         let _ = transaction.respond(ok);
         tracing::debug!(call = id, fork = index, "call answered");
         // HD-ROUTE-1: the other devices stop ringing.
@@ -207,6 +241,7 @@ impl B2bua {
             return;
         }
         fork.state = ForkState::Done;
+        fork.shed_setup();
         // Forks of a stage already left behind (cancelled) do not speak for the caller.
         if index >= call.hunt.as_ref().map_or(0, |h| h.stage_start) {
             call.note_failure(status, reason);
@@ -240,14 +275,29 @@ impl B2bua {
             .and_then(|h| h.exhausted.clone())
             .or_else(|| call.best.clone())
             .unwrap_or((StatusCode::TEMPORARILY_UNAVAILABLE, "No Answer".to_owned()));
-        if let Some(transaction) = call.a_invite.take() {
+        // RFC 4028 §7.4: a callee's 422 wins over other failures but a 6xx (see `session`).
+        let (status, reason) = match call.min_se {
+            Some(_) if status.as_u16() < 600 => (
+                StatusCode::SESSION_INTERVAL_TOO_SMALL,
+                "Session Interval Too Small".to_owned(),
+            ),
+            _ => (status, reason),
+        };
+        let min_se = self.caller_min_se(id, status);
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        if let Some(transaction) = call.a_invite.take().map(|t| *t) {
             self.invites.remove(transaction.key());
-            let response = transaction
+            let mut response = transaction
                 .request()
                 .response(status)
                 .reason(reason.as_str())
-                .to_tag(call.a.local_tag.as_str())
-                .build();
+                .to_tag(call.a.local_tag.as_str());
+            if let Some(min_se) = min_se {
+                response = response.header("Min-SE", min_se);
+            }
+            let response = response.build();
             let _ = transaction.respond(response);
         }
         let disposition = match status.as_u16() {
@@ -258,8 +308,13 @@ impl B2bua {
         self.end(id, disposition, now);
     }
 
-    /// Ringing went on too long: cancel every fork, 480 to the caller.
+    /// Ringing went on too long: cancel every fork, 480 to the caller (422 when a callee
+    /// refused the session interval meanwhile, RFC 4028 §7.4).
     pub(super) fn give_up_ringing(&mut self, id: u64, now: Instant) {
+        if self.calls.get(&id).is_some_and(|c| c.min_se.is_some()) {
+            let status = StatusCode::SESSION_INTERVAL_TOO_SMALL;
+            return self.abandon(id, status, None, Disposition::Failed, now);
+        }
         let status = StatusCode::TEMPORARILY_UNAVAILABLE;
         self.abandon(id, status, Some("No Answer"), Disposition::NoAnswer, now);
     }
@@ -274,16 +329,20 @@ impl B2bua {
         disposition: Disposition,
         now: Instant,
     ) {
+        let min_se = self.caller_min_se(id, status);
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
         call.cancelled = true;
-        if let Some(transaction) = call.a_invite.take() {
+        if let Some(transaction) = call.a_invite.take().map(|t| *t) {
             self.invites.remove(transaction.key());
-            let response = transaction
+            let mut response = transaction
                 .request()
                 .response(status)
                 .to_tag(call.a.local_tag.as_str());
+            if let Some(min_se) = min_se {
+                response = response.header("Min-SE", min_se);
+            }
             let response = match reason {
                 Some(reason) => response.reason(reason).build(),
                 None => response.build(),

@@ -4,11 +4,12 @@
 //! the user is busy or nobody answers in time, the call goes to the forward destination).
 //!
 //! A stage ends when its ring time runs out (its forks are cancelled) or when all its forks
-//! failed; the next stage's forks join the same call (same B-side Call-ID and tag, like a
-//! proxy's sequential search). When no stage is left the fallback number is routed like a
-//! dialled one (another user, a queue, or the trunk); without one, the caller gets the
-//! best failure of the last stage (a queue: 480 once every member was tried), or 480 when
-//! it timed out.
+//! failed; the next stage's forks join the same call under a new B-side Call-ID and From
+//! tag (RFC 3261 §8.1.1.4: a new request outside a dialog; a phone ringing in two stages,
+//! or a fork of a cancelled stage answering late, must not be taken for this stage's).
+//! When no stage is left the fallback number is routed like a dialled one (another user,
+//! a queue, or the trunk); without one, the caller gets the best failure of the last stage
+//! (a queue: 480 once every member was tried), or 480 when it timed out.
 
 use std::time::Instant;
 
@@ -16,7 +17,7 @@ use hotdesk_core::{DomainName, Queue, Strategy};
 use hotdesk_sip::endpoint::ServerTransaction;
 use hotdesk_sip::StatusCode;
 
-use super::call::{ForkState, Record};
+use super::call::{ForkState, Record, Side};
 use super::route::{self, Decision, Hunt, Stage};
 use super::setup::respond;
 use super::B2bua;
@@ -157,11 +158,14 @@ impl B2bua {
         if call.winner.is_some() || call.cancelled || call.a_invite.is_none() {
             return false;
         }
+        // RFC 3261 §8.1.1.4, §12: every stage is a new INVITE with its own Call-ID and tag.
+        let Some(template) = call.template.as_deref().map(|t| t.renewed()) else {
+            return false;
+        };
         let Some(mut hunt) = call.hunt.take() else {
             return false;
         };
         let domain = call.record.domain.clone();
-        let template = call.template.clone();
         while let Some(stage) = self.next_stage(&mut hunt, &domain, now) {
             let Some(call) = self.calls.get(&id) else {
                 return false;
@@ -186,6 +190,9 @@ impl B2bua {
             tracing::debug!(call = id, forks = forks.len(), "next stage rings");
             call.forks.extend(forks);
             call.best = None;
+            call.min_se = None;
+            self.dialogs.insert(template.dialog_key(), (id, Side::B));
+            call.template = Some(Box::new(template));
             call.ring_deadline = now + stage.ring.min(self.policy.ring_timeout);
             hunt.stage_start = first;
             call.hunt = Some(hunt);

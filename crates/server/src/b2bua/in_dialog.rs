@@ -112,6 +112,9 @@ impl B2bua {
                     .filter(|_| !request.body().is_empty())
                     .map(|ct| (ct.to_owned(), request.body_bytes()));
                 let body = body.as_ref().map(|(ct, b)| (ct.as_str(), b.clone()));
+                if let Some(r) = call.refresher.as_mut() {
+                    r.sent(body.clone());
+                }
                 self.send_ack(id, winner, body);
             }
         }
@@ -266,7 +269,7 @@ impl B2bua {
             .reason(response.reason())
             .to_tag(new_tag());
         if is_update {
-            builder = builder.header("Contact", contact);
+            builder = builder.header("Contact", contact.to_string());
             if status.is_success() {
                 // An UPDATE is a session refresh too (RFC 4028 §10).
                 let negotiated = negotiate(relay.transaction.request(), &response);

@@ -57,6 +57,8 @@ const SLOT_IGNORE: u64 = 0;
 const SLOT_RELAY: u64 = 0xFF;
 /// Token slot of a call's relayed re-INVITE (one at a time per call).
 const SLOT_REINVITE: u64 = 0xFE;
+/// Token slot of our own session refresh toward the callee (RFC 4028, [`session`]).
+const SLOT_REFRESH: u64 = 0xFD;
 
 /// Call timers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +69,9 @@ pub struct CallPolicy {
     pub max_duration: Duration,
     /// Smallest session interval accepted (RFC 4028 Min-SE, `HOTDESK_CALL_MIN_SE`).
     pub min_se: u32,
+    /// Session interval asked of the callee when the caller asked for none, with us
+    /// refreshing (RFC 4028 §8, `HOTDESK_CALL_SESSION_EXPIRES`); 0: none.
+    pub session_expires: u32,
 }
 
 impl Default for CallPolicy {
@@ -75,6 +80,7 @@ impl Default for CallPolicy {
             ring_timeout: Duration::from_secs(60),
             max_duration: Duration::from_secs(4 * 3600),
             min_se: session::MIN_SE_FLOOR,
+            session_expires: session::SESSION_EXPIRES,
         }
     }
 }
@@ -92,9 +98,26 @@ struct Relay {
 struct Io {
     endpoint: Endpoint,
     sink: ClientSink,
+    /// Our Contact per listener, shared by every dialog (one allocation, not two per call).
+    contacts: Vec<(Transport, Arc<str>)>,
 }
 
 impl Io {
+    fn new(endpoint: Endpoint, sink: ClientSink) -> Self {
+        let mut io = Self {
+            endpoint,
+            sink,
+            contacts: Vec::new(),
+        };
+        let transports: Vec<Transport> =
+            io.endpoint.local_addrs().iter().map(|(t, _)| *t).collect();
+        io.contacts = transports
+            .into_iter()
+            .map(|t| (t, Arc::from(io.contact_text(t))))
+            .collect();
+        io
+    }
+
     fn local(&self, transport: Transport) -> Option<SocketAddr> {
         self.endpoint
             .local_addr(transport)
@@ -102,7 +125,14 @@ impl Io {
     }
 
     /// Our Contact URI for `transport`.
-    fn contact(&self, transport: Transport) -> String {
+    fn contact(&self, transport: Transport) -> Arc<str> {
+        match self.contacts.iter().find(|(t, _)| *t == transport) {
+            Some((_, contact)) => Arc::clone(contact),
+            None => Arc::from(self.contact_text(transport)),
+        }
+    }
+
+    fn contact_text(&self, transport: Transport) -> String {
         match self.local(transport) {
             Some(addr) if transport == Transport::Udp => format!("<sip:{addr}>"),
             Some(addr) => format!(
@@ -119,7 +149,10 @@ pub struct B2bua {
     app: Arc<App>,
     io: Io,
     policy: CallPolicy,
-    calls: HashMap<u64, Call>,
+    /// Boxed: the table keeps spare slots (up to half of them when it has just grown), and a
+    /// call is large; a pointer per spare slot rather than a whole call (held calls,
+    /// BENCHMARKS.md "Concurrent calls").
+    calls: HashMap<u64, Box<Call>>,
     /// (Call-ID, our tag) → call and side.
     dialogs: HashMap<(String, String), (u64, Side)>,
     /// The caller's INVITE transaction → call, for CANCEL.
@@ -161,7 +194,7 @@ impl B2bua {
         let (sink, events) = ClientSink::channel();
         let b2bua = Self {
             app,
-            io: Io { endpoint, sink },
+            io: Io::new(endpoint, sink),
             policy,
             calls: HashMap::new(),
             dialogs: HashMap::new(),
@@ -201,6 +234,7 @@ impl B2bua {
             SLOT_IGNORE => {}
             SLOT_RELAY => self.relay_answer(token, event, now),
             SLOT_REINVITE => self.reinvite_answer(call, event, now),
+            SLOT_REFRESH => self.refresh_answer(call, event, now),
             fork => self.fork_event(call, (fork - 1) as usize, event, now),
         }
         self.publish();
@@ -237,8 +271,8 @@ impl B2bua {
     }
 
     /// Clears calls past the longest duration or whose session timer lapsed without a
-    /// refresh (RFC 4028 §10; hung dialogs: both phones gone without a BYE). Run from the
-    /// dispatcher's periodic sweep.
+    /// refresh (RFC 4028 §10; hung dialogs: both phones gone without a BYE) and sends our
+    /// own session refreshes when due. Run from the dispatcher's periodic sweep (1 s).
     pub fn sweep(&mut self, now: Instant) {
         let hung: Vec<u64> = self
             .calls
@@ -256,6 +290,7 @@ impl B2bua {
             );
             self.hang_up(id, None, now);
         }
+        self.refresh_due(now);
         self.trunk_sweep(now);
         self.publish();
     }
@@ -315,6 +350,7 @@ impl B2bua {
         };
         call.cancelled = true;
         call.a_ok = None;
+        call.shed_setup();
         if call.ended.is_none() {
             call.ended = Some(now);
             let record = &call.record;
@@ -335,18 +371,9 @@ impl B2bua {
             // The writer task is gone only at shutdown.
             let _ = self.cdrs.send(cdr);
         }
-        // Dialogs end now: later requests in them get 481.
-        let keys = [
-            (call.a.call_id.clone(), call.a.local_tag.clone()),
-            call.forks
-                .first()
-                .map(|f| (f.dialog.call_id.clone(), f.dialog.local_tag.clone()))
-                .unwrap_or_default(),
-        ];
         let done = call.forks_done();
-        for key in keys {
-            self.dialogs.remove(&key);
-        }
+        // Dialogs end now: later requests in them get 481.
+        self.forget_dialogs(id);
         if done {
             self.remove(id);
         } else {
@@ -355,15 +382,28 @@ impl B2bua {
     }
 
     fn remove(&mut self, id: u64) {
+        self.forget_dialogs(id);
         if let Some(call) = self.calls.remove(&id) {
             self.invites.remove(&call.a_invite_key);
-            self.dialogs
-                .remove(&(call.a.call_id.clone(), call.a.local_tag.clone()));
-            if let Some(f) = call.forks.first() {
-                self.dialogs
-                    .remove(&(f.dialog.call_id.clone(), f.dialog.local_tag.clone()));
-            }
             self.relays.retain(|_, r| r.call != id);
+        }
+    }
+
+    /// Unlinks call `id`'s dialogs: the caller's and every stage's toward the callees (each
+    /// stage has its own Call-ID and tag, see [`hunt`]).
+    fn forget_dialogs(&mut self, id: u64) {
+        let Some(call) = self.calls.get(&id) else {
+            return;
+        };
+        self.dialogs
+            .remove(&(call.a.call_id.clone(), call.a.local_tag.clone()));
+        let mut last: Option<&str> = None;
+        for fork in &call.forks {
+            if last != Some(fork.dialog.call_id.as_str()) {
+                last = Some(fork.dialog.call_id.as_str());
+                self.dialogs
+                    .remove(&(fork.dialog.call_id.clone(), fork.dialog.local_tag.clone()));
+            }
         }
     }
 

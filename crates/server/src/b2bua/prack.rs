@@ -214,7 +214,7 @@ impl B2bua {
             .reason(queued.reason.as_str())
             .to_tag(call.a.local_tag.as_str())
             .record_route()
-            .header("Contact", call.a.contact.as_str());
+            .header("Contact", &*call.a.contact);
         if let Some(rseq) = &rseq_text {
             builder = builder
                 .header("Require", "100rel")

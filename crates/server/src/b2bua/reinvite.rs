@@ -38,7 +38,7 @@ pub(super) struct ReInvite {
 }
 
 impl ReInvite {
-    fn pending(&self) -> bool {
+    pub(super) fn pending(&self) -> bool {
         self.transaction.is_some() || self.ok.is_some()
     }
 }
@@ -101,12 +101,19 @@ impl B2bua {
             .filter(|_| !request.body().is_empty())
             .map(|ct| (ct, request.body_bytes()));
         let via_value = via(&dialog.target, local);
+        let sent = body.clone();
         let Some(out) = dialog.request(Method::Invite, via_value, None, &extra, body) else {
             let _ = transaction.reply(StatusCode::BAD_REQUEST);
             return;
         };
         let our_cseq = dialog.cseq;
         let target = dialog.target.clone();
+        if from == Side::A {
+            // The callee's SDP from us changes: our re-INVITE refreshes repeat this one.
+            if let Some(r) = call.refresher.as_mut() {
+                r.sent(sent);
+            }
+        }
         let token = Self::token(id, SLOT_REINVITE);
         if self
             .io
@@ -117,14 +124,14 @@ impl B2bua {
             let _ = transaction.reply(StatusCode::SERVICE_UNAVAILABLE);
             return;
         }
-        call.reinvite = Some(ReInvite {
+        call.reinvite = Some(Box::new(ReInvite {
             from,
             their_cseq,
             our_cseq,
             transaction: Some(transaction),
             ok: None,
             ack: None,
-        });
+        }));
     }
 
     /// The other side answered (or failed) a relayed re-INVITE.
@@ -187,6 +194,15 @@ impl B2bua {
             call.session = SessionTimer::after(call.session, &negotiated, now);
         }
         let built = answer(transaction.request(), &response, &contact, negotiated);
+        if from == Side::B && status.is_success() {
+            // The caller's answer goes to the callee as ours (see `session::Refresher`).
+            let body = content_type(&response)
+                .filter(|_| !response.body().is_empty())
+                .map(|ct| (ct, response.body_bytes()));
+            if let Some(r) = call.refresher.as_mut() {
+                r.sent(body);
+            }
+        }
         if status.is_provisional() {
             let _ = transaction.provisional(built);
             return;

@@ -305,8 +305,6 @@ impl B2bua {
             &transaction,
             self.io.contact(transaction.transport()),
         );
-        let b_call_id = format!("{}{}@hotdesk", new_tag(), new_tag());
-        let b_tag = new_tag();
         let from = identity_uri(&record.identity, domain.as_str());
         let to_host = contacts
             .first()
@@ -333,10 +331,12 @@ impl B2bua {
         }));
         // 100rel toward the callee when its reliable 18x can be relayed or PRACKed by us
         // without an answer of our own (the caller made the offer); timers if the caller
-        // supports them (else the callee could make us the refresher).
+        // supports them, or when we add a timer of our own (then we may be the refresher).
+        let ours =
+            session::requested(request.headers()).is_none() && self.policy.session_expires > 0;
         let supported = [
             (reliable.supported || !body.is_empty()).then_some("100rel"),
-            a_timer.then_some("timer"),
+            (a_timer || ours).then_some("timer"),
         ]
         .into_iter()
         .flatten()
@@ -345,21 +345,23 @@ impl B2bua {
         if !supported.is_empty() {
             extra.push(("Supported", supported));
         }
-        extra.extend(session::offer_headers(request, self.policy.min_se));
+        extra.extend(session::offer_headers(
+            request,
+            self.policy.min_se,
+            self.policy.session_expires,
+        ));
         if let Some((d, anchor)) = geolocation {
             extra.push(("Geolocation", self.geolocation_url(&d, &anchor)));
             extra.push(("Geolocation-Routing", "yes".to_owned()));
         }
-        let template = ForkTemplate {
-            local: format!("{from};tag={b_tag}"),
-            remote: format!("<sip:{}@{to_host}>", record.dialled),
-            call_id: b_call_id.clone(),
-            tag: b_tag.clone(),
+        let template = ForkTemplate::new(
+            from,
+            format!("<sip:{}@{to_host}>", record.dialled),
             extra,
-            body: content_type
+            content_type
                 .filter(|_| !body.is_empty())
                 .map(|ct| (ct, body.clone())),
-        };
+        );
         let mut forks = Vec::with_capacity(contacts.len());
         for contact in contacts {
             if let Some(fork) = self.send_fork(id, forks.len(), &template, contact) {
@@ -374,51 +376,118 @@ impl B2bua {
         tracing::debug!(call = id, forks = forks.len(), to = %record.dialled, "call forked");
         self.dialogs
             .insert((a.call_id.clone(), a.local_tag.clone()), (id, Side::A));
-        self.dialogs.insert((b_call_id, b_tag), (id, Side::B));
+        self.dialogs.insert(template.dialog_key(), (id, Side::B));
         self.invites.insert(transaction.key().clone(), id);
         let call = Call {
             a,
             a_invite_key: transaction.key().clone(),
             a_offer: !body.is_empty(),
-            a_invite: Some(transaction),
+            a_invite: Some(Box::new(transaction)),
             a_ok: None,
             forks,
             winner: None,
             best: None,
+            min_se: None,
             cancelled: false,
             ended: None,
             ring_deadline: now + self.policy.ring_timeout,
             end_deadline: now + self.policy.max_duration,
             record,
             scheduled: None,
-            template,
+            template: Some(Box::new(template)),
             hunt: None,
             reliable,
             reinvite: None,
             session: None,
+            refresher: None,
         };
-        self.calls.insert(id, call);
+        self.calls.insert(id, Box::new(call));
         self.schedule(id);
         Some(id)
     }
 }
 
 /// What every INVITE of one call carries toward the callee's devices; later forks of a
-/// staged call (queues, forwarding) are built from it too.
+/// staged call (queues, forwarding) are built from it too, each stage under a Call-ID and
+/// From tag of its own ([`ForkTemplate::renewed`]).
 #[derive(Debug, Clone)]
 pub(super) struct ForkTemplate {
-    /// From value (identity and our tag).
-    local: String,
+    /// From value (identity, without our tag).
+    from: String,
     /// To value.
     remote: String,
-    /// Call-ID of the B side.
+    /// Call-ID of the B side (this stage's).
     call_id: String,
-    /// Our tag on the B side.
+    /// Our tag on the B side (this stage's).
     tag: String,
     /// Max-Forwards, P-Asserted-Identity, copied and Geolocation headers.
     extra: Vec<(&'static str, String)>,
     /// The caller's offer, if any.
     body: Option<(String, bytes::Bytes)>,
+}
+
+/// Header (name, value) pairs and the body (Content-Type, bytes) of an INVITE to build.
+pub(super) type InviteParts<'t> = (Vec<(&'t str, &'t str)>, Option<(&'t str, bytes::Bytes)>);
+
+impl ForkTemplate {
+    fn new(
+        from: String,
+        remote: String,
+        extra: Vec<(&'static str, String)>,
+        body: Option<(String, bytes::Bytes)>,
+    ) -> Self {
+        Self {
+            from,
+            remote,
+            call_id: new_call_id(),
+            tag: new_tag(),
+            extra,
+            body,
+        }
+    }
+
+    /// The same INVITE under a fresh Call-ID and From tag, for a later hunt stage: each
+    /// stage is a new request outside any dialog (RFC 3261 §8.1.1.4, §12), so a phone that
+    /// saw an earlier stage's INVITE takes it neither for a retransmission nor for a merged
+    /// request (§8.2.2.2), and a 2xx of a cancelled stage cannot pass for this one's.
+    pub(super) fn renewed(&self) -> Self {
+        Self {
+            call_id: new_call_id(),
+            tag: new_tag(),
+            ..self.clone()
+        }
+    }
+
+    /// The headers and body of the forks' INVITE, Session-Expires and Min-SE as `interval`
+    /// and `min` (a retry after a callee's 422 to a timer of ours, RFC 4028 §7.4).
+    pub(super) fn with_interval<'t>(&'t self, interval: &'t str, min: &'t str) -> InviteParts<'t> {
+        let extra = self
+            .extra
+            .iter()
+            .map(|(name, value)| match *name {
+                "Session-Expires" => (*name, interval),
+                "Min-SE" => (*name, min),
+                _ => (*name, value.as_str()),
+            })
+            .collect();
+        let body = self.body.as_ref().map(|(ct, b)| (ct.as_str(), b.clone()));
+        (extra, body)
+    }
+
+    /// The caller's offer the forks carry, if any.
+    pub(super) fn offer(&self) -> Option<(String, bytes::Bytes)> {
+        self.body.clone()
+    }
+
+    /// (Call-ID, our tag): how requests of the callee's dialog find the call.
+    pub(super) fn dialog_key(&self) -> (String, String) {
+        (self.call_id.clone(), self.tag.clone())
+    }
+}
+
+/// A Call-ID for the B side, unrelated to the caller's (HD-ROUTE-1: the legs are apart).
+fn new_call_id() -> String {
+    format!("{}{}@hotdesk", new_tag(), new_tag())
 }
 
 impl B2bua {
@@ -431,14 +500,14 @@ impl B2bua {
         contact: Contact,
     ) -> Option<Fork> {
         let slot = index as u64 + 1;
-        if slot >= super::SLOT_RELAY {
+        if slot >= super::SLOT_REFRESH {
             return None;
         }
         let local = self.io.local(contact.target.transport)?;
         let mut dialog = Dialog {
             call_id: template.call_id.clone(),
             local_tag: template.tag.clone(),
-            local: template.local.clone(),
+            local: format!("{};tag={}", template.from, template.tag),
             remote: template.remote.clone(),
             remote_target: contact.uri.clone(),
             route: Vec::new(),
@@ -457,10 +526,12 @@ impl B2bua {
             .as_ref()
             .map(|(ct, b)| (ct.as_str(), b.clone()));
         let invite = dialog.request(Method::Invite, via_value.clone(), None, &extra, body)?;
+        // Only a trunk's challenge needs the INVITE again (HD-ROUTE-9).
+        let kept = contact.auth.is_some().then(|| Box::new(invite.clone()));
         self.io
             .endpoint
             .send_request_to(
-                invite.clone(),
+                invite,
                 contact.target.clone(),
                 &self.io.sink,
                 Self::token(id, slot),
@@ -475,15 +546,20 @@ impl B2bua {
             ack: None,
             rseq: None,
             early: None,
-            invite,
+            invite: kept,
             invite_cseq: 1,
             auth: contact.auth,
+            interval_retried: false,
         })
     }
 }
 
 /// The dialog toward the caller, from its INVITE (RFC 3261 §12.1.1).
-fn a_dialog(request: &Request, transaction: &ServerTransaction, contact: String) -> Dialog {
+fn a_dialog(
+    request: &Request,
+    transaction: &ServerTransaction,
+    contact: std::sync::Arc<str>,
+) -> Dialog {
     let local_tag = new_tag();
     let to = request
         .to()

@@ -415,7 +415,10 @@ impl B2bua {
             tracing::warn!("cannot open a trunk password (server key changed?)");
             return false;
         };
-        let uri = fork.invite.uri().as_str().to_owned();
+        let Some(sent) = fork.invite.as_ref() else {
+            return false;
+        };
+        let uri = sent.uri().as_str().to_owned();
         let cnonce = new_tag();
         // The first challenge we can answer (RFC 8760: SHA-256 may come before MD5).
         let value = response
@@ -447,8 +450,7 @@ impl B2bua {
         let cseq = fork.dialog.cseq;
         let via_value = via(&fork.dialog.target, local);
         let cseq_value = format!("{cseq} INVITE");
-        let Ok(invite) = fork
-            .invite
+        let Ok(invite) = sent
             .edit()
             .replace("Via", via_value.as_str())
             .replace("CSeq", cseq_value.as_str())
@@ -467,7 +469,7 @@ impl B2bua {
         {
             return false;
         }
-        fork.invite = invite;
+        fork.invite = Some(Box::new(invite));
         fork.invite_cseq = cseq;
         fork.via = via_value;
         fork.state = ForkState::Calling;

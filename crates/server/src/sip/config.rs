@@ -73,8 +73,9 @@ impl SipSettings {
     /// `HOTDESK_SIP_AUTH_MAX_FAILURES` (10), `HOTDESK_SIP_AUTH_WINDOW` (300 s),
     /// `HOTDESK_SIP_AUTH_LOCK` (300 s), `HOTDESK_SIP_NONCE_SECRET`,
     /// `HOTDESK_CALL_RING_TIMEOUT` (60 s), `HOTDESK_CALL_MAX_DURATION` (4 h),
-    /// `HOTDESK_CALL_MIN_SE` (90 s, RFC 4028), `HOTDESK_DNS_SERVERS` (comma-separated
-    /// `IP` or `IP:PORT`, port 53 by default).
+    /// `HOTDESK_CALL_MIN_SE` (90 s, RFC 4028), `HOTDESK_CALL_SESSION_EXPIRES` (1800 s; the
+    /// session interval asked of a callee when the caller asked for none, 0: none),
+    /// `HOTDESK_DNS_SERVERS` (comma-separated `IP` or `IP:PORT`, port 53 by default).
     pub fn from_env(
         listen: SocketAddr,
         default_domain: DomainName,
@@ -140,6 +141,10 @@ impl SipSettings {
                     4 * 3600,
                 )?)),
                 min_se: number("HOTDESK_CALL_MIN_SE", crate::b2bua::session::MIN_SE_FLOOR)?,
+                session_expires: number(
+                    "HOTDESK_CALL_SESSION_EXPIRES",
+                    crate::b2bua::session::SESSION_EXPIRES,
+                )?,
             },
             http_base: None,
             voicemail_trust: crate::mwi::voicemail::Trust::default(),

@@ -240,12 +240,15 @@ pub(crate) async fn no_calls_left(server: &Server) {
     .await;
 }
 
-/// Headers received in the first INVITE of a trace.
+/// Headers (and the start of the body) of the first INVITE of a trace.
 pub(crate) fn first_invite(trace: &str) -> String {
     let start = trace.find("INVITE sip:").unwrap_or(0);
     trace[start..]
+        .split("-----------")
+        .next()
+        .unwrap_or_default()
         .lines()
-        .take(20)
+        .take(40)
         .collect::<Vec<_>>()
         .join("\n")
 }

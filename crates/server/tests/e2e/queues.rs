@@ -23,6 +23,7 @@ use crate::calls::{
     add_trunk, call, login, logout, no_calls_left, patch_user, seed, skip, start, Phone, TrunkPeer,
     DOMAIN,
 };
+use crate::dialogs::received_header;
 use crate::harness::Api;
 use crate::peers::{self, eventually};
 
@@ -100,6 +101,45 @@ async fn hd_route_7_round_robin_starts_one_member_further_with_every_call() {
             "after call {n}: one member at a time, in turn"
         );
     }
+}
+
+/// RFC 3261 §8.1.1.4, §12, §8.2.2.2: every stage of a hunt is a new INVITE outside any
+/// dialog, with its own Call-ID and From tag, so that a device ringing in two stages (or
+/// a late answer of a cancelled stage) is not taken for the same request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc3261_8_1_1_4_each_hunt_stage_has_its_own_call_id_and_from_tag() {
+    if skip() {
+        return;
+    }
+    let server = start(&[]);
+    let api = server.api();
+    seed(&api).await;
+    login(&api, "94002", "1005").await;
+    queue(
+        &api,
+        json!({ "extension": "7004", "name": "Stages", "strategy": "round_robin", "ring_secs": 5,
+                "members": [{ "phone": "94001" }, { "phone": "94003" }] }),
+    )
+    .await;
+    let dir = peers::scratch(&server.dir(), "stage-call-ids");
+    let silent = block_in_place(|| Phone::start(&server, &dir, "94001", "uas_ring_only.xml"));
+    let answers = block_in_place(|| Phone::start(&server, &dir, "94003", "uas_answer.xml"));
+    let (passed, trace) =
+        block_in_place(|| call(&server, &dir, "94002", "7004", "uac_invite.xml", 200));
+    assert!(passed, "{trace}\n{}", server.output());
+    let first = received_header(&silent.messages(), "INVITE ", &["Call-ID", "From"]);
+    let second = received_header(&answers.messages(), "INVITE ", &["Call-ID", "From"]);
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(second.len(), 1, "{second:?}");
+    let (first, second) = (&first[0], &second[0]);
+    assert!(!first[0].is_empty(), "{first:?}");
+    assert_ne!(first[0], second[0], "a new Call-ID for the second stage");
+    let tag = |from: &str| from.split(";tag=").nth(1).unwrap_or_default().to_owned();
+    assert!(!tag(&first[1]).is_empty(), "{first:?}");
+    assert_ne!(tag(&first[1]), tag(&second[1]), "a new From tag");
+    // The caller's own leg is neither of them (the legs are apart, HD-ROUTE-1).
+    assert!(!trace.contains(&first[0]) && !trace.contains(&second[0]));
+    no_calls_left(&server).await;
 }
 
 /// HD-ROUTE-7: round-robin moves on after a member's ring time and after a busy member,

@@ -48,6 +48,12 @@ impl ClientInvite {
         }
     }
 
+    /// Before any final response: the INVITE may still be retransmitted or a non-2xx
+    /// ACKed, so the layer keeps it.
+    pub(crate) fn awaits_final(&self) -> bool {
+        matches!(self, Self::Calling { .. } | Self::Proceeding { .. })
+    }
+
     /// A response arrived. `make_ack` builds the ACK for a 300–699 (§17.1.1.3); it is
     /// called at most once, on the first such response.
     pub(crate) fn on_response(

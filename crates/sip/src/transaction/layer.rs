@@ -61,10 +61,12 @@ pub struct Immediate {
 // Variant names mirror the machine types (and files): ClientInvite … ServerNonInvite.
 #[allow(clippy::enum_variant_names)]
 pub(super) enum Machine {
-    /// The INVITE is kept whole: it is retransmitted and the ACK is built from it. Boxed:
-    /// every slot of the table is as large as the largest machine, and most transactions
-    /// are server ones (a REGISTER's 200 waits out Timer J in a slot).
-    ClientInvite(ClientInvite, Box<Request>),
+    /// The INVITE is kept whole while it may be retransmitted or a non-2xx final ACKed
+    /// (built from it); dropped once a final came, so an answered call does not keep it
+    /// through Timer M's 32 s. Boxed: every slot of the table is as large as the largest
+    /// machine, and most transactions are server ones (a REGISTER's 200 waits out Timer J
+    /// in a slot).
+    ClientInvite(ClientInvite, Option<Box<Request>>),
     ClientNonInvite(ClientNonInvite, Bytes),
     ServerInvite(ServerInvite),
     ServerNonInvite(ServerNonInvite),
@@ -130,6 +132,22 @@ impl TransactionLayer {
     /// True while transaction `key` exists.
     pub fn contains(&self, key: &TransactionKey) -> bool {
         self.table.slot_of(key).is_some()
+    }
+
+    /// Whether client INVITE transaction `key` still holds its INVITE.
+    #[cfg(test)]
+    pub(crate) fn keeps_invite(&self, key: &TransactionKey) -> bool {
+        let entry = self
+            .table
+            .slot_of(key)
+            .and_then(|slot| self.table.get(slot));
+        matches!(
+            entry,
+            Some(Entry {
+                machine: Machine::ClientInvite(_, Some(_)),
+                ..
+            })
+        )
     }
 
     /// Feeds one input. Errors are the TU's misuse of [`Outgoing`]; received messages
@@ -277,7 +295,7 @@ impl TransactionLayer {
         let machine = if is_invite {
             Machine::ClientInvite(
                 ClientInvite::start(now, &self.timers, reliable),
-                Box::new(request),
+                Some(Box::new(request)),
             )
         } else {
             Machine::ClientNonInvite(
@@ -485,12 +503,16 @@ impl TransactionLayer {
         let reliable = is_reliable(entry.head.transport);
         let (machine, reaction) = match entry.machine {
             Machine::ClientInvite(s, invite) => {
-                let make_ack = || match &received.message {
-                    Message::Response(response) => wire::ack(&invite, response),
-                    Message::Request(_) => None,
+                let make_ack = || match (&received.message, &invite) {
+                    (Message::Response(response), Some(invite)) => wire::ack(invite, response),
+                    _ => None,
                 };
                 let (s, reaction) = s.on_response(now, status, &self.timers, reliable, make_ack);
-                (s.map(|s| Machine::ClientInvite(s, invite)), reaction)
+                let machine = s.map(|s| {
+                    let invite = invite.filter(|_| s.awaits_final());
+                    Machine::ClientInvite(s, invite)
+                });
+                (machine, reaction)
             }
             Machine::ClientNonInvite(s, bytes) => {
                 wrap(s.on_response(now, status, &self.timers, reliable), |s| {
@@ -537,7 +559,9 @@ impl TransactionLayer {
             Reaction::Retransmit => {
                 self.stats.retransmissions += 1;
                 let bytes = match &machine {
-                    Some(Machine::ClientInvite(_, request)) => Some(wire::request_bytes(request)),
+                    Some(Machine::ClientInvite(_, Some(request))) => {
+                        Some(wire::request_bytes(request))
+                    }
                     Some(Machine::ClientNonInvite(_, bytes)) => Some(bytes.clone()),
                     _ => None,
                 };

@@ -97,6 +97,12 @@ impl Table {
         s.entry = Some(entry);
     }
 
+    /// The entry in `slot`, to look at.
+    #[cfg(test)]
+    pub(super) fn get(&self, slot: u32) -> Option<&Entry> {
+        self.slots.get(slot as usize)?.entry.as_ref()
+    }
+
     /// Takes the entry out of `slot` to run its machine; `put` or `release` follows.
     pub(super) fn take(&mut self, slot: u32) -> Option<Entry> {
         self.slots.get_mut(slot as usize)?.entry.take()

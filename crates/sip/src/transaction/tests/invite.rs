@@ -99,6 +99,24 @@ fn rfc3261_17_2_1_no_automatic_trying_when_tu_answers_first_or_immediate_when_co
     assert_eq!(pair.sent_at(Side::Uas, "SIP/2.0 100"), [0.0]);
 }
 
+/// RFC 6026 §7.2: in Accepted the client transaction only passes 2xx retransmissions up
+/// (the TU ACKs them), so it lets the INVITE go: an answered call does not keep it for
+/// Timer M's 32 s (memory per held call, BENCHMARKS.md "Concurrent calls").
+#[test]
+fn rfc6026_7_2_accepted_client_invite_lets_its_request_go() {
+    let mut pair = Pair::new(Transport::Udp);
+    let key = pair.uac_send(request("INVITE", "k1", Transport::Udp));
+    let server = pair.first_server_key();
+    pair.uas_respond(&server, 180);
+    assert!(
+        pair.uac.layer.keeps_invite(&key),
+        "a non-2xx may still need its ACK"
+    );
+    pair.uas_respond(&server, 200);
+    assert!(pair.uac.layer.contains(&key), "Accepted until Timer M");
+    assert!(!pair.uac.layer.keeps_invite(&key));
+}
+
 #[test]
 fn rfc3261_17_1_1_3_client_acks_non_2xx_and_server_absorbs_ack() {
     let mut pair = Pair::new(Transport::Udp);
