@@ -175,7 +175,7 @@ run_kamailio_calls() {
         dbdir="$WORK/kamdb"
         kamailio_users_db "$dbdir" "$DOMAIN"
     fi
-    kamailio_proxy_cfg "$port" "$WORKERS" "$DOMAIN" $dbdir >"$cfg"
+    kamailio_proxy_cfg "$port" "$WORKERS" "$DOMAIN" ${dbdir:+"$dbdir"} >"$cfg"
     if ! kamailio_start "$cfg" "$port"; then
         K_LINE="kamailio: failed to start (see KEEP=1 $WORK/kamailio.log)"
         return
