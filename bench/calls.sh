@@ -14,6 +14,10 @@
 #   HOLD_WARMUP=1000 (short calls before the hold, so that "before" is a warmed-up server)
 #   KAMAILIO_DIALOG=0 in rate mode, 1 in hold mode (dialog module tracks every call, as a
 #   B2BUA must) HOTDESK_CALLS=1 (0 = skip the hotdesk half; see run_hotdesk_calls)
+#   KAMAILIO_AUTH=none (plain relay to the SIPp UAS) | htable (also accepted: 1): the
+#   same work per call as hotdesk: the INVITE challenged (401) and checked against the
+#   users' passwords in an htable, the callee registered first and found by
+#   lookup("location") (see kamailio_proxy_cfg)
 #   USERS=10000 FIRST_EXT=100000 DOMAIN=bench.test HOTDESK_BIN HOTDESK_ARGS KEEP=0
 #   KAMAILIO_MALLOC=fm|tlsf|qm SCHED=rt|nice|none (rt by default as root) RECORD=1 (0 = trial run)
 #   RETRANS_MAX_PCT=1 (a step with more SIPp retransmissions than this % of calls fails)
@@ -48,6 +52,12 @@ ONLY=${ONLY:-}
 SIPP_BUFF=${SIPP_BUFF:-1048576}
 UAC_XML="$BENCH_DIR/sipp/uac_call.xml"
 UAS_XML="$BENCH_DIR/sipp/uas_call.xml"
+case "${KAMAILIO_AUTH:-none}" in
+    none | 0) KAMAILIO_AUTH=none ;;
+    htable | 1) KAMAILIO_AUTH=htable ;;
+    *) die "KAMAILIO_AUTH must be none or htable for calls.sh" ;;
+esac
+CALLEE_EXT=$((FIRST_EXT + USERS - 1))
 if [ "$MODE" = hold ]; then
     KAMAILIO_DIALOG=${KAMAILIO_DIALOG:-1}
 else
@@ -58,6 +68,9 @@ export KAMAILIO_DIALOG
 ensure_tools
 make_workdir
 gen_users "$USERS" "$FIRST_EXT"
+# the callee: the last user, registered from the SIPp UAS port (register_callee)
+printf 'SEQUENTIAL\n%s;[authentication username=%s password=pw%s]\n' \
+    "$CALLEE_EXT" "$CALLEE_EXT" "$CALLEE_EXT" >"$WORK/callee.csv"
 UAC_PORT=$(free_port)
 UAS_PORT=$(free_port)
 
@@ -98,8 +111,12 @@ calls_run() {
     children_cpu
     UAS_FAILED=$(stat_field "$ustf" 'FailedCall(C)')
     UAS_FAILED=${UAS_FAILED:-0}
+    # INVITEs the server challenged (401/407 lines of SIPp's last scenario screen): proves
+    # the server really authenticated the calls (hotdesk always; Kamailio with KAMAILIO_AUTH)
+    CHALLENGED=$(awk '/Scenario Screen/ { n = 0 } $1 ~ /^40[17]$/ && $2 ~ /^<-/ { n += $3 } END { print n + 0 }' \
+        "$WORK/sipp-uac.out" 2>/dev/null)
     sipp_summary "$cstf" "$(awk -v p="$pause" 'BEGIN { printf "%.3f", p / 1000 }')"
-    CPU_NOTE="$(cpu_note "$c0" "$c1" "$S_OK" "$S_ELAPSED") $(sipp_cpu_note "$s0" "$CHILD_CPU" "$S_ELAPSED") server_errors=$(($(server_errors) - e0))"
+    CPU_NOTE="challenged=$CHALLENGED $(cpu_note "$c0" "$c1" "$S_OK" "$S_ELAPSED") $(sipp_cpu_note "$s0" "$CHILD_CPU" "$S_ELAPSED") server_errors=$(($(server_errors) - e0))"
 }
 
 calls_step() {
@@ -150,11 +167,15 @@ run_hold() {
 K_LINE="" H_LINE="" K_ACH=0 H_ACH=0 K_LADDER="" H_LADDER=""
 
 run_kamailio_calls() {
-    local port cfg version
+    local port cfg version dbdir=""
     version=$(kamailio_version)
     port=$(free_port)
     cfg="$WORK/kamailio-proxy.cfg"
-    kamailio_proxy_cfg "$port" "$WORKERS" "$DOMAIN" >"$cfg"
+    if [ "$KAMAILIO_AUTH" = htable ]; then
+        dbdir="$WORK/kamdb"
+        kamailio_users_db "$dbdir" "$DOMAIN"
+    fi
+    kamailio_proxy_cfg "$port" "$WORKERS" "$DOMAIN" ${dbdir:+"$dbdir"} >"$cfg"
     if ! kamailio_start "$cfg" "$port"; then
         K_LINE="kamailio: failed to start (see KEEP=1 $WORK/kamailio.log)"
         return
@@ -162,10 +183,24 @@ run_kamailio_calls() {
     TARGET="127.0.0.1:$port"
     RURI_HOST="127.0.0.1:$UAS_PORT"
     CALLEE=callee
+    KAMAILIO_AFTER_RESTART=""
+    if [ "$KAMAILIO_AUTH" = htable ]; then
+        # as for hotdesk: the caller dials the callee's extension in the domain, the proxy
+        # challenges it and finds the callee's binding (the SIPp UAS port)
+        REG_TARGET="127.0.0.1:$port"
+        if ! register_callee; then
+            K_LINE="kamailio: failed (callee $CALLEE_EXT could not register)"
+            stop_pid "$KAMAILIO_PID"
+            return
+        fi
+        KAMAILIO_AFTER_RESTART=register_callee
+        RURI_HOST="$DOMAIN"
+        CALLEE=$CALLEE_EXT
+    fi
     SERVER_PID=$KAMAILIO_PID
     SERVER_LOG="$WORK/kamailio.log"
     RESTART_FN=kamailio_restart
-    local desc="kamailio $version proxy workers=$WORKERS dialog=$KAMAILIO_DIALOG malloc=$KAMAILIO_MALLOC"
+    local desc="kamailio $version proxy auth=$KAMAILIO_AUTH workers=$WORKERS dialog=$KAMAILIO_DIALOG malloc=$KAMAILIO_MALLOC"
     if [ "$MODE" = hold ]; then
         run_hold kamailio
         K_LINE="$desc: $HOLD_LINE"
@@ -187,9 +222,10 @@ run_kamailio_calls() {
 # the UAC answers hotdesk's INVITE challenge from users.csv (-auth_uri DOMAIN). hotdesk is
 # a B2BUA: each call is two dialogs, the INVITE is digest-authenticated (HD-SEC-3).
 # ---------------------------------------------------------------------------------------
-# register_callee: binds the callee to the SIPp UAS port (the UAS is not running then).
+# register_callee: binds the callee to the SIPp UAS port (the UAS is not running then)
+# at $REG_TARGET (hotdesk, or Kamailio with KAMAILIO_AUTH=htable).
 register_callee() {
-    "${PRIO[@]}" timeout -s KILL 30 sipp "127.0.0.1:$HOTDESK_SIP" -sf "$BENCH_DIR/sipp/register_auth.xml" \
+    "${PRIO[@]}" timeout -s KILL 30 sipp "$REG_TARGET" -sf "$BENCH_DIR/sipp/register_auth.xml" \
         -inf "$WORK/callee.csv" -auth_uri "$DOMAIN" -key domain "$DOMAIN" -i 127.0.0.1 \
         -p "$UAS_PORT" -m 1 -timeout 10s -timeout_error -nostdin >"$WORK/callee-reg.out" 2>&1
 }
@@ -199,7 +235,7 @@ run_hotdesk_calls() {
         H_LINE="hotdesk: skipped (HOTDESK_CALLS=0)"
         return
     fi
-    local sip http callee=$((FIRST_EXT + USERS - 1))
+    local sip http callee=$CALLEE_EXT
     sip=$(free_port)
     http=$(free_port)
     if ! hotdesk_start "$sip" "$http" "$WORKERS" "$DOMAIN" || ! hotdesk_import "$DOMAIN" \
@@ -208,9 +244,7 @@ run_hotdesk_calls() {
         hotdesk_stop
         return
     fi
-    printf 'SEQUENTIAL\n%s;[authentication username=%s password=pw%s]\n' \
-        "$callee" "$callee" "$callee" >"$WORK/callee.csv"
-    HOTDESK_SIP=$sip
+    REG_TARGET="127.0.0.1:$sip"
     if ! register_callee; then
         H_LINE="hotdesk: skipped (callee $callee could not register)"
         hotdesk_stop
@@ -257,7 +291,7 @@ if [ "$MODE" = hold ]; then
 else
     append_result calls.txt \
         "## $(date -u +%Y-%m-%dT%H:%M:%SZ) calls.sh $(machine_note)" \
-        "command: WORKERS=$WORKERS DURATION=$DURATION CALL_MS=$CALL_MS LADDER=\"$LADDER\"${ONLY:+ ONLY=$ONLY} bench/calls.sh" \
+        "command: WORKERS=$WORKERS DURATION=$DURATION CALL_MS=$CALL_MS LADDER=\"$LADDER\" KAMAILIO_AUTH=$KAMAILIO_AUTH${ONLY:+ ONLY=$ONLY} bench/calls.sh" \
         ${K_LINE:+"$K_LINE"} ${K_LADDER:+"  kamailio ladder:$K_LADDER"} \
         ${H_LINE:+"$H_LINE"} ${H_LADDER:+"  hotdesk ladder:$H_LADDER"} \
         "$RATIO_LINE" ""

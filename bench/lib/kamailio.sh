@@ -104,9 +104,28 @@ CFG
 # KAMAILIO_DIALOG=1 also tracks every call with the dialog module (in memory), the state
 # a B2BUA such as hotdesk must keep; without it the proxy forgets a call once its
 # transactions end.
+# With DBDIR (calls.sh KAMAILIO_AUTH=htable) it is a PBX front proxy doing the work hotdesk
+# does per call: REGISTER handled as by the registrar above (the callee registers), every
+# initial INVITE challenged with 401 and checked against the same password htable
+# (pv_www_authenticate, qop=auth, as hotdesk's HD-SEC-3 challenge), then the callee looked
+# up in usrloc (lookup("location")) and relayed to its registered contact. Without DBDIR
+# the INVITE goes straight to its Request-URI (no auth, no lookup).
 kamailio_proxy_cfg() {
-    local port=$1 workers=$2 domain=$3
+    local port=$1 workers=$2 domain=$3 dbdir=${4:-}
     kamailio_head "$port" "$workers" "$domain"
+    if [ -n "$dbdir" ]; then
+        cat <<CFG
+loadmodule "usrloc.so"
+loadmodule "registrar.so"
+loadmodule "db_text.so"
+loadmodule "auth.so"
+loadmodule "htable.so"
+modparam("usrloc", "db_mode", 0)
+modparam("htable", "db_url", "text://$dbdir")
+modparam("htable", "htable", "users=>size=16;dbtable=htusers;")
+#!define WITH_AUTH
+CFG
+    fi
     if [ "${KAMAILIO_DIALOG:-0}" = 1 ]; then
         cat <<'CFG'
 loadmodule "dialog.so"
@@ -148,6 +167,19 @@ request_route {
         sl_send_reply("200", "OK");
         exit;
     }
+#!ifdef WITH_AUTH
+    if (is_method("REGISTER")) {
+        if (!is_present_hf("Authorization") || !pv_www_authenticate("$td", "$sht(users=>$au)", "0")) {
+            www_challenge("$td", "1");
+            exit;
+        }
+        consume_credentials();
+        if (!save("location")) {
+            sl_reply_error();
+        }
+        exit;
+    }
+#!endif
     # absorb retransmissions of requests whose transaction exists
     t_check_trans();
     if (loose_route()) {
@@ -155,6 +187,17 @@ request_route {
         exit;
     }
     if (is_method("INVITE")) {
+#!ifdef WITH_AUTH
+        if (!is_present_hf("Authorization") || !pv_www_authenticate("$fd", "$sht(users=>$au)", "0")) {
+            www_challenge("$fd", "1");
+            exit;
+        }
+        consume_credentials();
+        if (!lookup("location")) {
+            sl_send_reply("404", "Not Found");
+            exit;
+        }
+#!endif
 #!ifdef WITH_DIALOG
         dlg_manage();
 #!endif
@@ -302,9 +345,11 @@ kamailio_start() {
     }
 }
 
-# kamailio_restart: the ladder's RESTART_FN: same config, same port, empty state.
+# kamailio_restart: the ladder's RESTART_FN: same config, same port, empty state, then
+# $KAMAILIO_AFTER_RESTART if set (calls.sh re-registers its callee: usrloc is in memory).
 kamailio_restart() {
     log "  restarting kamailio"
     stop_pid "$KAMAILIO_PID"
-    kamailio_start "$KAMAILIO_CFG" "$KAMAILIO_PORT"
+    kamailio_start "$KAMAILIO_CFG" "$KAMAILIO_PORT" \
+        && { [ -z "${KAMAILIO_AFTER_RESTART:-}" ] || "$KAMAILIO_AFTER_RESTART"; }
 }

@@ -152,6 +152,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Appends a call detail record.
     async fn insert_cdr(&self, cdr: &Cdr) -> Result<(), StoreError>;
+    /// Appends call detail records in one transaction: all or none (a record naming an
+    /// unknown domain fails the whole batch).
+    async fn insert_cdrs(&self, cdrs: &[Cdr]) -> Result<(), StoreError>;
     /// A domain's CDRs matching `filter` (on `user_extension`, `anchor`, `start`), newest first.
     async fn cdrs(
         &self,

@@ -4,7 +4,7 @@ use hotdesk_core::{Cdr, DomainName};
 
 use super::filter::FilterColumns;
 use super::record::{data_without, millis, opt_text, record_from, text};
-use super::{write_one, Backend, Statement};
+use super::{insert_rows, Backend, Value};
 use crate::{RecordFilter, StoreError};
 
 const ENTITY: &str = "CDR";
@@ -17,18 +17,34 @@ const FILTER: FilterColumns = FilterColumns {
     time: "start_ms",
 };
 
-pub(crate) async fn insert(db: &dyn Backend, cdr: &Cdr) -> Result<(), StoreError> {
-    let statement = Statement::new(
-        "INSERT INTO cdrs (domain, start_ms, call_id, anchor, user_ext, data) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(cdr.domain.as_str())
-    .bind(millis(cdr.start))
-    .bind(cdr.call_id.as_str())
-    .bind(cdr.anchor.as_ref().map(|ext| ext.as_str()))
-    .bind(cdr.user_extension.as_ref().map(|ext| ext.as_str()))
-    .bind(data_without(ENTITY, cdr, COLUMNS)?);
-    write_one(db, statement, &[], "domain").await?;
+/// Appends `cdrs` in one transaction (multi-row `INSERT`s): the CDR writer batches what
+/// queued while the previous batch was written, so one commit serves many calls.
+pub(crate) async fn insert(db: &dyn Backend, cdrs: &[Cdr]) -> Result<(), StoreError> {
+    let rows = cdrs
+        .iter()
+        .map(|cdr| {
+            Ok(vec![
+                cdr.domain.as_str().into(),
+                millis(cdr.start).into(),
+                cdr.call_id.as_str().into(),
+                cdr.anchor.as_ref().map(|ext| ext.as_str()).into(),
+                cdr.user_extension.as_ref().map(|ext| ext.as_str()).into(),
+                data_without(ENTITY, cdr, COLUMNS)?.into(),
+            ])
+        })
+        .collect::<Result<Vec<Vec<Value>>, StoreError>>()?;
+    let statements = insert_rows(
+        "INSERT INTO cdrs (domain, start_ms, call_id, anchor, user_ext, data)",
+        6,
+        rows,
+        db.max_params(),
+    );
+    if statements.is_empty() {
+        return Ok(());
+    }
+    db.write(statements)
+        .await
+        .map_err(|err| StoreError::from_write(err, &[], "domain"))?;
     Ok(())
 }
 

@@ -115,7 +115,10 @@ impl<B: Backend> Store for B {
     }
 
     async fn insert_cdr(&self, cdr: &Cdr) -> Result<(), StoreError> {
-        cdrs::insert(self, cdr).await
+        cdrs::insert(self, std::slice::from_ref(cdr)).await
+    }
+    async fn insert_cdrs(&self, records: &[Cdr]) -> Result<(), StoreError> {
+        cdrs::insert(self, records).await
     }
     async fn cdrs(
         &self,

@@ -125,3 +125,37 @@ pub(crate) async fn cdr_in_unknown_domain_is_not_found(store: Arc<dyn Store>) {
         "{missing:?}"
     );
 }
+
+/// The B2BUA's CDR writer commits its queue in batches; a batch with one bad record (a
+/// domain gone mid-call) writes nothing, so the writer can retry the rest one by one.
+pub(crate) async fn hd_cdr_1_batch_is_written_whole_or_not_at_all(store: Arc<dyn Store>) {
+    store
+        .create_domain(&sample::domain("acme.test"))
+        .await
+        .expect("domain");
+    let acme = name("acme.test");
+    let good: Vec<Cdr> = (0..300_i64)
+        .map(|i| sample::cdr("acme.test", &format!("b{i}"), at(i), Some("94001"), None))
+        .collect();
+    store.insert_cdrs(&good).await.expect("batch");
+    let listed = store
+        .cdrs(&acme, &RecordFilter::default())
+        .await
+        .expect("list");
+    assert_eq!(listed.len(), 300);
+    let mixed = [
+        sample::cdr("acme.test", "m1", at(400), None, None),
+        sample::cdr("nobody.test", "m2", at(401), None, None),
+    ];
+    let refused = store.insert_cdrs(&mixed).await;
+    assert!(
+        matches!(refused, Err(StoreError::NotFound { entity: "domain" })),
+        "{refused:?}"
+    );
+    let listed = store
+        .cdrs(&acme, &RecordFilter::default())
+        .await
+        .expect("list");
+    assert_eq!(listed.len(), 300, "nothing of the failed batch is written");
+    store.insert_cdrs(&[]).await.expect("empty batch");
+}

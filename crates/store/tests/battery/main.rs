@@ -107,6 +107,7 @@ battery! {
             hd_cdr_2_filters_by_user_device_time_and_limit,
             hd_sec_1_cdrs_are_per_domain,
             cdr_in_unknown_domain_is_not_found,
+            hd_cdr_1_batch_is_written_whole_or_not_at_all,
         ],
         tokens: [
             hd_sec_4_token_found_by_hash_only,
