@@ -89,9 +89,10 @@ impl B2bua {
             .authenticate(&ctx.app, request, &domain, source, None, stamp)
         {
             Outcome::Verified { user } => user,
+            // A challenge goes out statelessly, as for REGISTER (RFC 3261 §8.2.7): no INVITE
+            // server transaction waits for its ACK, which the dialogs then ignore.
             Outcome::Denied(denial) => {
-                let response = denial.response(request);
-                let _ = transaction.respond(response);
+                denial.send(transaction);
                 return;
             }
         };
