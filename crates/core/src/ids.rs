@@ -46,6 +46,13 @@ macro_rules! string_id {
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
         string_id!(@common $name, $check, $err);
+        // Hash and Eq are those of the inner String, which equal those of `str`: maps
+        // keyed by the id can be searched with a `&str` without allocating.
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(&self.0)

@@ -1,8 +1,9 @@
 //! The endpoint: the only tokio code between the sockets and the [`TransactionLayer`].
 //!
 //! [`Endpoint::bind`] opens the configured [transports](crate::transport) and starts one task
-//! that owns the transaction layer: it takes parsed messages from the transport readers and
-//! commands from the application, feeds them to [`TransactionLayer::handle`], drains
+//! that owns the transaction layer's timers: it takes parsed messages from the transport
+//! readers (UDP readers feed requests to the layer themselves when they can, see `inlet`)
+//! and commands from the application, feeds them to [`TransactionLayer::handle`], drains
 //! [`TransactionLayer::poll_output`] — sending each transmit, routing each event — and
 //! sleeps until the next timer. The application sees:
 //!
@@ -22,6 +23,7 @@
 mod client;
 mod direct;
 mod driver;
+mod inlet;
 mod server;
 
 use std::net::SocketAddr;
@@ -106,6 +108,12 @@ impl Events {
     /// The next event.
     pub async fn recv(&mut self) -> Option<EndpointEvent> {
         self.rx.recv().await
+    }
+
+    /// The next event if one is queued, without waiting: a consumer woken for one event
+    /// takes the others that queued meanwhile in the same turn.
+    pub fn try_recv(&mut self) -> Option<EndpointEvent> {
+        self.rx.try_recv().ok()
     }
 }
 
@@ -212,6 +220,12 @@ impl Endpoint {
             stats: Arc::clone(&stats),
             commands,
         };
+        transports.set_inlet(Box::new(inlet::Fast {
+            direct: Arc::downgrade(&direct),
+            events: event_tx.downgrade(),
+            reserve: event_tx.max_capacity() / 4,
+            commands: inner.commands.downgrade(),
+        }));
         let driver = Driver::new(
             direct,
             transports,

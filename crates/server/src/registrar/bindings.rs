@@ -126,6 +126,35 @@ impl Bindings {
         })
     }
 
+    /// Calls `f` with the AOR's contacts, to change in place, under the write guard (no
+    /// list is built or dropped: the path of a plain refresh). `None` if the AOR has no
+    /// contacts or `f` returns `None`, which must then have changed nothing. A change
+    /// makes a new version, so an older change's [`Self::undo`] no longer applies.
+    pub fn renew<T>(
+        &self,
+        domain: &str,
+        aor: &str,
+        f: impl FnOnce(&mut [Binding]) -> Option<T>,
+    ) -> Option<T> {
+        let mut table = self.write();
+        let Table {
+            domains,
+            next_expiry,
+            last_version,
+            ..
+        } = &mut *table;
+        let record = domains.get_mut(domain)?.get_mut(aor)?;
+        let value = f(&mut record.contacts)?;
+        *last_version += 1;
+        record.version = *last_version;
+        for b in &record.contacts {
+            if next_expiry.is_none_or(|t| b.expires_at < t) {
+                *next_expiry = Some(b.expires_at);
+            }
+        }
+        Some(value)
+    }
+
     /// Puts `before` back if the AOR is still as change `version` left it (a write that
     /// failed to reach the store). `true` if it did.
     pub fn undo(

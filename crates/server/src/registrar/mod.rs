@@ -14,6 +14,8 @@ pub mod lookup;
 pub mod reply;
 pub mod save;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use hotdesk_core::{DomainName, Extension};
@@ -63,6 +65,9 @@ impl Default for Policy {
         }
     }
 }
+
+/// A REGISTER waiting for room in the commit queue (see [`Registrar::register`]).
+pub type QueueWait<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
 /// What processing decided: answer now, or after the store has the change.
 // A `Step` lives for one REGISTER on the stack; boxing `Pending` would add an allocation to
@@ -139,8 +144,14 @@ impl Registrar {
     }
 
     /// Handles a REGISTER: answers at once, or queues the change and its answer for the
-    /// group commit (waiting only when the commit queue is full).
-    pub async fn register(&mut self, ctx: &mut Context, transaction: ServerTransaction) {
+    /// group commit. Synchronous unless the commit queue is full; then the wait comes back
+    /// boxed, so that the dispatcher's future (moved by value for every request) does not
+    /// carry a REGISTER's state.
+    pub fn register(
+        &mut self,
+        ctx: &mut Context,
+        transaction: ServerTransaction,
+    ) -> Option<QueueWait<'_>> {
         let now = ctx.app.now();
         let step = self.process(ctx, &transaction, now);
         match step {
@@ -150,25 +161,34 @@ impl Registrar {
             Ok(Step::Denied(denial)) => denial.send(transaction),
             Ok(Step::Refresh(pending, response)) => {
                 let _ = transaction.respond(response);
-                // A closed queue means shutdown: the row keeps its previous expiry.
-                let _ = self.commits.send(pending).await;
+                return self.queue(pending);
             }
             Ok(Step::Commit(mut pending, response)) => {
                 pending.reply = Some((transaction, response));
-                if let Err(mpsc::error::SendError(pending)) = self.commits.send(pending).await {
-                    // The commit task is gone (shutting down): the change is not stored.
-                    if let Some((transaction, _)) = pending.reply {
-                        let error = RegError::Store(StoreError::NotFound { entity: "store" });
-                        let response = error.response(transaction.request());
-                        let _ = transaction.respond(response);
-                    }
-                }
+                return self.queue(pending);
             }
             Err(error) => {
                 tracing::debug!(%error, source = %transaction.source(), "REGISTER refused");
                 let response = error.response(transaction.request());
                 let _ = transaction.respond(response);
             }
+        }
+        None
+    }
+
+    /// Hands `pending` to the group commit; the wait for room when its queue is full.
+    fn queue(&self, pending: Pending) -> Option<QueueWait<'_>> {
+        match self.commits.try_send(pending) {
+            Ok(()) => None,
+            Err(mpsc::error::TrySendError::Closed(pending)) => {
+                not_queued(pending);
+                None
+            }
+            Err(mpsc::error::TrySendError::Full(pending)) => Some(Box::pin(async move {
+                if let Err(mpsc::error::SendError(pending)) = self.commits.send(pending).await {
+                    not_queued(pending);
+                }
+            })),
         }
     }
 
@@ -215,6 +235,31 @@ impl Registrar {
             user: &verified,
         };
         let policy = self.policy;
+        let renewed = self
+            .bindings
+            .renew(domain.as_str(), verified.as_str(), |current| {
+                let (index, flows) = save::renew(current, &parsed, &policy, now)?;
+                let options = OkOptions {
+                    path: if echo_path { &parsed.path } else { &[] },
+                    outbound: flows && outbound,
+                };
+                let response = reply::ok(request, current, now, options);
+                Some((response, current[index].clone()))
+            });
+        if let Some((response, put)) = renewed {
+            let puts = vec![put];
+            if ctx.app.has_subscribers() {
+                for event in events(&domain, &verified, &puts, &[]) {
+                    ctx.app.publish(event);
+                }
+            }
+            let pending = Pending {
+                puts,
+                refresh: true,
+                ..Pending::default()
+            };
+            return Ok(Step::Refresh(pending, response));
+        }
         let updated = self
             .bindings
             .update(domain.as_str(), verified.as_str(), |current| {
@@ -296,6 +341,16 @@ impl Registrar {
         };
         // A closed queue means shutdown; the next start drops them from the store.
         let _ = self.commits.send(pending).await;
+    }
+}
+
+/// The commit task is gone (shutting down): the change is not stored, and a REGISTER
+/// waiting for it is answered 500 (a refresh, already answered, keeps its previous row).
+fn not_queued(pending: Pending) {
+    if let Some((transaction, _)) = pending.reply {
+        let error = RegError::Store(StoreError::NotFound { entity: "store" });
+        let response = error.response(transaction.request());
+        let _ = transaction.respond(response);
     }
 }
 

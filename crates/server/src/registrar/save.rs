@@ -136,13 +136,33 @@ fn find(
     instance: Option<&str>,
     reg_id: Option<u32>,
 ) -> Option<usize> {
-    contacts.iter().position(|b| match instance {
+    contacts
+        .iter()
+        .position(|b| matches(b, uri, instance, reg_id))
+}
+
+/// [`find`] over the table's own bindings.
+fn find_in(
+    contacts: &[Binding],
+    uri: &SipUri<'_>,
+    instance: Option<&str>,
+    reg_id: Option<u32>,
+) -> Option<usize> {
+    contacts
+        .iter()
+        .position(|b| matches(b, uri, instance, reg_id))
+}
+
+fn matches(b: &Binding, uri: &SipUri<'_>, instance: Option<&str>, reg_id: Option<u32>) -> bool {
+    match instance {
         Some(instance) => b.instance.as_deref() == Some(instance) && b.reg_id == reg_id,
         None => {
+            // The same text is the same URI; the parse is for equivalent spellings.
             b.instance.is_none()
-                && SipUri::parse(&b.contact).is_ok_and(|stored| stored.equivalent(uri))
+                && (b.contact == uri.as_str()
+                    || SipUri::parse(&b.contact).is_ok_and(|stored| stored.equivalent(uri)))
         }
-    })
+    }
 }
 
 /// §10.3 step 7: with the same Call-ID, only a higher CSeq may change a binding. A binding
@@ -156,6 +176,64 @@ fn check_order(
         return Err(RegError::OutOfOrder);
     }
     Ok(())
+}
+
+/// The common REGISTER, a phone renewing its one binding (same contact, route and
+/// attributes; new expiry, CSeq and maybe Call-ID), done in place: `Some((index, outbound))`
+/// once `current[index]` is renewed. `None`, with `current` untouched, for anything else —
+/// another contact count, a new, removed or changed binding, a lapsed one to drop, an
+/// expiry out of bounds, an out-of-order CSeq — which [`save`] then handles (it gives the
+/// same result as this when this applies).
+pub fn renew(
+    current: &mut [Binding],
+    request: &RegisterRequest<'_>,
+    policy: &Policy,
+    now: Timestamp,
+) -> Option<(usize, bool)> {
+    let Contacts::List(addresses) = &request.contacts else {
+        return None;
+    };
+    let [address] = addresses.as_slice() else {
+        return None;
+    };
+    let uri = address.uri();
+    let uri = uri.as_sip()?;
+    let expires = requested(address, request, policy);
+    if expires == 0
+        || expires < policy.min_expires
+        || current.len() > policy.max_contacts
+        || current.iter().any(|b| b.expires_at <= now)
+    {
+        return None;
+    }
+    let instance = address.sip_instance();
+    let reg_id = address.reg_id().ok().flatten();
+    let q = address.q().ok().flatten().map(|q| q.0);
+    let index = find_in(current, uri, instance, reg_id)?;
+    let binding = &mut current[index];
+    let same = binding.contact == uri.as_str()
+        && binding.instance.as_deref() == instance
+        && binding.reg_id == reg_id
+        && binding.source == request.source
+        && binding.q == q
+        && binding.user_agent.as_deref() == request.user_agent
+        && binding.path.len() == request.path.len()
+        && binding.path.iter().zip(&request.path).all(|(a, b)| a == b);
+    if !same || check_order(binding, request, false).is_err() {
+        return None;
+    }
+    binding.expires_at = now
+        .checked_add(SignedDuration::from_secs(i64::from(
+            expires.min(policy.max_expires),
+        )))
+        .unwrap_or(Timestamp::MAX);
+    binding.cseq = request.cseq;
+    if binding.call_id != request.call_id {
+        // Reuses the string's buffer when it is large enough (phones keep their Call-ID).
+        binding.call_id.clear();
+        binding.call_id.push_str(request.call_id);
+    }
+    Some((index, instance.is_some() && reg_id.is_some()))
 }
 
 /// Applies `request` to `current` (the AOR's bindings) at `now`. Bindings the request

@@ -11,7 +11,7 @@ use hotdesk_sip::{parse_message, Message, Request};
 use hotdesk_store::Binding;
 use jiff::{SignedDuration, Timestamp};
 
-use super::{save, Aor, RegisterRequest, Removal, Saved};
+use super::{renew, save, Aor, RegisterRequest, Removal, Saved};
 use crate::registrar::reply::RegError;
 use crate::registrar::Policy;
 
@@ -401,4 +401,116 @@ fn non_sip_contact_and_garbage_are_400() {
         run(&[], &register("c1", 1, &["Contact: <sip:94001@192.0.2.10"])),
         Err(RegError::BadContact)
     ));
+}
+
+/// [`renew`] on a copy of `current`: the renewed list, or `None` when it leaves the
+/// request to [`save`].
+fn renewed(current: &[Binding], request: &Request) -> Option<Vec<Binding>> {
+    let parsed = RegisterRequest::parse(request, "udp:192.0.2.10:5060").ok()?;
+    let mut copy = current.to_vec();
+    let before = copy.clone();
+    match renew(&mut copy, &parsed, &policy(), now()) {
+        Some(_) => Some(copy),
+        None => {
+            assert_eq!(copy, before, "renew changed bindings it then left to save");
+            None
+        }
+    }
+}
+
+// rfc3261_10_3_step_7: the in-place refresh must agree with the general path whenever it
+// applies (same contacts and expiries, same Call-ID and CSeq written), and step aside for
+// everything that is not a plain refresh.
+#[test]
+fn rfc3261_10_3_in_place_refresh_agrees_with_save() {
+    let first = ["Contact: <sip:94001@192.0.2.10>", "User-Agent: phone/1"];
+    let current = ok(&[], &register("c1", 5, &first)).contacts;
+    let refreshes: [(&str, u32, &[&str]); 3] = [
+        (
+            "c1",
+            6,
+            &[
+                "Contact: <sip:94001@192.0.2.10>",
+                "User-Agent: phone/1",
+                "Expires: 600",
+            ],
+        ),
+        (
+            "c2",
+            1,
+            &["Contact: <sip:94001@192.0.2.10>", "User-Agent: phone/1"],
+        ),
+        (
+            "a-longer-call-id",
+            9,
+            &[
+                "Contact: <sip:94001@192.0.2.10>;expires=99999",
+                "User-Agent: phone/1",
+            ],
+        ),
+    ];
+    for (call_id, cseq, lines) in refreshes {
+        let request = register(call_id, cseq, lines);
+        let general = ok(&current, &request);
+        let fast = renewed(&current, &request).expect("a plain refresh is renewed in place");
+        assert_eq!(fast, general.contacts, "{call_id} {cseq}");
+        assert_eq!(general.puts, fast, "{call_id} {cseq}");
+    }
+    let not_plain: [(&str, u32, &[&str]); 7] = [
+        // Out of order: save refuses it.
+        (
+            "c1",
+            5,
+            &["Contact: <sip:94001@192.0.2.10>", "User-Agent: phone/1"],
+        ),
+        // Another User-Agent, another contact, a removal, too short, two contacts, a query.
+        (
+            "c1",
+            6,
+            &["Contact: <sip:94001@192.0.2.10>", "User-Agent: phone/2"],
+        ),
+        (
+            "c1",
+            6,
+            &["Contact: <sip:94001@192.0.2.11>", "User-Agent: phone/1"],
+        ),
+        (
+            "c1",
+            6,
+            &[
+                "Contact: <sip:94001@192.0.2.10>;expires=0",
+                "User-Agent: phone/1",
+            ],
+        ),
+        (
+            "c1",
+            6,
+            &[
+                "Contact: <sip:94001@192.0.2.10>;expires=10",
+                "User-Agent: phone/1",
+            ],
+        ),
+        (
+            "c1",
+            6,
+            &[
+                "Contact: <sip:94001@192.0.2.10>, <sip:94001@192.0.2.11>",
+                "User-Agent: phone/1",
+            ],
+        ),
+        ("c1", 6, &["User-Agent: phone/1"]),
+    ];
+    for (call_id, cseq, lines) in not_plain {
+        assert!(
+            renewed(&current, &register(call_id, cseq, lines)).is_none(),
+            "{lines:?}"
+        );
+    }
+    // A lapsed binding beside it must be dropped, which only save does.
+    let mut with_lapsed = current.clone();
+    let mut lapsed = current[0].clone();
+    lapsed.contact = "sip:94001@192.0.2.99".into();
+    lapsed.expires_at = now();
+    with_lapsed.push(lapsed);
+    assert!(renewed(&with_lapsed, &register("c1", 6, &first)).is_none());
 }

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use hotdesk_core::{DomainName, Extension};
+use hotdesk_core::DomainName;
 use hotdesk_sip::digest::{ha1, HashFunction, HexDigest};
 
 use crate::state::App;
@@ -97,16 +97,15 @@ fn same(cached: Option<&Source>, current: Option<&str>) -> bool {
 impl Ha1Cache {
     /// The HA1 values of `ext` in `domain` (realm = domain name).
     pub fn lookup(&mut self, app: &App, domain: &DomainName, ext: &str) -> Ha1Set {
-        let Ok(extension) = Extension::new(ext) else {
-            return Ha1Set::default();
-        };
+        // Searched by `&str` (no owned key per request): a name that is no extension simply
+        // matches nothing.
         let (device, user, is_device, is_user) = {
             let state = app.read();
             let Some(tenant) = state.tenants.get(domain) else {
                 return Ha1Set::default();
             };
-            let device = tenant.devices.get(&extension);
-            let user = tenant.users.get(&extension);
+            let device = tenant.devices.get(ext);
+            let user = tenant.users.get(ext);
             let device_sealed = device.and_then(|d| d.sip_secret.as_deref());
             let user_sealed = user.and_then(|u| u.sip_secret.as_deref());
             let cached = self.domains.get(domain.as_str()).and_then(|m| m.get(ext));
@@ -159,10 +158,10 @@ impl Ha1Cache {
             is_device,
             is_user,
         };
-        let domain_entries = self.domains.entry(domain.as_str().to_owned()).or_default();
         if is_device || is_user {
+            let domain_entries = self.domains.entry(domain.as_str().to_owned()).or_default();
             domain_entries.insert(ext.to_owned(), entry);
-        } else {
+        } else if let Some(domain_entries) = self.domains.get_mut(domain.as_str()) {
             domain_entries.remove(ext);
         }
         set

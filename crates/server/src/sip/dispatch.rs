@@ -20,6 +20,9 @@ use crate::registrar::Registrar;
 /// A deadline far enough away to mean "no timer".
 const IDLE: Duration = Duration::from_secs(3600);
 
+/// Events handled per turn of the loop before sweeps, timers and call events get a look.
+const EVENT_BATCH: usize = 32;
+
 /// What the dispatcher owns besides the context.
 pub(super) struct Handlers {
     pub(super) registrar: Registrar,
@@ -76,7 +79,15 @@ pub(super) async fn run(
                 }
             }
             event = events.recv() => match event {
-                Some(event) => dispatch(&mut ctx, &mut handlers, event).await,
+                Some(event) => {
+                    dispatch(&mut ctx, &mut handlers, event).await;
+                    // Under load events queue up: take a few more per turn, so that the
+                    // select above (five sources polled) is paid per batch, not per request.
+                    for _ in 1..EVENT_BATCH {
+                        let Some(event) = events.try_recv() else { break };
+                        dispatch(&mut ctx, &mut handlers, event).await;
+                    }
+                }
                 None => break,
             },
         }
@@ -118,28 +129,34 @@ async fn dispatch(ctx: &mut Context, handlers: &mut Handlers, event: EndpointEve
     }
 }
 
+// The handlers that await (SUBSCRIBE, NOTIFY, the IVR) are rare and their futures large:
+// they are boxed, so this future, built and moved for every request, stays small.
 async fn request(ctx: &mut Context, handlers: &mut Handlers, transaction: ServerTransaction) {
     let request = transaction.request();
     let in_dialog = request.to().ok().and_then(|to| to.tag()).is_some();
     let method = request.method().clone();
     match method {
         // Message waiting, new or in its dialog (refresh, unsubscribe): HD-MWI-1.
-        Method::Subscribe => crate::mwi::subscribe::subscribe(ctx, transaction).await,
+        Method::Subscribe => Box::pin(crate::mwi::subscribe::subscribe(ctx, transaction)).await,
         // Inside a dialog: the IVR's calls, then the B2BUA's; any other dialog is unknown.
         _ if in_dialog => {
             if crate::ivr::owns(ctx, request) {
-                crate::ivr::handle(ctx, transaction).await;
+                Box::pin(crate::ivr::handle(ctx, transaction)).await;
             } else if let Some(transaction) = handlers.b2bua.in_dialog(transaction, Instant::now())
             {
                 reply(transaction, StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST);
             }
         }
         // Out of dialog: a voicemail server's message-summary (HD-MWI-1), trusted by address.
-        Method::Notify => crate::mwi::voicemail::notify(ctx, transaction).await,
-        Method::Register => handlers.registrar.register(ctx, transaction).await,
+        Method::Notify => Box::pin(crate::mwi::voicemail::notify(ctx, transaction)).await,
+        Method::Register => {
+            if let Some(wait) = handlers.registrar.register(ctx, transaction) {
+                wait.await;
+            }
+        }
         // Feature codes (*44, *45, 980+PIN, *62) are answered by the IVR; other calls routed.
         Method::Invite if crate::ivr::owns(ctx, request) => {
-            crate::ivr::handle(ctx, transaction).await;
+            Box::pin(crate::ivr::handle(ctx, transaction)).await;
         }
         Method::Invite => handlers.b2bua.invite(ctx, transaction, Instant::now()),
         Method::Options => options::answer(transaction),

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 
 use super::{Command, EndpointError};
 use crate::message::Response;
-use crate::transaction::{TransactionKey, TransactionLayer};
+use crate::transaction::{TransactionKey, TransactionLayer, Transmit};
 use crate::transport::{Sender, TrySendError};
 
 /// The transaction layer and a way to send, shared by the endpoint task and every handle.
@@ -65,8 +65,20 @@ impl Direct {
                 return Ok(());
             }
         };
-        let mut wake = immediate.wake;
-        if let Some(transmit) = immediate.transmit {
+        self.finish(immediate.transmit, immediate.wake, commands);
+        Ok(())
+    }
+
+    /// Sends `transmit` from the calling task and wakes the endpoint task if `wake`. What
+    /// the socket cannot take now, or a failure to report, goes to the endpoint task
+    /// instead (whose drain that wakes it is then the wake-up asked for).
+    pub(super) fn finish(
+        &self,
+        transmit: Option<Transmit>,
+        mut wake: bool,
+        commands: &mpsc::UnboundedSender<Command>,
+    ) {
+        if let Some(transmit) = transmit {
             match self.sender.try_send(&transmit) {
                 Ok(()) => {}
                 Err(TrySendError::WouldBlock) => {
@@ -83,6 +95,5 @@ impl Direct {
         if wake {
             let _ = commands.send(Command::Wake);
         }
-        Ok(())
     }
 }

@@ -47,6 +47,18 @@ pub struct TransactionLayer {
     reported: Option<Instant>,
 }
 
+/// What [`TransactionLayer::receive_now`] leaves to its caller.
+#[derive(Debug, Default)]
+pub struct Arrival {
+    /// The event to pass to the application.
+    pub event: Option<TransactionEvent>,
+    /// Bytes to send now.
+    pub transmit: Option<Transmit>,
+    /// Outputs are queued, or a timer now runs before the last reported deadline: the
+    /// driver must run [`TransactionLayer::poll_output`] again soon.
+    pub wake: bool,
+}
+
 /// What [`TransactionLayer::respond_now`] leaves to its caller.
 #[derive(Debug)]
 pub struct Immediate {
@@ -266,6 +278,51 @@ impl TransactionLayer {
             transmit,
             wake: earlier || self.outputs.len() > queued,
         })
+    }
+
+    /// Feeds a received message like [`Input::Received`], but from the task that read it,
+    /// and hands back what a driver would only pass on: the server-side event it made (a
+    /// new request, a CANCEL, an ACK for a 2xx) and the one transmit (a stored response
+    /// for a retransmitted request, a 100 Trying). Taken only when nothing else was queued
+    /// before it and it made nothing else, so events keep their order; otherwise its
+    /// outputs stay queued and [`Arrival::wake`] is set, as it is when a timer now runs
+    /// before the last reported deadline.
+    pub fn receive_now(&mut self, now: Instant, received: Received) -> Arrival {
+        let queued = self.outputs.len();
+        self.on_received(now, received);
+        let mut arrival = Arrival::default();
+        let (mut events, mut transmits) = (0, 0);
+        let passed_on = self.outputs.iter().skip(queued).all(|output| match output {
+            Output::Transmit(_) => {
+                transmits += 1;
+                true
+            }
+            Output::Event(
+                TransactionEvent::Request { .. }
+                | TransactionEvent::Cancel { .. }
+                | TransactionEvent::Ack { .. },
+            ) => {
+                events += 1;
+                true
+            }
+            Output::Event(_) | Output::Timeout(_) => false,
+        });
+        if queued == 0 && passed_on && events <= 1 && transmits <= 1 {
+            for output in self.outputs.drain(..) {
+                match output {
+                    Output::Transmit(t) => arrival.transmit = Some(t),
+                    Output::Event(e) => arrival.event = Some(e),
+                    Output::Timeout(_) => {}
+                }
+            }
+        }
+        let earlier = match (self.table.next_deadline(), self.reported) {
+            (Some(next), Some(reported)) => next < reported,
+            (_, None) => true,
+            (None, Some(_)) => false,
+        };
+        arrival.wake = earlier || self.outputs.len() > queued;
+        arrival
     }
 
     fn run_timers(&mut self, now: Instant) {

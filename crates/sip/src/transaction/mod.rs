@@ -31,7 +31,7 @@ use crate::header::Transport;
 use crate::message::{Message, Request, Response};
 
 pub use key::{is_rfc3261_branch, LegacyFields, Role, TransactionKey, MAGIC_COOKIE};
-pub use layer::{Immediate, LayerStats, TransactionLayer};
+pub use layer::{Arrival, Immediate, LayerStats, TransactionLayer};
 pub use timer::{Timer, TimerConfig};
 
 /// Something that happened, for [`TransactionLayer::handle`].

@@ -5,7 +5,8 @@
 //! Every socket is read on its own task: a UDP socket by one task that drains it in batches,
 //! each connection by one task that also writes to it. Readers parse, stamp the top Via
 //! (RFC 3261 §18.2.1 `received`, RFC 3581 `rport`) and hand the message to the endpoint's
-//! transaction task through a bounded queue; a malformed request is answered (400 with the
+//! transaction task through a bounded queue (UDP readers first offer it to the endpoint's
+//! `Inlet`, which feeds requests to the transaction layer on the reader's task); a malformed request is answered (400 with the
 //! parser's reason) or dropped right there, so a flood of garbage costs the reader, never the
 //! transaction layer. A connection that sends an incomplete message too slowly, idles too
 //! long or never finishes its TLS/WebSocket handshake is closed ([`Limits`]).
@@ -28,7 +29,7 @@ mod ws;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio::net::UdpSocket;
@@ -161,6 +162,13 @@ pub(crate) enum NetInput {
     Failed(TransactionKey),
 }
 
+/// Takes received UDP messages on the reader's task, so that the common request does not
+/// travel to the endpoint task first (see `endpoint::inlet`).
+pub(crate) trait Inlet: Send + Sync {
+    /// Handles `received` now, or hands it back for the endpoint task's queue.
+    fn take(&self, received: Received) -> Option<Received>;
+}
+
 #[derive(Debug, Default)]
 struct Counters {
     received: AtomicU64,
@@ -181,6 +189,8 @@ struct Shared {
     limits: Limits,
     policy: Policy,
     to_layer: mpsc::Sender<NetInput>,
+    /// Set once by the endpoint after binding; UDP readers try it before `to_layer`.
+    inlet: OnceLock<Box<dyn Inlet>>,
     connections: Arc<Connections>,
     counters: Arc<Counters>,
     tls_client: Option<tokio_rustls::TlsConnector>,
@@ -328,6 +338,7 @@ impl Transports {
                 force_rport: config.force_rport,
             },
             to_layer,
+            inlet: OnceLock::new(),
             connections: Arc::new(Connections::new(limits)),
             counters,
             tls_client,
@@ -368,6 +379,11 @@ impl Transports {
     /// an RFC 3263 lookup started from); without one the IP address is verified.
     pub(crate) fn set_tls_name(&self, addr: SocketAddr, name: &str) {
         self.shared.connections.set_tls_name(addr, name);
+    }
+
+    /// Lets UDP readers hand received messages to `inlet` (only the first call counts).
+    pub(crate) fn set_inlet(&self, inlet: Box<dyn Inlet>) {
+        let _ = self.shared.inlet.set(inlet);
     }
 
     /// A sending handle usable from any task (see [`Sender`]).

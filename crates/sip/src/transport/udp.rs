@@ -1,6 +1,7 @@
 //! UDP (RFC 3261 §18.1.1, §18.2.1): one task per socket drains it in batches, parses, and
-//! queues each message for the transaction layer without waiting — when that queue is full
-//! the datagram is dropped, as the network might have, and the peer retransmits.
+//! hands each message to the endpoint's inlet (requests go into the transaction layer right
+//! here) or else queues it for the transaction task without waiting — when that queue is
+//! full the datagram is dropped, as the network might have, and the peer retransmits.
 
 use std::io;
 use std::net::SocketAddr;
@@ -78,6 +79,16 @@ fn on_datagram(socket: &UdpSocket, shared: &Shared, data: &[u8], remote: SocketA
     let bytes = Bytes::copy_from_slice(data);
     match inbound::accept(bytes, remote, Transport::Udp, shared.policy) {
         Inbound::Message(received) => {
+            let received = match shared.inlet.get() {
+                Some(inlet) => match inlet.take(received) {
+                    Some(received) => received,
+                    None => {
+                        Counters::bump(&shared.counters.received);
+                        return;
+                    }
+                },
+                None => received,
+            };
             match shared.to_layer.try_send(NetInput::Received(received)) {
                 Ok(()) => Counters::bump(&shared.counters.received),
                 Err(TrySendError::Full(_)) => Counters::bump(&shared.counters.overload_dropped),

@@ -150,3 +150,27 @@ fn rfc3261_16_6_lookup_orders_by_q_then_freshness_and_hides_lapsed() {
         .registration(&domain, &Extension::new("94002").unwrap(), at(5))
         .is_none());
 }
+
+#[test]
+fn renew_changes_in_place_and_voids_an_older_undo() {
+    let table = Bindings::default();
+    assert_eq!(
+        table.renew("acme.test", "94001", |_| Some(())),
+        None,
+        "no AOR, nothing to renew"
+    );
+    let (before, version) = put(&table, vec![binding("acme.test", "94001", "sip:a@h", 60)]);
+    assert!(before.is_empty());
+    // A refusal changes nothing.
+    assert_eq!(table.renew("acme.test", "94001", |_| None::<()>), None);
+    let renewed = table.renew("acme.test", "94001", |contacts| {
+        contacts[0].expires_at = at(120);
+        Some(contacts.len())
+    });
+    assert_eq!(renewed, Some(1));
+    assert_eq!(table.contacts("acme.test", "94001", at(90)).len(), 1);
+    assert_eq!(table.len(), 1);
+    // The change `version` made is no longer the AOR's state: its undo must not apply.
+    assert!(!table.undo("acme.test", "94001", version, false, Vec::new()));
+    assert_eq!(table.contacts("acme.test", "94001", at(90)).len(), 1);
+}

@@ -230,3 +230,41 @@ fn rfc3261_8_2_7_stateless_final_keeps_no_state_and_retransmission_is_a_new_requ
     );
     assert!(pair.uas.layer.contains(&key));
 }
+
+// rfc3261_17_2_2: a request fed from the reader's task (`receive_now`) opens the same
+// server transaction as the queued path; its retransmission after the final response gets
+// the stored response back as the one transmit, and nothing is left queued.
+#[test]
+fn rfc3261_17_2_2_receive_now_opens_and_absorbs_like_the_queued_path() {
+    use std::time::Instant;
+
+    use crate::transaction::{Received, TransactionLayer};
+
+    let mut layer = TransactionLayer::default();
+    let now = Instant::now();
+    let received = || Received {
+        message: crate::message::Message::Request(request("REGISTER", "rn1", Transport::Udp)),
+        source: "192.0.2.1:5060".parse().unwrap(),
+        transport: Transport::Udp,
+    };
+    let arrival = layer.receive_now(now, received());
+    let Some(TransactionEvent::Request { key, .. }) = arrival.event else {
+        panic!("a new request is handed back: {arrival:?}");
+    };
+    assert!(arrival.transmit.is_none());
+    assert!(layer.contains(&key));
+    // Absorbed while unanswered: no event, nothing to send.
+    let again = layer.receive_now(now, received());
+    assert!(again.event.is_none() && again.transmit.is_none());
+    let ok = request("REGISTER", "rn1", Transport::Udp)
+        .response(StatusCode::OK)
+        .to_tag("t1")
+        .build();
+    let sent = layer.respond_now(now, &key, &ok, false).unwrap();
+    assert!(sent.transmit.is_some());
+    let retransmitted = layer.receive_now(now, received());
+    assert!(retransmitted.event.is_none());
+    let stored = retransmitted.transmit.expect("the stored 200 is re-sent");
+    assert!(stored.bytes.starts_with(b"SIP/2.0 200"));
+    assert!(layer.stats().retransmissions >= 1);
+}
