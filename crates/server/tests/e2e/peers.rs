@@ -5,6 +5,7 @@
 
 use std::fs;
 use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -48,7 +49,8 @@ pub fn free_port() -> u16 {
     panic!("no free port");
 }
 
-/// A child process that is killed when dropped.
+/// A child process, in a process group of its own, killed with the whole group when dropped
+/// (Kamailio forks its workers; killing only the main process would leave them running).
 pub struct Peer {
     child: Option<Child>,
     name: String,
@@ -62,6 +64,7 @@ impl Peer {
             .try_clone()
             .unwrap_or_else(|e| panic!("{}: {e}", log.display()));
         let child = command
+            .process_group(0)
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
@@ -95,9 +98,13 @@ impl Peer {
         }
     }
 
-    /// Kills the child now.
+    /// Kills the child and everything it forked now.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .stderr(Stdio::null())
+                .status();
             let _ = child.kill();
             let _ = child.wait();
         }
