@@ -100,6 +100,23 @@ request_route {
 CFG
 }
 
+# kamailio_htable_auth_modules DBDIR: usrloc in memory, registrar, digest auth and the
+# `users` htable of passwords loaded from DBDIR's db_text table `htusers` (the front proxy
+# with auth and the PBX config share it).
+kamailio_htable_auth_modules() {
+    local dbdir=$1
+    cat <<CFG
+loadmodule "usrloc.so"
+loadmodule "registrar.so"
+loadmodule "db_text.so"
+loadmodule "auth.so"
+loadmodule "htable.so"
+modparam("usrloc", "db_mode", 0)
+modparam("htable", "db_url", "text://$dbdir")
+modparam("htable", "htable", "users=>size=16;dbtable=htusers;")
+CFG
+}
+
 # Proxy: stateful (t_relay), Record-Route on initial INVITEs, loose routing in-dialog.
 # KAMAILIO_DIALOG=1 also tracks every call with the dialog module (in memory), the state
 # a B2BUA such as hotdesk must keep; without it the proxy forgets a call once its
@@ -114,17 +131,8 @@ kamailio_proxy_cfg() {
     local port=$1 workers=$2 domain=$3 dbdir=${4:-}
     kamailio_head "$port" "$workers" "$domain"
     if [ -n "$dbdir" ]; then
-        cat <<CFG
-loadmodule "usrloc.so"
-loadmodule "registrar.so"
-loadmodule "db_text.so"
-loadmodule "auth.so"
-loadmodule "htable.so"
-modparam("usrloc", "db_mode", 0)
-modparam("htable", "db_url", "text://$dbdir")
-modparam("htable", "htable", "users=>size=16;dbtable=htusers;")
-#!define WITH_AUTH
-CFG
+        kamailio_htable_auth_modules "$dbdir"
+        echo '#!define WITH_AUTH'
     fi
     if [ "${KAMAILIO_DIALOG:-0}" = 1 ]; then
         cat <<'CFG'
@@ -218,16 +226,7 @@ CFG
 kamailio_pbx_cfg() {
     local port=$1 workers=$2 domain=$3 dbdir=$4
     kamailio_head "$port" "$workers" "$domain"
-    cat <<CFG
-loadmodule "usrloc.so"
-loadmodule "registrar.so"
-loadmodule "db_text.so"
-loadmodule "auth.so"
-loadmodule "htable.so"
-modparam("usrloc", "db_mode", 0)
-modparam("htable", "db_url", "text://$dbdir")
-modparam("htable", "htable", "users=>size=16;dbtable=htusers;")
-CFG
+    kamailio_htable_auth_modules "$dbdir"
     cat <<'CFG'
 
 request_route {
