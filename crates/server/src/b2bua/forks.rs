@@ -10,7 +10,7 @@ use hotdesk_sip::endpoint::ClientEvent;
 use hotdesk_sip::{HeaderName, Method, Response, StatusCode};
 
 use super::call::{ForkState, Retransmit};
-use super::dialog::{contact_uri, via};
+use super::dialog::contact_uri;
 use super::session::{self, Negotiated, Refresher, SessionTimer};
 use super::setup::content_type;
 use super::{B2bua, T1};
@@ -397,10 +397,9 @@ impl B2bua {
         let Some(fork) = self.calls.get_mut(&id).and_then(|c| c.forks.get_mut(index)) else {
             return;
         };
-        let Some(local) = self.io.local(fork.dialog.target.transport) else {
+        let Some(via_value) = self.io.via(&fork.dialog.target) else {
             return;
         };
-        let via_value = via(&fork.dialog.target, local);
         let Some(ack) =
             fork.dialog
                 .request(Method::Ack, via_value, Some(fork.invite_cseq), &[], body)
@@ -421,10 +420,9 @@ impl B2bua {
         let Some(fork) = self.calls.get_mut(&id).and_then(|c| c.forks.get_mut(index)) else {
             return;
         };
-        let Some(local) = self.io.local(fork.dialog.target.transport) else {
+        let Some(via_value) = self.io.via(&fork.dialog.target) else {
             return;
         };
-        let via_value = via(&fork.dialog.target, local);
         if let Some(bye) = fork.dialog.request(Method::Bye, via_value, None, &[], None) {
             let _ = self.io.endpoint.send_request_to(
                 bye,

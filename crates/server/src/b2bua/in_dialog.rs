@@ -11,7 +11,6 @@ use hotdesk_sip::transaction::{Received, TransactionKey};
 use hotdesk_sip::{HeaderName, Method, Request, StatusCode};
 
 use super::call::Side;
-use super::dialog::via;
 use super::prack::has_token;
 use super::session::{negotiate, SessionTimer};
 use super::setup::content_type;
@@ -159,7 +158,7 @@ impl B2bua {
         let Some(dialog) = self.calls.get_mut(&id).and_then(|c| c.dialog_mut(to)) else {
             return self.relay_early(id, transaction);
         };
-        let Some(local) = self.io.local(dialog.target.transport) else {
+        let Some(via_value) = self.io.via(&dialog.target) else {
             let _ = transaction.reply(StatusCode::SERVICE_UNAVAILABLE);
             return;
         };
@@ -168,7 +167,6 @@ impl B2bua {
         let body = request_content_type(request)
             .filter(|_| !request.body().is_empty())
             .map(|ct| (ct, request.body_bytes()));
-        let via_value = via(&dialog.target, local);
         let Some(out) = dialog.request(request.method().clone(), via_value, None, &extra, body)
         else {
             let _ = transaction.reply(StatusCode::BAD_REQUEST);
@@ -300,10 +298,9 @@ impl B2bua {
         let Some(dialog) = self.calls.get_mut(&id).and_then(|c| c.dialog_mut(side)) else {
             return;
         };
-        let Some(local) = self.io.local(dialog.target.transport) else {
+        let Some(via_value) = self.io.via(&dialog.target) else {
             return;
         };
-        let via_value = via(&dialog.target, local);
         if let Some(bye) = dialog.request(Method::Bye, via_value, None, &[], None) {
             let _ = self.io.endpoint.send_request_to(
                 bye,

@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 use hotdesk_core::{Cdr, Disposition, DomainName, Extension};
 use hotdesk_sip::endpoint::{ClientEvent, ClientSink, Endpoint, ServerTransaction, SharedEvents};
 use hotdesk_sip::transaction::TransactionKey;
-use hotdesk_sip::transport::Transport;
+use hotdesk_sip::transport::{Target, Transport};
 use tokio::sync::mpsc;
 
 use crate::state::App;
@@ -122,6 +122,12 @@ impl Io {
         self.endpoint
             .local_addr(transport)
             .or_else(|| self.endpoint.local_addr(Transport::Udp))
+    }
+
+    /// The Via (fresh branch) of a request to `target`, from our listener of its transport.
+    fn via(&self, target: &Target) -> Option<String> {
+        self.local(target.transport)
+            .map(|local| dialog::via(target, local))
     }
 
     /// Our Contact URI for `transport`.

@@ -17,7 +17,7 @@ use hotdesk_sip::transport::Target;
 use hotdesk_sip::{HeaderName, Headers, Method, Request, Response, StatusCode};
 
 use super::call::{Retransmit, Side};
-use super::dialog::{contact_uri, via};
+use super::dialog::contact_uri;
 use super::in_dialog::request_content_type;
 use super::setup::content_type;
 use super::{B2bua, SLOT_IGNORE, T1};
@@ -254,19 +254,13 @@ impl B2bua {
     ) -> Option<(Request, Target)> {
         let fork = self.calls.get_mut(&id)?.forks.get_mut(index)?;
         let early = fork.early.clone()?;
-        let local = self.io.local(fork.dialog.target.transport)?;
+        let via_value = self.io.via(&fork.dialog.target)?;
         fork.dialog.cseq += 1;
         let mut dialog = fork.dialog.clone();
         dialog.remote = format!("{};tag={}", fork.dialog.remote, early.tag);
         dialog.remote_target = early.target;
         dialog.route = early.route;
-        let request = dialog.request(
-            method,
-            via(&dialog.target, local),
-            Some(fork.dialog.cseq),
-            extra,
-            body,
-        )?;
+        let request = dialog.request(method, via_value, Some(fork.dialog.cseq), extra, body)?;
         Some((request, dialog.target))
     }
 

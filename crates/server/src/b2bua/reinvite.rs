@@ -14,7 +14,7 @@ use hotdesk_sip::transport::Target;
 use hotdesk_sip::{HeaderName, Method, Request, Response, StatusCode};
 
 use super::call::{Retransmit, Side};
-use super::dialog::{contact_uri, via};
+use super::dialog::contact_uri;
 use super::in_dialog::{relayed_headers, request_content_type};
 use super::session::{negotiate, Negotiated, SessionTimer};
 use super::setup::content_type;
@@ -92,7 +92,7 @@ impl B2bua {
             let _ = transaction.reply(StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST);
             return;
         };
-        let Some(local) = self.io.local(dialog.target.transport) else {
+        let Some(via_value) = self.io.via(&dialog.target) else {
             let _ = transaction.reply(StatusCode::SERVICE_UNAVAILABLE);
             return;
         };
@@ -100,7 +100,6 @@ impl B2bua {
         let body = request_content_type(request)
             .filter(|_| !request.body().is_empty())
             .map(|ct| (ct, request.body_bytes()));
-        let via_value = via(&dialog.target, local);
         let sent = body.clone();
         let Some(out) = dialog.request(Method::Invite, via_value, None, &extra, body) else {
             let _ = transaction.reply(StatusCode::BAD_REQUEST);
@@ -247,13 +246,12 @@ impl B2bua {
         let Some(dialog) = call.dialog_mut(other(side)) else {
             return true;
         };
-        let Some(local) = self.io.local(dialog.target.transport) else {
+        let Some(via_value) = self.io.via(&dialog.target) else {
             return true;
         };
         let body = request_content_type(request)
             .filter(|_| !request.body().is_empty())
             .map(|ct| (ct, request.body_bytes()));
-        let via_value = via(&dialog.target, local);
         let Some(ack) = dialog.request(Method::Ack, via_value, Some(our_cseq), &[], body) else {
             return true;
         };

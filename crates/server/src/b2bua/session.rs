@@ -24,7 +24,6 @@ use hotdesk_sip::endpoint::ClientEvent;
 use hotdesk_sip::{Headers, Method, Request, Response, StatusCode};
 
 use super::call::{ForkState, Side};
-use super::dialog::via;
 use super::prack::{has_token, header};
 use super::{B2bua, SLOT_REFRESH};
 
@@ -257,13 +256,12 @@ impl B2bua {
         if fork.interval_retried || fork.cancel_pending {
             return false;
         }
-        let Some(local) = self.io.local(fork.dialog.target.transport) else {
+        let Some(via_value) = self.io.via(&fork.dialog.target) else {
             return false;
         };
         let min = min.max(self.policy.min_se);
         let (interval, min) = (format!("{min};refresher=uac"), min.to_string());
         let (extra, body) = template.with_interval(&interval, &min);
-        let via_value = via(&fork.dialog.target, local);
         let Some(invite) =
             fork.dialog
                 .request(Method::Invite, via_value.clone(), None, &extra, body)
@@ -346,7 +344,7 @@ impl B2bua {
         let Some(dialog) = call.dialog_mut(Side::B) else {
             return;
         };
-        let Some(local) = self.io.local(dialog.target.transport) else {
+        let Some(via_value) = self.io.via(&dialog.target) else {
             return;
         };
         let expires = format!("{};refresher=uac", interval.as_secs());
@@ -358,7 +356,6 @@ impl B2bua {
             .as_ref()
             .filter(|_| method == Method::Invite)
             .map(|(ct, b)| (ct.as_str(), b.clone()));
-        let via_value = via(&dialog.target, local);
         let Some(out) = dialog.request(method, via_value, None, &extra, body) else {
             return;
         };
@@ -414,8 +411,7 @@ impl B2bua {
             // Every 2xx to our re-INVITE, retransmissions too, gets our ACK (§13.2.2.4).
             let cseq = r.cseq;
             if let Some(dialog) = call.dialog_mut(Side::B) {
-                if let Some(local) = self.io.local(dialog.target.transport) {
-                    let via_value = via(&dialog.target, local);
+                if let Some(via_value) = self.io.via(&dialog.target) {
                     if let Some(ack) = dialog.request(Method::Ack, via_value, Some(cseq), &[], None)
                     {
                         let _ = self

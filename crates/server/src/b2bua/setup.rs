@@ -11,7 +11,7 @@ use hotdesk_sip::transport::Target;
 use hotdesk_sip::{HeaderName, Method, Request, Response, StatusCode};
 
 use super::call::{Call, Fork, ForkState, Record, Side};
-use super::dialog::{contact_uri, via, Dialog};
+use super::dialog::{contact_uri, Dialog};
 use super::prack::Reliable;
 use super::route::{self, Contact, Decision};
 use super::session;
@@ -504,7 +504,7 @@ impl B2bua {
         if slot >= super::SLOT_REFRESH {
             return None;
         }
-        let local = self.io.local(contact.target.transport)?;
+        let via_value = self.io.via(&contact.target)?;
         let mut dialog = Dialog {
             call_id: template.call_id.clone(),
             local_tag: template.tag.clone(),
@@ -516,7 +516,6 @@ impl B2bua {
             cseq: 0,
             contact: self.io.contact(contact.target.transport),
         };
-        let via_value = via(&contact.target, local);
         let extra: Vec<(&str, &str)> = template
             .extra
             .iter()

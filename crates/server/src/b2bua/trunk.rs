@@ -27,7 +27,6 @@ use hotdesk_sip::transport::{HickoryLookup, Query, Resolver, Target, Transport};
 use hotdesk_sip::{Response, StatusCode};
 
 use super::call::{ForkState, Record};
-use super::dialog::via;
 use super::route::Contact;
 use super::setup::respond;
 use super::B2bua;
@@ -443,12 +442,11 @@ impl B2bua {
         let Some(value) = value else {
             return false;
         };
-        let Some(local) = self.io.local(fork.dialog.target.transport) else {
+        let Some(via_value) = self.io.via(&fork.dialog.target) else {
             return false;
         };
         fork.dialog.cseq += 1;
         let cseq = fork.dialog.cseq;
-        let via_value = via(&fork.dialog.target, local);
         let cseq_value = format!("{cseq} INVITE");
         let Ok(invite) = sent
             .edit()
