@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use hotdesk_sip::endpoint::ClientEvent;
+use hotdesk_sip::header::Params;
 use hotdesk_sip::{Headers, Method, Request, Response, StatusCode};
 
 use super::call::{ForkState, Side};
@@ -47,13 +48,11 @@ pub(super) fn requested(headers: &Headers) -> Option<u32> {
 
 /// Whether a message's Session-Expires names the UAC as refresher (`refresher=uac`).
 fn refresher_is_uac(headers: &Headers) -> bool {
-    header(headers, "Session-Expires").is_some_and(|v| {
-        v.split(';').skip(1).any(|p| {
-            p.split_once('=').is_some_and(|(k, v)| {
-                k.trim().eq_ignore_ascii_case("refresher") && v.trim().eq_ignore_ascii_case("uac")
-            })
-        })
-    })
+    header(headers, "Session-Expires")
+        .and_then(|value| value.find(';').map(|at| &value[at..]))
+        .and_then(|raw| Params::parse_header(raw).ok())
+        .and_then(|params| params.get("refresher"))
+        .is_some_and(|who| who.eq_ignore_ascii_case("uac"))
 }
 
 /// Our refreshes of the callee's leg, when its 2xx made us (its UAC) the refresher of a
