@@ -269,15 +269,21 @@ impl TransactionLayer {
                 }
             }
         }
+        Ok(Immediate {
+            transmit,
+            wake: self.must_wake(queued),
+        })
+    }
+
+    /// Whether the driver must poll again soon after a call that found `queued` outputs
+    /// waiting: it left more, or a timer now runs before the deadline last reported.
+    fn must_wake(&mut self, queued: usize) -> bool {
         let earlier = match (self.table.next_deadline(), self.reported) {
             (Some(next), Some(reported)) => next < reported,
             (_, None) => true,
             (None, Some(_)) => false,
         };
-        Ok(Immediate {
-            transmit,
-            wake: earlier || self.outputs.len() > queued,
-        })
+        earlier || self.outputs.len() > queued
     }
 
     /// Feeds a received message like [`Input::Received`], but from the task that read it,
@@ -316,12 +322,7 @@ impl TransactionLayer {
                 }
             }
         }
-        let earlier = match (self.table.next_deadline(), self.reported) {
-            (Some(next), Some(reported)) => next < reported,
-            (_, None) => true,
-            (None, Some(_)) => false,
-        };
-        arrival.wake = earlier || self.outputs.len() > queued;
+        arrival.wake = self.must_wake(queued);
         arrival
     }
 
