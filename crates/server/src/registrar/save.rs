@@ -3,7 +3,7 @@
 //! the policy and the time. Either every change applies or none (§10.3: "made visible … if
 //! and only if all binding updates and additions succeed").
 
-use std::borrow::Cow;
+use std::borrow::{Borrow, Cow};
 
 use hotdesk_core::{DomainName, Extension};
 use hotdesk_sip::header::{Contact, NameAddr};
@@ -130,27 +130,15 @@ fn requested(address: &NameAddr<'_>, request: &RegisterRequest<'_>, policy: &Pol
 /// The binding a matching contact already has: the same instance and reg-id (RFC 5626
 /// §6, a new flow replaces the old), the same instance without reg-id (RFC 5627), or an
 /// equivalent URI (RFC 3261 §19.1.4) when no instance is given.
-fn find(
-    contacts: &[Cow<'_, Binding>],
+fn find<B: Borrow<Binding>>(
+    contacts: &[B],
     uri: &SipUri<'_>,
     instance: Option<&str>,
     reg_id: Option<u32>,
 ) -> Option<usize> {
     contacts
         .iter()
-        .position(|b| matches(b, uri, instance, reg_id))
-}
-
-/// [`find`] over the table's own bindings.
-fn find_in(
-    contacts: &[Binding],
-    uri: &SipUri<'_>,
-    instance: Option<&str>,
-    reg_id: Option<u32>,
-) -> Option<usize> {
-    contacts
-        .iter()
-        .position(|b| matches(b, uri, instance, reg_id))
+        .position(|b| matches(b.borrow(), uri, instance, reg_id))
 }
 
 fn matches(b: &Binding, uri: &SipUri<'_>, instance: Option<&str>, reg_id: Option<u32>) -> bool {
@@ -209,7 +197,7 @@ pub fn renew(
     let instance = address.sip_instance();
     let reg_id = address.reg_id().ok().flatten();
     let q = address.q().ok().flatten().map(|q| q.0);
-    let index = find_in(current, uri, instance, reg_id)?;
+    let index = find(current, uri, instance, reg_id)?;
     let binding = &mut current[index];
     let same = binding.contact == uri.as_str()
         && binding.instance.as_deref() == instance
