@@ -247,18 +247,7 @@ impl Registrar {
                 Some((response, current[index].clone()))
             });
         if let Some((response, put)) = renewed {
-            let puts = vec![put];
-            if ctx.app.has_subscribers() {
-                for event in events(&domain, &verified, &puts, &[]) {
-                    ctx.app.publish(event);
-                }
-            }
-            let pending = Pending {
-                puts,
-                refresh: true,
-                ..Pending::default()
-            };
-            return Ok(Step::Refresh(pending, response));
+            return Ok(refreshed(ctx, &domain, &verified, vec![put], response));
         }
         let updated = self
             .bindings
@@ -283,17 +272,7 @@ impl Registrar {
             return Ok(Step::Reply(response));
         }
         if removed.is_empty() && puts.iter().all(|p| is_refresh(&updated.before, p)) {
-            if ctx.app.has_subscribers() {
-                for event in events(&domain, &verified, &puts, &[]) {
-                    ctx.app.publish(event);
-                }
-            }
-            let pending = Pending {
-                puts,
-                refresh: true,
-                ..Pending::default()
-            };
-            return Ok(Step::Refresh(pending, response));
+            return Ok(refreshed(ctx, &domain, &verified, puts, response));
         }
         let pending = Pending {
             reply: None,
@@ -342,6 +321,28 @@ impl Registrar {
         // A closed queue means shutdown; the next start drops them from the store.
         let _ = self.commits.send(pending).await;
     }
+}
+
+/// A REGISTER that only moved its bindings' expiry: announced at once and answered now,
+/// its rows written behind.
+fn refreshed(
+    ctx: &Context,
+    domain: &DomainName,
+    aor: &Extension,
+    puts: Vec<Binding>,
+    response: Response,
+) -> Step {
+    if ctx.app.has_subscribers() {
+        for event in events(domain, aor, &puts, &[]) {
+            ctx.app.publish(event);
+        }
+    }
+    let pending = Pending {
+        puts,
+        refresh: true,
+        ..Pending::default()
+    };
+    Step::Refresh(pending, response)
 }
 
 /// The commit task is gone (shutting down): the change is not stored, and a REGISTER
