@@ -150,7 +150,7 @@ async fn rfc3263_trunk_name_is_located_by_naptr_srv_and_a_on_the_configured_dns_
     if skip() {
         return;
     }
-    call_trunk_named_in_dns("SIP+D2U", "_sip._udp.trunk.test", &[]).await;
+    call_trunk_named_in_dns("SIP+D2U", "_sip._udp.trunk.test.", &[]).await;
 }
 
 /// RFC 3263 §4.1: a NAPTR record offering only TCP (SIP+D2T) puts the trunk leg on TCP;
@@ -160,12 +160,12 @@ async fn rfc3263_trunk_whose_naptr_offers_tcp_gets_the_call_over_tcp() {
     if skip() {
         return;
     }
-    let invite = call_trunk_named_in_dns("SIP+D2T", "_sip._tcp.trunk.test", &["-t", "t1"]).await;
+    let invite = call_trunk_named_in_dns("SIP+D2T", "_sip._tcp.trunk.test.", &["-t", "t1"]).await;
     assert!(invite.contains("Via: SIP/2.0/TCP "), "{invite}");
 }
 
 /// Bob dials an off-net number; the domain's trunk is `trunk.test`, whose NAPTR names
-/// `service` → SRV `srv` (priority 10: the SIPp trunk; priority 20: nobody) → A records,
+/// `service` → SRV `srv` (a name with its trailing dot; priority 10: the SIPp trunk; priority 20: nobody) → A records,
 /// served by a DNS server of the test's. Returns the INVITE the trunk received.
 async fn call_trunk_named_in_dns(
     service: &'static str,
@@ -174,18 +174,17 @@ async fn call_trunk_named_in_dns(
 ) -> String {
     let trunk_dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     let trunk = TrunkPeer::start(trunk_dir.path(), "uas_answer.xml", sipp);
-    let srv_owner: &'static str = Box::leak(format!("{srv}.").into_boxed_str());
     let dns = DnsServer::start(vec![
         (
             "trunk.test.",
             Answer::Naptr {
                 order: 10,
                 service,
-                replacement: srv_owner,
+                replacement: srv,
             },
         ),
         (
-            srv_owner,
+            srv,
             Answer::Srv {
                 priority: 20,
                 port: free_port(),
@@ -193,7 +192,7 @@ async fn call_trunk_named_in_dns(
             },
         ),
         (
-            srv_owner,
+            srv,
             Answer::Srv {
                 priority: 10,
                 port: trunk.port,
@@ -224,7 +223,7 @@ async fn call_trunk_named_in_dns(
     );
     for (name, kind) in [
         ("trunk.test", RecordType::NAPTR),
-        (srv, RecordType::SRV),
+        (srv.trim_end_matches('.'), RecordType::SRV),
         ("pbx-a.trunk.test", RecordType::A),
     ] {
         assert!(
