@@ -165,8 +165,9 @@ async fn rfc3263_trunk_whose_naptr_offers_tcp_gets_the_call_over_tcp() {
 }
 
 /// Bob dials an off-net number; the domain's trunk is `trunk.test`, whose NAPTR names
-/// `service` → SRV `srv` (a name with its trailing dot; priority 10: the SIPp trunk; priority 20: nobody) → A records,
-/// served by a DNS server of the test's. Returns the INVITE the trunk received.
+/// `service` → SRV `srv` (with its trailing dot; priority 10: the SIPp trunk, priority 20:
+/// nobody) → A records, served by a DNS server of the test's. Returns the INVITE the trunk
+/// received.
 async fn call_trunk_named_in_dns(
     service: &'static str,
     srv: &'static str,
