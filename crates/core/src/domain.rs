@@ -45,7 +45,9 @@ pub struct DomainSettings {
     pub lockout: LockoutPolicy,
     /// Seconds an emergency callback rings the calling device (HD-ROUTE-6).
     pub emergency_callback_secs: u32,
-    /// Number reaching the voice portal from outside (HD-LOGIN-8).
+    /// Number reaching the voice portal from outside (HD-LOGIN-8): a call to it from the
+    /// domain's trunk, or dialled on-net, is answered by the voice portal. Matched exactly
+    /// against the dialled Request-URI user, as DIDs are.
     pub voice_portal_number: Option<String>,
 }
 
@@ -106,6 +108,11 @@ impl DomainSettings {
     /// Whether `number` is one of the domain's emergency numbers (HD-ROUTE-5).
     pub fn is_emergency(&self, number: &str) -> bool {
         self.emergency_numbers.iter().any(|e| e == number)
+    }
+
+    /// Whether `number` is the voice portal's access number (HD-LOGIN-8).
+    pub fn is_voice_portal_number(&self, number: &str) -> bool {
+        self.voice_portal_number.as_deref() == Some(number)
     }
 }
 

@@ -148,7 +148,7 @@ pub fn route_to_anchor(book: &DeskBook, device: &Device) -> AnchorRoute {
 
 /// HD-ROUTE-5: a hot desk or location phone nobody is logged in to may dial only the
 /// domain's emergency numbers and the log-in codes (log-in, quick toggle followed by
-/// digits, voice portal); anything else is `DeviceNotLoggedIn` (403, spoken notice).
+/// digits, voice portal code or access number); anything else is `DeviceNotLoggedIn` (403, spoken notice).
 pub fn check_dial_from_device(
     book: &DeskBook,
     settings: &DomainSettings,
@@ -166,7 +166,9 @@ pub fn check_dial_from_device(
         && dialled
             .strip_prefix(codes.toggle.as_str())
             .is_some_and(|rest| rest.bytes().all(|b| b.is_ascii_digit()));
-    if codes.login.iter().any(|c| c == dialled) || dialled == codes.voice_portal || toggle {
+    // The voice portal, by code or access number, is how a user associates (HD-LOGIN-8).
+    let portal = dialled == codes.voice_portal || settings.is_voice_portal_number(dialled);
+    if codes.login.iter().any(|c| c == dialled) || portal || toggle {
         Ok(())
     } else {
         Err(Refusal::DeviceNotLoggedIn)

@@ -125,8 +125,11 @@ pub enum Request {
         /// The PIN entered or dialled.
         pin: Pin,
     },
-    /// Who is on the calling device, and until when (HD-LOGIN-8 menu 1).
-    HostStatus,
+    /// Who is on a device, and until when (HD-LOGIN-8 menu 1).
+    HostStatus {
+        /// The device's anchor extension as entered; `None` = the calling device.
+        device: Option<Extension>,
+    },
     /// Log the verified `user` in to `device` (menu 2).
     Associate {
         /// The verified user.
@@ -203,7 +206,10 @@ enum Field {
     Pin,
     Confirm,
     Menu,
+    /// The device to associate with (menu 2).
     Device,
+    /// The device whose host status to read (menu 1 from outside).
+    HostDevice,
 }
 
 impl Field {
@@ -230,6 +236,7 @@ enum Stage {
 pub struct PhoneMenu {
     flow: Flow,
     confirm_owner: bool,
+    at_device: bool,
     timing: Timing,
     stage: Stage,
     /// The prompts of the current field, replayed after `*` or a time-out.
@@ -246,9 +253,12 @@ impl PhoneMenu {
     /// Starts `flow` at `now`. `precheck` is the device's own answer before any prompt
     /// (excluded model, location phone, nobody logged in …): a refusal is spoken at once.
     /// `confirm_owner` is the domain setting for the HD-LOGIN-1 confirmation step.
+    /// `at_device` says the caller is at a hot desk (its `*62`); a caller who is not (the
+    /// access number from outside, a personal phone) names the device for host status.
     pub fn new(
         flow: Flow,
         confirm_owner: bool,
+        at_device: bool,
         timing: Timing,
         precheck: Result<(), Refusal>,
         now: Instant,
@@ -256,6 +266,7 @@ impl PhoneMenu {
         let mut menu = Self {
             flow,
             confirm_owner,
+            at_device,
             timing,
             stage: Stage::Waiting,
             prompt: Vec::new(),
@@ -445,7 +456,9 @@ impl PhoneMenu {
                 }
             },
             Field::Menu => match (entry.as_str(), self.user.clone()) {
-                ("1", _) => self.ask(Request::HostStatus),
+                ("1", _) if self.at_device => self.ask(Request::HostStatus { device: None }),
+                // HD-LOGIN-8 from outside: no calling device, so ask which one.
+                ("1", _) => self.collect(Field::HostDevice, vec![Prompt::EnterDevice]),
                 ("2", Some(_)) => self.collect(Field::Device, vec![Prompt::EnterDevice]),
                 ("3", Some(user)) => self.ask(Request::Disassociate { user }),
                 _ => self.fail(vec![Prompt::Invalid], Field::Menu, vec![Prompt::PortalMenu]),
@@ -453,6 +466,12 @@ impl PhoneMenu {
             Field::Device => match (Extension::new(&entry), self.user.clone()) {
                 (Ok(device), Some(user)) => self.ask(Request::Associate { user, device }),
                 _ => self.fail(vec![Prompt::Invalid], Field::Menu, vec![Prompt::PortalMenu]),
+            },
+            Field::HostDevice => match Extension::new(&entry) {
+                Ok(device) => self.ask(Request::HostStatus {
+                    device: Some(device),
+                }),
+                Err(_) => self.fail(vec![Prompt::Invalid], Field::Menu, vec![Prompt::PortalMenu]),
             },
         }
     }

@@ -3,7 +3,8 @@
 //! Covered: *44 with and without the confirm step, barge-in, `*` restart, inter-digit
 //! end of entry, three tries, wrong PIN then success, lock-out, device refusals spoken,
 //! allocation full, *45, 980 with the PIN dialled and prompted, toggle refusals, the
-//! voice portal menus 1/2/3, the session limit. Not covered here: audio and SIP (e2e).
+//! voice portal menus 1/2/3 at a phone and from outside (access number), the session
+//! limit. Not covered here: audio and SIP (e2e).
 
 use std::time::{Duration, Instant};
 
@@ -26,7 +27,7 @@ struct Run {
 impl Run {
     fn start(flow: Flow, confirm: bool, precheck: Result<(), Refusal>) -> (Self, Vec<Action>) {
         let now = Instant::now();
-        let menu = PhoneMenu::new(flow, confirm, Timing::default(), precheck, now);
+        let menu = PhoneMenu::new(flow, confirm, true, Timing::default(), precheck, now);
         let mut run = Self { menu, now };
         let actions = run.drain();
         (run, actions)
@@ -343,7 +344,10 @@ fn hd_login_8_voice_portal_menus() {
     );
     run.done();
     // 1: host status, then the menu again.
-    assert_eq!(run.keys("1"), vec![Action::Ask(Request::HostStatus)]);
+    assert_eq!(
+        run.keys("1"),
+        vec![Action::Ask(Request::HostStatus { device: None })]
+    );
     let said = run.answer(Answer::Host {
         user: Some(ext("1005")),
         until: Some("1730".into()),
@@ -400,6 +404,62 @@ fn hd_login_8_voice_portal_menus() {
             until: None
         }),
         vec![play(&[Prompt::HostFree, Prompt::PortalMenu])]
+    );
+}
+
+#[test]
+fn hd_login_8_outside_caller_names_the_device_for_host_status() {
+    // The access number from outside: no calling device to report on.
+    let now = Instant::now();
+    let menu = PhoneMenu::new(
+        Flow::VoicePortal,
+        true,
+        false,
+        Timing::default(),
+        Ok(()),
+        now,
+    );
+    let mut run = Run { menu, now };
+    assert_eq!(run.drain(), vec![play(&[Prompt::EnterAccount])]);
+    run.keys("1004#");
+    run.keys("4321#");
+    run.answer(Answer::Verified);
+    run.done();
+    // 1: which device? Then its status and the menu again.
+    assert_eq!(run.keys("1"), vec![play(&[Prompt::EnterDevice])]);
+    run.done();
+    assert_eq!(
+        run.keys("94002#"),
+        vec![Action::Ask(Request::HostStatus {
+            device: Some(ext("94002"))
+        })]
+    );
+    assert_eq!(
+        run.answer(Answer::Host {
+            user: None,
+            until: None
+        }),
+        vec![play(&[Prompt::HostFree, Prompt::PortalMenu])]
+    );
+    run.done();
+    // An unknown device is read out as a refusal and the menu comes back.
+    run.keys("1");
+    run.done();
+    run.keys("5999#");
+    assert_eq!(
+        run.answer(Answer::Refused(Refusal::UnknownDevice)),
+        vec![play(&[Prompt::Invalid, Prompt::PortalMenu])]
+    );
+    run.done();
+    // 2 asks for the device as at a phone.
+    assert_eq!(run.keys("2"), vec![play(&[Prompt::EnterDevice])]);
+    run.done();
+    assert_eq!(
+        run.keys("94002#"),
+        vec![Action::Ask(Request::Associate {
+            user: ext("1004"),
+            device: ext("94002")
+        })]
     );
 }
 

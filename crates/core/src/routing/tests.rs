@@ -232,3 +232,26 @@ fn hd_route_5_free_device_dials_only_emergency_and_login_codes() {
     run(&mut book, &dir, &login("acme.test", "94001", "1001"), T0).expect("in");
     assert_eq!(check_dial_from_device(&book, &s, &desk, "1002"), Ok(()));
 }
+
+#[test]
+fn hd_login_8_free_device_may_dial_the_voice_portal_access_number() {
+    let dir = world();
+    let book = DeskBook::new();
+    let desk = acme_device(&dir, "94001");
+    let mut s = DomainSettings::default();
+    // No access number configured: a national number is refused as any other.
+    assert_eq!(
+        check_dial_from_device(&book, &s, &desk, "+390612345678"),
+        Err(Refusal::DeviceNotLoggedIn)
+    );
+    s.voice_portal_number = Some("+390612345678".into());
+    assert_eq!(
+        check_dial_from_device(&book, &s, &desk, "+390612345678"),
+        Ok(())
+    );
+    // Matched exactly, as DIDs are.
+    assert_eq!(
+        check_dial_from_device(&book, &s, &desk, "390612345678"),
+        Err(Refusal::DeviceNotLoggedIn)
+    );
+}

@@ -124,7 +124,8 @@ impl B2bua {
                 Decision::Refuse(status, reason) => {
                     tracing::debug!(%number, %status, reason, "forward destination refused");
                 }
-                Decision::FeatureCode => {}
+                // A forward to a feature code or the voice portal rings nobody.
+                Decision::Ivr(_) => {}
             }
         }
     }

@@ -5,12 +5,13 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use hotdesk_core::phone_menu::Flow;
 use hotdesk_core::queue::targets_for_member;
 use hotdesk_core::routing::{
     caller_identity_for_device, check_dial_from_device, route_to_anchor, targets_for_user,
     AnchorRoute, CallerIdentity, RingTarget,
 };
-use hotdesk_core::{DomainName, Extension, Queue, Trunk};
+use hotdesk_core::{DomainName, DomainSettings, Extension, Queue, Trunk};
 use hotdesk_sip::transport::Target;
 use hotdesk_sip::StatusCode;
 use jiff::Timestamp;
@@ -81,8 +82,9 @@ pub(super) struct Hunt {
 pub(super) enum Decision {
     /// Answer the caller with this status and reason.
     Refuse(StatusCode, &'static str),
-    /// A feature code (log-in, log-out, toggle, voice portal): for the IVR.
-    FeatureCode,
+    /// A feature code (log-in, log-out, toggle, voice portal) or the voice portal's access
+    /// number (HD-LOGIN-8): answered by the IVR with this script.
+    Ivr(Flow),
     /// Fork to these contacts (HD-ROUTE-1).
     Ring(Vec<Contact>),
     /// Ring in stages (a user with forwarding, HD-ROUTE-1).
@@ -118,19 +120,12 @@ fn is_off_net(dialled: &str) -> bool {
         && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn is_feature_code(state: &State, domain: &DomainName, dialled: &str) -> bool {
-    let Some(tenant) = state.tenants.get(domain) else {
-        return false;
-    };
-    let codes = &tenant.domain.settings.codes;
-    let toggle = !codes.toggle.is_empty()
-        && dialled
-            .strip_prefix(codes.toggle.as_str())
-            .is_some_and(|rest| rest.bytes().all(|b| b.is_ascii_digit()));
-    codes.login.iter().any(|c| c == dialled)
-        || codes.logout.iter().any(|c| c == dialled)
-        || dialled == codes.voice_portal
-        || toggle
+/// The IVR script `dialled` starts: a feature code, or the voice portal's access number.
+fn ivr_flow(settings: &DomainSettings, dialled: &str) -> Option<Flow> {
+    if settings.is_voice_portal_number(dialled) {
+        return Some(Flow::VoicePortal);
+    }
+    Flow::classify(&settings.codes, dialled)
 }
 
 /// Resolves the caller `user` (the digest username) of `domain`: a device, or a user
@@ -225,8 +220,8 @@ fn decide(
             return Decision::Refuse(StatusCode::FORBIDDEN, "This Phone Is Not Logged In");
         }
     }
-    if is_feature_code(state, domain, dialled) {
-        return Decision::FeatureCode;
+    if let Some(flow) = ivr_flow(settings, dialled) {
+        return Decision::Ivr(flow);
     }
     // HD-ROUTE-6: emergency numbers go to the emergency trunk, whatever the device state.
     if settings.is_emergency(dialled) {
@@ -335,7 +330,9 @@ pub(super) fn queue_hunt(
 
 /// HD-ROUTE-9 inbound, HD-ROUTE-6 callback: a call from a trunk to `dialled` — a device
 /// that made an emergency call within its callback window (`callback`: its anchor) rings
-/// whoever is logged in; else a user's or device's DID, else an on-net number.
+/// whoever is logged in; else the voice portal's access number (HD-LOGIN-8) is answered
+/// by the IVR; else a user's or device's DID, else an on-net number. Feature codes are no
+/// numbers from outside.
 pub(super) fn inbound(
     state: &State,
     bindings: &Bindings,
@@ -354,6 +351,9 @@ pub(super) fn inbound(
     let Some(tenant) = state.tenants.get(domain) else {
         return Decision::Refuse(StatusCode::NOT_FOUND, "Unknown Domain");
     };
+    if tenant.domain.settings.is_voice_portal_number(dialled) {
+        return Decision::Ivr(Flow::VoicePortal);
+    }
     let did = |d: &Option<String>| d.as_deref() == Some(dialled);
     let number = tenant
         .users

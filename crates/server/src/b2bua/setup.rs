@@ -119,15 +119,10 @@ impl B2bua {
                 self.refused(&record, transaction.request().call_id(), status);
                 respond(transaction, status, reason);
             }
-            // IVR: feature codes (log-in *44/*88, log-out *45/*89/*00, 980 toggle, *62
-            // voice portal) are to be handed to `crate::ivr` here once it exists; until
-            // then they are refused plainly.
-            Decision::FeatureCode => {
-                respond(
-                    transaction,
-                    StatusCode::NOT_IMPLEMENTED,
-                    "Feature Codes Not Available",
-                );
+            // The voice portal's access number dialled on-net (HD-LOGIN-8); feature codes
+            // mostly reach the IVR before the B2BUA, and are answered alike here.
+            Decision::Ivr(flow) => {
+                crate::ivr::answer_routed(ctx, transaction, domain, routed.caller.anchor, flow);
             }
             Decision::Ring(contacts) => {
                 self.start(transaction, contacts, &domain, record, None, now);
@@ -236,7 +231,13 @@ impl B2bua {
                 self.refused(&record, transaction.request().call_id(), status);
                 respond(transaction, status, reason);
             }
-            Decision::FeatureCode | Decision::Trunk { .. } => {
+            // HD-LOGIN-8: the access number from outside; the caller has no device and
+            // proves who they are by extension and PIN (HD-SEC-2 lock-out applies).
+            Decision::Ivr(flow) => {
+                tracing::info!(%domain, "trunk call to the voice portal");
+                crate::ivr::answer_routed(ctx, transaction, domain.clone(), None, flow);
+            }
+            Decision::Trunk { .. } => {
                 respond(
                     transaction,
                     StatusCode::FORBIDDEN,

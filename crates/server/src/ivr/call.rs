@@ -58,8 +58,8 @@ pub(crate) struct Running {
     pub(crate) local_sdp: Bytes,
 }
 
-/// Answers a feature-code INVITE: the task sets up media, sends the 200 and runs the
-/// script. Returns its inbox for the registry.
+/// Answers a feature-code or voice-portal INVITE: the task sets up media, sends the 200
+/// and runs the script. Returns its inbox for the registry.
 pub(crate) fn answer(
     app: Arc<App>,
     endpoint: Endpoint,
@@ -173,6 +173,7 @@ pub(crate) async fn run(mut call: Running, mut rx: mpsc::UnboundedReceiver<CallI
     let mut menu = PhoneMenu::new(
         call.flow.clone(),
         confirm,
+        call.caller.device.is_some(),
         call.timing,
         precheck,
         Instant::now(),

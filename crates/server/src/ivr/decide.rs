@@ -6,13 +6,14 @@
 use hotdesk_core::command::{Command, Login, Logout, LogoutPath, Requester};
 use hotdesk_core::login::device_accepts_login;
 use hotdesk_core::phone_menu::{Answer, Flow, Request};
-use hotdesk_core::{DeviceKind, DomainName, Extension, LoginMethod, QueueStatus, Refusal};
+use hotdesk_core::{DeviceKind, DomainName, Extension, LoginMethod, QueueStatus, Refusal, Scope};
 
 use crate::secrets::SecretString;
 use crate::state::{App, AppError, PinContext};
 
 /// Who is calling: the domain, and the device whose credentials the INVITE carried (none
-/// for a user's own phone, which is no hot desk).
+/// for a user's own phone, which is no hot desk, and for a call from the trunk to the
+/// voice portal's access number).
 #[derive(Debug, Clone)]
 pub struct Caller {
     /// The caller's domain (HD-SEC-1: every decision stays in it).
@@ -40,10 +41,13 @@ impl Caller {
         }
     }
 
-    fn requester(&self, flow: &Flow) -> Requester {
+    /// Who acts for `user`, whose PIN was checked: the calling device, else (no device)
+    /// the user themself with a user's scope — never the system's, which would lift rules
+    /// meant for people.
+    fn requester(&self, flow: &Flow, user: &Extension) -> Requester {
         let requester = match &self.device {
             Some(device) => Requester::phone(device.clone()),
-            None => Requester::system(),
+            None => Requester::user(user.clone(), Scope::User),
         };
         requester.with_source(Self::source(flow))
     }
@@ -82,7 +86,7 @@ pub fn precheck(app: &App, caller: &Caller, flow: &Flow) -> Result<(), Refusal> 
             Ok(())
         }
         Flow::Login | Flow::Toggle { .. } | Flow::Activate | Flow::VoicePortal => {
-            let requester = caller.requester(flow);
+            let requester = Requester::phone(ext.clone()).with_source(Caller::source(flow));
             device_accepts_login(
                 &tenant.domain.settings,
                 device,
@@ -103,7 +107,7 @@ pub async fn decide(app: &App, caller: &Caller, flow: &Flow, request: Request) -
         },
         Request::Logout { pin } => logout(app, caller, flow, pin.as_str()).await,
         Request::Toggle { pin } => toggle(app, caller, flow, pin.as_str()).await,
-        Request::HostStatus => Ok(host_status(app, caller)),
+        Request::HostStatus { device } => host_status(app, caller, device),
         Request::Associate { user, device } => login(app, caller, flow, &device, &user).await,
         Request::Disassociate { user } => disassociate(app, caller, flow, &user).await,
     };
@@ -151,7 +155,7 @@ async fn login(
         device: device.clone(),
         user: user.clone(),
         method: Caller::method(flow),
-        requester: caller.requester(flow),
+        requester: caller.requester(flow, user),
         pin_verified: true,
     });
     app.execute(&command).await?;
@@ -191,7 +195,7 @@ async fn log_out_of(
         device: device.clone(),
         user: Some(user.clone()),
         path: LogoutPath::Phone { pin_verified: true },
-        requester: caller.requester(flow),
+        requester: caller.requester(flow, user),
     });
     app.execute(&command).await?;
     Ok(Answer::LoggedOut)
@@ -236,19 +240,26 @@ fn pin_shared(app: &App, domain: &DomainName, index: &str) -> bool {
     })
 }
 
-/// HD-LOGIN-8 menu 1: who is on the calling device and when it ends (local `HHMM`).
-fn host_status(app: &App, caller: &Caller) -> Answer {
-    let Some(device) = &caller.device else {
-        return Answer::Host {
-            user: None,
-            until: None,
-        };
+/// HD-LOGIN-8 menu 1: who is on `device` (the calling device when `None`) and when it
+/// ends (local `HHMM`). A device the domain does not have is refused, not called free.
+fn host_status(app: &App, caller: &Caller, device: Option<Extension>) -> Result<Answer, AppError> {
+    let free = Answer::Host {
+        user: None,
+        until: None,
     };
-    let Some(session) = app.association(&caller.domain, device) else {
-        return Answer::Host {
-            user: None,
-            until: None,
-        };
+    let Some(device) = device.or_else(|| caller.device.clone()) else {
+        return Ok(free);
+    };
+    let known = app
+        .read()
+        .tenants
+        .get(&caller.domain)
+        .is_some_and(|t| t.devices.contains_key(&device));
+    if !known {
+        return Err(Refusal::UnknownDevice.into());
+    }
+    let Some(session) = app.association(&caller.domain, &device) else {
+        return Ok(free);
     };
     let zone = app
         .domain(&caller.domain)
@@ -257,10 +268,10 @@ fn host_status(app: &App, caller: &Caller) -> Answer {
     let until = session
         .expires_at
         .map(|at| at.to_zoned(zone).strftime("%H%M").to_string());
-    Answer::Host {
+    Ok(Answer::Host {
         user: Some(session.user),
         until,
-    }
+    })
 }
 
 /// HD-LOGIN-8 menu 3: the user leaves every desk they hold.

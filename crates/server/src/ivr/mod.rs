@@ -1,12 +1,15 @@
 //! The server's own calls: feature codes dialled at a phone (`*44`, `*45`, `980`+PIN,
-//! `*62`, HD-LOGIN-1, -2, -8, HD-LOGOUT-1) and the "Activate Phone" call to a device
-//! (HD-LOGIN-9). The script is `core::phone_menu` (pure); [`decide`] answers its requests
-//! through `App`; [`call`] is the one task per call that joins SIP, media and script.
+//! `*62`, HD-LOGIN-1, -2, -8, HD-LOGOUT-1), the voice portal's access number (HD-LOGIN-8)
+//! and the "Activate Phone" call to a device (HD-LOGIN-9). The script is
+//! `core::phone_menu` (pure); [`decide`] answers its requests through `App`; [`call`] is
+//! the one task per call that joins SIP, media and script.
 //!
 //! The dispatcher hands over, in its one `match`: INVITEs whose Request-URI user is one
 //! of the domain's feature codes ([`owns`]), requests inside dialogs we hold, and ACKs for
-//! our 2xx ([`ack`]). The registry maps Call-ID → the call task's inbox; a finished task
-//! drops its inbox, and its entry is pruned on the next call.
+//! our 2xx ([`ack`]). Calls to the access number reach the B2BUA first, which alone knows
+//! a trunk's call from a phone's, and it hands them over ([`answer_routed`]). The registry
+//! maps Call-ID → the call task's inbox; a finished task drops its inbox, and its entry is
+//! pruned on the next call.
 
 pub mod activate;
 mod call;
@@ -20,6 +23,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use hotdesk_core::phone_menu::Flow;
+use hotdesk_core::{DomainName, Extension};
 use hotdesk_sip::endpoint::{new_tag, ServerTransaction};
 use hotdesk_sip::transaction::Received;
 use hotdesk_sip::{Method, Request, StatusCode};
@@ -106,7 +110,7 @@ pub fn owns(ctx: &Context, request: &Request) -> bool {
 }
 
 /// The flow and domain a dialled Request-URI starts, if it is a feature code.
-fn feature_code(ctx: &Context, request: &Request) -> Option<(Flow, hotdesk_core::DomainName)> {
+fn feature_code(ctx: &Context, request: &Request) -> Option<(Flow, DomainName)> {
     let uri = request.uri();
     let sip = uri.as_sip()?;
     let user = sip.user()?;
@@ -160,12 +164,27 @@ pub async fn handle(ctx: &mut Context, transaction: ServerTransaction) {
         .get(&domain)
         .and_then(|t| t.devices.get(&user))
         .map(|d| d.extension.clone());
+    answer_routed(ctx, transaction, domain, device, flow);
+}
+
+/// Answers a new call for `flow` in `domain`: from `device` (the calling device's anchor
+/// extension), or from no device (the voice portal's access number dialled from the trunk,
+/// or a user's own registration, HD-LOGIN-8). The caller is already trusted: digest-authenticated, or a
+/// trunk recognised by its address (whose callers prove who they are by PIN only, under
+/// the same lock-out as at a phone, HD-SEC-2).
+pub fn answer_routed(
+    ctx: &Context,
+    transaction: ServerTransaction,
+    domain: DomainName,
+    device: Option<Extension>,
+    flow: Flow,
+) {
     let caller = Caller {
         domain,
         device,
         expected_user: None,
     };
-    let call_id = request.call_id().to_owned();
+    let call_id = transaction.request().call_id().to_owned();
     let inbox = call::answer(
         Arc::clone(&ctx.app),
         ctx.endpoint.clone(),

@@ -6,7 +6,8 @@
 //! Which prompt was chosen is read from the server's `IVR prompt` log lines.
 //!
 //! Covered: *44 with INFO and with RFC 2833 digits, *45, 980+PIN toggling in and out,
-//! voice portal menus 1/2/3, spoken refusals (wrong PIN, locked, excluded model, location
+//! voice portal menus 1/2/3, the portal's access number from the trunk (menu 1 names the
+//! device, menu 2 associates, wrong PINs lock the user) and on-net, spoken refusals (wrong PIN, locked, excluded model, location
 //! phone, allocation full, not logged in), five wrong PINs locking the user across two
 //! phones (audited), a silent caller and a caller who never hangs up both ended by the
 //! server, Activate Phone (the server calls a registered SIPp phone), and after *44 a call to
@@ -300,18 +301,22 @@ struct Call {
 
 /// `phone` dials `code`, plays `steps`, and the call ends per `hangup`.
 fn dial(server: &Server, phone: &Phone, code: &str, steps: &[Step], hangup: Hangup) -> Call {
+    let caller = format!(
+        "{};[authentication username={} password={}]",
+        phone.ext, phone.ext, phone.password
+    );
+    dial_as(server, &caller, code, steps, hangup)
+}
+
+/// As [`dial`], for the caller `line` of the scenario's CSV (`user;credentials`): a phone,
+/// or a trunk's caller with no credentials at all.
+fn dial_as(server: &Server, line: &str, code: &str, steps: &[Step], hangup: Hangup) -> Call {
     block_in_place(|| {
         let dir = scratch(&server.dir(), "ivr");
         let ear = RtpEar::new();
         let xml = scenario(&dir, ear.port, steps, hangup);
         let inf = dir.join("phone.csv");
-        let _ = std::fs::write(
-            &inf,
-            format!(
-                "SEQUENTIAL\n{};[authentication username={} password={}]\n",
-                phone.ext, phone.ext, phone.password
-            ),
-        );
+        let _ = std::fs::write(&inf, format!("SEQUENTIAL\n{line}\n"));
         let target: SocketAddr = server.sip_udp.unwrap_or_else(|| panic!("no SIP/UDP"));
         let mut command = Command::new("sipp");
         command
@@ -540,6 +545,178 @@ async fn hd_login_8_voice_portal_status_associate_disassociate() {
     let call = dial(&server, &DESK, "*62", &steps, Hangup::Caller);
     assert!(call.passed, "{}", call.output);
     assert_eq!(owner(&api, DESK2.ext).await, None);
+}
+
+/// The voice portal's access number of these tests (HD-LOGIN-8).
+const PORTAL_NUMBER: &str = "+390612345678";
+
+/// A caller on the public network, as the trunk presents it: no credentials.
+const OUTSIDE: &str = "5550123;";
+
+/// Sets the domain's access number and adds its trunk on 127.0.0.1 (any port: a call from
+/// the trunk's IP whose From is no phone of the domain is the trunk's, HD-ROUTE-9).
+async fn portal_through_trunk(api: &Api) {
+    let (status, body) = api
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/domains/{DOMAIN}"),
+            Some(&json!({ "settings": { "voice_portal_number": PORTAL_NUMBER } })),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    api.post(
+        &format!("/domains/{DOMAIN}/trunks"),
+        json!({ "name": "upstream", "address": format!("127.0.0.1:{}", free_port()) }),
+    )
+    .await;
+}
+
+/// HD-LOGIN-8 "reachable from outside through a configured access number": a free desk
+/// dials it on-net (HD-ROUTE-5 lets it) and hears its own host status; then a caller from
+/// the trunk, with no device, names the device for host status (menu 1) and associates
+/// 1004 with a desk (menu 2), all with SIP INFO digits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hd_login_8_access_number_from_the_trunk_and_on_net() {
+    if !sipp_available() {
+        return;
+    }
+    let server = start();
+    let api = office(&server).await;
+    portal_through_trunk(&api).await;
+    api.post(
+        &format!("/domains/{DOMAIN}/devices/{}/login", DESK2.ext),
+        json!({ "extension": "2013" }),
+    )
+    .await;
+    // On-net from the free desk: menu 1 is this phone's status, no device asked.
+    let steps = vec![
+        Step::Pause(500),
+        Step::Info("1006#"),
+        Step::Pause(300),
+        Step::Info("7777#"),
+        Step::Pause(1500),
+        Step::Info("1"),
+        Step::Pause(1500),
+    ];
+    let call = dial(&server, &DESK, PORTAL_NUMBER, &steps, Hangup::Caller);
+    assert!(call.passed, "{}\n{}", call.output, server.output());
+    assert!(
+        spoke(&server, "host-not-logged-in"),
+        "{:?}",
+        prompts(&server)
+    );
+    assert!(!spoke(&server, "enter-device"), "{:?}", prompts(&server));
+    // From outside: account, PIN, 1 + 94002 (2013 is there), 2 + 94001.
+    let steps = vec![
+        Step::Pause(500),
+        Step::Info("1004#"),
+        Step::Pause(300),
+        Step::Info("4321#"),
+        Step::Pause(1500),
+        Step::Info("1"),
+        Step::Pause(300),
+        Step::Info("94002#"),
+        Step::Pause(1500),
+        Step::Info("2"),
+        Step::Pause(300),
+        Step::Info(DESK.ext),
+        Step::Info("#"),
+        Step::Pause(1500),
+    ];
+    let call = dial_as(&server, OUTSIDE, PORTAL_NUMBER, &steps, Hangup::Caller);
+    assert!(call.passed, "{}\n{}", call.output, server.output());
+    assert!(
+        !call.output.contains("SIP/2.0 401") && !call.output.contains("SIP/2.0 407"),
+        "a trunk's caller is not challenged: {}",
+        call.output
+    );
+    let said = prompts(&server);
+    assert!(
+        said.iter()
+            .any(|p| p.starts_with("host-logged-in-as,digit-2,digit-0,digit-1,digit-3")),
+        "{said:?}"
+    );
+    assert!(spoke(&server, "enter-device"), "{said:?}");
+    assert_eq!(owner(&api, DESK.ext).await.as_deref(), Some("1004"));
+    assert_eq!(owner(&api, DESK2.ext).await.as_deref(), Some("2013"));
+    // Audited as a voice-portal log-in by the user themself (no device called).
+    let audit = api.list(&format!("/domains/{DOMAIN}/audit")).await;
+    let login = audit
+        .iter()
+        .find(|r| field(r, "device") == DESK.ext && r.to_string().contains("voice_portal"))
+        .unwrap_or_else(|| panic!("no voice-portal audit row for {}: {audit:?}", DESK.ext));
+    assert_eq!(
+        login["actor"],
+        json!({ "kind": "user", "id": "1004" }),
+        "{login}"
+    );
+    call.heard.assert_prompts_heard();
+}
+
+/// HD-SEC-2 for the access number: a caller from the trunk has no device and no digest,
+/// so the PIN is all that stands between them and a desk; five wrong PINs over two calls
+/// lock the user exactly as at a phone, audited, and the right PIN is then refused too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hd_login_8_hd_sec_2_wrong_pins_from_outside_lock_the_user() {
+    if !sipp_available() {
+        return;
+    }
+    let server = start();
+    let api = office(&server).await;
+    portal_through_trunk(&api).await;
+    let three = vec![
+        Step::Pause(500),
+        Step::Info("2013#"),
+        Step::Info("1111#"),
+        Step::Pause(1500),
+        Step::Info("2013#"),
+        Step::Info("1112#"),
+        Step::Pause(1500),
+        Step::Info("2013#"),
+        Step::Info("1113#"),
+    ];
+    let call = dial_as(&server, OUTSIDE, PORTAL_NUMBER, &three, Hangup::Server(15));
+    assert!(call.passed, "{}\n{}", call.output, server.output());
+    assert!(spoke(&server, "wrong-pin"), "{:?}", prompts(&server));
+    let two = vec![
+        Step::Pause(500),
+        Step::Info("2013#"),
+        Step::Info("1114#"),
+        Step::Pause(1500),
+        Step::Info("2013#"),
+        Step::Info("1115#"),
+    ];
+    let call = dial_as(&server, OUTSIDE, PORTAL_NUMBER, &two, Hangup::Server(15));
+    assert!(call.passed, "{}", call.output);
+    assert!(spoke(&server, "locked"), "{:?}", prompts(&server));
+    // Locked: the right PIN from outside gets "locked" again, never the menu.
+    let before = prompts(&server).len();
+    let right = vec![Step::Pause(500), Step::Info("2013#"), Step::Info("4567#")];
+    let call = dial_as(&server, OUTSIDE, PORTAL_NUMBER, &right, Hangup::Server(15));
+    assert!(call.passed, "{}", call.output);
+    let later = prompts(&server).split_off(before);
+    assert!(later.iter().any(|p| p.contains("locked")), "{later:?}");
+    assert!(
+        !later.iter().any(|p| p.contains("portal-menu")),
+        "{later:?}"
+    );
+    // The same lock as every other path: the API sign-in is refused, and it is audited.
+    let (status, _) = api
+        .with_token(None)
+        .send(
+            reqwest::Method::POST,
+            "/auth/login",
+            Some(&json!({ "domain": DOMAIN, "extension": "2013", "pin": "4567" })),
+        )
+        .await;
+    assert!(status.as_u16() == 423 || status.as_u16() == 429, "{status}");
+    let audit = api.list(&format!("/domains/{DOMAIN}/audit")).await;
+    let locked = audit
+        .iter()
+        .find(|r| field(r, "kind") == "locked_out")
+        .unwrap_or_else(|| panic!("no lock-out audited: {audit:?}"));
+    assert_eq!(field(locked, "user"), "2013", "{locked}");
+    assert!(locked.to_string().contains("voice_portal"), "{locked}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
