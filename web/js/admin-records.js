@@ -28,7 +28,9 @@ export async function settingsTab(panel, ctx) {
         field('Log-in codes', input('login', s.codes.login.join(', ')), 'Comma-separated, e.g. *44, *88'),
         field('Log-out codes', input('logout', s.codes.logout.join(', '))),
         field('Quick toggle code', input('toggle', s.codes.toggle), 'Dialled before the PIN (HD-LOGIN-2)'),
-        field('Voice portal code', input('voice_portal', s.codes.voice_portal)))),
+        field('Voice portal code', input('voice_portal', s.codes.voice_portal)),
+        field('Voice portal access number', input('voice_portal_number', s.voice_portal_number, { inputmode: 'tel' }),
+          'Reached from outside through the trunk (HD-LOGIN-8); empty = none'))),
     el('fieldset', {}, el('legend', {}, 'Policies'),
       el('div', { class: 'row' },
         field('Personal phone while away', choice('primary_while_away',
@@ -58,6 +60,7 @@ export async function settingsTab(panel, ctx) {
     const v = Object.fromEntries([...new FormData(form).entries()].map(([k, x]) => [k, String(x)]));
     const settings = {
       codes: { login: list(v.login), logout: list(v.logout), toggle: v.toggle.trim(), voice_portal: v.voice_portal.trim() },
+      voice_portal_number: v.voice_portal_number.trim() || null,
       primary_while_away: v.primary_while_away,
       confirm_owner: confirm.checked,
       lockout: { max_failures: Number(v.max_failures), window_secs: Number(v.window_secs), lock_secs: Number(v.lock_secs) },
