@@ -553,14 +553,17 @@ try {
     await shot(page, 'admin-allocations');
   });
 
-  await check('domain settings, call records (CSV link) and audit log render', async () => {
+  await check('domain settings (HD-LOGIN-8 access number), call records (CSV link) and audit log render', async () => {
     const { page } = root;
     await page.click('#tab-settings');
     await page.waitForSelector('#settings-form', WAIT);
     await page.fill('#settings-form [name=end_of_day]', '19:30');
+    await page.fill('#settings-form [name=voice_portal_number]', '+390612345678');
     await page.click('#settings-form button[type=submit]');
     await page.waitForSelector('#settings-result .success', WAIT);
-    assert((await admin('GET', d)).json.settings.end_of_day === '19:30', 'end of day saved');
+    const saved = (await admin('GET', d)).json.settings;
+    assert(saved.end_of_day === '19:30', 'end of day saved');
+    assert(saved.voice_portal_number === '+390612345678', 'HD-LOGIN-8 access number saved');
     await page.fill('#settings-form [name=time_zone]', 'Mars/Olympus');
     await page.click('#settings-form button[type=submit]');
     await page.waitForSelector('#settings-result [role=alert]', WAIT);
