@@ -7,12 +7,14 @@
 //!
 //! Covered: *44 with INFO and with RFC 2833 digits, *45, 980+PIN toggling in and out,
 //! voice portal menus 1/2/3, the portal's access number from the trunk (menu 1 names the
-//! device, menu 2 associates, wrong PINs lock the user) and on-net, spoken refusals (wrong PIN, locked, excluded model, location
-//! phone, allocation full, not logged in), five wrong PINs locking the user across two
-//! phones (audited), a silent caller and a caller who never hangs up both ended by the
-//! server, Activate Phone (the server calls a registered SIPp phone), and after *44 a call to
-//! the user ringing that desk with the caller named (HD-ROUTE-1, -3).
-//! Not covered here: baresip (RFC 4733 from a real UA), in-band DTMF (media unit tests).
+//! device, menu 2 associates, wrong PINs lock the user) and on-net, spoken refusals (wrong
+//! PIN, locked, excluded model, location phone, allocation full, not logged in), five
+//! wrong PINs locking the user across two phones (audited), a silent caller and a caller
+//! who never hangs up both ended by the server, Activate Phone (the server calls a
+//! registered SIPp phone; the result on the API resource and on `/events`), baresip
+//! logging in with RFC 4733 digits, and after *44 a call to the user ringing that desk
+//! with the caller named (HD-ROUTE-1, -3).
+//! Not covered here: in-band DTMF (`crates/media` tests).
 
 use std::fmt::Write as _;
 use std::net::{SocketAddr, UdpSocket};
@@ -879,6 +881,8 @@ async fn hd_login_9_activate_phone_calls_the_device() {
         &[(800, "1004#"), (300, "4321#"), (1500, "2")],
     );
     let mut phone = answering_phone(&server, &dir, (DESK.ext, DESK.password), &answer, 15);
+    let mut events = crate::register::subscribe(&server).await;
+    let mut buffer = String::new();
     eventually(Duration::from_secs(10), "the phone to register", || async {
         let regs = api
             .get(&format!("/domains/{DOMAIN}/devices/{}", DESK.ext))
@@ -914,6 +918,13 @@ async fn hd_login_9_activate_phone_calls_the_device() {
         server.output()
     );
     assert_eq!(owner(&api, DESK.ext).await.as_deref(), Some("1004"));
+    // The result is on /events too, for the portal's live status.
+    let activated =
+        crate::register::next_event_where(&mut events, &mut buffer, "activation", |e| {
+            field(e, "id") == id && field(e, "state") == "activated"
+        })
+        .await;
+    assert_eq!(field(&activated, "device"), DESK.ext, "{activated}");
     let audit = api
         .get(&format!("/domains/{DOMAIN}/audit"))
         .await
@@ -1158,7 +1169,7 @@ async fn hd_login_1_baresip_logs_in_with_rfc4733() {
 }
 
 /// HD-LOGIN-1 with HD-ROUTE-1 and -3: after `*44` at desk 94001, a call to 1004 rings that
-/// desk's phone, and a call from it carries 1004 as the caller.
+/// desk's phone with the caller named; after `*45` (HD-LOGOUT-1) it no longer does.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hd_login_1_after_star44_calls_follow_the_user_to_the_desk() {
     if !sipp_available() {
@@ -1188,7 +1199,7 @@ async fn hd_login_1_after_star44_calls_follow_the_user_to_the_desk() {
     let register = peers::scenario("uas_register_then_answer.xml");
     let answer = peers::scenario("uas_answer.xml");
     let args = [
-        "-sf", &register, "-oocsf", &answer, "-m", "1", "-d", "40000",
+        "-sf", &register, "-oocsf", &answer, "-m", "1", "-d", "90000",
     ];
     let mut desk_phone = Peer::spawn("sipp", sipp(&DESK, &args, "desk"), &dir.join("desk.out"));
     eventually(
@@ -1229,6 +1240,32 @@ async fn hd_login_1_after_star44_calls_follow_the_user_to_the_desk() {
         .find(|m| m.contains("INVITE sip:"))
         .unwrap_or_else(|| panic!("the desk never rang:\n{desk_log}"));
     assert!(ringing.contains("2013"), "caller identity: {ringing}");
+    // HD-LOGOUT-1: 1004 logs out at the desk from the phone; the desk, still registered,
+    // no longer rings for 1004, who has no phone of their own now (480).
+    let steps = vec![Step::Pause(500), Step::Info("4321#")];
+    let logout = dial(&server, &DESK, "*45", &steps, Hangup::Server(15));
+    assert!(logout.passed, "{}\n{}", logout.output, server.output());
+    assert_eq!(owner(&api, DESK.ext).await, None);
+    let device = api
+        .get(&format!("/domains/{DOMAIN}/devices/{}", DESK.ext))
+        .await;
+    assert!(!device["registration"].is_null(), "desk still registered");
+    let rang = |log: &str| log.matches("INVITE sip:").count();
+    let before = rang(&std::fs::read_to_string(dir.join("desk.msg")).unwrap_or_default());
+    let refused = peers::scenario("uac_invite_refused.xml");
+    let args = ["-sf", &refused, "-s", "1004", "-m", "1"];
+    let args = [&args[..], &["-timeout", "30s", "-timeout_error"]].concat();
+    let mut caller = Peer::spawn("sipp", sipp(&DESK2, &args, "after"), &dir.join("after.out"));
+    let code = block_in_place(|| caller.wait(Duration::from_secs(45)));
+    let after = std::fs::read_to_string(dir.join("after.msg")).unwrap_or_default();
+    assert_eq!(code, Some(0), "{after}\n{}", server.output());
+    assert!(after.contains("SIP/2.0 480"), "{after}");
+    let desk_log = std::fs::read_to_string(dir.join("desk.msg")).unwrap_or_default();
+    assert_eq!(
+        rang(&desk_log),
+        before,
+        "the desk rang after *45: {desk_log}"
+    );
     block_in_place(|| desk_phone.kill());
 }
 

@@ -135,6 +135,16 @@ async fn next_event(
     name: &str,
     aor: &str,
 ) -> Value {
+    next_event_where(stream, buffer, name, |value| field(value, "aor") == aor).await
+}
+
+/// Reads `/events` until an event named `name` whose data `matches` arrives.
+pub(crate) async fn next_event_where(
+    stream: &mut reqwest::Response,
+    buffer: &mut String,
+    name: &str,
+    matches: impl Fn(&Value) -> bool,
+) -> Value {
     loop {
         while let Some(end) = buffer.find("\n\n") {
             let block: String = buffer.drain(..end + 2).collect();
@@ -149,7 +159,7 @@ async fn next_event(
             }
             if event == name {
                 let value: Value = serde_json::from_str(&data).unwrap_or(Value::Null);
-                if field(&value, "aor") == aor {
+                if matches(&value) {
                     return value;
                 }
             }
@@ -163,7 +173,8 @@ async fn next_event(
     }
 }
 
-async fn subscribe(server: &Server) -> reqwest::Response {
+/// Opens `/events` with the admin token.
+pub(crate) async fn subscribe(server: &Server) -> reqwest::Response {
     let response = reqwest::Client::builder()
         .no_proxy()
         .build()
