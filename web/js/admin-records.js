@@ -30,7 +30,9 @@ export async function settingsTab(panel, ctx) {
         field('Quick toggle code', input('toggle', s.codes.toggle), 'Dialled before the PIN (HD-LOGIN-2)'),
         field('Voice portal code', input('voice_portal', s.codes.voice_portal)),
         field('Voice portal access number', input('voice_portal_number', s.voice_portal_number, { inputmode: 'tel' }),
-          'Reached from outside through the trunk (HD-LOGIN-8); empty = none'))),
+          'Reached from outside through the trunk (HD-LOGIN-8); empty = none'),
+        field('Prompt language', input('prompt_language', s.prompt_language),
+          'A folder of the server\'s prompts, e.g. fr; empty = the server\'s language'))),
     el('fieldset', {}, el('legend', {}, 'Policies'),
       el('div', { class: 'row' },
         field('Personal phone while away', choice('primary_while_away',
@@ -61,6 +63,7 @@ export async function settingsTab(panel, ctx) {
     const settings = {
       codes: { login: list(v.login), logout: list(v.logout), toggle: v.toggle.trim(), voice_portal: v.voice_portal.trim() },
       voice_portal_number: v.voice_portal_number.trim() || null,
+      prompt_language: v.prompt_language.trim() || null,
       primary_while_away: v.primary_while_away,
       confirm_owner: confirm.checked,
       lockout: { max_failures: Number(v.max_failures), window_secs: Number(v.window_secs), lock_secs: Number(v.lock_secs) },

@@ -49,6 +49,9 @@ pub struct DomainSettings {
     /// domain's trunk, or dialled on-net, is answered by the voice portal. Matched exactly
     /// against the dialled Request-URI user, as DIDs are.
     pub voice_portal_number: Option<String>,
+    /// Language of the phone prompts: a folder of the prompt set (`prompts/<lang>/`), so a
+    /// language is added without code; `None` = the server's (`HOTDESK_PROMPTS_LANGUAGE`).
+    pub prompt_language: Option<String>,
 }
 
 impl Default for DomainSettings {
@@ -78,6 +81,7 @@ impl Default for DomainSettings {
             lockout: LockoutPolicy::default(),
             emergency_callback_secs: 1800,
             voice_portal_number: None,
+            prompt_language: None,
         }
     }
 }

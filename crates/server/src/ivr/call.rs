@@ -166,10 +166,10 @@ pub(crate) fn contact(endpoint: &Endpoint, transport: Transport) -> String {
 /// Runs the script until it or the peer hangs up; returns how it ended.
 pub(crate) async fn run(mut call: Running, mut rx: mpsc::UnboundedReceiver<CallInput>) -> Ending {
     let precheck = decide::precheck(&call.app, &call.caller, &call.flow);
-    let confirm = call
-        .app
-        .domain(&call.caller.domain)
-        .is_none_or(|d| d.settings.confirm_owner);
+    let settings = call.app.domain(&call.caller.domain).map(|d| d.settings);
+    let confirm = settings.as_ref().is_none_or(|s| s.confirm_owner);
+    call.leg
+        .set_language(settings.as_ref().and_then(|s| s.prompt_language.as_deref()));
     let mut menu = PhoneMenu::new(
         call.flow.clone(),
         confirm,
@@ -191,14 +191,14 @@ pub(crate) async fn run(mut call: Running, mut rx: mpsc::UnboundedReceiver<CallI
             match action {
                 Action::Play(prompts) => {
                     let names: Vec<&'static str> = prompts.iter().map(|p| p.name()).collect();
-                    tracing::info!(call_id = %call.dialog.call_id, prompts = %names.join(","), "IVR prompt");
+                    let language = call.leg.play(&names);
+                    tracing::info!(call_id = %call.dialog.call_id, %language, prompts = %names.join(","), "IVR prompt");
                     call.app.publish(AppEvent::Ivr {
                         domain: call.caller.domain.clone(),
                         device: call.caller.device.clone(),
                         call_id: call.dialog.call_id.clone(),
-                        prompts: names.clone(),
+                        prompts: names,
                     });
-                    call.leg.play(&names);
                 }
                 Action::Stop => call.leg.stop(),
                 Action::Ask(request) => {

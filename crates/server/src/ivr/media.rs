@@ -165,6 +165,7 @@ impl Media {
             engine: self.engine.clone(),
             routes: Arc::clone(&self.routes),
             language: self.language.clone(),
+            default_language: self.language.clone(),
             events: rx,
             own: tx,
             playing: None,
@@ -206,27 +207,50 @@ pub struct Leg {
     id: SessionId,
     engine: MediaEngine,
     routes: Routes,
+    /// The domain's prompt language, else the server's.
     language: String,
+    /// The server's (`HOTDESK_PROMPTS_LANGUAGE`): what a prompt missing in `language` is
+    /// said in.
+    default_language: String,
     events: mpsc::UnboundedReceiver<MediaEvent>,
     own: mpsc::UnboundedSender<MediaEvent>,
     playing: Option<PlaybackId>,
 }
 
 impl Leg {
-    /// Plays prompts in order, replacing anything playing; a digit stops them.
-    pub fn play(&mut self, prompts: &[&'static str]) {
+    /// Speaks the domain's prompt language (`settings.prompt_language`) from now on;
+    /// `None` keeps the server's.
+    pub fn set_language(&mut self, language: Option<&str>) {
+        self.language = language.map_or_else(|| self.default_language.clone(), str::to_owned);
+    }
+
+    /// Plays prompts in order, replacing anything playing; a digit stops them. Returns the
+    /// language they are said in: the leg's, or the server's when the leg's folder lacks
+    /// one of them (a translation in progress) — never half in each.
+    pub fn play(&mut self, prompts: &[&'static str]) -> String {
+        let complete = prompts
+            .iter()
+            .all(|name| self.engine.has_prompt(&self.language, name));
+        let language = if complete {
+            self.language.clone()
+        } else {
+            if self.language != self.default_language {
+                tracing::warn!(language = %self.language, ?prompts, "prompts missing; said in the server's language");
+            }
+            self.default_language.clone()
+        };
         let known: Vec<&str> = prompts
             .iter()
             .copied()
             .filter(|name| {
-                let found = self.engine.has_prompt(&self.language, name);
+                let found = self.engine.has_prompt(&language, name);
                 if !found {
                     tracing::warn!(prompt = name, "prompt file missing; skipped");
                 }
                 found
             })
             .collect();
-        match self.engine.play(self.id, &known) {
+        match self.engine.play_in(self.id, &language, &known, true) {
             Ok(playback) if !known.is_empty() => self.playing = Some(playback),
             // Nothing to play: the script must not wait for audio that never comes.
             Ok(playback) => self.done_now(playback),
@@ -235,6 +259,7 @@ impl Leg {
                 self.done_now(0);
             }
         }
+        language
     }
 
     fn done_now(&mut self, playback: PlaybackId) {

@@ -120,7 +120,24 @@ pub(crate) fn validate(settings: &DomainSettings) -> Result<(), AppError> {
             return Err(invalid("voice_portal_number", "must be 2 to 15 digits"));
         }
     }
+    if let Some(language) = &settings.prompt_language {
+        if !is_language(language) {
+            return Err(invalid(
+                "prompt_language",
+                "must be a prompt folder name: 1 to 16 of a-z, 0-9, '-' and '_', starting with a letter",
+            ));
+        }
+    }
     Ok(())
+}
+
+/// A prompt folder's name; it becomes part of a path, so nothing that could leave `prompts/`.
+fn is_language(name: &str) -> bool {
+    (1..=16).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
 fn validate_codes(settings: &DomainSettings) -> Result<(), AppError> {
@@ -211,5 +228,32 @@ mod tests {
             field(json!({"lockout": {"max_failures": "five"}})),
             "settings.lockout.max_failures"
         );
+    }
+
+    #[test]
+    fn issue_6_prompt_language_is_a_folder_name_that_stays_inside_prompts() {
+        let current = DomainSettings::default();
+        for good in ["fr", "pt-br", "en_gb", "de2"] {
+            let merged = merge(&current, &json!({ "prompt_language": good })).unwrap();
+            assert_eq!(merged.prompt_language.as_deref(), Some(good));
+        }
+        for bad in [
+            "",
+            "..",
+            "../en",
+            "en/x",
+            "FR",
+            "-fr",
+            "a-very-long-language",
+        ] {
+            assert!(
+                merge(&current, &json!({ "prompt_language": bad })).is_err(),
+                "{bad:?}"
+            );
+        }
+        // null goes back to the server's language.
+        let set = merge(&current, &json!({ "prompt_language": "fr" })).unwrap();
+        let unset = merge(&set, &json!({ "prompt_language": null })).unwrap();
+        assert_eq!(unset.prompt_language, None);
     }
 }

@@ -76,15 +76,23 @@ pub(crate) enum Hangup {
 }
 
 fn start() -> Server {
+    start_with(Vec::new())
+}
+
+/// [`start`] with more environment.
+fn start_with(env: Vec<(String, String)>) -> Server {
     block_in_place(|| {
         Server::with(Options {
-            env: vec![
+            env: [
                 // Short time-outs keep the silent-caller tests quick.
                 ("HOTDESK_IVR_FIRST_DIGIT_SECS".into(), "3".into()),
                 ("HOTDESK_IVR_INTER_DIGIT_SECS".into(), "3".into()),
                 ("HOTDESK_IVR_SESSION_SECS".into(), "25".into()),
                 ("HOTDESK_RTP_PORTS".into(), format!("{}-{}", 40_000, 40_199)),
-            ],
+            ]
+            .into_iter()
+            .chain(env)
+            .collect(),
             ..Options::default()
         })
     })
@@ -719,6 +727,56 @@ async fn hd_login_8_hd_sec_2_wrong_pins_from_outside_lock_the_user() {
         .unwrap_or_else(|| panic!("no lock-out audited: {audit:?}"));
     assert_eq!(field(locked, "user"), "2013", "{locked}");
     assert!(locked.to_string().contains("voice_portal"), "{locked}");
+}
+
+/// Issue 6 "per-domain language directory": a domain whose `prompt_language` is `fr` hears
+/// the `fr` folder — here a translation in progress holding only `enter-extension` — and
+/// every prompt list the folder lacks in the server's language, never half in each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hd_login_1_prompts_in_the_domains_language_else_the_servers() {
+    if !sipp_available() {
+        return;
+    }
+    let prompts = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../prompts/en");
+    let fr = prompts.path().join("fr");
+    std::fs::create_dir_all(&fr).unwrap_or_else(|e| panic!("{}: {e}", fr.display()));
+    std::os::unix::fs::symlink(&shipped, prompts.path().join("en"))
+        .unwrap_or_else(|e| panic!("symlink: {e}"));
+    std::fs::copy(
+        shipped.join("enter-extension.wav"),
+        fr.join("enter-extension.wav"),
+    )
+    .unwrap_or_else(|e| panic!("copy: {e}"));
+    let server = start_with(vec![(
+        "HOTDESK_PROMPTS_DIR".into(),
+        prompts.path().display().to_string(),
+    )]);
+    let api = office(&server).await;
+    let (status, body) = api
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/domains/{DOMAIN}"),
+            Some(&json!({ "settings": { "prompt_language": "fr" } })),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    let call = dial(&server, &DESK, "*44", &login_steps(), Hangup::Server(15));
+    assert!(call.passed, "{}\n{}", call.output, server.output());
+    assert_eq!(owner(&api, DESK.ext).await.as_deref(), Some("1004"));
+    let log = server.output();
+    let said: Vec<&str> = log.lines().filter(|l| l.contains("IVR prompt")).collect();
+    assert!(
+        said.iter()
+            .any(|l| l.contains("language=fr prompts=enter-extension")),
+        "{said:?}"
+    );
+    assert!(
+        said.iter()
+            .any(|l| l.contains("language=en prompts=enter-pin")),
+        "{said:?}"
+    );
+    call.heard.assert_prompts_heard();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
