@@ -51,13 +51,14 @@ pub enum Prompt {
     Goodbye,
     /// "Sorry, the service is not available. Please try again later."
     Unavailable,
-    /// "Press 1 for host status, 2 to associate with a phone, 3 to disassociate." (HD-LOGIN-8)
+    /// "For host status, press 1. To associate with a phone, press 2. To disassociate,
+    /// press 3." (HD-LOGIN-8; from outside as at a phone, so no "this phone")
     PortalMenu,
-    /// "Please enter the phone's extension followed by the pound key."
+    /// "Please enter the extension of the phone, followed by the pound key."
     EnterDevice,
-    /// "This phone is free."
+    /// "The phone is not logged in to any user." (the calling phone, or the one entered)
     HostFree,
-    /// "This phone is in use by user"
+    /// "The phone is logged in as user"
     HostInUse,
     /// "until"
     Until,
