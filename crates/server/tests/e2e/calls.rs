@@ -4,8 +4,8 @@
 //!
 //! Covered: a call to 1004 rings the desk 1004 is logged in to and not their personal
 //! phone (HD-ROUTE-1, -2 `unreachable`), the caller's identity follows who is logged in at
-//! the calling desk (HD-ROUTE-3), a free desk gets 403 (HD-ROUTE-5) and its feature codes
-//! the IVR stub, a log-out mid-call leaves the call up until BYE (HD-LOGOUT-3), the CDR
+//! the calling desk (HD-ROUTE-3), a free desk gets 403 (HD-ROUTE-5) but its log-in codes
+//! reach the IVR, a log-out mid-call leaves the call up until BYE (HD-LOGOUT-3), the CDR
 //! (HD-CDR-1, -2), unregistered 480 and unknown 404 (HD-ROUTE-9). Faults: a callee that
 //! never answers (ring timeout → 480, CANCEL to the phone), a callee that vanishes
 //! mid-call, two desks answering one forked call; off-net calls through the trunk with the
