@@ -93,6 +93,9 @@ pub trait Store: Send + Sync + 'static {
     async fn create_device(&self, device: &Device) -> Result<(), StoreError>;
     /// Replaces a device; `NotFound` if absent.
     async fn update_device(&self, device: &Device) -> Result<(), StoreError>;
+    /// Replaces many devices in one transaction (a template applied to many phones);
+    /// `NotFound` if any is absent — the ones present are replaced all the same.
+    async fn update_devices(&self, devices: &[Device]) -> Result<(), StoreError>;
     /// Deletes a device and its associations; `NotFound` if absent.
     async fn delete_device(&self, domain: &DomainName, ext: &Extension) -> Result<(), StoreError>;
     /// All devices of all domains.

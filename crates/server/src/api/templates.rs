@@ -238,13 +238,10 @@ pub(crate) async fn apply(
         }
         devices.push(ext);
     }
-    let mut applied = Vec::with_capacity(devices.len());
-    for ext in &devices {
-        app.set_device_template(&domain, ext, Some(name.clone()))
-            .await
-            .map_err(|e| ApiError::from(e).into_response())?;
-        applied.push(ext.to_string());
-    }
+    app.set_devices_template(&domain, &devices, Some(name.clone()))
+        .await
+        .map_err(|e| ApiError::from(e).into_response())?;
+    let applied: Vec<String> = devices.iter().map(ToString::to_string).collect();
     // Every file is in place before the first phone is told: one burst of check-syncs.
     if body.resync {
         for ext in devices {

@@ -23,15 +23,32 @@ impl App {
         Ok(device)
     }
 
-    /// Applies a template to a device (`None`: back to the model / domain default).
-    pub async fn set_device_template(
+    /// Applies a template to devices (`None`: back to the model / domain default): all are
+    /// checked first, then written in one store transaction, so applying to a thousand
+    /// phones costs one durable commit rather than a thousand (HD-PROV-2).
+    pub async fn set_devices_template(
         &self,
         domain: &DomainName,
-        ext: &Extension,
+        exts: &[Extension],
         template: Option<String>,
-    ) -> Result<Device, AppError> {
-        self.change_device(domain, ext, |d| d.template = template)
-            .await
+    ) -> Result<(), AppError> {
+        let _write = self.writes.lock().await;
+        let devices = exts
+            .iter()
+            .map(|ext| {
+                let mut device = self
+                    .device(domain, ext)
+                    .ok_or_else(|| self.unknown_in(domain, Refusal::UnknownDevice))?;
+                device.template.clone_from(&template);
+                Ok(device)
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        self.store.update_devices(&devices).await?;
+        let mut state = self.write_state();
+        for device in devices {
+            state.tenants.put_device(device);
+        }
+        Ok(())
     }
 
     /// Replaces a device's soft keys (HD-PROV-3).

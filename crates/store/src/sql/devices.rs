@@ -29,15 +29,37 @@ pub(crate) async fn create(db: &dyn Backend, device: &Device) -> Result<(), Stor
     Ok(())
 }
 
-pub(crate) async fn update(db: &dyn Backend, device: &Device) -> Result<(), StoreError> {
-    let statement = Statement::new(
+fn update_statement(device: &Device) -> Result<Statement, StoreError> {
+    Ok(Statement::new(
         "UPDATE devices SET mac = $3, data = $4 WHERE domain = $1 AND extension = $2",
     )
     .bind(device.domain.as_str())
     .bind(device.extension.as_str())
     .bind(device.mac.as_str())
-    .bind(data_without(ENTITY, device, COLUMNS)?);
-    touched(write_one(db, statement, CONFLICTS, ENTITY).await?, ENTITY)
+    .bind(data_without(ENTITY, device, COLUMNS)?))
+}
+
+pub(crate) async fn update(db: &dyn Backend, device: &Device) -> Result<(), StoreError> {
+    touched(
+        write_one(db, update_statement(device)?, CONFLICTS, ENTITY).await?,
+        ENTITY,
+    )
+}
+
+/// One transaction, so one durable commit for a template applied to many phones.
+pub(crate) async fn update_many(db: &dyn Backend, devices: &[Device]) -> Result<(), StoreError> {
+    if devices.is_empty() {
+        return Ok(());
+    }
+    let statements = devices
+        .iter()
+        .map(update_statement)
+        .collect::<Result<Vec<_>, _>>()?;
+    let counts = db
+        .write(statements)
+        .await
+        .map_err(|err| StoreError::from_write(err, CONFLICTS, ENTITY))?;
+    touched(counts.into_iter().min().unwrap_or(0), ENTITY)
 }
 
 /// Foreign keys take the device's association with it.

@@ -50,6 +50,9 @@ impl<B: Backend> Store for B {
     async fn update_device(&self, device: &Device) -> Result<(), StoreError> {
         devices::update(self, device).await
     }
+    async fn update_devices(&self, list: &[Device]) -> Result<(), StoreError> {
+        devices::update_many(self, list).await
+    }
     async fn delete_device(&self, domain: &DomainName, ext: &Extension) -> Result<(), StoreError> {
         devices::delete(self, domain, ext).await
     }

@@ -108,6 +108,46 @@ pub(crate) async fn device_update_replaces_checks_mac_or_is_not_found(store: Arc
     );
 }
 
+pub(crate) async fn hd_prov_2_update_many_devices_in_one_transaction(store: Arc<dyn Store>) {
+    with_domains(&*store, &["acme.test"]).await;
+    let mut devices: Vec<_> = (1..=3)
+        .map(|n| sample::device("acme.test", &format!("9400{n}"), &format!("00156500000{n}")))
+        .collect();
+    for device in &devices {
+        store.create_device(device).await.expect("create");
+    }
+    store.update_devices(&[]).await.expect("nothing to do");
+    for device in &mut devices {
+        device.template = Some("bulk".into());
+    }
+    store.update_devices(&devices).await.expect("update many");
+    assert_eq!(store.devices().await.expect("list"), devices);
+
+    // A MAC clash in one of them: the transaction rolls back, none is changed.
+    let mut clash = devices.clone();
+    clash[0].template = Some("other".into());
+    clash[2].mac = clash[1].mac.clone();
+    let refused = store.update_devices(&clash).await;
+    assert!(
+        matches!(
+            refused,
+            Err(StoreError::Conflict {
+                entity: "MAC address"
+            })
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(store.devices().await.expect("list"), devices);
+
+    let missing = store
+        .update_devices(&[sample::device("acme.test", "94999", "001565000099")])
+        .await;
+    assert!(
+        matches!(missing, Err(StoreError::NotFound { entity: "device" })),
+        "{missing:?}"
+    );
+}
+
 pub(crate) async fn device_delete_takes_its_association(store: Arc<dyn Store>) {
     with_domains(&*store, &["acme.test"]).await;
     store

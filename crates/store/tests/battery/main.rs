@@ -81,6 +81,7 @@ battery! {
             device_extension_taken_is_conflict_per_domain,
             hd_prov_1_mac_is_unique_across_domains,
             device_update_replaces_checks_mac_or_is_not_found,
+            hd_prov_2_update_many_devices_in_one_transaction,
             device_delete_takes_its_association,
             device_in_unknown_domain_is_not_found,
         ],
