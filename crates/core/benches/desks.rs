@@ -84,6 +84,7 @@ fn world() -> World {
             soft_keys: Vec::new(),
             template: None,
             site: None,
+            mailbox: Mailbox::default(),
         });
     }
     let now: Timestamp = "2026-03-02T09:00:00Z".parse().expect("time");

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::DomainSettings;
 use crate::ids::{DomainName, Extension, Mac, ModelId};
 use crate::refusal::Refusal;
+use crate::user::Mailbox;
 
 /// A phone registered under its own anchor extension, never under a person's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -37,6 +38,10 @@ pub struct Device {
     pub template: Option<String>,
     /// Site, for filtering the desk board.
     pub site: Option<String>,
+    /// The anchor extension's own voicemail box: what the message-waiting light shows
+    /// while nobody is logged in (HD-MWI-1). Absent in records written before it existed.
+    #[serde(default)]
+    pub mailbox: Mailbox,
 }
 
 /// Kinds of device (SPEC §1).

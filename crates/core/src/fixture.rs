@@ -65,6 +65,7 @@ pub(crate) fn device(domain: &str, extension: &str, kind: DeviceKind) -> Device 
         soft_keys: Vec::new(),
         template: None,
         site: None,
+        mailbox: Mailbox::default(),
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use hotdesk_core::{authz::Action, CivicAddress, Device, DeviceKind, Refusal};
+use hotdesk_core::{authz::Action, CivicAddress, Device, DeviceKind, Key, Refusal};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -13,6 +13,7 @@ use crate::api::associations::AssociationView;
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::extract::{device_ext, domain_name, ApiJson, ApiPath};
+use crate::api::users::MailboxView;
 use crate::registrar::RegistrationView;
 use crate::state::{App, AppError, DevicePatch, NewDevice, PhoneModel};
 
@@ -42,6 +43,13 @@ pub struct DeviceView {
     pub site: Option<String>,
     /// Whether a SIP password is set.
     pub has_sip_password: bool,
+    /// The anchor extension's own mailbox, shown by the desk while it is free (HD-MWI-1).
+    pub mailbox: MailboxView,
+    /// Soft keys: the phone's own, whoever is logged in (HD-PROV-3).
+    #[schema(value_type = Vec<Object>)]
+    pub soft_keys: Vec<Key>,
+    /// Template applied to this phone (HD-PROV-2); none: its model's or the domain's.
+    pub template: Option<String>,
     /// Who is logged in, if anyone.
     pub session: Option<AssociationView>,
     /// The phone's SIP registration (contact, user agent, expiry), if registered.
@@ -73,6 +81,12 @@ impl DeviceView {
             association_secs: device.association_secs,
             site: device.site.clone(),
             has_sip_password: device.sip_secret.is_some(),
+            mailbox: MailboxView {
+                new: device.mailbox.new,
+                old: device.mailbox.old,
+            },
+            soft_keys: device.soft_keys.clone(),
+            template: device.template.clone(),
             session,
             registration: app
                 .bindings()

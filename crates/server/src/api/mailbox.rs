@@ -1,4 +1,6 @@
-//! `PUT /domains/{d}/users/{ext}/mailbox`: voicemail counts for message waiting (HD-MWI-1).
+//! `PUT /domains/{d}/users/{ext}/mailbox` and `PUT /domains/{d}/devices/{ext}/mailbox`:
+//! voicemail counts for message waiting (HD-MWI-1) — a user's box follows them to the desks
+//! they log in to; a device's is its anchor extension's own, shown while the desk is free.
 
 use std::sync::Arc;
 
@@ -8,7 +10,7 @@ use hotdesk_core::{authz::Action, Mailbox};
 
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, ErrorBody};
-use crate::api::extract::{domain_name, user_ext, ApiJson, ApiPath};
+use crate::api::extract::{device_ext, domain_name, user_ext, ApiJson, ApiPath};
 use crate::api::users::MailboxView;
 use crate::state::App;
 
@@ -37,5 +39,33 @@ pub(crate) async fn put(
     Ok(Json(MailboxView {
         new: user.mailbox.new,
         old: user.mailbox.old,
+    }))
+}
+
+/// Sets the counts of a device's anchor mailbox (office manager and up, or the voicemail
+/// server's token); the desk's phones are re-notified while nobody is logged in to it.
+#[utoipa::path(put, path = "/api/v1/domains/{d}/devices/{ext}/mailbox", tag = "provisioning",
+    params(("d" = String, Path), ("ext" = String, Path)),
+    request_body = MailboxView,
+    responses((status = 200, body = MailboxView), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn put_device(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    ApiPath((d, e)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<MailboxView>,
+) -> Result<Json<MailboxView>, ApiError> {
+    let domain = domain_name(&d)?;
+    let ext = device_ext(&e)?;
+    caller.principal.allow(&domain, Action::ManageDevices)?;
+    let mailbox = Mailbox {
+        new: body.new,
+        old: body.old,
+    };
+    let device = app.set_device_mailbox(&domain, &ext, mailbox).await?;
+    Ok(Json(MailboxView {
+        new: device.mailbox.new,
+        old: device.mailbox.old,
     }))
 }

@@ -131,6 +131,10 @@ fn v1() -> Router<Arc<App>> {
         )
         .route(&format!("{d}/devices/{{ext}}/mwi"), get(keys::mwi))
         .route(
+            &format!("{d}/devices/{{ext}}/mailbox"),
+            put(mailbox::put_device),
+        )
+        .route(
             &format!("{d}/trunks"),
             post(trunks::create).get(trunks::list),
         )

@@ -16,7 +16,7 @@ use crate::api::{
     paths(
         domains::create, domains::list, domains::get, domains::patch, domains::delete,
         users::create, users::list, users::get, users::patch, users::delete, users::import,
-        users::activate, users::activation, mailbox::put,
+        users::activate, users::activation, mailbox::put, mailbox::put_device,
         devices::create, devices::list, devices::get, devices::patch, devices::delete,
         devices::models,
         trunks::create, trunks::list,

@@ -16,12 +16,12 @@ pub mod warning;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use hotdesk_core::{DeviceKind, DomainName, Extension, Mailbox};
+use hotdesk_core::{Device, DeviceKind, DomainName, Extension, Mailbox};
 use hotdesk_store::{ProvRecord, Store, StoreError};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::state::App;
+use crate::state::{App, State};
 
 /// Store kind of subscriptions.
 pub const KIND: &str = "mwi_subscription";
@@ -174,25 +174,36 @@ pub fn forget(app: &App, sub: &Subscription) {
 }
 
 /// The mailbox a subscriber's phone shows now (HD-MWI-1): for a device, its current
-/// owner's (the logged-in user, a personal device's owner), else the anchor's — which has
-/// no mailbox of its own here, so it shows none waiting; for a user, their own.
+/// owner's (the logged-in user, a personal device's owner), else the anchor extension's
+/// own box (`PUT …/devices/{ext}/mailbox`), so a free desk shows what waits for the desk
+/// itself; for a user, their own.
 pub fn mailbox_for(app: &App, domain: &DomainName, subscriber: &Extension) -> Mailbox {
     let state = app.read();
     let Some(tenant) = state.tenants.get(domain) else {
         return Mailbox::default();
     };
     let owner = match tenant.devices.get(subscriber) {
-        Some(device) => match state.desks.on_device(domain, subscriber) {
-            Some(association) => Some(association.user.clone()),
-            None if device.kind == DeviceKind::Personal => device.owner.clone(),
-            None => None,
+        Some(device) => match device_owner(&state, device) {
+            Some(owner) => owner,
+            None => return device.mailbox,
         },
-        None => Some(subscriber.clone()),
+        None => subscriber.clone(),
     };
-    owner
-        .and_then(|u| tenant.users.get(&u))
+    tenant
+        .users
+        .get(&owner)
         .map(|u| u.mailbox)
         .unwrap_or_default()
+}
+
+/// Whose mailbox a device shows: the user logged in to it, else a personal device's
+/// owner; `None` when it shows the anchor's own box.
+pub fn device_owner(state: &State, device: &Device) -> Option<Extension> {
+    match state.desks.on_device(&device.domain, &device.extension) {
+        Some(association) => Some(association.user.clone()),
+        None if device.kind == DeviceKind::Personal => device.owner.clone(),
+        None => None,
+    }
 }
 
 /// Devices that show `user`'s mailbox now: hot desks they are logged in to, their personal

@@ -3,7 +3,8 @@
 //! configured trust (`--voicemail-trust`, IPs or CIDRs) are heard — there is no digest to
 //! check, so the network address is the credential; anyone else gets 403 before anything
 //! is parsed or looked up, so an outsider learns nothing about users. A trusted NOTIFY
-//! sets the counts through [`crate::state::App::set_mailbox`], the path of
+//! sets the counts through [`crate::state::App::set_mailbox`] (a user's box) or
+//! [`crate::state::App::set_device_mailbox`] (a desk's anchor extension), the paths of
 //! `PUT …/mailbox`, so events and re-NOTIFYs to the phones showing that mailbox follow.
 
 use std::net::IpAddr;
@@ -217,9 +218,21 @@ pub async fn notify(ctx: &Context, transaction: ServerTransaction) {
         return refuse(transaction, StatusCode::NOT_FOUND, "Unknown Mailbox");
     };
     // Awaited here, not spawned: two NOTIFYs for one mailbox must land in the order sent,
-    // and only trusted sources get this far.
-    match ctx.app.set_mailbox(&domain, &ext, summary.voice).await {
-        Ok(_) => {
+    // and only trusted sources get this far. A device's anchor extension has a box of its
+    // own (shown while the desk is free); anything else names a user's.
+    let set = if ctx.app.device(&domain, &ext).is_some() {
+        ctx.app
+            .set_device_mailbox(&domain, &ext, summary.voice)
+            .await
+            .map(drop)
+    } else {
+        ctx.app
+            .set_mailbox(&domain, &ext, summary.voice)
+            .await
+            .map(drop)
+    };
+    match set {
+        Ok(()) => {
             tracing::info!(%domain, user = %ext, new = summary.voice.new,
                 old = summary.voice.old, %source, "mailbox set by voicemail NOTIFY");
             let _ = transaction.reply(StatusCode::OK);

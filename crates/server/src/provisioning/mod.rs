@@ -37,11 +37,11 @@ pub enum Job {
         /// Anchor extension.
         device: Extension,
     },
-    /// A user's mailbox changed: re-notify the phones that show it.
+    /// A mailbox changed: re-notify the phones that show it.
     MailboxChanged {
         /// Domain.
         domain: DomainName,
-        /// The mailbox owner.
+        /// The mailbox owner: a user, or a device's anchor extension.
         user: Extension,
     },
     /// Tell a phone a text (automatic log-out ahead, HD-LOGOUT-2).

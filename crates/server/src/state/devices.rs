@@ -3,7 +3,8 @@
 use hotdesk_core::command::{Command, Release, ReleaseTarget, Requester};
 use hotdesk_core::device::check_device_extension;
 use hotdesk_core::{
-    CivicAddress, Device, DeviceKind, DomainName, Extension, LogoutReason, Mac, ModelId, Refusal,
+    CivicAddress, Device, DeviceKind, DomainName, Extension, LogoutReason, Mac, Mailbox, ModelId,
+    Refusal,
 };
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -219,6 +220,7 @@ impl App {
             soft_keys: Vec::new(),
             template: None,
             site,
+            mailbox: Mailbox::default(),
         };
         self.store.create_device(&device).await.map_err(|err| {
             match err {

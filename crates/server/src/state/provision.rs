@@ -1,9 +1,10 @@
-//! Device provisioning fields kept on the device record: the applied template (HD-PROV-2)
-//! and soft keys (HD-PROV-3, per device, never following users).
+//! Device provisioning fields kept on the device record: the applied template (HD-PROV-2),
+//! soft keys (HD-PROV-3, per device, never following users) and the anchor's own mailbox
+//! (HD-MWI-1, shown while nobody is logged in).
 
-use hotdesk_core::{Device, DomainName, Extension, Key, Refusal};
+use hotdesk_core::{Device, DomainName, Extension, Key, Mailbox, Refusal};
 
-use crate::state::{App, AppError};
+use crate::state::{App, AppError, AppEvent};
 
 impl App {
     /// Changes a device's provisioning fields under the write lock, persisting first.
@@ -60,5 +61,28 @@ impl App {
     ) -> Result<Device, AppError> {
         self.change_device(domain, ext, |d| d.soft_keys = keys)
             .await
+    }
+
+    /// Sets the anchor extension's own mailbox (HD-MWI-1). Its phone is re-notified only
+    /// when it shows that box now (nobody logged in), not while it shows someone else's.
+    pub async fn set_device_mailbox(
+        &self,
+        domain: &DomainName,
+        ext: &Extension,
+        mailbox: Mailbox,
+    ) -> Result<Device, AppError> {
+        let device = self
+            .change_device(domain, ext, |d| d.mailbox = mailbox)
+            .await?;
+        self.publish(AppEvent::MailboxChanged {
+            domain: domain.clone(),
+            user: ext.clone(),
+            new: mailbox.new,
+            old: mailbox.old,
+        });
+        if crate::mwi::device_owner(&self.read(), &device).is_none() {
+            self.provisioning.mailbox_changed(domain, ext);
+        }
+        Ok(device)
     }
 }

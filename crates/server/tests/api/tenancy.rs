@@ -61,6 +61,11 @@ fn routes(d: &str) -> Vec<(Method, String, Option<Value>)> {
             Some(json!({"extension": "2001"})),
         ),
         (Method::POST, p("/devices/94001/logout"), None),
+        (
+            Method::PUT,
+            p("/devices/94001/mailbox"),
+            Some(json!({"new": 9, "old": 0})),
+        ),
         (Method::GET, p("/associations"), None),
         (Method::GET, p("/trunks"), None),
         (

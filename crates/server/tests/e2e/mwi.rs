@@ -1,9 +1,10 @@
 //! Message waiting end to end (HD-MWI-1, RFC 3842, RFC 6665): a SIPp phone subscribes to
 //! message-summary as the hot desk (digest auth), and its NOTIFYs follow the desk's owner —
-//! free desk, user A with 2 new messages logs in, A logs out, user B logs in, B's mailbox
+//! free desk (the anchor extension's own box, `PUT …/devices/{ext}/mailbox`), user A with 2
+//! new messages logs in, A logs out (the anchor's box again), user B logs in, B's mailbox
 //! changes — then it unsubscribes and gets a terminated NOTIFY; and the subscription
 //! outlives a server restart (kept in the store); and an external voicemail server's
-//! NOTIFY changes the mailbox only from the configured trust.
+//! NOTIFY changes a user's or the anchor's mailbox only from the configured trust.
 
 use std::time::Duration;
 
@@ -91,6 +92,13 @@ async fn hd_mwi_1_subscriber_on_a_hot_desk_follows_the_owner() {
     let server = block_in_place(Server::start);
     let api = server.api();
     crate::prov::office(&api).await;
+    // The desk's anchor extension has a box of its own: what the free desk shows.
+    api.send(
+        Method::PUT,
+        &format!("/domains/{DOMAIN}/devices/{DEVICE}/mailbox"),
+        Some(&json!({"new": 1, "old": 0})),
+    )
+    .await;
     api.send(
         Method::PUT,
         &format!("/domains/{DOMAIN}/users/1004/mailbox"),
@@ -137,7 +145,7 @@ async fn hd_mwi_1_subscriber_on_a_hot_desk_follows_the_owner() {
         json!({}),
     )
     .await;
-    shows(&api, 0, 0).await;
+    shows(&api, 1, 0).await;
     login("1005").await;
     shows(&api, 0, 4).await;
     api.send(
@@ -149,11 +157,11 @@ async fn hd_mwi_1_subscriber_on_a_hot_desk_follows_the_owner() {
     shows(&api, 1, 4).await;
 
     let result = finished(run).await;
-    // The first NOTIFY, logged by the scenario: a free desk shows the anchor's (empty) box.
+    // The first NOTIFY, logged by the scenario: a free desk shows the anchor's own box.
     assert!(
         result
             .logs
-            .contains("NOTIFY 94001 state=active waiting=no voice=0/0"),
+            .contains("NOTIFY 94001 state=active waiting=yes voice=1/0"),
         "{}",
         result.logs
     );
@@ -162,9 +170,9 @@ async fn hd_mwi_1_subscriber_on_a_hot_desk_follows_the_owner() {
     assert_eq!(
         voices,
         [
-            "0/0 (0/0)",
+            "1/0 (0/0)",
             "2/1 (0/0)",
-            "0/0 (0/0)",
+            "1/0 (0/0)",
             "0/4 (0/0)",
             "1/4 (0/0)",
             "1/4 (0/0)"
@@ -299,7 +307,7 @@ async fn hd_mwi_1_voicemail_server_notify_on_the_trust_reaches_the_desk() {
     subscriber.calls = 1;
     let dir = peers::scratch(&server.dir(), "mwi-voicemail");
     let run =
-        tokio::task::spawn_blocking(move || subscriber.run_with(&dir, &["-d", "10000", "-aa"]));
+        tokio::task::spawn_blocking(move || subscriber.run_with(&dir, &["-d", "14000", "-aa"]));
     subscribed(&api).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     api.post(
@@ -325,14 +333,36 @@ async fn hd_mwi_1_voicemail_server_notify_on_the_trust_reaches_the_desk() {
     let answer = block_in_place(|| voicemail_notify(&server, "127.0.0.1", "1004", "two", "1"));
     assert_eq!(answer, "SIP/2.0 400 Bad Voice-Message");
     assert_eq!(mailbox_of(&api, "1004").await, (2, 1));
+    // The desk's anchor extension: its own box, kept while 1004 sits there (no NOTIFY),
+    // shown once the desk is free.
+    let answer = block_in_place(|| voicemail_notify(&server, "127.0.0.1", DEVICE, "3", "0"));
+    assert_eq!(answer, "SIP/2.0 200 OK");
+    let device = api
+        .get(&format!("/domains/{DOMAIN}/devices/{DEVICE}"))
+        .await;
+    assert_eq!(device["mailbox"], json!({"new": 3, "old": 0}));
+    shows(&api, 2, 1).await;
+    api.post(
+        &format!("/domains/{DOMAIN}/devices/{DEVICE}/logout"),
+        json!({}),
+    )
+    .await;
+    shows(&api, 3, 0).await;
 
     let result = finished(run).await;
     let seen = notifies(&result.messages);
     let voices: Vec<&str> = seen.iter().map(|(v, _)| v.as_str()).collect();
     assert_eq!(
         voices,
-        ["0/0 (0/0)", "0/0 (0/0)", "2/1 (0/0)", "2/1 (0/0)"],
-        "subscribe, log-in, the voicemail server's change, unsubscribe:\n{}",
+        [
+            "0/0 (0/0)",
+            "0/0 (0/0)",
+            "2/1 (0/0)",
+            "3/0 (0/0)",
+            "3/0 (0/0)"
+        ],
+        "subscribe, log-in, the voicemail server's change, log-out to the anchor's box \
+         (set while hidden), unsubscribe:\n{}",
         result.messages
     );
 }

@@ -282,6 +282,12 @@ async fn hd_prov_2_check_sync_reaches_the_phone_at_log_in_and_log_out() {
         Some(&json!({"new": 3, "old": 0})),
     )
     .await;
+    api.send(
+        reqwest::Method::PUT,
+        &format!("/domains/{DOMAIN}/devices/{DEVICE}/mailbox"),
+        Some(&json!({"new": 1, "old": 2})),
+    )
+    .await;
     let dir = peers::scratch(&server.dir(), "phone");
     let (mut peer, messages) = phone(&server, &dir, Duration::from_secs(12));
     eventually(Duration::from_secs(20), "the phone's registration", || {
@@ -327,7 +333,7 @@ async fn hd_prov_2_check_sync_reaches_the_phone_at_log_in_and_log_out() {
         .collect();
     assert_eq!(
         summaries,
-        ["Voice-Message: 3/0 (0/0)", "Voice-Message: 0/0 (0/0)"],
+        ["Voice-Message: 3/0 (0/0)", "Voice-Message: 1/2 (0/0)"],
         "unsolicited MWI at log-in (Bob's box) and log-out (the anchor's):\n{trace}"
     );
 }

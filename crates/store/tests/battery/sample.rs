@@ -86,7 +86,8 @@ pub(crate) fn device(domain: &str, extension: &str, mac: &str) -> Device {
         "soft_keys": [{"position": 1, "kind": "speed_dial", "value": "911", "label": "Help"},
                       {"position": 2, "kind": "blf", "value": "1004", "label": "Bob"}],
         "template": "lobby",
-        "site": "HQ"
+        "site": "HQ",
+        "mailbox": {"new": 1, "old": 4}
     }))
 }
 
