@@ -1,19 +1,57 @@
-// Administration → Devices: list, add and edit phones (kind, model, site, location). The
-// API checks hot-desk anchors against the domain's device range (HD-LOGIN-11) and models
-// against the catalogue (HD-PROV-5); its refusals are shown as they come.
+// Administration → Devices: list, add and edit phones (kind, model, site, location, soft
+// keys, the template applied). The API checks hot-desk anchors against the domain's device
+// range (HD-LOGIN-11) and models against the catalogue (HD-PROV-5); its refusals are shown
+// as they come. Soft keys stay with the phone whoever sits there (HD-PROV-3).
 import { api, seg } from './api.js';
 import { el, showError, empty, toast, field, choice, table } from './shell.js';
+import { keyRow, readRows } from './my-keys.js';
 
 const KINDS = [['hotdesk', 'Hot desk'], ['personal', 'Personal'], ['location', 'Location (common area)']];
 const PLACE = ['country', 'city', 'floor', 'room'];
 
+/** The form's named controls, trimmed, skipping the soft-key rows (sent on their own). */
 function values(form) {
   const out = {};
-  for (const [key, value] of new FormData(form).entries()) {
-    const text = String(value).trim();
-    if (text) out[key] = text;
+  for (const control of form.elements) {
+    if (!control.name || control.closest('[data-keys]')) continue;
+    const text = String(control.value).trim();
+    if (text) out[control.name] = text;
   }
   return out;
+}
+
+/** The soft-key editor of the device dialog: rows, "Add soft key", and what was there. */
+function softKeys(initial) {
+  let keys = (initial || []).map((k) => ({ ...k }));
+  const box = el('div', { 'data-keys': 'soft' });
+  const add = el('button', { type: 'button', class: 'secondary', id: 'soft-keys-add' }, 'Add soft key');
+  function draw(focusLast) {
+    const rows = keys.map((key, i) => keyRow(key, i, () => {
+      keys = readRows(box);
+      keys.splice(i, 1);
+      draw(false);
+      add.focus();
+    }, 'Soft key'));
+    box.replaceChildren(rows.length === 0
+      ? empty('No soft keys: the phone shows its model\'s defaults.')
+      : el('div', { class: 'table-wrap' }, el('table', { class: 'stack' },
+        el('caption', {}, 'Soft keys of this phone'),
+        el('thead', {}, el('tr', {}, ['Position', 'Kind', 'Number', 'Label', 'Remove'].map((h) => el('th', { scope: 'col' }, h)))),
+        el('tbody', {}, rows))));
+    if (focusLast && rows.length) rows[rows.length - 1].querySelector('[name=kind]').focus();
+  }
+  add.addEventListener('click', () => {
+    keys = readRows(box);
+    keys.push({ position: keys.reduce((max, k) => Math.max(max, k.position || 0), 0) + 1, kind: 'speed_dial', value: '', label: '' });
+    draw(true);
+  });
+  draw(false);
+  const before = JSON.stringify(initial || []);
+  return {
+    node: el('fieldset', { 'data-keys': 'soft' }, el('legend', {}, 'Soft keys (stay with this phone)'), box, add),
+    changed: () => JSON.stringify(readRows(box)) !== before,
+    read: () => readRows(box),
+  };
 }
 
 /** The device body from form values: location fields folded into `location`. */
@@ -51,22 +89,28 @@ function modelChoice(models, current) {
 
 function editDialog(ctx, dev, models, reload) {
   const error = el('div', { 'aria-live': 'assertive' });
+  const keys = softKeys(dev.soft_keys);
+  const cancel = el('button', { type: 'button', class: 'secondary' }, 'Cancel');
   const form = el('form', { novalidate: true },
     el('div', { class: 'row' },
       field('Model', modelChoice(models, dev.model)),
       field('Site', el('input', { name: 'site', value: dev.site || '' }))),
-    placeFields(dev.location), error,
-    el('div', { class: 'actions' },
-      el('button', { type: 'button', class: 'secondary' }, 'Cancel'),
-      el('button', { type: 'submit' }, 'Save')));
+    el('p', { class: 'hint', 'data-template': dev.template || '' }, dev.template
+      ? `Template applied: ${dev.template} (Templates → Apply to phones changes it).`
+      : 'Template: its model\'s or the domain\'s default (Templates → Apply to phones sets one).'),
+    placeFields(dev.location), keys.node, error,
+    el('div', { class: 'actions' }, cancel, el('button', { type: 'submit' }, 'Save')));
   const dialog = el('dialog', { 'aria-labelledby': 'device-title' },
     el('h2', { id: 'device-title' }, `Edit device ${dev.extension}`), form);
-  form.querySelector('button.secondary').addEventListener('click', () => dialog.close());
+  cancel.addEventListener('click', () => dialog.close());
   dialog.addEventListener('close', () => dialog.remove());
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     try {
       await api('PATCH', `${ctx.d}/devices/${seg(dev.extension)}`, deviceBody(values(form), dev.location));
+      if (keys.changed()) {
+        await api('PUT', `${ctx.d}/devices/${seg(dev.extension)}/soft_keys`, { keys: keys.read() });
+      }
       dialog.close();
       toast(`Saved ${dev.extension}.`);
       await reload();

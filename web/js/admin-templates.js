@@ -1,6 +1,8 @@
 // Administration → Templates (HD-PROV-1, -2, -5): the domain's phone-file templates, an
-// editor (format, model, line label, body), and a preview of the file a chosen device
-// would get with the template as edited — before saving (POST …/devices/{ext}/preview).
+// editor (format, model, line label, body), a preview of the file a chosen device
+// would get with the template as edited — before saving (POST …/devices/{ext}/preview) —
+// and "Apply" / "Apply and resync" of a saved template to selected phones (POST
+// …/templates/{name}/apply; resync sends each a check-sync NOTIFY at once).
 // Template errors come back with line and column; "Go to" puts the caret there.
 import { api, seg } from './api.js';
 import { el, showError, empty, toast, field, choice, table } from './shell.js';
@@ -46,6 +48,7 @@ export async function templatesTab(panel, ctx) {
   }
   const withFiles = models.filter((m) => m.format !== 'none');
   const formatOf = (modelId) => (models.find((m) => m.id === modelId) || {}).format;
+  const withFile = (dev) => formatOf(dev.model) && formatOf(dev.model) !== 'none';
 
   const list = el('div', { id: 'template-list' });
   const pick = el('select', { id: 'template-pick' });
@@ -58,9 +61,14 @@ export async function templatesTab(panel, ctx) {
   const label = el('input', { name: 'line_label', id: 'template-label', autocomplete: 'off' });
   const body = el('textarea', { name: 'body', id: 'template-body', rows: '12', spellcheck: 'false' });
   const device = el('select', { id: 'preview-device' }, devices
-    .filter((dev) => formatOf(dev.model) && formatOf(dev.model) !== 'none')
+    .filter(withFile)
     .map((dev) => el('option', { value: dev.extension },
       `${dev.extension} — ${dev.model}${dev.session ? ` — ${dev.session.user_name || dev.session.user} logged in` : ''}`)));
+  const targets = el('div', { id: 'apply-devices', role: 'group', 'aria-label': 'Phones to apply the template to' },
+    devices.filter(withFile).map((dev) => el('label', { class: 'check' },
+      el('input', { type: 'checkbox', name: 'apply-device', value: dev.extension, 'data-format': formatOf(dev.model) }),
+      ` ${dev.extension} — ${dev.model}${dev.template ? ` (now ${dev.template})` : ''}`)));
+  const applyOut = el('div', { id: 'apply-result', 'aria-live': 'polite' });
   const saveOut = el('div', { id: 'template-result', 'aria-live': 'assertive' });
   const previewOut = el('div', { id: 'preview-result', 'aria-live': 'polite' });
   const controls = { body, line_label: label };
@@ -83,6 +91,16 @@ export async function templatesTab(panel, ctx) {
     body.value = (t && t.body) || '';
     saveOut.replaceChildren();
     previewOut.replaceChildren();
+    applyOut.replaceChildren();
+    matchFormat();
+  }
+
+  /** Only phones whose files have the template's format can take it. */
+  function matchFormat() {
+    for (const box of targets.querySelectorAll('input')) {
+      box.disabled = box.dataset.format !== format.value;
+      if (box.disabled) box.checked = false;
+    }
   }
 
   function drawList() {
@@ -134,7 +152,34 @@ export async function templatesTab(panel, ctx) {
     }
   }
 
+  async function apply(resync) {
+    const templateName = name.value.trim();
+    if (!templates.some((t) => t.name === templateName)) {
+      showError(applyOut, new Error('Save the template first: only saved templates can be applied.'));
+      return;
+    }
+    const chosen = [...targets.querySelectorAll('input:checked')].map((box) => box.value);
+    if (chosen.length === 0) {
+      showError(applyOut, new Error('Choose at least one phone.'));
+      return;
+    }
+    try {
+      const result = await api('POST', `${ctx.d}/templates/${seg(templateName)}/apply`, { devices: chosen, resync });
+      applyOut.replaceChildren(el('p', { class: 'success' }, `Applied ${result.template} to ${result.applied.join(', ')}. `
+        + (resync ? `${result.resynced} phone${result.resynced === 1 ? '' : 's'} told to fetch it now (check-sync).`
+          : 'The phones fetch it at their next check.')));
+      for (const box of targets.querySelectorAll('input:checked')) {
+        box.parentElement.lastChild.textContent = box.parentElement.lastChild.textContent.replace(/ \(now [^)]*\)$/, '')
+          + ` (now ${result.template})`;
+      }
+      toast(`Template ${result.template} applied.`);
+    } catch (err) {
+      showError(applyOut, err, 'Not applied');
+    }
+  }
+
   pick.addEventListener('change', () => load(pick.value));
+  format.addEventListener('change', matchFormat);
   const form = el('form', { id: 'template-form', novalidate: true },
     el('div', { class: 'field' }, el('label', { for: 'template-pick' }, 'Template to edit'), pick),
     el('div', { class: 'row' },
@@ -149,7 +194,15 @@ export async function templatesTab(panel, ctx) {
         field('Device', device, 'Rendered as this phone would fetch it, with the template as edited'),
         el('div', { class: 'field end' }, el('button', { type: 'button', id: 'preview-button', class: 'secondary', onclick: preview }, 'Preview'))),
       previewOut),
-    el('button', { type: 'submit' }, 'Save template'));
+    el('button', { type: 'submit' }, 'Save template'),
+    el('fieldset', { id: 'apply' }, el('legend', {}, 'Apply to phones'),
+      el('p', { class: 'hint' }, 'The chosen phones get this saved template from now on. '
+        + '"Apply and resync" also tells each to fetch its file now.'),
+      devices.some(withFile) ? targets : empty('No phone with a provisioning file yet.'),
+      el('div', { class: 'row' },
+        el('button', { type: 'button', id: 'apply-button', class: 'secondary', onclick: () => apply(false) }, 'Apply'),
+        el('button', { type: 'button', id: 'apply-resync-button', onclick: () => apply(true) }, 'Apply and resync')),
+      applyOut));
   form.addEventListener('submit', save);
   drawList();
   panel.replaceChildren(el('h2', {}, 'Templates'),

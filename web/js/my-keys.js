@@ -6,26 +6,27 @@ import { el, showError, empty, toast } from './shell.js';
 
 const KINDS = [['speed_dial', 'Speed dial'], ['blf', 'Busy lamp (BLF)'], ['line', 'Line']];
 
-/** One editable key row; inputs are labelled per row for screen readers. */
-function keyRow(key, index, onRemove) {
+/** One editable key row; inputs are labelled per row for screen readers ("Key 1 kind",
+ * or with `noun` "Soft key 1 kind" in the device dialog). */
+export function keyRow(key, index, onRemove, noun = 'Key') {
   const n = index + 1;
   const cell = (label, control) => el('td', { 'data-label': label }, control);
-  const kind = el('select', { name: 'kind', 'aria-label': `Key ${n} kind` },
+  const kind = el('select', { name: 'kind', 'aria-label': `${noun} ${n} kind` },
     KINDS.map(([value, text]) => el('option', { value, selected: value === key.kind }, text)));
-  const remove = el('button', { type: 'button', class: 'secondary', 'aria-label': `Remove key ${n}` }, 'Remove');
+  const remove = el('button', { type: 'button', class: 'secondary', 'aria-label': `Remove ${noun.toLowerCase()} ${n}` }, 'Remove');
   remove.addEventListener('click', onRemove);
   return el('tr', { 'data-key': String(n) },
     cell('Position', el('input', {
-      name: 'position', type: 'number', min: '1', max: '99', value: key.position, 'aria-label': `Key ${n} position`,
+      name: 'position', type: 'number', min: '1', max: '99', value: key.position, 'aria-label': `${noun} ${n} position`,
     })),
     cell('Kind', kind),
-    cell('Number', el('input', { name: 'value', value: key.value, inputmode: 'tel', 'aria-label': `Key ${n} number` })),
-    cell('Label', el('input', { name: 'label', value: key.label, 'aria-label': `Key ${n} label` })),
+    cell('Number', el('input', { name: 'value', value: key.value, inputmode: 'tel', 'aria-label': `${noun} ${n} number` })),
+    cell('Label', el('input', { name: 'label', value: key.label, 'aria-label': `${noun} ${n} label` })),
     cell('Remove', remove));
 }
 
 /** The keys as typed in the editor's rows. */
-function readRows(box) {
+export function readRows(box) {
   return [...box.querySelectorAll('tr[data-key]')].map((row) => ({
     position: Number(row.querySelector('[name=position]').value),
     kind: row.querySelector('[name=kind]').value,

@@ -615,6 +615,58 @@ try {
     assert(!stored.body && stored.line_label.startsWith('hot desk'), `stored template unchanged: ${JSON.stringify(stored)}`);
   });
 
+  await check('HD-PROV-2 templates: a saved template applied and resynced to a chosen phone; an unsaved one refused', async () => {
+    const { page } = root;
+    await page.selectOption('#template-pick', 'default');
+    await page.waitForFunction(() => document.querySelector('#template-name').value === 'default', null, WAIT);
+    await page.check('#apply-devices input[value="94002"]');
+    await page.click('#apply-resync-button');
+    const done = await page.waitForSelector('#apply-result .success', WAIT);
+    const said = await done.textContent();
+    assert(said.includes('94002') && said.includes('1 phone told') && said.includes('check-sync'), `apply result: ${said}`);
+    const device = (await admin('GET', `${d}/devices/94002`)).json;
+    assert(device.template === 'default', `template stored on 94002: ${JSON.stringify(device.template)}`);
+    assert((await admin('GET', `${d}/devices/94001`)).json.template === null, '94001 not chosen, unchanged');
+    // A cfg (Yealink) template cannot be chosen for a Polycom phone.
+    assert(await page.isDisabled('#apply-devices input[value="94003"]'), 'Polycom 94003 not offered for a cfg template');
+    // A name that is not saved cannot be applied.
+    await page.selectOption('#template-pick', '');
+    await page.fill('#template-name', 'draft');
+    await page.check('#apply-devices input[value="94001"]');
+    await page.click('#apply-button');
+    const refused = await page.waitForSelector('#apply-result [role=alert]', WAIT);
+    assert((await refused.textContent()).includes('Save the template first'), 'unsaved template refused');
+    assert((await admin('GET', `${d}/devices/94001`)).json.template === null, 'still unchanged');
+    await shot(page, 'admin-templates-apply');
+  });
+
+  await check('HD-PROV-3 devices: soft keys set on a phone in the portal stay with it, in its file, whoever is logged in', async () => {
+    const { page } = root;
+    await page.click('#tab-devices');
+    await page.waitForSelector('#device-list table', WAIT);
+    await page.click('button[aria-label="Edit device 94003"]');
+    await page.waitForSelector('dialog[open] [data-keys] .empty', WAIT);
+    await page.click('dialog[open] #soft-keys-add');
+    await page.waitForFunction(() => document.activeElement.getAttribute('aria-label') === 'Soft key 1 kind', null, WAIT);
+    await page.selectOption('dialog[open] [aria-label="Soft key 1 kind"]', 'speed_dial');
+    await page.fill('dialog[open] [aria-label="Soft key 1 number"]', '5000');
+    await page.fill('dialog[open] [aria-label="Soft key 1 label"]', 'Front desk');
+    await shot(page, 'admin-device-soft-keys');
+    await page.click('dialog[open] button[type=submit]');
+    await page.waitForFunction(() => !document.querySelector('dialog[open]'), null, WAIT);
+    const device = (await admin('GET', `${d}/devices/94003`)).json;
+    assert(JSON.stringify(device.soft_keys) === JSON.stringify([{ position: 1, kind: 'speed_dial', value: '5000', label: 'Front desk' }]),
+      `soft keys stored: ${JSON.stringify(device.soft_keys)}`);
+    // Grace sits there: the key is still the phone's.
+    assert((await admin('POST', `${d}/devices/94003/login`, { extension: '1007' })).status === 200, 'Grace at 94003');
+    const file = (await admin('POST', `${d}/devices/94003/preview`, {})).json.file;
+    // 94003 is a Polycom VVX 450: its XML file carries the soft key.
+    assert(/softkey\.1\.action="5000"/.test(file) && file.includes('Front desk'), `phone file: ${file}`);
+    assert((await admin('GET', `${d}/users/1007/keys`)).json.models['yealink-t46u'].every((k) => k.value !== '5000'),
+      'not among Grace\'s own keys');
+    assert((await admin('POST', `${d}/devices/94003/logout`, {})).status === 200, 'Grace leaves 94003');
+  });
+
   await check('responsive: the board works at phone width', async () => {
     const { context, page } = await newPage({ width: 375, height: 740 });
     await signIn(page, '1001', '2580');
