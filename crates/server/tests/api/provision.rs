@@ -313,6 +313,23 @@ async fn hd_prov_5_template_errors_refused_at_upload_with_line_and_column() {
         .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_template");
     assert!(syntax.json["error"]["line"].as_u64().is_some());
     assert!(syntax.json["error"]["column"].as_u64().is_some());
+    // A stray block end: line 2, column 10 is where `endif` stands.
+    let stray = h
+        .call(
+            Method::PUT,
+            &path,
+            Some(ADMIN),
+            Some(json!({"format": "cfg", "body": "a = 1\nb = 2 [% endif %]\nc = 3\n"})),
+        )
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_template");
+    assert_eq!(stray.json["error"]["field"], "body");
+    assert_eq!(
+        (&stray.json["error"]["line"], &stray.json["error"]["column"]),
+        (&json!(2), &json!(10)),
+        "{}",
+        stray.text
+    );
 
     let label = h
         .call(

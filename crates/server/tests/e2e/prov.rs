@@ -1,7 +1,8 @@
 //! Provisioning end to end (HD-PROV-1, HD-PROV-2): a phone's file fetched over real HTTP
 //! with and without its credentials, before and after a log-in (compared with the files in
 //! `tests/fixtures/provision/`), a new ETag when the owner changes, and a check-sync NOTIFY
-//! reaching a registered SIPp phone at every log-in and log-out; the same file over HTTPS
+//! reaching a registered SIPp phone at every log-in and log-out and at "apply and resync"
+//! (not at a plain "apply"); the same file over HTTPS
 //! (`--https`, a certificate made at test time), and locked after repeated wrong passwords.
 //!
 //! Not covered here: template upload errors and keys (API tests, `tests/api/provision.rs`).
@@ -315,6 +316,27 @@ async fn hd_prov_2_check_sync_reaches_the_phone_at_log_in_and_log_out() {
     let after_logout = fetch(&server, Some((DEVICE, PASSWORD)), None).await;
     assert_ne!(before.etag, after_login.etag, "log-in changes the file");
     assert_eq!(before.etag, after_logout.etag, "log-out restores it");
+    // "Apply" alone changes the file but tells nobody; "apply and resync" sends check-sync.
+    api.send(
+        reqwest::Method::PUT,
+        &format!("/domains/{DOMAIN}/templates/lobby"),
+        Some(&json!({"format": "cfg", "line_label": "Lobby [[extension]]"})),
+    )
+    .await;
+    let apply = |resync: bool| {
+        let api = api.clone();
+        async move {
+            api.post(
+                &format!("/domains/{DOMAIN}/templates/lobby/apply"),
+                json!({"devices": [DEVICE], "resync": resync}),
+            )
+            .await
+        }
+    };
+    assert_eq!(apply(false).await["resynced"], 0);
+    let applied = fetch(&server, Some((DEVICE, PASSWORD)), None).await;
+    assert!(applied.body.contains("linekey.1.label = Lobby 94001\n"));
+    assert_eq!(apply(true).await["resynced"], 1);
 
     // SIPp writes its trace when it exits (after the hold and its unregistration).
     let code = block_in_place(|| peer.wait(Duration::from_secs(60)));
@@ -322,8 +344,8 @@ async fn hd_prov_2_check_sync_reaches_the_phone_at_log_in_and_log_out() {
     assert_eq!(code, Some(0), "phone scenario failed:\n{trace}");
     assert_eq!(
         check_syncs(&trace),
-        2,
-        "one check-sync per log-in and log-out:\n{trace}"
+        3,
+        "one check-sync per log-in, log-out and apply-and-resync, none for a plain apply:\n{trace}"
     );
     let summaries: Vec<&str> = trace
         .split("----------------------------------------------- ")
@@ -333,8 +355,12 @@ async fn hd_prov_2_check_sync_reaches_the_phone_at_log_in_and_log_out() {
         .collect();
     assert_eq!(
         summaries,
-        ["Voice-Message: 3/0 (0/0)", "Voice-Message: 1/2 (0/0)"],
-        "unsolicited MWI at log-in (Bob's box) and log-out (the anchor's):\n{trace}"
+        [
+            "Voice-Message: 3/0 (0/0)",
+            "Voice-Message: 1/2 (0/0)",
+            "Voice-Message: 1/2 (0/0)"
+        ],
+        "unsolicited MWI at log-in (Bob's box), log-out and resync (the anchor's):\n{trace}"
     );
 }
 
