@@ -287,3 +287,62 @@ async fn pages_need_a_session_and_the_role() {
     .await
     .ok(StatusCode::NOT_FOUND);
 }
+
+/// What a hostile page can send without CORS: an HTML form (urlencoded, multipart or
+/// text/plain, the browser adding the victim's cookie where SameSite allows). Sign-in takes
+/// JSON only, so no form can sign a victim in to the attacker's account (login CSRF), and a
+/// form with the victim's cookie but no CSRF header changes nothing.
+#[tokio::test]
+async fn hd_sec_4_cross_site_forms_are_refused() {
+    let h = office().await;
+    let form = |path: &str, content_type: &str, body: &str, cookie: Option<&str>| {
+        let mut request = Request::post(path).header(header::CONTENT_TYPE, content_type);
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        request.body(Body::from(body.to_owned())).expect("request")
+    };
+    let json_text = r#"{"domain":"acme.test","extension":"1004","pin":"5813"}"#;
+    for (content_type, body) in [
+        (
+            "application/x-www-form-urlencoded",
+            "domain=acme.test&extension=1004&pin=5813",
+        ),
+        ("text/plain", json_text),
+        ("multipart/form-data; boundary=x", json_text),
+    ] {
+        let reply = h
+            .send(form("/portal/session", content_type, body, None))
+            .await
+            .error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+        assert!(
+            reply.headers.get(header::SET_COOKIE).is_none(),
+            "{content_type}: no session cookie"
+        );
+    }
+
+    let manager = session(
+        &h,
+        json!({"domain": "acme.test", "extension": "1001", "pin": "2580"}),
+    )
+    .await;
+    let login = "/api/v1/domains/acme.test/devices/94001/login";
+    for content_type in ["text/plain", "application/x-www-form-urlencoded"] {
+        let reply = h
+            .send(form(
+                login,
+                content_type,
+                r#"{"extension":"1004"}"#,
+                Some(&manager.cookie),
+            ))
+            .await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.text);
+        assert_eq!(reply.code(), "csrf_failed");
+    }
+    assert!(h
+        .get("/api/v1/domains/acme.test/associations")
+        .await
+        .json
+        .as_array()
+        .is_some_and(Vec::is_empty));
+}
