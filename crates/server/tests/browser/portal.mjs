@@ -6,7 +6,8 @@
 // desk 94001 dialling *44 as Bob, started here while the board is open), SCREENSHOT_DIR
 // (where screenshots go), CHROMIUM (default /usr/bin/chromium). The test that starts this
 // script has a SIPp phone registered as desk 5401 that answers Activate Phone and keys
-// Erin's extension, PIN and confirmation. Prints one "ok - …" line per check; exits 1 on
+// Erin's extension, PIN and confirmation, and Grace (1007) has called Carol (1003) from
+// desk 94004 (refused: nobody answers). Prints one "ok - …" line per check; exits 1 on
 // the first failure, after killing any SIPp it started.
 //
 // Demo people used: 1001 Alice (office manager, PIN 2580), 1002 Bob (3691),
@@ -223,6 +224,9 @@ try {
     await page.waitForFunction(() => document.activeElement.id === 'phones-heading', null, WAIT);
     const sessions = await admin('GET', `${d}/associations`);
     assert(!sessions.json.some((a) => a.device === '94003'), 'desk released in the API');
+    // My recent calls: Grace's call (placed before the browser started) is not Dave's.
+    const calls = await page.textContent('#calls');
+    assert(!calls.includes('1003'), `Dave sees no one else's calls: ${calls}`);
     await context.close();
   });
 
@@ -304,6 +308,17 @@ try {
     const file = (await admin('POST', `${d}/devices/94001/preview`, {})).json.file;
     assert(/linekey\.\d+\.value = 1005/.test(file) && file.includes('Reception'), `phone file: ${file}`);
     assert((await admin('POST', `${d}/devices/94001/logout`, {})).status === 200, 'Grace leaves 94001');
+    await context.close();
+  });
+
+  await check('HD-CDR-1 my recent calls: the call Grace placed from a hot desk is listed for her', async () => {
+    const { context, page } = await newPage();
+    await signIn(page, '1007', '8146');
+    // Placed by a SIPp phone at desk 94004 to Carol (1003, no phone) before the browser started.
+    const row = await page.waitForSelector('#calls tbody tr', WAIT);
+    const text = await row.textContent();
+    assert(text.includes('1003') && text.includes('94004'), `Grace's recent call: ${text}`);
+    await shot(page, 'my-calls');
     await context.close();
   });
 

@@ -5,8 +5,10 @@
 //! a SIPp phone at desk 94001 dials *44 in another process (HD-LOGIN-1), remote log-out
 //! (HD-LOGOUT-4), the allocation refusal (HD-LOGIN-5), CSV import with a bad row, the
 //! device range check (HD-LOGIN-11), my keys per model (HD-PROV-4), template preview
-//! (HD-PROV-5), a keyboard-only walk-through, and security: no session, CSRF, another
-//! domain's manager (HD-SEC-1, HD-SEC-4). Screenshots go to
+//! (HD-PROV-5), template apply and resync (HD-PROV-2), soft keys (HD-PROV-3), my recent
+//! calls (a refused SIPp call placed before the browser starts, HD-CDR-1), a keyboard-only
+//! walk-through, and security: no session, CSRF, another domain's manager (HD-SEC-1,
+//! HD-SEC-4). Screenshots go to
 //! `$CARGO_TARGET_DIR/portal-screenshots/`.
 //!
 //! Node runs in its own process group, which is killed when the test ends (pass or fail),
@@ -26,7 +28,7 @@ use tokio::task::block_in_place;
 
 use crate::harness::{Options, Server, BIN};
 use crate::ivr::{self, activate_answer_scenario, scenario, Hangup, Step};
-use crate::peers::{self, eventually, free_port, scratch, Peer};
+use crate::peers::{self, eventually, free_port, scratch, Peer, Sipp};
 
 const DOMAIN: &str = "acme.test";
 /// Desk answering Activate Phone, and who activates it (demo: Erin, PIN 6924).
@@ -34,6 +36,8 @@ const ACTIVATE_DESK: &str = "5401";
 const ACTIVATE_KEYS: [(u64, &str); 3] = [(800, "1005#"), (300, "6924#"), (1500, "2")];
 /// Desk whose phone dials *44, and who logs in there (demo: Bob, PIN 3691).
 const STAR44_DESK: &str = "94001";
+/// Desk Grace calls from before the browser starts, for "My recent calls".
+const CALL_DESK: &str = "94004";
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -169,6 +173,31 @@ fn star44_command(server: &Server, dir: &Path, rtp_port: u16) -> String {
     json!({ "args": args, "cwd": path(dir), "log": path(&dir.join("star44.out")) }).to_string()
 }
 
+/// A call for "My recent calls": Grace (1007), logged in to desk `CALL_DESK` for it, calls
+/// Carol (1003), who has no phone; the refusal leaves a CDR naming Grace (HD-CDR-1).
+async fn recent_call(server: &Server, dir: &Path) {
+    let api = server.api();
+    let desk = format!("/domains/{DOMAIN}/devices/{CALL_DESK}");
+    api.post(&format!("{desk}/login"), json!({ "extension": "1007" }))
+        .await;
+    let target = server.sip_udp.unwrap_or_else(|| panic!("no SIP/UDP"));
+    let password = block_in_place(|| demo_password(server, CALL_DESK));
+    let call = Sipp::new(
+        target,
+        "uac_invite_refused.xml",
+        DOMAIN,
+        peers::users_csv([(CALL_DESK, password.as_str())]),
+    );
+    let run = block_in_place(|| call.run_with(dir, &["-s", "1003"]));
+    assert!(
+        run.passed(),
+        "Grace's call:\n{}\n{}",
+        run.output,
+        run.messages
+    );
+    api.post(&format!("{desk}/logout"), json!({})).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn portal_in_chromium() {
     if !browser_ready() {
@@ -198,6 +227,7 @@ async fn portal_in_chromium() {
         },
     )
     .await;
+    recent_call(&server, &dir).await;
     let star44 = block_in_place(|| star44_command(&server, &dir, rtp_port));
     let output = block_in_place(|| {
         let child = Command::new("node")
