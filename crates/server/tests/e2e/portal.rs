@@ -8,7 +8,7 @@
 //! (HD-PROV-5), template apply and resync (HD-PROV-2), soft keys (HD-PROV-3), my recent
 //! calls (a refused SIPp call placed before the browser starts, HD-CDR-1), a keyboard-only
 //! walk-through, and security: no session, CSRF, another domain's manager (HD-SEC-1,
-//! HD-SEC-4). Screenshots go to
+//! HD-SEC-4), labels and WCAG AA contrast on the main pages. Screenshots go to
 //! `$CARGO_TARGET_DIR/portal-screenshots/`.
 //!
 //! Node runs in its own process group, which is killed when the test ends (pass or fail),
@@ -266,7 +266,18 @@ async fn portal_in_chromium() {
         server.output()
     );
     assert!(stdout.contains("browser checks passed"), "{stdout}");
-    for name in ["board", "activate-phone", "my-keys", "admin-templates"] {
+    for name in [
+        "signin",
+        "phones",
+        "board",
+        "activate-phone",
+        "my-keys",
+        "my-calls",
+        "admin-users",
+        "admin-devices",
+        "admin-templates",
+        "admin-templates-apply",
+    ] {
         assert!(
             shots.join(format!("{name}.png")).exists(),
             "screenshot {name} saved"
