@@ -398,6 +398,16 @@ try {
     }
     const who = await page.textContent('tr[data-desk="94001"] .who-cell');
     assert(who.includes('Bob') && who.includes('1002'), `board shows Bob: ${who}`);
+    // Since when and until when, as the API has them.
+    const [since, until] = await page.$$eval('tr[data-desk="94001"] td', (cells) => [cells[4].textContent, cells[5].textContent]);
+    const bobSession = (await admin('GET', `${d}/devices/94001`)).json.session;
+    const local = (t) => page.evaluate((x) => new Date(x).toLocaleString(), t);
+    assert(/\d/.test(since) && since === await local(bobSession.since), `since ${since} vs ${bobSession.since}`);
+    assert(until === (bobSession.expires_at ? await local(bobSession.expires_at) : 'no expiry'), `until ${until}`);
+    // Registered or not: desk 5401 has the answering SIPp phone, 94002 none.
+    const registered = await page.textContent('tr[data-desk="5401"] .badge.ok');
+    assert(registered === 'Registered', `5401 registered: ${registered}`);
+    assert(await page.textContent('tr[data-desk="94002"] td:nth-child(7)') === 'Not registered', '94002 not registered');
     assert(await page.evaluate(() => window.noReload === true), 'no page reload');
     const code = await dialled;
     assert(code === 0, `the *44 call ended cleanly (SIPp exit ${code}):\n${tail(STAR44.log)}`);
