@@ -57,3 +57,61 @@ pub(crate) const FORBIDDEN: &str = include_str!("../../../../web/forbidden.html"
 pub(crate) fn find(name: &str) -> Option<&'static Asset> {
     ASSETS.iter().find(|a| a.name == name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The quoted values that follow `marker` in `text` (`src="…"`, `from './x.js'`).
+    fn quoted_after<'a>(text: &'a str, marker: &str) -> Vec<&'a str> {
+        text.split(marker)
+            .skip(1)
+            .filter_map(|rest| {
+                let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+                rest[1..].split(quote).next()
+            })
+            .collect()
+    }
+
+    /// Works offline, no CDN (issue 8): every script, stylesheet and icon a page loads and
+    /// every module a script imports is embedded, and nothing names another host.
+    #[test]
+    fn portal_loads_only_embedded_files() {
+        let pages = [SIGN_IN, PHONES, BOARD, ADMIN, FORBIDDEN];
+        let mut loaded: Vec<String> = Vec::new();
+        for page in pages {
+            for marker in ["src=", "href="] {
+                loaded.extend(
+                    quoted_after(page, marker)
+                        .into_iter()
+                        .filter_map(|v| v.strip_prefix("/portal/assets/"))
+                        .map(str::to_owned),
+                );
+            }
+        }
+        assert!(loaded.iter().any(|n| n == "js/admin.js"), "{loaded:?}");
+        let before = loaded.len();
+        for asset in ASSETS.iter().filter(|a| a.name.ends_with(".js")) {
+            // Every module lives in js/ and imports its siblings as `./name.js`.
+            loaded.extend(
+                quoted_after(asset.body, "from ")
+                    .into_iter()
+                    .map(|i| format!("js/{}", i.trim_start_matches("./"))),
+            );
+        }
+        assert!(loaded.len() > before + 10, "imports found: {loaded:?}");
+        for name in &loaded {
+            assert!(find(name).is_some(), "{name} is loaded but not embedded");
+        }
+        for (name, body) in pages
+            .iter()
+            .map(|p| ("page", *p))
+            .chain(ASSETS.iter().map(|a| (a.name, a.body)))
+        {
+            let outside = body
+                .replace("http://www.w3.org/2000/svg", "")
+                .contains("://");
+            assert!(!outside, "{name} names another host");
+        }
+    }
+}
