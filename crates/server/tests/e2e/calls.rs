@@ -150,19 +150,7 @@ impl Phone {
 
     /// Requests of `method` the phone received.
     pub(crate) fn received(&self, method: &str) -> usize {
-        let text = self.messages();
-        let mut count = 0;
-        let mut received = false;
-        for line in text.lines() {
-            if line.contains("message received") {
-                received = true;
-            } else if line.contains("message sent") {
-                received = false;
-            } else if received && line.starts_with(&format!("{method} sip:")) {
-                count += 1;
-            }
-        }
-        count
+        requests_received(&self.messages(), method)
     }
 
     /// Waits until the phone has received `count` requests of `method`, then checks it got
@@ -190,6 +178,22 @@ impl Drop for Phone {
     fn drop(&mut self) {
         self.vanish();
     }
+}
+
+/// Requests of `method` received in a SIPp `-trace_msg` trace.
+pub(crate) fn requests_received(trace: &str, method: &str) -> usize {
+    let mut count = 0;
+    let mut received = false;
+    for line in trace.lines() {
+        if line.contains("message received") {
+            received = true;
+        } else if line.contains("message sent") {
+            received = false;
+        } else if received && line.starts_with(&format!("{method} sip:")) {
+            count += 1;
+        }
+    }
+    count
 }
 
 /// One call from `caller` to `callee` (`uac_invite.xml`, held `hold_ms`, or

@@ -1,4 +1,4 @@
-//! Log-in at the phone end to end (HD-LOGIN-1, -2, -4, -6, -7, -8, -9, HD-LOGOUT-1,
+//! Log-in at the phone end to end (HD-LOGIN-1, -2, -4, -6, -7, -8, -9, HD-LOGOUT-1, -3,
 //! HD-SEC-2): SIPp plays a hot-desk phone that dials a feature code, answers the prompts
 //! with SIP INFO or RFC 2833 digits (the sip-tester pcaps), and the API shows the result.
 //! The test listens on the SDP's RTP port itself and checks what the server sends: PCMU
@@ -12,8 +12,10 @@
 //! wrong PINs locking the user across two phones (audited), a silent caller and a caller
 //! who never hangs up both ended by the server, Activate Phone (the server calls a
 //! registered SIPp phone; the result on the API resource and on `/events`), baresip
-//! logging in with RFC 4733 digits, and after *44 a call to the user ringing that desk
-//! with the caller named (HD-ROUTE-1, -3).
+//! logging in with RFC 4733 digits, after *44 a call to the user ringing that desk
+//! with the caller named (HD-ROUTE-1, -3), and a call in progress outliving a *45 at its
+//! desk and a *44 takeover at another desk until its BYE, while new calls follow the new
+//! state (HD-LOGOUT-3).
 //! Not covered here: in-band DTMF (`crates/media` tests).
 
 use std::fmt::Write as _;
@@ -27,6 +29,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tokio::task::block_in_place;
 
+use crate::calls::{metric, no_calls_left, requests_received};
 use crate::harness::{field, Api, Options, Server};
 use crate::peers::{self, eventually, free_port, scratch, Peer};
 
@@ -53,6 +56,11 @@ const DECT: Phone = Phone {
 const LOBBY: Phone = Phone {
     ext: "94004",
     password: "desk-secret-94004",
+};
+/// A third hot desk, not in [`office`]: the HD-LOGOUT-3 takeover test adds it.
+const DESK3: Phone = Phone {
+    ext: "94005",
+    password: "desk-secret-94005",
 };
 
 /// One step of the caller's side after the call is answered.
@@ -1226,6 +1234,101 @@ async fn hd_login_1_baresip_logs_in_with_rfc4733() {
     block_in_place(|| phone.kill());
 }
 
+/// A SIPp command against the server with `phone`'s credentials; messages traced to
+/// `dir/NAME.msg`.
+fn sipp_as(server: &Server, dir: &Path, phone: &Phone, args: &[&str], name: &str) -> Command {
+    let target = server.sip_udp.unwrap_or_else(|| panic!("no SIP/UDP"));
+    let inf = dir.join(format!("{name}.csv"));
+    let _ = std::fs::write(&inf, peers::users_csv([(phone.ext, phone.password)]));
+    let mut command = Command::new("sipp");
+    command
+        .arg(target.to_string())
+        .arg("-inf")
+        .arg(&inf)
+        .args(["-key", "domain", DOMAIN, "-auth_uri", DOMAIN])
+        .args(["-i", "127.0.0.1", "-p", &free_port().to_string()])
+        .args(args)
+        .args(["-nostdin", "-trace_msg", "-message_file"])
+        .arg(dir.join(format!("{name}.msg")))
+        .current_dir(dir);
+    command
+}
+
+/// `phone`'s own SIPp, registered (the API shows it) and answering whatever rings it
+/// until killed; traced as `dir/NAME.msg`.
+async fn registered_phone(
+    server: &Server,
+    api: &Api,
+    dir: &Path,
+    phone: &Phone,
+    name: &str,
+) -> Peer {
+    let register = peers::scenario("uas_register_then_answer.xml");
+    let answer = peers::scenario("uas_answer.xml");
+    let args = [
+        "-sf", &register, "-oocsf", &answer, "-m", "1", "-d", "120000",
+    ];
+    let command = sipp_as(server, dir, phone, &args, name);
+    let peer = Peer::spawn("sipp", command, &dir.join(format!("{name}.out")));
+    eventually(
+        Duration::from_secs(10),
+        "the desk phone to register",
+        || async {
+            let device = api
+                .get(&format!("/domains/{DOMAIN}/devices/{}", phone.ext))
+                .await;
+            (!device["registration"].is_null()).then_some(())
+        },
+    )
+    .await;
+    peer
+}
+
+/// `phone` calls `callee` with scenario `xml` (`uac_invite.xml` hangs up after `hold_ms`,
+/// `uac_invite_refused.xml` expects a refusal); runs until [`Peer::wait`], traced as
+/// `dir/NAME.msg`.
+fn call_from(
+    server: &Server,
+    dir: &Path,
+    phone: &Phone,
+    callee: &str,
+    xml: &str,
+    hold_ms: u64,
+    name: &str,
+) -> Peer {
+    let xml = peers::scenario(xml);
+    let hold = hold_ms.to_string();
+    let args = ["-sf", &xml, "-s", callee, "-m", "1", "-d", &hold];
+    let args = [&args[..], &["-timeout", "90s", "-timeout_error"]].concat();
+    let command = sipp_as(server, dir, phone, &args, name);
+    Peer::spawn("sipp", command, &dir.join(format!("{name}.out")))
+}
+
+/// `phone` calls `callee` and is refused (any final failure); returns the message trace.
+fn refused_call(server: &Server, dir: &Path, phone: &Phone, callee: &str, name: &str) -> String {
+    let xml = "uac_invite_refused.xml";
+    let mut caller = call_from(server, dir, phone, callee, xml, 0, name);
+    let code = block_in_place(|| caller.wait(Duration::from_secs(100)));
+    let trace = messages(dir, name);
+    assert_eq!(code, Some(0), "{trace}\n{}", server.output());
+    trace
+}
+
+/// Everything SIPp run `name` sent and received so far.
+fn messages(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(format!("{name}.msg"))).unwrap_or_default()
+}
+
+/// Requests of `method` that SIPp run `name` received.
+fn received(dir: &Path, name: &str, method: &str) -> usize {
+    requests_received(&messages(dir, name), method)
+}
+
+/// How many calls rang SIPp run `name`.
+fn rang(dir: &Path, name: &str) -> usize {
+    received(dir, name, "INVITE")
+}
+
 /// HD-LOGIN-1 with HD-ROUTE-1 and -3: after `*44` at desk 94001, a call to 1004 rings that
 /// desk's phone with the caller named; after `*45` (HD-LOGOUT-1) it no longer does.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1236,41 +1339,8 @@ async fn hd_login_1_after_star44_calls_follow_the_user_to_the_desk() {
     let server = start();
     let api = office(&server).await;
     let dir = block_in_place(|| scratch(&server.dir(), "follow"));
-    let target = server.sip_udp.unwrap_or_else(|| panic!("no SIP/UDP"));
-    let sipp = |phone: &Phone, args: &[&str], name: &str| {
-        let inf = dir.join(format!("{name}.csv"));
-        let _ = std::fs::write(&inf, peers::users_csv([(phone.ext, phone.password)]));
-        let mut command = Command::new("sipp");
-        command
-            .arg(target.to_string())
-            .arg("-inf")
-            .arg(&inf)
-            .args(["-key", "domain", DOMAIN, "-auth_uri", DOMAIN])
-            .args(["-i", "127.0.0.1", "-p", &free_port().to_string()])
-            .args(args)
-            .args(["-nostdin", "-trace_msg", "-message_file"])
-            .arg(dir.join(format!("{name}.msg")))
-            .current_dir(&dir);
-        command
-    };
     // The desk's phone registers and answers whatever rings it.
-    let register = peers::scenario("uas_register_then_answer.xml");
-    let answer = peers::scenario("uas_answer.xml");
-    let args = [
-        "-sf", &register, "-oocsf", &answer, "-m", "1", "-d", "90000",
-    ];
-    let mut desk_phone = Peer::spawn("sipp", sipp(&DESK, &args, "desk"), &dir.join("desk.out"));
-    eventually(
-        Duration::from_secs(10),
-        "the desk phone to register",
-        || async {
-            let device = api
-                .get(&format!("/domains/{DOMAIN}/devices/{}", DESK.ext))
-                .await;
-            (!device["registration"].is_null()).then_some(())
-        },
-    )
-    .await;
+    let mut desk_phone = registered_phone(&server, &api, &dir, &DESK, "desk").await;
     // 1004 logs in at the desk from the phone.
     let login = dial(&server, &DESK, "*44", &login_steps(), Hangup::Server(15));
     assert!(login.passed, "{}\n{}", login.output, server.output());
@@ -1281,13 +1351,14 @@ async fn hd_login_1_after_star44_calls_follow_the_user_to_the_desk() {
         json!({ "extension": "2013" }),
     )
     .await;
-    let invite = peers::scenario("uac_invite.xml");
-    let args = ["-sf", &invite, "-s", "1004", "-m", "1", "-d", "500"];
-    let args = [&args[..], &["-timeout", "30s", "-timeout_error"]].concat();
-    let mut caller = Peer::spawn(
-        "sipp",
-        sipp(&DESK2, &args, "caller"),
-        &dir.join("caller.out"),
+    let mut caller = call_from(
+        &server,
+        &dir,
+        &DESK2,
+        "1004",
+        "uac_invite.xml",
+        500,
+        "caller",
     );
     let code = block_in_place(|| caller.wait(Duration::from_secs(45)));
     let desk_log = std::fs::read_to_string(dir.join("desk.msg")).unwrap_or_default();
@@ -1308,23 +1379,175 @@ async fn hd_login_1_after_star44_calls_follow_the_user_to_the_desk() {
         .get(&format!("/domains/{DOMAIN}/devices/{}", DESK.ext))
         .await;
     assert!(!device["registration"].is_null(), "desk still registered");
-    let rang = |log: &str| log.matches("INVITE sip:").count();
-    let before = rang(&std::fs::read_to_string(dir.join("desk.msg")).unwrap_or_default());
-    let refused = peers::scenario("uac_invite_refused.xml");
-    let args = ["-sf", &refused, "-s", "1004", "-m", "1"];
-    let args = [&args[..], &["-timeout", "30s", "-timeout_error"]].concat();
-    let mut caller = Peer::spawn("sipp", sipp(&DESK2, &args, "after"), &dir.join("after.out"));
-    let code = block_in_place(|| caller.wait(Duration::from_secs(45)));
-    let after = std::fs::read_to_string(dir.join("after.msg")).unwrap_or_default();
-    assert_eq!(code, Some(0), "{after}\n{}", server.output());
+    let before = rang(&dir, "desk");
+    let after = refused_call(&server, &dir, &DESK2, "1004", "after");
     assert!(after.contains("SIP/2.0 480"), "{after}");
-    let desk_log = std::fs::read_to_string(dir.join("desk.msg")).unwrap_or_default();
     assert_eq!(
-        rang(&desk_log),
+        rang(&dir, "desk"),
         before,
-        "the desk rang after *45: {desk_log}"
+        "the desk rang after *45: {}",
+        messages(&dir, "desk")
     );
     block_in_place(|| desk_phone.kill());
+}
+
+/// How long the call in progress of the HD-LOGOUT-3 tests lasts: long enough for the
+/// feature-code call and a new call to 1004 to happen while it is up.
+const LONG_CALL_MS: u64 = 25_000;
+
+/// HD-LOGOUT-3 set-up: 1004 at desk 94001 (whose phone answers, traced as `desk`), 2013 at
+/// 94002 calling 1004 for [`LONG_CALL_MS`] (traced as `caller`); returns once the call is
+/// answered and acknowledged at the desk.
+async fn call_in_progress(server: &Server, api: &Api, dir: &Path) -> (Peer, Peer) {
+    let desk_phone = registered_phone(server, api, dir, &DESK, "desk").await;
+    for (desk, user) in [(&DESK, "1004"), (&DESK2, "2013")] {
+        api.post(
+            &format!("/domains/{DOMAIN}/devices/{}/login", desk.ext),
+            json!({ "extension": user }),
+        )
+        .await;
+    }
+    let caller = call_from(
+        server,
+        dir,
+        &DESK2,
+        "1004",
+        "uac_invite.xml",
+        LONG_CALL_MS,
+        "caller",
+    );
+    let url = server.url();
+    eventually(Duration::from_secs(15), "the call to be up", || {
+        let url = url.clone();
+        async move { (metric(&url, "hotdesk_calls_active").await? == 1).then_some(()) }
+    })
+    .await;
+    eventually(Duration::from_secs(15), "the ACK at the desk", || {
+        let acked = received(dir, "desk", "ACK") > 0;
+        async move { acked.then_some(()) }
+    })
+    .await;
+    (desk_phone, caller)
+}
+
+/// HD-LOGOUT-3 end of a call: the call (the only one left) is still up, then ends by the
+/// caller's BYE, relayed once to the desk, and no call or dialog is left.
+async fn call_lasts_until_bye(server: &Server, dir: &Path, mut caller: Peer) {
+    assert_eq!(
+        metric(&server.url(), "hotdesk_calls_active").await,
+        Some(1),
+        "the call in progress is gone"
+    );
+    assert_eq!(received(dir, "desk", "BYE"), 0, "the desk's call was cut");
+    let code = block_in_place(|| caller.wait(Duration::from_secs(100)));
+    assert_eq!(
+        code,
+        Some(0),
+        "call cut by the log-out:\n{}\n{}",
+        messages(dir, "caller"),
+        server.output()
+    );
+    eventually(Duration::from_secs(10), "the BYE at the desk", || {
+        let seen = received(dir, "desk", "BYE");
+        async move { (seen >= 1).then_some(()) }
+    })
+    .await;
+    assert_eq!(received(dir, "desk", "BYE"), 1, "{}", messages(dir, "desk"));
+    no_calls_left(server).await;
+}
+
+/// The audit trail holds 1004's log-out from desk 94001 for `reason`, made from a phone
+/// (`phone_code`), as an API log-out would be.
+async fn desk_logout_audited(api: &Api, reason: &str) {
+    let audit = api.list(&format!("/domains/{DOMAIN}/audit")).await;
+    let row = audit
+        .iter()
+        .find(|r| field(r, "kind") == "logout" && field(r, "device") == DESK.ext)
+        .unwrap_or_else(|| panic!("no log-out of {} audited: {audit:?}", DESK.ext));
+    assert_eq!(field(row, "user"), "1004", "{row}");
+    assert_eq!(row["detail"]["reason"], reason, "{row}");
+    assert!(row.to_string().contains("phone_code"), "{row}");
+}
+
+/// HD-LOGOUT-3 from the phone: 1004 is talking at desk 94001 when someone there dials
+/// `*45` with 1004's PIN (a second SIPp with the desk's credentials): 1004 is logged out
+/// at once, audited as `phone_code`, new calls to 1004 no longer ring the desk, and the
+/// call in progress lasts until the caller's BYE, which reaches the desk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hd_logout_3_star45_mid_call_keeps_the_call_until_bye() {
+    if !sipp_available() {
+        return;
+    }
+    let server = start();
+    let api = office(&server).await;
+    let dir = block_in_place(|| scratch(&server.dir(), "logout3-star45"));
+    let (mut desk_phone, caller) = call_in_progress(&server, &api, &dir).await;
+    let steps = vec![Step::Pause(500), Step::Info("4321#")];
+    let logout = dial(&server, &DESK, "*45", &steps, Hangup::Server(15));
+    assert!(logout.passed, "{}\n{}", logout.output, server.output());
+    assert!(spoke(&server, "thank-you"), "{:?}", prompts(&server));
+    assert_eq!(owner(&api, DESK.ext).await, None);
+    desk_logout_audited(&api, "user").await;
+    // While the call is up, a new call to 1004 is refused (no phone of theirs now) and the
+    // desk does not ring.
+    let after = refused_call(&server, &dir, &DESK2, "1004", "after");
+    assert!(after.contains("SIP/2.0 480"), "{after}");
+    assert_eq!(rang(&dir, "desk"), 1, "{}", messages(&dir, "desk"));
+    call_lasts_until_bye(&server, &dir, caller).await;
+    block_in_place(|| desk_phone.kill());
+}
+
+/// HD-LOGOUT-3 with a takeover from the phone: 1004 (one desk allowed) is talking at desk
+/// 94001 when someone logs 1004 in at desk 94005 with `*44`: 1004 moves (94001 logged
+/// out, audited), a new call to 1004 rings 94005 and not 94001, and the call on 94001
+/// lasts until the caller's BYE.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hd_logout_3_star44_takeover_at_another_desk_keeps_the_call_on_the_first() {
+    if !sipp_available() {
+        return;
+    }
+    let server = start();
+    let api = office(&server).await;
+    api.post(
+        &format!("/domains/{DOMAIN}/devices"),
+        json!({ "mac": "001565000005", "model": "yealink-t46u", "kind": "hotdesk",
+                "extension": DESK3.ext, "sip_password": DESK3.password }),
+    )
+    .await;
+    let dir = block_in_place(|| scratch(&server.dir(), "logout3-star44"));
+    let mut other_phone = registered_phone(&server, &api, &dir, &DESK3, "other").await;
+    let (mut desk_phone, caller) = call_in_progress(&server, &api, &dir).await;
+    let login = dial(&server, &DESK3, "*44", &login_steps(), Hangup::Server(15));
+    assert!(login.passed, "{}\n{}", login.output, server.output());
+    assert!(spoke(&server, "logged-in"), "{:?}", prompts(&server));
+    assert_eq!(owner(&api, DESK3.ext).await.as_deref(), Some("1004"));
+    assert_eq!(owner(&api, DESK.ext).await, None);
+    desk_logout_audited(&api, "moved_elsewhere").await;
+    // While the first call is up, a new call to 1004 rings the new desk only.
+    let mut second = call_from(
+        &server,
+        &dir,
+        &DESK2,
+        "1004",
+        "uac_invite.xml",
+        500,
+        "second",
+    );
+    let code = block_in_place(|| second.wait(Duration::from_secs(100)));
+    assert_eq!(
+        code,
+        Some(0),
+        "{}\n{}",
+        messages(&dir, "second"),
+        server.output()
+    );
+    assert_eq!(rang(&dir, "other"), 1, "{}", messages(&dir, "other"));
+    assert_eq!(rang(&dir, "desk"), 1, "{}", messages(&dir, "desk"));
+    call_lasts_until_bye(&server, &dir, caller).await;
+    block_in_place(|| {
+        desk_phone.kill();
+        other_phone.kill();
+    });
 }
 
 /// HD-LOGIN-10: an agent who never signed in to the portal is logged in by *44 (calls
