@@ -1,25 +1,75 @@
-//! The transaction table: slots indexed by [`TransactionKey`], and a heap of deadlines
-//! with lazy deletion, so finding due timers never scans all transactions.
+//! The transaction table: slots indexed by [`TransactionKey`], deadlines in a FIFO lane
+//! (most timers are a fixed duration from now, so they arrive in order) with a heap for the
+//! rest, both with lazy deletion, so finding due timers never scans all transactions; and
+//! the completed server non-INVITE transactions over UDP, kept apart (see [`Done`]).
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::Instant;
+
+use bytes::Bytes;
+use foldhash::fast::RandomState;
 
 use super::key::TransactionKey;
 use super::layer::Machine;
 use crate::header::Transport;
 
-/// Slots, the key index and the deadline heap.
-#[derive(Default)]
+/// Completed server non-INVITE transactions reserved for at start: a registrar answering
+/// 20,000 REGISTERs a second keeps 640,000 through Timer J, and each growth of the map
+/// rehashes all of them.
+const DONE_RESERVE: usize = 1 << 16;
+
+/// A deadline item: (deadline, slot, slot generation). An item is stale when its slot was
+/// released since (generation differs) or the entry's deadline moved (`scheduled`
+/// differs); stale items are skipped when they reach the front.
+type Due = (Instant, u32, u32);
+
+/// Slots, the key index, the deadline lane and heap, and the completed transactions.
 pub(super) struct Table {
     slots: Vec<Slot>,
     free: Vec<u32>,
-    index: HashMap<TransactionKey, u32>,
-    /// (deadline, slot, slot generation). An item is stale when its slot was released
-    /// since (generation differs) or the entry's deadline moved (`scheduled` differs); stale
-    /// items are skipped when they reach the top.
-    heap: BinaryHeap<Reverse<(Instant, u32, u32)>>,
+    /// Seeded: peers choose branches, so a fixed hash would let them collide keys.
+    index: HashMap<TransactionKey, u32, RandomState>,
+    /// Deadlines pushed in order (each no earlier than the last): O(1) in and out.
+    lane: VecDeque<Due>,
+    /// Deadlines that arrived earlier than the lane's last.
+    heap: BinaryHeap<Reverse<Due>>,
+    done: Done,
+}
+
+impl Default for Table {
+    fn default() -> Self {
+        Self {
+            slots: Vec::new(),
+            free: Vec::new(),
+            index: HashMap::default(),
+            lane: VecDeque::new(),
+            heap: BinaryHeap::new(),
+            done: Done::default(),
+        }
+    }
+}
+
+/// Server non-INVITE transactions over UDP in Completed (RFC 3261 §17.2.2): all such a
+/// transaction still does is send its final response again to a retransmitted request
+/// until Timer J, so only the response's bytes and the key are kept, not a slot with a
+/// state machine. Timer J is the same for every one of them, so they expire in the order
+/// they completed: a FIFO, no heap.
+struct Done {
+    /// Seeded, as the index.
+    responses: HashMap<TransactionKey, (Bytes, Instant), RandomState>,
+    /// (Timer J deadline, key) in completion order.
+    order: VecDeque<(Instant, TransactionKey)>,
+}
+
+impl Default for Done {
+    fn default() -> Self {
+        Self {
+            responses: HashMap::with_capacity_and_hasher(DONE_RESERVE, RandomState::default()),
+            order: VecDeque::with_capacity(DONE_RESERVE),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -46,9 +96,49 @@ pub(super) struct Head {
 }
 
 impl Table {
-    /// Live transactions.
+    /// Live transactions, completed ones included.
     pub(super) fn len(&self) -> usize {
-        self.index.len()
+        self.index.len() + self.done.responses.len()
+    }
+
+    /// Keeps the final `response` of completed server transaction `key` (its slot already
+    /// released) until `until`, Timer J.
+    pub(super) fn complete(&mut self, key: TransactionKey, response: Bytes, until: Instant) {
+        // Deadlines normally come in order; one that does not (a caller's clock read before
+        // another's) only expires later than it could.
+        let until = self.done.order.back().map_or(until, |(last, _)| until.max(*last));
+        self.done.order.push_back((until, key.clone()));
+        self.done.responses.insert(key, (response, until));
+    }
+
+    /// The stored final response of completed transaction `key`.
+    pub(super) fn completed(&self, key: &TransactionKey) -> Option<&Bytes> {
+        self.done.responses.get(key).map(|(response, _)| response)
+    }
+
+    /// Forgets completed transaction `key` (its transport failed); `false` if unknown.
+    pub(super) fn forget_completed(&mut self, key: &TransactionKey) -> bool {
+        // Its `order` item stays until it expires; the deadline check below skips it.
+        self.done.responses.remove(key).is_some()
+    }
+
+    /// Drops the completed transactions whose Timer J is due; returns how many.
+    pub(super) fn expire_completed(&mut self, now: Instant) -> usize {
+        let mut expired = 0;
+        while let Some((at, _)) = self.done.order.front() {
+            if *at > now {
+                break;
+            }
+            let Some((at, key)) = self.done.order.pop_front() else {
+                break;
+            };
+            // The key may have been forgotten and completed again since, with a later J.
+            if self.done.responses.get(&key).is_some_and(|(_, until)| *until == at) {
+                self.done.responses.remove(&key);
+                expired += 1;
+            }
+        }
+        expired
     }
 
     /// The slot of transaction `key`.
@@ -91,7 +181,12 @@ impl Table {
         if deadline != entry.head.scheduled {
             entry.head.scheduled = deadline;
             if let Some(at) = deadline {
-                self.heap.push(Reverse((at, slot, s.generation)));
+                let item = (at, slot, s.generation);
+                if self.lane.back().is_none_or(|last| last.0 <= at) {
+                    self.lane.push_back(item);
+                } else {
+                    self.heap.push(Reverse(item));
+                }
             }
         }
         s.entry = Some(entry);
@@ -119,13 +214,13 @@ impl Table {
     }
 
     /// Takes out the next entry whose deadline is at or before `now` (its `scheduled`
-    /// cleared), skipping stale heap items.
+    /// cleared), skipping stale items.
     pub(super) fn pop_due(&mut self, now: Instant) -> Option<(u32, Entry)> {
-        while let Some(&Reverse((at, slot, generation))) = self.heap.peek() {
+        while let Some((at, slot, generation)) = self.first_due() {
             if at > now {
                 return None;
             }
-            self.heap.pop();
+            self.drop_first();
             if self.is_live(at, slot, generation) {
                 let mut entry = self.take(slot)?;
                 entry.head.scheduled = None;
@@ -135,15 +230,50 @@ impl Table {
         None
     }
 
-    /// The earliest live deadline, dropping stale items from the top.
+    /// The earliest live deadline, completed transactions' Timer J included, dropping stale
+    /// items from the front.
     pub(super) fn next_deadline(&mut self) -> Option<Instant> {
-        while let Some(&Reverse((at, slot, generation))) = self.heap.peek() {
+        let done = self.done.order.front().map(|(at, _)| *at);
+        let live = loop {
+            let Some((at, slot, generation)) = self.first_due() else {
+                break None;
+            };
             if self.is_live(at, slot, generation) {
-                return Some(at);
+                break Some(at);
             }
-            self.heap.pop();
+            self.drop_first();
+        };
+        match (live, done) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
-        None
+    }
+
+    /// The earlier of the lane's and the heap's first items.
+    fn first_due(&self) -> Option<Due> {
+        let lane = self.lane.front().copied();
+        let heap = self.heap.peek().map(|Reverse(item)| *item);
+        match (lane, heap) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Removes the item [`Self::first_due`] returned.
+    fn drop_first(&mut self) {
+        let lane = self.lane.front().copied();
+        let heap = self.heap.peek().map(|Reverse(item)| *item);
+        match (lane, heap) {
+            (Some(a), Some(b)) if b < a => {
+                self.heap.pop();
+            }
+            (Some(_), _) => {
+                self.lane.pop_front();
+            }
+            (None, _) => {
+                self.heap.pop();
+            }
+        }
     }
 
     fn is_live(&self, at: Instant, slot: u32, generation: u32) -> bool {
