@@ -397,13 +397,16 @@ mod tests {
             assert_eq!(hex16(n), format!("{n:016x}"));
         }
         let text = "OPTIONS sip:a@192.0.2.1 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.2;branch=z9hG4bKst1\r\nFrom: <sip:b@192.0.2.2>;tag=f1\r\nTo: <sip:a@192.0.2.1>\r\nCall-ID: c1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
-        let parse = |t: &str| match crate::parse_message(bytes::Bytes::from(t.to_owned())) {
+        let parse = |t: &str| match crate::parse_message(Bytes::from(t.to_owned())) {
             Ok(crate::Message::Request(r)) => r,
             other => panic!("not a request: {other:?}"),
         };
         let tag = stateless_tag(&parse(text));
         assert_eq!(tag.len(), 16);
         assert_eq!(tag, stateless_tag(&parse(text)));
-        assert_ne!(tag, stateless_tag(&parse(&text.replace("z9hG4bKst1", "z9hG4bKst2"))));
+        assert_ne!(
+            tag,
+            stateless_tag(&parse(&text.replace("z9hG4bKst1", "z9hG4bKst2")))
+        );
     }
 }

@@ -26,6 +26,7 @@ const DONE_RESERVE: usize = 1 << 16;
 type Due = (Instant, u32, u32);
 
 /// Slots, the key index, the deadline lane and heap, and the completed transactions.
+#[derive(Default)]
 pub(super) struct Table {
     slots: Vec<Slot>,
     free: Vec<u32>,
@@ -36,19 +37,6 @@ pub(super) struct Table {
     /// Deadlines that arrived earlier than the lane's last.
     heap: BinaryHeap<Reverse<Due>>,
     done: Done,
-}
-
-impl Default for Table {
-    fn default() -> Self {
-        Self {
-            slots: Vec::new(),
-            free: Vec::new(),
-            index: HashMap::default(),
-            lane: VecDeque::new(),
-            heap: BinaryHeap::new(),
-            done: Done::default(),
-        }
-    }
 }
 
 /// Server non-INVITE transactions over UDP in Completed (RFC 3261 §17.2.2): all such a
@@ -106,7 +94,11 @@ impl Table {
     pub(super) fn complete(&mut self, key: TransactionKey, response: Bytes, until: Instant) {
         // Deadlines normally come in order; one that does not (a caller's clock read before
         // another's) only expires later than it could.
-        let until = self.done.order.back().map_or(until, |(last, _)| until.max(*last));
+        let until = self
+            .done
+            .order
+            .back()
+            .map_or(until, |(last, _)| until.max(*last));
         self.done.order.push_back((until, key.clone()));
         self.done.responses.insert(key, (response, until));
     }
@@ -133,7 +125,12 @@ impl Table {
                 break;
             };
             // The key may have been forgotten and completed again since, with a later J.
-            if self.done.responses.get(&key).is_some_and(|(_, until)| *until == at) {
+            if self
+                .done
+                .responses
+                .get(&key)
+                .is_some_and(|(_, until)| *until == at)
+            {
                 self.done.responses.remove(&key);
                 expired += 1;
             }
@@ -283,5 +280,69 @@ impl Table {
                     .as_ref()
                     .is_some_and(|e| e.head.scheduled == Some(at))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::transaction::server_non_invite::ServerNonInvite;
+    use crate::transaction::TimerConfig;
+
+    fn open(table: &mut Table, at: Instant, branch: &str) -> (u32, TransactionKey) {
+        let key = TransactionKey::server(branch, "192.0.2.1", 5060, "REGISTER");
+        let machine = Machine::ServerNonInvite(ServerNonInvite::start(at, &TimerConfig::default()));
+        let peer = "192.0.2.1:5060".parse().unwrap();
+        let slot = table.insert(key.clone(), peer, Transport::Udp, machine);
+        (slot, key)
+    }
+
+    // rfc3261_17_2_2: deadlines come out in time order whether they went to the lane (in
+    // order) or the heap (earlier than the lane's last), and released slots' are skipped.
+    #[test]
+    fn rfc3261_17_2_2_lane_and_heap_give_deadlines_in_order() {
+        let t = Instant::now();
+        let s = Duration::from_secs;
+        let mut table = Table::default();
+        let (a, _) = open(&mut table, t + s(10), "z9hG4bKa");
+        let (b, _) = open(&mut table, t, "z9hG4bKb");
+        let (c, _) = open(&mut table, t + s(20), "z9hG4bKc");
+        let (d, d_key) = open(&mut table, t + s(5), "z9hG4bKd");
+        let entry = table.take(d).unwrap();
+        table.release(d, &entry.head.key);
+        assert_eq!(table.slot_of(&d_key), None);
+        assert_eq!(table.next_deadline(), Some(t + s(32)));
+        let mut order = Vec::new();
+        while let Some((slot, _)) = table.pop_due(t + s(100)) {
+            order.push(slot);
+        }
+        assert_eq!(order, [b, a, c]);
+        assert_eq!(table.next_deadline(), None);
+    }
+
+    // rfc3261_17_2_2: a completed transaction is kept until its Timer J, then forgotten; one
+    // forgotten early (transport failure) and completed again keeps its later deadline.
+    #[test]
+    fn rfc3261_17_2_2_completed_expire_in_order() {
+        let t = Instant::now();
+        let s = Duration::from_secs;
+        let mut table = Table::default();
+        let key = |b: &str| TransactionKey::server(b, "192.0.2.1", 5060, "REGISTER");
+        table.complete(key("z9hG4bK1"), Bytes::from_static(b"one"), t + s(32));
+        table.complete(key("z9hG4bK2"), Bytes::from_static(b"two"), t + s(33));
+        assert!(table.forget_completed(&key("z9hG4bK1")));
+        table.complete(key("z9hG4bK1"), Bytes::from_static(b"again"), t + s(40));
+        assert_eq!(table.len(), 2);
+        assert_eq!(table.next_deadline(), Some(t + s(32)));
+        assert_eq!(table.expire_completed(t + s(33)), 1);
+        assert_eq!(
+            table.completed(&key("z9hG4bK1")),
+            Some(&Bytes::from_static(b"again"))
+        );
+        assert_eq!(table.completed(&key("z9hG4bK2")), None);
+        assert_eq!(table.expire_completed(t + s(40)), 1);
+        assert_eq!(table.len(), 0);
     }
 }

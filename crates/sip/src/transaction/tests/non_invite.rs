@@ -153,7 +153,10 @@ fn rfc3261_17_2_2_completed_keeps_the_final_until_timer_j() {
     assert_eq!(again.transmit.expect("the stored 200").bytes, first);
     // Timer J has passed: the request is new again.
     let after = start + Duration::from_secs(33);
-    assert!(matches!(layer.poll_output(after), crate::transaction::Output::Timeout(_)));
+    assert!(matches!(
+        layer.poll_output(after),
+        crate::transaction::Output::Timeout(_)
+    ));
     assert!(!layer.contains(&key));
     assert_eq!(layer.stats().transactions, 0);
     let reopened = layer.receive_now(after, received());
