@@ -360,10 +360,13 @@ pub fn new_tag() -> String {
 }
 
 /// The To tag a stateless answer to `request` carries: the same for every retransmission
-/// of the request (RFC 3261 §8.2.7), derived from its Call-ID, From tag and top Via branch.
+/// of the request (RFC 3261 §8.2.7), derived from its Call-ID, From tag and top Via branch
+/// (all three kept from parsing) with a hash seeded once per process, so peers cannot
+/// predict it.
 pub fn stateless_tag(request: &Request) -> String {
-    use std::hash::{DefaultHasher, Hash, Hasher};
-    let mut hasher = DefaultHasher::new();
+    use std::hash::{BuildHasher, Hash, Hasher};
+    static SEED: std::sync::OnceLock<foldhash::quality::RandomState> = std::sync::OnceLock::new();
+    let mut hasher = SEED.get_or_init(Default::default).build_hasher();
     request.call_id().hash(&mut hasher);
     request.from().ok().and_then(|f| f.tag()).hash(&mut hasher);
     request
@@ -371,5 +374,39 @@ pub fn stateless_tag(request: &Request) -> String {
         .ok()
         .and_then(|v| v.branch())
         .hash(&mut hasher);
-    format!("{:016x}", hasher.finish())
+    hex16(hasher.finish())
+}
+
+/// `n` as 16 lower-case hex digits (what `format!("{n:016x}")` gives, without the
+/// formatting machinery on the challenge path).
+fn hex16(n: u64) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    (0..16)
+        .rev()
+        .map(|i| char::from(DIGITS[((n >> (i * 4)) & 0xf) as usize]))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3261_8_2_7_stateless_tag_is_stable_and_hex() {
+        for n in [0, 1, 0xabc, u64::MAX, 0x0123_4567_89ab_cdef] {
+            assert_eq!(hex16(n), format!("{n:016x}"));
+        }
+        let text = "OPTIONS sip:a@192.0.2.1 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.2;branch=z9hG4bKst1\r\nFrom: <sip:b@192.0.2.2>;tag=f1\r\nTo: <sip:a@192.0.2.1>\r\nCall-ID: c1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+        let parse = |t: &str| match crate::parse_message(Bytes::from(t.to_owned())) {
+            Ok(crate::Message::Request(r)) => r,
+            other => panic!("not a request: {other:?}"),
+        };
+        let tag = stateless_tag(&parse(text));
+        assert_eq!(tag.len(), 16);
+        assert_eq!(tag, stateless_tag(&parse(text)));
+        assert_ne!(
+            tag,
+            stateless_tag(&parse(&text.replace("z9hG4bKst1", "z9hG4bKst2")))
+        );
+    }
 }

@@ -141,9 +141,9 @@ impl TransactionLayer {
         }
     }
 
-    /// True while transaction `key` exists.
+    /// True while transaction `key` exists (a completed one included, until its Timer J).
     pub fn contains(&self, key: &TransactionKey) -> bool {
-        self.table.slot_of(key).is_some()
+        self.table.slot_of(key).is_some() || self.table.completed(key).is_some()
     }
 
     /// Whether client INVITE transaction `key` still holds its INVITE.
@@ -195,10 +195,14 @@ impl TransactionLayer {
                 Ok(())
             }
             Input::TransportFailed(key) => {
-                let slot = self
-                    .table
-                    .slot_of(&key)
-                    .ok_or(TransactionError::NoTransaction)?;
+                let Some(slot) = self.table.slot_of(&key) else {
+                    if !self.table.forget_completed(&key) {
+                        return Err(TransactionError::NoTransaction);
+                    }
+                    self.push_event(TransactionEvent::TransportError { key: key.clone() });
+                    self.push_event(TransactionEvent::Terminated { key });
+                    return Ok(());
+                };
                 self.push_event(TransactionEvent::TransportError { key });
                 if let Some(entry) = self.table.take(slot) {
                     self.table.release(slot, &entry.head.key);
@@ -327,6 +331,9 @@ impl TransactionLayer {
     }
 
     fn run_timers(&mut self, now: Instant) {
+        // Completed server non-INVITE transactions end silently: the TU holds nothing of a
+        // server transaction it has answered, and no driver acts on their end.
+        self.table.expire_completed(now);
         while let Some((slot, entry)) = self.table.pop_due(now) {
             let (machine, reaction) = entry.machine.on_timeout(now, &self.timers);
             self.settle(slot, entry.head, machine, reaction, None);
@@ -377,14 +384,11 @@ impl TransactionLayer {
         key: &TransactionKey,
         response: &Response,
     ) -> Result<(), TransactionError> {
-        let slot = self
-            .table
-            .slot_of(key)
-            .ok_or(TransactionError::NoTransaction)?;
+        let status = response.status().as_u16();
+        let slot = self.answerable(key, status)?;
         let Some(entry) = self.table.take(slot) else {
             return Err(TransactionError::NoTransaction);
         };
-        let status = response.status().as_u16();
         let bytes = wire::response_bytes(response);
         let reliable = is_reliable(entry.head.transport);
         let result = match entry.machine {
@@ -399,6 +403,17 @@ impl TransactionLayer {
             client => Err((client, TransactionError::NotServer)),
         };
         match result {
+            Ok((
+                Some(Machine::ServerNonInvite(ServerNonInvite::Completed { response, j_at })),
+                _,
+            )) if !reliable => {
+                // All that is left to do is answer retransmissions until Timer J: the slot
+                // goes back now, and only the bytes and the key are kept (see `Table`).
+                self.transmit(response.clone(), entry.head.peer, entry.head.transport, key);
+                self.table.release(slot, &entry.head.key);
+                self.table.complete(entry.head.key, response, j_at);
+                Ok(())
+            }
             Ok((machine, reaction)) => {
                 self.settle(slot, entry.head, machine, reaction, None);
                 Ok(())
@@ -425,10 +440,7 @@ impl TransactionLayer {
         if status < 200 {
             return Err(TransactionError::NotFinal { status });
         }
-        let slot = self
-            .table
-            .slot_of(key)
-            .ok_or(TransactionError::NoTransaction)?;
+        let slot = self.answerable(key, status)?;
         let Some(entry) = self.table.take(slot) else {
             return Err(TransactionError::NoTransaction);
         };
@@ -452,6 +464,18 @@ impl TransactionLayer {
             key: entry.head.key,
         });
         Ok(())
+    }
+
+    /// The slot of server transaction `key`, to answer with `status`; a completed one has
+    /// already sent its final response.
+    fn answerable(&self, key: &TransactionKey, status: u16) -> Result<u32, TransactionError> {
+        match self.table.slot_of(key) {
+            Some(slot) => Ok(slot),
+            None if self.table.completed(key).is_some() => {
+                Err(TransactionError::AlreadyFinal { status })
+            }
+            None => Err(TransactionError::NoTransaction),
+        }
     }
 
     fn on_received(&mut self, now: Instant, received: Received) {
@@ -497,6 +521,14 @@ impl TransactionLayer {
             return;
         }
         let (peer, transport) = (received.source, received.transport);
+        // A retransmission to a completed non-INVITE transaction (§17.2.2): its final
+        // response again, to where the retransmission came from (the same sent-by).
+        if let Some(response) = self.table.completed(&key) {
+            let response = response.clone();
+            self.stats.retransmissions += 1;
+            self.transmit(response, peer, transport, &key);
+            return;
+        }
         match kind {
             // The ACK for a 2xx has its own branch and belongs to the dialog (§17.2.3).
             RequestKind::Ack => self.push_event(TransactionEvent::Ack { request: received }),

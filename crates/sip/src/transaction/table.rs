@@ -1,25 +1,63 @@
-//! The transaction table: slots indexed by [`TransactionKey`], and a heap of deadlines
-//! with lazy deletion, so finding due timers never scans all transactions.
+//! The transaction table: slots indexed by [`TransactionKey`], deadlines in a FIFO lane
+//! (most timers are a fixed duration from now, so they arrive in order) with a heap for the
+//! rest, both with lazy deletion, so finding due timers never scans all transactions; and
+//! the completed server non-INVITE transactions over UDP, kept apart (see [`Done`]).
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::Instant;
+
+use bytes::Bytes;
+use foldhash::fast::RandomState;
 
 use super::key::TransactionKey;
 use super::layer::Machine;
 use crate::header::Transport;
 
-/// Slots, the key index and the deadline heap.
+/// Completed server non-INVITE transactions reserved for at start: a registrar answering
+/// 20,000 REGISTERs a second keeps 640,000 through Timer J, and each growth of the map
+/// rehashes all of them.
+const DONE_RESERVE: usize = 1 << 16;
+
+/// A deadline item: (deadline, slot, slot generation). An item is stale when its slot was
+/// released since (generation differs) or the entry's deadline moved (`scheduled`
+/// differs); stale items are skipped when they reach the front.
+type Due = (Instant, u32, u32);
+
+/// Slots, the key index, the deadline lane and heap, and the completed transactions.
 #[derive(Default)]
 pub(super) struct Table {
     slots: Vec<Slot>,
     free: Vec<u32>,
-    index: HashMap<TransactionKey, u32>,
-    /// (deadline, slot, slot generation). An item is stale when its slot was released
-    /// since (generation differs) or the entry's deadline moved (`scheduled` differs); stale
-    /// items are skipped when they reach the top.
-    heap: BinaryHeap<Reverse<(Instant, u32, u32)>>,
+    /// Seeded: peers choose branches, so a fixed hash would let them collide keys.
+    index: HashMap<TransactionKey, u32, RandomState>,
+    /// Deadlines pushed in order (each no earlier than the last): O(1) in and out.
+    lane: VecDeque<Due>,
+    /// Deadlines that arrived earlier than the lane's last.
+    heap: BinaryHeap<Reverse<Due>>,
+    done: Done,
+}
+
+/// Server non-INVITE transactions over UDP in Completed (RFC 3261 §17.2.2): all such a
+/// transaction still does is send its final response again to a retransmitted request
+/// until Timer J, so only the response's bytes and the key are kept, not a slot with a
+/// state machine. Timer J is the same for every one of them, so they expire in the order
+/// they completed: a FIFO, no heap.
+struct Done {
+    /// Seeded, as the index.
+    responses: HashMap<TransactionKey, (Bytes, Instant), RandomState>,
+    /// (Timer J deadline, key) in completion order.
+    order: VecDeque<(Instant, TransactionKey)>,
+}
+
+impl Default for Done {
+    fn default() -> Self {
+        Self {
+            responses: HashMap::with_capacity_and_hasher(DONE_RESERVE, RandomState::default()),
+            order: VecDeque::with_capacity(DONE_RESERVE),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -46,9 +84,58 @@ pub(super) struct Head {
 }
 
 impl Table {
-    /// Live transactions.
+    /// Live transactions, completed ones included.
     pub(super) fn len(&self) -> usize {
-        self.index.len()
+        self.index.len() + self.done.responses.len()
+    }
+
+    /// Keeps the final `response` of completed server transaction `key` (its slot already
+    /// released) until `until`, Timer J.
+    pub(super) fn complete(&mut self, key: TransactionKey, response: Bytes, until: Instant) {
+        // Deadlines normally come in order; one that does not (a caller's clock read before
+        // another's) only expires later than it could.
+        let until = self
+            .done
+            .order
+            .back()
+            .map_or(until, |(last, _)| until.max(*last));
+        self.done.order.push_back((until, key.clone()));
+        self.done.responses.insert(key, (response, until));
+    }
+
+    /// The stored final response of completed transaction `key`.
+    pub(super) fn completed(&self, key: &TransactionKey) -> Option<&Bytes> {
+        self.done.responses.get(key).map(|(response, _)| response)
+    }
+
+    /// Forgets completed transaction `key` (its transport failed); `false` if unknown.
+    pub(super) fn forget_completed(&mut self, key: &TransactionKey) -> bool {
+        // Its `order` item stays until it expires; the deadline check below skips it.
+        self.done.responses.remove(key).is_some()
+    }
+
+    /// Drops the completed transactions whose Timer J is due; returns how many.
+    pub(super) fn expire_completed(&mut self, now: Instant) -> usize {
+        let mut expired = 0;
+        while let Some((at, _)) = self.done.order.front() {
+            if *at > now {
+                break;
+            }
+            let Some((at, key)) = self.done.order.pop_front() else {
+                break;
+            };
+            // The key may have been forgotten and completed again since, with a later J.
+            if self
+                .done
+                .responses
+                .get(&key)
+                .is_some_and(|(_, until)| *until == at)
+            {
+                self.done.responses.remove(&key);
+                expired += 1;
+            }
+        }
+        expired
     }
 
     /// The slot of transaction `key`.
@@ -91,7 +178,12 @@ impl Table {
         if deadline != entry.head.scheduled {
             entry.head.scheduled = deadline;
             if let Some(at) = deadline {
-                self.heap.push(Reverse((at, slot, s.generation)));
+                let item = (at, slot, s.generation);
+                if self.lane.back().is_none_or(|last| last.0 <= at) {
+                    self.lane.push_back(item);
+                } else {
+                    self.heap.push(Reverse(item));
+                }
             }
         }
         s.entry = Some(entry);
@@ -119,13 +211,13 @@ impl Table {
     }
 
     /// Takes out the next entry whose deadline is at or before `now` (its `scheduled`
-    /// cleared), skipping stale heap items.
+    /// cleared), skipping stale items.
     pub(super) fn pop_due(&mut self, now: Instant) -> Option<(u32, Entry)> {
-        while let Some(&Reverse((at, slot, generation))) = self.heap.peek() {
+        while let Some((at, slot, generation)) = self.first_due() {
             if at > now {
                 return None;
             }
-            self.heap.pop();
+            self.drop_first();
             if self.is_live(at, slot, generation) {
                 let mut entry = self.take(slot)?;
                 entry.head.scheduled = None;
@@ -135,15 +227,50 @@ impl Table {
         None
     }
 
-    /// The earliest live deadline, dropping stale items from the top.
+    /// The earliest live deadline, completed transactions' Timer J included, dropping stale
+    /// items from the front.
     pub(super) fn next_deadline(&mut self) -> Option<Instant> {
-        while let Some(&Reverse((at, slot, generation))) = self.heap.peek() {
+        let done = self.done.order.front().map(|(at, _)| *at);
+        let live = loop {
+            let Some((at, slot, generation)) = self.first_due() else {
+                break None;
+            };
             if self.is_live(at, slot, generation) {
-                return Some(at);
+                break Some(at);
             }
-            self.heap.pop();
+            self.drop_first();
+        };
+        match (live, done) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
-        None
+    }
+
+    /// The earlier of the lane's and the heap's first items.
+    fn first_due(&self) -> Option<Due> {
+        let lane = self.lane.front().copied();
+        let heap = self.heap.peek().map(|Reverse(item)| *item);
+        match (lane, heap) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Removes the item [`Self::first_due`] returned.
+    fn drop_first(&mut self) {
+        let lane = self.lane.front().copied();
+        let heap = self.heap.peek().map(|Reverse(item)| *item);
+        match (lane, heap) {
+            (Some(a), Some(b)) if b < a => {
+                self.heap.pop();
+            }
+            (Some(_), _) => {
+                self.lane.pop_front();
+            }
+            (None, _) => {
+                self.heap.pop();
+            }
+        }
     }
 
     fn is_live(&self, at: Instant, slot: u32, generation: u32) -> bool {
@@ -153,5 +280,69 @@ impl Table {
                     .as_ref()
                     .is_some_and(|e| e.head.scheduled == Some(at))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::transaction::server_non_invite::ServerNonInvite;
+    use crate::transaction::TimerConfig;
+
+    fn open(table: &mut Table, at: Instant, branch: &str) -> (u32, TransactionKey) {
+        let key = TransactionKey::server(branch, "192.0.2.1", 5060, "REGISTER");
+        let machine = Machine::ServerNonInvite(ServerNonInvite::start(at, &TimerConfig::default()));
+        let peer = "192.0.2.1:5060".parse().unwrap();
+        let slot = table.insert(key.clone(), peer, Transport::Udp, machine);
+        (slot, key)
+    }
+
+    // rfc3261_17_2_2: deadlines come out in time order whether they went to the lane (in
+    // order) or the heap (earlier than the lane's last), and released slots' are skipped.
+    #[test]
+    fn rfc3261_17_2_2_lane_and_heap_give_deadlines_in_order() {
+        let t = Instant::now();
+        let s = Duration::from_secs;
+        let mut table = Table::default();
+        let (a, _) = open(&mut table, t + s(10), "z9hG4bKa");
+        let (b, _) = open(&mut table, t, "z9hG4bKb");
+        let (c, _) = open(&mut table, t + s(20), "z9hG4bKc");
+        let (d, d_key) = open(&mut table, t + s(5), "z9hG4bKd");
+        let entry = table.take(d).unwrap();
+        table.release(d, &entry.head.key);
+        assert_eq!(table.slot_of(&d_key), None);
+        assert_eq!(table.next_deadline(), Some(t + s(32)));
+        let mut order = Vec::new();
+        while let Some((slot, _)) = table.pop_due(t + s(100)) {
+            order.push(slot);
+        }
+        assert_eq!(order, [b, a, c]);
+        assert_eq!(table.next_deadline(), None);
+    }
+
+    // rfc3261_17_2_2: a completed transaction is kept until its Timer J, then forgotten; one
+    // forgotten early (transport failure) and completed again keeps its later deadline.
+    #[test]
+    fn rfc3261_17_2_2_completed_expire_in_order() {
+        let t = Instant::now();
+        let s = Duration::from_secs;
+        let mut table = Table::default();
+        let key = |b: &str| TransactionKey::server(b, "192.0.2.1", 5060, "REGISTER");
+        table.complete(key("z9hG4bK1"), Bytes::from_static(b"one"), t + s(32));
+        table.complete(key("z9hG4bK2"), Bytes::from_static(b"two"), t + s(33));
+        assert!(table.forget_completed(&key("z9hG4bK1")));
+        table.complete(key("z9hG4bK1"), Bytes::from_static(b"again"), t + s(40));
+        assert_eq!(table.len(), 2);
+        assert_eq!(table.next_deadline(), Some(t + s(32)));
+        assert_eq!(table.expire_completed(t + s(33)), 1);
+        assert_eq!(
+            table.completed(&key("z9hG4bK1")),
+            Some(&Bytes::from_static(b"again"))
+        );
+        assert_eq!(table.completed(&key("z9hG4bK2")), None);
+        assert_eq!(table.expire_completed(t + s(40)), 1);
+        assert_eq!(table.len(), 0);
     }
 }

@@ -99,16 +99,92 @@ fn rfc3261_17_2_2_lost_final_is_resent_on_retransmission_and_absorbed_by_client(
     assert_eq!(pair.sent_at(Side::Uas, "SIP/2.0 200"), [0.0, 0.5]);
     assert_eq!(pair.events(Side::Uac, is_response).len(), 1);
     // Timer K (T4 = 5 s) ends the client 5 s after the final; Timer J (64·T1) the server
-    // 32 s after it sent the final.
+    // 32 s after it sent the final, silently (no TU holds an answered server transaction).
+    pair.run_until(Duration::from_secs(31));
+    assert!(pair.uas.layer.contains(&server));
+    assert_eq!(pair.uas.layer.stats().transactions, 1);
     pair.run_until(Duration::from_secs(40));
     let uac_end = pair.events(Side::Uac, is_terminated);
     assert_eq!(uac_end.len(), 1);
     assert_eq!(uac_end[0].0, 5.5);
-    let uas_end = pair.events(Side::Uas, is_terminated);
-    assert_eq!(uas_end.len(), 1);
-    assert_eq!(uas_end[0].0, 32.0);
+    assert!(pair.events(Side::Uas, is_terminated).is_empty());
+    assert!(!pair.uas.layer.contains(&server));
     assert!(!pair.uac.layer.contains(&key));
     assert_eq!(pair.uas.layer.stats().transactions, 0);
+}
+
+// rfc3261_17_2_2: a completed server non-INVITE transaction over UDP keeps only its final
+// response: a second final is refused as before, a retransmission gets the stored bytes
+// until Timer J and opens a new transaction after it, and a transport failure ends it.
+#[test]
+fn rfc3261_17_2_2_completed_keeps_the_final_until_timer_j() {
+    use std::time::Instant;
+
+    use crate::transaction::{Input, Received, TransactionError, TransactionLayer};
+
+    let mut layer = TransactionLayer::default();
+    let start = Instant::now();
+    let received = || Received {
+        message: crate::message::Message::Request(request("OPTIONS", "cj1", Transport::Udp)),
+        source: "192.0.2.1:5060".parse().unwrap(),
+        transport: Transport::Udp,
+    };
+    let Some(TransactionEvent::Request { key, .. }) = layer.receive_now(start, received()).event
+    else {
+        panic!("a new request is handed back");
+    };
+    let ok = request("OPTIONS", "cj1", Transport::Udp)
+        .response(StatusCode::OK)
+        .to_tag("t1")
+        .build();
+    let sent = layer.respond_now(start, &key, &ok, false).unwrap();
+    let first = sent.transmit.expect("the 200 is sent").bytes;
+    assert_eq!(
+        layer.respond_now(start, &key, &ok, false).unwrap_err(),
+        TransactionError::AlreadyFinal { status: 200 }
+    );
+    assert_eq!(
+        layer.respond_now(start, &key, &ok, true).unwrap_err(),
+        TransactionError::AlreadyFinal { status: 200 }
+    );
+    let later = start + Duration::from_secs(31);
+    let again = layer.receive_now(later, received());
+    assert!(again.event.is_none());
+    assert_eq!(again.transmit.expect("the stored 200").bytes, first);
+    // Timer J has passed: the request is new again.
+    let after = start + Duration::from_secs(33);
+    assert!(matches!(
+        layer.poll_output(after),
+        crate::transaction::Output::Timeout(_)
+    ));
+    assert!(!layer.contains(&key));
+    assert_eq!(layer.stats().transactions, 0);
+    let reopened = layer.receive_now(after, received());
+    assert!(matches!(
+        reopened.event,
+        Some(TransactionEvent::Request { .. })
+    ));
+    // rfc3261_17_2_4: a transport failure ends a completed transaction at once.
+    layer.respond_now(after, &key, &ok, false).unwrap();
+    layer
+        .handle(after, Input::TransportFailed(key.clone()))
+        .unwrap();
+    assert!(!layer.contains(&key));
+    let mut ended = Vec::new();
+    while let crate::transaction::Output::Event(e) = layer.poll_output(after) {
+        ended.push(e);
+    }
+    assert!(matches!(
+        ended.as_slice(),
+        [
+            TransactionEvent::TransportError { .. },
+            TransactionEvent::Terminated { .. }
+        ]
+    ));
+    assert_eq!(
+        layer.handle(after, Input::TransportFailed(key)),
+        Err(TransactionError::NoTransaction)
+    );
 }
 
 #[test]
