@@ -11,6 +11,7 @@ use hotdesk_sip::{HeaderName, Method, Response, StatusCode};
 
 use super::call::{ForkState, Retransmit};
 use super::dialog::contact_uri;
+use super::keys::tag_key;
 use super::session::{self, Negotiated, Refresher, SessionTimer};
 use super::setup::content_type;
 use super::{B2bua, T1};
@@ -153,13 +154,12 @@ impl B2bua {
         call.shed_setup();
         // Earlier hunt stages' dialogs-to-be are over (each had its own Call-ID).
         let won = call.forks.get(index).map(|f| f.dialog.call_id.as_str());
-        let mut stale: Vec<(String, String)> = call
+        let stale: Vec<u64> = call
             .forks
             .iter()
             .filter(|f| Some(f.dialog.call_id.as_str()) != won)
-            .map(|f| (f.dialog.call_id.clone(), f.dialog.local_tag.clone()))
+            .filter_map(|f| tag_key(&f.dialog.local_tag))
             .collect();
-        stale.dedup();
         for key in stale {
             self.dialogs.remove(&key);
         }

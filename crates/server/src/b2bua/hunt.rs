@@ -181,6 +181,7 @@ impl B2bua {
             if forks.is_empty() {
                 continue;
             }
+            self.link(&template.tag, id, Side::B);
             // The stage before stops ringing (HD-ROUTE-7: move on after the ring time).
             for index in hunt.stage_start..first {
                 self.cancel_fork(id, index);
@@ -192,7 +193,6 @@ impl B2bua {
             call.forks.extend(forks);
             call.best = None;
             call.min_se = None;
-            self.dialogs.insert(template.dialog_key(), (id, Side::B));
             call.template = Some(Box::new(template));
             call.ring_deadline = now + stage.ring.min(self.policy.ring_timeout);
             hunt.stage_start = first;

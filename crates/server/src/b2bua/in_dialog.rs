@@ -11,6 +11,7 @@ use hotdesk_sip::transaction::{Received, TransactionKey};
 use hotdesk_sip::{HeaderName, Method, Request, StatusCode};
 
 use super::call::Side;
+use super::keys::tag_key;
 use super::prack::has_token;
 use super::session::{negotiate, SessionTimer};
 use super::setup::content_type;
@@ -54,10 +55,19 @@ pub(super) fn request_content_type(request: &Request) -> Option<&str> {
 impl B2bua {
     /// The call and side a request with this Call-ID and To tag belongs to.
     fn find(&self, request: &Request) -> Option<(u64, Side)> {
-        let tag = request.to().ok()?.tag()?.to_owned();
-        self.dialogs
-            .get(&(request.call_id().to_owned(), tag))
-            .copied()
+        let tag = request.to().ok()?.tag()?;
+        let &(id, side) = self.dialogs.get(&tag_key(tag)?)?;
+        // The tag found the dialog; the Call-ID must be its own too (RFC 3261 §12).
+        let call_id = request.call_id();
+        let call = self.calls.get(&id)?;
+        let ours = match side {
+            Side::A => call.a.local_tag == tag && call.a.call_id == call_id,
+            Side::B => call
+                .forks
+                .iter()
+                .any(|f| f.dialog.local_tag == tag && f.dialog.call_id == call_id),
+        };
+        ours.then_some((id, side))
     }
 
     /// A CANCEL of the caller's INVITE `invite`: 200 to the CANCEL, 487 to the INVITE, the

@@ -21,6 +21,7 @@ mod dialog;
 mod forks;
 mod hunt;
 mod in_dialog;
+mod keys;
 mod prack;
 mod reinvite;
 mod route;
@@ -43,6 +44,7 @@ use tokio::sync::mpsc;
 
 use crate::state::App;
 use call::{Call, Side};
+use keys::{tag_key, IdMap};
 
 /// RFC 3261 T1: first 2xx retransmission interval.
 const T1: Duration = Duration::from_millis(500);
@@ -158,12 +160,13 @@ pub struct B2bua {
     /// Boxed: the table keeps spare slots (up to half of them when it has just grown), and a
     /// call is large; a pointer per spare slot rather than a whole call (held calls,
     /// BENCHMARKS.md "Concurrent calls").
-    calls: HashMap<u64, Box<Call>>,
-    /// (Call-ID, our tag) → call and side.
-    dialogs: HashMap<(String, String), (u64, Side)>,
+    calls: IdMap<Box<Call>>,
+    /// Our tag in a dialog ([`keys::tag_key`]) → call and side; [`Self::find`] checks the
+    /// Call-ID too.
+    dialogs: IdMap<(u64, Side)>,
     /// The caller's INVITE transaction → call, for CANCEL.
     invites: HashMap<TransactionKey, u64>,
-    relays: HashMap<u64, Relay>,
+    relays: IdMap<Relay>,
     timers: BinaryHeap<Reverse<(Instant, u64)>>,
     next_id: u64,
     cdrs: mpsc::UnboundedSender<Cdr>,
@@ -202,10 +205,10 @@ impl B2bua {
             app,
             io: Io::new(endpoint, sink),
             policy,
-            calls: HashMap::new(),
-            dialogs: HashMap::new(),
+            calls: IdMap::default(),
+            dialogs: IdMap::default(),
             invites: HashMap::new(),
-            relays: HashMap::new(),
+            relays: IdMap::default(),
             timers: BinaryHeap::new(),
             next_id: 1,
             cdrs,
@@ -401,15 +404,18 @@ impl B2bua {
         let Some(call) = self.calls.get(&id) else {
             return;
         };
-        self.dialogs
-            .remove(&(call.a.call_id.clone(), call.a.local_tag.clone()));
-        let mut last: Option<&str> = None;
-        for fork in &call.forks {
-            if last != Some(fork.dialog.call_id.as_str()) {
-                last = Some(fork.dialog.call_id.as_str());
-                self.dialogs
-                    .remove(&(fork.dialog.call_id.clone(), fork.dialog.local_tag.clone()));
-            }
+        let tags = std::iter::once(&call.a.local_tag)
+            .chain(call.forks.iter().map(|f| &f.dialog.local_tag));
+        for key in tags.filter_map(|tag| tag_key(tag)) {
+            self.dialogs.remove(&key);
+        }
+    }
+
+    /// Links our tag `tag` of a dialog to call `id`'s `side`.
+    fn link(&mut self, tag: &str, id: u64, side: Side) {
+        // Our tags always have a key (`keys::new_tag`).
+        if let Some(key) = tag_key(tag) {
+            self.dialogs.insert(key, (id, side));
         }
     }
 

@@ -16,7 +16,7 @@ use super::prack::Reliable;
 use super::route::{self, Contact, Decision};
 use super::session;
 use super::trunk;
-use super::B2bua;
+use super::{keys, B2bua};
 use crate::sip::auth::Outcome;
 use crate::sip::Context;
 
@@ -376,9 +376,8 @@ impl B2bua {
             return None;
         }
         tracing::debug!(call = id, forks = forks.len(), to = %record.dialled, "call forked");
-        self.dialogs
-            .insert((a.call_id.clone(), a.local_tag.clone()), (id, Side::A));
-        self.dialogs.insert(template.dialog_key(), (id, Side::B));
+        self.link(&a.local_tag, id, Side::A);
+        self.link(&template.tag, id, Side::B);
         self.invites.insert(transaction.key().clone(), id);
         let call = Call {
             a,
@@ -420,8 +419,9 @@ pub(super) struct ForkTemplate {
     remote: String,
     /// Call-ID of the B side (this stage's).
     call_id: String,
-    /// Our tag on the B side (this stage's).
-    tag: String,
+    /// Our tag on the B side (this stage's): how requests of the callee's dialog find the
+    /// call.
+    pub(super) tag: String,
     /// Max-Forwards, P-Asserted-Identity, copied and Geolocation headers.
     extra: Vec<(&'static str, String)>,
     /// The caller's offer, if any.
@@ -442,7 +442,7 @@ impl ForkTemplate {
             from,
             remote,
             call_id: new_call_id(),
-            tag: new_tag(),
+            tag: keys::new_tag(),
             extra,
             body,
         }
@@ -455,7 +455,7 @@ impl ForkTemplate {
     pub(super) fn renewed(&self) -> Self {
         Self {
             call_id: new_call_id(),
-            tag: new_tag(),
+            tag: keys::new_tag(),
             ..self.clone()
         }
     }
@@ -479,11 +479,6 @@ impl ForkTemplate {
     /// The caller's offer the forks carry, if any.
     pub(super) fn offer(&self) -> Option<(String, bytes::Bytes)> {
         self.body.clone()
-    }
-
-    /// (Call-ID, our tag): how requests of the callee's dialog find the call.
-    pub(super) fn dialog_key(&self) -> (String, String) {
-        (self.call_id.clone(), self.tag.clone())
     }
 }
 
@@ -561,7 +556,7 @@ fn a_dialog(
     transaction: &ServerTransaction,
     contact: std::sync::Arc<str>,
 ) -> Dialog {
-    let local_tag = new_tag();
+    let local_tag = keys::new_tag();
     let to = request
         .to()
         .map(|t| t.as_str().to_owned())

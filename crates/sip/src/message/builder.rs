@@ -1,6 +1,7 @@
 //! Building messages: a response to a request (RFC 3261 §8.2.6) written straight into one
 //! buffer of the exact size with its header index recorded as it goes (no re-parse), and new
-//! requests (serialised, then parsed so they are checked like received ones).
+//! requests (serialised, then parsed so they are checked like received ones, or indexed as
+//! written when their values are known good).
 
 use std::borrow::Cow;
 
@@ -247,6 +248,12 @@ impl<'a> RequestBuilder<'a> {
     }
     /// Serialises the request into one buffer of the exact size.
     pub fn to_bytes(&self) -> Bytes {
+        self.write().0.buf.freeze()
+    }
+
+    /// Writes the request; also returns the Request-URI's span, the end of the start line
+    /// and where the body starts.
+    fn write(&self) -> (Writer, (u32, u32), u32, u32) {
         let body: &[u8] = self.body.as_ref().map_or(&[], |(_, b)| b);
         let size = self.method.as_str().len()
             + self.uri.len()
@@ -262,23 +269,61 @@ impl<'a> RequestBuilder<'a> {
         let mut w = Writer::with_capacity(size, self.headers.len() + 2);
         w.buf.put_slice(self.method.as_str().as_bytes());
         w.buf.put_u8(b' ');
+        let uri_start = w.buf.len() as u32;
         w.buf.put_slice(self.uri.as_bytes());
-        w.buf.put_slice(b" SIP/2.0\r\n");
+        let uri_end = w.buf.len() as u32;
+        w.buf.put_slice(b" SIP/2.0");
+        let start_line_end = w.buf.len() as u32;
+        w.buf.put_slice(b"\r\n");
         for (name, value) in &self.headers {
             w.header(name, &[value.as_bytes()]);
         }
         if let Some((ct, _)) = &self.body {
             w.header("Content-Type", &[ct.as_bytes()]);
         }
-        w.finish(body);
-        w.buf.freeze()
+        let body_start = w.finish(body);
+        (w, (uri_start, uri_end), start_line_end, body_start)
     }
+
     /// Serialises and parses the request.
     pub fn build(self) -> Result<Request, ParseError> {
         match parse_message(self.to_bytes())? {
             super::Message::Request(r) => Ok(r),
             super::Message::Response(_) => Err(ParseError::BadStartLine { offset: 0 }),
         }
+    }
+
+    /// Serialises the request without parsing it again: the header index is recorded as the
+    /// lines are written. For requests made of values that were parsed already or that we
+    /// generated (a B2BUA's legs), where [`Self::build`]'s full parse cost as much as the
+    /// rest of the request's handling. Checks what the transaction layer relies on: Via,
+    /// From, To and Call-ID present, CSeq valid and naming this method; the top Via, From
+    /// and To are parsed when first read.
+    pub fn build_trusted(self) -> Result<Request, ParseError> {
+        let (w, uri, start_line_end, body_start) = self.write();
+        let headers = Headers::new(w.buf.freeze(), w.entries);
+        for name in [HeaderName::Via, HeaderName::From, HeaderName::To] {
+            if headers.get(name).is_none() {
+                return Err(ParseError::MissingHeader { name });
+            }
+        }
+        headers.call_id()?;
+        let cseq = headers.cseq()?;
+        if cseq.method != self.method {
+            let offset = headers.get(HeaderName::CSeq).map_or(0, |h| h.offset());
+            return Err(ParseError::CSeqMethodMismatch { offset });
+        }
+        Ok(Request {
+            method: self.method,
+            uri,
+            headers,
+            cseq,
+            layout: Layout {
+                start_line_end,
+                body_start,
+            },
+            cache: None,
+        })
     }
 }
 

@@ -123,3 +123,69 @@ fn put_u32_writes_decimal() {
         assert_eq!(&b[..], n.to_string().as_bytes());
     }
 }
+
+#[test]
+fn rfc3261_8_1_1_trusted_build_reads_like_a_parsed_one() {
+    let builder = RequestBuilder::new(Method::Invite, "sip:1004@192.0.2.10:5062;transport=udp")
+        .header("Via", "SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKt1;rport")
+        .header("Max-Forwards", "69")
+        .header("From", "\"Ann\" <sip:1001@acme.test>;tag=f1")
+        .header("To", "<sip:1004@acme.test>")
+        .header("Call-ID", "c-1@acme")
+        .header("CSeq", "1 INVITE")
+        .header("Contact", "<sip:192.0.2.1:5060>")
+        .body("application/sdp", Bytes::from_static(b"v=0\r\n"));
+    let parsed = builder.clone().build().unwrap();
+    let trusted = builder.build_trusted().unwrap();
+    assert_eq!(trusted.as_bytes(), parsed.as_bytes());
+    assert_eq!(trusted.method(), parsed.method());
+    assert_eq!(trusted.uri_str(), parsed.uri_str());
+    assert_eq!(trusted.start_line(), parsed.start_line());
+    assert_eq!(trusted.cseq(), parsed.cseq());
+    assert_eq!(trusted.call_id(), "c-1@acme");
+    assert_eq!(trusted.via().unwrap().branch(), Some("z9hG4bKt1"));
+    assert_eq!(trusted.from().unwrap().tag(), Some("f1"));
+    assert_eq!(trusted.to().unwrap().tag(), None);
+    assert_eq!(trusted.body(), b"v=0\r\n");
+    let names = |r: &Request| {
+        r.headers()
+            .iter()
+            .map(|h| (h.name(), h.value().to_vec()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&trusted), names(&parsed));
+}
+
+#[test]
+fn rfc3261_8_1_1_trusted_build_refuses_what_the_layer_needs() {
+    let base = || {
+        RequestBuilder::new(Method::Bye, "sip:x@y")
+            .header("Via", "SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKt2")
+            .header("From", "<sip:a@y>;tag=1")
+            .header("To", "<sip:x@y>;tag=2")
+            .header("Call-ID", "c-2")
+    };
+    assert!(base().header("CSeq", "2 BYE").build_trusted().is_ok());
+    assert!(matches!(
+        base().header("CSeq", "2 INVITE").build_trusted(),
+        Err(ParseError::CSeqMethodMismatch { .. })
+    ));
+    assert!(matches!(
+        base().build_trusted(),
+        Err(ParseError::MissingHeader {
+            name: HeaderName::CSeq
+        })
+    ));
+    let no_via = RequestBuilder::new(Method::Bye, "sip:x@y")
+        .header("From", "<sip:a@y>;tag=1")
+        .header("To", "<sip:x@y>;tag=2")
+        .header("Call-ID", "c-2")
+        .header("CSeq", "2 BYE")
+        .build_trusted();
+    assert!(matches!(
+        no_via,
+        Err(ParseError::MissingHeader {
+            name: HeaderName::Via
+        })
+    ));
+}
