@@ -81,10 +81,7 @@ impl DeviceView {
             association_secs: device.association_secs,
             site: device.site.clone(),
             has_sip_password: device.sip_secret.is_some(),
-            mailbox: MailboxView {
-                new: device.mailbox.new,
-                old: device.mailbox.old,
-            },
+            mailbox: device.mailbox.into(),
             soft_keys: device.soft_keys.clone(),
             template: device.template.clone(),
             session,

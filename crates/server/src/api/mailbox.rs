@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::Json;
-use hotdesk_core::{authz::Action, Mailbox};
+use hotdesk_core::authz::Action;
 
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, ErrorBody};
@@ -31,15 +31,8 @@ pub(crate) async fn put(
     let domain = domain_name(&d)?;
     let ext = user_ext(&e)?;
     caller.principal.allow(&domain, Action::ActAsUser(&ext))?;
-    let mailbox = Mailbox {
-        new: body.new,
-        old: body.old,
-    };
-    let user = app.set_mailbox(&domain, &ext, mailbox).await?;
-    Ok(Json(MailboxView {
-        new: user.mailbox.new,
-        old: user.mailbox.old,
-    }))
+    let user = app.set_mailbox(&domain, &ext, body.into()).await?;
+    Ok(Json(user.mailbox.into()))
 }
 
 /// Sets the counts of a device's anchor mailbox (office manager and up, or the voicemail
@@ -59,13 +52,6 @@ pub(crate) async fn put_device(
     let domain = domain_name(&d)?;
     let ext = device_ext(&e)?;
     caller.principal.allow(&domain, Action::ManageDevices)?;
-    let mailbox = Mailbox {
-        new: body.new,
-        old: body.old,
-    };
-    let device = app.set_device_mailbox(&domain, &ext, mailbox).await?;
-    Ok(Json(MailboxView {
-        new: device.mailbox.new,
-        old: device.mailbox.old,
-    }))
+    let device = app.set_device_mailbox(&domain, &ext, body.into()).await?;
+    Ok(Json(device.mailbox.into()))
 }

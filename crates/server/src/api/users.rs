@@ -8,7 +8,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hotdesk_core::queue::queue_status;
-use hotdesk_core::{authz::Action, QueueStatus, Refusal, Scope, SeatType, User};
+use hotdesk_core::{authz::Action, Mailbox, QueueStatus, Refusal, Scope, SeatType, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -69,6 +69,24 @@ pub struct MailboxView {
     pub old: u32,
 }
 
+impl From<Mailbox> for MailboxView {
+    fn from(m: Mailbox) -> Self {
+        Self {
+            new: m.new,
+            old: m.old,
+        }
+    }
+}
+
+impl From<MailboxView> for Mailbox {
+    fn from(v: MailboxView) -> Self {
+        Self {
+            new: v.new,
+            old: v.old,
+        }
+    }
+}
+
 /// Wire name of a role.
 pub(crate) fn scope_name(scope: Scope) -> &'static str {
     match scope {
@@ -121,10 +139,7 @@ impl UserView {
             no_answer_secs: user.no_answer_secs(),
             agent: user.agent,
             queue_status: queue_name(status).into(),
-            mailbox: MailboxView {
-                new: user.mailbox.new,
-                old: user.mailbox.old,
-            },
+            mailbox: user.mailbox.into(),
             has_pin: user.pin_hash.is_some(),
             has_sip_password: user.sip_secret.is_some(),
             devices,
