@@ -292,18 +292,12 @@ impl Driver {
         key: TransactionKey,
         received: Received,
     ) -> Option<ServerTransaction> {
-        let commands = self.handle.upgrade()?;
-        let Message::Request(request) = received.message else {
-            return None;
-        };
-        Some(ServerTransaction::new(
+        ServerTransaction::new(
             key,
-            request,
-            received.source,
-            received.transport,
-            commands,
+            received,
+            self.handle.upgrade()?,
             Arc::clone(&self.direct),
-        ))
+        )
     }
 
     fn emit(&self, event: EndpointEvent) {

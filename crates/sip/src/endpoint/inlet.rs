@@ -13,7 +13,6 @@ use tokio::sync::mpsc;
 use super::direct::Direct;
 use super::{Command, EndpointEvent, ServerTransaction};
 use crate::message::Message;
-use crate::transaction::TransactionKey;
 use crate::transaction::{Received, TransactionEvent};
 use crate::transport::Inlet;
 
@@ -47,13 +46,14 @@ impl Inlet for Fast {
         let arrival = direct.layer().receive_now(Instant::now(), received);
         let event = match arrival.event {
             Some(TransactionEvent::Request { key, request }) => {
-                server_transaction(key, request, &commands, &direct).map(EndpointEvent::Request)
+                ServerTransaction::new(key, request, commands.clone(), Arc::clone(&direct))
+                    .map(EndpointEvent::Request)
             }
             Some(TransactionEvent::Cancel {
                 key,
                 invite,
                 request,
-            }) => server_transaction(key, request, &commands, &direct)
+            }) => ServerTransaction::new(key, request, commands.clone(), Arc::clone(&direct))
                 .map(|cancel| EndpointEvent::Cancel { cancel, invite }),
             Some(TransactionEvent::Ack { request }) => Some(EndpointEvent::Ack(request)),
             // `receive_now` passes on nothing else.
@@ -70,23 +70,4 @@ impl Inlet for Fast {
         direct.finish(arrival.transmit, arrival.wake, &commands);
         None
     }
-}
-
-fn server_transaction(
-    key: TransactionKey,
-    received: Received,
-    commands: &mpsc::UnboundedSender<Command>,
-    direct: &Arc<Direct>,
-) -> Option<ServerTransaction> {
-    let Message::Request(request) = received.message else {
-        return None;
-    };
-    Some(ServerTransaction::new(
-        key,
-        request,
-        received.source,
-        received.transport,
-        commands.clone(),
-        Arc::clone(direct),
-    ))
 }

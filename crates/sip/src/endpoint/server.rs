@@ -8,8 +8,8 @@ use tokio::sync::mpsc;
 use super::direct::Direct;
 use super::{new_tag, Command, EndpointError};
 use crate::header::Transport;
-use crate::message::{Request, Response, StatusCode};
-use crate::transaction::TransactionKey;
+use crate::message::{Message, Request, Response, StatusCode};
+use crate::transaction::{Received, TransactionKey};
 
 /// A request that opened a server transaction. Answer it with [`Self::respond`] (final,
 /// consumes the handle) after any number of [`Self::provisional`]s. Dropping the handle
@@ -27,23 +27,25 @@ pub struct ServerTransaction {
 }
 
 impl ServerTransaction {
+    /// The handle for a request the transaction layer passed up; `None` for a response.
     pub(super) fn new(
         key: TransactionKey,
-        request: Request,
-        source: SocketAddr,
-        transport: Transport,
+        received: Received,
         commands: mpsc::UnboundedSender<Command>,
         direct: Arc<Direct>,
-    ) -> Self {
-        Self {
+    ) -> Option<Self> {
+        let Message::Request(request) = received.message else {
+            return None;
+        };
+        Some(Self {
             key,
             request,
-            source,
-            transport,
+            source: received.source,
+            transport: received.transport,
             commands,
             direct,
             answered: false,
-        }
+        })
     }
 
     /// The transaction's key (CANCEL names the INVITE's key in
