@@ -244,6 +244,16 @@ pub(crate) async fn no_calls_left(server: &Server) {
     .await;
 }
 
+/// Waits until exactly `n` calls are up (answered or ringing) on the server.
+pub(crate) async fn calls_up(server: &Server, n: u64) {
+    let url = server.url();
+    eventually(Duration::from_secs(15), "the call to be up", || {
+        let url = url.clone();
+        async move { (metric(&url, "hotdesk_calls_active").await? == n).then_some(()) }
+    })
+    .await;
+}
+
 /// Headers (and the start of the body) of the first INVITE of a trace.
 pub(crate) fn first_invite(trace: &str) -> String {
     let start = trace.find("INVITE sip:").unwrap_or(0);
@@ -407,12 +417,7 @@ async fn hd_logout_3_log_out_mid_call_keeps_the_call_until_bye() {
         };
         std::thread::spawn(move || target.call(&dir, "94002", "1004", "uac_invite.xml", 5000))
     };
-    let url = server.url();
-    eventually(Duration::from_secs(15), "the call to be up", || {
-        let url = url.clone();
-        async move { (metric(&url, "hotdesk_calls_active").await? == 1).then_some(()) }
-    })
-    .await;
+    calls_up(&server, 1).await;
     eventually(Duration::from_secs(15), "the ACK at the desk", || {
         let acked = desk.received("ACK") > 0;
         async move { acked.then_some(()) }

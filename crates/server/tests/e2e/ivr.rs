@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tokio::task::block_in_place;
 
-use crate::calls::{metric, no_calls_left, requests_received};
+use crate::calls::{calls_up, metric, no_calls_left, requests_received};
 use crate::harness::{field, Api, Options, Server};
 use crate::peers::{self, eventually, free_port, scratch, Peer};
 
@@ -1416,12 +1416,7 @@ async fn call_in_progress(server: &Server, api: &Api, dir: &Path) -> (Peer, Peer
         LONG_CALL_MS,
         "caller",
     );
-    let url = server.url();
-    eventually(Duration::from_secs(15), "the call to be up", || {
-        let url = url.clone();
-        async move { (metric(&url, "hotdesk_calls_active").await? == 1).then_some(()) }
-    })
-    .await;
+    calls_up(server, 1).await;
     eventually(Duration::from_secs(15), "the ACK at the desk", || {
         let acked = received(dir, "desk", "ACK") > 0;
         async move { acked.then_some(()) }
