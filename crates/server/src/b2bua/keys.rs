@@ -69,6 +69,8 @@ mod tests {
         }
     }
 
+    /// Not a rule but the maps' speed (issue 5): consecutive call ids must not share the
+    /// table's fingerprint bits.
     #[test]
     fn counters_spread_over_the_fingerprint_bits() {
         let top = |n: u64| {

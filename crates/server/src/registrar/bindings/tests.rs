@@ -151,6 +151,8 @@ fn rfc3261_16_6_lookup_orders_by_q_then_freshness_and_hides_lapsed() {
         .is_none());
 }
 
+/// RFC 3261 §10.3 step 7 (a refresh updates the binding's expiry and CSeq), done in place
+/// on the hot path (issue 4); an undo recorded before it must not bring the old one back.
 #[test]
 fn renew_changes_in_place_and_voids_an_older_undo() {
     let table = Bindings::default();
