@@ -26,6 +26,7 @@ mod tls;
 mod udp;
 mod ws;
 
+use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -216,19 +217,42 @@ impl Shared {
     }
 }
 
-/// For a TCP listener on port 0 whose address is also a UDP listener's: that UDP socket's
-/// bound address.
-fn same_port_as_udp(
-    transport: Transport,
-    addr: SocketAddr,
-    configured: &[SocketAddr],
-    bound: &[(SocketAddr, Arc<UdpSocket>)],
-) -> Option<SocketAddr> {
+/// For a TCP listener on port 0 whose address is also a UDP listener's: the index of that
+/// UDP socket, whose port the listener must share (SPEC §4, `--sip ADDR:0`).
+fn paired_udp(transport: Transport, addr: SocketAddr, udp: &[SocketAddr]) -> Option<usize> {
     if transport != Transport::Tcp || addr.port() != 0 {
         return None;
     }
-    let index = configured.iter().position(|c| *c == addr)?;
-    bound.get(index).map(|(b, _)| *b)
+    udp.iter().position(|u| *u == addr)
+}
+
+/// Times a UDP socket is traded for a fresh one before giving up on one port for both.
+const SAME_PORT_ATTEMPTS: usize = 16;
+
+/// SPEC §4: UDP and TCP on one port when the port was left to the system. Binds TCP (with
+/// `bind_tcp`) on the port of `udp`; a port free for UDP may be taken for TCP (the ephemeral
+/// ranges of the two are shared with every other socket on the machine), and then `udp` is
+/// traded for a fresh socket from `bind_udp` and TCP tries its port. Any error other than
+/// "address in use" ends the attempts at once, as another port would not help.
+fn bind_same_port<U, L>(
+    mut udp: (SocketAddr, U),
+    mut bind_udp: impl FnMut() -> io::Result<(SocketAddr, U)>,
+    mut bind_tcp: impl FnMut(SocketAddr) -> io::Result<L>,
+) -> io::Result<((SocketAddr, U), L)> {
+    for _ in 0..SAME_PORT_ATTEMPTS {
+        match bind_tcp(udp.0) {
+            Ok(listener) => return Ok((udp, listener)),
+            Err(e) if e.kind() == io::ErrorKind::AddrInUse => {}
+            Err(e) => return Err(e),
+        }
+        // The old socket is dropped only after the new one is bound, so the system cannot
+        // hand back the port TCP just failed on.
+        udp = bind_udp()?;
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AddrInUse,
+        format!("no port free for both UDP and TCP after {SAME_PORT_ATTEMPTS} attempts"),
+    ))
 }
 
 /// Read-only view of the counters, for [`crate::endpoint::Endpoint::stats`].
@@ -282,19 +306,19 @@ impl Transports {
 
         // Bind everything before spawning anything, so a failure leaves no task behind.
         let limits = &config.limits;
-        let mut local = Vec::new();
+        let bind_udp = |addr| -> io::Result<(SocketAddr, Arc<UdpSocket>)> {
+            let socket = udp::bind(addr, limits.udp_buffer)?;
+            Ok((socket.local_addr()?, Arc::new(socket)))
+        };
         let mut udp = Vec::new();
         for &addr in &config.udp {
-            let bind_error = |source| TransportError::Bind {
+            udp.push(bind_udp(addr).map_err(|source| TransportError::Bind {
                 transport: Transport::Udp,
                 addr,
                 source,
-            };
-            let socket = udp::bind(addr, limits.udp_buffer).map_err(bind_error)?;
-            let bound = socket.local_addr().map_err(bind_error)?;
-            local.push((Transport::Udp, bound));
-            udp.push((bound, Arc::new(socket)));
+            })?);
         }
+        let mut stream_local = Vec::new();
         let mut listeners = Vec::new();
         // Without an identity, a TLS or WSS listener is refused below.
         let streams = [
@@ -317,17 +341,28 @@ impl Transports {
                     addr,
                     source,
                 };
-                let listener = match same_port_as_udp(transport, addr, &config.udp, &udp) {
-                    // `--sip 127.0.0.1:0`: TCP takes UDP's free port when it can, so one
-                    // port serves both, as with a fixed port.
-                    Some(shared_port) => tcp::bind(shared_port).or_else(|_| tcp::bind(addr)),
-                    None => tcp::bind(addr),
-                }
-                .map_err(bind_error)?;
-                local.push((transport, listener.local_addr().map_err(bind_error)?));
+                let listener = match paired_udp(transport, addr, &config.udp) {
+                    // `--sip 127.0.0.1:0`: one port serves both, as with a fixed port; the
+                    // UDP socket may be replaced on the way (nothing reads it yet).
+                    Some(index) => {
+                        let (socket, listener) =
+                            bind_same_port(udp[index].clone(), || bind_udp(addr), tcp::bind)
+                                .map_err(bind_error)?;
+                        udp[index] = socket;
+                        listener
+                    }
+                    None => tcp::bind(addr).map_err(bind_error)?,
+                };
+                stream_local.push((transport, listener.local_addr().map_err(bind_error)?));
                 listeners.push((transport, listener, upgrade));
             }
         }
+        // Known only now: pairing with TCP may have replaced a UDP socket.
+        let local = udp
+            .iter()
+            .map(|(bound, _)| (Transport::Udp, *bound))
+            .chain(stream_local)
+            .collect();
 
         let (stop, shutdown) = watch::channel(());
         let counters = Arc::new(Counters::default());
@@ -468,8 +503,75 @@ impl Sender {
         let socket = udp_socket(&self.udp, addr).map_err(TrySendError::Failed)?;
         match socket.try_send_to(&transmit.bytes, addr) {
             Ok(_) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Err(TrySendError::WouldBlock),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Err(TrySendError::WouldBlock),
             Err(source) => Err(TrySendError::Failed(TransportError::Send { addr, source })),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn in_use() -> io::Error {
+        io::Error::from(io::ErrorKind::AddrInUse)
+    }
+
+    #[tokio::test]
+    async fn spec_4_port_0_serves_udp_and_tcp_on_one_port_when_tcp_holds_udps_port() {
+        let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let bind_udp = || -> io::Result<(SocketAddr, Arc<UdpSocket>)> {
+            let socket = udp::bind(any, 65_536)?;
+            Ok((socket.local_addr()?, Arc::new(socket)))
+        };
+        let first = bind_udp().unwrap();
+        // Another program's TCP socket on the port the system gave UDP: the first TCP
+        // attempt must fail, as on a busy machine.
+        let squatter = tcp::bind(first.0).unwrap();
+        let (udp, listener) = bind_same_port(first, bind_udp, tcp::bind).unwrap();
+        assert_ne!(udp.0, squatter.local_addr().unwrap());
+        assert_eq!(udp.0, listener.local_addr().unwrap());
+        assert_eq!(
+            udp.1.local_addr().unwrap(),
+            udp.0,
+            "the socket kept is the one reported"
+        );
+    }
+
+    #[test]
+    fn spec_4_same_port_gives_up_after_bounded_attempts() {
+        let mut port = 40_000;
+        let mut bind_udp = || -> io::Result<(SocketAddr, ())> {
+            port += 1;
+            Ok((SocketAddr::from(([127, 0, 0, 1], port)), ()))
+        };
+        let mut tried = 0;
+        let start = bind_udp().unwrap();
+        let result = bind_same_port(start, bind_udp, |_| -> io::Result<()> {
+            tried += 1;
+            Err(in_use())
+        });
+        let err = result.err().unwrap();
+        assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
+        assert_eq!(tried, SAME_PORT_ATTEMPTS);
+    }
+
+    #[test]
+    fn spec_4_same_port_does_not_retry_an_error_another_port_cannot_fix() {
+        let start = (SocketAddr::from(([127, 0, 0, 1], 40_000)), ());
+        let mut rebinds = 0;
+        let result = bind_same_port(
+            start,
+            || {
+                rebinds += 1;
+                Err(in_use())
+            },
+            |_| -> io::Result<()> { Err(io::Error::from(io::ErrorKind::PermissionDenied)) },
+        );
+        assert_eq!(
+            result.err().unwrap().kind(),
+            io::ErrorKind::PermissionDenied
+        );
+        assert_eq!(rebinds, 0);
     }
 }
