@@ -10,9 +10,11 @@
 //!
 //! Refreshes are the exception: a REGISTER that only moves a binding's expiry (and CSeq or
 //! Call-ID) is answered at once and its row is written behind, coalesced per binding, at
-//! most [`WRITE_BEHIND`] later — as Kamailio's usrloc `db_mode` 2 does. A crash then loses
-//! at most that much of a refresh: the binding comes back with its previous expiry, and the
-//! phone's next refresh renews it. New bindings and removals still wait for the store.
+//! most [`WRITE_BEHIND`] later — as Kamailio's usrloc `db_mode` 2 does with its 60 s timer
+//! — and always while the row the store holds is still live: within half the time left
+//! before that row's expiry. A crash then loses only refreshes: the binding comes back with
+//! its previous expiry, not yet lapsed, and the phone's next refresh renews it. New
+//! bindings and removals still wait for the store.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -23,6 +25,7 @@ use hotdesk_core::{DomainName, Extension};
 use hotdesk_sip::endpoint::ServerTransaction;
 use hotdesk_sip::Response;
 use hotdesk_store::{Binding, BindingKey};
+use jiff::Timestamp;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -35,8 +38,10 @@ pub const MAX_BATCH: usize = 512;
 /// How long a batch gathers after its first request arrived (unless it fills up first).
 pub const GATHER: Duration = Duration::from_millis(2);
 
-/// Longest a refresh waits before its row is written (see the module notes).
-pub const WRITE_BEHIND: Duration = Duration::from_secs(5);
+/// Longest a refresh waits before its row is written (see the module notes). Every write
+/// of a refreshed row costs the store a page or more; a phone refreshing every 30 s is
+/// then written once a minute rather than on each refresh.
+pub const WRITE_BEHIND: Duration = Duration::from_secs(60);
 
 /// How an AOR looked before a change, to put back if the change is not stored.
 #[derive(Debug)]
@@ -66,8 +71,9 @@ pub struct Pending {
     pub events: Vec<AppEvent>,
     /// How to undo the change in memory if it cannot be stored.
     pub undo: Option<Undo>,
-    /// Only refreshes, already answered: `puts` are written behind.
-    pub refresh: bool,
+    /// Only refreshes, already answered: `puts` are written behind, before this instant
+    /// — the earliest expiry the store holds for them — comes near.
+    pub refresh: Option<Timestamp>,
 }
 
 /// A request's share of a batch.
@@ -156,8 +162,8 @@ async fn run(app: Arc<App>, bindings: Arc<Bindings>, mut rx: mpsc::Receiver<Pend
         }
         // One batch for the task's life: its vectors keep their capacity between rounds.
         for pending in queue.drain(..) {
-            if pending.refresh {
-                behind.add(pending.puts);
+            if let Some(stored) = pending.refresh {
+                behind.add(pending.puts, app.now(), stored);
                 continue;
             }
             behind.supersede(&pending);
@@ -186,12 +192,16 @@ struct Behind {
 }
 
 impl Behind {
-    fn add(&mut self, puts: Vec<Binding>) {
+    /// Keeps `puts` to write by the time [`write_by`] gives for `stored` (their earliest
+    /// expiry in the store) at `now`, or earlier if other rows are due sooner.
+    fn add(&mut self, puts: Vec<Binding>, now: Timestamp, stored: Timestamp) {
         if puts.is_empty() {
             return;
         }
-        self.due
-            .get_or_insert_with(|| Instant::now() + WRITE_BEHIND);
+        let due = Instant::now() + write_by(now, stored);
+        if self.due.is_none_or(|d| due < d) {
+            self.due = Some(due);
+        }
         for binding in puts {
             let aors = match self.rows.get_mut(binding.domain.as_str()) {
                 Some(aors) => aors,
@@ -252,8 +262,8 @@ impl Behind {
             .collect();
         for chunk in rows.chunks(MAX_BATCH) {
             while let Ok(pending) = rx.try_recv() {
-                if pending.refresh {
-                    self.add(pending.puts);
+                if let Some(stored) = pending.refresh {
+                    self.add(pending.puts, app.now(), stored);
                 } else {
                     set_aside.push(pending);
                 }
@@ -265,6 +275,14 @@ impl Behind {
             }
         }
     }
+}
+
+/// How long after `now` a refreshed row may wait when the store's row lapses at `stored`:
+/// [`WRITE_BEHIND`], or half the time the stored row has left if that is sooner (at once
+/// if it has none).
+fn write_by(now: Timestamp, stored: Timestamp) -> Duration {
+    let left = Duration::try_from(stored.duration_since(now)).unwrap_or(Duration::ZERO);
+    WRITE_BEHIND.min(left / 2)
 }
 
 /// A transaction slower than this is logged: REGISTERs wait for it.
@@ -339,5 +357,72 @@ fn fail(bindings: &Bindings, item: Item, error: hotdesk_store::StoreError) {
     if let Some((transaction, _)) = item.reply {
         let response = RegError::Store(error).response(transaction.request());
         let _ = transaction.respond(response);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::SignedDuration;
+
+    use super::*;
+
+    fn binding(aor: &str, expires_at: Timestamp) -> Binding {
+        Binding {
+            domain: DomainName::new("example.com").expect("domain"),
+            aor: Extension::new(aor).expect("extension"),
+            contact: format!("sip:{aor}@192.0.2.1"),
+            source: "udp:192.0.2.1:5060".to_owned(),
+            expires_at,
+            call_id: "c".to_owned(),
+            cseq: 1,
+            instance: None,
+            reg_id: None,
+            q: None,
+            path: Vec::new(),
+            user_agent: None,
+        }
+    }
+
+    fn at(secs: i64) -> Timestamp {
+        Timestamp::from_second(1_700_000_000 + secs).expect("timestamp")
+    }
+
+    // RFC 3261 §10.3 (bindings kept across a restart): a refresh waits at most WRITE_BEHIND,
+    // and never so long that the row in the store could lapse first.
+    #[test]
+    fn rfc3261_10_3_refresh_is_written_while_the_stored_row_lives() {
+        assert_eq!(write_by(at(0), at(3600)), WRITE_BEHIND);
+        assert_eq!(write_by(at(0), at(30)), Duration::from_secs(15));
+        assert_eq!(write_by(at(0), at(0)), Duration::ZERO);
+        assert_eq!(write_by(at(10), at(0)), Duration::ZERO, "already lapsed");
+    }
+
+    #[test]
+    fn rfc3261_10_3_the_soonest_refresh_sets_when_the_rows_are_written() {
+        let mut behind = Behind::default();
+        let before = Instant::now();
+        behind.add(vec![binding("100", at(7200))], at(0), at(3600));
+        let far = behind.due.expect("due");
+        assert!(far >= before + WRITE_BEHIND);
+        // A binding whose stored row lapses in 20 s pulls the flush forward to 10 s…
+        behind.add(vec![binding("101", at(60))], at(0), at(20));
+        let near = behind.due.expect("due");
+        assert!(near < far && near <= Instant::now() + Duration::from_secs(10));
+        // …and a later, far one does not push it back.
+        behind.add(vec![binding("102", at(7200))], at(0), at(3600));
+        assert_eq!(behind.due, Some(near));
+        // Coalesced per binding: a second refresh of 100 replaces the first.
+        behind.add(
+            vec![binding("100", at(7200) + SignedDuration::from_secs(1))],
+            at(1),
+            at(7200),
+        );
+        let rows: usize = behind
+            .rows
+            .values()
+            .flat_map(|a| a.values())
+            .map(Vec::len)
+            .sum();
+        assert_eq!(rows, 3);
     }
 }

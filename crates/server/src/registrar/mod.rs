@@ -238,16 +238,24 @@ impl Registrar {
         let renewed = self
             .bindings
             .renew(domain.as_str(), verified.as_str(), |current| {
+                let stored = stored_expiry(current)?;
                 let (index, flows) = save::renew(current, &parsed, &policy, now)?;
                 let options = OkOptions {
                     path: if echo_path { &parsed.path } else { &[] },
                     outbound: flows && outbound,
                 };
                 let response = reply::ok(request, current, now, options);
-                Some((response, current[index].clone()))
+                Some((response, current[index].clone(), stored))
             });
-        if let Some((response, put)) = renewed {
-            return Ok(refreshed(ctx, &domain, &verified, vec![put], response));
+        if let Some((response, put, stored)) = renewed {
+            return Ok(refreshed(
+                ctx,
+                &domain,
+                &verified,
+                vec![put],
+                stored,
+                response,
+            ));
         }
         let updated = self
             .bindings
@@ -272,7 +280,9 @@ impl Registrar {
             return Ok(Step::Reply(response));
         }
         if removed.is_empty() && puts.iter().all(|p| is_refresh(&updated.before, p)) {
-            return Ok(refreshed(ctx, &domain, &verified, puts, response));
+            if let Some(stored) = stored_expiry(&updated.before) {
+                return Ok(refreshed(ctx, &domain, &verified, puts, stored, response));
+            }
         }
         let pending = Pending {
             reply: None,
@@ -286,7 +296,7 @@ impl Registrar {
                 .into_iter()
                 .map(|(b, _)| BindingKey::from(b))
                 .collect(),
-            refresh: false,
+            refresh: None,
             undo: Some(Undo {
                 domain: domain.as_str().to_owned(),
                 aor: verified.as_str().to_owned(),
@@ -323,13 +333,20 @@ impl Registrar {
     }
 }
 
+/// The earliest expiry among an AOR's bindings as the store holds them (every binding in
+/// memory is stored, bar refreshes still written behind, whose stored expiry is older).
+fn stored_expiry(bindings: &[Binding]) -> Option<Timestamp> {
+    bindings.iter().map(|b| b.expires_at).min()
+}
+
 /// A REGISTER that only moved its bindings' expiry: announced at once and answered now,
-/// its rows written behind.
+/// its rows written behind before `stored`, their earliest expiry in the store, lapses.
 fn refreshed(
     ctx: &Context,
     domain: &DomainName,
     aor: &Extension,
     puts: Vec<Binding>,
+    stored: Timestamp,
     response: Response,
 ) -> Step {
     if ctx.app.has_subscribers() {
@@ -339,7 +356,7 @@ fn refreshed(
     }
     let pending = Pending {
         puts,
-        refresh: true,
+        refresh: Some(stored),
         ..Pending::default()
     };
     Step::Refresh(pending, response)
