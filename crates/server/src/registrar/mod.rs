@@ -8,6 +8,7 @@
 //! contacts applied to the AOR's bindings in memory → the change, the 200 and the events
 //! queued for the group commit, which answers only once the store has the change.
 
+pub mod behind;
 pub mod bindings;
 pub mod commit;
 pub mod lookup;
@@ -17,6 +18,7 @@ pub mod save;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Instant;
 
 use hotdesk_core::{DomainName, Extension};
 use hotdesk_sip::endpoint::ServerTransaction;
@@ -26,6 +28,7 @@ use hotdesk_store::{Binding, BindingKey, StoreError};
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 
+use behind::Behind;
 pub use bindings::Bindings;
 pub use lookup::{target_of, ContactView, RegistrationView};
 pub use reply::RegError;
@@ -75,8 +78,6 @@ pub type QueueWait<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 #[allow(clippy::large_enum_variant)]
 enum Step {
     Reply(Response),
-    /// Answer now, write behind (see [`commit`]).
-    Refresh(Pending, Response),
     Denied(Denial),
     Commit(Pending, Response),
 }
@@ -86,6 +87,8 @@ enum Step {
 pub struct Registrar {
     policy: Policy,
     bindings: Arc<Bindings>,
+    /// Refreshed rows not yet written (see [`behind`]).
+    behind: Behind,
     commits: mpsc::Sender<Pending>,
 }
 
@@ -139,6 +142,7 @@ impl Registrar {
         Self {
             policy,
             bindings,
+            behind: Behind::default(),
             commits,
         }
     }
@@ -159,11 +163,8 @@ impl Registrar {
                 let _ = transaction.respond(response);
             }
             Ok(Step::Denied(denial)) => denial.send(transaction),
-            Ok(Step::Refresh(pending, response)) => {
-                let _ = transaction.respond(response);
-                return self.queue(pending);
-            }
             Ok(Step::Commit(mut pending, response)) => {
+                self.behind.supersede(&pending.puts, &pending.deletes);
                 pending.reply = Some((transaction, response));
                 return self.queue(pending);
             }
@@ -235,6 +236,8 @@ impl Registrar {
             user: &verified,
         };
         let policy = self.policy;
+        let behind = &mut self.behind;
+        let announce = ctx.app.has_subscribers();
         let renewed = self
             .bindings
             .renew(domain.as_str(), verified.as_str(), |current| {
@@ -245,17 +248,16 @@ impl Registrar {
                     outbound: flows && outbound,
                 };
                 let response = reply::ok(request, current, now, options);
-                Some((response, current[index].clone(), stored))
+                let renewed = &current[index];
+                behind.add(renewed, now, stored);
+                let event = announce.then(|| registered(&domain, &verified, renewed));
+                Some((response, event))
             });
-        if let Some((response, put, stored)) = renewed {
-            return Ok(refreshed(
-                ctx,
-                &domain,
-                &verified,
-                vec![put],
-                stored,
-                response,
-            ));
+        if let Some((response, event)) = renewed {
+            if let Some(event) = event {
+                ctx.app.publish(event);
+            }
+            return Ok(Step::Reply(response));
         }
         let updated = self
             .bindings
@@ -281,7 +283,13 @@ impl Registrar {
         }
         if removed.is_empty() && puts.iter().all(|p| is_refresh(&updated.before, p)) {
             if let Some(stored) = stored_expiry(&updated.before) {
-                return Ok(refreshed(ctx, &domain, &verified, puts, stored, response));
+                for put in &puts {
+                    self.behind.add(put, now, stored);
+                    if ctx.app.has_subscribers() {
+                        ctx.app.publish(registered(&domain, &verified, put));
+                    }
+                }
+                return Ok(Step::Reply(response));
             }
         }
         let pending = Pending {
@@ -296,7 +304,7 @@ impl Registrar {
                 .into_iter()
                 .map(|(b, _)| BindingKey::from(b))
                 .collect(),
-            refresh: None,
+            written_behind: false,
             undo: Some(Undo {
                 domain: domain.as_str().to_owned(),
                 aor: verified.as_str().to_owned(),
@@ -308,8 +316,32 @@ impl Registrar {
         Ok(Step::Commit(pending, response))
     }
 
-    /// Removes lapsed bindings: deleted from the store and announced as expired.
+    /// Removes lapsed bindings (deleted from the store and announced as expired), then
+    /// queues the refreshed rows due to be written.
     pub async fn sweep(&mut self, now: Timestamp) {
+        self.expire(now).await;
+        if self.behind.is_due(Instant::now()) {
+            self.write_behind().await;
+        }
+    }
+
+    /// Queues every refreshed row not yet written: at shutdown, so that what was answered
+    /// is stored before the commit task ends.
+    pub async fn write_behind(&mut self) {
+        let rows = self.behind.take();
+        if rows.is_empty() {
+            return;
+        }
+        let pending = Pending {
+            puts: rows,
+            written_behind: true,
+            ..Pending::default()
+        };
+        // A closed queue means shutdown; the stored rows keep their older expiry.
+        let _ = self.commits.send(pending).await;
+    }
+
+    async fn expire(&mut self, now: Timestamp) {
         let expired = self.bindings.take_expired(now);
         if expired.is_empty() {
             return;
@@ -328,6 +360,7 @@ impl Registrar {
             deletes: expired.into_iter().map(BindingKey::from).collect(),
             ..Pending::default()
         };
+        self.behind.supersede(&[], &pending.deletes);
         // A closed queue means shutdown; the next start drops them from the store.
         let _ = self.commits.send(pending).await;
     }
@@ -337,29 +370,6 @@ impl Registrar {
 /// memory is stored, bar refreshes still written behind, whose stored expiry is older).
 fn stored_expiry(bindings: &[Binding]) -> Option<Timestamp> {
     bindings.iter().map(|b| b.expires_at).min()
-}
-
-/// A REGISTER that only moved its bindings' expiry: announced at once and answered now,
-/// its rows written behind before `stored`, their earliest expiry in the store, lapses.
-fn refreshed(
-    ctx: &Context,
-    domain: &DomainName,
-    aor: &Extension,
-    puts: Vec<Binding>,
-    stored: Timestamp,
-    response: Response,
-) -> Step {
-    if ctx.app.has_subscribers() {
-        for event in events(domain, aor, &puts, &[]) {
-            ctx.app.publish(event);
-        }
-    }
-    let pending = Pending {
-        puts,
-        refresh: Some(stored),
-        ..Pending::default()
-    };
-    Step::Refresh(pending, response)
 }
 
 /// The commit task is gone (shutting down): the change is not stored, and a REGISTER
@@ -390,13 +400,17 @@ fn events(
             contact: b.contact.clone(),
         },
     });
-    let added = puts.iter().map(|b| AppEvent::Registered {
+    let added = puts.iter().map(|b| registered(domain, aor, b));
+    removed.chain(added).collect()
+}
+
+fn registered(domain: &DomainName, aor: &Extension, binding: &Binding) -> AppEvent {
+    AppEvent::Registered {
         domain: domain.clone(),
         aor: aor.clone(),
-        contact: b.contact.clone(),
-        expires_at: b.expires_at,
-    });
-    removed.chain(added).collect()
+        contact: binding.contact.clone(),
+        expires_at: binding.expires_at,
+    }
 }
 
 /// Loads the stored bindings into `bindings` at start and deletes those that lapsed while

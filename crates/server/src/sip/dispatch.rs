@@ -92,6 +92,8 @@ pub(super) async fn run(
             },
         }
     }
+    // What was answered is stored before the commit task ends.
+    handlers.registrar.write_behind().await;
     tracing::debug!("SIP dispatcher stopped");
 }
 
