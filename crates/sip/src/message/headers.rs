@@ -173,12 +173,6 @@ impl Headers {
         self.elements(name).filter_map(|r| r.ok().map(|(s, _)| s))
     }
 
-    fn single(&self, name: HeaderName) -> Result<Option<(&str, usize)>, ParseError> {
-        self.get(name)
-            .map(|h| h.value_str().map(|v| (v, h.offset)))
-            .transpose()
-    }
-
     fn typed<'s, T>(
         &'s self,
         name: HeaderName,
@@ -198,13 +192,26 @@ impl Headers {
         name: HeaderName,
         parse: impl Fn(&'s str) -> Result<T, usize>,
     ) -> Result<Option<T>, ParseError> {
-        let Some((s, at)) = self.single(name)? else {
+        Ok(self.single_line(name, parse)?.map(|(_, _, v)| v))
+    }
+
+    /// The first line named `name`: its index, its value as text and that value parsed (the
+    /// parser keeps all three, so it need not find and validate the line again).
+    pub(crate) fn single_line<'s, T>(
+        &'s self,
+        name: HeaderName,
+        parse: impl Fn(&'s str) -> Result<T, usize>,
+    ) -> Result<Option<(usize, &'s str, T)>, ParseError> {
+        let Some(index) = self.position(name) else {
             return Ok(None);
         };
-        parse(s).map(Some).map_err(|o| ParseError::BadHeader {
+        let h = self.header(&self.entries[index]);
+        let text = h.value_str()?;
+        let value = parse(text).map_err(|o| ParseError::BadHeader {
             name,
-            offset: at + o,
-        })
+            offset: h.offset + o,
+        })?;
+        Ok(Some((index, text, value)))
     }
 
     fn required<T>(

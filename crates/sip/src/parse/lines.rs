@@ -28,7 +28,7 @@ pub(crate) fn logical_line_end(b: &[u8], from: usize) -> (usize, usize) {
     loop {
         let Some(n) = b
             .get(k..)
-            .and_then(|rest| rest.iter().position(|&c| c == b'\n'))
+            .and_then(|rest| memchr::memchr(b'\n', rest))
         else {
             return (b.len(), b.len());
         };
@@ -49,7 +49,7 @@ pub(crate) fn logical_line_end(b: &[u8], from: usize) -> (usize, usize) {
 /// End of the first physical line (the start line, which never folds): `(text end, next
 /// line start)`.
 pub(crate) fn first_line_end(b: &[u8]) -> (usize, usize) {
-    match b.iter().position(|&c| c == b'\n') {
+    match memchr::memchr(b'\n', b) {
         Some(nl) if nl > 0 && b[nl - 1] == b'\r' => (nl - 1, nl + 1),
         Some(nl) => (nl, nl + 1),
         None => (b.len(), b.len()),
@@ -98,7 +98,7 @@ pub(crate) fn next_line(b: &[u8], pos: usize) -> Result<Step, ParseError> {
 /// buffer holds it (CRLF CRLF, or bare LF line ends).
 pub(crate) fn find_head_end(b: &[u8], from: usize) -> Option<usize> {
     let mut k = from;
-    while let Some(n) = b.get(k..)?.iter().position(|&c| c == b'\n') {
+    while let Some(n) = memchr::memchr(b'\n', b.get(k..)?) {
         let nl = k + n;
         match b.get(nl + 1..) {
             Some([b'\n', ..]) => return Some(nl + 2),

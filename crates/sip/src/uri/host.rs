@@ -32,10 +32,15 @@ impl<'a> Host<'a> {
         if s.is_empty() {
             return Err(0);
         }
-        if let Some(bad) = s.bytes().position(|b| !is_host_char(b)) {
-            return Err(bad);
+        // One pass checks the characters and notes whether only digits and dots appeared.
+        let mut numeric = true;
+        for (i, b) in s.bytes().enumerate() {
+            if !is_host_char(b) {
+                return Err(i);
+            }
+            numeric &= b.is_ascii_digit() || b == b'.';
         }
-        if s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        if numeric {
             if let Ok(v4) = s.parse::<Ipv4Addr>() {
                 return Ok(Host::Ipv4(v4));
             }
