@@ -115,6 +115,9 @@ fn register_path(wire: &Bytes) -> usize {
     n
 }
 
+/// One measured unit of work over a message; returns a checksum.
+type Workload = fn(&Bytes) -> usize;
+
 /// Parses and reads the transaction fields; returns something derived from all of them.
 fn parse_and_touch(wire: &Bytes) -> usize {
     let Ok(msg) = parse_message(wire.clone()) else {
@@ -129,7 +132,7 @@ fn parse_and_touch(wire: &Bytes) -> usize {
 
 fn parse(c: &mut Criterion) {
     let mut group = c.benchmark_group("parse");
-    let cases: [(&str, &str, fn(&Bytes) -> usize); 3] = [
+    let cases: [(&str, &str, Workload); 3] = [
         ("invite_sdp", INVITE, parse_and_touch),
         ("register", REGISTER, parse_and_touch),
         ("register_path", SIPP_REGISTER, register_path),
@@ -174,7 +177,7 @@ fn main() {
         .and_then(|v| v.parse::<usize>().ok());
     if let Some(n) = iters {
         let message = std::env::var("HOTDESK_PARSE_MESSAGE").unwrap_or_default();
-        let (text, run): (&str, fn(&Bytes) -> usize) = match message.as_str() {
+        let (text, run): (&str, Workload) = match message.as_str() {
             "register" => (REGISTER, parse_and_touch),
             "register_path" => (SIPP_REGISTER, register_path),
             _ => (INVITE, parse_and_touch),

@@ -68,7 +68,7 @@ impl<'a> NameAddr<'a> {
                     display = Some(name);
                 }
             }
-            let gt = b[lt..].iter().position(|&c| c == b'>').ok_or(b.len())? + lt;
+            let gt = memchr::memchr(b'>', &b[lt..]).ok_or(b.len())? + lt;
             let inner = sub(value, lt + 1, gt);
             let uri_text = trim_lws(inner);
             let uri_at = lt

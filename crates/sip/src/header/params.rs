@@ -98,9 +98,23 @@ pub struct ParamIter<'a> {
     i: usize,
 }
 
+/// Bytes that end a name or unquoted value: separators and LWS (a table, as this loop runs
+/// over every parameter of every Via, From, To and Contact).
+static WORD_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    let stops = b" \t\r\n;=,?\"";
+    let mut k = 0;
+    while k < stops.len() {
+        t[stops[k] as usize] = true;
+        k += 1;
+    }
+    t
+};
+
 /// End of a name or unquoted value: stops at separators and LWS.
+#[inline]
 fn word_end(b: &[u8], mut i: usize) -> usize {
-    while i < b.len() && !is_lws(b[i]) && !matches!(b[i], b';' | b'=' | b',' | b'?' | b'"') {
+    while i < b.len() && !WORD_STOP[b[i] as usize] {
         i += 1;
     }
     i

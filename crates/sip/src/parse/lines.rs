@@ -26,10 +26,7 @@ pub(crate) enum Step {
 pub(crate) fn logical_line_end(b: &[u8], from: usize) -> (usize, usize) {
     let mut k = from;
     loop {
-        let Some(n) = b
-            .get(k..)
-            .and_then(|rest| memchr::memchr(b'\n', rest))
-        else {
+        let Some(n) = b.get(k..).and_then(|rest| memchr::memchr(b'\n', rest)) else {
             return (b.len(), b.len());
         };
         let nl = k + n;

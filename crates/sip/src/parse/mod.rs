@@ -147,7 +147,10 @@ fn check_headers(h: &Headers) -> Result<(CSeq, Option<Box<Cached>>), ParseError>
         HeaderName::From,
         h.single_line(HeaderName::From, NameAddr::parse)?,
     )?;
-    let to = required(HeaderName::To, h.single_line(HeaderName::To, NameAddr::parse)?)?;
+    let to = required(
+        HeaderName::To,
+        h.single_line(HeaderName::To, NameAddr::parse)?,
+    )?;
     let mut vias = h.vias();
     let top = vias.next().unwrap_or(Err(ParseError::MissingHeader {
         name: HeaderName::Via,

@@ -65,7 +65,14 @@ pub(crate) fn skip_lws(s: &[u8], mut i: usize) -> usize {
 
 /// `s` without leading and trailing LWS.
 pub(crate) fn trim_lws(s: &str) -> &str {
-    s.trim_matches(|c: char| c == ' ' || c == '\t' || c == '\r' || c == '\n')
+    // Byte loops: LWS is ASCII, so both cuts fall on character boundaries.
+    let b = s.as_bytes();
+    let start = skip_lws(b, 0);
+    let mut end = b.len();
+    while end > start && is_lws(b[end - 1]) {
+        end -= 1;
+    }
+    sub(s, start, end)
 }
 
 /// `s[a..b]`, or "" when the bounds are not on character boundaries. The scanners only cut at
