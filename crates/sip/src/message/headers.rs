@@ -290,7 +290,8 @@ impl Headers {
         let name = HeaderName::CSeq;
         let e = self.entries.iter().find(|e| e.name == name);
         let e = e.ok_or(ParseError::MissingHeader { name })?;
-        CSeq::parse_in(&self.buf, e.value_start as usize, e.value_end as usize).map_err(|o| {
+        let value = self.header(e).value_str()?;
+        CSeq::parse_in(&self.buf, e.value_start as usize, value).map_err(|o| {
             ParseError::BadHeader {
                 name,
                 offset: e.value_start as usize + o,
