@@ -25,13 +25,24 @@ impl<'a> Params<'a> {
     /// Validates header parameters: token names, values that are tokens, hosts or quoted
     /// strings. `Err` carries the offset of the fault within `raw`.
     pub fn parse_header(raw: &'a str) -> Result<Self, usize> {
-        check(raw, true)?;
+        check(raw, true, "")?;
         Ok(Params { raw })
+    }
+
+    /// [`Params::parse_header`], also returning what [`Params::get`] would for `wanted`,
+    /// found during the validating pass: a value read on every access (Via `branch`, a
+    /// `tag`) then costs no second scan.
+    pub(crate) fn parse_header_find(
+        raw: &'a str,
+        wanted: &str,
+    ) -> Result<(Self, Option<&'a str>), usize> {
+        let found = check(raw, true, wanted)?;
+        Ok((Params { raw }, found))
     }
 
     /// Validates URI parameters: `paramchar` names and values with `%HH` escapes, no LWS.
     pub(crate) fn parse_uri(raw: &'a str) -> Result<Self, usize> {
-        check(raw, false)?;
+        check(raw, false, "")?;
         Ok(Params { raw })
     }
 
@@ -169,7 +180,9 @@ fn step(b: &[u8], i: usize) -> Result<Option<Found>, usize> {
     }))
 }
 
-fn check(raw: &str, header: bool) -> Result<(), usize> {
+/// Validates `raw`; returns the value [`Params::get`] gives for `wanted` (never found when
+/// empty: names are not).
+fn check<'s>(raw: &'s str, header: bool, wanted: &str) -> Result<Option<&'s str>, usize> {
     let b = raw.as_bytes();
     if !header {
         // URI parameters admit no LWS at all (RFC 4475 §3.1.2.8).
@@ -177,6 +190,7 @@ fn check(raw: &str, header: bool) -> Result<(), usize> {
             return Err(ws);
         }
     }
+    let mut found = None;
     let mut i = 0;
     while let Some(Found {
         ns,
@@ -205,9 +219,12 @@ fn check(raw: &str, header: bool) -> Result<(), usize> {
                 escape::check(sub(raw, vs, ve), escape::is_param_char).map_err(|(o, _)| vs + o)?;
             }
         }
+        if found.is_none() && name.eq_ignore_ascii_case(wanted) {
+            found = Some(value.map_or("", |(vs, ve)| strip_quotes(sub(raw, vs, ve))));
+        }
         i = next;
     }
-    Ok(())
+    Ok(found)
 }
 
 impl<'a> Iterator for ParamIter<'a> {
