@@ -4,7 +4,8 @@
 
 use bytes::Bytes;
 use criterion::{black_box, criterion_group, Criterion, Throughput};
-use hotdesk_sip::{parse_message, Message, StatusCode};
+use hotdesk_sip::header::Contact;
+use hotdesk_sip::{parse_message, HeaderName, Message, StatusCode};
 
 const INVITE: &str = "INVITE sip:1004@acme.test SIP/2.0\r\n\
 Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK776asdhds;rport\r\n\
@@ -45,6 +46,78 @@ Authorization: Digest username=\"94001\", realm=\"acme.test\", nonce=\"abc\", ur
 User-Agent: Yealink SIP-T46U 108.86.0.20\r\n\
 Content-Length: 0\r\n\r\n";
 
+/// The second REGISTER of a SIPp digest registration (issue #4's load), as SIPp sends it.
+const SIPP_REGISTER: &str = "REGISTER sip:bench.test SIP/2.0\r\n\
+Via: SIP/2.0/UDP 127.0.0.1:20070;branch=z9hG4bK-5339-1-2\r\n\
+Max-Forwards: 70\r\n\
+From: <sip:100000@bench.test>;tag=5339SIPpTag1\r\n\
+To: <sip:100000@bench.test>\r\n\
+Call-ID: 1-5339@127.0.0.1\r\n\
+CSeq: 2 REGISTER\r\n\
+Contact: <sip:100000@127.0.0.1:20070;transport=UDP>\r\n\
+Authorization: Digest username=\"100000\",realm=\"bench.test\",cnonce=\"6b8b4567\",nc=00000001,qop=auth,uri=\"sip:bench.test\",nonce=\"000000006b1500e3315fef07f786d17e487e88cf8c0ace2a9e8be9f21390741a\",response=\"d037c582f407ba2e24114796c91507fa\",algorithm=MD5\r\n\
+Expires: 3600\r\n\
+User-Agent: sipp-bench\r\n\
+Content-Length: 0\r\n\r\n";
+
+/// Parses a REGISTER and reads what the server reads of it on its way through transport
+/// (rport, received), transaction layer (server key, stateless tag), dispatch (To tag) and
+/// registrar (To URI, Contacts, Path, Expires, User-Agent, Authorization, Require).
+fn register_path(wire: &Bytes) -> usize {
+    let Ok(Message::Request(req)) = parse_message(wire.clone()) else {
+        return 0;
+    };
+    let mut n = 0;
+    // Transport: rport and received (twice the top Via).
+    if let Ok(via) = req.via() {
+        n += usize::from(via.has_rport()) + usize::from(via.port_or_default());
+    }
+    if let Some(Ok((element, _))) = req.headers().elements(HeaderName::Via).next() {
+        n += element.len();
+    }
+    if let Ok(via) = req.via() {
+        n += usize::from(via.host().ip().is_some()) + via.params().iter().count();
+    }
+    // Transaction layer: server key, then the stateless tag (Call-ID, From tag, branch).
+    if let Ok(via) = req.via() {
+        n += via.branch().map_or(0, str::len) + via.host_str().len();
+        n += usize::from(via.port_or_default()) + req.method().as_str().len();
+    }
+    n += req.call_id().len();
+    n += req.from().ok().and_then(|f| f.tag()).map_or(0, str::len);
+    n += req.via().ok().and_then(|v| v.branch()).map_or(0, str::len);
+    // Dispatch: in dialog?
+    n += usize::from(req.to().ok().and_then(|t| t.tag()).is_some());
+    // Registrar.
+    if let Ok(to) = req.to() {
+        let uri = to.uri();
+        if let Some(sip) = uri.as_sip() {
+            n += sip.user().map_or(0, str::len) + sip.host().to_string().len();
+        }
+    }
+    let h = req.headers();
+    n += h.require().count();
+    for value in h.authorizations() {
+        n += value.len();
+    }
+    for contact in h.contacts() {
+        if let Ok(Contact::Address(a)) = contact {
+            n += a.uri().as_str().len() + a.expires().ok().flatten().map_or(0, |e| e as usize);
+        }
+    }
+    n += h.paths().count();
+    n += req.call_id().len() + req.cseq().seq as usize;
+    n += h.expires().ok().flatten().map_or(0, |e| e as usize);
+    n += h
+        .get(HeaderName::UserAgent)
+        .and_then(|u| u.value_str().ok())
+        .map_or(0, str::len);
+    n
+}
+
+/// One measured unit of work over a message; returns a checksum.
+type Workload = fn(&Bytes) -> usize;
+
 /// Parses and reads the transaction fields; returns something derived from all of them.
 fn parse_and_touch(wire: &Bytes) -> usize {
     let Ok(msg) = parse_message(wire.clone()) else {
@@ -59,11 +132,16 @@ fn parse_and_touch(wire: &Bytes) -> usize {
 
 fn parse(c: &mut Criterion) {
     let mut group = c.benchmark_group("parse");
-    for (name, text) in [("invite_sdp", INVITE), ("register", REGISTER)] {
+    let cases: [(&str, &str, Workload); 3] = [
+        ("invite_sdp", INVITE, parse_and_touch),
+        ("register", REGISTER, parse_and_touch),
+        ("register_path", SIPP_REGISTER, register_path),
+    ];
+    for (name, text, run) in cases {
         let wire = Bytes::from_static(text.as_bytes());
-        assert!(parse_and_touch(&wire) > 0, "{name} must parse");
+        assert!(run(&wire) > 0, "{name} must parse");
         group.throughput(Throughput::Elements(1));
-        group.bench_function(name, |b| b.iter(|| parse_and_touch(black_box(&wire))));
+        group.bench_function(name, |b| b.iter(|| run(black_box(&wire))));
     }
     group.finish();
 }
@@ -98,12 +176,14 @@ fn main() {
         .ok()
         .and_then(|v| v.parse::<usize>().ok());
     if let Some(n) = iters {
-        let text = match std::env::var("HOTDESK_PARSE_MESSAGE").as_deref() {
-            Ok("register") => REGISTER,
-            _ => INVITE,
+        let message = std::env::var("HOTDESK_PARSE_MESSAGE").unwrap_or_default();
+        let (text, run): (&str, Workload) = match message.as_str() {
+            "register" => (REGISTER, parse_and_touch),
+            "register_path" => (SIPP_REGISTER, register_path),
+            _ => (INVITE, parse_and_touch),
         };
         let wire = Bytes::from_static(text.as_bytes());
-        let total: usize = (0..n).map(|_| parse_and_touch(black_box(&wire))).sum();
+        let total: usize = (0..n).map(|_| run(black_box(&wire))).sum();
         println!("{n} parses, checksum {total}");
         return;
     }

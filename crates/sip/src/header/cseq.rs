@@ -44,10 +44,12 @@ impl CSeq {
     }
 
     /// Parses the CSeq held in `buf[start..end]` without copying an extension method.
-    pub(crate) fn parse_in(buf: &Bytes, start: usize, end: usize) -> Result<Self, usize> {
-        let value = std::str::from_utf8(&buf[start..end]).map_err(|e| e.valid_up_to())?;
+    /// `value` is the text of `buf` from `start` on (the caller has validated it).
+    pub(crate) fn parse_in(buf: &Bytes, start: usize, value: &str) -> Result<Self, usize> {
         let (seq, ms, me) = split(value)?;
-        let method = Method::from_token(&buf.slice(start + ms..start + me));
+        // A standard method needs no slice of the buffer (no reference count update).
+        let method = Method::known(&value.as_bytes()[ms..me])
+            .unwrap_or_else(|| Method::from_token(&buf.slice(start + ms..start + me)));
         Ok(Self { seq, method })
     }
 }

@@ -17,6 +17,8 @@ pub struct NameAddr<'a> {
     bracketed: bool,
     uri: Uri<'a>,
     params: Params<'a>,
+    /// `params.get("tag")`, found while the parameters were checked.
+    tag: Option<&'a str>,
 }
 
 crate::spans::rebase_struct!(NameAddr => NameAddrSpans {
@@ -24,6 +26,7 @@ crate::spans::rebase_struct!(NameAddr => NameAddrSpans {
     display: Option<&'static str>,
     uri: Uri<'static>,
     params: Params<'static>,
+    tag: Option<&'static str>,
 } copy {
     quoted: bool,
     bracketed: bool,
@@ -68,7 +71,7 @@ impl<'a> NameAddr<'a> {
                     display = Some(name);
                 }
             }
-            let gt = b[lt..].iter().position(|&c| c == b'>').ok_or(b.len())? + lt;
+            let gt = memchr::memchr(b'>', &b[lt..]).ok_or(b.len())? + lt;
             let inner = sub(value, lt + 1, gt);
             let uri_text = trim_lws(inner);
             let uri_at = lt
@@ -79,7 +82,8 @@ impl<'a> NameAddr<'a> {
                         .len());
             let uri = Uri::parse(uri_text).map_err(|_| uri_at)?;
             i = gt + 1;
-            let params = Params::parse_header(sub(value, i, value.len())).map_err(|o| i + o)?;
+            let (params, tag) =
+                Params::parse_header_find(sub(value, i, value.len()), "tag").map_err(|o| i + o)?;
             return Ok(NameAddr {
                 raw: value,
                 display,
@@ -87,6 +91,7 @@ impl<'a> NameAddr<'a> {
                 bracketed: true,
                 uri,
                 params,
+                tag,
             });
         }
         let mut e = i;
@@ -95,7 +100,8 @@ impl<'a> NameAddr<'a> {
         }
         let uri = Uri::parse(sub(value, i, e)).map_err(|_| i)?;
         i = e;
-        let params = Params::parse_header(sub(value, i, value.len())).map_err(|o| i + o)?;
+        let (params, tag) =
+            Params::parse_header_find(sub(value, i, value.len()), "tag").map_err(|o| i + o)?;
         Ok(NameAddr {
             raw: value,
             display: None,
@@ -103,6 +109,7 @@ impl<'a> NameAddr<'a> {
             bracketed: false,
             uri,
             params,
+            tag,
         })
     }
 
@@ -137,7 +144,7 @@ impl<'a> NameAddr<'a> {
     }
     /// The `tag` parameter (RFC 3261 §19.3).
     pub fn tag(&self) -> Option<&'a str> {
-        self.params.get("tag")
+        self.tag
     }
 }
 
@@ -166,6 +173,7 @@ mod tests {
             assert_eq!(na.display_name().as_deref(), display, "{value:?}");
             assert_eq!(na.uri().as_str(), uri, "{value:?}");
             assert_eq!(na.tag(), tag, "{value:?}");
+            assert_eq!(na.tag(), na.params().get("tag"), "kept tag, {value:?}");
             assert_eq!(na.params().iter().count(), nparams, "{value:?}");
         }
     }

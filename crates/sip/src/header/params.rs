@@ -25,13 +25,24 @@ impl<'a> Params<'a> {
     /// Validates header parameters: token names, values that are tokens, hosts or quoted
     /// strings. `Err` carries the offset of the fault within `raw`.
     pub fn parse_header(raw: &'a str) -> Result<Self, usize> {
-        check(raw, true)?;
+        check(raw, true, "")?;
         Ok(Params { raw })
+    }
+
+    /// [`Params::parse_header`], also returning what [`Params::get`] would for `wanted`,
+    /// found during the validating pass: a value read on every access (Via `branch`, a
+    /// `tag`) then costs no second scan.
+    pub(crate) fn parse_header_find(
+        raw: &'a str,
+        wanted: &str,
+    ) -> Result<(Self, Option<&'a str>), usize> {
+        let found = check(raw, true, wanted)?;
+        Ok((Params { raw }, found))
     }
 
     /// Validates URI parameters: `paramchar` names and values with `%HH` escapes, no LWS.
     pub(crate) fn parse_uri(raw: &'a str) -> Result<Self, usize> {
-        check(raw, false)?;
+        check(raw, false, "")?;
         Ok(Params { raw })
     }
 
@@ -98,9 +109,23 @@ pub struct ParamIter<'a> {
     i: usize,
 }
 
+/// Bytes that end a name or unquoted value: separators and LWS (a table, as this loop runs
+/// over every parameter of every Via, From, To and Contact).
+static WORD_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    let stops = b" \t\r\n;=,?\"";
+    let mut k = 0;
+    while k < stops.len() {
+        t[stops[k] as usize] = true;
+        k += 1;
+    }
+    t
+};
+
 /// End of a name or unquoted value: stops at separators and LWS.
+#[inline]
 fn word_end(b: &[u8], mut i: usize) -> usize {
-    while i < b.len() && !is_lws(b[i]) && !matches!(b[i], b';' | b'=' | b',' | b'?' | b'"') {
+    while i < b.len() && !WORD_STOP[b[i] as usize] {
         i += 1;
     }
     i
@@ -155,7 +180,9 @@ fn step(b: &[u8], i: usize) -> Result<Option<Found>, usize> {
     }))
 }
 
-fn check(raw: &str, header: bool) -> Result<(), usize> {
+/// Validates `raw`; returns the value [`Params::get`] gives for `wanted` (never found when
+/// empty: names are not).
+fn check<'s>(raw: &'s str, header: bool, wanted: &str) -> Result<Option<&'s str>, usize> {
     let b = raw.as_bytes();
     if !header {
         // URI parameters admit no LWS at all (RFC 4475 §3.1.2.8).
@@ -163,6 +190,7 @@ fn check(raw: &str, header: bool) -> Result<(), usize> {
             return Err(ws);
         }
     }
+    let mut found = None;
     let mut i = 0;
     while let Some(Found {
         ns,
@@ -191,9 +219,12 @@ fn check(raw: &str, header: bool) -> Result<(), usize> {
                 escape::check(sub(raw, vs, ve), escape::is_param_char).map_err(|(o, _)| vs + o)?;
             }
         }
+        if found.is_none() && name.eq_ignore_ascii_case(wanted) {
+            found = Some(value.map_or("", |(vs, ve)| strip_quotes(sub(raw, vs, ve))));
+        }
         i = next;
     }
-    Ok(())
+    Ok(found)
 }
 
 impl<'a> Iterator for ParamIter<'a> {

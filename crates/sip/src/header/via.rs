@@ -86,6 +86,8 @@ pub struct Via<'a> {
     host_raw: &'a str,
     port: Option<u16>,
     params: Params<'a>,
+    /// `params.get("branch")`, found while the parameters were checked.
+    branch: Option<&'a str>,
 }
 
 crate::spans::rebase_struct!(Via => ViaSpans {
@@ -96,6 +98,7 @@ crate::spans::rebase_struct!(Via => ViaSpans {
     host: Host<'static>,
     host_raw: &'static str,
     params: Params<'static>,
+    branch: Option<&'static str>,
 } copy {
     transport: Transport,
     port: Option<u16>,
@@ -162,7 +165,8 @@ impl<'a> Via<'a> {
             port = Some(digits.parse::<u16>().map_err(|_| s)?);
             i = e;
         }
-        let params = Params::parse_header(sub(value, i, value.len())).map_err(|o| i + o)?;
+        let (params, branch) =
+            Params::parse_header_find(sub(value, i, value.len()), "branch").map_err(|o| i + o)?;
         let transport_raw = sub(value, ts, te);
         Ok(Via {
             raw: value,
@@ -174,6 +178,7 @@ impl<'a> Via<'a> {
             host_raw,
             port,
             params,
+            branch,
         })
     }
 
@@ -215,7 +220,7 @@ impl<'a> Via<'a> {
     }
     /// The `branch` parameter (transaction ID, RFC 3261 §17.2.3).
     pub fn branch(&self) -> Option<&'a str> {
-        self.params.get("branch")
+        self.branch
     }
     /// True when the branch is the RFC 3261 magic cookie `z9hG4bK` followed by something;
     /// the bare cookie identifies nothing (RFC 4475 §3.2.1).
@@ -307,6 +312,11 @@ mod tests {
             assert_eq!(via.host_str(), host, "{value:?}");
             assert_eq!(via.port(), port, "{value:?}");
             assert_eq!(via.branch(), branch, "{value:?}");
+            assert_eq!(
+                via.branch(),
+                via.params().get("branch"),
+                "kept branch, {value:?}"
+            );
         }
     }
 

@@ -6,7 +6,7 @@
 
 use super::{HeaderName, Headers};
 use crate::header::{NameAddr, NameAddrSpans, Via, ViaSpans};
-use crate::spans::Rebase;
+use crate::spans::{Rebase, Span};
 
 /// One parsed header: the index of its line and its spans within that line's value.
 #[derive(Debug, Clone, Copy)]
@@ -15,28 +15,42 @@ struct At<S> {
     spans: S,
 }
 
-/// Parsed top Via, From and To of one message.
+/// Parsed top Via, From, To and Call-ID of one message.
 #[derive(Debug, Clone)]
 pub(crate) struct Cached {
+    call_id: At<Span>,
     via: At<ViaSpans>,
     from: At<NameAddrSpans>,
     to: At<NameAddrSpans>,
 }
 
 impl Cached {
-    /// Records `via` (the top Via element), `from` and `to`, each parsed from `headers`'
-    /// first line of its name. `None` when a line is missing (then nothing is cached).
+    /// Records the Call-ID, the top Via element, From and To, each given as the index of
+    /// its line, that line's value and what was parsed from it. `None` when the top Via's
+    /// line cannot be found again (then nothing is cached).
     pub(crate) fn new(
         headers: &Headers,
+        call_id: Line<'_, &str>,
         via: &Via<'_>,
-        from: &NameAddr<'_>,
-        to: &NameAddr<'_>,
+        from: Line<'_, NameAddr<'_>>,
+        to: Line<'_, NameAddr<'_>>,
     ) -> Option<Self> {
+        let via_line = headers.position(HeaderName::Via)?;
+        let via_base = headers.value_str_at(via_line)?;
         Some(Self {
-            via: at(headers, HeaderName::Via, via)?,
-            from: at(headers, HeaderName::From, from)?,
-            to: at(headers, HeaderName::To, to)?,
+            call_id: at(call_id),
+            via: At {
+                line: via_line,
+                spans: via.spans(via_base),
+            },
+            from: at(from),
+            to: at(to),
         })
+    }
+
+    /// Call-ID without surrounding LWS.
+    pub(crate) fn call_id<'h>(&self, headers: &'h Headers) -> Option<&'h str> {
+        rebuild(headers, &self.call_id)
     }
 
     /// The top Via.
@@ -55,17 +69,14 @@ impl Cached {
     }
 }
 
-fn at<'h, T: Rebase<'h>>(
-    headers: &'h Headers,
-    name: HeaderName,
-    value: &T,
-) -> Option<At<T::Spans>> {
-    let line = headers.position(name)?;
-    let base = headers.value_str_at(line)?;
-    Some(At {
+/// A header line's index, its value, and a value parsed from it.
+pub(crate) type Line<'h, T> = (usize, &'h str, T);
+
+fn at<'h, T: Rebase<'h>>((line, base, value): Line<'h, T>) -> At<T::Spans> {
+    At {
         line,
         spans: value.spans(base),
-    })
+    }
 }
 
 fn rebuild<'h, T: Rebase<'h>>(headers: &'h Headers, at: &At<T::Spans>) -> Option<T> {

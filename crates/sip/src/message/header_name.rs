@@ -21,6 +21,13 @@ macro_rules! names {
             Other,
         }
 
+        /// Every known name, in table order.
+        const ALL: &[HeaderName] = &[$(HeaderName::$variant,)*];
+        /// Canonical spellings, parallel to [`ALL`].
+        const CANON: &[&str] = &[$($canon,)*];
+        /// Compact forms, parallel to [`ALL`].
+        const COMPACT: &[Option<u8>] = &[$($compact,)*];
+
         impl HeaderName {
             /// The canonical spelling, `None` for [`HeaderName::Other`].
             pub fn as_str(self) -> Option<&'static str> {
@@ -39,22 +46,6 @@ macro_rules! names {
                 c.map(char::from)
             }
 
-            fn lookup(name: &[u8]) -> Self {
-                // Length and first letter rule out almost every candidate cheaply.
-                let len = name.len();
-                let first = name.first().map_or(0, u8::to_ascii_lowercase);
-                $(
-                    if (len == $canon.len()
-                        && first == $canon.as_bytes()[0].to_ascii_lowercase()
-                        && name.eq_ignore_ascii_case($canon.as_bytes()))
-                        || (len == 1 && $compact == Some(first))
-                    {
-                        return HeaderName::$variant;
-                    }
-                )*
-                HeaderName::Other
-            }
-
             fn kind(self) -> u8 {
                 match self {
                     $(HeaderName::$variant => $kind,)*
@@ -66,7 +57,7 @@ macro_rules! names {
 }
 
 names! {
-    // Most frequent first: the lookup tries rows in this order.
+    // Row order is the order of ALL; lookup goes through hashed buckets, not row by row.
     Via = "Via", Some(b'v'), LIST;
     From = "From", Some(b'f'), SINGLE;
     To = "To", Some(b't'), SINGLE;
@@ -138,7 +129,76 @@ names! {
     Warning = "Warning", None, LIST;
 }
 
+// Name lookup runs for every header line of every message, so instead of trying the table
+// rows in turn it hashes length, first and last letter into a bucket of at most
+// `SLOTS` candidates (built at compile time), then compares those few.
+const BUCKETS: usize = 256;
+const SLOTS: usize = 4;
+
+const fn bucket(len: usize, first: u8, last: u8) -> usize {
+    (len.wrapping_mul(37) ^ (first as usize).wrapping_mul(7) ^ last as usize) % BUCKETS
+}
+
+/// Row index + 1 of each long name, by bucket (0: empty slot).
+static LONG: [[u8; SLOTS]; BUCKETS] = {
+    let mut table = [[0u8; SLOTS]; BUCKETS];
+    let mut row = 0;
+    while row < CANON.len() {
+        let b = CANON[row].as_bytes();
+        let first = b[0].to_ascii_lowercase();
+        let last = b[b.len() - 1].to_ascii_lowercase();
+        let slots = &mut table[bucket(b.len(), first, last)];
+        let mut k = 0;
+        while slots[k] != 0 {
+            k += 1;
+            assert!(k < SLOTS, "header name bucket overflow: change `bucket`");
+        }
+        slots[k] = (row + 1) as u8;
+        row += 1;
+    }
+    table
+};
+
+/// Row index + 1 of each compact form, by lower-case letter (0: none).
+static SHORT: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut row = 0;
+    while row < COMPACT.len() {
+        if let Some(c) = COMPACT[row] {
+            assert!(table[c as usize] == 0, "compact form used twice");
+            table[c as usize] = (row + 1) as u8;
+        }
+        row += 1;
+    }
+    table
+};
+
 impl HeaderName {
+    fn lookup(name: &[u8]) -> Self {
+        let (Some(&first), Some(&last)) = (name.first(), name.last()) else {
+            return Self::Other;
+        };
+        let first = first.to_ascii_lowercase();
+        let rows: &[u8] = if name.len() == 1 {
+            std::slice::from_ref(&SHORT[usize::from(first)])
+        } else {
+            &LONG[bucket(name.len(), first, last.to_ascii_lowercase())]
+        };
+        for &row in rows {
+            let Some(row) = usize::from(row).checked_sub(1) else {
+                break;
+            };
+            // A one-letter name is a compact form: no long name has a single letter.
+            // Most senders write the canonical spelling: a plain comparison settles that
+            // faster than a case-folding one.
+            let canon = CANON[row].as_bytes();
+            if name.len() == 1 || name == canon || name.eq_ignore_ascii_case(canon) {
+                return ALL[row];
+            }
+        }
+        Self::Other
+    }
+
     /// True when the grammar allows a comma-separated list of values (RFC 3261 §7.3.1), so
     /// [`crate::Headers::values`] splits it.
     pub fn is_list(self) -> bool {
@@ -174,6 +234,45 @@ impl fmt::Display for HeaderName {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3261_7_3_3_every_known_name_and_compact_form_is_found_in_any_case() {
+        for (row, &name) in ALL.iter().enumerate() {
+            let canon = CANON[row];
+            assert_eq!(name.as_str(), Some(canon));
+            for spelling in [
+                canon.to_string(),
+                canon.to_ascii_lowercase(),
+                canon.to_ascii_uppercase(),
+            ] {
+                assert_eq!(
+                    HeaderName::from_bytes(spelling.as_bytes()),
+                    name,
+                    "{spelling}"
+                );
+            }
+            if let Some(c) = name.compact() {
+                for spelling in [c.to_ascii_lowercase(), c.to_ascii_uppercase()] {
+                    let raw = spelling.to_string();
+                    assert_eq!(HeaderName::from_bytes(raw.as_bytes()), name, "{raw}");
+                }
+            }
+            // Same length, first and last letter, different middle: not this header.
+            let mut near = canon.as_bytes().to_vec();
+            if near.len() > 2 {
+                near[1] = b'#';
+                assert_eq!(HeaderName::from_bytes(&near), HeaderName::Other, "{canon}");
+            }
+        }
+        for c in b'a'..=b'z' {
+            let want = ALL
+                .iter()
+                .copied()
+                .find(|n| n.compact() == Some(char::from(c)));
+            let got = HeaderName::from_bytes(&[c]);
+            assert_eq!(got, want.unwrap_or(HeaderName::Other), "{}", char::from(c));
+        }
+    }
 
     #[test]
     fn rfc3261_7_3_3_names_and_compact_forms_table() {

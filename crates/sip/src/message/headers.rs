@@ -26,6 +26,22 @@ pub(crate) struct Entry {
 pub struct Headers {
     buf: Bytes,
     entries: Vec<Entry>,
+    /// Every byte of `buf[..ascii_end]` is ASCII (checked once, when built; `Bytes` never
+    /// changes), so header text there needs no UTF-8 validation on each access. 0 when the
+    /// header section holds any other byte: then every access validates.
+    ascii_end: u32,
+}
+
+/// `b` as text, validated unless it lies in the ASCII-checked header section.
+fn text(b: &[u8], ascii: bool) -> Result<&str, std::str::Utf8Error> {
+    if ascii {
+        debug_assert!(b.is_ascii());
+        // SAFETY: `ascii` is only true for slices within `Headers::ascii_end`, all of whose
+        // bytes were checked to be ASCII; ASCII is valid UTF-8.
+        Ok(unsafe { std::str::from_utf8_unchecked(b) })
+    } else {
+        std::str::from_utf8(b)
+    }
 }
 
 /// One header line: its classified name, the name as written and the raw value (folding
@@ -36,6 +52,8 @@ pub struct Header<'a> {
     raw_name: &'a [u8],
     value: &'a [u8],
     offset: usize,
+    /// Name and value lie in the ASCII-checked part of the message.
+    ascii: bool,
 }
 
 impl<'a> Header<'a> {
@@ -46,7 +64,7 @@ impl<'a> Header<'a> {
     /// The name as written (`v`, `MaX-fOrWaRdS`, `NewFangledHeader`).
     pub fn raw_name(&self) -> &'a str {
         // Names are tokens, hence ASCII.
-        std::str::from_utf8(self.raw_name).unwrap_or_default()
+        text(self.raw_name, self.ascii).unwrap_or_default()
     }
     /// The raw value bytes.
     pub fn value(&self) -> &'a [u8] {
@@ -54,7 +72,7 @@ impl<'a> Header<'a> {
     }
     /// The value as text; [`ParseError::BadHeader`] when it is not UTF-8.
     pub fn value_str(&self) -> Result<&'a str, ParseError> {
-        std::str::from_utf8(self.value).map_err(|e| ParseError::BadHeader {
+        text(self.value, self.ascii).map_err(|e| ParseError::BadHeader {
             name: self.name,
             offset: self.offset + e.valid_up_to(),
         })
@@ -71,7 +89,20 @@ fn offset_in(outer: &str, inner: &str) -> usize {
 
 impl Headers {
     pub(crate) fn new(buf: Bytes, entries: Vec<Entry>) -> Self {
-        Self { buf, entries }
+        // Lines are in wire order, so the last one ends the header section. One `is_ascii`
+        // pass (a word at a time) replaces a UTF-8 validation per header access.
+        let end = entries.last().map_or(0, |e| e.value_end as usize);
+        let ascii = buf.get(..end).is_some_and(<[u8]>::is_ascii);
+        Self {
+            buf,
+            entries,
+            ascii_end: if ascii { end as u32 } else { 0 },
+        }
+    }
+
+    /// True when `buf[..end]` is known to be ASCII.
+    fn is_ascii_up_to(&self, end: u32) -> bool {
+        end <= self.ascii_end
     }
 
     pub(crate) fn buf(&self) -> &Bytes {
@@ -91,7 +122,7 @@ impl Headers {
     pub(crate) fn value_str_at(&self, index: usize) -> Option<&str> {
         let e = self.entries.get(index)?;
         let bytes = self.buf.get(e.value_start as usize..e.value_end as usize)?;
-        std::str::from_utf8(bytes).ok()
+        text(bytes, self.is_ascii_up_to(e.value_end)).ok()
     }
 
     fn header(&self, e: &Entry) -> Header<'_> {
@@ -105,6 +136,7 @@ impl Headers {
                 .get(e.value_start as usize..e.value_end as usize)
                 .unwrap_or_default(),
             offset: e.value_start as usize,
+            ascii: self.is_ascii_up_to(e.value_end.max(e.name_end)),
         }
     }
 
@@ -173,12 +205,6 @@ impl Headers {
         self.elements(name).filter_map(|r| r.ok().map(|(s, _)| s))
     }
 
-    fn single(&self, name: HeaderName) -> Result<Option<(&str, usize)>, ParseError> {
-        self.get(name)
-            .map(|h| h.value_str().map(|v| (v, h.offset)))
-            .transpose()
-    }
-
     fn typed<'s, T>(
         &'s self,
         name: HeaderName,
@@ -198,13 +224,26 @@ impl Headers {
         name: HeaderName,
         parse: impl Fn(&'s str) -> Result<T, usize>,
     ) -> Result<Option<T>, ParseError> {
-        let Some((s, at)) = self.single(name)? else {
+        Ok(self.single_line(name, parse)?.map(|(_, _, v)| v))
+    }
+
+    /// The first line named `name`: its index, its value as text and that value parsed (the
+    /// parser keeps all three, so it need not find and validate the line again).
+    pub(crate) fn single_line<'s, T>(
+        &'s self,
+        name: HeaderName,
+        parse: impl Fn(&'s str) -> Result<T, usize>,
+    ) -> Result<Option<(usize, &'s str, T)>, ParseError> {
+        let Some(index) = self.position(name) else {
             return Ok(None);
         };
-        parse(s).map(Some).map_err(|o| ParseError::BadHeader {
+        let h = self.header(&self.entries[index]);
+        let text = h.value_str()?;
+        let value = parse(text).map_err(|o| ParseError::BadHeader {
             name,
-            offset: at + o,
-        })
+            offset: h.offset + o,
+        })?;
+        Ok(Some((index, text, value)))
     }
 
     fn required<T>(
@@ -251,7 +290,8 @@ impl Headers {
         let name = HeaderName::CSeq;
         let e = self.entries.iter().find(|e| e.name == name);
         let e = e.ok_or(ParseError::MissingHeader { name })?;
-        CSeq::parse_in(&self.buf, e.value_start as usize, e.value_end as usize).map_err(|o| {
+        let value = self.header(e).value_str()?;
+        CSeq::parse_in(&self.buf, e.value_start as usize, value).map_err(|o| {
             ParseError::BadHeader {
                 name,
                 offset: e.value_start as usize + o,

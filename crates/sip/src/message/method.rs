@@ -69,6 +69,14 @@ impl Method {
             .map_or_else(|| Self::Extension(token.clone()), |(_, m)| m.clone())
     }
 
+    /// The standard method spelled `token` (case-sensitive), if any: no buffer to share.
+    pub(crate) fn known(token: &[u8]) -> Option<Self> {
+        KNOWN
+            .iter()
+            .find(|(name, _)| *name == token)
+            .map(|(_, m)| m.clone())
+    }
+
     /// Parses a method name; `None` unless it is a `token`.
     pub fn parse(s: &str) -> Option<Self> {
         is_token(s.as_bytes()).then(|| Self::from_token(&Bytes::copy_from_slice(s.as_bytes())))

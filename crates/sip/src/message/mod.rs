@@ -54,9 +54,12 @@ macro_rules! common_accessors {
         pub fn cseq(&self) -> &CSeq {
             &self.cseq
         }
-        /// Call-ID, checked when the message was parsed.
+        /// Call-ID, checked (and located) when the message was parsed.
         pub fn call_id(&self) -> &str {
-            self.headers.call_id().unwrap_or_default()
+            match self.cache.as_deref().and_then(|c| c.call_id(&self.headers)) {
+                Some(call_id) => call_id,
+                None => self.headers.call_id().unwrap_or_default(),
+            }
         }
         /// The topmost Via (parsed once, when the message was).
         pub fn via(&self) -> Result<Via<'_>, ParseError> {

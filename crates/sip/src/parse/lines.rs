@@ -26,10 +26,7 @@ pub(crate) enum Step {
 pub(crate) fn logical_line_end(b: &[u8], from: usize) -> (usize, usize) {
     let mut k = from;
     loop {
-        let Some(n) = b
-            .get(k..)
-            .and_then(|rest| rest.iter().position(|&c| c == b'\n'))
-        else {
+        let Some(n) = b.get(k..).and_then(|rest| memchr::memchr(b'\n', rest)) else {
             return (b.len(), b.len());
         };
         let nl = k + n;
@@ -49,7 +46,7 @@ pub(crate) fn logical_line_end(b: &[u8], from: usize) -> (usize, usize) {
 /// End of the first physical line (the start line, which never folds): `(text end, next
 /// line start)`.
 pub(crate) fn first_line_end(b: &[u8]) -> (usize, usize) {
-    match b.iter().position(|&c| c == b'\n') {
+    match memchr::memchr(b'\n', b) {
         Some(nl) if nl > 0 && b[nl - 1] == b'\r' => (nl - 1, nl + 1),
         Some(nl) => (nl, nl + 1),
         None => (b.len(), b.len()),
@@ -98,7 +95,7 @@ pub(crate) fn next_line(b: &[u8], pos: usize) -> Result<Step, ParseError> {
 /// buffer holds it (CRLF CRLF, or bare LF line ends).
 pub(crate) fn find_head_end(b: &[u8], from: usize) -> Option<usize> {
     let mut k = from;
-    while let Some(n) = b.get(k..)?.iter().position(|&c| c == b'\n') {
+    while let Some(n) = memchr::memchr(b'\n', b.get(k..)?) {
         let nl = k + n;
         match b.get(nl + 1..) {
             Some([b'\n', ..]) => return Some(nl + 2),

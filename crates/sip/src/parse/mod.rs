@@ -17,7 +17,7 @@ use bytes::Bytes;
 pub use error::ParseError;
 pub use framing::{Frame, Framer};
 
-use crate::header::{parse_content_length, CSeq};
+use crate::header::{parse_call_id, parse_content_length, CSeq, NameAddr};
 use crate::message::{Cached, Entry, HeaderName, Headers, Layout, Message, Request, Response};
 use lines::{next_line, Step};
 use start_line::{parse_start_line, StartLine};
@@ -135,12 +135,22 @@ fn content_length_value(b: &[u8], start: usize, end: usize) -> Result<usize, Par
 }
 
 /// The checks every message must pass (RFC 3261 §8.1.1, §8.2.2; RFC 4475 §3.1.2, §3.3.1).
-/// What they parse of the top Via, From and To is kept for the message's accessors.
+/// What they parse of the Call-ID, top Via, From and To is kept for the message's accessors.
 fn check_headers(h: &Headers) -> Result<(CSeq, Option<Box<Cached>>), ParseError> {
-    h.call_id()?;
+    fn required<T>(name: HeaderName, v: Option<T>) -> Result<T, ParseError> {
+        v.ok_or(ParseError::MissingHeader { name })
+    }
+    let call_id = h.single_line(HeaderName::CallId, parse_call_id)?;
+    let call_id = required(HeaderName::CallId, call_id)?;
     let cseq = h.cseq()?;
-    let from = h.from()?;
-    let to = h.to()?;
+    let from = required(
+        HeaderName::From,
+        h.single_line(HeaderName::From, NameAddr::parse)?,
+    )?;
+    let to = required(
+        HeaderName::To,
+        h.single_line(HeaderName::To, NameAddr::parse)?,
+    )?;
     let mut vias = h.vias();
     let top = vias.next().unwrap_or(Err(ParseError::MissingHeader {
         name: HeaderName::Via,
@@ -148,7 +158,7 @@ fn check_headers(h: &Headers) -> Result<(CSeq, Option<Box<Cached>>), ParseError>
     for via in vias {
         via?;
     }
-    let cache = Cached::new(h, &top, &from, &to).map(Box::new);
+    let cache = Cached::new(h, call_id, &top, from, to).map(Box::new);
     Ok((cseq, cache))
 }
 

@@ -65,7 +65,14 @@ pub(crate) fn skip_lws(s: &[u8], mut i: usize) -> usize {
 
 /// `s` without leading and trailing LWS.
 pub(crate) fn trim_lws(s: &str) -> &str {
-    s.trim_matches(|c: char| c == ' ' || c == '\t' || c == '\r' || c == '\n')
+    // Byte loops: LWS is ASCII, so both cuts fall on character boundaries.
+    let b = s.as_bytes();
+    let start = skip_lws(b, 0);
+    let mut end = b.len();
+    while end > start && is_lws(b[end - 1]) {
+        end -= 1;
+    }
+    sub(s, start, end)
 }
 
 /// `s[a..b]`, or "" when the bounds are not on character boundaries. The scanners only cut at
@@ -143,11 +150,22 @@ impl<'a> Iterator for ListItems<'a> {
         let b = self.rest.as_bytes();
         let mut i = 0;
         let mut in_angle = false;
-        while i < b.len() {
+        // Jump between the only bytes that matter: quotes, brackets and (outside `<>`)
+        // commas; `<` inside brackets and `>` outside them change nothing.
+        loop {
+            let next = if in_angle {
+                memchr::memchr2(b'"', b'>', &b[i..])
+            } else {
+                memchr::memchr3(b'"', b'<', b',', &b[i..])
+            };
+            let Some(k) = next else {
+                break;
+            };
+            i += k;
             match b[i] {
                 b'"' => match quoted_end(b, i) {
                     Some(e) => i = e,
-                    None => i = b.len(),
+                    None => break,
                 },
                 b'<' => {
                     in_angle = true;
@@ -157,12 +175,11 @@ impl<'a> Iterator for ListItems<'a> {
                     in_angle = false;
                     i += 1;
                 }
-                b',' if !in_angle => {
+                _ => {
                     let item = sub(self.rest, 0, i);
                     self.rest = sub(self.rest, i + 1, self.rest.len());
                     return Some(trim_lws(item));
                 }
-                _ => i += 1,
             }
         }
         self.done = true;

@@ -95,7 +95,8 @@ pub(crate) fn parse_start_line(buf: &Bytes, line_end: usize) -> Result<StartLine
         Err(error) => return Err(ParseError::BadRequestUri { offset: us, error }),
     }
     Ok(StartLine::Request {
-        method: Method::from_token(&buf.slice(..me)),
+        // Only an extension method keeps a slice of the buffer (a reference count update).
+        method: Method::known(&b[..me]).unwrap_or_else(|| Method::from_token(&buf.slice(..me))),
         uri: (us, ue),
     })
 }

@@ -19,7 +19,44 @@ pub enum Host<'a> {
 /// harmless to accept.
 #[inline]
 fn is_host_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_')
+    HOST_CHAR[usize::from(b)]
+}
+
+/// [`is_host_char`] as a table: every URI and Via host is checked byte by byte.
+static HOST_CHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_');
+        i += 1;
+    }
+    t
+};
+
+/// A dotted-quad IPv4 address as [`Ipv4Addr`]'s `FromStr` accepts it (four decimal octets
+/// of one to three digits, no leading zero, at most 255), without its general parser's cost.
+fn dotted_quad(s: &[u8]) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut parts = s.split(|&c| c == b'.');
+    for octet in &mut octets {
+        let part = parts.next()?;
+        if part.is_empty() || part.len() > 3 || (part.len() > 1 && part[0] == b'0') {
+            return None;
+        }
+        let mut value = 0u16;
+        for &d in part {
+            if !d.is_ascii_digit() {
+                return None;
+            }
+            value = value * 10 + u16::from(d - b'0');
+        }
+        *octet = u8::try_from(value).ok()?;
+    }
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(Ipv4Addr::from(octets))
 }
 
 impl<'a> Host<'a> {
@@ -32,11 +69,16 @@ impl<'a> Host<'a> {
         if s.is_empty() {
             return Err(0);
         }
-        if let Some(bad) = s.bytes().position(|b| !is_host_char(b)) {
-            return Err(bad);
+        // One pass checks the characters and notes whether only digits and dots appeared.
+        let mut numeric = true;
+        for (i, b) in s.bytes().enumerate() {
+            if !is_host_char(b) {
+                return Err(i);
+            }
+            numeric &= b.is_ascii_digit() || b == b'.';
         }
-        if s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-            if let Ok(v4) = s.parse::<Ipv4Addr>() {
+        if numeric {
+            if let Some(v4) = dotted_quad(s.as_bytes()) {
                 return Ok(Host::Ipv4(v4));
             }
         }
@@ -124,6 +166,32 @@ impl fmt::Display for Host<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3261_25_1_ipv4_hosts_parse_as_std_does_table() {
+        for text in [
+            "127.0.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "01.2.3.4",
+            "1.2.3.04",
+            "0.10.100.200",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1.2.3.4.",
+            ".1.2.3",
+            "1..2.3",
+            "1234.1.1.1",
+            "1.2.3.1000",
+            "",
+            "192.0.2.300",
+            "10.0.0.255",
+        ] {
+            let want = text.parse::<Ipv4Addr>().ok();
+            assert_eq!(dotted_quad(text.as_bytes()), want, "{text:?}");
+        }
+    }
 
     #[test]
     fn rfc3261_25_1_host_forms() {
