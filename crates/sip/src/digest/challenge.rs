@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use super::algorithm::Algorithm;
-use super::auth_param::{push_param_quoted, push_param_token, split_scheme};
+use super::auth_param::{push_quoted, split_scheme};
 use super::error::DigestError;
 
 /// Whether we authenticate as the request's final target (registrar, UAS) or as a proxy.
@@ -61,17 +61,25 @@ pub(crate) struct ChallengeFields<'a> {
 
 /// Writes `Digest realm="…", nonce="…", [opaque="…",] algorithm=…, qop="auth"[, stale=true]`.
 pub(crate) fn write_challenge(fields: &ChallengeFields<'_>) -> String {
-    let mut out = String::with_capacity(160 + fields.realm.len());
-    out.push_str("Digest ");
-    push_param_quoted(&mut out, "realm", fields.realm);
-    push_param_quoted(&mut out, "nonce", fields.nonce);
+    // Sized up front (quotes and separators included) so the value is built in one
+    // allocation; escapes, which our realms and nonces never need, may grow it.
+    let opaque_len = fields.opaque.map_or(0, |o| o.len() + 12);
+    let mut out = String::with_capacity(
+        64 + fields.realm.len() + fields.nonce.len() + opaque_len + usize::from(fields.stale) * 12,
+    );
+    out.push_str("Digest realm=");
+    push_quoted(&mut out, fields.realm);
+    out.push_str(", nonce=");
+    push_quoted(&mut out, fields.nonce);
     if let Some(opaque) = fields.opaque {
-        push_param_quoted(&mut out, "opaque", opaque);
+        out.push_str(", opaque=");
+        push_quoted(&mut out, opaque);
     }
-    push_param_token(&mut out, "algorithm", fields.algorithm);
-    push_param_quoted(&mut out, "qop", "auth");
+    out.push_str(", algorithm=");
+    out.push_str(fields.algorithm.as_str());
+    out.push_str(", qop=\"auth\"");
     if fields.stale {
-        push_param_token(&mut out, "stale", "true");
+        out.push_str(", stale=true");
     }
     out
 }
