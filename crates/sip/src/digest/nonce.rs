@@ -25,6 +25,17 @@ pub struct NonceSigner {
     counter: AtomicU64,
 }
 
+/// A nonce's hex digits, held on the stack.
+pub(crate) struct NonceDigits([u8; NONCE_LEN]);
+
+impl NonceDigits {
+    /// The nonce text.
+    pub(crate) fn as_str(&self) -> &str {
+        // Only ASCII hex digits are ever written.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
 /// What a verified nonce says about itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NonceInfo {
@@ -59,6 +70,16 @@ impl NonceSigner {
 
     /// Issues a fresh nonce for `realm` at `now`.
     pub fn issue(&self, now: SystemTime, realm: &str, client: Option<IpAddr>) -> String {
+        self.issue_digits(now, realm, client).as_str().to_owned()
+    }
+
+    /// [`issue`](Self::issue) on the stack, for callers that only copy it on.
+    pub(crate) fn issue_digits(
+        &self,
+        now: SystemTime,
+        realm: &str,
+        client: Option<IpAddr>,
+    ) -> NonceDigits {
         let issued = unix_seconds(now);
         let counter = self.counter.fetch_add(1, Ordering::Relaxed);
         let tag = self.tag(issued, counter, realm, client);
@@ -66,8 +87,7 @@ impl NonceSigner {
         write_hex(&mut digits[..16], &issued.to_be_bytes());
         write_hex(&mut digits[16..32], &counter.to_be_bytes());
         write_hex(&mut digits[32..], &tag.to_be_bytes());
-        // Only ASCII hex digits were written.
-        String::from_utf8_lossy(&digits).into_owned()
+        NonceDigits(digits)
     }
 
     /// Checks that `nonce` was issued by a holder of the secret for `realm` (and `client`
