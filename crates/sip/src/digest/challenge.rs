@@ -67,9 +67,9 @@ pub(crate) struct ChallengeFields<'a> {
 /// §2.4 leaves it to the server), so it is quoted once and copied.
 pub(crate) fn write_challenges(fields: &ChallengeFields<'_>) -> Vec<String> {
     let opaque_len = fields.opaque.map_or(0, |o| o.len() + 12);
-    // Quotes and separators included; escapes, which our realms and nonces never need,
-    // may grow it.
-    let mut head = String::with_capacity(24 + fields.realm.len() + fields.nonce.len() + opaque_len);
+    // `Digest realm=""` (15) and `, nonce=""` (10), `, opaque=""` (11) when sent; escapes,
+    // which our realms and nonces never need, may grow it.
+    let mut head = String::with_capacity(25 + fields.realm.len() + fields.nonce.len() + opaque_len);
     head.push_str("Digest realm=");
     push_quoted(&mut head, fields.realm);
     head.push_str(", nonce=");
