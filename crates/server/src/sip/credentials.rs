@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 
+use foldhash::fast::RandomState;
 use hotdesk_core::DomainName;
 use hotdesk_sip::digest::{ha1, HashFunction, HexDigest};
 
@@ -71,11 +72,16 @@ impl Ha1Set {
     }
 }
 
-/// The cache: domain → extension → entry.
+/// The cache: domain → extension → entry. Hashed with seeded foldhash rather than SipHash:
+/// every authenticated request does these lookups. The weaker hash is safe here because only
+/// existing extensions and domains are ever inserted; a client's username is looked up,
+/// never stored, so no one can fill the maps with colliding keys.
 #[derive(Default)]
 pub struct Ha1Cache {
-    domains: HashMap<String, HashMap<String, Entry>>,
+    domains: HashMap<String, Extensions, RandomState>,
 }
+
+type Extensions = HashMap<String, Entry, RandomState>;
 
 impl std::fmt::Debug for Ha1Cache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -169,7 +175,7 @@ impl Ha1Cache {
 
     /// Cached entries.
     pub fn len(&self) -> usize {
-        self.domains.values().map(HashMap::len).sum()
+        self.domains.values().map(Extensions::len).sum()
     }
 
     /// True when nothing is cached.

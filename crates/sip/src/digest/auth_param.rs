@@ -3,7 +3,6 @@
 //! `\` escapes, and writing quoted strings back.
 
 use std::borrow::Cow;
-use std::fmt::Write;
 
 use super::error::DigestError;
 
@@ -113,6 +112,11 @@ fn quoted(src: &str, open: usize) -> Option<(Cow<'_, str>, usize)> {
     let mut i = body;
     let mut escaped = false;
     while i < bytes.len() {
+        // Skip ordinary bytes with one table load each; only the four below need a look.
+        if !QUOTED_SPECIAL[usize::from(bytes[i])] {
+            i += 1;
+            continue;
+        }
         match bytes[i] {
             b'"' => {
                 let text = &src[body..i];
@@ -139,6 +143,16 @@ fn quoted(src: &str, open: usize) -> Option<(Cow<'_, str>, usize)> {
     None
 }
 
+/// Bytes that end, escape or break a quoted-string: `"`, `\\`, CR, LF.
+const QUOTED_SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table[b'\r' as usize] = true;
+    table[b'\n' as usize] = true;
+    table
+};
+
 fn unescape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars();
@@ -157,11 +171,17 @@ fn unescape(text: &str) -> String {
 /// Appends `value` as a quoted-string, escaping `"` and `\`.
 pub(crate) fn push_quoted(out: &mut String, value: &str) {
     out.push('"');
-    for c in value.chars() {
-        if c == '"' || c == '\\' {
-            out.push('\\');
+    // Realms and nonces almost never hold either byte: copy them whole instead of one
+    // char at a time.
+    if value.bytes().any(|b| b == b'"' || b == b'\\') {
+        for c in value.chars() {
+            if c == '"' || c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
         }
-        out.push(c);
+    } else {
+        out.push_str(value);
     }
     out.push('"');
 }
@@ -175,10 +195,11 @@ pub(crate) fn push_param_quoted(out: &mut String, name: &str, value: &str) {
 }
 
 /// Appends `, name=token`.
-pub(crate) fn push_param_token(out: &mut String, name: &str, value: impl std::fmt::Display) {
+pub(crate) fn push_param_token(out: &mut String, name: &str, value: &str) {
     push_separator(out);
-    // Writing to a String cannot fail.
-    let _ = write!(out, "{name}={value}");
+    out.push_str(name);
+    out.push('=');
+    out.push_str(value);
 }
 
 fn push_separator(out: &mut String) {
@@ -196,12 +217,25 @@ fn skip_ws(bytes: &[u8], mut pos: usize) -> usize {
 
 /// RFC 3261 `token` characters.
 fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
-        )
+    TOKEN_BYTES[usize::from(b)]
 }
+
+/// [`is_token_byte`] as a table: names and values are scanned a byte at a time, and one
+/// load beats the chain of range and set compares.
+const TOKEN_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
+            );
+        b += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use super::algorithm::Algorithm;
-use super::auth_param::{push_param_quoted, push_param_token, split_scheme};
+use super::auth_param::{push_quoted, split_scheme};
 use super::error::DigestError;
 
 /// Whether we authenticate as the request's final target (registrar, UAS) or as a proxy.
@@ -50,30 +50,50 @@ impl AuthKind {
     }
 }
 
-/// The parameters of one challenge header value, as written by [`write_challenge`].
+/// The parameters of the challenge header values written by [`write_challenges`].
 pub(crate) struct ChallengeFields<'a> {
     pub(crate) realm: &'a str,
     pub(crate) nonce: &'a str,
-    pub(crate) algorithm: Algorithm,
+    /// One value per algorithm, in this order.
+    pub(crate) algorithms: &'a [Algorithm],
     pub(crate) opaque: Option<&'a str>,
     pub(crate) stale: bool,
 }
 
-/// Writes `Digest realm="…", nonce="…", [opaque="…",] algorithm=…, qop="auth"[, stale=true]`.
-pub(crate) fn write_challenge(fields: &ChallengeFields<'_>) -> String {
-    let mut out = String::with_capacity(160 + fields.realm.len());
-    out.push_str("Digest ");
-    push_param_quoted(&mut out, "realm", fields.realm);
-    push_param_quoted(&mut out, "nonce", fields.nonce);
+/// Writes, per algorithm,
+/// `Digest realm="…", nonce="…", [opaque="…",] algorithm=…, qop="auth"[, stale=true]`.
+///
+/// Everything before `algorithm` is the same in every value (one nonce serves all: RFC 8760
+/// §2.4 leaves it to the server), so it is quoted once and copied.
+pub(crate) fn write_challenges(fields: &ChallengeFields<'_>) -> Vec<String> {
+    let opaque_len = fields.opaque.map_or(0, |o| o.len() + 12);
+    // `Digest realm=""` (15) and `, nonce=""` (10), `, opaque=""` (11) when sent; escapes,
+    // which our realms and nonces never need, may grow it.
+    let mut head = String::with_capacity(25 + fields.realm.len() + fields.nonce.len() + opaque_len);
+    head.push_str("Digest realm=");
+    push_quoted(&mut head, fields.realm);
+    head.push_str(", nonce=");
+    push_quoted(&mut head, fields.nonce);
     if let Some(opaque) = fields.opaque {
-        push_param_quoted(&mut out, "opaque", opaque);
+        head.push_str(", opaque=");
+        push_quoted(&mut head, opaque);
     }
-    push_param_token(&mut out, "algorithm", fields.algorithm);
-    push_param_quoted(&mut out, "qop", "auth");
-    if fields.stale {
-        push_param_token(&mut out, "stale", "true");
-    }
-    out
+    fields
+        .algorithms
+        .iter()
+        .map(|algorithm| {
+            // Longest tail: `, algorithm=SHA-256-sess, qop="auth", stale=true`.
+            let mut out = String::with_capacity(head.len() + 52);
+            out.push_str(&head);
+            out.push_str(", algorithm=");
+            out.push_str(algorithm.as_str());
+            out.push_str(", qop=\"auth\"");
+            if fields.stale {
+                out.push_str(", stale=true");
+            }
+            out
+        })
+        .collect()
 }
 
 /// A Digest challenge received from a server (client side), borrowed from the header value.
@@ -177,18 +197,22 @@ mod tests {
 
     #[test]
     fn rfc8760_2_challenge_written_and_parsed_back() {
-        let value = write_challenge(&ChallengeFields {
+        let values = write_challenges(&ChallengeFields {
             realm: "acme \"test\"",
             nonce: "abc",
-            algorithm: Algorithm::Sha256,
+            algorithms: &[Algorithm::Sha256, Algorithm::Md5],
             opaque: Some("op"),
             stale: true,
         });
         assert_eq!(
-            value,
-            r#"Digest realm="acme \"test\"", nonce="abc", opaque="op", algorithm=SHA-256, qop="auth", stale=true"#
+            values,
+            [
+                r#"Digest realm="acme \"test\"", nonce="abc", opaque="op", algorithm=SHA-256, qop="auth", stale=true"#,
+                r#"Digest realm="acme \"test\"", nonce="abc", opaque="op", algorithm=MD5, qop="auth", stale=true"#,
+            ]
         );
-        let c = Challenge::parse(&value).unwrap();
+        let value = &values[0];
+        let c = Challenge::parse(value).unwrap();
         assert_eq!(c.realm, "acme \"test\"");
         assert_eq!(c.algorithm(), Ok(Algorithm::Sha256));
         assert!(c.offers_qop_auth());

@@ -81,7 +81,7 @@ pub fn authorize(
     push_param_quoted(&mut out, "nonce", &challenge.nonce);
     push_param_quoted(&mut out, "uri", request.uri);
     push_param_quoted(&mut out, "response", digest.as_str());
-    push_param_token(&mut out, "algorithm", algorithm);
+    push_param_token(&mut out, "algorithm", algorithm.as_str());
     if qop || algorithm.is_session() {
         push_param_quoted(&mut out, "cnonce", request.cnonce);
     }

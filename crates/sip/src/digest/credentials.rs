@@ -43,7 +43,7 @@ impl<'a> Credentials<'a> {
         let mut fields: [Option<Cow<'a, str>>; 10] = Default::default();
         for param in params {
             let (name, value) = param?;
-            let Some(index) = FIELDS.iter().position(|f| f.eq_ignore_ascii_case(name)) else {
+            let Some(index) = field_index(name) else {
                 continue;
             };
             if fields[index].is_some() {
@@ -81,13 +81,40 @@ impl<'a> Credentials<'a> {
         let Some(nc) = &self.nc else {
             return Ok(None);
         };
-        if nc.len() != 8 || !nc.bytes().all(|b| b.is_ascii_hexdigit()) {
+        // Decoded by hand in one pass; `from_str_radix` would scan again (and take a `+`).
+        let Ok(digits) = <&[u8; 8]>::try_from(nc.as_bytes()) else {
             return Err(DigestError::BadNonceCount);
+        };
+        let mut value = 0u32;
+        for &digit in digits {
+            let nibble = match digit {
+                b'0'..=b'9' => digit - b'0',
+                b'a'..=b'f' => digit - b'a' + 10,
+                b'A'..=b'F' => digit - b'A' + 10,
+                _ => return Err(DigestError::BadNonceCount),
+            };
+            value = (value << 4) | u32::from(nibble);
         }
-        u32::from_str_radix(nc, 16)
-            .map(Some)
-            .map_err(|_| DigestError::BadNonceCount)
+        Ok(Some(value))
     }
+}
+
+/// The index in [`FIELDS`] of a parameter name, case-insensitively. Looked up by length
+/// first: most names then need one compare instead of a walk over all ten.
+fn field_index(name: &str) -> Option<usize> {
+    let candidates: &[usize] = match name.len() {
+        2 => &[9],
+        3 => &[3, 8],
+        5 => &[1, 2],
+        6 => &[6, 7],
+        8 => &[0, 4],
+        9 => &[5],
+        _ => &[],
+    };
+    candidates
+        .iter()
+        .copied()
+        .find(|&i| FIELDS[i].eq_ignore_ascii_case(name))
 }
 
 const FIELDS: [&str; 10] = [
@@ -151,6 +178,33 @@ mod tests {
         assert_eq!(c.username, "a\"b");
         assert_eq!(c.realm, "r");
         assert_eq!(c.algorithm(), Ok(Algorithm::Sha256));
+    }
+
+    #[test]
+    fn rfc7616_3_4_every_field_name_is_found_by_length() {
+        for (i, name) in FIELDS.iter().enumerate() {
+            assert_eq!(field_index(name), Some(i));
+            assert_eq!(field_index(&name.to_ascii_uppercase()), Some(i));
+        }
+        assert_eq!(field_index("userhash"), None);
+        assert_eq!(field_index(""), None);
+    }
+
+    #[test]
+    fn rfc7616_3_4_nonce_count_is_eight_hex_digits() {
+        let nc = |text: &str| {
+            Credentials::parse(&format!(
+                "Digest username=a, realm=r, nonce=n, uri=u, response=x, nc={text}"
+            ))
+            .unwrap()
+            .nonce_count()
+        };
+        assert_eq!(nc("0000000a"), Ok(Some(10)));
+        assert_eq!(nc("FFFFFFFF"), Ok(Some(u32::MAX)));
+        assert_eq!(nc("0000001"), Err(DigestError::BadNonceCount));
+        assert_eq!(nc("000000001"), Err(DigestError::BadNonceCount));
+        assert_eq!(nc("+0000001"), Err(DigestError::BadNonceCount));
+        assert_eq!(nc("0000000g"), Err(DigestError::BadNonceCount));
     }
 
     #[test]

@@ -25,6 +25,17 @@ pub struct NonceSigner {
     counter: AtomicU64,
 }
 
+/// A nonce's hex digits, held on the stack.
+pub(crate) struct NonceDigits([u8; NONCE_LEN]);
+
+impl NonceDigits {
+    /// The nonce text.
+    pub(crate) fn as_str(&self) -> &str {
+        // Only ASCII hex digits are ever written.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
 /// What a verified nonce says about itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NonceInfo {
@@ -59,14 +70,24 @@ impl NonceSigner {
 
     /// Issues a fresh nonce for `realm` at `now`.
     pub fn issue(&self, now: SystemTime, realm: &str, client: Option<IpAddr>) -> String {
+        self.issue_digits(now, realm, client).as_str().to_owned()
+    }
+
+    /// [`issue`](Self::issue) on the stack, for callers that only copy it on.
+    pub(crate) fn issue_digits(
+        &self,
+        now: SystemTime,
+        realm: &str,
+        client: Option<IpAddr>,
+    ) -> NonceDigits {
         let issued = unix_seconds(now);
         let counter = self.counter.fetch_add(1, Ordering::Relaxed);
         let tag = self.tag(issued, counter, realm, client);
-        let mut out = String::with_capacity(NONCE_LEN);
-        push_hex(&mut out, &issued.to_be_bytes());
-        push_hex(&mut out, &counter.to_be_bytes());
-        push_hex(&mut out, &tag.to_be_bytes());
-        out
+        let mut digits = [0u8; NONCE_LEN];
+        write_hex(&mut digits[..16], &issued.to_be_bytes());
+        write_hex(&mut digits[16..32], &counter.to_be_bytes());
+        write_hex(&mut digits[32..], &tag.to_be_bytes());
+        NonceDigits(digits)
     }
 
     /// Checks that `nonce` was issued by a holder of the secret for `realm` (and `client`
@@ -79,14 +100,27 @@ impl NonceSigner {
         realm: &str,
         client: Option<IpAddr>,
     ) -> Result<NonceInfo, DigestError> {
-        if nonce.len() != NONCE_LEN {
+        // Decoded as bytes in one pass: slicing the text at fixed offsets would split a
+        // multi-byte character sent in place of hex digits.
+        let Ok(digits) = <&[u8; NONCE_LEN]>::try_from(nonce.as_bytes()) else {
             return Err(DigestError::BadNonce);
+        };
+        let mut raw = [0u8; NONCE_LEN / 2];
+        for (byte, pair) in raw.iter_mut().zip(digits.chunks_exact(2)) {
+            let (Some(high), Some(low)) = (hex_value(pair[0]), hex_value(pair[1])) else {
+                return Err(DigestError::BadNonce);
+            };
+            *byte = (high << 4) | low;
         }
-        let issued = parse_hex_u64(&nonce[..16]).ok_or(DigestError::BadNonce)?;
-        let counter = parse_hex_u64(&nonce[16..32]).ok_or(DigestError::BadNonce)?;
-        let high = parse_hex_u64(&nonce[32..48]).ok_or(DigestError::BadNonce)?;
-        let low = parse_hex_u64(&nonce[48..64]).ok_or(DigestError::BadNonce)?;
-        let received = (u128::from(high) << 64) | u128::from(low);
+        let word = |at: usize| {
+            let mut eight = [0u8; 8];
+            eight.copy_from_slice(&raw[at..at + 8]);
+            u64::from_be_bytes(eight)
+        };
+        let (issued, counter) = (word(0), word(8));
+        let mut tag = [0u8; 16];
+        tag.copy_from_slice(&raw[16..]);
+        let received = u128::from_be_bytes(tag);
         let expected = self.tag(issued, counter, realm, client);
         // Constant time, so the tag cannot be guessed byte by byte.
         if !bool::from(subtle::ConstantTimeEq::ct_eq(
@@ -140,20 +174,23 @@ pub(crate) fn unix_seconds(time: SystemTime) -> u64 {
         .unwrap_or(0)
 }
 
-fn push_hex(out: &mut String, bytes: &[u8]) {
+/// Writes `bytes` as lowercase hex into `out`, which holds exactly two digits per byte.
+fn write_hex(out: &mut [u8], bytes: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    for b in bytes {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0x0f)]));
+    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = HEX[usize::from(b >> 4)];
+        pair[1] = HEX[usize::from(b & 0x0f)];
     }
 }
 
-fn parse_hex_u64(text: &str) -> Option<u64> {
-    // from_str_radix accepts a leading '+', which a nonce never has.
-    if !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
+/// The value of one hex digit, either case (as `u64::from_str_radix` took them before).
+fn hex_value(digit: u8) -> Option<u8> {
+    match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        b'A'..=b'F' => Some(digit - b'A' + 10),
+        _ => None,
     }
-    u64::from_str_radix(text, 16).ok()
 }
 
 #[cfg(test)]
@@ -239,7 +276,19 @@ mod tests {
             stranger.check(&n, at(1_000), "acme.test", Some(ip)),
             Err(DigestError::BadNonce)
         );
-        for junk in ["", "zz", &"g".repeat(64), &format!("+{}", &n[1..])] {
+        // A multi-byte character across a digit-group boundary (bytes 15–16) must be
+        // refused, not split.
+        let straddling = format!("{}é{}", "0".repeat(15), "0".repeat(47));
+        assert_eq!(straddling.len(), NONCE_LEN);
+        let upper = n.to_ascii_uppercase();
+        assert!(s.check(&upper, at(1_000), "acme.test", Some(ip)).is_ok());
+        for junk in [
+            "",
+            "zz",
+            &"g".repeat(64),
+            &format!("+{}", &n[1..]),
+            &straddling,
+        ] {
             assert_eq!(
                 s.check(junk, at(1_000), "acme.test", Some(ip)),
                 Err(DigestError::BadNonce)

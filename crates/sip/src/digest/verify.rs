@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use subtle::ConstantTimeEq;
 
 use super::algorithm::{Algorithm, HashFunction, HexDigest};
-use super::challenge::{write_challenge, ChallengeFields};
+use super::challenge::{write_challenges, ChallengeFields};
 use super::credentials::Credentials;
 use super::error::DigestError;
 use super::nonce::NonceSigner;
@@ -107,20 +107,14 @@ impl Authenticator {
         client: Option<IpAddr>,
         stale: bool,
     ) -> Vec<String> {
-        let nonce = self.signer.issue(now, realm, client);
-        self.config
-            .algorithms
-            .iter()
-            .map(|&algorithm| {
-                write_challenge(&ChallengeFields {
-                    realm,
-                    nonce: &nonce,
-                    algorithm,
-                    opaque: self.config.opaque.as_deref(),
-                    stale,
-                })
-            })
-            .collect()
+        let nonce = self.signer.issue_digits(now, realm, client);
+        write_challenges(&ChallengeFields {
+            realm,
+            nonce: nonce.as_str(),
+            algorithms: &self.config.algorithms,
+            opaque: self.config.opaque.as_deref(),
+            stale,
+        })
     }
 
     /// Verifies `credentials` for `request` against the user's stored HA1 (lowercase hex of
