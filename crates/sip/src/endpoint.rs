@@ -356,7 +356,7 @@ pub fn new_branch() -> String {
 
 /// A fresh From/To tag: 64 random bits.
 pub fn new_tag() -> String {
-    format!("{:016x}", rand::random::<u64>())
+    hex16(rand::random::<u64>())
 }
 
 /// The To tag a stateless answer to `request` carries: the same for every retransmission
@@ -378,7 +378,7 @@ pub fn stateless_tag(request: &Request) -> String {
 }
 
 /// `n` as 16 lower-case hex digits (what `format!("{n:016x}")` gives, without the
-/// formatting machinery on the challenge path).
+/// formatting machinery: every answer carries a tag).
 fn hex16(n: u64) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     (0..16)

@@ -15,7 +15,9 @@ pub mod lookup;
 pub mod reply;
 pub mod save;
 
+use std::fmt::Write as _;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
@@ -103,6 +105,32 @@ fn transport_name(transport: Transport) -> &'static str {
         Transport::TlsSctp => "tls-sctp",
         Transport::Unknown => "unknown",
     }
+}
+
+/// Where requests for a binding go, as stored: `udp:192.0.2.1:5060` (what formatting
+/// `"{transport}:{addr}"` gives; IPv4 written directly, as it is on every REGISTER).
+fn source_text(transport: Transport, addr: SocketAddr) -> String {
+    let name = transport_name(transport);
+    let mut text = String::with_capacity(name.len() + 22);
+    text.push_str(name);
+    text.push(':');
+    match addr {
+        SocketAddr::V4(v4) => {
+            for (i, octet) in v4.ip().octets().into_iter().enumerate() {
+                if i > 0 {
+                    text.push('.');
+                }
+                reply::push_decimal(&mut text, u64::from(octet));
+            }
+            text.push(':');
+            reply::push_decimal(&mut text, u64::from(v4.port()));
+        }
+        SocketAddr::V6(v6) => {
+            // Writing into a String cannot fail.
+            let _ = write!(text, "{v6}");
+        }
+    }
+    text
 }
 
 fn supports(request: &Request, tag: &str) -> bool {
@@ -227,7 +255,7 @@ impl Registrar {
             return Err(RegError::NotOwner);
         }
         // Steps 5–7.
-        let source_text = format!("{}:{source}", transport_name(transaction.transport()));
+        let source_text = source_text(transaction.transport(), source);
         let parsed = RegisterRequest::parse(request, &source_text)?;
         let echo_path = supports(request, "path");
         let outbound = supports(request, "outbound");
@@ -430,4 +458,26 @@ pub async fn load(app: &App, bindings: &Bindings, now: Timestamp) -> Result<usiz
         app.store().apply_bindings(&[], &expired).await?;
     }
     Ok(bindings.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // RFC 3261 §10.3: a binding's stored source reads as the transport and address always
+    // did, IPv4 and IPv6 alike.
+    #[test]
+    fn rfc3261_10_3_source_text_is_transport_and_address() {
+        for addr in [
+            "192.0.2.1:5060",
+            "0.0.0.0:0",
+            "255.255.255.255:65535",
+            "[2001:db8::1]:5061",
+        ] {
+            let addr: SocketAddr = addr.parse().expect("address");
+            assert_eq!(source_text(Transport::Udp, addr), format!("udp:{addr}"));
+        }
+        let addr: SocketAddr = "10.1.2.3:5070".parse().expect("address");
+        assert_eq!(source_text(Transport::Tls, addr), "tls:10.1.2.3:5070");
+    }
 }

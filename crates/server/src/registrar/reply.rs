@@ -128,13 +128,11 @@ pub fn seconds_left(binding: &Binding, now: Timestamp) -> u64 {
 /// that identify the binding (`q`, `+sip.instance`, `reg-id`).
 fn contact_value(binding: &Binding, now: Timestamp) -> String {
     let mut value = String::with_capacity(binding.contact.len() + 24);
+    value.push('<');
+    value.push_str(&binding.contact);
+    value.push_str(">;expires=");
+    push_decimal(&mut value, seconds_left(binding, now));
     // Writing into a String cannot fail.
-    let _ = write!(
-        value,
-        "<{}>;expires={}",
-        binding.contact,
-        seconds_left(binding, now)
-    );
     if let Some(q) = binding.q {
         let _ = write!(value, ";q={}.{:03}", q / 1000, q % 1000);
     }
@@ -145,6 +143,22 @@ fn contact_value(binding: &Binding, now: Timestamp) -> String {
         let _ = write!(value, ";reg-id={reg_id}");
     }
     value
+}
+
+/// Appends `n` in decimal: what `write!(out, "{n}")` gives, without the formatting
+/// machinery, on the path of every REGISTER.
+pub(super) fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
 
 /// What the 200 carries besides the bindings.
@@ -179,6 +193,15 @@ pub fn ok(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3261_10_3_decimals_as_formatting_writes_them() {
+        for n in [0, 7, 10, 3600, 65_535, u64::from(u32::MAX), u64::MAX] {
+            let mut out = String::from("x");
+            push_decimal(&mut out, n);
+            assert_eq!(out, format!("x{n}"));
+        }
+    }
 
     #[test]
     fn rfc3261_10_3_error_mapping() {
