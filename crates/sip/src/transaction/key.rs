@@ -58,12 +58,21 @@ impl TransactionKey {
     /// `z9hG4bK`): branch, sent-by (host lower-cased, port explicit) and method, with ACK
     /// folded into INVITE so the ACK for a non-2xx response finds its transaction.
     pub fn server(branch: &str, sent_by_host: &str, sent_by_port: u16, method: &str) -> Self {
-        let mut host = String::with_capacity(sent_by_host.len() + 6);
-        host.extend(sent_by_host.chars().map(|c| c.to_ascii_lowercase()));
-        let port = sent_by_port.to_string();
+        // Built in place (no intermediate strings): every received request makes one.
+        let id = with_scratch(|out| {
+            out.push_str(branch);
+            out.push('\u{1}');
+            let host = out.len();
+            out.push_str(sent_by_host);
+            out[host..].make_ascii_lowercase();
+            out.push('\u{1}');
+            push_port(out, sent_by_port);
+            out.push('\u{1}');
+            out.push_str(key_method(method));
+        });
         Self {
             role: Role::Server,
-            id: join(&[branch, &host, &port, key_method(method)]),
+            id,
         }
     }
 
@@ -116,15 +125,62 @@ fn key_method(method: &str) -> &str {
 /// Joins with a separator no SIP token or header value may contain, so distinct field
 /// lists never produce the same key.
 fn join(parts: &[&str]) -> Arc<str> {
-    let len = parts.iter().map(|p| p.len() + 1).sum();
-    let mut out = String::with_capacity(len);
-    for (i, part) in parts.iter().enumerate() {
-        if i > 0 {
-            out.push('\u{1}');
+    with_scratch(|out| {
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                out.push('\u{1}');
+            }
+            out.push_str(part);
         }
-        out.push_str(part);
+    })
+}
+
+/// Scratch text longer than this is not kept between keys (a peer's huge Via must not pin
+/// memory for the thread's life).
+const SCRATCH_KEEP: usize = 1024;
+
+thread_local! {
+    /// Reused for assembling keys, so a key costs one allocation: its `Arc`.
+    static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// The `Arc<str>` of the text `write` produces into an emptied scratch string.
+fn with_scratch(write: impl FnOnce(&mut String)) -> Arc<str> {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut out) => {
+            out.clear();
+            write(&mut out);
+            let id = Arc::from(out.as_str());
+            if out.capacity() > SCRATCH_KEEP {
+                *out = String::new();
+            }
+            id
+        }
+        // Not reached (`write` never makes keys); kept correct rather than panicking.
+        Err(_) => {
+            let mut out = String::new();
+            write(&mut out);
+            Arc::from(out)
+        }
+    })
+}
+
+/// Appends `port` in decimal, without the formatting machinery.
+fn push_port(out: &mut String, port: u16) {
+    let mut digits = [0u8; 5];
+    let mut n = port;
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
     }
-    Arc::from(out)
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
 }
 
 impl fmt::Debug for TransactionKey {
@@ -150,6 +206,17 @@ mod tests {
             TransactionKey::server("z9hG4bK1", "host.example", 5061, "INVITE")
         );
         assert_ne!(invite, TransactionKey::client("z9hG4bK1", "INVITE"));
+    }
+
+    // rfc3261_17_2_3: the sent-by port is compared as a number written in decimal, the host
+    // case-insensitively (the key built in place equals the joined fields).
+    #[test]
+    fn rfc3261_17_2_3_server_key_fields() {
+        for port in [0, 7, 10, 5060, 65535] {
+            let key = TransactionKey::server("z9hG4bKx", "HoSt.Example", port, "REGISTER");
+            let joined = join(&["z9hG4bKx", "host.example", &port.to_string(), "REGISTER"]);
+            assert_eq!(key.id, joined);
+        }
     }
 
     #[test]
