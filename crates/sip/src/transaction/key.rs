@@ -3,7 +3,8 @@
 //! fields that identified a transaction before branches were unique.
 
 use std::fmt;
-use std::sync::Arc;
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::{Arc, OnceLock};
 
 /// The RFC 3261 magic cookie that makes a branch globally unique (§8.1.1.7).
 pub const MAGIC_COOKIE: &str = "z9hG4bK";
@@ -19,10 +20,42 @@ pub enum Role {
 
 /// Identifies a transaction in the [`TransactionLayer`](super::TransactionLayer) table; cheap
 /// to clone (one reference-counted string) so the TU can keep it.
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone)]
 pub struct TransactionKey {
     role: Role,
+    /// The hash of `role` and `id`, computed once: a key is looked up in the layer's maps
+    /// several times per message, and hashing the text each time cost more than the rest
+    /// of the lookup. Seeded per process ([`KEY_HASH`]), so peers cannot aim at collisions.
+    hash: u64,
     id: Arc<str>,
+}
+
+/// The seed of every key's hash, random per process.
+static KEY_HASH: OnceLock<foldhash::fast::RandomState> = OnceLock::new();
+
+impl TransactionKey {
+    fn new(role: Role, id: Arc<str>) -> Self {
+        let hash = KEY_HASH
+            .get_or_init(foldhash::fast::RandomState::default)
+            .hash_one((role, &*id));
+        Self { role, hash, id }
+    }
+}
+
+impl PartialEq for TransactionKey {
+    fn eq(&self, other: &Self) -> bool {
+        // The hash first: unequal keys almost always differ there, without reading the text.
+        self.hash == other.hash && self.role == other.role && self.id == other.id
+    }
+}
+
+impl Eq for TransactionKey {}
+
+impl Hash for TransactionKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // Equal keys have equal `hash` (a function of `role` and `id`), as `Hash` requires.
+        state.write_u64(self.hash);
+    }
 }
 
 /// The fields RFC 2543 matching compares (§17.2.3 fallback). `top_via` is the whole top Via
@@ -48,10 +81,7 @@ impl TransactionKey {
     /// Key of a client transaction: the branch we generated and the method (§17.1.3:
     /// a response matches on top-Via branch and CSeq method).
     pub fn client(branch: &str, method: &str) -> Self {
-        Self {
-            role: Role::Client,
-            id: join(&[branch, key_method(method)]),
-        }
+        Self::new(Role::Client, join(&[branch, key_method(method)]))
     }
 
     /// Key of a server transaction for an RFC 3261 request (branch starts with
@@ -70,18 +100,15 @@ impl TransactionKey {
             out.push('\u{1}');
             out.push_str(key_method(method));
         });
-        Self {
-            role: Role::Server,
-            id,
-        }
+        Self::new(Role::Server, id)
     }
 
     /// Key of a server transaction for an RFC 2543 request (§17.2.3 fallback).
     pub fn server_legacy(fields: &LegacyFields<'_>) -> Self {
         let cseq = fields.cseq.to_string();
-        Self {
-            role: Role::Server,
-            id: join(&[
+        Self::new(
+            Role::Server,
+            join(&[
                 "2543",
                 fields.request_uri,
                 fields.from_tag,
@@ -90,16 +117,13 @@ impl TransactionKey {
                 fields.top_via,
                 key_method(fields.method),
             ]),
-        }
+        )
     }
 
     /// The same key with another method: used to find the INVITE a CANCEL targets (§9.2).
     pub fn with_method(&self, method: &str) -> Self {
         let stem = self.id.rsplit_once('\u{1}').map_or("", |(stem, _)| stem);
-        Self {
-            role: self.role,
-            id: join(&[stem, key_method(method)]),
-        }
+        Self::new(self.role, join(&[stem, key_method(method)]))
     }
 
     /// Client or server side.
