@@ -3,7 +3,8 @@
 //! fields that identified a transaction before branches were unique.
 
 use std::fmt;
-use std::sync::Arc;
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::{Arc, OnceLock};
 
 /// The RFC 3261 magic cookie that makes a branch globally unique (§8.1.1.7).
 pub const MAGIC_COOKIE: &str = "z9hG4bK";
@@ -19,10 +20,42 @@ pub enum Role {
 
 /// Identifies a transaction in the [`TransactionLayer`](super::TransactionLayer) table; cheap
 /// to clone (one reference-counted string) so the TU can keep it.
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone)]
 pub struct TransactionKey {
     role: Role,
+    /// The hash of `role` and `id`, computed once: a key is looked up in the layer's maps
+    /// several times per message, and hashing the text each time cost more than the rest
+    /// of the lookup. Seeded per process ([`KEY_HASH`]), so peers cannot aim at collisions.
+    hash: u64,
     id: Arc<str>,
+}
+
+/// The seed of every key's hash, random per process.
+static KEY_HASH: OnceLock<foldhash::fast::RandomState> = OnceLock::new();
+
+impl TransactionKey {
+    fn new(role: Role, id: Arc<str>) -> Self {
+        let hash = KEY_HASH
+            .get_or_init(foldhash::fast::RandomState::default)
+            .hash_one((role, &*id));
+        Self { role, hash, id }
+    }
+}
+
+impl PartialEq for TransactionKey {
+    fn eq(&self, other: &Self) -> bool {
+        // The hash first: unequal keys almost always differ there, without reading the text.
+        self.hash == other.hash && self.role == other.role && self.id == other.id
+    }
+}
+
+impl Eq for TransactionKey {}
+
+impl Hash for TransactionKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // Equal keys have equal `hash` (a function of `role` and `id`), as `Hash` requires.
+        state.write_u64(self.hash);
+    }
 }
 
 /// The fields RFC 2543 matching compares (§17.2.3 fallback). `top_via` is the whole top Via
@@ -48,31 +81,34 @@ impl TransactionKey {
     /// Key of a client transaction: the branch we generated and the method (§17.1.3:
     /// a response matches on top-Via branch and CSeq method).
     pub fn client(branch: &str, method: &str) -> Self {
-        Self {
-            role: Role::Client,
-            id: join(&[branch, key_method(method)]),
-        }
+        Self::new(Role::Client, join(&[branch, key_method(method)]))
     }
 
     /// Key of a server transaction for an RFC 3261 request (branch starts with
     /// `z9hG4bK`): branch, sent-by (host lower-cased, port explicit) and method, with ACK
     /// folded into INVITE so the ACK for a non-2xx response finds its transaction.
     pub fn server(branch: &str, sent_by_host: &str, sent_by_port: u16, method: &str) -> Self {
-        let mut host = String::with_capacity(sent_by_host.len() + 6);
-        host.extend(sent_by_host.chars().map(|c| c.to_ascii_lowercase()));
-        let port = sent_by_port.to_string();
-        Self {
-            role: Role::Server,
-            id: join(&[branch, &host, &port, key_method(method)]),
-        }
+        // Built in place (no intermediate strings): every received request makes one.
+        let id = with_scratch(|out| {
+            out.push_str(branch);
+            out.push('\u{1}');
+            let host = out.len();
+            out.push_str(sent_by_host);
+            out[host..].make_ascii_lowercase();
+            out.push('\u{1}');
+            push_port(out, sent_by_port);
+            out.push('\u{1}');
+            out.push_str(key_method(method));
+        });
+        Self::new(Role::Server, id)
     }
 
     /// Key of a server transaction for an RFC 2543 request (§17.2.3 fallback).
     pub fn server_legacy(fields: &LegacyFields<'_>) -> Self {
         let cseq = fields.cseq.to_string();
-        Self {
-            role: Role::Server,
-            id: join(&[
+        Self::new(
+            Role::Server,
+            join(&[
                 "2543",
                 fields.request_uri,
                 fields.from_tag,
@@ -81,16 +117,13 @@ impl TransactionKey {
                 fields.top_via,
                 key_method(fields.method),
             ]),
-        }
+        )
     }
 
     /// The same key with another method: used to find the INVITE a CANCEL targets (§9.2).
     pub fn with_method(&self, method: &str) -> Self {
         let stem = self.id.rsplit_once('\u{1}').map_or("", |(stem, _)| stem);
-        Self {
-            role: self.role,
-            id: join(&[stem, key_method(method)]),
-        }
+        Self::new(self.role, join(&[stem, key_method(method)]))
     }
 
     /// Client or server side.
@@ -116,15 +149,62 @@ fn key_method(method: &str) -> &str {
 /// Joins with a separator no SIP token or header value may contain, so distinct field
 /// lists never produce the same key.
 fn join(parts: &[&str]) -> Arc<str> {
-    let len = parts.iter().map(|p| p.len() + 1).sum();
-    let mut out = String::with_capacity(len);
-    for (i, part) in parts.iter().enumerate() {
-        if i > 0 {
-            out.push('\u{1}');
+    with_scratch(|out| {
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                out.push('\u{1}');
+            }
+            out.push_str(part);
         }
-        out.push_str(part);
+    })
+}
+
+/// Scratch text longer than this is not kept between keys (a peer's huge Via must not pin
+/// memory for the thread's life).
+const SCRATCH_KEEP: usize = 1024;
+
+thread_local! {
+    /// Reused for assembling keys, so a key costs one allocation: its `Arc`.
+    static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// The `Arc<str>` of the text `write` produces into an emptied scratch string.
+fn with_scratch(write: impl FnOnce(&mut String)) -> Arc<str> {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut out) => {
+            out.clear();
+            write(&mut out);
+            let id = Arc::from(out.as_str());
+            if out.capacity() > SCRATCH_KEEP {
+                *out = String::new();
+            }
+            id
+        }
+        // Not reached (`write` never makes keys); kept correct rather than panicking.
+        Err(_) => {
+            let mut out = String::new();
+            write(&mut out);
+            Arc::from(out)
+        }
+    })
+}
+
+/// Appends `port` in decimal, without the formatting machinery.
+fn push_port(out: &mut String, port: u16) {
+    let mut digits = [0u8; 5];
+    let mut n = port;
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
     }
-    Arc::from(out)
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
 }
 
 impl fmt::Debug for TransactionKey {
@@ -150,6 +230,17 @@ mod tests {
             TransactionKey::server("z9hG4bK1", "host.example", 5061, "INVITE")
         );
         assert_ne!(invite, TransactionKey::client("z9hG4bK1", "INVITE"));
+    }
+
+    // rfc3261_17_2_3: the sent-by port is compared as a number written in decimal, the host
+    // case-insensitively (the key built in place equals the joined fields).
+    #[test]
+    fn rfc3261_17_2_3_server_key_fields() {
+        for port in [0, 7, 10, 5060, 65535] {
+            let key = TransactionKey::server("z9hG4bKx", "HoSt.Example", port, "REGISTER");
+            let joined = join(&["z9hG4bKx", "host.example", &port.to_string(), "REGISTER"]);
+            assert_eq!(key.id, joined);
+        }
     }
 
     #[test]
