@@ -74,13 +74,14 @@ impl<'a> NameAddr<'a> {
             let gt = memchr::memchr(b'>', &b[lt..]).ok_or(b.len())? + lt;
             let inner = sub(value, lt + 1, gt);
             let uri_text = trim_lws(inner);
-            let uri_at = lt
-                + 1
-                + (inner.len()
-                    - inner
-                        .trim_start_matches(|c: char| c.is_ascii_whitespace())
-                        .len());
-            let uri = Uri::parse(uri_text).map_err(|_| uri_at)?;
+            // The error offset is worked out only when there is an error.
+            let uri = Uri::parse(uri_text).map_err(|_| {
+                lt + 1
+                    + (inner.len()
+                        - inner
+                            .trim_start_matches(|c: char| c.is_ascii_whitespace())
+                            .len())
+            })?;
             i = gt + 1;
             let (params, tag) =
                 Params::parse_header_find(sub(value, i, value.len()), "tag").map_err(|o| i + o)?;

@@ -9,6 +9,7 @@ use std::fmt;
 
 pub use escape::{unescape, unescape_str};
 pub use host::Host;
+pub(crate) use host::HostSpans;
 
 use crate::header::Params;
 use crate::parse::scan::sub;
