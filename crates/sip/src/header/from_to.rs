@@ -2,35 +2,100 @@
 //! element of Contact, Route, Record-Route and Path).
 
 use std::borrow::Cow;
+use std::fmt;
 
 use super::Params;
 use crate::parse::scan::{is_lws, quoted_end, skip_lws, sub, trim_lws, unquote};
-use crate::uri::Uri;
+use crate::spans::{Rebase, Span};
+use crate::uri::{Uri, UriSpans};
 
 /// An address with optional display name and header parameters, e.g.
 /// `"Alice" <sip:alice@atlanta.com>;tag=1928301774`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// Its parts are kept as offsets into its own text, so a From or To kept by a parsed message
+/// is rebuilt from one offset pair (several layers read them on every message), and a part
+/// costs a slice only when it is read.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct NameAddr<'a> {
     raw: &'a str,
+    parts: NameAddrParts,
+}
+
+/// Everything of a [`NameAddr`] but its text: offsets into it and values parsed from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct NameAddrParts {
+    display: Option<Span>,
+    quoted: bool,
+    bracketed: bool,
+    uri: UriSpans,
+    params: Span,
+    /// `params.get("tag")`, found while the parameters were checked.
+    tag: Option<Span>,
+}
+
+/// [`NameAddr`] with its text as a span of a header value (see [`crate::spans`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NameAddrSpans {
+    raw: Span,
+    parts: NameAddrParts,
+}
+
+impl<'a> Rebase<'a> for NameAddr<'a> {
+    type Spans = NameAddrSpans;
+    fn spans(&self, base: &str) -> NameAddrSpans {
+        NameAddrSpans {
+            raw: Span::of(base, self.raw),
+            parts: self.parts,
+        }
+    }
+    fn rebuild(base: &'a str, spans: &NameAddrSpans) -> Self {
+        NameAddr {
+            raw: spans.raw.get(base),
+            parts: spans.parts,
+        }
+    }
+}
+
+impl fmt::Debug for NameAddr<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NameAddr")
+            .field("raw", &self.raw)
+            .field("display", &self.display_name_raw())
+            .field("quoted", &self.parts.quoted)
+            .field("bracketed", &self.parts.bracketed)
+            .field("uri", &self.uri())
+            .field("params", &self.params())
+            .field("tag", &self.tag())
+            .finish()
+    }
+}
+
+/// The parts found by [`NameAddr::parse`], as slices of its input.
+struct Found<'a> {
     display: Option<&'a str>,
     quoted: bool,
     bracketed: bool,
     uri: Uri<'a>,
     params: Params<'a>,
-    /// `params.get("tag")`, found while the parameters were checked.
     tag: Option<&'a str>,
 }
 
-crate::spans::rebase_struct!(NameAddr => NameAddrSpans {
-    raw: &'static str,
-    display: Option<&'static str>,
-    uri: Uri<'static>,
-    params: Params<'static>,
-    tag: Option<&'static str>,
-} copy {
-    quoted: bool,
-    bracketed: bool,
-});
+impl<'a> Found<'a> {
+    fn into_name_addr(self, raw: &'a str) -> NameAddr<'a> {
+        let at = |s: &str| Span::of(raw, s);
+        NameAddr {
+            raw,
+            parts: NameAddrParts {
+                display: self.display.map(at),
+                quoted: self.quoted,
+                bracketed: self.bracketed,
+                uri: self.uri.spans(raw),
+                params: at(self.params.as_str()),
+                tag: self.tag.map(at),
+            },
+        }
+    }
+}
 
 impl<'a> NameAddr<'a> {
     /// Parses one address. Without `<>`, everything after the first `;` is a header parameter
@@ -85,15 +150,15 @@ impl<'a> NameAddr<'a> {
             i = gt + 1;
             let (params, tag) =
                 Params::parse_header_find(sub(value, i, value.len()), "tag").map_err(|o| i + o)?;
-            return Ok(NameAddr {
-                raw: value,
+            return Ok(Found {
                 display,
                 quoted,
                 bracketed: true,
                 uri,
                 params,
                 tag,
-            });
+            }
+            .into_name_addr(value));
         }
         let mut e = i;
         while e < b.len() && b[e] != b';' && !is_lws(b[e]) {
@@ -103,25 +168,29 @@ impl<'a> NameAddr<'a> {
         i = e;
         let (params, tag) =
             Params::parse_header_find(sub(value, i, value.len()), "tag").map_err(|o| i + o)?;
-        Ok(NameAddr {
-            raw: value,
+        Ok(Found {
             display: None,
             quoted: false,
             bracketed: false,
             uri,
             params,
             tag,
-        })
+        }
+        .into_name_addr(value))
     }
 
     /// The element as written.
     pub fn as_str(&self) -> &'a str {
         self.raw
     }
+    /// A part of the element.
+    fn part(&self, span: Span) -> &'a str {
+        span.get(self.raw)
+    }
     /// The display name with quotes removed and `\` escapes resolved.
     pub fn display_name(&self) -> Option<Cow<'a, str>> {
-        let d = self.display?;
-        Some(if self.quoted {
+        let d = self.display_name_raw()?;
+        Some(if self.parts.quoted {
             unquote(d)
         } else {
             Cow::Borrowed(d)
@@ -129,23 +198,23 @@ impl<'a> NameAddr<'a> {
     }
     /// The display name as written between the quotes (escapes kept).
     pub fn display_name_raw(&self) -> Option<&'a str> {
-        self.display
+        self.parts.display.map(|s| self.part(s))
     }
     /// True when the URI was enclosed in `<>`.
     pub fn is_bracketed(&self) -> bool {
-        self.bracketed
+        self.parts.bracketed
     }
     /// The URI.
     pub fn uri(&self) -> Uri<'a> {
-        self.uri
+        Uri::rebuild(self.raw, &self.parts.uri)
     }
     /// The header parameters after the address.
     pub fn params(&self) -> Params<'a> {
-        self.params
+        Params::checked(self.part(self.parts.params))
     }
     /// The `tag` parameter (RFC 3261 §19.3).
     pub fn tag(&self) -> Option<&'a str> {
-        self.tag
+        self.parts.tag.map(|s| self.part(s))
     }
 }
 
