@@ -66,7 +66,7 @@ impl<'a, T: Rebase<'a>> Rebase<'a> for Option<T> {
 /// form a generated struct named `$spans`.
 macro_rules! rebase_struct {
     ($ty:ident => $spans:ident { $($field:ident : $fty:ty),* $(,)? } copy { $($c:ident : $cty:ty),* $(,)? }) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[derive(Debug, Clone, Copy)]
         pub(crate) struct $spans {
             $($field: <$fty as $crate::spans::Rebase<'static>>::Spans,)*
             $($c: $cty,)*

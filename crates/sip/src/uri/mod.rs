@@ -312,7 +312,7 @@ impl fmt::Display for SipUri<'_> {
 }
 
 /// [`SipUri`] with its text as a span of a header value (see [`crate::spans`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct SipUriSpans {
     raw: Span,
     parts: SipParts,
@@ -341,7 +341,7 @@ crate::spans::rebase_struct!(TelUri => TelUriSpans {
 } copy {});
 
 /// [`Uri`] as spans (see [`crate::spans`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) enum UriSpans {
     Sip(SipUriSpans),
     Tel(TelUriSpans),
