@@ -1,17 +1,18 @@
 //! Call-ID (RFC 3261 §20.8): `word ["@" word]`, compared byte for byte.
 
-use crate::parse::scan::{is_lws, trim_lws};
+use crate::parse::scan::{is_lws, skip_lws, trim_lws};
 
 /// Checks a Call-ID value and returns it without surrounding LWS. `Err` holds the offset of
 /// the fault: an empty value or LWS inside it.
 pub fn parse_call_id(value: &str) -> Result<&str, usize> {
     let t = trim_lws(value);
-    let lead = value.len() - value.trim_start_matches([' ', '\t', '\r', '\n']).len();
+    // Leading LWS, counted only for an error offset (LWS is ASCII, one byte each).
+    let lead = || skip_lws(value.as_bytes(), 0);
     if t.is_empty() {
-        return Err(lead);
+        return Err(lead());
     }
     match t.bytes().position(|b| is_lws(b) || b.is_ascii_control()) {
-        Some(bad) => Err(lead + bad),
+        Some(bad) => Err(lead() + bad),
         None => Ok(t),
     }
 }

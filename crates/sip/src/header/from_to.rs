@@ -2,35 +2,110 @@
 //! element of Contact, Route, Record-Route and Path).
 
 use std::borrow::Cow;
+use std::fmt;
 
 use super::Params;
 use crate::parse::scan::{is_lws, quoted_end, skip_lws, sub, trim_lws, unquote};
-use crate::uri::Uri;
+use crate::spans::{Rebase, Span};
+use crate::uri::{Uri, UriSpans};
 
 /// An address with optional display name and header parameters, e.g.
 /// `"Alice" <sip:alice@atlanta.com>;tag=1928301774`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// Its parts are kept as offsets into its own text, so a From or To kept by a parsed message
+/// is rebuilt from one offset pair (several layers read them on every message), and a part
+/// costs a slice only when it is read.
+#[derive(Clone, Copy)]
 pub struct NameAddr<'a> {
     raw: &'a str,
+    parts: NameAddrParts,
+}
+
+/// Equal when written alike: the parts are what parsing the same text gives, so comparing
+/// the text compares them too (as the former field-by-field comparison did).
+impl PartialEq for NameAddr<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw == other.raw
+    }
+}
+
+impl Eq for NameAddr<'_> {}
+
+/// Everything of a [`NameAddr`] but its text: offsets into it and values parsed from it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NameAddrParts {
+    display: Option<Span>,
+    quoted: bool,
+    bracketed: bool,
+    uri: UriSpans,
+    params: Span,
+    /// `params.get("tag")`, found while the parameters were checked.
+    tag: Option<Span>,
+}
+
+/// [`NameAddr`] with its text as a span of a header value (see [`crate::spans`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NameAddrSpans {
+    raw: Span,
+    parts: NameAddrParts,
+}
+
+impl<'a> Rebase<'a> for NameAddr<'a> {
+    type Spans = NameAddrSpans;
+    fn spans(&self, base: &str) -> NameAddrSpans {
+        NameAddrSpans {
+            raw: Span::of(base, self.raw),
+            parts: self.parts,
+        }
+    }
+    fn rebuild(base: &'a str, spans: &NameAddrSpans) -> Self {
+        NameAddr {
+            raw: spans.raw.get(base),
+            parts: spans.parts,
+        }
+    }
+}
+
+impl fmt::Debug for NameAddr<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NameAddr")
+            .field("raw", &self.raw)
+            .field("display", &self.display_name_raw())
+            .field("quoted", &self.parts.quoted)
+            .field("bracketed", &self.parts.bracketed)
+            .field("uri", &self.uri())
+            .field("params", &self.params())
+            .field("tag", &self.tag())
+            .finish()
+    }
+}
+
+/// The parts found by [`NameAddr::parse`], as slices of its input.
+struct Found<'a> {
     display: Option<&'a str>,
     quoted: bool,
     bracketed: bool,
     uri: Uri<'a>,
     params: Params<'a>,
-    /// `params.get("tag")`, found while the parameters were checked.
     tag: Option<&'a str>,
 }
 
-crate::spans::rebase_struct!(NameAddr => NameAddrSpans {
-    raw: &'static str,
-    display: Option<&'static str>,
-    uri: Uri<'static>,
-    params: Params<'static>,
-    tag: Option<&'static str>,
-} copy {
-    quoted: bool,
-    bracketed: bool,
-});
+impl<'a> Found<'a> {
+    fn into_name_addr(self, raw: &'a str) -> NameAddr<'a> {
+        let at = |s: &str| Span::of(raw, s);
+        NameAddr {
+            raw,
+            parts: NameAddrParts {
+                display: self.display.map(at),
+                quoted: self.quoted,
+                bracketed: self.bracketed,
+                uri: self.uri.spans(raw),
+                params: at(self.params.as_str()),
+                tag: self.tag.map(at),
+            },
+        }
+    }
+}
 
 impl<'a> NameAddr<'a> {
     /// Parses one address. Without `<>`, everything after the first `;` is a header parameter
@@ -74,25 +149,26 @@ impl<'a> NameAddr<'a> {
             let gt = memchr::memchr(b'>', &b[lt..]).ok_or(b.len())? + lt;
             let inner = sub(value, lt + 1, gt);
             let uri_text = trim_lws(inner);
-            let uri_at = lt
-                + 1
-                + (inner.len()
-                    - inner
-                        .trim_start_matches(|c: char| c.is_ascii_whitespace())
-                        .len());
-            let uri = Uri::parse(uri_text).map_err(|_| uri_at)?;
+            // The error offset is worked out only when there is an error.
+            let uri = Uri::parse(uri_text).map_err(|_| {
+                lt + 1
+                    + (inner.len()
+                        - inner
+                            .trim_start_matches(|c: char| c.is_ascii_whitespace())
+                            .len())
+            })?;
             i = gt + 1;
             let (params, tag) =
                 Params::parse_header_find(sub(value, i, value.len()), "tag").map_err(|o| i + o)?;
-            return Ok(NameAddr {
-                raw: value,
+            return Ok(Found {
                 display,
                 quoted,
                 bracketed: true,
                 uri,
                 params,
                 tag,
-            });
+            }
+            .into_name_addr(value));
         }
         let mut e = i;
         while e < b.len() && b[e] != b';' && !is_lws(b[e]) {
@@ -102,25 +178,29 @@ impl<'a> NameAddr<'a> {
         i = e;
         let (params, tag) =
             Params::parse_header_find(sub(value, i, value.len()), "tag").map_err(|o| i + o)?;
-        Ok(NameAddr {
-            raw: value,
+        Ok(Found {
             display: None,
             quoted: false,
             bracketed: false,
             uri,
             params,
             tag,
-        })
+        }
+        .into_name_addr(value))
     }
 
     /// The element as written.
     pub fn as_str(&self) -> &'a str {
         self.raw
     }
+    /// A part of the element.
+    fn part(&self, span: Span) -> &'a str {
+        span.get(self.raw)
+    }
     /// The display name with quotes removed and `\` escapes resolved.
     pub fn display_name(&self) -> Option<Cow<'a, str>> {
-        let d = self.display?;
-        Some(if self.quoted {
+        let d = self.display_name_raw()?;
+        Some(if self.parts.quoted {
             unquote(d)
         } else {
             Cow::Borrowed(d)
@@ -128,29 +208,30 @@ impl<'a> NameAddr<'a> {
     }
     /// The display name as written between the quotes (escapes kept).
     pub fn display_name_raw(&self) -> Option<&'a str> {
-        self.display
+        self.parts.display.map(|s| self.part(s))
     }
     /// True when the URI was enclosed in `<>`.
     pub fn is_bracketed(&self) -> bool {
-        self.bracketed
+        self.parts.bracketed
     }
     /// The URI.
     pub fn uri(&self) -> Uri<'a> {
-        self.uri
+        Uri::rebuild(self.raw, &self.parts.uri)
     }
     /// The header parameters after the address.
     pub fn params(&self) -> Params<'a> {
-        self.params
+        Params::checked(self.part(self.parts.params))
     }
     /// The `tag` parameter (RFC 3261 §19.3).
     pub fn tag(&self) -> Option<&'a str> {
-        self.tag
+        self.parts.tag.map(|s| self.part(s))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spans::Rebase;
 
     /// (value, display name, URI, tag, number of params)
     type Case<'a> = (&'a str, Option<&'a str>, &'a str, Option<&'a str>, usize);
@@ -191,6 +272,23 @@ mod tests {
         for (value, offset) in cases {
             assert_eq!(NameAddr::parse(value).map(|_| ()), Err(offset), "{value:?}");
         }
+    }
+
+    #[test]
+    fn rfc3261_20_20_equal_when_written_alike() {
+        let a = "\"A\" <sip:a@Example.com;lr>;tag=1";
+        assert_eq!(NameAddr::parse(a), NameAddr::parse(a));
+        // A kept value (rebuilt from offsets) equals a fresh parse and reads the same parts.
+        let kept = NameAddr::parse(a).unwrap();
+        let rebuilt = NameAddr::rebuild(a, &kept.spans(a));
+        assert_eq!(rebuilt, kept);
+        assert_eq!(rebuilt.uri().as_sip().and_then(|u| u.user()), Some("a"));
+        assert_eq!(rebuilt.tag(), Some("1"));
+        assert_ne!(
+            NameAddr::parse("<sip:a@example.com>").unwrap(),
+            NameAddr::parse("<sip:a@EXAMPLE.com>").unwrap(),
+            "written differently"
+        );
     }
 
     #[test]

@@ -25,7 +25,7 @@ impl<'a> Params<'a> {
     /// Validates header parameters: token names, values that are tokens, hosts or quoted
     /// strings. `Err` carries the offset of the fault within `raw`.
     pub fn parse_header(raw: &'a str) -> Result<Self, usize> {
-        check(raw, true, "")?;
+        check(raw, true, [])?;
         Ok(Params { raw })
     }
 
@@ -36,13 +36,28 @@ impl<'a> Params<'a> {
         raw: &'a str,
         wanted: &str,
     ) -> Result<(Self, Option<&'a str>), usize> {
+        let [found] = check(raw, true, [wanted])?;
+        Ok((Params { raw }, found))
+    }
+
+    /// [`Params::parse_header_find`] for several names at once (Via `branch`, `rport` and
+    /// `received`, which the transport and transaction layers read on every message).
+    pub(crate) fn parse_header_find_all<const N: usize>(
+        raw: &'a str,
+        wanted: [&str; N],
+    ) -> Result<(Self, [Option<&'a str>; N]), usize> {
         let found = check(raw, true, wanted)?;
         Ok((Params { raw }, found))
     }
 
+    /// Parameters already validated by one of the parsers above (kept by a parsed value).
+    pub(crate) fn checked(raw: &'a str) -> Self {
+        Params { raw }
+    }
+
     /// Validates URI parameters: `paramchar` names and values with `%HH` escapes, no LWS.
     pub(crate) fn parse_uri(raw: &'a str) -> Result<Self, usize> {
-        check(raw, false, "")?;
+        check(raw, false, [])?;
         Ok(Params { raw })
     }
 
@@ -180,9 +195,12 @@ fn step(b: &[u8], i: usize) -> Result<Option<Found>, usize> {
     }))
 }
 
-/// Validates `raw`; returns the value [`Params::get`] gives for `wanted` (never found when
-/// empty: names are not).
-fn check<'s>(raw: &'s str, header: bool, wanted: &str) -> Result<Option<&'s str>, usize> {
+/// Validates `raw`; returns the values [`Params::get`] gives for each name in `wanted`.
+fn check<'s, const N: usize>(
+    raw: &'s str,
+    header: bool,
+    wanted: [&str; N],
+) -> Result<[Option<&'s str>; N], usize> {
     let b = raw.as_bytes();
     if !header {
         // URI parameters admit no LWS at all (RFC 4475 §3.1.2.8).
@@ -190,7 +208,7 @@ fn check<'s>(raw: &'s str, header: bool, wanted: &str) -> Result<Option<&'s str>
             return Err(ws);
         }
     }
-    let mut found = None;
+    let mut found = [None; N];
     let mut i = 0;
     while let Some(Found {
         ns,
@@ -219,8 +237,10 @@ fn check<'s>(raw: &'s str, header: bool, wanted: &str) -> Result<Option<&'s str>
                 escape::check(sub(raw, vs, ve), escape::is_param_char).map_err(|(o, _)| vs + o)?;
             }
         }
-        if found.is_none() && name.eq_ignore_ascii_case(wanted) {
-            found = Some(value.map_or("", |(vs, ve)| strip_quotes(sub(raw, vs, ve))));
+        for (slot, want) in found.iter_mut().zip(wanted) {
+            if slot.is_none() && name.eq_ignore_ascii_case(want) {
+                *slot = Some(value.map_or("", |(vs, ve)| strip_quotes(sub(raw, vs, ve))));
+            }
         }
         i = next;
     }

@@ -1,8 +1,11 @@
 //! Via (RFC 3261 §20.42, §18.2.1 `received`, RFC 3581 `rport`).
 
+use std::fmt;
+
 use super::Params;
 use crate::parse::scan::{skip_lws, sub, token_end};
-use crate::uri::Host;
+use crate::spans::{Rebase, Span};
+use crate::uri::{Host, HostSpans};
 
 /// The magic cookie that starts an RFC 3261 branch (§8.1.1.7).
 pub const BRANCH_MAGIC_COOKIE: &str = "z9hG4bK";
@@ -75,34 +78,72 @@ impl Transport {
 }
 
 /// One `via-parm`: `SIP/2.0/UDP host:port;branch=…`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// Its parts are kept as offsets into the element's text, so a Via kept by a parsed message
+/// is rebuilt from one offset pair (the transport, transaction layer and dispatcher each ask
+/// for the top Via), and a part costs a slice only when it is read.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Via<'a> {
     raw: &'a str,
-    protocol: &'a str,
-    version: &'a str,
-    transport_raw: &'a str,
-    transport: Transport,
-    host: Host<'a>,
-    host_raw: &'a str,
-    port: Option<u16>,
-    params: Params<'a>,
-    /// `params.get("branch")`, found while the parameters were checked.
-    branch: Option<&'a str>,
+    parts: ViaParts,
 }
 
-crate::spans::rebase_struct!(Via => ViaSpans {
-    raw: &'static str,
-    protocol: &'static str,
-    version: &'static str,
-    transport_raw: &'static str,
-    host: Host<'static>,
-    host_raw: &'static str,
-    params: Params<'static>,
-    branch: Option<&'static str>,
-} copy {
+/// Everything of a [`Via`] but its text: offsets into it and values parsed from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ViaParts {
+    protocol: Span,
+    version: Span,
+    transport_raw: Span,
     transport: Transport,
+    host: HostSpans,
+    host_raw: Span,
     port: Option<u16>,
-});
+    params: Span,
+    /// `params.get("branch")`, found while the parameters were checked.
+    branch: Option<Span>,
+    /// `params.get("received")`, found likewise (the transport reads it on every response).
+    received: Option<Span>,
+    /// `rport` (RFC 3581): `None` when absent, else its value when numeric; found while the
+    /// parameters were checked, as the transport asks for it on every request.
+    rport: Option<Option<u16>>,
+}
+
+/// [`Via`] with its text as a span of the header value (see [`crate::spans`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ViaSpans {
+    raw: Span,
+    parts: ViaParts,
+}
+
+impl<'a> Rebase<'a> for Via<'a> {
+    type Spans = ViaSpans;
+    fn spans(&self, base: &str) -> ViaSpans {
+        ViaSpans {
+            raw: Span::of(base, self.raw),
+            parts: self.parts,
+        }
+    }
+    fn rebuild(base: &'a str, spans: &ViaSpans) -> Self {
+        Via {
+            raw: spans.raw.get(base),
+            parts: spans.parts,
+        }
+    }
+}
+
+impl fmt::Debug for Via<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Via")
+            .field("raw", &self.raw)
+            .field("protocol", &self.protocol())
+            .field("transport", &self.transport())
+            .field("host", &self.host())
+            .field("port", &self.port())
+            .field("params", &self.params())
+            .field("branch", &self.branch())
+            .finish()
+    }
+}
 
 /// Expects `/` after optional LWS, then returns the token after it (with LWS skipped).
 fn slash_token(b: &[u8], i: usize) -> Result<(usize, usize), usize> {
@@ -165,20 +206,29 @@ impl<'a> Via<'a> {
             port = Some(digits.parse::<u16>().map_err(|_| s)?);
             i = e;
         }
-        let (params, branch) =
-            Params::parse_header_find(sub(value, i, value.len()), "branch").map_err(|o| i + o)?;
+        let (_, [branch, rport, received]) = Params::parse_header_find_all(
+            sub(value, i, value.len()),
+            ["branch", "rport", "received"],
+        )
+        .map_err(|o| i + o)?;
         let transport_raw = sub(value, ts, te);
+        let params_raw = sub(value, i, value.len());
+        let at = |s: &str| Span::of(value, s);
         Ok(Via {
             raw: value,
-            protocol: sub(value, ps, pe),
-            version: sub(value, vs, ve),
-            transport_raw,
-            transport: Transport::from_token(transport_raw),
-            host,
-            host_raw,
-            port,
-            params,
-            branch,
+            parts: ViaParts {
+                protocol: at(sub(value, ps, pe)),
+                version: at(sub(value, vs, ve)),
+                transport_raw: at(transport_raw),
+                transport: Transport::from_token(transport_raw),
+                host: host.spans(value),
+                host_raw: at(host_raw),
+                port,
+                params: at(params_raw),
+                branch: branch.map(at),
+                received: received.map(at),
+                rport: rport.map(|v| v.parse().ok()),
+            },
         })
     }
 
@@ -186,41 +236,50 @@ impl<'a> Via<'a> {
     pub fn as_str(&self) -> &'a str {
         self.raw
     }
+    /// A part of the element.
+    fn part(&self, span: Span) -> &'a str {
+        span.get(self.raw)
+    }
     /// The protocol name and version, normally `SIP` and `2.0`.
     pub fn protocol(&self) -> (&'a str, &'a str) {
-        (self.protocol, self.version)
+        (
+            self.part(self.parts.protocol),
+            self.part(self.parts.version),
+        )
     }
     /// The transport.
     pub fn transport(&self) -> Transport {
-        self.transport
+        self.parts.transport
     }
     /// The transport token as written.
     pub fn transport_str(&self) -> &'a str {
-        self.transport_raw
+        self.part(self.parts.transport_raw)
     }
     /// The sent-by host.
     pub fn host(&self) -> Host<'a> {
-        self.host
+        Host::rebuild(self.raw, &self.parts.host)
     }
     /// The sent-by host as written.
     pub fn host_str(&self) -> &'a str {
-        self.host_raw
+        self.part(self.parts.host_raw)
     }
     /// The sent-by port, when written.
     pub fn port(&self) -> Option<u16> {
-        self.port
+        self.parts.port
     }
     /// The sent-by port, or the transport's default.
     pub fn port_or_default(&self) -> u16 {
-        self.port.unwrap_or(self.transport.default_port())
+        self.parts
+            .port
+            .unwrap_or(self.parts.transport.default_port())
     }
     /// All parameters.
     pub fn params(&self) -> Params<'a> {
-        self.params
+        Params::checked(self.part(self.parts.params))
     }
     /// The `branch` parameter (transaction ID, RFC 3261 §17.2.3).
     pub fn branch(&self) -> Option<&'a str> {
-        self.branch
+        self.parts.branch.map(|s| self.part(s))
     }
     /// True when the branch is the RFC 3261 magic cookie `z9hG4bK` followed by something;
     /// the bare cookie identifies nothing (RFC 4475 §3.2.1).
@@ -231,23 +290,23 @@ impl<'a> Via<'a> {
     }
     /// The `received` parameter (RFC 3261 §18.2.1).
     pub fn received(&self) -> Option<&'a str> {
-        self.params.get("received")
+        self.parts.received.map(|s| self.part(s))
     }
     /// True when `rport` is present, with or without a value (RFC 3581).
     pub fn has_rport(&self) -> bool {
-        self.params.contains("rport")
+        self.parts.rport.is_some()
     }
     /// The `rport` value, when present and numeric.
     pub fn rport(&self) -> Option<u16> {
-        self.params.get("rport").and_then(|v| v.parse().ok())
+        self.parts.rport.flatten()
     }
     /// The `maddr` parameter.
     pub fn maddr(&self) -> Option<&'a str> {
-        self.params.get("maddr")
+        self.params().get("maddr")
     }
     /// The `ttl` parameter, when numeric.
     pub fn ttl(&self) -> Option<u8> {
-        self.params.get("ttl").and_then(|v| v.parse().ok())
+        self.params().get("ttl").and_then(|v| v.parse().ok())
     }
 }
 
@@ -330,6 +389,18 @@ mod tests {
         assert_eq!(via.host(), Host::Ipv4(Ipv4Addr::new(10, 0, 0, 1)));
         assert_eq!(via.port_or_default(), 5070);
         assert!(via.has_rfc3261_branch());
+        // Kept at parse time; must agree with a fresh lookup, whatever the case or quoting.
+        for value in [
+            "SIP/2.0/UDP h;RPORT=5070;Received=\"192.0.2.8\";rport=1",
+            "SIP/2.0/UDP h;rport=x;branch=z9hG4bKy",
+            "SIP/2.0/UDP h;branch=z9hG4bKy",
+        ] {
+            let via = Via::parse(value).unwrap();
+            assert_eq!(via.has_rport(), via.params().contains("rport"), "{value:?}");
+            let rport = via.params().get("rport").and_then(|v| v.parse().ok());
+            assert_eq!(via.rport(), rport, "{value:?}");
+            assert_eq!(via.received(), via.params().get("received"), "{value:?}");
+        }
         let tls = Via::parse("SIP/2.0/TLS a.example.com;branch=1").unwrap();
         assert_eq!(tls.port_or_default(), 5061);
         assert!(!tls.has_rfc3261_branch());

@@ -22,16 +22,16 @@ impl SipUri<'_> {
             (Some(a), Some(b)) => unescape(a) == unescape(b),
             _ => false,
         };
-        if self.secure != other.secure
-            || !opt_eq(self.user, other.user)
-            || !opt_eq(self.password, other.password)
-            || self.host != other.host
-            || self.port != other.port
+        if self.is_secure() != other.is_secure()
+            || !opt_eq(self.user(), other.user())
+            || !opt_eq(self.password(), other.password())
+            || self.host() != other.host()
+            || self.port() != other.port()
         {
             return false;
         }
         for name in STRICT_PARAMS {
-            match (self.params.get(name), other.params.get(name)) {
+            match (self.params().get(name), other.params().get(name)) {
                 (None, None) => {}
                 (Some(a), Some(b)) if eq_unescaped_ignore_case(a, b) => {}
                 _ => return false,
@@ -39,14 +39,15 @@ impl SipUri<'_> {
         }
         // A repeated parameter counts by its first occurrence on both sides, which keeps the
         // relation reflexive and symmetric (found by fuzzing: `;user=a;user=b`).
-        for (name, _) in self.params.iter() {
-            if let (Some(mine), Some(theirs)) = (self.params.get(name), other.params.get(name)) {
+        for (name, _) in self.params().iter() {
+            if let (Some(mine), Some(theirs)) = (self.params().get(name), other.params().get(name))
+            {
                 if !eq_unescaped_ignore_case(mine, theirs) {
                     return false;
                 }
             }
         }
-        match (self.headers, other.headers) {
+        match (self.headers(), other.headers()) {
             (None, None) => true,
             (Some(a), Some(b)) => eq_unescaped_ignore_case(a, b),
             _ => false,
@@ -58,14 +59,14 @@ impl SipUri<'_> {
     /// unescaping give equal keys (RFC 3261 §10.3 step 5). `%00` stays escaped, so the key is
     /// never truncated (RFC 4475 §3.1.1.4).
     pub fn aor(&self) -> String {
-        let mut out = String::with_capacity(self.raw.len());
-        out.push_str(if self.secure { "sips:" } else { "sip:" });
-        if let Some(user) = self.user {
+        let mut out = String::with_capacity(self.as_str().len());
+        out.push_str(if self.is_secure() { "sips:" } else { "sip:" });
+        if let Some(user) = self.user() {
             push_canonical(user, escape::is_user_char, &mut out);
             out.push('@');
         }
-        self.host.push_canonical(&mut out);
-        if let Some(port) = self.port {
+        self.host().push_canonical(&mut out);
+        if let Some(port) = self.port() {
             out.push(':');
             out.push_str(&port.to_string());
         }

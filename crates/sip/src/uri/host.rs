@@ -69,16 +69,14 @@ impl<'a> Host<'a> {
         if s.is_empty() {
             return Err(0);
         }
-        // One pass checks the characters and notes whether only digits and dots appeared.
-        let mut numeric = true;
-        for (i, b) in s.bytes().enumerate() {
-            if !is_host_char(b) {
-                return Err(i);
-            }
-            numeric &= b.is_ascii_digit() || b == b'.';
+        let b = s.as_bytes();
+        if let Some(bad) = b.iter().position(|&c| !is_host_char(c)) {
+            return Err(bad);
         }
-        if numeric {
-            if let Some(v4) = dotted_quad(s.as_bytes()) {
+        // Only a host starting with a digit can be a dotted quad; `dotted_quad` refuses any
+        // other byte than digits and dots itself, so names are not counted byte by byte.
+        if b.first().is_some_and(u8::is_ascii_digit) {
+            if let Some(v4) = dotted_quad(b) {
                 return Ok(Host::Ipv4(v4));
             }
         }
@@ -115,7 +113,7 @@ impl<'a> Host<'a> {
 }
 
 /// [`Host`] with its domain as a span (see [`crate::spans`]).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum HostSpans {
     Domain(crate::spans::Span),
     Ipv4(Ipv4Addr),

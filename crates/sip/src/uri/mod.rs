@@ -9,9 +9,11 @@ use std::fmt;
 
 pub use escape::{unescape, unescape_str};
 pub use host::Host;
+pub(crate) use host::HostSpans;
 
 use crate::header::Params;
 use crate::parse::scan::sub;
+use crate::spans::{Rebase, Span};
 
 /// Why a URI was refused. Offsets are byte offsets within the URI text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -134,17 +136,41 @@ impl fmt::Display for Uri<'_> {
 
 /// A `sip:` or `sips:` URI (RFC 3261 §19.1.1). Components are kept escaped as written; use
 /// [`unescape`] or [`SipUri::aor`] for comparisons.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// Its parts are kept as offsets into its own text, so a URI kept by a parsed message (the
+/// From and To URIs) is rebuilt from one offset pair; a part costs a slice when it is read.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct SipUri<'a> {
     raw: &'a str,
+    parts: SipParts,
+}
+
+/// Everything of a [`SipUri`] but its text: offsets into it and values parsed from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SipParts {
     secure: bool,
-    user: Option<&'a str>,
-    password: Option<&'a str>,
-    host: Host<'a>,
-    host_raw: &'a str,
+    user: Option<Span>,
+    password: Option<Span>,
+    host: HostSpans,
+    host_raw: Span,
     port: Option<u16>,
-    params: Params<'a>,
-    headers: Option<&'a str>,
+    params: Span,
+    headers: Option<Span>,
+}
+
+impl fmt::Debug for SipUri<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SipUri")
+            .field("raw", &self.raw)
+            .field("secure", &self.is_secure())
+            .field("user", &self.user())
+            .field("password", &self.password())
+            .field("host", &self.host())
+            .field("port", &self.port())
+            .field("params", &self.params())
+            .field("headers", &self.headers())
+            .finish()
+    }
 }
 
 impl<'a> SipUri<'a> {
@@ -213,16 +239,19 @@ impl<'a> SipUri<'a> {
         let params = Params::parse_uri(params_raw).map_err(|o| UriError::BadParam {
             offset: params_at + o,
         })?;
+        let at = |part: &str| Span::of(s, part);
         Ok(SipUri {
             raw: s,
-            secure,
-            user,
-            password,
-            host,
-            host_raw,
-            port,
-            params,
-            headers,
+            parts: SipParts {
+                secure,
+                user: user.map(at),
+                password: password.map(at),
+                host: host.spans(s),
+                host_raw: at(host_raw),
+                port,
+                params: at(params.as_str()),
+                headers: headers.map(at),
+            },
         })
     }
 
@@ -230,45 +259,49 @@ impl<'a> SipUri<'a> {
     pub fn as_str(&self) -> &'a str {
         self.raw
     }
+    /// A part of the URI.
+    fn part(&self, span: Span) -> &'a str {
+        span.get(self.raw)
+    }
     /// True for `sips:`.
     pub fn is_secure(&self) -> bool {
-        self.secure
+        self.parts.secure
     }
     /// The user part, escaped as written (may hold `;` parameters, RFC 4475 §3.1.1.9).
     pub fn user(&self) -> Option<&'a str> {
-        self.user
+        self.parts.user.map(|s| self.part(s))
     }
     /// The password, escaped as written.
     pub fn password(&self) -> Option<&'a str> {
-        self.password
+        self.parts.password.map(|s| self.part(s))
     }
     /// The host.
     pub fn host(&self) -> Host<'a> {
-        self.host
+        Host::rebuild(self.raw, &self.parts.host)
     }
     /// The host as written (IPv6 with brackets).
     pub fn host_str(&self) -> &'a str {
-        self.host_raw
+        self.part(self.parts.host_raw)
     }
     /// The port, when written.
     pub fn port(&self) -> Option<u16> {
-        self.port
+        self.parts.port
     }
     /// The URI parameters (`;transport=tcp;lr`).
     pub fn params(&self) -> Params<'a> {
-        self.params
+        Params::checked(self.part(self.parts.params))
     }
     /// The raw header part after `?`, when present.
     pub fn headers(&self) -> Option<&'a str> {
-        self.headers
+        self.parts.headers.map(|s| self.part(s))
     }
     /// The `transport` parameter.
     pub fn transport(&self) -> Option<&'a str> {
-        self.params.get("transport")
+        self.params().get("transport")
     }
     /// True when the `lr` parameter is present (RFC 3261 §19.1.1 loose routing).
     pub fn is_loose_route(&self) -> bool {
-        self.params.contains("lr")
+        self.params().contains("lr")
     }
 }
 
@@ -278,18 +311,28 @@ impl fmt::Display for SipUri<'_> {
     }
 }
 
-crate::spans::rebase_struct!(SipUri => SipUriSpans {
-    raw: &'static str,
-    user: Option<&'static str>,
-    password: Option<&'static str>,
-    host: Host<'static>,
-    host_raw: &'static str,
-    params: Params<'static>,
-    headers: Option<&'static str>,
-} copy {
-    secure: bool,
-    port: Option<u16>,
-});
+/// [`SipUri`] with its text as a span of a header value (see [`crate::spans`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SipUriSpans {
+    raw: Span,
+    parts: SipParts,
+}
+
+impl<'a> Rebase<'a> for SipUri<'a> {
+    type Spans = SipUriSpans;
+    fn spans(&self, base: &str) -> SipUriSpans {
+        SipUriSpans {
+            raw: Span::of(base, self.raw),
+            parts: self.parts,
+        }
+    }
+    fn rebuild(base: &'a str, spans: &SipUriSpans) -> Self {
+        SipUri {
+            raw: spans.raw.get(base),
+            parts: spans.parts,
+        }
+    }
+}
 
 crate::spans::rebase_struct!(TelUri => TelUriSpans {
     raw: &'static str,
@@ -302,16 +345,12 @@ crate::spans::rebase_struct!(TelUri => TelUriSpans {
 pub(crate) enum UriSpans {
     Sip(SipUriSpans),
     Tel(TelUriSpans),
-    Other {
-        scheme: crate::spans::Span,
-        raw: crate::spans::Span,
-    },
+    Other { scheme: Span, raw: Span },
 }
 
-impl<'a> crate::spans::Rebase<'a> for Uri<'a> {
+impl<'a> Rebase<'a> for Uri<'a> {
     type Spans = UriSpans;
     fn spans(&self, base: &str) -> UriSpans {
-        use crate::spans::Span;
         match self {
             Uri::Sip(u) => UriSpans::Sip(u.spans(base)),
             Uri::Tel(u) => UriSpans::Tel(u.spans(base)),
