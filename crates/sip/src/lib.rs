@@ -14,6 +14,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod decimal;
 pub mod digest;
 pub mod endpoint;
 pub mod header;

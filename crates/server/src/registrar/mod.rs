@@ -23,6 +23,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use hotdesk_core::{DomainName, Extension};
+use hotdesk_sip::decimal::push_decimal;
 use hotdesk_sip::endpoint::ServerTransaction;
 use hotdesk_sip::header::Transport;
 use hotdesk_sip::{Request, Response};
@@ -120,10 +121,10 @@ fn source_text(transport: Transport, addr: SocketAddr) -> String {
                 if i > 0 {
                     text.push('.');
                 }
-                reply::push_decimal(&mut text, u64::from(octet));
+                push_decimal(&mut text, u64::from(octet));
             }
             text.push(':');
-            reply::push_decimal(&mut text, u64::from(v4.port()));
+            push_decimal(&mut text, u64::from(v4.port()));
         }
         SocketAddr::V6(v6) => {
             // Writing into a String cannot fail.

@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use hotdesk_sip::decimal::push_decimal;
 use hotdesk_sip::endpoint::new_tag;
 use hotdesk_sip::{Request, Response, StatusCode};
 use hotdesk_store::{Binding, StoreError};
@@ -145,22 +146,6 @@ fn contact_value(binding: &Binding, now: Timestamp) -> String {
     value
 }
 
-/// Appends `n` in decimal: what `write!(out, "{n}")` gives, without the formatting
-/// machinery, on the path of every REGISTER.
-pub(super) fn push_decimal(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend(digits[at..].iter().map(|&d| char::from(d)));
-}
-
 /// What the 200 carries besides the bindings.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OkOptions<'a> {
@@ -193,15 +178,6 @@ pub fn ok(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rfc3261_10_3_decimals_as_formatting_writes_them() {
-        for n in [0, 7, 10, 3600, 65_535, u64::from(u32::MAX), u64::MAX] {
-            let mut out = String::from("x");
-            push_decimal(&mut out, n);
-            assert_eq!(out, format!("x{n}"));
-        }
-    }
 
     #[test]
     fn rfc3261_10_3_error_mapping() {

@@ -96,7 +96,7 @@ impl TransactionKey {
             out.push_str(sent_by_host);
             out[host..].make_ascii_lowercase();
             out.push('\u{1}');
-            push_port(out, sent_by_port);
+            crate::decimal::push_decimal(out, u64::from(sent_by_port));
             out.push('\u{1}');
             out.push_str(key_method(method));
         });
@@ -187,24 +187,6 @@ fn with_scratch(write: impl FnOnce(&mut String)) -> Arc<str> {
             Arc::from(out)
         }
     })
-}
-
-/// Appends `port` in decimal, without the formatting machinery.
-fn push_port(out: &mut String, port: u16) {
-    let mut digits = [0u8; 5];
-    let mut n = port;
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &d in &digits[i..] {
-        out.push(char::from(d));
-    }
 }
 
 impl fmt::Debug for TransactionKey {
