@@ -5,13 +5,14 @@
 use std::borrow::Cow;
 
 use super::error::DigestError;
+use crate::parse::scan::is_token_char;
 
 /// Splits a header value into its scheme and the parameter text after it.
 pub(crate) fn split_scheme(value: &str) -> Result<(&str, Params<'_>), DigestError> {
     let start = skip_ws(value.as_bytes(), 0);
     let end = value.as_bytes()[start..]
         .iter()
-        .position(|&b| !is_token_byte(b))
+        .position(|&b| !is_token_char(b))
         .map_or(value.len(), |n| start + n);
     if end == start {
         return Err(DigestError::Malformed { offset: start });
@@ -74,7 +75,7 @@ impl<'a> Params<'a> {
         let bytes = self.src.as_bytes();
         let name_end = bytes[start..]
             .iter()
-            .position(|&b| !is_token_byte(b))
+            .position(|&b| !is_token_char(b))
             .map_or(bytes.len(), |n| start + n);
         if name_end == start {
             return self.fail(start);
@@ -92,7 +93,7 @@ impl<'a> Params<'a> {
         } else {
             let end = bytes[pos..]
                 .iter()
-                .position(|&b| !is_token_byte(b))
+                .position(|&b| !is_token_char(b))
                 .map_or(bytes.len(), |n| pos + n);
             if end == pos {
                 return self.fail(pos);
@@ -214,28 +215,6 @@ fn skip_ws(bytes: &[u8], mut pos: usize) -> usize {
     }
     pos
 }
-
-/// RFC 3261 `token` characters.
-fn is_token_byte(b: u8) -> bool {
-    TOKEN_BYTES[usize::from(b)]
-}
-
-/// [`is_token_byte`] as a table: names and values are scanned a byte at a time, and one
-/// load beats the chain of range and set compares.
-const TOKEN_BYTES: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric()
-            || matches!(
-                c,
-                b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
-            );
-        b += 1;
-    }
-    table
-};
 
 #[cfg(test)]
 mod tests {
