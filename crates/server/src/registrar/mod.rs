@@ -6,7 +6,8 @@
 //! A REGISTER goes: AOR and domain from To (an IP host means the default domain) → Require
 //! check → digest authentication (HD-SEC-3) → the authenticated user must own the AOR →
 //! contacts applied to the AOR's bindings in memory → the change, the 200 and the events
-//! queued for the group commit, which answers only once the store has the change.
+//! queued for the group commit, which answers only once the store has the change. A plain
+//! refresh is answered at once and its row written behind ([`behind`]).
 
 pub mod behind;
 pub mod bindings;
