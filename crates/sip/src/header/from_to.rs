@@ -43,28 +43,11 @@ pub(crate) struct NameAddrParts {
     tag: Option<Span>,
 }
 
-/// [`NameAddr`] with its text as a span of a header value (see [`crate::spans`]).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct NameAddrSpans {
-    raw: Span,
+crate::spans::rebase_struct!(NameAddr => NameAddrSpans {
+    raw: &'static str,
+} copy {
     parts: NameAddrParts,
-}
-
-impl<'a> Rebase<'a> for NameAddr<'a> {
-    type Spans = NameAddrSpans;
-    fn spans(&self, base: &str) -> NameAddrSpans {
-        NameAddrSpans {
-            raw: Span::of(base, self.raw),
-            parts: self.parts,
-        }
-    }
-    fn rebuild(base: &'a str, spans: &NameAddrSpans) -> Self {
-        NameAddr {
-            raw: spans.raw.get(base),
-            parts: spans.parts,
-        }
-    }
-}
+});
 
 impl fmt::Debug for NameAddr<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

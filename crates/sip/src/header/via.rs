@@ -108,28 +108,11 @@ pub(crate) struct ViaParts {
     rport: Option<Option<u16>>,
 }
 
-/// [`Via`] with its text as a span of the header value (see [`crate::spans`]).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ViaSpans {
-    raw: Span,
+crate::spans::rebase_struct!(Via => ViaSpans {
+    raw: &'static str,
+} copy {
     parts: ViaParts,
-}
-
-impl<'a> Rebase<'a> for Via<'a> {
-    type Spans = ViaSpans;
-    fn spans(&self, base: &str) -> ViaSpans {
-        ViaSpans {
-            raw: Span::of(base, self.raw),
-            parts: self.parts,
-        }
-    }
-    fn rebuild(base: &'a str, spans: &ViaSpans) -> Self {
-        Via {
-            raw: spans.raw.get(base),
-            parts: spans.parts,
-        }
-    }
-}
+});
 
 impl fmt::Debug for Via<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

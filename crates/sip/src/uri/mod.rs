@@ -311,28 +311,11 @@ impl fmt::Display for SipUri<'_> {
     }
 }
 
-/// [`SipUri`] with its text as a span of a header value (see [`crate::spans`]).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct SipUriSpans {
-    raw: Span,
+crate::spans::rebase_struct!(SipUri => SipUriSpans {
+    raw: &'static str,
+} copy {
     parts: SipParts,
-}
-
-impl<'a> Rebase<'a> for SipUri<'a> {
-    type Spans = SipUriSpans;
-    fn spans(&self, base: &str) -> SipUriSpans {
-        SipUriSpans {
-            raw: Span::of(base, self.raw),
-            parts: self.parts,
-        }
-    }
-    fn rebuild(base: &'a str, spans: &SipUriSpans) -> Self {
-        SipUri {
-            raw: spans.raw.get(base),
-            parts: spans.parts,
-        }
-    }
-}
+});
 
 crate::spans::rebase_struct!(TelUri => TelUriSpans {
     raw: &'static str,
