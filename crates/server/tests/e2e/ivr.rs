@@ -369,12 +369,20 @@ fn dial_as(server: &Server, line: &str, code: &str, steps: &[Step], hangup: Hang
 
 /// Every prompt list the server logged, in order.
 fn prompts(server: &Server) -> Vec<String> {
+    prompt_lines(server)
+        .iter()
+        .filter_map(|l| l.split("prompts=").nth(1))
+        .map(|p| p.trim().to_owned())
+        .collect()
+}
+
+/// The server's `IVR prompt` log lines, whole (language included).
+fn prompt_lines(server: &Server) -> Vec<String> {
     server
         .output()
         .lines()
         .filter(|l| l.contains("IVR prompt"))
-        .filter_map(|l| l.split("prompts=").nth(1))
-        .map(|p| p.trim().to_owned())
+        .map(str::to_owned)
         .collect()
 }
 
@@ -772,8 +780,7 @@ async fn hd_login_1_prompts_in_the_domains_language_else_the_servers() {
     let call = dial(&server, &DESK, "*44", &login_steps(), Hangup::Server(15));
     assert!(call.passed, "{}\n{}", call.output, server.output());
     assert_eq!(owner(&api, DESK.ext).await.as_deref(), Some("1004"));
-    let log = server.output();
-    let said: Vec<&str> = log.lines().filter(|l| l.contains("IVR prompt")).collect();
+    let said = prompt_lines(&server);
     assert!(
         said.iter()
             .any(|l| l.contains("language=fr prompts=enter-extension")),
