@@ -71,7 +71,11 @@ impl NonceCounts {
     fn insert(&mut self, id: u128, issued: u64, nc: u32) {
         if self.current.len() >= self.generation_capacity {
             self.forgotten_up_to = self.forgotten_up_to.max(self.previous_newest);
-            self.previous = std::mem::take(&mut self.current);
+            // The dropped generation's table becomes the new current one: every generation
+            // fills to the same size, so after the first two no insert grows a table (a
+            // growth rehashes everything in it at once, stalling the caller).
+            std::mem::swap(&mut self.previous, &mut self.current);
+            self.current.clear();
             self.previous_newest = self.current_newest;
             self.current_newest = 0;
         }

@@ -42,6 +42,13 @@ impl TransactionKey {
     }
 }
 
+impl TransactionKey {
+    /// The key's hash (see `hash`), for tables that store it beside an index.
+    pub(super) fn hash_value(&self) -> u64 {
+        self.hash
+    }
+}
+
 impl PartialEq for TransactionKey {
     fn eq(&self, other: &Self) -> bool {
         // The hash first: unequal keys almost always differ there, without reading the text.

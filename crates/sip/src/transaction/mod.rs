@@ -11,6 +11,7 @@
 
 mod client_invite;
 mod client_non_invite;
+mod done;
 mod key;
 mod layer;
 mod server_invite;

@@ -1,7 +1,7 @@
 //! The transaction table: slots indexed by [`TransactionKey`], deadlines in a FIFO lane
 //! (most timers are a fixed duration from now, so they arrive in order) with a heap for the
 //! rest, both with lazy deletion, so finding due timers never scans all transactions; and
-//! the completed server non-INVITE transactions over UDP, kept apart (see [`Done`]).
+//! the completed server non-INVITE transactions over UDP, kept apart ([`Done`]).
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
@@ -11,14 +11,10 @@ use std::time::Instant;
 use bytes::Bytes;
 use foldhash::fast::RandomState;
 
+use super::done::Done;
 use super::key::TransactionKey;
 use super::layer::Machine;
 use crate::header::Transport;
-
-/// Completed server non-INVITE transactions reserved for at start: a registrar answering
-/// 20,000 REGISTERs a second keeps 640,000 through Timer J, and each growth of the map
-/// rehashes all of them.
-const DONE_RESERVE: usize = 1 << 16;
 
 /// A deadline item: (deadline, slot, slot generation). An item is stale when its slot was
 /// released since (generation differs) or the entry's deadline moved (`scheduled`
@@ -37,27 +33,6 @@ pub(super) struct Table {
     /// Deadlines that arrived earlier than the lane's last.
     heap: BinaryHeap<Reverse<Due>>,
     done: Done,
-}
-
-/// Server non-INVITE transactions over UDP in Completed (RFC 3261 §17.2.2): all such a
-/// transaction still does is send its final response again to a retransmitted request
-/// until Timer J, so only the response's bytes and the key are kept, not a slot with a
-/// state machine. Timer J is the same for every one of them, so they expire in the order
-/// they completed: a FIFO, no heap.
-struct Done {
-    /// Seeded, as the index.
-    responses: HashMap<TransactionKey, (Bytes, Instant), RandomState>,
-    /// (Timer J deadline, key) in completion order.
-    order: VecDeque<(Instant, TransactionKey)>,
-}
-
-impl Default for Done {
-    fn default() -> Self {
-        Self {
-            responses: HashMap::with_capacity_and_hasher(DONE_RESERVE, RandomState::default()),
-            order: VecDeque::with_capacity(DONE_RESERVE),
-        }
-    }
 }
 
 #[derive(Default)]
@@ -86,56 +61,28 @@ pub(super) struct Head {
 impl Table {
     /// Live transactions, completed ones included.
     pub(super) fn len(&self) -> usize {
-        self.index.len() + self.done.responses.len()
+        self.index.len() + self.done.len()
     }
 
     /// Keeps the final `response` of completed server transaction `key` (its slot already
     /// released) until `until`, Timer J.
     pub(super) fn complete(&mut self, key: TransactionKey, response: Bytes, until: Instant) {
-        // Deadlines normally come in order; one that does not (a caller's clock read before
-        // another's) only expires later than it could.
-        let until = self
-            .done
-            .order
-            .back()
-            .map_or(until, |(last, _)| until.max(*last));
-        self.done.order.push_back((until, key.clone()));
-        self.done.responses.insert(key, (response, until));
+        self.done.insert(key, response, until);
     }
 
     /// The stored final response of completed transaction `key`.
     pub(super) fn completed(&self, key: &TransactionKey) -> Option<&Bytes> {
-        self.done.responses.get(key).map(|(response, _)| response)
+        self.done.get(key)
     }
 
     /// Forgets completed transaction `key` (its transport failed); `false` if unknown.
     pub(super) fn forget_completed(&mut self, key: &TransactionKey) -> bool {
-        // Its `order` item stays until it expires; the deadline check below skips it.
-        self.done.responses.remove(key).is_some()
+        self.done.forget(key)
     }
 
     /// Drops the completed transactions whose Timer J is due; returns how many.
     pub(super) fn expire_completed(&mut self, now: Instant) -> usize {
-        let mut expired = 0;
-        while let Some((at, _)) = self.done.order.front() {
-            if *at > now {
-                break;
-            }
-            let Some((at, key)) = self.done.order.pop_front() else {
-                break;
-            };
-            // The key may have been forgotten and completed again since, with a later J.
-            if self
-                .done
-                .responses
-                .get(&key)
-                .is_some_and(|(_, until)| *until == at)
-            {
-                self.done.responses.remove(&key);
-                expired += 1;
-            }
-        }
-        expired
+        self.done.expire(now)
     }
 
     /// The slot of transaction `key`.
@@ -230,7 +177,7 @@ impl Table {
     /// The earliest live deadline, completed transactions' Timer J included, dropping stale
     /// items from the front.
     pub(super) fn next_deadline(&mut self) -> Option<Instant> {
-        let done = self.done.order.front().map(|(at, _)| *at);
+        let done = self.done.first_deadline();
         let live = loop {
             let Some((at, slot, generation)) = self.first_due() else {
                 break None;

@@ -1,5 +1,5 @@
-//! UDP (RFC 3261 §18.1.1, §18.2.1): one task per socket drains it in batches, parses, and
-//! hands each message to the endpoint's inlet (requests go into the transaction layer right
+//! UDP (RFC 3261 §18.1.1, §18.2.1): one task per socket drains it in batches ([`batch`]:
+//! many datagrams per system call), parses, and hands each message to the endpoint's inlet (requests go into the transaction layer right
 //! here) or else queues it for the transaction task without waiting — when that queue is
 //! full the datagram is dropped, as the network might have, and the peer retransmits.
 
@@ -12,15 +12,16 @@ use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc::error::TrySendError;
 
+mod batch;
+
+use batch::{Batch, Read};
+
 use super::inbound::{self, Inbound};
 use super::{Counters, NetInput, Shared, Transport};
 use crate::parse::is_keepalive;
 
 /// Datagrams read per wake-up before yielding to the scheduler.
-const BATCH: usize = 256;
-
-/// Largest UDP payload (IPv4: 65,535 − 8 − 20).
-const MAX_DATAGRAM: usize = 65_507;
+const PER_WAKE: usize = 256;
 
 /// Binds a UDP socket; an IPv6 socket is IPv6-only so `0.0.0.0:p` and `[::]:p` can coexist.
 pub(crate) fn bind(addr: SocketAddr, buffer: usize) -> io::Result<UdpSocket> {
@@ -40,29 +41,35 @@ pub(crate) fn bind(addr: SocketAddr, buffer: usize) -> io::Result<UdpSocket> {
 /// Reads `socket` until the transports shut down.
 pub(crate) async fn run(socket: Arc<UdpSocket>, shared: Arc<Shared>) {
     let mut stop = shared.shutdown.clone();
-    // One buffer reused for every read; each datagram is copied out at its exact size, so a
+    // Buffers reused for every read; each datagram is copied out at its exact size, so a
     // message the application keeps pins only its own bytes (after that, no copies).
-    let mut buf = vec![0u8; MAX_DATAGRAM + 1];
+    let mut batch = Batch::new();
     loop {
         tokio::select! {
             ready = socket.readable() => if ready.is_err() { return },
             _ = stop.changed() => return,
         }
-        let mut drained = false;
-        for _ in 0..BATCH {
-            match socket.try_recv_from(&mut buf) {
-                Ok((n, remote)) => on_datagram(&socket, &shared, &buf[..n], remote),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    drained = true;
-                    break;
-                }
-                // ICMP errors reported on the socket, interrupted reads: nothing to act on.
+        let mut taken = 0;
+        let drained = loop {
+            let (read, drained) = match batch.read(&socket) {
+                Ok(Read::More(n)) => (n, false),
+                Ok(Read::Drained(n)) => (n, true),
+                // Interrupted reads and the like: nothing to act on; yield and read again.
                 Err(e) => {
                     tracing::debug!(error = %e, "udp receive error");
-                    break;
+                    break false;
+                }
+            };
+            for i in 0..read {
+                if let Some((data, remote)) = batch.get(i) {
+                    on_datagram(&socket, &shared, data, remote);
                 }
             }
-        }
+            taken += read;
+            if drained || taken >= PER_WAKE {
+                break drained;
+            }
+        };
         if !drained {
             // Under a flood the socket is always readable and `readable()` never waits:
             // yield, or the transaction task we just woke (queued on this worker) would
