@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use foldhash::fast::RandomState;
 use hotdesk_core::{DomainName, Extension};
 use hotdesk_store::{Binding, BindingKey};
 use jiff::Timestamp;
@@ -34,7 +35,9 @@ pub fn write_by(now: Timestamp, stored: Timestamp) -> Duration {
 /// searched by `&str`, so a refresh of a binding already waiting allocates nothing.
 #[derive(Debug, Default)]
 pub struct Behind {
-    rows: HashMap<DomainName, HashMap<Extension, Vec<Binding>>>,
+    /// Seeded foldhash: looked up on every refresh; keys are authenticated AORs (as in
+    /// the bindings table).
+    rows: HashMap<DomainName, HashMap<Extension, Vec<Binding>, RandomState>, RandomState>,
     /// When the first of the waiting rows must be written.
     due: Option<Instant>,
 }

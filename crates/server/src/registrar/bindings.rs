@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use foldhash::fast::RandomState;
 use hotdesk_store::Binding;
 use jiff::Timestamp;
 
@@ -19,7 +20,9 @@ struct Record {
 
 #[derive(Debug, Default)]
 struct Table {
-    domains: HashMap<String, HashMap<String, Record>>,
+    /// Seeded foldhash, not SipHash: every REGISTER looks up here twice, and only an
+    /// authenticated AOR is ever inserted, so no one can fill the map with colliding keys.
+    domains: HashMap<String, HashMap<String, Record, RandomState>, RandomState>,
     /// Contacts in the table.
     count: usize,
     /// No contact lapses before this instant (a lower bound: refreshes only raise it).

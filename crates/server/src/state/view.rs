@@ -3,8 +3,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use foldhash::fast::RandomState;
 use hotdesk_core::directory::Directory;
 use hotdesk_core::{Device, Domain, DomainName, Extension, Mac, Queue, Trunk, User};
+
+/// The view's maps: seeded foldhash rather than SipHash, as every SIP request looks up its
+/// domain and extension here, and only what an administrator created is ever inserted.
+pub type Map<K, V> = HashMap<K, V, RandomState>;
 
 /// One domain's records.
 #[derive(Debug, Clone)]
@@ -12,9 +17,9 @@ pub struct Tenant {
     /// The domain and its settings.
     pub domain: Domain,
     /// Users by extension.
-    pub users: HashMap<Extension, User>,
+    pub users: Map<Extension, User>,
     /// Devices by anchor extension.
-    pub devices: HashMap<Extension, Device>,
+    pub devices: Map<Extension, Device>,
     /// Trunks by name.
     pub trunks: BTreeMap<String, Trunk>,
     /// Queues and ring groups by extension (HD-ROUTE-7).
@@ -26,8 +31,8 @@ impl Tenant {
     pub fn new(domain: Domain) -> Self {
         Self {
             domain,
-            users: HashMap::new(),
-            devices: HashMap::new(),
+            users: Map::default(),
+            devices: Map::default(),
             trunks: BTreeMap::new(),
             queues: BTreeMap::new(),
         }
@@ -59,8 +64,8 @@ impl Tenant {
 /// Every tenant plus a global MAC index (a MAC is unique across domains).
 #[derive(Debug, Clone, Default)]
 pub struct Tenants {
-    tenants: HashMap<DomainName, Tenant>,
-    macs: HashMap<Mac, (DomainName, Extension)>,
+    tenants: Map<DomainName, Tenant>,
+    macs: Map<Mac, (DomainName, Extension)>,
 }
 
 impl Tenants {
