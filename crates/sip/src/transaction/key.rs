@@ -40,9 +40,7 @@ impl TransactionKey {
             .hash_one((role, &*id));
         Self { role, hash, id }
     }
-}
 
-impl TransactionKey {
     /// The key's hash (see `hash`), for tables that store it beside an index.
     pub(super) fn hash_value(&self) -> u64 {
         self.hash

@@ -1,7 +1,8 @@
 //! UDP (RFC 3261 §18.1.1, §18.2.1): one task per socket drains it in batches ([`batch`]:
-//! many datagrams per system call), parses, and hands each message to the endpoint's inlet (requests go into the transaction layer right
-//! here) or else queues it for the transaction task without waiting — when that queue is
-//! full the datagram is dropped, as the network might have, and the peer retransmits.
+//! many datagrams per system call), parses, and hands each message to the endpoint's inlet
+//! (requests go into the transaction layer right here) or else queues it for the
+//! transaction task without waiting — when that queue is full the datagram is dropped, as
+//! the network might have, and the peer retransmits.
 
 use std::io;
 use std::net::SocketAddr;
