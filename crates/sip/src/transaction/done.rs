@@ -38,7 +38,7 @@ struct Completed {
 }
 
 /// An index entry: the key's hash and the transaction's sequence number.
-type Slot = (u64, u64);
+type IndexEntry = (u64, u64);
 
 /// The completed transactions and their key index.
 pub(super) struct Done {
@@ -49,15 +49,17 @@ pub(super) struct Done {
     front: u64,
     /// Sequence number the next completed transaction gets.
     next: u64,
-    index: HashTable<Slot>,
-    /// The index being replaced, and the sequence number up to which (excluded) its entries
-    /// may still be found there; entries before `moved` are in `index`.
+    index: HashTable<IndexEntry>,
+    /// The index being replaced, while its entries move to `index`.
     old: Option<OldIndex>,
 }
 
+/// An index being emptied into its larger successor.
 struct OldIndex {
-    table: HashTable<Slot>,
+    table: HashTable<IndexEntry>,
+    /// Entries with a lower sequence number have moved (or expired).
     moved: u64,
+    /// Entries from this sequence number on were never in `table`.
     end: u64,
 }
 
@@ -102,7 +104,7 @@ impl Done {
                 end: seq,
             });
         }
-        self.index.insert_unique(hash, (hash, seq), |slot| slot.0);
+        self.index.insert_unique(hash, (hash, seq), |e| e.0);
         self.move_some();
     }
 
@@ -200,22 +202,22 @@ impl Done {
     fn find(&self, key: &TransactionKey) -> Option<u64> {
         let hash = key.hash_value();
         let matches =
-            |slot: &Slot| slot.0 == hash && self.entry(slot.1).is_some_and(|e| e.key == *key);
-        if let Some(slot) = self.index.find(hash, matches) {
-            return Some(slot.1);
+            |e: &IndexEntry| e.0 == hash && self.entry(e.1).is_some_and(|c| c.key == *key);
+        if let Some(found) = self.index.find(hash, matches) {
+            return Some(found.1);
         }
         let old = self.old.as_ref()?;
-        old.table.find(hash, matches).map(|slot| slot.1)
+        old.table.find(hash, matches).map(|e| e.1)
     }
 
     /// Removes entry `seq` (of key hash `hash`) from whichever index holds it.
     fn unindex(&mut self, hash: u64, seq: u64) {
-        if let Ok(found) = self.index.find_entry(hash, |slot| slot.1 == seq) {
+        if let Ok(found) = self.index.find_entry(hash, |e| e.1 == seq) {
             found.remove();
             return;
         }
         if let Some(old) = self.old.as_mut() {
-            if let Ok(found) = old.table.find_entry(hash, |slot| slot.1 == seq) {
+            if let Ok(found) = old.table.find_entry(hash, |e| e.1 == seq) {
                 found.remove();
             }
         }
@@ -240,9 +242,9 @@ impl Done {
             else {
                 continue;
             };
-            if let Ok(found) = old.table.find_entry(hash, |slot| slot.1 == seq) {
+            if let Ok(found) = old.table.find_entry(hash, |e| e.1 == seq) {
                 found.remove();
-                self.index.insert_unique(hash, (hash, seq), |slot| slot.0);
+                self.index.insert_unique(hash, (hash, seq), |e| e.0);
                 budget -= 1;
             }
         }
