@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use super::algorithm::Algorithm;
 use super::auth_param::split_scheme;
 use super::error::DigestError;
+use crate::parse::scan::hex_value;
 
 /// Digest credentials borrowed from a header value; only values that held `\` escapes
 /// are copied. Unknown parameters are skipped.
@@ -87,12 +88,7 @@ impl<'a> Credentials<'a> {
         };
         let mut value = 0u32;
         for &digit in digits {
-            let nibble = match digit {
-                b'0'..=b'9' => digit - b'0',
-                b'a'..=b'f' => digit - b'a' + 10,
-                b'A'..=b'F' => digit - b'A' + 10,
-                _ => return Err(DigestError::BadNonceCount),
-            };
+            let nibble = hex_value(digit).ok_or(DigestError::BadNonceCount)?;
             value = (value << 4) | u32::from(nibble);
         }
         Ok(Some(value))

@@ -42,6 +42,17 @@ pub(crate) fn token_end(s: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// The value of one hex digit, either case (`HEXDIG`: URI escapes, nonces, nonce counts).
+#[inline]
+pub(crate) fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
 /// SP or HTAB.
 #[inline]
 pub(crate) fn is_wsp(b: u8) -> bool {

@@ -3,6 +3,8 @@
 
 use std::borrow::Cow;
 
+use crate::parse::scan::hex_value;
+
 /// `unreserved` = alphanum / mark (RFC 3261 §25.1).
 #[inline]
 pub(crate) fn is_unreserved(b: u8) -> bool {
@@ -42,16 +44,6 @@ pub(crate) fn is_header_char(b: u8) -> bool {
         )
 }
 
-#[inline]
-fn hex_val(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
 /// Checks that every byte of `s` is in the class or starts a well-formed `%HH` escape;
 /// on failure returns the offset of the first bad byte and whether it was a bad escape.
 /// Generic over the class so it is inlined into the loop (this runs for every URI part).
@@ -63,7 +55,8 @@ pub(crate) fn check(s: &str, class: impl Fn(u8) -> bool) -> Result<(), (usize, b
         if class(b[i]) {
             i += 1;
         } else if b[i] == b'%' {
-            let ok = b.len() > i + 2 && hex_val(b[i + 1]).is_some() && hex_val(b[i + 2]).is_some();
+            let ok =
+                b.len() > i + 2 && hex_value(b[i + 1]).is_some() && hex_value(b[i + 2]).is_some();
             if !ok {
                 return Err((i, true));
             }
@@ -86,7 +79,7 @@ pub fn unescape(s: &str) -> Cow<'_, [u8]> {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (hex_val(b[i + 1]), hex_val(b[i + 2])) {
+            if let (Some(h), Some(l)) = (hex_value(b[i + 1]), hex_value(b[i + 2])) {
                 out.push(h << 4 | l);
                 i += 3;
                 continue;
