@@ -141,8 +141,8 @@ impl<'a> NameAddr<'a> {
                             .len())
             })?;
             i = gt + 1;
-            let (params, tag) =
-                Params::parse_header_find(sub(value, i, value.len()), "tag").map_err(|o| i + o)?;
+            let (params, [tag]) = Params::parse_header_find(sub(value, i, value.len()), ["tag"])
+                .map_err(|o| i + o)?;
             return Ok(Found {
                 display,
                 quoted,
@@ -159,8 +159,8 @@ impl<'a> NameAddr<'a> {
         }
         let uri = Uri::parse(sub(value, i, e)).map_err(|_| i)?;
         i = e;
-        let (params, tag) =
-            Params::parse_header_find(sub(value, i, value.len()), "tag").map_err(|o| i + o)?;
+        let (params, [tag]) =
+            Params::parse_header_find(sub(value, i, value.len()), ["tag"]).map_err(|o| i + o)?;
         Ok(Found {
             display: None,
             quoted: false,

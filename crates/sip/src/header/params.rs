@@ -29,20 +29,10 @@ impl<'a> Params<'a> {
         Ok(Params { raw })
     }
 
-    /// [`Params::parse_header`], also returning what [`Params::get`] would for `wanted`,
-    /// found during the validating pass: a value read on every access (Via `branch`, a
-    /// `tag`) then costs no second scan.
-    pub(crate) fn parse_header_find(
-        raw: &'a str,
-        wanted: &str,
-    ) -> Result<(Self, Option<&'a str>), usize> {
-        let [found] = check(raw, true, [wanted])?;
-        Ok((Params { raw }, found))
-    }
-
-    /// [`Params::parse_header_find`] for several names at once (Via `branch`, `rport` and
-    /// `received`, which the transport and transaction layers read on every message).
-    pub(crate) fn parse_header_find_all<const N: usize>(
+    /// [`Params::parse_header`], also returning what [`Params::get`] would for each name in
+    /// `wanted`, found during the validating pass: values read on every access (Via
+    /// `branch`, `rport` and `received`, a `tag`) then cost no second scan.
+    pub(crate) fn parse_header_find<const N: usize>(
         raw: &'a str,
         wanted: [&str; N],
     ) -> Result<(Self, [Option<&'a str>; N]), usize> {

@@ -189,11 +189,9 @@ impl<'a> Via<'a> {
             port = Some(digits.parse::<u16>().map_err(|_| s)?);
             i = e;
         }
-        let (_, [branch, rport, received]) = Params::parse_header_find_all(
-            sub(value, i, value.len()),
-            ["branch", "rport", "received"],
-        )
-        .map_err(|o| i + o)?;
+        let (_, [branch, rport, received]) =
+            Params::parse_header_find(sub(value, i, value.len()), ["branch", "rport", "received"])
+                .map_err(|o| i + o)?;
         let transport_raw = sub(value, ts, te);
         let params_raw = sub(value, i, value.len());
         let at = |s: &str| Span::of(value, s);
