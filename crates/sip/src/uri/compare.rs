@@ -68,7 +68,7 @@ impl SipUri<'_> {
         self.host().push_canonical(&mut out);
         if let Some(port) = self.port() {
             out.push(':');
-            out.push_str(&port.to_string());
+            crate::decimal::push_decimal(&mut out, u64::from(port));
         }
         out
     }
