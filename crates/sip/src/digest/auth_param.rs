@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use super::error::DigestError;
-use crate::parse::scan::is_token_char;
+use crate::parse::scan::{byte_class, is_token_char};
 
 /// Splits a header value into its scheme and the parameter text after it.
 pub(crate) fn split_scheme(value: &str) -> Result<(&str, Params<'_>), DigestError> {
@@ -145,14 +145,7 @@ fn quoted(src: &str, open: usize) -> Option<(Cow<'_, str>, usize)> {
 }
 
 /// Bytes that end, escape or break a quoted-string: `"`, `\\`, CR, LF.
-const QUOTED_SPECIAL: [bool; 256] = {
-    let mut table = [false; 256];
-    table[b'"' as usize] = true;
-    table[b'\\' as usize] = true;
-    table[b'\r' as usize] = true;
-    table[b'\n' as usize] = true;
-    table
-};
+const QUOTED_SPECIAL: [bool; 256] = byte_class(false, b"\"\\\r\n");
 
 fn unescape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

@@ -5,7 +5,7 @@
 //! is cheaper than collecting a handful of parameters into a map.
 
 use crate::parse::scan::{
-    is_lws, is_token, is_token_char, quoted_end, skip_lws, strip_quotes, sub,
+    byte_class, is_lws, is_token, is_token_char, quoted_end, skip_lws, strip_quotes, sub,
 };
 use crate::uri::escape;
 
@@ -116,16 +116,7 @@ pub struct ParamIter<'a> {
 
 /// Bytes that end a name or unquoted value: separators and LWS (a table, as this loop runs
 /// over every parameter of every Via, From, To and Contact).
-static WORD_STOP: [bool; 256] = {
-    let mut t = [false; 256];
-    let stops = b" \t\r\n;=,?\"";
-    let mut k = 0;
-    while k < stops.len() {
-        t[stops[k] as usize] = true;
-        k += 1;
-    }
-    t
-};
+static WORD_STOP: [bool; 256] = byte_class(false, b" \t\r\n;=,?\"");
 
 /// End of a name or unquoted value: stops at separators and LWS.
 #[inline]

@@ -6,21 +6,26 @@
 
 use std::borrow::Cow;
 
-/// `token` characters: alphanum and `-.!%*_+`'~` (RFC 3261 §25.1).
-static TOKEN: [bool; 256] = {
-    let mut t = [false; 256];
+/// A byte class as a table, built at compile time: ASCII letters and digits when
+/// `alphanumeric`, and every byte of `extra`. Scanners that run over every byte of a message
+/// test membership with one load.
+pub(crate) const fn byte_class(alphanumeric: bool, extra: &[u8]) -> [bool; 256] {
+    let mut table = [false; 256];
     let mut i = 0;
     while i < 256 {
-        let b = i as u8;
-        t[i] = b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
-            );
+        table[i] = alphanumeric && (i as u8).is_ascii_alphanumeric();
         i += 1;
     }
-    t
-};
+    let mut k = 0;
+    while k < extra.len() {
+        table[extra[k] as usize] = true;
+        k += 1;
+    }
+    table
+}
+
+/// `token` characters: alphanum and `-.!%*_+`'~` (RFC 3261 §25.1).
+static TOKEN: [bool; 256] = byte_class(true, b"-.!%*_+`'~");
 
 /// True for a byte allowed in a SIP `token` (method names, header names, parameter names).
 #[inline]
@@ -201,6 +206,23 @@ impl<'a> Iterator for ListItems<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // RFC 3261 §25.1: the token table holds exactly alphanum and `-.!%*_+`'~`.
+    #[test]
+    fn rfc3261_25_1_byte_class_tables_hold_exactly_their_bytes() {
+        for b in 0..=255u8 {
+            let token = b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
+                );
+            assert_eq!(is_token_char(b), token, "{b:#04x}");
+            assert_eq!(
+                byte_class(false, b",;")[usize::from(b)],
+                b == b',' || b == b';'
+            );
+        }
+    }
 
     #[test]
     fn rfc3261_25_1_token_characters() {

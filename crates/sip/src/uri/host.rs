@@ -3,6 +3,8 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use crate::parse::scan::byte_class;
+
 /// A host as written in a URI or Via header. Domain names compare case-insensitively
 /// (RFC 3261 §19.1.4).
 #[derive(Debug, Clone, Copy)]
@@ -23,16 +25,7 @@ fn is_host_char(b: u8) -> bool {
 }
 
 /// [`is_host_char`] as a table: every URI and Via host is checked byte by byte.
-static HOST_CHAR: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 256 {
-        let b = i as u8;
-        t[i] = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_');
-        i += 1;
-    }
-    t
-};
+static HOST_CHAR: [bool; 256] = byte_class(true, b"-._");
 
 /// A dotted-quad IPv4 address as [`Ipv4Addr`]'s `FromStr` accepts it (four decimal octets
 /// of one to three digits, no leading zero, at most 255), without its general parser's cost.
