@@ -2,18 +2,23 @@
 //! transaction keys, expiries in a registrar's 200): `write!` costs more than the digits.
 
 /// Appends `n` in decimal: what `write!(out, "{n}")` gives.
-pub fn push_decimal(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
+pub fn push_decimal(out: &mut String, n: u64) {
+    let mut scratch = [0u8; 20];
+    out.extend(digits(n, &mut scratch).iter().map(|&d| char::from(d)));
+}
+
+/// The decimal digits of `n`, written at the end of `scratch` (20 digits hold any `u64`).
+pub(crate) fn digits(mut n: u64, scratch: &mut [u8; 20]) -> &[u8] {
+    let mut at = scratch.len();
     loop {
         at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
+        scratch[at] = b'0' + (n % 10) as u8;
         n /= 10;
         if n == 0 {
             break;
         }
     }
-    out.extend(digits[at..].iter().map(|&d| char::from(d)));
+    &scratch[at..]
 }
 
 #[cfg(test)]

@@ -18,18 +18,8 @@ struct Writer {
 
 /// Decimal digits of `n` into `buf` without allocating.
 fn put_u32(buf: &mut BytesMut, n: u32) {
-    let mut digits = [0u8; 10];
-    let mut i = digits.len();
-    let mut v = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    buf.put_slice(&digits[i..]);
+    let mut scratch = [0u8; 20];
+    buf.put_slice(crate::decimal::digits(u64::from(n), &mut scratch));
 }
 
 impl Writer {
