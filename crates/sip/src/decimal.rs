@@ -1,5 +1,6 @@
-//! Decimal text without the formatting machinery, for what every request writes (ports in
-//! transaction keys, expiries in a registrar's 200): `write!` costs more than the digits.
+//! Decimal text without the formatting machinery, for what every message writes (ports in
+//! transaction keys, expiries in a registrar's 200, status codes and Content-Length in
+//! built messages): `write!` costs more than the digits.
 
 /// Appends `n` in decimal: what `write!(out, "{n}")` gives.
 pub fn push_decimal(out: &mut String, n: u64) {
