@@ -14,7 +14,7 @@ fn main() -> std::process::ExitCode {
 /// out Timer J the heap grows by about 600 bytes per REGISTER answered, and with huge pages
 /// each step of that growth faulted in and cleared 2 MiB at once on the worker thread: 5 %
 /// of the registrar's CPU under load on a VM, against under 2 % with 4 KiB pages, and a
-/// sixth more memory resident (BENCHMARKS.md, sixth pass).
+/// fifth more memory resident (BENCHMARKS.md, sixth pass).
 #[cfg(target_os = "linux")]
 fn no_huge_pages() {
     // SAFETY: PR_SET_THP_DISABLE takes plain integers and touches no memory of ours; a
