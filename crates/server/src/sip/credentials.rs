@@ -6,8 +6,10 @@
 //! (a personal phone or softphone registers as its owner, SPEC §4). When a personal device
 //! and its owner both have a password, either is accepted. A cached entry remembers the
 //! sealed text it came from; a password change re-seals (fresh nonce), so the next request
-//! sees a different text and derives again. No store read happens here: the sealed values
-//! come from the in-memory view.
+//! sees a different text and derives again. That check is made only when the view has
+//! changed since the entry was last checked ([`App::view_generation`]): otherwise a lookup
+//! is one probe of this cache, not four of the view's maps and two string comparisons. No
+//! store read happens here: the sealed values come from the in-memory view.
 
 use std::collections::HashMap;
 
@@ -39,10 +41,25 @@ struct Source {
     derived: Option<Derived>,
 }
 
-#[derive(Default)]
+/// A cached digest user: HA1 values and what the view said, as of view generation
+/// `checked` ([`App::view_generation`]).
 struct Entry {
     device: Option<Source>,
     user: Option<Source>,
+    is_device: bool,
+    is_user: bool,
+    checked: u64,
+}
+
+impl Entry {
+    fn set(&self) -> Ha1Set {
+        Ha1Set {
+            device: self.device.as_ref().and_then(|s| s.derived),
+            user: self.user.as_ref().and_then(|s| s.derived),
+            is_device: self.is_device,
+            is_user: self.is_user,
+        }
+    }
 }
 
 /// What the view knows about a digest user, and the HA1 values to try.
@@ -103,8 +120,19 @@ fn same(cached: Option<&Source>, current: Option<&str>) -> bool {
 impl Ha1Cache {
     /// The HA1 values of `ext` in `domain` (realm = domain name).
     pub fn lookup(&mut self, app: &App, domain: &DomainName, ext: &str) -> Ha1Set {
+        // Read before the view (see `App::view_generation`).
+        let generation = app.view_generation();
         // Searched by `&str` (no owned key per request): a name that is no extension simply
         // matches nothing.
+        let cached = self
+            .domains
+            .get_mut(domain.as_str())
+            .and_then(|m| m.get_mut(ext));
+        if let Some(entry) = cached.as_ref() {
+            if entry.checked == generation {
+                return entry.set();
+            }
+        }
         let (device, user, is_device, is_user) = {
             let state = app.read();
             let Some(tenant) = state.tenants.get(domain) else {
@@ -114,17 +142,14 @@ impl Ha1Cache {
             let user = tenant.users.get(ext);
             let device_sealed = device.and_then(|d| d.sip_secret.as_deref());
             let user_sealed = user.and_then(|u| u.sip_secret.as_deref());
-            let cached = self.domains.get(domain.as_str()).and_then(|m| m.get(ext));
             if let Some(entry) = cached {
                 if same(entry.device.as_ref(), device_sealed)
                     && same(entry.user.as_ref(), user_sealed)
                 {
-                    return Ha1Set {
-                        device: entry.device.as_ref().and_then(|s| s.derived),
-                        user: entry.user.as_ref().and_then(|s| s.derived),
-                        is_device: device.is_some(),
-                        is_user: user.is_some(),
-                    };
+                    entry.is_device = device.is_some();
+                    entry.is_user = user.is_some();
+                    entry.checked = generation;
+                    return entry.set();
                 }
             }
             (
@@ -157,13 +182,11 @@ impl Ha1Cache {
         let entry = Entry {
             device: device.map(derive),
             user: user.map(derive),
-        };
-        let set = Ha1Set {
-            device: entry.device.as_ref().and_then(|s| s.derived),
-            user: entry.user.as_ref().and_then(|s| s.derived),
             is_device,
             is_user,
+            checked: generation,
         };
+        let set = entry.set();
         if is_device || is_user {
             let domain_entries = self.domains.entry(domain.as_str().to_owned()).or_default();
             domain_entries.insert(ext.to_owned(), entry);
@@ -181,5 +204,81 @@ impl Ha1Cache {
     /// True when nothing is cached.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use hotdesk_core::Extension;
+    use serde_json::json;
+
+    use super::*;
+    use crate::secrets::ServerKey;
+    use crate::state::{AppConfig, NewUser, UserPatch};
+
+    fn md5(set: &Ha1Set) -> Vec<String> {
+        set.candidates(HashFunction::Md5)
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn patch(value: serde_json::Value) -> UserPatch {
+        serde_json::from_value(value).expect("patch")
+    }
+
+    // HD-SEC-3: a SIP password changed or removed through the API is the one checked from
+    // the next request on, though lookups between changes do not read the view.
+    #[tokio::test]
+    async fn hd_sec_3_password_changes_reach_the_ha1_cache() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("h.db").display());
+        let config = AppConfig::new(url, ServerKey::from_bytes([7; 32]));
+        let app = App::open(config).await.expect("app");
+        let domain = DomainName::new("example.com").expect("domain");
+        app.create_domain(domain.clone(), None)
+            .await
+            .expect("domain created");
+        let new: NewUser = serde_json::from_value(json!({
+            "extension": "1001", "first_name": "Ada", "sip_password": "first-secret"
+        }))
+        .expect("user");
+        app.create_user(&domain, new).await.expect("user created");
+        let ext = Extension::new("1001").expect("extension");
+        let first = ha1(HashFunction::Md5, "1001", "example.com", "first-secret");
+        let second = ha1(HashFunction::Md5, "1001", "example.com", "second-secret");
+
+        let mut cache = Ha1Cache::default();
+        let set = cache.lookup(&app, &domain, "1001");
+        assert!(set.is_user && !set.is_device);
+        assert_eq!(md5(&set), [first.as_str()]);
+        let unchanged = app.view_generation();
+        assert_eq!(md5(&cache.lookup(&app, &domain, "1001")), [first.as_str()]);
+        assert_eq!(app.view_generation(), unchanged, "a lookup changes nothing");
+
+        app.update_user(
+            &domain,
+            &ext,
+            patch(json!({ "sip_password": "second-secret" })),
+        )
+        .await
+        .expect("password changed");
+        assert_ne!(app.view_generation(), unchanged);
+        assert_eq!(md5(&cache.lookup(&app, &domain, "1001")), [second.as_str()]);
+        assert_eq!(md5(&cache.lookup(&app, &domain, "1001")), [second.as_str()]);
+
+        // Another change to the view, not to this password: the entry is checked and kept.
+        app.update_user(&domain, &ext, patch(json!({ "last_name": "Lovelace" })))
+            .await
+            .expect("name changed");
+        assert_eq!(md5(&cache.lookup(&app, &domain, "1001")), [second.as_str()]);
+
+        app.update_user(&domain, &ext, patch(json!({ "sip_password": null })))
+            .await
+            .expect("password removed");
+        let set = cache.lookup(&app, &domain, "1001");
+        assert!(set.is_empty() && set.is_user);
+
+        let unknown = cache.lookup(&app, &domain, "1999");
+        assert!(unknown.is_empty() && !unknown.is_user && !unknown.is_device);
     }
 }

@@ -26,6 +26,7 @@ mod users;
 mod validate;
 pub mod view;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use hotdesk_core::DeskBook;
@@ -109,6 +110,8 @@ pub struct App {
     models: ModelCatalogue,
     user_token_ttl: SignedDuration,
     state: RwLock<State>,
+    /// Counts write guards taken on `state` (see [`App::view_generation`]).
+    generation: AtomicU64,
     writes: Mutex<()>,
     events: broadcast::Sender<AppEvent>,
     counters: Counters,
@@ -149,6 +152,7 @@ impl App {
             models: config.models,
             user_token_ttl: config.user_token_ttl,
             state: RwLock::new(state),
+            generation: AtomicU64::new(0),
             writes: Mutex::new(()),
             events,
             counters: Counters::default(),
@@ -199,8 +203,20 @@ impl App {
         self.state.read().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The one way to change the view; taking it moves [`Self::view_generation`] on.
     fn write_state(&self) -> RwLockWriteGuard<'_, State> {
-        self.state.write().unwrap_or_else(PoisonError::into_inner)
+        let guard = self.state.write().unwrap_or_else(PoisonError::into_inner);
+        // Counted while the guard is held: a reader that read the generation before its
+        // read guard then sees either this change or a later generation.
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        guard
+    }
+
+    /// A number that moves on whenever the view may change. What was derived from the view
+    /// under a read guard taken after reading generation `g` is still current while this
+    /// returns `g`: a cache can check that instead of reading the view again.
+    pub fn view_generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// Subscribes to live events (`/events`, portal).
