@@ -5,6 +5,9 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+
 use super::*;
 use crate::digest::{authorize, ha1, Challenge, ClientRequest};
 
@@ -227,7 +230,9 @@ fn hd_sec_3_tampered_nonce_and_foreign_realm_rejected() {
     let challenge = f.challenge(1_000, Algorithm::Md5);
     let nonce = Challenge::parse(&challenge).unwrap().nonce.into_owned();
     // Claim a later issue time; the client computes a valid response over the forged nonce.
-    let forged = format!("{:016x}{}", 1_290u64, &nonce[16..]);
+    let mut raw = URL_SAFE_NO_PAD.decode(&nonce).unwrap();
+    raw[..4].copy_from_slice(&1_290u32.to_be_bytes());
+    let forged = URL_SAFE_NO_PAD.encode(raw);
     let value = f.answer(&challenge.replace(&nonce, &forged), "pw1004", 1);
     assert_eq!(f.verify(1_295, &value), Err(DigestError::BadNonce));
     let other_realm = Fixture {
