@@ -14,6 +14,7 @@
 #   RECORD=1 (0 = do not append to bench/results, for trial runs)
 #   SIPP_CLIENTS=2 (SIPp processes sharing the rate; one tops out near 12,000/s here)
 #   RETRANS_MAX_PCT=1 (a step with more SIPp retransmissions than this % of calls fails)
+#   SIPP_WRAP= (a command the ladder's SIPp runs under, e.g. valgrind: bench/sipp_cost.sh)
 # Output: one line per server, the ratio, and a dated block appended to
 # bench/results/register.txt. See bench/README.md.
 set -uo pipefail
@@ -61,7 +62,7 @@ register_step() {
     for i in $(seq 1 "$SIPP_CLIENTS"); do
         stfs+=("$WORK/reg-$rate-$tag-$i.csv")
         "${PRIO[@]}" timeout -s KILL $((DURATION * 4 + 60)) \
-            sipp "$TARGET" -sf "$SCENARIO" -inf "$WORK/users-$i.csv" -auth_uri "$DOMAIN" \
+            ${SIPP_WRAP:-} sipp "$TARGET" -sf "$SCENARIO" -inf "$WORK/users-$i.csv" -auth_uri "$DOMAIN" \
             -key domain "$DOMAIN" -i 127.0.0.1 -p "${SIPP_PORTS[$((i - 1))]}" -buff_size "$SIPP_BUFF" \
             -r "$per" -rp 1000 -m $((per * DURATION)) -l "$per" \
             -timeout $((DURATION * 3 + 30))s -timeout_error \
