@@ -9,7 +9,8 @@
 # Environment (defaults): RATE=200 (pairs/s; SIPp runs some 50 times slower under valgrind)
 #   SHORT=10 LONG=20 (seconds of the two runs: their difference, divided by the extra
 #   pairs, leaves out start-up and the loading of the user file) USERS=10000
-#   HOTDESK_BIN as for register.sh.
+#   HOTDESK_BIN as for register.sh; KEEP=1 keeps the callgrind files and logs (and
+#   register.sh's work dirs).
 # Output: one line per server. Not recorded in bench/results (BENCHMARKS.md quotes it).
 set -uo pipefail
 
@@ -20,7 +21,7 @@ LONG=${LONG:-20}
 USERS=${USERS:-10000}
 command -v valgrind >/dev/null || { echo "sipp_cost.sh: needs valgrind (apt-get install -y valgrind)" >&2; exit 1; }
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/sipp-cost.XXXXXX")
-trap 'rm -rf "$OUT"' EXIT
+[ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$OUT"' EXIT
 
 # instructions SERVER SECONDS: SIPp's total instruction count for one run.
 instructions() {
@@ -35,7 +36,7 @@ for server in ${ONLY:-kamailio hotdesk}; do
     short=$(instructions "$server" "$SHORT")
     long=$(instructions "$server" "$LONG")
     if [ "$short" = 0 ] || [ "$long" = 0 ]; then
-        echo "$server: no callgrind output (see $OUT/$server-*.log; KEEP the dir by removing the trap)"
+        echo "$server: no callgrind output (run again with KEEP=1 to keep the logs in $OUT)"
         continue
     fi
     echo "$server: SIPp $(((long - short) / (RATE * (LONG - SHORT)))) instructions per REGISTER pair" \

@@ -8,7 +8,7 @@
 //! each byte it receives). 24 bytes make 32 characters instead of 48.
 
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -24,8 +24,15 @@ type HmacSha256 = Hmac<Sha256>;
 pub const NONCE_LEN: usize = 32;
 
 /// Bytes a nonce carries: the issue time (4, seconds since the Unix epoch, enough until
-/// 2106), a counter (4, unique within any one second) and the 128-bit tag (16).
+/// 2106), a counter (6) and the tag (14, the first 112 bits of the HMAC). Nodes sharing the
+/// secret start their counters at random points; 48 bits keep their nonces apart.
 const RAW_LEN: usize = 24;
+
+/// Where the signed fields end and the tag starts in a nonce's bytes.
+const SIGNED_LEN: usize = 10;
+
+/// Bytes of the tag.
+const TAG_LEN: usize = RAW_LEN - SIGNED_LEN;
 
 /// Issues and checks signed nonces. Shareable between threads (`&self` only).
 pub struct NonceSigner {
@@ -33,7 +40,7 @@ pub struct NonceSigner {
     lifetime: Duration,
     max_skew: Duration,
     bind_address: bool,
-    counter: AtomicU32,
+    counter: AtomicU64,
 }
 
 /// A nonce's characters, held on the stack.
@@ -52,7 +59,7 @@ impl NonceDigits {
 pub struct NonceInfo {
     /// Issue time, in seconds since the Unix epoch.
     pub issued: u64,
-    /// A unique 128-bit identifier (the tag): the key for nonce-count tracking.
+    /// A unique identifier (the 112-bit tag): the key for nonce-count tracking.
     pub id: u128,
     /// True once the lifetime has passed.
     pub expired: bool,
@@ -61,8 +68,8 @@ pub struct NonceInfo {
 impl NonceSigner {
     /// A signer with the given secret (≥ 32 random bytes, shared by all nodes), nonce
     /// lifetime, allowed clock skew between nodes, and whether nonces are bound to the
-    /// client IP address. The counter starts at a random point so restarts never reissue
-    /// a nonce.
+    /// client IP address. The counter starts at a random point, so a restart within the
+    /// same second is very unlikely to reissue a nonce.
     pub fn new(secret: &[u8], lifetime: Duration, max_skew: Duration, bind_address: bool) -> Self {
         Self {
             // HMAC accepts keys of any length.
@@ -70,7 +77,7 @@ impl NonceSigner {
             lifetime,
             max_skew,
             bind_address,
-            counter: AtomicU32::new(rand::random()),
+            counter: AtomicU64::new(rand::random()),
         }
     }
 
@@ -93,11 +100,12 @@ impl NonceSigner {
     ) -> NonceDigits {
         let issued = u32::try_from(unix_seconds(now)).unwrap_or(u32::MAX);
         let counter = self.counter.fetch_add(1, Ordering::Relaxed);
-        let tag = self.tag(issued, counter, realm, client);
         let mut raw = [0u8; RAW_LEN];
         raw[..4].copy_from_slice(&issued.to_be_bytes());
-        raw[4..8].copy_from_slice(&counter.to_be_bytes());
-        raw[8..].copy_from_slice(&tag.to_be_bytes());
+        // The counter's low 48 bits.
+        raw[4..SIGNED_LEN].copy_from_slice(&counter.to_be_bytes()[2..]);
+        let tag = self.tag(&raw[..SIGNED_LEN], realm, client);
+        raw[SIGNED_LEN..].copy_from_slice(&tag);
         let mut digits = [0u8; NONCE_LEN];
         // 24 bytes always make exactly 32 characters, so this cannot fail; were it to,
         // the nonce would be refused on its return, not accepted.
@@ -124,36 +132,32 @@ impl NonceSigner {
         if URL_SAFE_NO_PAD.decode_slice(nonce, &mut raw) != Ok(RAW_LEN) {
             return Err(DigestError::BadNonce);
         }
-        let word = |at: usize| u32::from_be_bytes([raw[at], raw[at + 1], raw[at + 2], raw[at + 3]]);
-        let (issued, counter) = (word(0), word(4));
-        let mut tag = [0u8; 16];
-        tag.copy_from_slice(&raw[8..]);
-        let received = u128::from_be_bytes(tag);
-        let expected = self.tag(issued, counter, realm, client);
+        let (signed, received) = raw.split_at(SIGNED_LEN);
+        let expected = self.tag(signed, realm, client);
         // Constant time, so the tag cannot be guessed byte by byte.
-        if !bool::from(subtle::ConstantTimeEq::ct_eq(
-            &received.to_be_bytes()[..],
-            &expected.to_be_bytes()[..],
-        )) {
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(received, &expected[..])) {
             return Err(DigestError::BadNonce);
         }
+        let issued = u64::from(u32::from_be_bytes([raw[0], raw[1], raw[2], raw[3]]));
+        let mut id = [0u8; 16];
+        id[16 - TAG_LEN..].copy_from_slice(received);
         let now = unix_seconds(now);
-        let issued = u64::from(issued);
         if issued > now.saturating_add(self.max_skew.as_secs()) {
             return Err(DigestError::BadNonce);
         }
         Ok(NonceInfo {
             issued,
-            id: received,
+            id: u128::from_be_bytes(id),
             expired: now.saturating_sub(issued) > self.lifetime.as_secs(),
         })
     }
 
-    fn tag(&self, issued: u32, counter: u32, realm: &str, client: Option<IpAddr>) -> u128 {
+    /// The tag over a nonce's `signed` bytes (issue time and counter), the realm and, when
+    /// binding, the client address.
+    fn tag(&self, signed: &[u8], realm: &str, client: Option<IpAddr>) -> [u8; TAG_LEN] {
         let mut mac = self.mac.clone();
         mac.update(b"hotdesk-nonce-v2");
-        mac.update(&issued.to_be_bytes());
-        mac.update(&counter.to_be_bytes());
+        mac.update(signed);
         // Length prefix, so realm and address bytes cannot be shifted into each other.
         mac.update(&(realm.len() as u64).to_be_bytes());
         mac.update(realm.as_bytes());
@@ -163,9 +167,9 @@ impl NonceSigner {
             None => mac.update(&[0u8; 16]),
         }
         let out = mac.finalize().into_bytes();
-        let mut first = [0u8; 16];
-        first.copy_from_slice(&out[..16]);
-        u128::from_be_bytes(first)
+        let mut tag = [0u8; TAG_LEN];
+        tag.copy_from_slice(&out[..TAG_LEN]);
+        tag
     }
 }
 
@@ -217,6 +221,20 @@ mod tests {
             info.id,
             s.check(&b, at(1_100), "acme.test", None).unwrap().id
         );
+    }
+
+    // Nodes sharing the secret check each other's nonces, and their counters, started at
+    // random points, keep apart the nonces they issue in the same second.
+    #[test]
+    fn hd_sec_3_nodes_sharing_the_secret_issue_distinct_nonces_both_can_check() {
+        let (a, b) = (signer(false), signer(false));
+        let from_a = a.issue(at(1_000), "acme.test", None);
+        let from_b = b.issue(at(1_000), "acme.test", None);
+        assert_ne!(from_a, from_b);
+        let seen_by_b = b.check(&from_a, at(1_001), "acme.test", None).unwrap();
+        let seen_by_a = a.check(&from_b, at(1_001), "acme.test", None).unwrap();
+        assert_eq!((seen_by_b.issued, seen_by_a.issued), (1_000, 1_000));
+        assert_ne!(seen_by_b.id, seen_by_a.id);
     }
 
     #[test]
