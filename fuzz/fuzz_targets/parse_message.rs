@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 
-// Each target uses one of the two entry points.
+// Each target uses one of the entry points.
 #[allow(dead_code)]
 #[path = "../../crates/sip/tests/fuzz_exercise/mod.rs"]
 mod fuzz_exercise;

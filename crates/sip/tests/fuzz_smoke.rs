@@ -1,7 +1,8 @@
 //! A libFuzzer-free stand-in for the fuzz targets that runs under `cargo test`: mutates the
 //! RFC 4475 torture messages and the fuzz seed corpus pseudo-randomly (seeded, reproducible)
 //! and checks that parsing and framing never panic and that accepted messages keep their
-//! invariants (see `fuzz_exercise`). HD-SEC-5: nothing malformed crashes the server.
+//! invariants (see `fuzz_exercise`). HD-SEC-5: nothing malformed crashes the server. The
+//! digest seeds (`fuzz/corpus/digest_credentials`) are mutated the same way and verified.
 //!
 //! `HOTDESK_FUZZ_ITERATIONS` sets the number of mutations per seed message (default 200).
 
@@ -95,6 +96,17 @@ fn seeds() -> Vec<Vec<u8>> {
     out
 }
 
+/// The `Authorization` values of `fuzz/corpus/digest_credentials`.
+fn credential_seeds() -> Vec<Vec<u8>> {
+    let dir =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/digest_credentials");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|entries| entries.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    paths.sort();
+    paths.iter().filter_map(|p| std::fs::read(p).ok()).collect()
+}
+
 fn iterations() -> usize {
     std::env::var("HOTDESK_FUZZ_ITERATIONS")
         .ok()
@@ -130,6 +142,23 @@ fn hd_sec_5_mutated_streams_never_panic_the_framer() {
             stream.extend(mutate(&mut rng, seed, other));
             stream.extend_from_slice(seed);
             fuzz_exercise::framing(&stream);
+        }
+    }
+}
+
+// HD-SEC-3, HD-SEC-5: mangled credentials (some with a nonce this process issued, so they
+// reach the response check) never panic verification and never verify.
+#[test]
+fn hd_sec_5_mutated_credentials_never_panic_or_pass_digest_verification() {
+    let seeds = credential_seeds();
+    assert!(seeds.len() >= 4, "digest seeds missing");
+    let mut rng = Rng(0xA076_1D64_78BD_642F);
+    let n = iterations() * 5;
+    for (i, seed) in seeds.iter().enumerate() {
+        fuzz_exercise::digest(seed);
+        let other = &seeds[(i + 1) % seeds.len()];
+        for _ in 0..n {
+            fuzz_exercise::digest(&mutate(&mut rng, seed, other));
         }
     }
 }

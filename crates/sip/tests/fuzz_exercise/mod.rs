@@ -1,11 +1,72 @@
 //! What the fuzz targets (`fuzz/fuzz_targets/*.rs`) and `tests/fuzz_smoke.rs` do with one
 //! input: parse it, touch every accessor, and check the invariants that must hold for any
-//! message the parser accepts (re-parsing its bytes, answering it, copying it).
+//! message the parser accepts (re-parsing its bytes, answering it, copying it); or take it
+//! as an `Authorization` value and run it through digest verification.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::{Bytes, BytesMut};
+use hotdesk_sip::digest::{
+    ha1, AuthRequest, Authenticator, Challenge, Credentials, DigestConfig, DigestError,
+};
 use hotdesk_sip::header::Contact;
 use hotdesk_sip::parse::{Frame, Framer};
 use hotdesk_sip::{parse_message, HeaderName, Message, StatusCode};
+
+/// Stands for a nonce this process really issued: the fuzzer cannot forge the signature, so
+/// inputs that carry this word get past the nonce check to the response and nonce count.
+pub(crate) const NONCE_PLACEHOLDER: &str = "NONCE";
+
+const REALM: &str = "acme.test";
+
+/// One authenticator for every input (it keeps nonce counts, as the server's does), and a
+/// nonce it issued.
+fn authenticator() -> &'static (Authenticator, String) {
+    static AUTH: OnceLock<(Authenticator, String)> = OnceLock::new();
+    AUTH.get_or_init(|| {
+        let auth = Authenticator::new(b"fuzzing secret, 32 bytes or so..", DigestConfig::default());
+        let values = auth.challenge(now(), REALM, None, false);
+        let nonce = values
+            .first()
+            .and_then(|v| Challenge::parse(v).ok())
+            .map(|c| c.nonce.into_owned())
+            .unwrap_or_default();
+        (auth, nonce)
+    })
+}
+
+fn now() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+}
+
+/// Takes `data` as an `Authorization` header value and verifies it as the registrar would;
+/// a random value must never verify.
+pub(crate) fn digest(data: &[u8]) {
+    let (auth, nonce) = authenticator();
+    let value = String::from_utf8_lossy(data).replace(NONCE_PLACEHOLDER, nonce);
+    let Ok(credentials) = Credentials::parse(&value) else {
+        return;
+    };
+    let _ = credentials.nonce_count();
+    let request = AuthRequest {
+        method: "REGISTER",
+        realm: REALM,
+        client: Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+    };
+    let Ok(algorithm) = credentials.algorithm() else {
+        return;
+    };
+    let stored = ha1(algorithm.hash(), &credentials.username, REALM, "secret");
+    match auth.verify(now(), &request, &credentials, stored.as_str()) {
+        // Only a response computed from the password can verify; the fuzzer cannot.
+        Ok(_) => panic!("random credentials verified: {value:?}"),
+        Err(error) => {
+            let _ = (error.is_stale(), error == DigestError::BadNonce);
+        }
+    }
+}
 
 /// Parses `data` as a datagram and exercises the result.
 pub(crate) fn message(data: &[u8]) {
