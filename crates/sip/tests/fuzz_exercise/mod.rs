@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::{Bytes, BytesMut};
 use hotdesk_sip::digest::{
-    ha1, AuthRequest, Authenticator, Challenge, Credentials, DigestConfig, DigestError,
+    ha1, AuthKind, AuthRequest, Authenticator, Challenge, Credentials, DigestConfig,
 };
 use hotdesk_sip::header::Contact;
 use hotdesk_sip::parse::{Frame, Framer};
@@ -17,7 +17,7 @@ use hotdesk_sip::{parse_message, HeaderName, Message, StatusCode};
 
 /// Stands for a nonce this process really issued: the fuzzer cannot forge the signature, so
 /// inputs that carry this word get past the nonce check to the response and nonce count.
-pub(crate) const NONCE_PLACEHOLDER: &str = "NONCE";
+const NONCE_PLACEHOLDER: &str = "NONCE";
 
 const REALM: &str = "acme.test";
 
@@ -63,7 +63,7 @@ pub(crate) fn digest(data: &[u8]) {
         // Only a response computed from the password can verify; the fuzzer cannot.
         Ok(_) => panic!("random credentials verified: {value:?}"),
         Err(error) => {
-            let _ = (error.is_stale(), error == DigestError::BadNonce);
+            let _ = (error.status(AuthKind::Www), error.is_stale());
         }
     }
 }
