@@ -73,38 +73,36 @@ fn mutate(rng: &mut Rng, input: &[u8], other: &[u8]) -> Vec<u8> {
     v
 }
 
+/// The files in `dir`, in name order (none, with a note, when it cannot be read).
+fn files_in(dir: &Path) -> Vec<Vec<u8>> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        eprintln!("!!! fuzz smoke: no seeds in {} (skipped)", dir.display());
+        return Vec::new();
+    };
+    let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    paths.sort();
+    paths.iter().filter_map(|p| std::fs::read(p).ok()).collect()
+}
+
+/// The seeds of fuzz target `target` (`fuzz/corpus/<target>`).
+fn corpus(target: &str) -> Vec<Vec<u8>> {
+    files_in(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fuzz/corpus")
+            .join(target),
+    )
+}
+
 fn seeds() -> Vec<Vec<u8>> {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let rfc = std::env::var_os("HOTDESK_RFC4475_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| manifest.join("../../../shared/rfc4475"))
         .join("dat");
-    let corpus = manifest.join("../../fuzz/corpus");
-    let mut out = Vec::new();
-    let mut read_dir = |dir: &Path| {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            eprintln!("!!! fuzz smoke: no seeds in {} (skipped)", dir.display());
-            return;
-        };
-        let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-        paths.sort();
-        out.extend(paths.iter().filter_map(|p| std::fs::read(p).ok()));
-    };
-    read_dir(&rfc);
-    read_dir(&corpus.join("parse_message"));
-    read_dir(&corpus.join("framing"));
+    let mut out = files_in(&rfc);
+    out.extend(corpus("parse_message"));
+    out.extend(corpus("framing"));
     out
-}
-
-/// The `Authorization` values of `fuzz/corpus/digest_credentials`.
-fn credential_seeds() -> Vec<Vec<u8>> {
-    let dir =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/digest_credentials");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map(|entries| entries.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    paths.sort();
-    paths.iter().filter_map(|p| std::fs::read(p).ok()).collect()
 }
 
 fn iterations() -> usize {
@@ -150,7 +148,7 @@ fn hd_sec_5_mutated_streams_never_panic_the_framer() {
 // reach the response check) never panic verification and never verify.
 #[test]
 fn hd_sec_5_mutated_credentials_never_panic_or_pass_digest_verification() {
-    let seeds = credential_seeds();
+    let seeds = corpus("digest_credentials");
     assert!(seeds.len() >= 4, "digest seeds missing");
     let mut rng = Rng(0xA076_1D64_78BD_642F);
     let n = iterations() * 5;
