@@ -11,8 +11,9 @@ fn main() -> std::process::ExitCode {
 }
 
 /// Turns transparent huge pages off for this process. While completed transactions wait
-/// out Timer J the heap grows by about 600 bytes per REGISTER answered, and with huge pages
-/// each step of that growth faulted in and cleared 2 MiB at once on the worker thread: 5 %
+/// out Timer J the heap grows with the load (by about 600 bytes per REGISTER answered while
+/// their 200s were kept; refusals and OPTIONS still are), and with huge pages each step of
+/// that growth faulted in and cleared 2 MiB at once on the worker thread: 5 %
 /// of the registrar's CPU under load on a VM, against under 2 % with 4 KiB pages, and a
 /// fifth more memory resident (BENCHMARKS.md, sixth pass).
 #[cfg(target_os = "linux")]

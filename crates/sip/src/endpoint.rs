@@ -359,11 +359,10 @@ pub fn new_tag() -> String {
     hex16(rand::random::<u64>())
 }
 
-/// The To tag a stateless answer to `request` carries: the same for every retransmission
-/// of the request (RFC 3261 §8.2.7), derived from its Call-ID, From tag and top Via branch
-/// (all three kept from parsing) with a hash seeded once per process, so peers cannot
-/// predict it.
-pub fn stateless_tag(request: &Request) -> String {
+/// Identifies `request`'s transaction, the same for each of its retransmissions: a hash of
+/// its Call-ID, From tag, top Via branch and CSeq number (all kept from parsing), seeded once
+/// per process so that peers cannot predict it.
+pub fn request_fingerprint(request: &Request) -> u64 {
     use std::hash::{BuildHasher, Hash, Hasher};
     static SEED: std::sync::OnceLock<foldhash::quality::RandomState> = std::sync::OnceLock::new();
     let mut hasher = SEED.get_or_init(Default::default).build_hasher();
@@ -374,7 +373,14 @@ pub fn stateless_tag(request: &Request) -> String {
         .ok()
         .and_then(|v| v.branch())
         .hash(&mut hasher);
-    hex16(hasher.finish())
+    request.cseq().seq.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// The To tag a stateless answer to `request` carries: the same for every retransmission
+/// of the request (RFC 3261 §8.2.7), from its [`request_fingerprint`].
+pub fn stateless_tag(request: &Request) -> String {
+    hex16(request_fingerprint(request))
 }
 
 /// `n` as 16 lower-case hex digits (what `format!("{n:016x}")` gives, without the
@@ -404,9 +410,20 @@ mod tests {
         let tag = stateless_tag(&parse(text));
         assert_eq!(tag.len(), 16);
         assert_eq!(tag, stateless_tag(&parse(text)));
-        assert_ne!(
-            tag,
-            stateless_tag(&parse(&text.replace("z9hG4bKst1", "z9hG4bKst2")))
-        );
+        // Another transaction: another branch, From tag, Call-ID or CSeq number.
+        for (from, to) in [
+            ("z9hG4bKst1", "z9hG4bKst2"),
+            ("tag=f1", "tag=f2"),
+            ("Call-ID: c1", "Call-ID: c2"),
+            ("CSeq: 1 ", "CSeq: 2 "),
+        ] {
+            let other = parse(&text.replace(from, to));
+            assert_ne!(tag, stateless_tag(&other), "{to}");
+            assert_ne!(
+                request_fingerprint(&parse(text)),
+                request_fingerprint(&other),
+                "{to}"
+            );
+        }
     }
 }

@@ -210,8 +210,10 @@ async fn write(app: &App, bindings: &Bindings, batch: &mut Batch) {
 
 fn finish(app: &App, item: Item) {
     if let Some((transaction, response)) = item.reply {
-        // The endpoint being gone means we are shutting down: no one to answer.
-        let _ = transaction.respond(response);
+        // Stateless, as every registrar 200 (see `super`): the registrar knows and answers
+        // a retransmission again. The endpoint being gone means we are shutting down: no
+        // one to answer.
+        let _ = transaction.respond_stateless(response);
     }
     for event in item.events {
         app.publish(event);

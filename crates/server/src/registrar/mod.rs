@@ -8,7 +8,16 @@
 //! contacts applied to the AOR's bindings in memory → the change, the 200 and the events
 //! queued for the group commit, which answers only once the store has the change. A plain
 //! refresh is answered at once and its row written behind ([`behind`]).
+//!
+//! 200s are sent statelessly (RFC 3261 §8.2.7), as Kamailio's registrar sends them: no
+//! transaction waits out Timer J holding each one. A retransmitted REGISTER therefore comes
+//! back here, its credentials right but used already (a nonce-count replay, or a nonce gone
+//! stale). If it is one answered 200 in the last 64·T1 ([`answered`]), it is answered again
+//! from the bindings as they are, changing nothing; anything else reusing credentials gets
+//! a fresh challenge. Refusals still go through their transaction, which absorbs their
+//! retransmissions.
 
+pub mod answered;
 pub mod behind;
 pub mod bindings;
 pub mod commit;
@@ -25,13 +34,14 @@ use std::time::Instant;
 
 use hotdesk_core::{DomainName, Extension};
 use hotdesk_sip::decimal::push_decimal;
-use hotdesk_sip::endpoint::ServerTransaction;
+use hotdesk_sip::endpoint::{request_fingerprint, ServerTransaction};
 use hotdesk_sip::header::Transport;
 use hotdesk_sip::{Request, Response};
 use hotdesk_store::{Binding, BindingKey, StoreError};
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 
+use answered::Answered;
 use behind::Behind;
 pub use bindings::Bindings;
 pub use lookup::{target_of, ContactView, RegistrationView};
@@ -93,6 +103,8 @@ pub struct Registrar {
     bindings: Arc<Bindings>,
     /// Refreshed rows not yet written (see [`behind`]).
     behind: Behind,
+    /// REGISTERs answered 200 lately, to know their retransmissions (see [`answered`]).
+    answered: Answered,
     commits: mpsc::Sender<Pending>,
 }
 
@@ -173,6 +185,7 @@ impl Registrar {
             policy,
             bindings,
             behind: Behind::default(),
+            answered: Answered::default(),
             commits,
         }
     }
@@ -187,13 +200,18 @@ impl Registrar {
         transaction: ServerTransaction,
     ) -> Option<QueueWait<'_>> {
         let now = ctx.app.now();
-        let step = self.process(ctx, &transaction, now);
+        let fingerprint = request_fingerprint(transaction.request());
+        let step = self.process(ctx, &transaction, fingerprint, now);
         match step {
             Ok(Step::Reply(response)) => {
-                let _ = transaction.respond(response);
+                self.answered.record(fingerprint, now);
+                let _ = transaction.respond_stateless(response);
             }
             Ok(Step::Denied(denial)) => denial.send(transaction),
             Ok(Step::Commit(mut pending, response)) => {
+                // Noted now; until the commit answers, the open transaction absorbs
+                // retransmissions, and a 500 after a failed write goes through it too.
+                self.answered.record(fingerprint, now);
                 self.behind.supersede(&pending.puts, &pending.deletes);
                 pending.reply = Some((transaction, response));
                 return self.queue(pending);
@@ -227,6 +245,7 @@ impl Registrar {
         &mut self,
         ctx: &mut Context,
         transaction: &ServerTransaction,
+        fingerprint: u64,
         now: Timestamp,
     ) -> Result<Step, RegError> {
         let request = transaction.request();
@@ -249,7 +268,21 @@ impl Registrar {
                 .authenticate(&ctx.app, request, &domain, source.ip(), Some(user), now)
             {
                 Outcome::Verified { user } => user,
-                Outcome::Denied(denial) => return Ok(Step::Denied(denial)),
+                Outcome::Denied(denial) => {
+                    let again = denial
+                        .reused_by()
+                        .filter(|reused| reused.as_str() == user)
+                        .filter(|_| self.answered.contains(fingerprint, now))
+                        .and_then(|reused| {
+                            let source_text = source_text(transaction.transport(), source);
+                            let parsed = RegisterRequest::parse(request, &source_text).ok()?;
+                            Some(self.answer_again(request, &parsed, &domain, reused, now))
+                        });
+                    return Ok(match again {
+                        Some(response) => Step::Reply(response),
+                        None => Step::Denied(denial),
+                    });
+                }
             };
         // Step 4: a user may register only their own AOR (HD-SEC-1: and only in its domain,
         // which the realm check already ensured).
@@ -306,7 +339,17 @@ impl Registrar {
                 let response = reply::ok(request, &contacts, now, options);
                 let left_empty = contacts.is_empty();
                 Ok::<_, RegError>((contacts, (response, puts, removed, left_empty)))
-            })?;
+            });
+        let updated = match updated {
+            // A retransmission whose credentials passed again (RFC 2069 ones carry no nonce
+            // count) meets the CSeq it set itself.
+            Err(RegError::OutOfOrder) if self.answered.contains(fingerprint, now) => {
+                return Ok(Step::Reply(
+                    self.answer_again(request, &parsed, &domain, &verified, now),
+                ));
+            }
+            other => other?,
+        };
         let (response, puts, removed, left_empty) = updated.value;
         if puts.is_empty() && removed.is_empty() {
             return Ok(Step::Reply(response));
@@ -344,6 +387,32 @@ impl Registrar {
             }),
         };
         Ok(Step::Commit(pending, response))
+    }
+
+    /// The 200 again for a retransmission of a REGISTER answered 200, from the bindings as
+    /// they are: what it did was done the first time.
+    fn answer_again(
+        &self,
+        request: &Request,
+        parsed: &RegisterRequest<'_>,
+        domain: &DomainName,
+        user: &Extension,
+        now: Timestamp,
+    ) -> Response {
+        let contacts = self.bindings.contacts(domain.as_str(), user.as_str(), now);
+        let options = OkOptions {
+            path: if supports(request, "path") {
+                &parsed.path
+            } else {
+                &[]
+            },
+            outbound: parsed.names_flows() && supports(request, "outbound"),
+        };
+        tracing::debug!(
+            call_id = request.call_id(),
+            "REGISTER retransmission answered again"
+        );
+        reply::ok(request, &contacts, now, options)
     }
 
     /// Removes lapsed bindings (deleted from the store and announced as expired), then

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use hotdesk_sip::decimal::push_decimal;
-use hotdesk_sip::endpoint::new_tag;
+use hotdesk_sip::endpoint::{new_tag, stateless_tag};
 use hotdesk_sip::{Request, Response, StatusCode};
 use hotdesk_store::{Binding, StoreError};
 use jiff::Timestamp;
@@ -155,14 +155,18 @@ pub struct OkOptions<'a> {
     pub outbound: bool,
 }
 
-/// The 200 to a REGISTER: every current binding with its remaining expiry.
+/// The 200 to a REGISTER: every current binding with its remaining expiry, To-tagged for a
+/// stateless answer.
 pub fn ok(
     request: &Request,
     contacts: &[Binding],
     now: Timestamp,
     options: OkOptions<'_>,
 ) -> Response {
-    let mut builder = request.response(StatusCode::OK).to_tag(new_tag());
+    // Sent statelessly: a retransmission answered again must get the same To tag.
+    let mut builder = request
+        .response(StatusCode::OK)
+        .to_tag(stateless_tag(request));
     for path in options.path {
         builder = builder.header("Path", *path);
     }

@@ -81,6 +81,16 @@ impl<'a> RegisterRequest<'a> {
             source,
         })
     }
+
+    /// Whether a contact names an RFC 5626 flow (`+sip.instance` and `reg-id`).
+    pub fn names_flows(&self) -> bool {
+        let Contacts::List(addresses) = &self.contacts else {
+            return false;
+        };
+        addresses
+            .iter()
+            .any(|a| a.sip_instance().is_some() && a.reg_id().ok().flatten().is_some())
+    }
 }
 
 /// Why a binding left the table.

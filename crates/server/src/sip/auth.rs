@@ -54,12 +54,20 @@ pub struct Denial {
     reason: &'static str,
     challenges: Vec<String>,
     retry_after: Option<u64>,
+    reused_by: Option<Extension>,
 }
 
 impl Denial {
     /// The status this denial answers with.
     pub fn status(&self) -> StatusCode {
         self.status
+    }
+
+    /// The user whose right credentials were refused only because their nonce was used
+    /// already or is old ([`DigestError::is_reuse_of_right_credentials`]): the request may
+    /// be a retransmission of one answered statelessly, which the registrar answers again.
+    pub fn reused_by(&self) -> Option<&Extension> {
+        self.reused_by.as_ref()
     }
 
     /// Whether this is a challenge, answered statelessly (RFC 3261 §8.2.7): a flood of
@@ -249,13 +257,14 @@ impl SipAuth {
                     Ok(()) => digest_denial(&error),
                 })
             }
-            Err(error) if error.status(AuthKind::Www) == 401 => Outcome::Denied(self.challenge(
-                request,
-                system_now,
-                domain,
-                source,
-                error.is_stale(),
-            )),
+            Err(error) if error.status(AuthKind::Www) == 401 => {
+                let mut denial =
+                    self.challenge(request, system_now, domain, source, error.is_stale());
+                if error.is_reuse_of_right_credentials() {
+                    denial.reused_by = Extension::new(username).ok();
+                }
+                Outcome::Denied(denial)
+            }
             Err(error) => Outcome::Denied(digest_denial(&error)),
         }
     }
@@ -288,6 +297,7 @@ impl SipAuth {
             reason: AuthKind::Www.challenge_reason(),
             challenges: authenticator.challenge(now, domain.as_str(), Some(source), stale),
             retry_after: None,
+            reused_by: None,
         }
     }
 }
@@ -298,6 +308,7 @@ fn digest_denial(error: &DigestError) -> Denial {
         reason: error.reason(AuthKind::Www),
         challenges: Vec::new(),
         retry_after: None,
+        reused_by: None,
     }
 }
 
@@ -307,6 +318,7 @@ fn locked_out(locked: Locked) -> Denial {
         reason: "Too Many Failed Attempts",
         challenges: Vec::new(),
         retry_after: Some(locked.retry_after_secs),
+        reused_by: None,
     }
 }
 

@@ -21,6 +21,7 @@ mod mwi;
 mod prov;
 mod queues;
 mod register;
+mod register_retransmit;
 mod robustness;
 mod trunks;
 mod upstream;

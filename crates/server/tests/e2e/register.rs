@@ -17,11 +17,11 @@ use tokio::task::block_in_place;
 use crate::harness::{field, rows, Api, Options, Server};
 use crate::peers::{self, eventually, users_csv, Sipp};
 
-const DOMAIN: &str = "reg.test";
-const DEVICE: &str = "94001";
-const DEVICE_PW: &str = "desk-secret-94001";
+pub(crate) const DOMAIN: &str = "reg.test";
+pub(crate) const DEVICE: &str = "94001";
+pub(crate) const DEVICE_PW: &str = "desk-secret-94001";
 
-fn start(env: &[(&str, &str)]) -> Server {
+pub(crate) fn start(env: &[(&str, &str)]) -> Server {
     block_in_place(|| {
         Server::with(Options {
             env: env
@@ -35,7 +35,7 @@ fn start(env: &[(&str, &str)]) -> Server {
 
 /// The domain, one hot-desk device with a SIP password, and `users` users (1000…) with
 /// passwords `secret-<ext>`, imported as CSV.
-async fn seed(api: &Api, domain: &str, users: usize) {
+pub(crate) async fn seed(api: &Api, domain: &str, users: usize) {
     api.post("/domains", json!({ "name": domain })).await;
     api.post(
         &format!("/domains/{domain}/devices"),
@@ -70,7 +70,7 @@ fn run(server: &Server, sipp: &Sipp) -> peers::SippRun {
     block_in_place(|| sipp.run(&dir))
 }
 
-async fn device_registration(api: &Api) -> Value {
+pub(crate) async fn device_registration(api: &Api) -> Value {
     api.get(&format!("/domains/{DOMAIN}/devices/{DEVICE}"))
         .await
         .get("registration")

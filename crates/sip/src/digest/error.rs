@@ -123,6 +123,14 @@ impl DigestError {
     pub fn is_stale(&self) -> bool {
         matches!(self, Self::Stale)
     }
+
+    /// True when the response was right and only the nonce's age or count refused it
+    /// ([`Self::Stale`], [`Self::Replay`]: verification checks those after the response).
+    /// The sender knows the password; the request may be a retransmission of one already
+    /// accepted, which a stateless UAS answers again (RFC 3261 §8.2.7).
+    pub fn is_reuse_of_right_credentials(&self) -> bool {
+        matches!(self, Self::Stale | Self::Replay { .. })
+    }
 }
 
 #[cfg(test)]
@@ -148,5 +156,15 @@ mod tests {
         );
         assert!(DigestError::Stale.is_stale());
         assert!(!DigestError::Replay { nc: 1, seen: 1 }.is_stale());
+        assert!(DigestError::Stale.is_reuse_of_right_credentials());
+        assert!(DigestError::Replay { nc: 1, seen: 1 }.is_reuse_of_right_credentials());
+        for other in [
+            DigestError::WrongResponse,
+            DigestError::UnknownUser,
+            DigestError::BadNonce,
+            DigestError::RealmMismatch,
+        ] {
+            assert!(!other.is_reuse_of_right_credentials(), "{other}");
+        }
     }
 }

@@ -222,6 +222,10 @@ fn rfc7616_3_4_replayed_nonce_count_rejected() {
     );
     let second = f.answer(&challenge, "pw1004", 2);
     assert!(f.verify(1_002, &second).is_ok());
+    // A reused count with the wrong password is a wrong password: `Replay` (like `Stale`)
+    // tells the caller the password was right.
+    let guess = f.answer(&challenge, "guess", 2);
+    assert_eq!(f.verify(1_003, &guess), Err(DigestError::WrongResponse));
 }
 
 #[test]

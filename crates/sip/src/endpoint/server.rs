@@ -95,8 +95,9 @@ impl ServerTransaction {
     }
 
     /// Sends the final response and forgets the transaction at once, as a stateless UAS
-    /// (RFC 3261 §8.2.7): for challenges, so that unauthenticated floods keep no state. Give
-    /// the response a To tag from [`super::stateless_tag`], so retransmissions of the
+    /// (RFC 3261 §8.2.7): for challenges, so that unauthenticated floods keep no state, and
+    /// for answers the application can give again to a retransmission (a registrar's 200).
+    /// Give the response a To tag from [`super::stateless_tag`], so retransmissions of the
     /// request, answered afresh, get the same one.
     pub fn respond_stateless(mut self, response: Response) -> Result<(), EndpointError> {
         let status = response.status();

@@ -76,8 +76,7 @@ pub(super) enum Machine {
     /// The INVITE is kept whole while it may be retransmitted or a non-2xx final ACKed
     /// (built from it); dropped once a final came, so an answered call does not keep it
     /// through Timer M's 32 s. Boxed: every slot of the table is as large as the largest
-    /// machine, and most transactions are server ones (a REGISTER's 200 waits out Timer J
-    /// in a slot).
+    /// machine, and most transactions are server ones (every request received opens one).
     ClientInvite(ClientInvite, Option<Box<Request>>),
     ClientNonInvite(ClientNonInvite, Bytes),
     ServerInvite(ServerInvite),
