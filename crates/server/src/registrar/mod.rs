@@ -200,18 +200,21 @@ impl Registrar {
         transaction: ServerTransaction,
     ) -> Option<QueueWait<'_>> {
         let now = ctx.app.now();
-        let fingerprint = request_fingerprint(transaction.request());
-        let step = self.process(ctx, &transaction, fingerprint, now);
+        // The fingerprint only where a 200 is sent or a reuse is judged: not for the
+        // challenge that opens every pair.
+        let step = self.process(ctx, &transaction, now);
         match step {
             Ok(Step::Reply(response)) => {
-                self.answered.record(fingerprint, now);
+                self.answered
+                    .record(request_fingerprint(transaction.request()), now);
                 let _ = transaction.respond_stateless(response);
             }
             Ok(Step::Denied(denial)) => denial.send(transaction),
             Ok(Step::Commit(mut pending, response)) => {
                 // Noted now; until the commit answers, the open transaction absorbs
                 // retransmissions, and a 500 after a failed write goes through it too.
-                self.answered.record(fingerprint, now);
+                self.answered
+                    .record(request_fingerprint(transaction.request()), now);
                 self.behind.supersede(&pending.puts, &pending.deletes);
                 pending.reply = Some((transaction, response));
                 return self.queue(pending);
@@ -245,7 +248,6 @@ impl Registrar {
         &mut self,
         ctx: &mut Context,
         transaction: &ServerTransaction,
-        fingerprint: u64,
         now: Timestamp,
     ) -> Result<Step, RegError> {
         let request = transaction.request();
@@ -272,7 +274,7 @@ impl Registrar {
                     let again = denial
                         .reused_by()
                         .filter(|reused| reused.as_str() == user)
-                        .filter(|_| self.answered.contains(fingerprint, now))
+                        .filter(|_| self.answered.contains(request_fingerprint(request), now))
                         .and_then(|reused| {
                             let source_text = source_text(transaction.transport(), source);
                             let parsed = RegisterRequest::parse(request, &source_text).ok()?;
@@ -343,7 +345,9 @@ impl Registrar {
         let updated = match updated {
             // A retransmission whose credentials passed again (RFC 2069 ones carry no nonce
             // count) meets the CSeq it set itself.
-            Err(RegError::OutOfOrder) if self.answered.contains(fingerprint, now) => {
+            Err(RegError::OutOfOrder)
+                if self.answered.contains(request_fingerprint(request), now) =>
+            {
                 return Ok(Step::Reply(
                     self.answer_again(request, &parsed, &domain, &verified, now),
                 ));
