@@ -1,8 +1,9 @@
 //! One SIPp REGISTER pair through a server transaction layer, the way the UDP reader and the
 //! registrar drive it: REGISTER → 401 → REGISTER with credentials → 200, both answered
-//! statelessly (nothing kept until Timer J). A plain loop (no criterion) so that callgrind's instruction counts and
-//! the allocation counter below cover the pairs only. Parsing is
-//! done outside the counted part; the two responses are built inside it, as the registrar would.
+//! statelessly (nothing kept until Timer J). A plain loop (no criterion) so that
+//! callgrind's instruction counts and the allocation counter below cover the pairs only.
+//! Parsing is done outside the counted part; the two responses are built inside it, as the
+//! registrar would.
 //! Run with `cargo bench -p hotdesk-sip --bench register_pair [pairs]`, or under
 //! `valgrind --tool=callgrind --toggle-collect=*drive_pair*`.
 
@@ -124,8 +125,9 @@ fn main() {
     let mut sent = 0;
     let mut allocs = 0;
     for i in 0..pairs {
-        // 50 µs of virtual time per pair (20,000 pairs/s): the 64·T1 guard deadlines the
-        // answered transactions left behind fall due, stale, as it passes.
+        // 50 µs of virtual time per pair (20,000 pairs/s). Each transaction opened put a
+        // deadline in the table; answered statelessly, its slot is freed at once, and the
+        // deadline, stale by then, is dropped when virtual time reaches it.
         let now = start + Duration::from_micros(i * 50);
         let first = received(register(i, 1, false), source);
         let second = received(register(i, 2, true), source);
