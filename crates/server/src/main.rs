@@ -1,9 +1,11 @@
-//! The `hotdesk` binary; everything lives in the library (`hotdesk::cli`).
+//! The `hotdesk` binary; everything lives in the library (`hotdesk::cli`) but the allocator.
+
+mod allocator;
 
 /// mimalloc rather than the system allocator: every SIP message allocates a little, and
 /// glibc's bin consolidation took ~14 % of the registrar's CPU under load (BENCHMARKS.md).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::Mimalloc = allocator::Mimalloc;
 
 fn main() -> std::process::ExitCode {
     no_huge_pages();

@@ -64,7 +64,7 @@ fn non_invite(c: &mut Criterion) {
                 panic!("bad request");
             };
             let out = Outgoing::Request {
-                request,
+                request: *request,
                 destination: uas_addr,
                 transport: Transport::Udp,
             };

@@ -39,7 +39,7 @@ fn register(call_id: &str, cseq: u32, extra: &[&str]) -> Request {
     }
     text.push_str("Content-Length: 0\r\n\r\n");
     match parse_message(text.into_bytes().into()) {
-        Ok(Message::Request(r)) => r,
+        Ok(Message::Request(r)) => *r,
         other => panic!("not a request: {other:?}"),
     }
 }

@@ -18,7 +18,8 @@ use crate::transaction::{Received, TransactionKey};
 #[derive(Debug)]
 pub struct ServerTransaction {
     key: TransactionKey,
-    request: Request,
+    /// Kept boxed as parsed: this handle moves through the application's queue.
+    request: Box<Request>,
     source: SocketAddr,
     transport: Transport,
     commands: mpsc::UnboundedSender<Command>,

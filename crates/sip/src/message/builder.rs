@@ -32,6 +32,11 @@ impl Writer {
 
     /// `name: part1part2…CRLF`.
     fn header(&mut self, name: &str, parts: &[&[u8]]) {
+        self.known_header(HeaderName::from_bytes(name.as_bytes()), name, parts);
+    }
+
+    /// [`Self::header`] for a name already classified as `known`.
+    fn known_header(&mut self, known: HeaderName, name: &str, parts: &[&[u8]]) {
         let name_start = self.buf.len() as u32;
         self.buf.put_slice(name.as_bytes());
         let name_end = self.buf.len() as u32;
@@ -43,7 +48,7 @@ impl Writer {
         let value_end = self.buf.len() as u32;
         self.buf.put_slice(b"\r\n");
         self.entries.push(Entry {
-            name: HeaderName::from_bytes(name.as_bytes()),
+            name: known,
             name_start,
             name_end,
             value_start,
@@ -178,15 +183,17 @@ impl<'a> ResponseBuilder<'a> {
                 .unwrap_or_default();
             let name = e.name.as_str().unwrap_or_default();
             match (e.name, tag) {
-                (HeaderName::To, Some(t)) => w.header(name, &[value, b";tag=", t.as_bytes()]),
-                _ => w.header(name, &[value]),
+                (HeaderName::To, Some(t)) => {
+                    w.known_header(e.name, name, &[value, b";tag=", t.as_bytes()]);
+                }
+                _ => w.known_header(e.name, name, &[value]),
             }
         }
         for (name, value) in &self.extra {
             w.header(name, &[value.as_bytes()]);
         }
         if let Some((ct, _)) = &self.body {
-            w.header("Content-Type", &[ct.as_bytes()]);
+            w.known_header(HeaderName::ContentType, "Content-Type", &[ct.as_bytes()]);
         }
         let body_start = w.finish(body);
         Response {
@@ -269,7 +276,7 @@ impl<'a> RequestBuilder<'a> {
             w.header(name, &[value.as_bytes()]);
         }
         if let Some((ct, _)) = &self.body {
-            w.header("Content-Type", &[ct.as_bytes()]);
+            w.known_header(HeaderName::ContentType, "Content-Type", &[ct.as_bytes()]);
         }
         let body_start = w.finish(body);
         (w, (uri_start, uri_end), start_line_end, body_start)
@@ -278,7 +285,7 @@ impl<'a> RequestBuilder<'a> {
     /// Serialises and parses the request.
     pub fn build(self) -> Result<Request, ParseError> {
         match parse_message(self.to_bytes())? {
-            super::Message::Request(r) => Ok(r),
+            super::Message::Request(r) => Ok(*r),
             super::Message::Response(_) => Err(ParseError::BadStartLine { offset: 0 }),
         }
     }

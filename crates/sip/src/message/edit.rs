@@ -92,7 +92,7 @@ impl<'a> Edit<'a, Request> {
     /// Parses the edited request.
     pub fn build(self) -> Result<Request, ParseError> {
         match parse_message(self.to_bytes())? {
-            Message::Request(r) => Ok(r),
+            Message::Request(r) => Ok(*r),
             Message::Response(_) => Err(ParseError::BadStartLine { offset: 0 }),
         }
     }
@@ -102,7 +102,7 @@ impl Edit<'_, Response> {
     /// Parses the edited response.
     pub fn build(self) -> Result<Response, ParseError> {
         match parse_message(self.to_bytes())? {
-            Message::Response(r) => Ok(r),
+            Message::Response(r) => Ok(*r),
             Message::Request(_) => Err(ParseError::BadStartLine { offset: 0 }),
         }
     }

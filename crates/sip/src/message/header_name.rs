@@ -189,10 +189,7 @@ impl HeaderName {
                 break;
             };
             // A one-letter name is a compact form: no long name has a single letter.
-            // Most senders write the canonical spelling: a plain comparison settles that
-            // faster than a case-folding one.
-            let canon = CANON[row].as_bytes();
-            if name.len() == 1 || name == canon || name.eq_ignore_ascii_case(canon) {
+            if name.len() == 1 || spelled_as(name, CANON[row].as_bytes()) {
                 return ALL[row];
             }
         }
@@ -231,9 +228,65 @@ impl fmt::Display for HeaderName {
     }
 }
 
+/// `name` is `canon` in any ASCII case. Most senders write the canonical spelling, which
+/// [`same`] settles in two or three word loads; `==` on slices calls `memcmp`, which cost
+/// more than the comparison (17 calls per REGISTER; BENCHMARKS.md, eleventh pass).
+#[inline]
+fn spelled_as(name: &[u8], canon: &[u8]) -> bool {
+    name.len() == canon.len() && (same(name, canon) || name.eq_ignore_ascii_case(canon))
+}
+
+/// `a == b` for slices of equal length, compared as words (the last one overlapping the
+/// one before it), or byte by byte under four bytes.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n < 4 {
+        return a.iter().zip(b).all(|(x, y)| x == y);
+    }
+    if n < 8 {
+        return word::<4>(a, 0) == word::<4>(b, 0) && word::<4>(a, n - 4) == word::<4>(b, n - 4);
+    }
+    let mut at = 0;
+    while at + 8 < n {
+        if word::<8>(a, at) != word::<8>(b, at) {
+            return false;
+        }
+        at += 8;
+    }
+    word::<8>(a, n - 8) == word::<8>(b, n - 8)
+}
+
+/// The `N` bytes of `s` from `at` (callers stay in bounds; past the end reads as zeroes).
+#[inline]
+fn word<const N: usize>(s: &[u8], at: usize) -> [u8; N] {
+    s.get(at..)
+        .and_then(|s| s.first_chunk::<N>())
+        .copied()
+        .unwrap_or([0; N])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // RFC 3261 §7.3.1: a name one byte away from a known one, at any position (the word
+    // comparison's first, middle and overlapping last words), is not that header; mixed
+    // case still is.
+    #[test]
+    fn rfc3261_7_3_1_a_name_differing_in_any_one_byte_is_another_header() {
+        for (row, &name) in ALL.iter().enumerate() {
+            let canon = CANON[row].as_bytes();
+            for i in 0..canon.len() {
+                let mut near = canon.to_vec();
+                near[i] = if canon[i] == b'~' { b'!' } else { b'~' };
+                assert_ne!(HeaderName::from_bytes(&near), name, "{}", CANON[row]);
+                let mut mixed = canon.to_vec();
+                mixed[i] = mixed[i].to_ascii_lowercase();
+                assert_eq!(HeaderName::from_bytes(&mixed), name, "{}", CANON[row]);
+            }
+        }
+    }
 
     #[test]
     fn rfc3261_7_3_3_every_known_name_and_compact_form_is_found_in_any_case() {

@@ -104,23 +104,23 @@ pub fn parse_message(buf: Bytes) -> Result<Message, ParseError> {
                 let offset = headers.get(HeaderName::CSeq).map_or(0, |h| h.offset());
                 return Err(ParseError::CSeqMethodMismatch { offset });
             }
-            Message::Request(Request {
+            Message::Request(Box::new(Request {
                 method,
                 uri: (uri.0 as u32, uri.1 as u32),
                 headers,
                 cseq,
                 layout,
                 cache,
-            })
+            }))
         }
-        StartLine::Response { status, reason } => Message::Response(Response {
+        StartLine::Response { status, reason } => Message::Response(Box::new(Response {
             status,
             reason: (reason.0 as u32, reason.1 as u32),
             headers,
             cseq,
             layout,
             cache,
-        }),
+        })),
     })
 }
 

@@ -40,7 +40,7 @@ fn parse(text: &str) -> Result<Message, ParseError> {
 /// Parses `text` as a request (shared by the message tests).
 pub(crate) fn request(text: &str) -> Request {
     match parse(text) {
-        Ok(Message::Request(r)) => r,
+        Ok(Message::Request(r)) => *r,
         other => panic!("not a request: {other:?}"),
     }
 }

@@ -84,7 +84,7 @@ fn reply_address(
 /// Adds `received=<source IP>` to the top Via when its sent-by host is not that IP (§18.2.1)
 /// and fills an empty `rport` with the source port (RFC 3581 §4). The message is only
 /// rewritten (one copy and a re-parse) when one of the two applies.
-pub(crate) fn stamp_via(request: Request, remote: SocketAddr) -> Request {
+pub(crate) fn stamp_via(request: Box<Request>, remote: SocketAddr) -> Box<Request> {
     let ip = remote.ip().to_canonical();
     let Some(Ok((element, offset))) = request.headers().elements(HeaderName::Via).next() else {
         return request;

@@ -87,7 +87,7 @@ pub(crate) fn options(via: &str, call_id: &str) -> String {
 /// Parses `bytes` and returns the response, panicking on anything else.
 pub(crate) fn response(bytes: Bytes) -> hotdesk_sip::Response {
     match parse_message(bytes) {
-        Ok(Message::Response(r)) => r,
+        Ok(Message::Response(r)) => *r,
         other => panic!("expected a response, got {other:?}"),
     }
 }

@@ -306,7 +306,7 @@ impl Pair {
 pub(super) fn request(method: &str, branch: &str, transport: Transport) -> Request {
     let text = request_text(method, &format!("z9hG4bK{branch}"), transport);
     match parse_message(Bytes::from(text)).unwrap() {
-        Message::Request(r) => r,
+        Message::Request(r) => *r,
         Message::Response(_) => unreachable!(),
     }
 }

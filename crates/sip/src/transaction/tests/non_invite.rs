@@ -125,7 +125,7 @@ fn rfc3261_17_2_2_completed_keeps_the_final_until_timer_j() {
     let mut layer = TransactionLayer::default();
     let start = Instant::now();
     let received = || Received {
-        message: crate::message::Message::Request(request("OPTIONS", "cj1", Transport::Udp)),
+        message: request("OPTIONS", "cj1", Transport::Udp).into(),
         source: "192.0.2.1:5060".parse().unwrap(),
         transport: Transport::Udp,
     };
@@ -319,7 +319,7 @@ fn rfc3261_17_2_2_receive_now_opens_and_absorbs_like_the_queued_path() {
     let mut layer = TransactionLayer::default();
     let now = Instant::now();
     let received = || Received {
-        message: crate::message::Message::Request(request("REGISTER", "rn1", Transport::Udp)),
+        message: request("REGISTER", "rn1", Transport::Udp).into(),
         source: "192.0.2.1:5060".parse().unwrap(),
         transport: Transport::Udp,
     };
