@@ -9,8 +9,8 @@ HOTDESK_TOKEN="bench-admin-token-$$-$RANDOM"
 
 # hotdesk_start SIP_PORT HTTP_PORT WORKERS DOMAIN [keep]: sets HOTDESK_PID and HOTDESK_API;
 # a fresh database unless "keep" (restart with the users already imported).
-# The worker count is passed as TOKIO_WORKER_THREADS and HOTDESK_SIP_WORKERS (whichever
-# the server honours); HOTDESK_ARGS adds extra command-line arguments.
+# The worker count is passed as TOKIO_WORKER_THREADS (the runtime's worker threads, which
+# run the SIP tasks); HOTDESK_ARGS adds extra command-line arguments.
 hotdesk_start() {
     local sip=$1 http=$2 workers=$3 domain=$4 keep=${5:-} i
     HOTDESK_SKIP=""
@@ -23,7 +23,7 @@ hotdesk_start() {
     [ "$keep" = keep ] || rm -f "$WORK/hotdesk/h.db"*
     # shellcheck disable=SC2086
     HOTDESK_ADMIN_TOKEN="$HOTDESK_TOKEN" TOKIO_WORKER_THREADS="$workers" \
-        HOTDESK_SIP_WORKERS="$workers" RUST_LOG="${HOTDESK_LOG:-warn}" \
+        RUST_LOG="${HOTDESK_LOG:-warn}" \
         "${PRIO_SERVER[@]}" "$HOTDESK_BIN" serve --sip "127.0.0.1:$sip" --http "127.0.0.1:$http" \
         --database "sqlite://$WORK/hotdesk/h.db" --domain "$domain" ${HOTDESK_ARGS:-} \
         >>"$WORK/hotdesk.log" 2>&1 &
