@@ -3,7 +3,7 @@
 //!
 //! The `mimalloc` crate sends every request through `mi_malloc_aligned`. When the page it
 //! looks at has no free block, that path does not fall back to the ordinary allocation for
-//! blocks whose size class is not a power of two (48, 80, 176 bytes …): it over-allocates
+//! blocks whose size class is not a power of two (48, 80, 192 bytes …): it over-allocates
 //! from a larger class and offsets the pointer. A REGISTER pair took that detour about six
 //! times (BENCHMARKS.md, eleventh pass). `mi_malloc` returns blocks aligned to 16 bytes, or
 //! to 8 for blocks under 16 bytes (mimalloc's size classes on 64-bit targets), so — as
