@@ -47,14 +47,15 @@ pub(super) async fn run(
     let timer = tokio::time::sleep_until(armed.into());
     tokio::pin!(timer);
     loop {
-        // Re-arming costs a timer-wheel update: only when the deadline moved.
-        let deadline = handlers
-            .b2bua
-            .next_deadline()
-            .unwrap_or_else(|| Instant::now() + IDLE);
-        if deadline != armed {
-            timer.as_mut().reset(deadline.into());
-            armed = deadline;
+        // Re-arming costs a timer-wheel update: only when a call's deadline moved. With no
+        // call deadline the timer is left where it is — far away, or at a deadline since
+        // dropped, whose firing finds nothing due and moves the timer far away — so a
+        // REGISTER's turn of this loop neither reads the clock nor touches the wheel.
+        if let Some(deadline) = handlers.b2bua.next_deadline() {
+            if deadline != armed {
+                timer.as_mut().reset(deadline.into());
+                armed = deadline;
+            }
         }
         tokio::select! {
             // Sweeps and call timers before requests: under a flood requests are always
@@ -70,7 +71,10 @@ pub(super) async fn run(
             }
             () = &mut timer => {
                 handlers.b2bua.on_timer(Instant::now());
+                // A fired timer is ready at once if polled again: park it far away (the
+                // top of the loop brings it back to any deadline still pending).
                 armed = Instant::now() + IDLE;
+                timer.as_mut().reset(armed.into());
             }
             event = call_events.recv() => {
                 // The B2BUA holds the sender, so the channel never closes before it.
