@@ -30,13 +30,18 @@ impl Writer {
         }
     }
 
-    /// `name: part1part2…CRLF`.
+    /// `name: part1part2…CRLF`, the name as given.
     fn header(&mut self, name: &str, parts: &[&[u8]]) {
-        self.known_header(HeaderName::from_bytes(name.as_bytes()), name, parts);
+        self.write(HeaderName::from_bytes(name.as_bytes()), name, parts);
     }
 
-    /// [`Self::header`] for a name already classified as `known`.
-    fn known_header(&mut self, known: HeaderName, name: &str, parts: &[&[u8]]) {
+    /// [`Self::header`] for a header the stack knows, in its canonical spelling.
+    fn known_header(&mut self, known: HeaderName, parts: &[&[u8]]) {
+        self.write(known, known.as_str().unwrap_or_default(), parts);
+    }
+
+    /// `name: part1part2…CRLF`, recorded as `known`.
+    fn write(&mut self, known: HeaderName, name: &str, parts: &[&[u8]]) {
         let name_start = self.buf.len() as u32;
         self.buf.put_slice(name.as_bytes());
         let name_end = self.buf.len() as u32;
@@ -181,19 +186,18 @@ impl<'a> ResponseBuilder<'a> {
             let value = raw
                 .get(e.value_start as usize..e.value_end as usize)
                 .unwrap_or_default();
-            let name = e.name.as_str().unwrap_or_default();
             match (e.name, tag) {
                 (HeaderName::To, Some(t)) => {
-                    w.known_header(e.name, name, &[value, b";tag=", t.as_bytes()]);
+                    w.known_header(e.name, &[value, b";tag=", t.as_bytes()]);
                 }
-                _ => w.known_header(e.name, name, &[value]),
+                _ => w.known_header(e.name, &[value]),
             }
         }
         for (name, value) in &self.extra {
             w.header(name, &[value.as_bytes()]);
         }
         if let Some((ct, _)) = &self.body {
-            w.known_header(HeaderName::ContentType, "Content-Type", &[ct.as_bytes()]);
+            w.known_header(HeaderName::ContentType, &[ct.as_bytes()]);
         }
         let body_start = w.finish(body);
         Response {
@@ -276,7 +280,7 @@ impl<'a> RequestBuilder<'a> {
             w.header(name, &[value.as_bytes()]);
         }
         if let Some((ct, _)) = &self.body {
-            w.known_header(HeaderName::ContentType, "Content-Type", &[ct.as_bytes()]);
+            w.known_header(HeaderName::ContentType, &[ct.as_bytes()]);
         }
         let body_start = w.finish(body);
         (w, (uri_start, uri_end), start_line_end, body_start)
