@@ -5,7 +5,8 @@
 /// Appends `n` in decimal: what `write!(out, "{n}")` gives.
 pub fn push_decimal(out: &mut String, n: u64) {
     let mut scratch = [0u8; 20];
-    out.extend(digits(n, &mut scratch).iter().map(|&d| char::from(d)));
+    // Digits are ASCII, so the check always passes; pushed as one str, not char by char.
+    out.push_str(std::str::from_utf8(digits(n, &mut scratch)).unwrap_or_default());
 }
 
 /// The decimal digits of `n`, written at the end of `scratch` (20 digits hold any `u64`).

@@ -73,11 +73,22 @@ impl Context {
     /// The served domain a request host names: an IP address means the default domain
     /// (SPEC §4); a name must be a domain we serve (HD-SEC-1). `None` otherwise.
     pub fn domain_of(&self, host: Host<'_>) -> Option<DomainName> {
-        let name = match host.domain() {
-            None => self.default_domain.clone(),
-            Some(name) => DomainName::new(name).ok()?,
-        };
-        self.app.read().tenants.get(&name).is_some().then_some(name)
+        let state = self.app.read();
+        let tenants = &state.tenants;
+        match host.domain() {
+            None => tenants
+                .get(&self.default_domain)
+                .map(|_| self.default_domain.clone()),
+            // Phones write the domain as it was configured: found as written, it needs no
+            // validating or case folding (every tenant's name is a valid DomainName).
+            Some(name) => match tenants.name(name) {
+                Some(found) => Some(found.clone()),
+                None => {
+                    let folded = DomainName::new(name).ok()?;
+                    tenants.get(&folded).map(|_| folded)
+                }
+            },
+        }
     }
 }
 

@@ -74,6 +74,11 @@ impl Tenants {
         self.tenants.get(name)
     }
 
+    /// The tenant's name, if `name` (as written, case and all) is one.
+    pub fn name(&self, name: &str) -> Option<&DomainName> {
+        self.tenants.get_key_value(name).map(|(key, _)| key)
+    }
+
     /// Mutable access, for the write path only.
     pub(crate) fn get_mut(&mut self, name: &DomainName) -> Option<&mut Tenant> {
         self.tenants.get_mut(name)

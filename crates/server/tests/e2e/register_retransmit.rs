@@ -239,6 +239,54 @@ async fn rfc3261_8_2_7_retransmitted_register_gets_the_same_200_and_changes_noth
     assert_eq!(assert_ok(&again, &[&contact]), tag);
 }
 
+// RFC 3261 §10.3 step 2 with §19.1.4 (host names compare without regard to case), HD-SEC-1:
+// an AOR whose domain is written in capitals names the same served domain, is challenged
+// with its realm and registers the device there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc3261_10_3_an_aor_domain_written_in_capitals_is_the_served_domain() {
+    let server = start(&[]);
+    let api = server.api();
+    seed(&api, DOMAIN, 0).await;
+    let target = server
+        .sip_udp
+        .unwrap_or_else(|| panic!("no SIP/UDP line:\n{}", server.output()));
+    let phone = Phone::new(target);
+    let contact = format!("sip:{DEVICE}@127.0.0.1:{}", phone.port());
+    let shout = |text: String| {
+        let capitals = format!("@{}>", DOMAIN.to_ascii_uppercase());
+        let shouted = text.replace(&format!("@{DOMAIN}>"), &capitals);
+        assert!(shouted.contains(&format!("To: <sip:{DEVICE}{capitals}")));
+        shouted
+    };
+
+    let challenge = block_in_place(|| {
+        phone.exchange(&shout(phone.text(&Register {
+            branch: "z9hG4bKcaps1",
+            cseq: 1,
+            contact: &contact,
+            authorization: None,
+        })))
+    });
+    assert!(
+        status(&challenge).starts_with("SIP/2.0 401 "),
+        "{challenge}"
+    );
+    let md5_text = md5_challenge_text(&challenge);
+    let md5 = Challenge::parse(&md5_text).expect("challenge");
+    assert_eq!(md5.realm, DOMAIN, "the realm is the served domain's name");
+    let register = shout(phone.text(&Register {
+        branch: "z9hG4bKcaps2",
+        cseq: 2,
+        contact: &contact,
+        authorization: Some(&credentials(&md5, 1)),
+    }));
+    assert_ok(&block_in_place(|| phone.exchange(&register)), &[&contact]);
+    let registration = device_registration(&api).await;
+    let stored = rows(&registration["contacts"]);
+    assert_eq!(stored.len(), 1, "{registration}");
+    assert_eq!(field(&stored[0], "contact"), contact, "{registration}");
+}
+
 /// The MD5 `WWW-Authenticate` value of a 401.
 fn md5_challenge_text(answer: &str) -> String {
     headers(answer, "WWW-Authenticate")

@@ -61,39 +61,47 @@ pub(crate) struct ChallengeFields<'a> {
 }
 
 /// Writes, per algorithm,
-/// `Digest realm="…", nonce="…", [opaque="…",] algorithm=…, qop="auth"[, stale=true]`.
+/// `Digest realm="…", qop="auth", algorithm=…, nonce="…"[, opaque="…"][, stale=true]`.
 ///
-/// Everything before `algorithm` is the same in every value (one nonce serves all: RFC 8760
-/// §2.4 leaves it to the server), so it is quoted once and copied.
+/// The order is free (RFC 7616 §3.3), and this one is chosen for clients that find each
+/// parameter by searching the header text from its start, as SIPp does: the short fixed
+/// parameters first, the long nonce last. Everything but `algorithm` is the same in every
+/// value (one nonce serves all: RFC 8760 §2.4 leaves it to the server), so it is quoted
+/// once and copied.
 pub(crate) fn write_challenges(fields: &ChallengeFields<'_>) -> Vec<String> {
-    let opaque_len = fields.opaque.map_or(0, |o| o.len() + 12);
-    // `Digest realm=""` (15) and `, nonce=""` (10), `, opaque=""` (11) when sent; escapes,
-    // which our realms and nonces never need, may grow it.
-    let mut head = String::with_capacity(25 + fields.realm.len() + fields.nonce.len() + opaque_len);
+    // `Digest realm="", qop="auth", algorithm=` (39); escapes, which our realms never
+    // need, may grow it.
+    let mut head = String::with_capacity(39 + fields.realm.len());
     head.push_str("Digest realm=");
     push_quoted(&mut head, fields.realm);
-    head.push_str(", nonce=");
-    push_quoted(&mut head, fields.nonce);
-    if let Some(opaque) = fields.opaque {
-        head.push_str(", opaque=");
-        push_quoted(&mut head, opaque);
-    }
-    fields
-        .algorithms
-        .iter()
-        .map(|algorithm| {
-            // Longest tail: `, algorithm=SHA-256-sess, qop="auth", stale=true`.
-            let mut out = String::with_capacity(head.len() + 52);
-            out.push_str(&head);
-            out.push_str(", algorithm=");
-            out.push_str(algorithm.as_str());
-            out.push_str(", qop=\"auth\"");
-            if fields.stale {
-                out.push_str(", stale=true");
+    head.push_str(", qop=\"auth\", algorithm=");
+    // `SHA-256-sess` (12), `, nonce=""` (10), `, opaque=""` (11) when sent, `, stale=true` (12).
+    let tail_len = 34 + fields.nonce.len() + fields.opaque.map_or(0, |o| o.len() + 11);
+    let mut values: Vec<String> = Vec::with_capacity(fields.algorithms.len());
+    let mut tail_start = 0;
+    for algorithm in fields.algorithms {
+        let mut out = String::with_capacity(head.len() + tail_len);
+        out.push_str(&head);
+        out.push_str(algorithm.as_str());
+        match values.first() {
+            // The nonce onwards is the same in every value: copied as the first one quoted it.
+            Some(first) => out.push_str(first.get(tail_start..).unwrap_or_default()),
+            None => {
+                tail_start = out.len();
+                out.push_str(", nonce=");
+                push_quoted(&mut out, fields.nonce);
+                if let Some(opaque) = fields.opaque {
+                    out.push_str(", opaque=");
+                    push_quoted(&mut out, opaque);
+                }
+                if fields.stale {
+                    out.push_str(", stale=true");
+                }
             }
-            out
-        })
-        .collect()
+        }
+        values.push(out);
+    }
+    values
 }
 
 /// A Digest challenge received from a server (client side), borrowed from the header value.
@@ -207,8 +215,8 @@ mod tests {
         assert_eq!(
             values,
             [
-                r#"Digest realm="acme \"test\"", nonce="abc", opaque="op", algorithm=SHA-256, qop="auth", stale=true"#,
-                r#"Digest realm="acme \"test\"", nonce="abc", opaque="op", algorithm=MD5, qop="auth", stale=true"#,
+                r#"Digest realm="acme \"test\"", qop="auth", algorithm=SHA-256, nonce="abc", opaque="op", stale=true"#,
+                r#"Digest realm="acme \"test\"", qop="auth", algorithm=MD5, nonce="abc", opaque="op", stale=true"#,
             ]
         );
         let value = &values[0];

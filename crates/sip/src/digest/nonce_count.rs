@@ -54,7 +54,15 @@ impl NonceCounts {
         if let Some(seen) = self.current.get_mut(&id) {
             return bump(seen, nc);
         }
-        let seen = match self.previous.remove(&id) {
+        // Every nonce in the previous generation was issued no later than its newest, so a
+        // newer one (every fresh nonce, but in the second of a rotation) is not looked for
+        // there: one probe of the maps less for each new nonce.
+        let previous = if issued <= self.previous_newest {
+            self.previous.remove(&id)
+        } else {
+            None
+        };
+        let seen = match previous {
             Some(seen) => seen,
             None if issued <= self.forgotten_up_to => return Err(DigestError::Stale),
             None => 0,
@@ -152,6 +160,28 @@ mod tests {
         assert_eq!(counts.check_and_record(8, 108, 2), Ok(()));
         // A nonce issued after everything forgotten is new.
         assert_eq!(counts.check_and_record(99, 200, 1), Ok(()));
+    }
+
+    // The previous generation is searched only for nonces issued no later than its newest:
+    // one issued in that very second must still be found there.
+    #[test]
+    fn rfc7616_3_4_a_replay_from_the_previous_generation_is_found_in_its_newest_second() {
+        let mut counts = NonceCounts::new(4);
+        counts.check_and_record(1, 100, 1).unwrap();
+        counts.check_and_record(2, 100, 1).unwrap();
+        // A third nonce rotates the generations: 1 and 2 are now the previous one's.
+        counts.check_and_record(3, 100, 1).unwrap();
+        assert_eq!(
+            counts.check_and_record(2, 100, 1),
+            Err(DigestError::Replay { nc: 1, seen: 1 })
+        );
+        assert_eq!(counts.check_and_record(1, 100, 2), Ok(()));
+        // A nonce issued later than anything tracked is new, and then tracked.
+        assert_eq!(counts.check_and_record(4, 101, 1), Ok(()));
+        assert_eq!(
+            counts.check_and_record(4, 101, 1),
+            Err(DigestError::Replay { nc: 1, seen: 1 })
+        );
     }
 
     #[test]
