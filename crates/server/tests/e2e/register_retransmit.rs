@@ -12,7 +12,7 @@ use std::time::Duration;
 use hotdesk_sip::digest::{authorize, Algorithm, Challenge, ClientRequest};
 use tokio::task::block_in_place;
 
-use crate::harness::{field, rows};
+use crate::harness::{field, rows, Api, Server};
 use crate::register::{device_registration, seed, start, DEVICE, DEVICE_PW, DOMAIN};
 
 /// One UDP "phone": a socket, and the REGISTER it sends with the headers that vary.
@@ -142,13 +142,7 @@ fn contacts(answer: &str) -> Vec<String> {
 // is a replay).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rfc3261_8_2_7_retransmitted_register_gets_the_same_200_and_changes_nothing() {
-    let server = start(&[]);
-    let api = server.api();
-    seed(&api, DOMAIN, 0).await;
-    let target = server
-        .sip_udp
-        .unwrap_or_else(|| panic!("no SIP/UDP line:\n{}", server.output()));
-    let phone = Phone::new(target);
+    let (_server, api, phone) = seeded_phone().await;
     let contact = format!("sip:{DEVICE}@127.0.0.1:{}", phone.port());
 
     let challenge = block_in_place(|| {
@@ -159,10 +153,6 @@ async fn rfc3261_8_2_7_retransmitted_register_gets_the_same_200_and_changes_noth
             authorization: None,
         }))
     });
-    assert!(
-        status(&challenge).starts_with("SIP/2.0 401 "),
-        "{challenge}"
-    );
     let md5_text = md5_challenge_text(&challenge);
     let md5 = Challenge::parse(&md5_text).expect("challenge");
     let first_credentials = credentials(&md5, 1);
@@ -244,13 +234,7 @@ async fn rfc3261_8_2_7_retransmitted_register_gets_the_same_200_and_changes_noth
 // with its realm and registers the device there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rfc3261_10_3_an_aor_domain_written_in_capitals_is_the_served_domain() {
-    let server = start(&[]);
-    let api = server.api();
-    seed(&api, DOMAIN, 0).await;
-    let target = server
-        .sip_udp
-        .unwrap_or_else(|| panic!("no SIP/UDP line:\n{}", server.output()));
-    let phone = Phone::new(target);
+    let (_server, api, phone) = seeded_phone().await;
     let contact = format!("sip:{DEVICE}@127.0.0.1:{}", phone.port());
     let shout = |text: String| {
         let capitals = format!("@{}>", DOMAIN.to_ascii_uppercase());
@@ -267,10 +251,6 @@ async fn rfc3261_10_3_an_aor_domain_written_in_capitals_is_the_served_domain() {
             authorization: None,
         })))
     });
-    assert!(
-        status(&challenge).starts_with("SIP/2.0 401 "),
-        "{challenge}"
-    );
     let md5_text = md5_challenge_text(&challenge);
     let md5 = Challenge::parse(&md5_text).expect("challenge");
     assert_eq!(md5.realm, DOMAIN, "the realm is the served domain's name");
@@ -287,8 +267,21 @@ async fn rfc3261_10_3_an_aor_domain_written_in_capitals_is_the_served_domain() {
     assert_eq!(field(&stored[0], "contact"), contact, "{registration}");
 }
 
-/// The MD5 `WWW-Authenticate` value of a 401.
+/// A server seeded with the device and a domain, its API, and a phone aimed at its UDP port.
+async fn seeded_phone() -> (Server, Api, Phone) {
+    let server = start(&[]);
+    let api = server.api();
+    seed(&api, DOMAIN, 0).await;
+    let target = server
+        .sip_udp
+        .unwrap_or_else(|| panic!("no SIP/UDP line:\n{}", server.output()));
+    let phone = Phone::new(target);
+    (server, api, phone)
+}
+
+/// The MD5 `WWW-Authenticate` value of `answer`, which must be a 401.
 fn md5_challenge_text(answer: &str) -> String {
+    assert!(status(answer).starts_with("SIP/2.0 401 "), "{answer}");
     headers(answer, "WWW-Authenticate")
         .into_iter()
         .find(|v| Challenge::parse(v).is_ok_and(|c| c.algorithm() == Ok(Algorithm::Md5)))
