@@ -56,6 +56,10 @@ pub struct EndpointConfig {
     pub timers: TimerConfig,
     /// Events queued for the application before new requests are refused with 503.
     pub event_queue: usize,
+    /// Methods whose requests open no server transaction until the application answers
+    /// statefully or [holds](ServerTransaction::hold) them (see
+    /// [`TransactionLayer::defer`]): for a method answered statelessly nearly always.
+    pub deferred: Vec<Method>,
 }
 
 impl Default for EndpointConfig {
@@ -64,6 +68,7 @@ impl Default for EndpointConfig {
             transport: TransportConfig::default(),
             timers: TimerConfig::default(),
             event_queue: 4096,
+            deferred: Vec::new(),
         }
     }
 }
@@ -71,7 +76,8 @@ impl Default for EndpointConfig {
 /// What the endpoint tells the application.
 #[derive(Debug)]
 pub enum EndpointEvent {
-    /// A new request (not ACK or CANCEL) opened a server transaction.
+    /// A new request (not ACK or CANCEL) opened a server transaction, or, for a
+    /// [deferred](EndpointConfig::deferred) method, may open one.
     Request(ServerTransaction),
     /// A CANCEL: answer `cancel` (200, or 481 when `invite` is `None`), and the INVITE's
     /// server transaction with 487 if it is still unanswered (RFC 3261 §9.2).
@@ -209,10 +215,11 @@ impl Endpoint {
         let (commands, command_rx) = mpsc::unbounded_channel();
         let (event_tx, rx) = mpsc::channel(config.event_queue.max(4));
         let stats = Arc::new(Mutex::new(EndpointStats::default()));
-        let direct = Arc::new(Direct::new(
-            TransactionLayer::new(config.timers),
-            transports.sender(),
-        ));
+        let mut layer = TransactionLayer::new(config.timers);
+        for method in &config.deferred {
+            layer.defer(method.as_str());
+        }
+        let direct = Arc::new(Direct::new(layer, transports.sender()));
         let inner = Inner {
             direct: Arc::clone(&direct),
             local: transports.local_addrs().to_vec(),

@@ -14,8 +14,13 @@
 //! back here, its credentials right but used already (a nonce-count replay, or a nonce gone
 //! stale). If it is one answered 200 in the last 64·T1 ([`answered`]), it is answered again
 //! from the bindings as they are, changing nothing; anything else reusing credentials gets
-//! a fresh challenge. Refusals still go through their transaction, which absorbs their
-//! retransmissions.
+//! a fresh challenge. REGISTER is a deferred method of the endpoint: it opens no server
+//! transaction on arrival, so a challenge or a 200 costs none. Refusals open one as they
+//! are sent, and a change waiting for the store opens one before it waits ([`hold`]); those
+//! absorb their retransmissions, and a stateless answer to a copy of the request that
+//! came meanwhile yields to them.
+//!
+//! [`hold`]: ServerTransaction::hold
 
 pub mod answered;
 pub mod behind;
@@ -211,10 +216,11 @@ impl Registrar {
             }
             Ok(Step::Denied(denial)) => denial.send(transaction),
             Ok(Step::Commit(mut pending, response)) => {
-                // Noted now; until the commit answers, the open transaction absorbs
+                // Noted now; until the commit answers, the transaction opened here absorbs
                 // retransmissions, and a 500 after a failed write goes through it too.
                 self.answered
                     .record(request_fingerprint(transaction.request()), now);
+                transaction.hold();
                 self.behind.supersede(&pending.puts, &pending.deletes);
                 pending.reply = Some((transaction, response));
                 return self.queue(pending);

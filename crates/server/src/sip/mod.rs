@@ -21,6 +21,7 @@ use hotdesk_core::DomainName;
 use hotdesk_sip::endpoint::{Endpoint, EndpointConfig, EndpointError, Events};
 use hotdesk_sip::transport::{Transport, TransportConfig};
 use hotdesk_sip::uri::Host;
+use hotdesk_sip::Method;
 use hotdesk_store::StoreError;
 use jiff::SignedDuration;
 
@@ -131,6 +132,9 @@ pub async fn start(
 ) -> Result<SipListeners, SipError> {
     let config = EndpointConfig {
         transport: TransportConfig::udp_tcp(settings.listen),
+        // The registrar answers challenges and 200s statelessly, as Kamailio's `sl` does:
+        // a REGISTER opens its transaction only for a refusal or a store write.
+        deferred: vec![Method::Register],
         ..EndpointConfig::default()
     };
     let now = app.now();

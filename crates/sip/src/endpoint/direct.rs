@@ -4,12 +4,14 @@
 //! it, RFC 3261 §17.2) and puts the bytes on the socket itself. Without this every response
 //! costs a wake-up of the endpoint task and a second channel hop.
 
+use std::net::SocketAddr;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use tokio::sync::mpsc;
 
 use super::{Command, EndpointError};
+use crate::header::Transport;
 use crate::message::Response;
 use crate::transaction::{TransactionKey, TransactionLayer, Transmit};
 use crate::transport::{Sender, TrySendError};
@@ -41,22 +43,30 @@ impl Direct {
     }
 
     /// Sends `response` through server transaction `key` (ended at once when `stateless`),
-    /// from the calling task. What cannot be done here — a UDP socket that would block, a
-    /// transport failure to report, timers or events for the endpoint task — goes to the
-    /// endpoint task through `commands`.
+    /// from the calling task; a deferred request's transaction is opened first, towards
+    /// `open`'s peer and transport. What cannot be done here — a UDP socket that would
+    /// block, a transport failure to report, timers or events for the endpoint task — goes
+    /// to the endpoint task through `commands`.
     pub(super) fn respond(
         &self,
         key: &TransactionKey,
         response: &Response,
         stateless: bool,
+        open: Option<(SocketAddr, Transport)>,
         commands: &mpsc::UnboundedSender<Command>,
     ) -> Result<(), EndpointError> {
         if commands.is_closed() {
             return Err(EndpointError::Closed);
         }
-        let result = self
-            .layer()
-            .respond_now(Instant::now(), key, response, stateless);
+        let now = Instant::now();
+        let result = {
+            let mut layer = self.layer();
+            if let Some((peer, transport)) = open {
+                // Opened by a copy of the request already: the answer goes through it.
+                layer.open(now, key, peer, transport);
+            }
+            layer.respond_now(now, key, response, stateless)
+        };
         let immediate = match result {
             Ok(immediate) => immediate,
             Err(e) => {
@@ -66,6 +76,40 @@ impl Direct {
             }
         };
         self.finish(immediate.transmit, immediate.wake, commands);
+        Ok(())
+    }
+
+    /// Opens the server transaction of a deferred request (see
+    /// [`TransactionLayer::open`]); `false` if a copy of the request opened it first.
+    pub(super) fn open(
+        &self,
+        key: &TransactionKey,
+        peer: SocketAddr,
+        transport: Transport,
+    ) -> bool {
+        self.layer().open(Instant::now(), key, peer, transport)
+    }
+
+    /// Sends a stateless final `response` to a deferred request that was not opened (see
+    /// [`TransactionLayer::respond_deferred`]), from the calling task.
+    pub(super) fn respond_deferred(
+        &self,
+        key: &TransactionKey,
+        peer: SocketAddr,
+        transport: Transport,
+        response: &Response,
+        commands: &mpsc::UnboundedSender<Command>,
+    ) -> Result<(), EndpointError> {
+        if commands.is_closed() {
+            return Err(EndpointError::Closed);
+        }
+        let result = self
+            .layer()
+            .respond_deferred(key, peer, transport, response);
+        match result {
+            Ok(transmit) => self.finish(transmit, false, commands),
+            Err(e) => tracing::debug!(error = %e, "response refused by the transaction layer"),
+        }
         Ok(())
     }
 

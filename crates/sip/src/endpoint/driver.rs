@@ -238,21 +238,14 @@ impl Driver {
 
     fn event(&mut self, now: Instant, event: TransactionEvent) {
         match event {
-            TransactionEvent::Request { key, request } => {
-                if self.events.capacity() <= self.reserve {
-                    self.refuse(now, key, &request);
-                    return;
-                }
-                if let Some(transaction) = self.server_transaction(key, request) {
-                    self.emit(EndpointEvent::Request(transaction));
-                }
-            }
+            TransactionEvent::Request { key, request } => self.request(now, key, request, false),
+            TransactionEvent::Deferred { key, request } => self.request(now, key, request, true),
             TransactionEvent::Cancel {
                 key,
                 invite,
                 request,
             } => {
-                if let Some(cancel) = self.server_transaction(key, request) {
+                if let Some(cancel) = self.server_transaction(key, request, false) {
                     self.emit(EndpointEvent::Cancel { cancel, invite });
                 }
             }
@@ -287,14 +280,32 @@ impl Driver {
         }
     }
 
+    /// A new request for the application, or 503 when it cannot keep up.
+    fn request(&mut self, now: Instant, key: TransactionKey, request: Received, deferred: bool) {
+        if self.events.capacity() <= self.reserve {
+            if deferred {
+                // The 503 goes through a transaction, which absorbs the retransmissions.
+                self.layer()
+                    .open(now, &key, request.source, request.transport);
+            }
+            self.refuse(now, key, &request);
+            return;
+        }
+        if let Some(transaction) = self.server_transaction(key, request, deferred) {
+            self.emit(EndpointEvent::Request(transaction));
+        }
+    }
+
     fn server_transaction(
         &self,
         key: TransactionKey,
         received: Received,
+        deferred: bool,
     ) -> Option<ServerTransaction> {
         ServerTransaction::new(
             key,
             received,
+            deferred,
             self.handle.upgrade()?,
             Arc::clone(&self.direct),
         )

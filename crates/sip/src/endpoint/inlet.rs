@@ -46,15 +46,21 @@ impl Inlet for Fast {
         let arrival = direct.layer().receive_now(Instant::now(), received);
         let event = match arrival.event {
             Some(TransactionEvent::Request { key, request }) => {
-                ServerTransaction::new(key, request, commands.clone(), Arc::clone(&direct))
+                ServerTransaction::new(key, request, false, commands.clone(), Arc::clone(&direct))
+                    .map(EndpointEvent::Request)
+            }
+            Some(TransactionEvent::Deferred { key, request }) => {
+                ServerTransaction::new(key, request, true, commands.clone(), Arc::clone(&direct))
                     .map(EndpointEvent::Request)
             }
             Some(TransactionEvent::Cancel {
                 key,
                 invite,
                 request,
-            }) => ServerTransaction::new(key, request, commands.clone(), Arc::clone(&direct))
-                .map(|cancel| EndpointEvent::Cancel { cancel, invite }),
+            }) => {
+                ServerTransaction::new(key, request, false, commands.clone(), Arc::clone(&direct))
+                    .map(|cancel| EndpointEvent::Cancel { cancel, invite })
+            }
             Some(TransactionEvent::Ack { request }) => Some(EndpointEvent::Ack(request)),
             // `receive_now` passes on nothing else.
             Some(_) | None => None,

@@ -1,6 +1,7 @@
 //! [`ServerTransaction`]: a received request and the right to answer it once.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
@@ -15,6 +16,10 @@ use crate::transaction::{Received, TransactionKey};
 /// consumes the handle) after any number of [`Self::provisional`]s. Dropping the handle
 /// unanswered sends `500 Server Internal Error`, so a forgotten request never leaves the
 /// client retransmitting into silence.
+///
+/// A request of a [deferred](super::EndpointConfig::deferred) method has no transaction
+/// yet: [`Self::respond_stateless`] then keeps none, and anything else opens it first
+/// ([`Self::hold`] to open it before a wait).
 #[derive(Debug)]
 pub struct ServerTransaction {
     key: TransactionKey,
@@ -25,13 +30,18 @@ pub struct ServerTransaction {
     commands: mpsc::UnboundedSender<Command>,
     direct: Arc<Direct>,
     answered: bool,
+    /// A deferred request whose transaction is not open yet. Atomic because
+    /// [`Self::provisional`] and [`Self::hold`] take `&self`.
+    deferred: AtomicBool,
 }
 
 impl ServerTransaction {
-    /// The handle for a request the transaction layer passed up; `None` for a response.
+    /// The handle for a request the transaction layer passed up, `deferred` when it opened
+    /// no transaction for it; `None` for a response.
     pub(super) fn new(
         key: TransactionKey,
         received: Received,
+        deferred: bool,
         commands: mpsc::UnboundedSender<Command>,
         direct: Arc<Direct>,
     ) -> Option<Self> {
@@ -46,6 +56,7 @@ impl ServerTransaction {
             commands,
             direct,
             answered: false,
+            deferred: AtomicBool::new(deferred),
         })
     }
 
@@ -99,7 +110,8 @@ impl ServerTransaction {
     /// (RFC 3261 §8.2.7): for challenges, so that unauthenticated floods keep no state, and
     /// for answers the application can give again to a retransmission (a registrar's 200).
     /// Give the response a To tag from [`super::stateless_tag`], so retransmissions of the
-    /// request, answered afresh, get the same one.
+    /// request, answered afresh, get the same one. A deferred request not opened meanwhile
+    /// had no transaction to forget.
     pub fn respond_stateless(mut self, response: Response) -> Result<(), EndpointError> {
         let status = response.status();
         if status.is_provisional() {
@@ -108,8 +120,28 @@ impl ServerTransaction {
             });
         }
         self.answered = true;
+        if self.deferred.load(Ordering::Relaxed) {
+            return self.direct.respond_deferred(
+                &self.key,
+                self.source,
+                self.transport,
+                &response,
+                &self.commands,
+            );
+        }
         self.direct
-            .respond(&self.key, &response, true, &self.commands)
+            .respond(&self.key, &response, true, None, &self.commands)
+    }
+
+    /// Opens the transaction of a deferred request now (nothing for any other), so that it
+    /// absorbs the request's retransmissions while the answer waits (a registrar's store
+    /// write). `false` when a copy of the request, delivered separately, opened it first:
+    /// that copy's answer is the one the client gets.
+    pub fn hold(&self) -> bool {
+        if !self.deferred.swap(false, Ordering::Relaxed) {
+            return true;
+        }
+        self.direct.open(&self.key, self.source, self.transport)
     }
 
     /// Answers with `status`, its canonical reason and a fresh To tag, nothing else.
@@ -118,10 +150,15 @@ impl ServerTransaction {
         self.respond(response)
     }
 
-    /// Sent from this task (see [`Direct`]); stored in the transaction for retransmissions.
+    /// Sent from this task (see [`Direct`]); stored in the transaction for retransmissions,
+    /// opened first for a deferred request.
     fn send(&self, response: Response) -> Result<(), EndpointError> {
+        let open = self
+            .deferred
+            .swap(false, Ordering::Relaxed)
+            .then_some((self.source, self.transport));
         self.direct
-            .respond(&self.key, &response, false, &self.commands)
+            .respond(&self.key, &response, false, open, &self.commands)
     }
 }
 

@@ -45,6 +45,8 @@ pub struct TransactionLayer {
     stats: LayerStats,
     /// The deadline last handed out by [`Self::poll_output`]: the driver sleeps until then.
     reported: Option<Instant>,
+    /// Methods whose requests open no transaction on arrival (see [`Self::defer`]).
+    deferred: Vec<String>,
 }
 
 /// What [`TransactionLayer::receive_now`] leaves to its caller.
@@ -129,7 +131,76 @@ impl TransactionLayer {
             outputs: VecDeque::new(),
             stats: LayerStats::default(),
             reported: None,
+            deferred: Vec::new(),
         }
+    }
+
+    /// New requests of `method` open no server transaction on arrival: they come up as
+    /// [`TransactionEvent::Deferred`], and the TU answers them statelessly with
+    /// [`Self::respond_deferred`], or opens their transaction with [`Self::open`] before a
+    /// stateful answer or a wait (Kamailio's `sl` replies against `t_newtran`). For a TU that
+    /// answers most requests of `method` statelessly, as a registrar does REGISTER: each then
+    /// costs no insertion and removal. INVITE, ACK and CANCEL always open one (or are
+    /// matched), whatever is asked here.
+    pub fn defer(&mut self, method: &str) {
+        if !self.deferred.iter().any(|m| m == method) {
+            self.deferred.push(method.to_owned());
+        }
+    }
+
+    /// Opens server non-INVITE transaction `key` for a request that came up as
+    /// [`TransactionEvent::Deferred`] from `peer` over `transport`, as its arrival would have
+    /// without [`Self::defer`]: from now on it absorbs retransmissions, and answers go
+    /// through [`Self::respond_now`] or [`Outgoing::Response`]. `false` when `key` is open or
+    /// completed already (a copy of the request, delivered separately, opened it first):
+    /// that transaction stands, and its answer is the one sent.
+    pub fn open(
+        &mut self,
+        now: Instant,
+        key: &TransactionKey,
+        peer: SocketAddr,
+        transport: Transport,
+    ) -> bool {
+        if self.contains(key) {
+            return false;
+        }
+        let machine = Machine::ServerNonInvite(ServerNonInvite::start(now, &self.timers));
+        self.table.insert(key.clone(), peer, transport, machine);
+        true
+    }
+
+    /// The bytes of a stateless final `response` (RFC 3261 §8.2.7) to a request that came
+    /// up as [`TransactionEvent::Deferred`] and was not opened, to send to `peer` over
+    /// `transport` now; nothing is kept. When a copy of the request opened transaction
+    /// `key` meanwhile, that transaction decides instead: its stored final again if it has
+    /// one (what a retransmission would get), nothing while it is still unanswered.
+    pub fn respond_deferred(
+        &mut self,
+        key: &TransactionKey,
+        peer: SocketAddr,
+        transport: Transport,
+        response: &Response,
+    ) -> Result<Option<Transmit>, TransactionError> {
+        let status = response.status().as_u16();
+        if status < 200 {
+            return Err(TransactionError::NotFinal { status });
+        }
+        if self.table.slot_of(key).is_some() {
+            return Ok(None);
+        }
+        let (bytes, key) = match self.table.completed(key) {
+            Some(stored) => {
+                self.stats.retransmissions += 1;
+                (stored.clone(), Some(key.clone()))
+            }
+            None => (wire::response_bytes(response), None),
+        };
+        Ok(Some(Transmit {
+            destination: peer,
+            transport,
+            bytes,
+            key,
+        }))
     }
 
     /// Counters, and the number of live transactions.
@@ -308,6 +379,7 @@ impl TransactionLayer {
             }
             Output::Event(
                 TransactionEvent::Request { .. }
+                | TransactionEvent::Deferred { .. }
                 | TransactionEvent::Cancel { .. }
                 | TransactionEvent::Ack { .. },
             ) => {
@@ -481,7 +553,12 @@ impl TransactionLayer {
         match &received.message {
             Message::Request(request) => match wire::server_key(request) {
                 Ok((key, method)) => {
-                    let kind = RequestKind::of(method);
+                    let kind = match RequestKind::of(method) {
+                        RequestKind::Other if self.deferred.iter().any(|m| m == method) => {
+                            RequestKind::Deferred
+                        }
+                        kind => kind,
+                    };
                     self.on_request(now, key, kind, received);
                 }
                 Err(_) => self.stats.malformed_dropped += 1,
@@ -565,6 +642,12 @@ impl TransactionLayer {
                     transport,
                     Machine::ServerNonInvite(ServerNonInvite::start(now, &self.timers)),
                 );
+            }
+            RequestKind::Deferred => {
+                self.push_event(TransactionEvent::Deferred {
+                    key,
+                    request: received,
+                });
             }
             RequestKind::Other => {
                 self.push_event(TransactionEvent::Request {
@@ -698,6 +781,8 @@ enum RequestKind {
     Invite,
     Ack,
     Cancel,
+    /// A method the TU asked to [`defer`](TransactionLayer::defer).
+    Deferred,
     Other,
 }
 

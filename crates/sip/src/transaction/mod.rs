@@ -141,6 +141,16 @@ pub enum TransactionEvent {
         /// The request, with its source.
         request: Received,
     },
+    /// A new request of a method the TU [deferred](TransactionLayer::defer): no transaction
+    /// was opened. Answer it statelessly with [`TransactionLayer::respond_deferred`], or
+    /// [`TransactionLayer::open`] its transaction `key` first. Until one is opened, a
+    /// retransmission comes up again as a new request.
+    Deferred {
+        /// The key its server transaction would have, or will have once opened.
+        key: TransactionKey,
+        /// The request, with its source.
+        request: Received,
+    },
     /// A CANCEL opened its own server transaction `key` (answer it: 200, or 481 when
     /// `invite` is `None`); `invite` is the INVITE server transaction it cancels (§9.2),
     /// which the TU answers with 487 if still unanswered.

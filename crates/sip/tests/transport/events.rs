@@ -113,3 +113,90 @@ async fn rfc3261_21_5_4_application_behind_gets_503_not_a_queue() {
     assert_eq!(refused, ["busy3", "busy4", "busy5"]);
     assert_eq!(server.stats().overload_refused, 3);
 }
+
+fn register(via: &str, call_id: &str) -> String {
+    format!(
+        "REGISTER sip:hotdesk.test SIP/2.0\r\n\
+         Via: {via}\r\n\
+         Max-Forwards: 70\r\n\
+         From: <sip:201@hotdesk.test>;tag=phone\r\n\
+         To: <sip:201@hotdesk.test>\r\n\
+         Call-ID: {call_id}\r\n\
+         CSeq: 1 REGISTER\r\n\
+         Contact: <sip:201@192.0.2.9>\r\n\
+         Content-Length: 0\r\n\r\n"
+    )
+}
+
+/// The next event, which must be a request, or `None` if none comes within `wait`.
+async fn next_request(
+    events: &mut hotdesk_sip::endpoint::Events,
+    wait: std::time::Duration,
+) -> Option<hotdesk_sip::endpoint::ServerTransaction> {
+    match tokio::time::timeout(wait, events.recv()).await {
+        Ok(Some(EndpointEvent::Request(tx))) => Some(tx),
+        Ok(other) => panic!("expected a request, got {other:?}"),
+        Err(_) => None,
+    }
+}
+
+// RFC 3261 §8.2.7 with a deferred method: a REGISTER answered statelessly leaves no
+// transaction, so its retransmission reaches the application again; one the application
+// holds absorbs its retransmissions, and after its stateful answer gets that answer again
+// (§17.2.2), over real sockets.
+#[tokio::test]
+async fn rfc3261_8_2_7_deferred_register_is_stateless_until_held() {
+    let (server, mut events) = Endpoint::bind(EndpointConfig {
+        transport: udp_tcp(),
+        deferred: vec![hotdesk_sip::Method::Register],
+        ..EndpointConfig::default()
+    })
+    .await
+    .unwrap();
+    let addr = server.local_addr(Transport::Udp).unwrap();
+    let client = UdpSocket::bind(loopback()).await.unwrap();
+    let local = client.local_addr().unwrap();
+    let challenged = register(&format!("SIP/2.0/UDP {local};branch=z9hG4bKdef1"), "def1");
+    for _ in 0..2 {
+        client.send_to(challenged.as_bytes(), addr).await.unwrap();
+        let tx = next_request(&mut events, WAIT)
+            .await
+            .expect("each copy is new");
+        assert_eq!(
+            server.stats().layer.transactions,
+            0,
+            "none opened on arrival"
+        );
+        let response = tx
+            .request()
+            .response(StatusCode::UNAUTHORIZED)
+            .to_tag("stateless")
+            .build();
+        tx.respond_stateless(response).unwrap();
+        let r = response_of(&client).await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(server.stats().layer.transactions, 0, "none kept after");
+    }
+
+    let held = register(&format!("SIP/2.0/UDP {local};branch=z9hG4bKdef2"), "def2");
+    client.send_to(held.as_bytes(), addr).await.unwrap();
+    let tx = next_request(&mut events, WAIT).await.expect("the request");
+    assert!(tx.hold());
+    assert_eq!(server.stats().layer.transactions, 1);
+    client.send_to(held.as_bytes(), addr).await.unwrap();
+    let short = std::time::Duration::from_millis(300);
+    assert!(
+        next_request(&mut events, short).await.is_none(),
+        "absorbed while held"
+    );
+    assert!(recv_datagram(&client, short).await.is_none());
+    tx.reply(StatusCode::OK).unwrap();
+    assert_eq!(response_of(&client).await.status(), StatusCode::OK);
+    client.send_to(held.as_bytes(), addr).await.unwrap();
+    assert_eq!(response_of(&client).await.status(), StatusCode::OK);
+    assert!(next_request(&mut events, short).await.is_none());
+}
+
+async fn response_of(client: &UdpSocket) -> hotdesk_sip::Response {
+    response(recv_datagram(client, WAIT).await.expect("a response"))
+}
