@@ -195,12 +195,23 @@ async fn rfc3261_8_2_7_retransmitted_register_gets_the_same_200_and_changes_noth
     assert_eq!(stored.len(), 1, "{registration}");
     assert_eq!(field(&stored[0], "contact"), contact, "{registration}");
 
-    // The next count, in a new transaction, registers as usual.
-    let next = credentials(&md5, 2);
+    // The next count, in a new transaction, refreshes as usual (the registrar's in-place
+    // path), and its retransmission gets that 200 again.
+    let refresh = phone.text(&Register {
+        branch: "z9hG4bKretx4",
+        cseq: 4,
+        contact: &contact,
+        authorization: Some(&credentials(&md5, 2)),
+    });
+    let tag = assert_ok(&block_in_place(|| phone.exchange(&refresh)), &[&contact]);
+    let again = block_in_place(|| phone.exchange(&refresh));
+    assert_eq!(assert_ok(&again, &[&contact]), tag, "{again}");
+
+    let next = credentials(&md5, 3);
     let unregister = phone
         .text(&Register {
-            branch: "z9hG4bKretx4",
-            cseq: 4,
+            branch: "z9hG4bKretx6",
+            cseq: 5,
             contact: &contact,
             authorization: Some(&next),
         })
@@ -219,8 +230,8 @@ async fn rfc3261_8_2_7_retransmitted_register_gets_the_same_200_and_changes_noth
     let old_style = credentials(&without_qop, 1);
     assert!(!old_style.contains("nc="), "{old_style}");
     let register = phone.text(&Register {
-        branch: "z9hG4bKretx5",
-        cseq: 5,
+        branch: "z9hG4bKretx7",
+        cseq: 6,
         contact: &contact,
         authorization: Some(&old_style),
     });
