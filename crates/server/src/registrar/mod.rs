@@ -36,7 +36,6 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Instant;
 
 use hotdesk_core::{DomainName, Extension};
 use hotdesk_sip::decimal::push_decimal;
@@ -456,7 +455,7 @@ impl Registrar {
     /// queues the refreshed rows due to be written.
     pub async fn sweep(&mut self, now: Timestamp) {
         self.expire(now).await;
-        if self.behind.is_due(Instant::now()) {
+        if self.behind.is_due(now) {
             self.write_behind().await;
         }
     }
