@@ -6,10 +6,6 @@
 //! the registrar again with a nonce count already used; found here, it is answered again
 //! from the bindings as they are, changing nothing. A few dozen bytes a REGISTER for 32–96 s,
 //! against the encoded 200, key and slot a completed transaction kept.
-//!
-//! The registrar keeps the last answer of an AOR with its bindings instead (one cache miss
-//! fewer per REGISTER than a table this size); this holds only the answers that left their
-//! AOR with no binding to keep them on (an unregister).
 
 use std::collections::HashSet;
 

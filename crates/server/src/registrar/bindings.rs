@@ -8,28 +8,14 @@ use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use foldhash::fast::RandomState;
 use hotdesk_store::Binding;
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 
 /// One AOR's contacts and a version bumped on every change, so a failed store write can
-/// be undone only if nothing changed the AOR since; and the last REGISTER answered 200 for
-/// it, kept here rather than in a table of its own, where every REGISTER would miss the
-/// cache once more.
+/// be undone only if nothing changed the AOR since.
 #[derive(Debug, Default)]
 struct Record {
     version: u64,
     contacts: Vec<Binding>,
-    answered: Option<Answer>,
-}
-
-/// A REGISTER answered 200: its transaction fingerprint
-/// ([`hotdesk_sip::endpoint::request_fingerprint`]) and when, to know its retransmissions
-/// (see [`super::answered`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Answer {
-    /// The request's fingerprint.
-    pub fingerprint: u64,
-    /// When it was answered.
-    pub at: Timestamp,
 }
 
 #[derive(Debug, Default)]
@@ -53,15 +39,9 @@ impl Table {
         }
     }
 
-    /// Puts `contacts` in place of the AOR's list (removing the AOR when empty), noting
-    /// `answer` if given; returns the old list and the new version.
-    fn replace(
-        &mut self,
-        domain: &str,
-        aor: &str,
-        contacts: Vec<Binding>,
-        answer: Option<Answer>,
-    ) -> (Vec<Binding>, u64) {
+    /// Puts `contacts` in place of the AOR's list (removing the AOR when empty); returns the
+    /// old list and the new version.
+    fn replace(&mut self, domain: &str, aor: &str, contacts: Vec<Binding>) -> (Vec<Binding>, u64) {
         self.last_version += 1;
         let version = self.last_version;
         self.note_expiry(&contacts);
@@ -85,18 +65,10 @@ impl Table {
             match aors.get_mut(aor) {
                 Some(record) => {
                     record.version = version;
-                    if answer.is_some() {
-                        record.answered = answer;
-                    }
                     std::mem::replace(&mut record.contacts, contacts)
                 }
                 None => {
-                    let record = Record {
-                        version,
-                        contacts,
-                        answered: answer,
-                    };
-                    aors.insert(aor.to_owned(), record);
+                    aors.insert(aor.to_owned(), Record { version, contacts });
                     Vec::new()
                 }
             }
@@ -135,13 +107,11 @@ impl Bindings {
     }
 
     /// Calls `f` with the AOR's contacts (empty if none) under the write guard; when it
-    /// returns `Ok((contacts, value))`, `contacts` replaces the list and, unless empty,
-    /// keeps `answer` for [`Self::answered`]. Keep `f` short.
+    /// returns `Ok((contacts, value))`, `contacts` replaces the list. Keep `f` short.
     pub fn update<T, E>(
         &self,
         domain: &str,
         aor: &str,
-        answer: Answer,
         f: impl FnOnce(&[Binding]) -> Result<(Vec<Binding>, T), E>,
     ) -> Result<Updated<T>, E> {
         let mut table = self.write();
@@ -151,7 +121,7 @@ impl Bindings {
             .and_then(|aors| aors.get(aor))
             .map_or(&[][..], |r| &r.contacts[..]);
         let (contacts, value) = f(current)?;
-        let (before, version) = table.replace(domain, aor, contacts, Some(answer));
+        let (before, version) = table.replace(domain, aor, contacts);
         Ok(Updated {
             value,
             before,
@@ -160,15 +130,13 @@ impl Bindings {
     }
 
     /// Calls `f` with the AOR's contacts, to change in place, under the write guard (no
-    /// list is built or dropped: the path of a plain refresh), and keeps `answer` once it
-    /// did. `None` if the AOR has no contacts or `f` returns `None`, which must then have
-    /// changed nothing. A change makes a new version, so an older change's [`Self::undo`]
-    /// no longer applies.
+    /// list is built or dropped: the path of a plain refresh). `None` if the AOR has no
+    /// contacts or `f` returns `None`, which must then have changed nothing. A change
+    /// makes a new version, so an older change's [`Self::undo`] no longer applies.
     pub fn renew<T>(
         &self,
         domain: &str,
         aor: &str,
-        answer: Answer,
         f: impl FnOnce(&mut [Binding]) -> Option<T>,
     ) -> Option<T> {
         let mut table = self.write();
@@ -182,7 +150,6 @@ impl Bindings {
         let value = f(&mut record.contacts)?;
         *last_version += 1;
         record.version = *last_version;
-        record.answered = Some(answer);
         for b in &record.contacts {
             if next_expiry.is_none_or(|t| b.expires_at < t) {
                 *next_expiry = Some(b.expires_at);
@@ -212,30 +179,9 @@ impl Bindings {
             None => left_empty,
         };
         if untouched {
-            table.replace(domain, aor, before, None);
+            table.replace(domain, aor, before);
         }
         untouched
-    }
-
-    /// Whether the REGISTER with `fingerprint` is the last one answered 200 for the AOR,
-    /// no longer than `within` before `now`.
-    pub fn answered(
-        &self,
-        domain: &str,
-        aor: &str,
-        fingerprint: u64,
-        now: Timestamp,
-        within: SignedDuration,
-    ) -> bool {
-        let table = self.read();
-        let answer = table
-            .domains
-            .get(domain)
-            .and_then(|aors| aors.get(aor))
-            .and_then(|r| r.answered);
-        answer.is_some_and(|a| {
-            a.fingerprint == fingerprint && a.at.checked_add(within).is_ok_and(|until| now <= until)
-        })
     }
 
     /// Removes and returns every contact lapsed at `now`.
@@ -285,7 +231,7 @@ impl Bindings {
         }
         let mut table = self.write();
         for ((domain, aor), contacts) in by_aor {
-            table.replace(&domain, &aor, contacts, None);
+            table.replace(&domain, &aor, contacts);
         }
         expired
     }

@@ -12,9 +12,8 @@
 //! 200s are sent statelessly (RFC 3261 §8.2.7), as Kamailio's registrar sends them: no
 //! transaction waits out Timer J holding each one. A retransmitted REGISTER therefore comes
 //! back here, its credentials right but used already (a nonce-count replay, or a nonce gone
-//! stale). If it is the AOR's last one answered 200, within 64·T1 (kept with its bindings;
-//! [`answered`] keeps those that left none), it is answered again from the bindings as
-//! they are, changing nothing; anything else reusing credentials gets
+//! stale). If it is one answered 200 in the last 64·T1 ([`answered`]), it is answered again
+//! from the bindings as they are, changing nothing; anything else reusing credentials gets
 //! a fresh challenge. REGISTER is a deferred method of the endpoint: it opens no server
 //! transaction on arrival, so a challenge or a 200 costs none. Refusals open one as they
 //! are sent, and a change waiting for the store opens one before it waits ([`hold`]); those
@@ -48,7 +47,7 @@ use tokio::sync::mpsc;
 
 use answered::Answered;
 use behind::Behind;
-pub use bindings::{Answer, Bindings};
+pub use bindings::Bindings;
 pub use lookup::{target_of, ContactView, RegistrationView};
 pub use reply::RegError;
 
@@ -108,8 +107,7 @@ pub struct Registrar {
     bindings: Arc<Bindings>,
     /// Refreshed rows not yet written (see [`behind`]).
     behind: Behind,
-    /// REGISTERs answered 200 lately that left their AOR without contacts, to know their
-    /// retransmissions (see [`answered`]); the others are kept on the AOR's bindings.
+    /// REGISTERs answered 200 lately, to know their retransmissions (see [`answered`]).
     answered: Answered,
     commits: mpsc::Sender<Pending>,
 }
@@ -211,13 +209,16 @@ impl Registrar {
         let step = self.process(ctx, &transaction, now);
         match step {
             Ok(Step::Reply(response)) => {
+                self.answered
+                    .record(request_fingerprint(transaction.request()), now);
                 let _ = transaction.respond_stateless(response);
             }
             Ok(Step::Denied(denial)) => denial.send(transaction),
             Ok(Step::Commit(mut pending, response)) => {
-                // Noted already (`process`); until the commit answers, the transaction
-                // opened here absorbs retransmissions, and a 500 after a failed write goes
-                // through it too.
+                // Noted now; until the commit answers, the transaction opened here absorbs
+                // retransmissions, and a 500 after a failed write goes through it too.
+                self.answered
+                    .record(request_fingerprint(transaction.request()), now);
                 transaction.hold();
                 self.behind.supersede(&pending.puts, &pending.deletes);
                 pending.reply = Some((transaction, response));
@@ -278,9 +279,7 @@ impl Registrar {
                     let again = denial
                         .reused_by()
                         .filter(|reused| reused.as_str() == user)
-                        .filter(|_| {
-                            self.answered_lately(&domain, user, request_fingerprint(request), now)
-                        })
+                        .filter(|_| self.answered.contains(request_fingerprint(request), now))
                         .and_then(|reused| {
                             let source_text = source_text(transaction.transport(), source);
                             let parsed = RegisterRequest::parse(request, &source_text).ok()?;
@@ -297,11 +296,7 @@ impl Registrar {
         if verified.as_str() != user {
             return Err(RegError::NotOwner);
         }
-        // Steps 5–7. The 200's request is noted on the AOR with the change.
-        let answer = Answer {
-            fingerprint: request_fingerprint(request),
-            at: now,
-        };
+        // Steps 5–7.
         let source_text = source_text(transaction.transport(), source);
         let parsed = RegisterRequest::parse(request, &source_text)?;
         let echo_path = supports(request, "path");
@@ -315,7 +310,7 @@ impl Registrar {
         let announce = ctx.app.has_subscribers();
         let renewed = self
             .bindings
-            .renew(domain.as_str(), verified.as_str(), answer, |current| {
+            .renew(domain.as_str(), verified.as_str(), |current| {
                 let stored = stored_expiry(current)?;
                 let (index, flows) = save::renew(current, &parsed, &policy, now)?;
                 let options = OkOptions {
@@ -336,7 +331,7 @@ impl Registrar {
         }
         let updated = self
             .bindings
-            .update(domain.as_str(), verified.as_str(), answer, |current| {
+            .update(domain.as_str(), verified.as_str(), |current| {
                 let Saved {
                     contacts,
                     puts,
@@ -356,7 +351,7 @@ impl Registrar {
             // A retransmission whose credentials passed again (RFC 2069 ones carry no nonce
             // count) meets the CSeq it set itself.
             Err(RegError::OutOfOrder)
-                if self.answered_lately(&domain, verified.as_str(), answer.fingerprint, now) =>
+                if self.answered.contains(request_fingerprint(request), now) =>
             {
                 return Ok(Step::Reply(
                     self.answer_again(request, &parsed, &domain, &verified, now),
@@ -365,10 +360,6 @@ impl Registrar {
             other => other?,
         };
         let (response, puts, removed, left_empty) = updated.value;
-        if left_empty {
-            // No AOR left to keep the answer on.
-            self.answered.record(answer.fingerprint, now);
-        }
         if puts.is_empty() && removed.is_empty() {
             return Ok(Step::Reply(response));
         }
@@ -405,24 +396,6 @@ impl Registrar {
             }),
         };
         Ok(Step::Commit(pending, response))
-    }
-
-    /// Whether the REGISTER with `fingerprint` to `user`'s AOR in `domain` was answered 200
-    /// lately: the last one of the AOR's within 64·T1, or one that left it empty.
-    fn answered_lately(
-        &mut self,
-        domain: &DomainName,
-        user: &str,
-        fingerprint: u64,
-        now: Timestamp,
-    ) -> bool {
-        self.bindings.answered(
-            domain.as_str(),
-            user,
-            fingerprint,
-            now,
-            answered::RETRANSMITTED_FOR,
-        ) || self.answered.contains(fingerprint, now)
     }
 
     /// The 200 again for a retransmission of a REGISTER answered 200, from the bindings as

@@ -4,9 +4,7 @@ use hotdesk_core::{DomainName, Extension};
 use hotdesk_store::Binding;
 use jiff::Timestamp;
 
-use jiff::SignedDuration;
-
-use super::{Answer, Bindings};
+use super::Bindings;
 
 fn at(secs: i64) -> Timestamp {
     Timestamp::from_second(1_800_000_000 + secs).unwrap()
@@ -29,18 +27,10 @@ fn binding(domain: &str, aor: &str, contact: &str, expires: i64) -> Binding {
     }
 }
 
-/// A 200 for the REGISTER with `fingerprint`, answered at `secs`.
-fn answer(fingerprint: u64, secs: i64) -> Answer {
-    Answer {
-        fingerprint,
-        at: at(secs),
-    }
-}
-
 fn put(table: &Bindings, contacts: Vec<Binding>) -> (Vec<Binding>, u64) {
     let (domain, aor) = (contacts[0].domain.to_string(), contacts[0].aor.to_string());
     let updated = table
-        .update(&domain, &aor, answer(0, 0), |_| Ok::<_, ()>((contacts, ())))
+        .update(&domain, &aor, |_| Ok::<_, ()>((contacts, ())))
         .unwrap();
     (updated.before, updated.version)
 }
@@ -58,7 +48,7 @@ fn update_replaces_counts_and_removes_empty_aors() {
     put(&table, vec![binding("acme.test", "1004", "sip:c@h", 60)]);
     assert_eq!(table.len(), 3);
     let updated = table
-        .update("acme.test", "94001", answer(0, 0), |current| {
+        .update("acme.test", "94001", |current| {
             assert_eq!(current.len(), 2);
             Ok::<_, ()>((Vec::new(), ()))
         })
@@ -69,10 +59,7 @@ fn update_replaces_counts_and_removes_empty_aors() {
     // A refused change leaves the table alone.
     assert_eq!(
         table
-            .update("acme.test", "1004", answer(0, 0), |_| Err::<
-                (Vec<Binding>, ()),
-                _,
-            >("no"))
+            .update("acme.test", "1004", |_| Err::<(Vec<Binding>, ()), _>("no"))
             .err(),
         Some("no")
     );
@@ -170,18 +157,15 @@ fn rfc3261_16_6_lookup_orders_by_q_then_freshness_and_hides_lapsed() {
 fn renew_changes_in_place_and_voids_an_older_undo() {
     let table = Bindings::default();
     assert_eq!(
-        table.renew("acme.test", "94001", answer(0, 0), |_| Some(())),
+        table.renew("acme.test", "94001", |_| Some(())),
         None,
         "no AOR, nothing to renew"
     );
     let (before, version) = put(&table, vec![binding("acme.test", "94001", "sip:a@h", 60)]);
     assert!(before.is_empty());
     // A refusal changes nothing.
-    assert_eq!(
-        table.renew("acme.test", "94001", answer(0, 0), |_| None::<()>),
-        None
-    );
-    let renewed = table.renew("acme.test", "94001", answer(0, 0), |contacts| {
+    assert_eq!(table.renew("acme.test", "94001", |_| None::<()>), None);
+    let renewed = table.renew("acme.test", "94001", |contacts| {
         contacts[0].expires_at = at(120);
         Some(contacts.len())
     });
@@ -191,54 +175,4 @@ fn renew_changes_in_place_and_voids_an_older_undo() {
     // The change `version` made is no longer the AOR's state: its undo must not apply.
     assert!(!table.undo("acme.test", "94001", version, false, Vec::new()));
     assert_eq!(table.contacts("acme.test", "94001", at(90)).len(), 1);
-}
-
-/// RFC 3261 §8.2.7 with §10.3: the AOR keeps its last REGISTER answered 200 for 64·T1, so a
-/// retransmission of it is known; a later answer, a refusal or an emptied AOR leave no
-/// stale match behind (issue 4: kept on the AOR, not in a table of its own).
-#[test]
-fn rfc3261_8_2_7_the_aor_keeps_its_last_answer_for_64_t1() {
-    let table = Bindings::default();
-    let within = SignedDuration::from_secs(32);
-    let known =
-        |fingerprint, secs| table.answered("acme.test", "94001", fingerprint, at(secs), within);
-    table
-        .update("acme.test", "94001", answer(7, 0), |_| {
-            Ok::<_, ()>((vec![binding("acme.test", "94001", "sip:a@h", 600)], ()))
-        })
-        .unwrap();
-    assert!(
-        known(7, 0) && known(7, 32),
-        "answered at 0: known until 32 s"
-    );
-    assert!(!known(7, 33), "not after 64·T1");
-    assert!(!known(8, 1), "another request is not it");
-    assert!(
-        !table.answered("acme.test", "94002", 7, at(1), within),
-        "another AOR"
-    );
-    // A refused renewal keeps the last answer; a renewal replaces it.
-    assert_eq!(
-        table.renew("acme.test", "94001", answer(8, 5), |_| None::<()>),
-        None
-    );
-    assert!(known(7, 5) && !known(8, 5));
-    assert_eq!(
-        table.renew("acme.test", "94001", answer(9, 6), |_| Some(())),
-        Some(())
-    );
-    assert!(known(9, 6) && !known(7, 6));
-    // A failed change changes nothing; an undo keeps the answer last noted.
-    let refused = table.update("acme.test", "94001", answer(10, 7), |_| {
-        Err::<(Vec<Binding>, ()), _>(())
-    });
-    assert!(refused.is_err());
-    assert!(known(9, 7) && !known(10, 7));
-    // Emptied, the AOR is gone, and its answers with it (the registrar keeps those).
-    table
-        .update("acme.test", "94001", answer(11, 8), |_| {
-            Ok::<_, ()>((Vec::new(), ()))
-        })
-        .unwrap();
-    assert!(!known(11, 8) && !known(9, 8));
 }
