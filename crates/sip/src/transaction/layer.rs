@@ -24,6 +24,48 @@ use crate::message::{Message, Request, Response};
 /// How far ahead [`Output::Timeout`] points when no timer runs.
 const IDLE: Duration = Duration::from_secs(3600);
 
+/// Slots of [`Unanswered`]: 32 KiB, far more than the deferred requests waiting at once.
+const UNANSWERED_SLOTS: usize = 4096;
+
+/// Deferred requests handed up and not answered yet, by key hash, direct-mapped: a copy
+/// that arrives while its original waits in the TU's queue is absorbed, as the transaction
+/// the original would have opened would absorb it. A slot another key takes over only lets
+/// such a copy through to the TU, answered afresh as after a stateless answer.
+struct Unanswered(Box<[u64]>);
+
+impl Unanswered {
+    fn new() -> Self {
+        Self(vec![0; UNANSWERED_SLOTS].into_boxed_slice())
+    }
+
+    /// The slot's mark for `key`: never 0, which marks an empty slot.
+    fn mark(key: &TransactionKey) -> (usize, u64) {
+        let hash = key.hash_value();
+        ((hash as usize) % UNANSWERED_SLOTS, hash | 1)
+    }
+
+    /// Notes `key` as waiting; `false` if it was already (this is a copy).
+    fn wait(&mut self, key: &TransactionKey) -> bool {
+        let (index, mark) = Self::mark(key);
+        match self.0.get_mut(index) {
+            Some(slot) if *slot == mark => false,
+            Some(slot) => {
+                *slot = mark;
+                true
+            }
+            None => true,
+        }
+    }
+
+    /// `key` is answered or opened: its copies are the transaction's, or new requests.
+    fn done(&mut self, key: &TransactionKey) {
+        let (index, mark) = Self::mark(key);
+        if let Some(slot) = self.0.get_mut(index).filter(|slot| **slot == mark) {
+            *slot = 0;
+        }
+    }
+}
+
 /// Counters for monitoring (`/metrics`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LayerStats {
@@ -47,6 +89,7 @@ pub struct TransactionLayer {
     reported: Option<Instant>,
     /// Methods whose requests open no transaction on arrival (see [`Self::defer`]).
     deferred: Vec<String>,
+    unanswered: Unanswered,
 }
 
 /// What [`TransactionLayer::receive_now`] leaves to its caller.
@@ -132,11 +175,13 @@ impl TransactionLayer {
             stats: LayerStats::default(),
             reported: None,
             deferred: Vec::new(),
+            unanswered: Unanswered::new(),
         }
     }
 
     /// New requests of `method` open no server transaction on arrival: they come up as
-    /// [`TransactionEvent::Deferred`], and the TU answers them statelessly with
+    /// [`TransactionEvent::Deferred`] (a copy arriving before the first is answered is
+    /// absorbed), and the TU answers them statelessly with
     /// [`Self::respond_deferred`], or opens their transaction with [`Self::open`] before a
     /// stateful answer or a wait (Kamailio's `sl` replies against `t_newtran`). For a TU that
     /// answers most requests of `method` statelessly, as a registrar does REGISTER: each then
@@ -161,6 +206,7 @@ impl TransactionLayer {
         peer: SocketAddr,
         transport: Transport,
     ) -> bool {
+        self.unanswered.done(key);
         if self.contains(key) {
             return false;
         }
@@ -188,6 +234,7 @@ impl TransactionLayer {
         if self.table.slot_of(key).is_some() {
             return Ok(None);
         }
+        self.unanswered.done(key);
         let (bytes, key) = match self.table.completed(key) {
             Some(stored) => {
                 self.stats.retransmissions += 1;
@@ -643,11 +690,14 @@ impl TransactionLayer {
                     Machine::ServerNonInvite(ServerNonInvite::start(now, &self.timers)),
                 );
             }
+            // A copy of one still waiting for the TU is absorbed, as in Trying (§17.2.2).
             RequestKind::Deferred => {
-                self.push_event(TransactionEvent::Deferred {
-                    key,
-                    request: received,
-                });
+                if self.unanswered.wait(&key) {
+                    self.push_event(TransactionEvent::Deferred {
+                        key,
+                        request: received,
+                    });
+                }
             }
             RequestKind::Other => {
                 self.push_event(TransactionEvent::Request {

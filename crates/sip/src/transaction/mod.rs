@@ -143,8 +143,8 @@ pub enum TransactionEvent {
     },
     /// A new request of a method the TU [deferred](TransactionLayer::defer): no transaction
     /// was opened. Answer it statelessly with [`TransactionLayer::respond_deferred`], or
-    /// [`TransactionLayer::open`] its transaction `key` first. Until one is opened, a
-    /// retransmission comes up again as a new request.
+    /// [`TransactionLayer::open`] its transaction `key` first. A retransmission that comes
+    /// before either is absorbed; one after a stateless answer comes up again as new.
     Deferred {
         /// The key its server transaction would have, or will have once opened.
         key: TransactionKey,
