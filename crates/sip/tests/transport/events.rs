@@ -86,16 +86,17 @@ async fn rfc3261_9_2_cancel_reaches_the_application_with_its_invite() {
 async fn rfc3261_21_5_4_application_behind_gets_503_not_a_queue() {
     // Room for 4 events, a quarter kept for transactions under way: 3 requests queue and the
     // rest are refused. The application never reads.
-    let (server, _events) = Endpoint::bind(EndpointConfig {
-        transport: udp_tcp(),
+    let Raw {
+        server,
+        events: _events,
+        client,
+        addr,
+        local,
+    } = raw_client(EndpointConfig {
         event_queue: 4,
         ..EndpointConfig::default()
     })
-    .await
-    .unwrap();
-    let addr = server.local_addr(Transport::Udp).unwrap();
-    let client = UdpSocket::bind(loopback()).await.unwrap();
-    let local = client.local_addr().unwrap();
+    .await;
     for i in 0..6 {
         let via = format!("SIP/2.0/UDP {local};branch=z9hG4bKbusy{i}");
         client
@@ -147,16 +148,17 @@ async fn next_request(
 // (§17.2.2), over real sockets.
 #[tokio::test]
 async fn rfc3261_8_2_7_deferred_register_is_stateless_until_held() {
-    let (server, mut events) = Endpoint::bind(EndpointConfig {
-        transport: udp_tcp(),
+    let Raw {
+        server,
+        mut events,
+        client,
+        addr,
+        local,
+    } = raw_client(EndpointConfig {
         deferred: vec![hotdesk_sip::Method::Register],
         ..EndpointConfig::default()
     })
-    .await
-    .unwrap();
-    let addr = server.local_addr(Transport::Udp).unwrap();
-    let client = UdpSocket::bind(loopback()).await.unwrap();
-    let local = client.local_addr().unwrap();
+    .await;
     let challenged = register(&format!("SIP/2.0/UDP {local};branch=z9hG4bKdef1"), "def1");
     for _ in 0..2 {
         client.send_to(challenged.as_bytes(), addr).await.unwrap();
@@ -204,4 +206,36 @@ async fn rfc3261_8_2_7_deferred_register_is_stateless_until_held() {
 
 async fn response_of(client: &UdpSocket) -> hotdesk_sip::Response {
     response(recv_datagram(client, WAIT).await.expect("a response"))
+}
+
+/// A server on loopback UDP and TCP and a raw UDP socket to talk to it.
+struct Raw {
+    server: Endpoint,
+    events: hotdesk_sip::endpoint::Events,
+    client: UdpSocket,
+    /// The server's UDP address.
+    addr: std::net::SocketAddr,
+    /// The client's address.
+    local: std::net::SocketAddr,
+}
+
+/// Binds a server with `config` (its listeners replaced by loopback UDP and TCP) and a
+/// client socket.
+async fn raw_client(config: EndpointConfig) -> Raw {
+    let (server, events) = Endpoint::bind(EndpointConfig {
+        transport: udp_tcp(),
+        ..config
+    })
+    .await
+    .unwrap();
+    let addr = server.local_addr(Transport::Udp).unwrap();
+    let client = UdpSocket::bind(loopback()).await.unwrap();
+    let local = client.local_addr().unwrap();
+    Raw {
+        server,
+        events,
+        client,
+        addr,
+        local,
+    }
 }
