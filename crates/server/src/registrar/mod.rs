@@ -425,18 +425,22 @@ impl Registrar {
     }
 
     /// Removes lapsed bindings (deleted from the store and announced as expired), then
-    /// queues the refreshed rows due to be written.
+    /// queues the refreshed rows due to be written (and a few due soon: [`behind`]).
     pub async fn sweep(&mut self, now: Timestamp) {
         self.expire(now).await;
-        if self.behind.is_due(now) {
-            self.write_behind().await;
-        }
+        let rows = self.behind.take_due(now, behind::EARLY_ROWS);
+        self.queue_behind(rows).await;
     }
 
     /// Queues every refreshed row not yet written: at shutdown, so that what was answered
     /// is stored before the commit task ends.
     pub async fn write_behind(&mut self) {
         let rows = self.behind.take();
+        self.queue_behind(rows).await;
+    }
+
+    /// Hands refreshed `rows` to the commit task as one write-behind item.
+    async fn queue_behind(&self, rows: Vec<Binding>) {
         if rows.is_empty() {
             return;
         }
