@@ -124,18 +124,22 @@ impl Behind {
         let mut next: Option<Timestamp> = None;
         for aors in self.rows.values_mut() {
             for waiting in aors.values_mut() {
-                waiting.retain(|w| {
+                // Moved out, not cloned; the order of an AOR's rows does not matter.
+                let mut i = 0;
+                while let Some(w) = waiting.get(i) {
                     let go = w.due <= now || (w.due <= horizon && early > 0);
-                    if go {
-                        if w.due > now {
-                            early -= 1;
+                    if !go {
+                        if next.is_none_or(|t| w.due < t) {
+                            next = Some(w.due);
                         }
-                        taken.push(w.row.clone());
-                    } else if next.is_none_or(|t| w.due < t) {
-                        next = Some(w.due);
+                        i += 1;
+                        continue;
                     }
-                    !go
-                });
+                    if w.due > now {
+                        early -= 1;
+                    }
+                    taken.push(waiting.swap_remove(i).row);
+                }
             }
             aors.retain(|_, waiting| !waiting.is_empty());
         }
