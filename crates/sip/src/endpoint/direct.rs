@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use super::{Command, EndpointError};
 use crate::header::Transport;
 use crate::message::Response;
-use crate::transaction::{TransactionKey, TransactionLayer, Transmit};
+use crate::transaction::{Immediate, TransactionError, TransactionKey, TransactionLayer, Transmit};
 use crate::transport::{Sender, TrySendError};
 
 /// The transaction layer and a way to send, shared by the endpoint task and every handle.
@@ -55,28 +55,14 @@ impl Direct {
         open: Option<(SocketAddr, Transport)>,
         commands: &mpsc::UnboundedSender<Command>,
     ) -> Result<(), EndpointError> {
-        if commands.is_closed() {
-            return Err(EndpointError::Closed);
-        }
-        let now = Instant::now();
-        let result = {
-            let mut layer = self.layer();
+        self.answer(commands, |layer| {
+            let now = Instant::now();
             if let Some((peer, transport)) = open {
                 // Opened by a copy of the request already: the answer goes through it.
                 layer.open(now, key, peer, transport);
             }
             layer.respond_now(now, key, response, stateless)
-        };
-        let immediate = match result {
-            Ok(immediate) => immediate,
-            Err(e) => {
-                // A response after the transaction timed out, a second final response, …
-                tracing::debug!(error = %e, "response refused by the transaction layer");
-                return Ok(());
-            }
-        };
-        self.finish(immediate.transmit, immediate.wake, commands);
-        Ok(())
+        })
     }
 
     /// Opens the server transaction of a deferred request (see
@@ -100,14 +86,29 @@ impl Direct {
         response: &Response,
         commands: &mpsc::UnboundedSender<Command>,
     ) -> Result<(), EndpointError> {
+        self.answer(commands, |layer| {
+            let transmit = layer.respond_deferred(key, peer, transport, response)?;
+            Ok(Immediate {
+                transmit,
+                wake: false,
+            })
+        })
+    }
+
+    /// Runs `send` on the layer, then sends what it made (see [`Self::finish`]). A response
+    /// the layer refuses (after the transaction timed out, a second final response, …) is
+    /// dropped and logged: not the caller's failure.
+    fn answer(
+        &self,
+        commands: &mpsc::UnboundedSender<Command>,
+        send: impl FnOnce(&mut TransactionLayer) -> Result<Immediate, TransactionError>,
+    ) -> Result<(), EndpointError> {
         if commands.is_closed() {
             return Err(EndpointError::Closed);
         }
-        let result = self
-            .layer()
-            .respond_deferred(key, peer, transport, response);
+        let result = send(&mut self.layer());
         match result {
-            Ok(transmit) => self.finish(transmit, false, commands),
+            Ok(immediate) => self.finish(immediate.transmit, immediate.wake, commands),
             Err(e) => tracing::debug!(error = %e, "response refused by the transaction layer"),
         }
         Ok(())

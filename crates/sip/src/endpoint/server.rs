@@ -138,10 +138,18 @@ impl ServerTransaction {
     /// write). `false` when a copy of the request, delivered separately, opened it first:
     /// that copy's answer is the one the client gets.
     pub fn hold(&self) -> bool {
-        if !self.deferred.swap(false, Ordering::Relaxed) {
-            return true;
+        match self.opening() {
+            Some((peer, transport)) => self.direct.open(&self.key, peer, transport),
+            None => true,
         }
-        self.direct.open(&self.key, self.source, self.transport)
+    }
+
+    /// Where to open the transaction, the first time this is asked of a deferred request
+    /// (the handle then counts it open); `None` for any other.
+    fn opening(&self) -> Option<(SocketAddr, Transport)> {
+        self.deferred
+            .swap(false, Ordering::Relaxed)
+            .then_some((self.source, self.transport))
     }
 
     /// Answers with `status`, its canonical reason and a fresh To tag, nothing else.
@@ -153,12 +161,8 @@ impl ServerTransaction {
     /// Sent from this task (see [`Direct`]); stored in the transaction for retransmissions,
     /// opened first for a deferred request.
     fn send(&self, response: Response) -> Result<(), EndpointError> {
-        let open = self
-            .deferred
-            .swap(false, Ordering::Relaxed)
-            .then_some((self.source, self.transport));
         self.direct
-            .respond(&self.key, &response, false, open, &self.commands)
+            .respond(&self.key, &response, false, self.opening(), &self.commands)
     }
 }
 
