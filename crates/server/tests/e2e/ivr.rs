@@ -31,7 +31,7 @@ use tokio::task::block_in_place;
 
 use crate::calls::{calls_up, metric, no_calls_left, requests_received};
 use crate::harness::{field, Api, Options, Server};
-use crate::peers::{self, eventually, free_port, scratch, Peer};
+use crate::peers::{self, eventually, free_media_port, free_port, scratch, Peer};
 
 const DOMAIN: &str = "acme.test";
 
@@ -345,7 +345,7 @@ fn dial_as(server: &Server, line: &str, code: &str, steps: &[Step], hangup: Hang
             .arg(&inf)
             .args(["-key", "domain", DOMAIN, "-auth_uri", DOMAIN, "-s", code])
             .args(["-i", "127.0.0.1", "-p", &free_port().to_string()])
-            .args(["-mi", "127.0.0.1", "-mp", &free_port().to_string()])
+            .args(["-mi", "127.0.0.1", "-mp", &free_media_port().to_string()])
             .args(["-m", "1", "-timeout", "60s", "-timeout_error", "-nostdin"])
             .args(["-trace_msg", "-message_file"])
             .arg(dir.join("messages.log"))
@@ -1031,7 +1031,7 @@ pub(crate) fn answering_phone(
         .arg(&inf)
         .args(["-key", "domain", DOMAIN, "-auth_uri", DOMAIN])
         .args(["-i", "127.0.0.1", "-p", &free_port().to_string()])
-        .args(["-mi", "127.0.0.1", "-mp", &free_port().to_string()])
+        .args(["-mi", "127.0.0.1", "-mp", &free_media_port().to_string()])
         .args(["-m", "1", "-d", &(secs * 1000).to_string()])
         .args(["-timeout", &format!("{}s", secs + 60), "-nostdin"])
         .args(["-trace_msg", "-message_file"])

@@ -8,6 +8,7 @@ use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
 /// Where the scenario files live.
@@ -47,6 +48,32 @@ pub fn free_port() -> u16 {
         }
     }
     panic!("no free port");
+}
+
+/// A base port for a SIPp's media (`-mp`). SIPp binds audio RTP on it and video RTP two
+/// above, failing the whole run when either is taken, so the four ports from it are checked
+/// free together. Blocks come in turn (different per test process) from 21000–32767: above
+/// the server's RTP ports (20000–20999) and below the kernel's ephemeral range, where no
+/// other socket of a test lands by chance.
+pub fn free_media_port() -> u16 {
+    const FIRST: u16 = 21_000;
+    const BLOCKS: u16 = (32_768 - FIRST) / 4;
+    static NEXT: AtomicU16 = AtomicU16::new(u16::MAX);
+    // The first caller seeds the turn from the process id, so test binaries run side by
+    // side start far apart.
+    let seed = (std::process::id() % u32::from(BLOCKS)) as u16;
+    let _ = NEXT.compare_exchange(u16::MAX, seed, Ordering::Relaxed, Ordering::Relaxed);
+    for _ in 0..BLOCKS {
+        let block = NEXT.fetch_add(1, Ordering::Relaxed) % BLOCKS;
+        let base = FIRST + block * 4;
+        let held: Vec<UdpSocket> = (base..base + 4)
+            .map_while(|port| UdpSocket::bind(("127.0.0.1", port)).ok())
+            .collect();
+        if held.len() == 4 {
+            return base;
+        }
+    }
+    panic!("no four free media ports in {FIRST}-32767");
 }
 
 /// A child process, in a process group of its own, killed with the whole group when dropped

@@ -28,7 +28,7 @@ use tokio::task::block_in_place;
 
 use crate::harness::{Options, Server, BIN};
 use crate::ivr::{self, activate_answer_scenario, scenario, Hangup, Step};
-use crate::peers::{self, eventually, free_port, scratch, Peer, Sipp};
+use crate::peers::{self, eventually, free_media_port, free_port, scratch, Peer, Sipp};
 
 const DOMAIN: &str = "acme.test";
 /// Desk answering Activate Phone, and who activates it (demo: Erin, PIN 6924).
@@ -159,7 +159,7 @@ fn star44_command(server: &Server, dir: &Path, rtp_port: u16) -> String {
         "-mi".into(),
         "127.0.0.1".into(),
         "-mp".into(),
-        free_port().to_string(),
+        free_media_port().to_string(),
         "-m".into(),
         "1".into(),
         "-timeout".into(),
