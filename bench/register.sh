@@ -215,7 +215,7 @@ run_interleaved() {
             use_server "$s"
             register_step "$rate"
             steps[$s]=$((steps[$s] + 1))
-            cpus[$s]="${cpus[$s]:+${cpus[$s]},}$(grep -o 'cpu_us_per_call=[0-9]*' <<<"$STEP_NOTE" | cut -d= -f2)"
+            cpus[$s]="${cpus[$s]:+${cpus[$s]},}$(grep -o 'cpu_us_per_call=[0-9.]*' <<<"$STEP_NOTE" | cut -d= -f2)"
             if [ "$STEP_OK" = 1 ]; then
                 log "  $s $rate/s: ok, achieved $STEP_ACHIEVED/s, $STEP_NOTE"
                 passes[$s]=$((passes[$s] + 1))

@@ -297,11 +297,11 @@ cpu_ticks() {
     echo "$sum"
 }
 
-# cpu_note TICKS_BEFORE TICKS_AFTER CALLS ELAPSED: "server_cpu=NN% cpu_us_per_call=NN".
+# cpu_note TICKS_BEFORE TICKS_AFTER CALLS ELAPSED: "server_cpu=NN% cpu_us_per_call=NN.N" (tenths: the steps of two builds differ by less than a microsecond).
 cpu_note() {
     awk -v a="$1" -v b="$2" -v n="$3" -v e="$4" -v hz="$(getconf CLK_TCK)" 'BEGIN {
         s = (b - a) / hz
-        printf "server_cpu=%d%% cpu_us_per_call=%d", (e > 0 ? 100 * s / e : 0), (n > 0 ? 1e6 * s / n : 0)
+        printf "server_cpu=%d%% cpu_us_per_call=%.1f", (e > 0 ? 100 * s / e : 0), (n > 0 ? 1e6 * s / n : 0)
     }'
 }
 
