@@ -21,9 +21,10 @@ fn verify(c: &mut Criterion) {
     for alg in [Algorithm::Md5, Algorithm::Sha256] {
         let challenge_value = auth
             .challenge(now, "acme.test", None, false)
-            .into_iter()
+            .iter()
             .find(|v| Challenge::parse(v).ok().and_then(|c| c.algorithm().ok()) == Some(alg))
-            .unwrap_or_default();
+            .unwrap_or_default()
+            .to_owned();
         let challenge = Challenge::parse(&challenge_value).unwrap_or_else(|e| panic!("{e}"));
         let stored = ha1(alg.hash(), "1004", "acme.test", "pw1004");
         // Pre-build answers with rising nonce-counts so every iteration is accepted.

@@ -10,7 +10,7 @@ pub fn push_decimal(out: &mut String, n: u64) {
 }
 
 /// The decimal digits of `n`, written at the end of `scratch` (20 digits hold any `u64`).
-pub(crate) fn digits(mut n: u64, scratch: &mut [u8; 20]) -> &[u8] {
+pub fn digits(mut n: u64, scratch: &mut [u8; 20]) -> &[u8] {
     let mut at = scratch.len();
     loop {
         at -= 1;

@@ -363,7 +363,7 @@ pub fn new_branch() -> String {
 
 /// A fresh From/To tag: 64 random bits.
 pub fn new_tag() -> String {
-    hex16(rand::random::<u64>())
+    Hex16::new(rand::random::<u64>()).as_str().to_owned()
 }
 
 /// Identifies `request`'s transaction, the same for each of its retransmissions: a hash of
@@ -386,18 +386,37 @@ pub fn request_fingerprint(request: &Request) -> u64 {
 
 /// The To tag a stateless answer to `request` carries: the same for every retransmission
 /// of the request (RFC 3261 §8.2.7), from its [`request_fingerprint`].
-pub fn stateless_tag(request: &Request) -> String {
-    hex16(request_fingerprint(request))
+pub fn stateless_tag(request: &Request) -> Hex16 {
+    Hex16::new(request_fingerprint(request))
 }
 
-/// `n` as 16 lower-case hex digits (what `format!("{n:016x}")` gives, without the
-/// formatting machinery: every answer carries a tag).
-fn hex16(n: u64) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    (0..16)
-        .rev()
-        .map(|i| char::from(DIGITS[((n >> (i * 4)) & 0xf) as usize]))
-        .collect()
+/// A 64-bit number as 16 lower-case hex digits (what `format!("{n:016x}")` gives), kept
+/// inline: every stateless answer carries one as its To tag, and needs no allocation for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hex16([u8; 16]);
+
+impl Hex16 {
+    /// The digits of `n`.
+    pub fn new(n: u64) -> Self {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 16];
+        for (i, digit) in out.iter_mut().enumerate() {
+            *digit = DIGITS[((n >> ((15 - i) * 4)) & 0xf) as usize];
+        }
+        Self(out)
+    }
+
+    /// The digits as text.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits are ever stored, so this never falls back.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for Hex16 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[cfg(test)]
@@ -407,7 +426,7 @@ mod tests {
     #[test]
     fn rfc3261_8_2_7_stateless_tag_is_stable_and_hex() {
         for n in [0, 1, 0xabc, u64::MAX, 0x0123_4567_89ab_cdef] {
-            assert_eq!(hex16(n), format!("{n:016x}"));
+            assert_eq!(Hex16::new(n).as_str(), format!("{n:016x}"));
         }
         let text = "OPTIONS sip:a@192.0.2.1 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.2;branch=z9hG4bKst1\r\nFrom: <sip:b@192.0.2.2>;tag=f1\r\nTo: <sip:a@192.0.2.1>\r\nCall-ID: c1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
         let parse = |t: &str| match crate::parse_message(Bytes::from(t.to_owned())) {
@@ -415,7 +434,7 @@ mod tests {
             other => panic!("not a request: {other:?}"),
         };
         let tag = stateless_tag(&parse(text));
-        assert_eq!(tag.len(), 16);
+        assert_eq!(tag.as_str().len(), 16);
         assert_eq!(tag, stateless_tag(&parse(text)));
         // Another transaction: another branch, From tag, Call-ID or CSeq number.
         for (from, to) in [

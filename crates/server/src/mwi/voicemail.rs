@@ -176,10 +176,11 @@ pub async fn notify(ctx: &Context, transaction: ServerTransaction) {
     if !ctx.voicemail_trust.allows(source) {
         // Stateless, like a digest challenge: a flood from outside leaves no transaction.
         tracing::debug!(%source, "NOTIFY from outside the voicemail trust refused");
+        let tag = stateless_tag(request);
         let response = request
             .response(StatusCode::FORBIDDEN)
             .reason("Source Not Trusted")
-            .to_tag(stateless_tag(request))
+            .to_tag(tag.as_str())
             .build();
         let _ = transaction.respond_stateless(response);
         return;

@@ -88,7 +88,8 @@ impl HttpAuth {
 
     /// `WWW-Authenticate` values: one Digest challenge per algorithm, then Basic.
     pub fn challenges(&self, now: SystemTime, stale: bool) -> Vec<String> {
-        let mut values = self.authenticator.challenge(now, REALM, None, stale);
+        let digest = self.authenticator.challenge(now, REALM, None, stale);
+        let mut values: Vec<String> = digest.iter().map(str::to_owned).collect();
         values.push(format!("Basic realm=\"{REALM}\", charset=\"UTF-8\""));
         values
     }

@@ -29,17 +29,14 @@ pub mod commit;
 pub mod lookup;
 pub mod reply;
 pub mod save;
+mod source;
 
-use std::fmt::Write as _;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
 use hotdesk_core::{DomainName, Extension};
-use hotdesk_sip::decimal::push_decimal;
 use hotdesk_sip::endpoint::{request_fingerprint, ServerTransaction};
-use hotdesk_sip::header::Transport;
 use hotdesk_sip::{Request, Response};
 use hotdesk_store::{Binding, BindingKey, StoreError};
 use jiff::Timestamp;
@@ -57,6 +54,7 @@ use crate::state::{App, AppEvent};
 use commit::{Pending, Undo};
 use reply::OkOptions;
 use save::{Aor, RegisterRequest, Removal, Saved};
+use source::SourceText;
 
 /// Option tags the registrar implements (RFC 3327 Path, RFC 5626 outbound).
 const SUPPORTED: [&str; 2] = ["path", "outbound"];
@@ -110,45 +108,6 @@ pub struct Registrar {
     /// REGISTERs answered 200 lately, to know their retransmissions (see [`answered`]).
     answered: Answered,
     commits: mpsc::Sender<Pending>,
-}
-
-fn transport_name(transport: Transport) -> &'static str {
-    match transport {
-        Transport::Udp => "udp",
-        Transport::Tcp => "tcp",
-        Transport::Tls => "tls",
-        Transport::Ws => "ws",
-        Transport::Wss => "wss",
-        Transport::Sctp => "sctp",
-        Transport::TlsSctp => "tls-sctp",
-        Transport::Unknown => "unknown",
-    }
-}
-
-/// Where requests for a binding go, as stored: `udp:192.0.2.1:5060` (what formatting
-/// `"{transport}:{addr}"` gives; IPv4 written directly, as it is on every REGISTER).
-fn source_text(transport: Transport, addr: SocketAddr) -> String {
-    let name = transport_name(transport);
-    let mut text = String::with_capacity(name.len() + 22);
-    text.push_str(name);
-    text.push(':');
-    match addr {
-        SocketAddr::V4(v4) => {
-            for (i, octet) in v4.ip().octets().into_iter().enumerate() {
-                if i > 0 {
-                    text.push('.');
-                }
-                push_decimal(&mut text, u64::from(octet));
-            }
-            text.push(':');
-            push_decimal(&mut text, u64::from(v4.port()));
-        }
-        SocketAddr::V6(v6) => {
-            // Writing into a String cannot fail.
-            let _ = write!(text, "{v6}");
-        }
-    }
-    text
 }
 
 fn supports(request: &Request, tag: &str) -> bool {
@@ -281,8 +240,9 @@ impl Registrar {
                         .filter(|reused| reused.as_str() == user)
                         .filter(|_| self.answered.contains(request_fingerprint(request), now))
                         .and_then(|reused| {
-                            let source_text = source_text(transaction.transport(), source);
-                            let parsed = RegisterRequest::parse(request, &source_text).ok()?;
+                            let source_text = SourceText::new(transaction.transport(), source);
+                            let parsed =
+                                RegisterRequest::parse(request, source_text.as_str()).ok()?;
                             Some(self.answer_again(request, &parsed, &domain, reused, now))
                         });
                     return Ok(match again {
@@ -297,8 +257,8 @@ impl Registrar {
             return Err(RegError::NotOwner);
         }
         // Steps 5–7.
-        let source_text = source_text(transaction.transport(), source);
-        let parsed = RegisterRequest::parse(request, &source_text)?;
+        let source_text = SourceText::new(transaction.transport(), source);
+        let parsed = RegisterRequest::parse(request, source_text.as_str())?;
         let echo_path = supports(request, "path");
         let outbound = supports(request, "outbound");
         let aor = Aor {
@@ -542,26 +502,4 @@ pub async fn load(app: &App, bindings: &Bindings, now: Timestamp) -> Result<usiz
         app.store().apply_bindings(&[], &expired).await?;
     }
     Ok(bindings.len())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    // RFC 3261 §10.3: a binding's stored source reads as the transport and address always
-    // did, IPv4 and IPv6 alike.
-    #[test]
-    fn rfc3261_10_3_source_text_is_transport_and_address() {
-        for addr in [
-            "192.0.2.1:5060",
-            "0.0.0.0:0",
-            "255.255.255.255:65535",
-            "[2001:db8::1]:5061",
-        ] {
-            let addr: SocketAddr = addr.parse().expect("address");
-            assert_eq!(source_text(Transport::Udp, addr), format!("udp:{addr}"));
-        }
-        let addr: SocketAddr = "10.1.2.3:5070".parse().expect("address");
-        assert_eq!(source_text(Transport::Tls, addr), "tls:10.1.2.3:5070");
-    }
 }

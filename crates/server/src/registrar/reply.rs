@@ -164,9 +164,8 @@ pub fn ok(
     options: OkOptions<'_>,
 ) -> Response {
     // Sent statelessly: a retransmission answered again must get the same To tag.
-    let mut builder = request
-        .response(StatusCode::OK)
-        .to_tag(stateless_tag(request));
+    let tag = stateless_tag(request);
+    let mut builder = request.response(StatusCode::OK).to_tag(tag.as_str());
     for path in options.path {
         builder = builder.header("Path", *path);
     }

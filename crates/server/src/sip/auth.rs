@@ -8,7 +8,8 @@ use std::time::SystemTime;
 
 use hotdesk_core::{Actor, AuditRecord, DomainName, Extension};
 use hotdesk_sip::digest::{
-    Algorithm, AuthKind, AuthRequest, Authenticator, Credentials, DigestConfig, DigestError,
+    Algorithm, AuthKind, AuthRequest, Authenticator, Challenges, Credentials, DigestConfig,
+    DigestError,
 };
 use hotdesk_sip::endpoint::{new_tag, stateless_tag, ServerTransaction};
 use hotdesk_sip::message::HeaderName;
@@ -52,7 +53,7 @@ pub enum Outcome {
 pub struct Denial {
     status: StatusCode,
     reason: &'static str,
-    challenges: Vec<String>,
+    challenges: Challenges,
     retry_after: Option<u64>,
     reused_by: Option<Extension>,
 }
@@ -79,17 +80,20 @@ impl Denial {
     /// The response to `request`.
     pub fn response(&self, request: &Request) -> Response {
         let retry_after = self.retry_after.map(|s| s.to_string());
+        let (stateless, fresh);
         let tag = if self.is_challenge() {
-            stateless_tag(request)
+            stateless = stateless_tag(request);
+            stateless.as_str()
         } else {
-            new_tag()
+            fresh = new_tag();
+            fresh.as_str()
         };
         let mut builder = request
             .response(self.status)
             .reason(self.reason)
             .to_tag(tag);
-        for challenge in &self.challenges {
-            builder = builder.header(AuthKind::Www.challenge_header(), challenge.as_str());
+        for challenge in self.challenges.iter() {
+            builder = builder.header(AuthKind::Www.challenge_header(), challenge);
         }
         if let Some(secs) = retry_after {
             builder = builder.header("Retry-After", secs);
@@ -306,7 +310,7 @@ fn digest_denial(error: &DigestError) -> Denial {
     Denial {
         status: StatusCode::new(error.status(AuthKind::Www)).unwrap_or(StatusCode::FORBIDDEN),
         reason: error.reason(AuthKind::Www),
-        challenges: Vec::new(),
+        challenges: Challenges::default(),
         retry_after: None,
         reused_by: None,
     }
@@ -316,7 +320,7 @@ fn locked_out(locked: Locked) -> Denial {
     Denial {
         status: StatusCode::FORBIDDEN,
         reason: "Too Many Failed Attempts",
-        challenges: Vec::new(),
+        challenges: Challenges::default(),
         retry_after: Some(locked.retry_after_secs),
         reused_by: None,
     }

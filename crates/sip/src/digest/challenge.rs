@@ -66,42 +66,76 @@ pub(crate) struct ChallengeFields<'a> {
 /// The order is free (RFC 7616 §3.3), and this one is chosen for clients that find each
 /// parameter by searching the header text from its start, as SIPp does: the short fixed
 /// parameters first, the long nonce last. Everything but `algorithm` is the same in every
-/// value (one nonce serves all: RFC 8760 §2.4 leaves it to the server), so it is quoted
-/// once and copied.
-pub(crate) fn write_challenges(fields: &ChallengeFields<'_>) -> Vec<String> {
-    // `Digest realm="", qop="auth", algorithm=` (39); escapes, which our realms never
-    // need, may grow it.
-    let mut head = String::with_capacity(39 + fields.realm.len());
-    head.push_str("Digest realm=");
-    push_quoted(&mut head, fields.realm);
-    head.push_str(", qop=\"auth\", algorithm=");
-    // `SHA-256-sess` (12), `, nonce=""` (10), `, opaque=""` (11) when sent, `, stale=true` (12).
-    let tail_len = 34 + fields.nonce.len() + fields.opaque.map_or(0, |o| o.len() + 11);
-    let mut values: Vec<String> = Vec::with_capacity(fields.algorithms.len());
-    let mut tail_start = 0;
-    for algorithm in fields.algorithms {
-        let mut out = String::with_capacity(head.len() + tail_len);
-        out.push_str(&head);
-        out.push_str(algorithm.as_str());
-        match values.first() {
-            // The nonce onwards is the same in every value: copied as the first one quoted it.
-            Some(first) => out.push_str(first.get(tail_start..).unwrap_or_default()),
-            None => {
-                tail_start = out.len();
-                out.push_str(", nonce=");
-                push_quoted(&mut out, fields.nonce);
-                if let Some(opaque) = fields.opaque {
-                    out.push_str(", opaque=");
-                    push_quoted(&mut out, opaque);
-                }
-                if fields.stale {
-                    out.push_str(", stale=true");
-                }
-            }
+/// value (one nonce serves all: RFC 8760 §2.4 leaves it to the server). An algorithm named
+/// twice is offered once.
+pub(crate) fn write_challenges(fields: &ChallengeFields<'_>) -> Challenges {
+    // `Digest realm="", qop="auth", algorithm=` (39), `SHA-256-sess` (12), `, nonce=""`
+    // (10), `, opaque=""` (11) when sent, `, stale=true` (12); escapes, which our realms
+    // never need, may grow it.
+    let each =
+        73 + fields.realm.len() + fields.nonce.len() + fields.opaque.map_or(0, |o| o.len() + 11);
+    let mut out = Challenges {
+        text: String::with_capacity(each * fields.algorithms.len()),
+        ..Challenges::default()
+    };
+    for (i, algorithm) in fields.algorithms.iter().enumerate() {
+        if fields.algorithms[..i].contains(algorithm) {
+            continue;
         }
-        values.push(out);
+        let text = &mut out.text;
+        text.push_str("Digest realm=");
+        push_quoted(text, fields.realm);
+        text.push_str(", qop=\"auth\", algorithm=");
+        text.push_str(algorithm.as_str());
+        text.push_str(", nonce=");
+        push_quoted(text, fields.nonce);
+        if let Some(opaque) = fields.opaque {
+            text.push_str(", opaque=");
+            push_quoted(text, opaque);
+        }
+        if fields.stale {
+            text.push_str(", stale=true");
+        }
+        // Distinct algorithms only, so there is always room.
+        if let Some(end) = out.ends.get_mut(out.count) {
+            *end = out.text.len();
+            out.count += 1;
+        }
     }
-    values
+    out
+}
+
+/// The challenge header values of one 401 or 407, one per algorithm offered, written into
+/// one string: a challenge opens every registration, so it costs one allocation however
+/// many algorithms it offers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Challenges {
+    text: String,
+    /// Where each value ends in `text`; at most one value per [`Algorithm`].
+    ends: [usize; 4],
+    count: usize,
+}
+
+impl Challenges {
+    /// The values in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        let ends = self.ends.get(..self.count).unwrap_or_default();
+        ends.iter().scan(0, |start, &end| {
+            let value = self.text.get(*start..end).unwrap_or_default();
+            *start = end;
+            Some(value)
+        })
+    }
+
+    /// How many values there are.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Whether there are none (no challenge).
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
 }
 
 /// A Digest challenge received from a server (client side), borrowed from the header value.
@@ -213,19 +247,55 @@ mod tests {
             stale: true,
         });
         assert_eq!(
-            values,
+            values.iter().collect::<Vec<_>>(),
             [
                 r#"Digest realm="acme \"test\"", qop="auth", algorithm=SHA-256, nonce="abc", opaque="op", stale=true"#,
                 r#"Digest realm="acme \"test\"", qop="auth", algorithm=MD5, nonce="abc", opaque="op", stale=true"#,
             ]
         );
-        let value = &values[0];
+        assert_eq!(values.len(), 2);
+        let value = values.iter().next().unwrap();
         let c = Challenge::parse(value).unwrap();
         assert_eq!(c.realm, "acme \"test\"");
         assert_eq!(c.algorithm(), Ok(Algorithm::Sha256));
         assert!(c.offers_qop_auth());
         assert!(c.stale);
         assert_eq!(c.opaque.as_deref(), Some("op"));
+    }
+
+    /// RFC 7616 §3.3: one value per algorithm; naming one twice in the configuration
+    /// offers it once, and no algorithm at all is no challenge.
+    #[test]
+    fn rfc7616_3_3_each_algorithm_offered_once() {
+        let fields = |algorithms| ChallengeFields {
+            realm: "acme.test",
+            nonce: "n1",
+            algorithms,
+            opaque: None,
+            stale: false,
+        };
+        let twice = [
+            Algorithm::Md5,
+            Algorithm::Sha256,
+            Algorithm::Md5,
+            Algorithm::Sha256,
+        ];
+        let values = write_challenges(&fields(&twice));
+        let parsed: Vec<_> = values
+            .iter()
+            .map(|v| Challenge::parse(v).unwrap().algorithm())
+            .collect();
+        assert_eq!(parsed, [Ok(Algorithm::Md5), Ok(Algorithm::Sha256)]);
+        let all = [
+            Algorithm::Sha256Sess,
+            Algorithm::Sha256,
+            Algorithm::Md5Sess,
+            Algorithm::Md5,
+        ];
+        assert_eq!(write_challenges(&fields(&all)).len(), 4);
+        let none = write_challenges(&fields(&[]));
+        assert!(none.is_empty());
+        assert_eq!(none.iter().count(), 0);
     }
 
     #[test]

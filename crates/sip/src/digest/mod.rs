@@ -19,7 +19,7 @@ mod nonce_count;
 mod verify;
 
 pub use algorithm::{ha1, Algorithm, HashFunction, HexDigest};
-pub use challenge::{AuthKind, Challenge};
+pub use challenge::{AuthKind, Challenge, Challenges};
 pub use client::{authorize, ClientRequest};
 pub use credentials::Credentials;
 pub use error::DigestError;

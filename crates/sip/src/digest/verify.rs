@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use subtle::ConstantTimeEq;
 
 use super::algorithm::{Algorithm, HashFunction, HexDigest};
-use super::challenge::{write_challenges, ChallengeFields};
+use super::challenge::{write_challenges, ChallengeFields, Challenges};
 use super::credentials::Credentials;
 use super::error::DigestError;
 use super::nonce::NonceSigner;
@@ -106,7 +106,7 @@ impl Authenticator {
         realm: &str,
         client: Option<IpAddr>,
         stale: bool,
-    ) -> Vec<String> {
+    ) -> Challenges {
         let nonce = self.signer.issue_digits(now, realm, client);
         write_challenges(&ChallengeFields {
             realm,

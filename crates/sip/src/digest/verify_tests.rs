@@ -123,9 +123,10 @@ impl Fixture {
     fn challenge(&self, now: u64, alg: Algorithm) -> String {
         self.auth
             .challenge(at(now), self.realm, None, false)
-            .into_iter()
+            .iter()
             .find(|v| Challenge::parse(v).unwrap().algorithm() == Ok(alg))
             .unwrap()
+            .to_owned()
     }
 
     fn answer(&self, challenge: &str, password: &str, nc: u32) -> String {

@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::{Entry, HeaderName, Headers, Layout, Method, Request, Response, StatusCode};
+use crate::decimal;
 use crate::parse::{parse_message, ParseError};
 
 /// Writes header lines and records where each one lands.
@@ -19,7 +20,7 @@ struct Writer {
 /// Decimal digits of `n` into `buf` without allocating.
 fn put_u32(buf: &mut BytesMut, n: u32) {
     let mut scratch = [0u8; 20];
-    buf.put_slice(crate::decimal::digits(u64::from(n), &mut scratch));
+    buf.put_slice(decimal::digits(u64::from(n), &mut scratch));
 }
 
 impl Writer {
@@ -142,6 +143,11 @@ impl<'a> ResponseBuilder<'a> {
 
     /// Writes the response into one buffer of the exact size.
     pub fn build(self) -> Response {
+        self.build_planned().0
+    }
+
+    /// [`Self::build`], and the size planned for the buffer (tests check it was exact).
+    fn build_planned(self) -> (Response, usize) {
         let req = self.request;
         let src = req.headers();
         let reason: Cow<'_, str> = match &self.reason {
@@ -159,19 +165,31 @@ impl<'a> ResponseBuilder<'a> {
             _ => false,
         };
         let body: &[u8] = self.body.as_ref().map_or(&[], |(_, b)| b);
-        let mut size = 8 + 4 + reason.len() + 2 + 30 + body.len();
+        // The exact size, so that freezing the buffer needs no allocation of its own (a
+        // `Bytes` made from a vector with spare room allocates a shared header). Were it
+        // short, the buffer would only grow.
+        let line = |name: &str, value: usize| name.len() + 2 + value + 2;
+        let mut scratch = [0u8; 20];
+        let status_len = decimal::digits(u64::from(self.status.as_u16()), &mut scratch).len();
+        let body_len_len = decimal::digits(body.len() as u64, &mut scratch).len();
+        let mut size = 8 + status_len + 1 + reason.len() + 2;
+        size += line("Content-Length", body_len_len) + 2 + body.len();
         let mut count = 2 + self.extra.len();
         for e in src.entries().iter().filter(copied) {
-            size += 16 + (e.value_end - e.value_start) as usize;
+            let name = e.name.as_str().unwrap_or_default();
+            size += line(name, (e.value_end - e.value_start) as usize);
             count += 1;
         }
         size += tag.map_or(0, |t| 5 + t.len());
         size += self
             .extra
             .iter()
-            .map(|(n, v)| n.len() + v.len() + 4)
+            .map(|(n, v)| line(n, v.len()))
             .sum::<usize>();
-        size += self.body.as_ref().map_or(0, |(ct, _)| 16 + ct.len());
+        size += self
+            .body
+            .as_ref()
+            .map_or(0, |(ct, _)| line("Content-Type", ct.len()));
 
         let mut w = Writer::with_capacity(size, count);
         w.buf.put_slice(b"SIP/2.0 ");
@@ -200,7 +218,7 @@ impl<'a> ResponseBuilder<'a> {
             w.known_header(HeaderName::ContentType, &[ct.as_bytes()]);
         }
         let body_start = w.finish(body);
-        Response {
+        let response = Response {
             status: self.status,
             reason: (reason_start, start_line_end),
             headers: Headers::new(w.buf.freeze(), w.entries),
@@ -211,7 +229,8 @@ impl<'a> ResponseBuilder<'a> {
             },
             // Built to be sent, rarely read: its accessors parse on demand.
             cache: None,
-        }
+        };
+        (response, size)
     }
 }
 

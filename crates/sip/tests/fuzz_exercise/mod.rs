@@ -29,7 +29,8 @@ fn authenticator() -> &'static (Authenticator, String) {
         let auth = Authenticator::new(b"fuzzing secret, 32 bytes or so..", DigestConfig::default());
         let values = auth.challenge(now(), REALM, None, false);
         let nonce = values
-            .first()
+            .iter()
+            .next()
             .and_then(|v| Challenge::parse(v).ok())
             .map(|c| c.nonce.into_owned())
             .unwrap_or_default();

@@ -330,7 +330,7 @@ async fn rfc3261_8_2_7_stateless_answer_keeps_no_transaction() {
         let challenge = tx
             .request()
             .response(StatusCode::UNAUTHORIZED)
-            .to_tag(tag)
+            .to_tag(tag.as_str())
             .build();
         let _ = tx.respond_stateless(challenge);
     })

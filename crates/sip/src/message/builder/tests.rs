@@ -189,3 +189,39 @@ fn rfc3261_8_1_1_trusted_build_refuses_what_the_layer_needs() {
         })
     ));
 }
+
+/// RFC 3261 §8.2.6: a response's buffer is planned to its exact size (every copied header,
+/// a To tag added or kept, extra headers, a reason of any length, a body and its
+/// Content-Length digits), so freezing it allocates nothing more.
+#[test]
+fn rfc3261_8_2_6_response_buffer_is_planned_exactly() {
+    let text = INVITE.replace(
+        "Via: SIP/2.0/UDP pc33.acme.test;branch=z9hG4bKnashds8\r\n",
+        "Via: SIP/2.0/UDP proxy.acme.test;branch=z9hG4bKp1\r\nv: SIP/2.0/UDP pc33.acme.test;branch=z9hG4bKnashds8\r\nRecord-Route: <sip:proxy.acme.test;lr>\r\n",
+    );
+    let req = request(&text);
+    let tagged = request(&REGISTER.replace(
+        "To: <sip:94001@acme.test>",
+        "To: <sip:94001@acme.test>;tag=kept",
+    ));
+    let sdp = Bytes::from_static(b"v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\n");
+    let cases = [
+        req.response(StatusCode::TRYING),
+        req.response(StatusCode::OK).to_tag("abc").record_route(),
+        req.response(StatusCode::UNAUTHORIZED)
+            .reason("Unauthorized, with a longer reason")
+            .to_tag("0123456789abcdef")
+            .header("WWW-Authenticate", "Digest realm=\"a\", nonce=\"n\"")
+            .header("X-Extension", ""),
+        req.response(StatusCode::OK)
+            .to_tag("t")
+            .body("application/sdp", sdp),
+        req.response(StatusCode::OK)
+            .body("text/plain", Bytes::from(vec![b'x'; 12_345])),
+        tagged.response(StatusCode::OK).to_tag("another"),
+    ];
+    for builder in cases {
+        let (response, planned) = builder.build_planned();
+        assert_eq!(response.as_bytes().len(), planned, "{response:?}");
+    }
+}
