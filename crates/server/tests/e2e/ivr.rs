@@ -31,7 +31,7 @@ use tokio::task::block_in_place;
 
 use crate::calls::{calls_up, metric, no_calls_left, requests_received};
 use crate::harness::{field, Api, Options, Server};
-use crate::peers::{self, eventually, free_media_port, free_port, scratch, Peer};
+use crate::peers::{self, eventually, eventually_or, free_media_port, free_port, scratch, Peer};
 
 const DOMAIN: &str = "acme.test";
 
@@ -1204,12 +1204,23 @@ async fn hd_login_1_baresip_logs_in_with_rfc4733() {
     let dir = block_in_place(|| scratch(&server.dir(), "baresip"));
     let target = server.sip_udp.unwrap_or_else(|| panic!("no SIP/UDP"));
     let (mut phone, ctrl) = block_in_place(|| baresip(&dir, target, &DESK));
-    eventually(Duration::from_secs(15), "baresip to register", || async {
-        let device = api
-            .get(&format!("/domains/{DOMAIN}/devices/{}", DESK.ext))
-            .await;
-        (!device["registration"].is_null()).then_some(())
-    })
+    // Generous: baresip starts slowly on a loaded machine, and its log and the server's
+    // output say why if it never registers.
+    let context = || {
+        let log = std::fs::read_to_string(dir.join("baresip.log")).unwrap_or_default();
+        format!("baresip:\n{log}\nserver:\n{}", server.output())
+    };
+    eventually_or(
+        Duration::from_secs(40),
+        "baresip to register",
+        context,
+        || async {
+            let device = api
+                .get(&format!("/domains/{DOMAIN}/devices/{}", DESK.ext))
+                .await;
+            (!device["registration"].is_null()).then_some(())
+        },
+    )
     .await;
     block_in_place(|| {
         baresip_command(ctrl, "dial", &format!("sip:*44@{DOMAIN}"));

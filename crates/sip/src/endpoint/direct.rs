@@ -83,7 +83,7 @@ impl Direct {
         key: &TransactionKey,
         peer: SocketAddr,
         transport: Transport,
-        response: &Response,
+        response: Response,
         commands: &mpsc::UnboundedSender<Command>,
     ) -> Result<(), EndpointError> {
         self.answer(commands, |layer| {

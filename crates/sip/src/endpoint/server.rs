@@ -125,7 +125,7 @@ impl ServerTransaction {
                 &self.key,
                 self.source,
                 self.transport,
-                &response,
+                response,
                 &self.commands,
             );
         }

@@ -109,6 +109,10 @@ impl Headers {
         &self.buf
     }
 
+    pub(crate) fn into_buf(self) -> Bytes {
+        self.buf
+    }
+
     pub(crate) fn entries(&self) -> &[Entry] {
         &self.entries
     }

@@ -146,6 +146,12 @@ pub struct Response {
 impl Response {
     common_accessors!();
 
+    /// The whole message as on the wire, taken out of the response (no clone of the
+    /// bytes' handle).
+    pub fn into_bytes(self) -> Bytes {
+        self.headers.into_buf()
+    }
+
     /// The status code.
     pub fn status(&self) -> StatusCode {
         self.status

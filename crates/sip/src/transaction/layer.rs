@@ -225,7 +225,7 @@ impl TransactionLayer {
         key: &TransactionKey,
         peer: SocketAddr,
         transport: Transport,
-        response: &Response,
+        response: Response,
     ) -> Result<Option<Transmit>, TransactionError> {
         let status = response.status().as_u16();
         if status < 200 {
@@ -240,7 +240,9 @@ impl TransactionLayer {
                 self.stats.retransmissions += 1;
                 (stored.clone(), Some(key.clone()))
             }
-            None => (wire::response_bytes(response), None),
+            // Moved out, not cloned: a clone of a freshly built response's bytes would
+            // allocate a shared header for them.
+            None => (response.into_bytes(), None),
         };
         Ok(Some(Transmit {
             destination: peer,

@@ -63,7 +63,7 @@ fn rfc3261_8_2_7_deferred_request_keeps_nothing_and_its_retransmission_is_new() 
         "a copy before the answer is absorbed: {early:?}"
     );
     let transmit = layer
-        .respond_deferred(&key, peer(), Transport::Udp, &answer("REGISTER", "d1", 401))
+        .respond_deferred(&key, peer(), Transport::Udp, answer("REGISTER", "d1", 401))
         .unwrap()
         .expect("the answer is sent");
     assert!(transmit.bytes.starts_with(b"SIP/2.0 401"));
@@ -103,7 +103,7 @@ fn rfc3261_17_2_2_opened_deferred_request_absorbs_and_a_copy_yields_to_it() {
     // A handle for a copy that got through (its waiting mark lost to another key) yields.
     let copy_answer = answer("REGISTER", "d2", 200);
     let pending = layer
-        .respond_deferred(&key, peer(), Transport::Udp, &copy_answer)
+        .respond_deferred(&key, peer(), Transport::Udp, copy_answer)
         .unwrap();
     assert!(pending.is_none(), "nothing sent while the opened one waits");
     let ok = answer("REGISTER", "d2", 200);
@@ -116,7 +116,7 @@ fn rfc3261_17_2_2_opened_deferred_request_absorbs_and_a_copy_yields_to_it() {
     assert_eq!(stored.bytes, sent.bytes);
     let refused = answer("REGISTER", "d2", 401);
     let for_copy = layer
-        .respond_deferred(&key, peer(), Transport::Udp, &refused)
+        .respond_deferred(&key, peer(), Transport::Udp, refused)
         .unwrap()
         .expect("the stored final goes out");
     assert_eq!(
@@ -164,7 +164,7 @@ fn rfc3261_8_2_7_a_deferred_request_takes_no_stateless_provisional() {
     };
     let ringing = answer("REGISTER", "d5", 180);
     assert!(matches!(
-        layer.respond_deferred(&key, peer(), Transport::Udp, &ringing),
+        layer.respond_deferred(&key, peer(), Transport::Udp, ringing),
         Err(TransactionError::NotFinal { status: 180 })
     ));
 }
