@@ -11,7 +11,7 @@ use hotdesk_sip::digest::{
     Algorithm, AuthKind, AuthRequest, Authenticator, Challenges, Credentials, DigestConfig,
     DigestError,
 };
-use hotdesk_sip::endpoint::{new_tag, stateless_tag, ServerTransaction};
+use hotdesk_sip::endpoint::{new_tag, request_fingerprint, stateless_tag, ServerTransaction};
 use hotdesk_sip::message::HeaderName;
 use hotdesk_sip::{Request, Response, StatusCode};
 use jiff::Timestamp;
@@ -299,7 +299,13 @@ impl SipAuth {
         Denial {
             status: StatusCode::UNAUTHORIZED,
             reason: AuthKind::Www.challenge_reason(),
-            challenges: authenticator.challenge(now, domain.as_str(), Some(source), stale),
+            challenges: authenticator.challenge_for(
+                now,
+                domain.as_str(),
+                Some(source),
+                stale,
+                request_fingerprint(request),
+            ),
             retry_after: None,
             reused_by: None,
         }

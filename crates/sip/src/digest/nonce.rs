@@ -88,22 +88,28 @@ impl NonceSigner {
 
     /// Issues a fresh nonce for `realm` at `now`.
     pub fn issue(&self, now: SystemTime, realm: &str, client: Option<IpAddr>) -> String {
-        self.issue_digits(now, realm, client).as_str().to_owned()
+        self.issue_digits(now, realm, client, None)
+            .as_str()
+            .to_owned()
     }
 
-    /// [`issue`](Self::issue) on the stack, for callers that only copy it on.
+    /// [`issue`](Self::issue) on the stack, for callers that only copy it on. With
+    /// `transaction` (a per-process secret hash of the request's transaction) in place of
+    /// the counter, every copy of one request challenged within the same second gets the
+    /// same nonce.
     pub(crate) fn issue_digits(
         &self,
         now: SystemTime,
         realm: &str,
         client: Option<IpAddr>,
+        transaction: Option<u64>,
     ) -> NonceDigits {
         let issued = u32::try_from(unix_seconds(now)).unwrap_or(u32::MAX);
-        let counter = self.counter.fetch_add(1, Ordering::Relaxed);
+        let unique = transaction.unwrap_or_else(|| self.counter.fetch_add(1, Ordering::Relaxed));
         let mut raw = [0u8; RAW_LEN];
         raw[..4].copy_from_slice(&issued.to_be_bytes());
-        // The counter's low 48 bits.
-        raw[4..SIGNED_LEN].copy_from_slice(&counter.to_be_bytes()[2..]);
+        // The low 48 bits.
+        raw[4..SIGNED_LEN].copy_from_slice(&unique.to_be_bytes()[2..]);
         let tag = self.tag(&raw[..SIGNED_LEN], realm, client);
         raw[SIGNED_LEN..].copy_from_slice(&tag);
         let mut digits = [0u8; NONCE_LEN];

@@ -107,7 +107,35 @@ impl Authenticator {
         client: Option<IpAddr>,
         stale: bool,
     ) -> Challenges {
-        let nonce = self.signer.issue_digits(now, realm, client);
+        self.write(now, realm, client, stale, None)
+    }
+
+    /// [`Self::challenge`] for a stateless answer to the request whose transaction hashes
+    /// to `transaction` ([`request_fingerprint`](crate::endpoint::request_fingerprint)):
+    /// a retransmission challenged within the same second gets the same values, so the
+    /// answer is the same, as RFC 3261 §8.2.7 asks of a stateless UAS. A client that took
+    /// the first 401 and answered it then sees the second as a copy, not as a new
+    /// challenge to its authenticated request.
+    pub fn challenge_for(
+        &self,
+        now: SystemTime,
+        realm: &str,
+        client: Option<IpAddr>,
+        stale: bool,
+        transaction: u64,
+    ) -> Challenges {
+        self.write(now, realm, client, stale, Some(transaction))
+    }
+
+    fn write(
+        &self,
+        now: SystemTime,
+        realm: &str,
+        client: Option<IpAddr>,
+        stale: bool,
+        transaction: Option<u64>,
+    ) -> Challenges {
+        let nonce = self.signer.issue_digits(now, realm, client, transaction);
         write_challenges(&ChallengeFields {
             realm,
             nonce: nonce.as_str(),

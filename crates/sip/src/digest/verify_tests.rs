@@ -314,3 +314,35 @@ fn rfc7616_3_4_stored_ha1_length_checked() {
         })
     );
 }
+
+/// RFC 3261 §8.2.7: a stateless UAS answers a retransmission the same way. Challenges for
+/// one transaction within one second are identical; another transaction, another second or
+/// the counter's path get another nonce, and each is accepted once.
+#[test]
+fn rfc3261_8_2_7_copies_of_one_request_get_the_same_challenge() {
+    let f = Fixture::new(DigestConfig::default());
+    let first = f
+        .auth
+        .challenge_for(at(1_000), "acme.test", None, false, 42);
+    let copy = f
+        .auth
+        .challenge_for(at(1_000), "acme.test", None, false, 42);
+    assert_eq!(first, copy);
+    let nonce = |c: &Challenges| {
+        let value = c.iter().next().unwrap();
+        Challenge::parse(value).unwrap().nonce.into_owned()
+    };
+    let others = [
+        f.auth
+            .challenge_for(at(1_000), "acme.test", None, false, 43),
+        f.auth
+            .challenge_for(at(1_001), "acme.test", None, false, 42),
+        f.auth.challenge(at(1_000), "acme.test", None, false),
+    ];
+    for other in &others {
+        assert_ne!(nonce(other), nonce(&first));
+    }
+    let sha = first.iter().next().unwrap();
+    let value = f.answer(sha, "pw1004", 1);
+    assert!(f.verify(1_001, &value).is_ok());
+}
