@@ -79,7 +79,7 @@ impl fmt::Write for SourceText {
 }
 
 /// The transport as stored in a binding's source.
-pub(super) fn transport_name(transport: Transport) -> &'static str {
+fn transport_name(transport: Transport) -> &'static str {
     match transport {
         Transport::Udp => "udp",
         Transport::Tcp => "tcp",

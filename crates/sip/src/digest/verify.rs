@@ -113,9 +113,8 @@ impl Authenticator {
     /// [`Self::challenge`] for a stateless answer to the request whose transaction hashes
     /// to `transaction` ([`request_fingerprint`](crate::endpoint::request_fingerprint)):
     /// a retransmission challenged within the same second gets the same values, so the
-    /// answer is the same, as RFC 3261 §8.2.7 asks of a stateless UAS. A client that took
-    /// the first 401 and answered it then sees the second as a copy, not as a new
-    /// challenge to its authenticated request.
+    /// answer is the same, as RFC 3261 §8.2.7 asks of a stateless UAS, and a client can
+    /// tell the second for a copy of the first.
     pub fn challenge_for(
         &self,
         now: SystemTime,
