@@ -93,9 +93,11 @@ pub type QueueWait<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 // the hot path for no saving.
 #[allow(clippy::large_enum_variant)]
 enum Step {
-    Reply(Response),
+    /// A 200 to send statelessly, and the request's fingerprint to note in [`answered`].
+    Reply(Response, u64),
     Denied(Denial),
-    Commit(Pending, Response),
+    /// A change for the group commit, its 200, and the request's fingerprint.
+    Commit(Pending, Response, u64),
 }
 
 /// The registrar's own state; owned by the dispatcher.
@@ -163,21 +165,17 @@ impl Registrar {
         transaction: ServerTransaction,
     ) -> Option<QueueWait<'_>> {
         let now = ctx.app.now();
-        // The fingerprint only where a 200 is sent or a reuse is judged: not for the
-        // challenge that opens every pair.
         let step = self.process(ctx, &transaction, now);
         match step {
-            Ok(Step::Reply(response)) => {
-                self.answered
-                    .record(request_fingerprint(transaction.request()), now);
+            Ok(Step::Reply(response, fingerprint)) => {
+                self.answered.record(fingerprint, now);
                 let _ = transaction.respond_stateless(response);
             }
             Ok(Step::Denied(denial)) => denial.send(transaction),
-            Ok(Step::Commit(mut pending, response)) => {
+            Ok(Step::Commit(mut pending, response, fingerprint)) => {
                 // Noted now; until the commit answers, the transaction opened here absorbs
                 // retransmissions, and a 500 after a failed write goes through it too.
-                self.answered
-                    .record(request_fingerprint(transaction.request()), now);
+                self.answered.record(fingerprint, now);
                 transaction.hold();
                 self.behind.supersede(&pending.puts, &pending.deletes);
                 pending.reply = Some((transaction, response));
@@ -235,20 +233,28 @@ impl Registrar {
             {
                 Outcome::Verified { user } => user,
                 Outcome::Denied(denial) => {
+                    // The fingerprint only where a reuse is judged: not for the challenge
+                    // that opens every pair.
                     let again = denial
                         .reused_by()
                         .filter(|reused| reused.as_str() == user)
-                        .filter(|_| self.answered.contains(request_fingerprint(request), now))
-                        .and_then(|reused| {
+                        .map(|reused| (reused, request_fingerprint(request)))
+                        .filter(|&(_, fingerprint)| self.answered.contains(fingerprint, now))
+                        .and_then(|(reused, fingerprint)| {
                             let source_text = SourceText::new(transaction.transport(), source);
                             let parsed =
                                 RegisterRequest::parse(request, source_text.as_str()).ok()?;
-                            Some(self.answer_again(request, &parsed, &domain, reused, now))
+                            let response = self.answer_again(
+                                request,
+                                fingerprint,
+                                &parsed,
+                                &domain,
+                                reused,
+                                now,
+                            );
+                            Some(Step::Reply(response, fingerprint))
                         });
-                    return Ok(match again {
-                        Some(response) => Step::Reply(response),
-                        None => Step::Denied(denial),
-                    });
+                    return Ok(again.unwrap_or(Step::Denied(denial)));
                 }
             };
         // Step 4: a user may register only their own AOR (HD-SEC-1: and only in its domain,
@@ -256,7 +262,8 @@ impl Registrar {
         if verified.as_str() != user {
             return Err(RegError::NotOwner);
         }
-        // Steps 5–7.
+        // Steps 5–7. The fingerprint tags the 200 and notes it (see [`answered`]).
+        let fingerprint = request_fingerprint(request);
         let source_text = SourceText::new(transaction.transport(), source);
         let parsed = RegisterRequest::parse(request, source_text.as_str())?;
         let echo_path = supports(request, "path");
@@ -277,7 +284,7 @@ impl Registrar {
                     path: if echo_path { &parsed.path } else { &[] },
                     outbound: flows && outbound,
                 };
-                let response = reply::ok(request, current, now, options);
+                let response = reply::ok(request, fingerprint, current, now, options);
                 let renewed = &current[index];
                 behind.add(renewed, now, stored);
                 let event = announce.then(|| registered(&domain, &verified, renewed));
@@ -287,7 +294,7 @@ impl Registrar {
             if let Some(event) = event {
                 ctx.app.publish(event);
             }
-            return Ok(Step::Reply(response));
+            return Ok(Step::Reply(response, fingerprint));
         }
         let updated = self
             .bindings
@@ -303,25 +310,23 @@ impl Registrar {
                     outbound: flows && outbound,
                 };
                 // Step 8: the 200 lists every current binding.
-                let response = reply::ok(request, &contacts, now, options);
+                let response = reply::ok(request, fingerprint, &contacts, now, options);
                 let left_empty = contacts.is_empty();
                 Ok::<_, RegError>((contacts, (response, puts, removed, left_empty)))
             });
         let updated = match updated {
             // A retransmission whose credentials passed again (RFC 2069 ones carry no nonce
             // count) meets the CSeq it set itself.
-            Err(RegError::OutOfOrder)
-                if self.answered.contains(request_fingerprint(request), now) =>
-            {
-                return Ok(Step::Reply(
-                    self.answer_again(request, &parsed, &domain, &verified, now),
-                ));
+            Err(RegError::OutOfOrder) if self.answered.contains(fingerprint, now) => {
+                let response =
+                    self.answer_again(request, fingerprint, &parsed, &domain, &verified, now);
+                return Ok(Step::Reply(response, fingerprint));
             }
             other => other?,
         };
         let (response, puts, removed, left_empty) = updated.value;
         if puts.is_empty() && removed.is_empty() {
-            return Ok(Step::Reply(response));
+            return Ok(Step::Reply(response, fingerprint));
         }
         if removed.is_empty() && puts.iter().all(|p| is_refresh(&updated.before, p)) {
             if let Some(stored) = stored_expiry(&updated.before) {
@@ -331,7 +336,7 @@ impl Registrar {
                         ctx.app.publish(registered(&domain, &verified, put));
                     }
                 }
-                return Ok(Step::Reply(response));
+                return Ok(Step::Reply(response, fingerprint));
             }
         }
         let pending = Pending {
@@ -355,7 +360,7 @@ impl Registrar {
                 left_empty,
             }),
         };
-        Ok(Step::Commit(pending, response))
+        Ok(Step::Commit(pending, response, fingerprint))
     }
 
     /// The 200 again for a retransmission of a REGISTER answered 200, from the bindings as
@@ -363,6 +368,7 @@ impl Registrar {
     fn answer_again(
         &self,
         request: &Request,
+        fingerprint: u64,
         parsed: &RegisterRequest<'_>,
         domain: &DomainName,
         user: &Extension,
@@ -381,7 +387,7 @@ impl Registrar {
             call_id = request.call_id(),
             "REGISTER retransmission answered again"
         );
-        reply::ok(request, &contacts, now, options)
+        reply::ok(request, fingerprint, &contacts, now, options)
     }
 
     /// Removes lapsed bindings (deleted from the store and announced as expired), then

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use hotdesk_sip::decimal::push_decimal;
-use hotdesk_sip::endpoint::{new_tag, stateless_tag};
+use hotdesk_sip::endpoint::{new_tag, Hex16};
 use hotdesk_sip::{Request, Response, StatusCode};
 use hotdesk_store::{Binding, StoreError};
 use jiff::Timestamp;
@@ -156,15 +156,18 @@ pub struct OkOptions<'a> {
 }
 
 /// The 200 to a REGISTER: every current binding with its remaining expiry, To-tagged for a
-/// stateless answer.
+/// stateless answer from the request's `fingerprint`
+/// ([`request_fingerprint`](hotdesk_sip::endpoint::request_fingerprint)).
 pub fn ok(
     request: &Request,
+    fingerprint: u64,
     contacts: &[Binding],
     now: Timestamp,
     options: OkOptions<'_>,
 ) -> Response {
-    // Sent statelessly: a retransmission answered again must get the same To tag.
-    let tag = stateless_tag(request);
+    // Sent statelessly: a retransmission answered again must get the same To tag (what
+    // `stateless_tag` gives, from the fingerprint the registrar has already).
+    let tag = Hex16::new(fingerprint);
     let mut builder = request.response(StatusCode::OK).to_tag(tag.as_str());
     for path in options.path {
         builder = builder.header("Path", *path);

@@ -11,7 +11,7 @@ use hotdesk_sip::digest::{
     Algorithm, AuthKind, AuthRequest, Authenticator, Challenges, Credentials, DigestConfig,
     DigestError,
 };
-use hotdesk_sip::endpoint::{new_tag, request_fingerprint, stateless_tag, ServerTransaction};
+use hotdesk_sip::endpoint::{new_tag, request_fingerprint, Hex16, ServerTransaction};
 use hotdesk_sip::message::HeaderName;
 use hotdesk_sip::{Request, Response, StatusCode};
 use jiff::Timestamp;
@@ -54,6 +54,9 @@ pub struct Denial {
     status: StatusCode,
     reason: &'static str,
     challenges: Challenges,
+    /// A challenge's To tag, from the fingerprint its nonce took: stateless, so the same
+    /// for every retransmission (RFC 3261 §8.2.7).
+    stateless_tag: Option<Hex16>,
     retry_after: Option<u64>,
     reused_by: Option<Extension>,
 }
@@ -80,13 +83,13 @@ impl Denial {
     /// The response to `request`.
     pub fn response(&self, request: &Request) -> Response {
         let retry_after = self.retry_after.map(|s| s.to_string());
-        let (stateless, fresh);
-        let tag = if self.is_challenge() {
-            stateless = stateless_tag(request);
-            stateless.as_str()
-        } else {
-            fresh = new_tag();
-            fresh.as_str()
+        let fresh;
+        let tag = match &self.stateless_tag {
+            Some(tag) => tag.as_str(),
+            None => {
+                fresh = new_tag();
+                fresh.as_str()
+            }
         };
         let mut builder = request
             .response(self.status)
@@ -296,6 +299,7 @@ impl SipAuth {
         } else {
             &self.authenticator
         };
+        let fingerprint = request_fingerprint(request);
         Denial {
             status: StatusCode::UNAUTHORIZED,
             reason: AuthKind::Www.challenge_reason(),
@@ -304,8 +308,9 @@ impl SipAuth {
                 domain.as_str(),
                 Some(source),
                 stale,
-                request_fingerprint(request),
+                fingerprint,
             ),
+            stateless_tag: Some(Hex16::new(fingerprint)),
             retry_after: None,
             reused_by: None,
         }
@@ -317,6 +322,7 @@ fn digest_denial(error: &DigestError) -> Denial {
         status: StatusCode::new(error.status(AuthKind::Www)).unwrap_or(StatusCode::FORBIDDEN),
         reason: error.reason(AuthKind::Www),
         challenges: Challenges::default(),
+        stateless_tag: None,
         retry_after: None,
         reused_by: None,
     }
@@ -327,6 +333,7 @@ fn locked_out(locked: Locked) -> Denial {
         status: StatusCode::FORBIDDEN,
         reason: "Too Many Failed Attempts",
         challenges: Challenges::default(),
+        stateless_tag: None,
         retry_after: Some(locked.retry_after_secs),
         reused_by: None,
     }
