@@ -1,27 +1,25 @@
 //! Refreshed bindings waiting to be written (write-behind, as Kamailio's usrloc `db_mode`
 //! 2): a REGISTER that only moves a binding's expiry, CSeq or Call-ID is answered at once,
-//! and its row waits here, coalesced per binding, at most [`WRITE_BEHIND`] — and always
-//! less than half the time the row the store holds has left, so a crash loses only
-//! refreshes and never leaves the store with a lapsed row for a live phone.
+//! and its row waits, at most [`WRITE_BEHIND`] — and always less than half the time the
+//! row the store holds has left, so a crash loses only refreshes and never leaves the
+//! store with a lapsed row for a live phone.
 //!
-//! Owned by the registrar (in the dispatcher): a refresh of a binding already waiting
-//! updates it in place, with no allocation and no message to the commit task. Durable
-//! changes [`Behind::supersede`] what waits for the same binding before they are queued,
-//! and what is due goes to the commit task as one queued write, so both reach the store
-//! in the order they were made.
+//! The waiting rows are the bindings table's own: a refreshed contact is marked in its
+//! AOR's record ([`Marks`]) and its AOR listed here once ([`Behind`]), both under the
+//! table's lock (see [`super::bindings`]). A refresh of a contact already marked touches
+//! nothing more than the record it changed, and what is written is always the newest
+//! refresh. A durable change clears the marks of the contacts it changes, as its own write
+//! carries them; what is due goes to the commit task as one queued write, after whatever
+//! was queued before it, so both reach the store in the order they were made.
 //!
-//! Rows are written in step with the sweep rather than all at once: every row due goes,
+//! Rows are written in step with the sweep rather than all at once: every AOR due goes,
 //! and up to [`EARLY_ROWS`] a sweep of those due within [`EARLY`] go ahead of time. Phones
 //! that all refreshed within a second (after a restart, or a bench's steady state) would
 //! otherwise come due together, and writing ten thousand rows at once takes a quarter of a
 //! second of CPU in one burst, enough to make a loaded machine drop datagrams.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
-use foldhash::fast::RandomState;
-use hotdesk_core::{DomainName, Extension};
-use hotdesk_store::{Binding, BindingKey};
 use jiff::Timestamp;
 
 /// Longest a refresh waits before its row is written. Every write of a refreshed row costs
@@ -32,7 +30,7 @@ pub const WRITE_BEHIND: Duration = Duration::from_secs(60);
 /// How far ahead of its time a row may be written to spread the writes.
 pub const EARLY: Duration = Duration::from_secs(30);
 
-/// Rows a sweep writes ahead of their time, at most (those due are written regardless).
+/// AORs a sweep writes ahead of their time, at most (those due are written regardless).
 pub const EARLY_ROWS: usize = 1024;
 
 /// How long after `now` a refreshed row may wait when the store's row lapses at `stored`:
@@ -43,151 +41,126 @@ pub fn write_by(now: Timestamp, stored: Timestamp) -> Duration {
     WRITE_BEHIND.min(left / 2)
 }
 
-/// Refreshed bindings not yet written, newest per binding: domain → AOR → contacts,
-/// searched by `&str`, so a refresh of a binding already waiting allocates nothing.
+/// Which of one AOR's contacts wait to be written: bit `i` for contact `i`, the last bit
+/// for every contact from 63 on (a superset only costs a write).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Marks(u64);
+
+impl Marks {
+    fn bit(index: usize) -> u64 {
+        1 << index.min(63)
+    }
+
+    /// Marks contact `index`.
+    pub fn set(&mut self, index: usize) {
+        self.0 |= Self::bit(index);
+    }
+
+    /// Whether contact `index` is marked.
+    pub fn has(self, index: usize) -> bool {
+        self.0 & Self::bit(index) != 0
+    }
+
+    /// True when no contact waits.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The marks of a list changed by `keep` (which says, for each old index in order,
+    /// whether the contact stays), so that the marks follow the contacts that stay.
+    pub fn retained(self, keep: impl IntoIterator<Item = bool>) -> Self {
+        let mut kept = Self::default();
+        let mut at = 0;
+        for (old, stays) in keep.into_iter().enumerate() {
+            if stays {
+                if self.has(old) {
+                    kept.set(at);
+                }
+                at += 1;
+            }
+        }
+        kept
+    }
+}
+
+/// An AOR with refreshed contacts not yet written, and when they must be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiting {
+    /// The AOR's domain.
+    pub domain: String,
+    /// The AOR's user part.
+    pub aor: String,
+    /// Written by then.
+    pub due: Timestamp,
+}
+
+/// The AORs whose refreshed contacts wait, in the order they first did. The contacts
+/// themselves stay in the bindings table, marked there ([`Marks`]), and are read from it
+/// when written, so the newest refresh is what reaches the store and a refresh of a
+/// contact already waiting changes nothing here. An AOR is listed when its first contact
+/// is marked; a listing whose marks were cleared meanwhile (written, or changed durably)
+/// is dropped when it comes up.
 #[derive(Debug, Default)]
 pub struct Behind {
-    /// Seeded foldhash: looked up on every refresh; keys are authenticated AORs (as in
-    /// the bindings table).
-    rows: HashMap<DomainName, HashMap<Extension, Vec<Waiting>, RandomState>, RandomState>,
-    /// When the first of the waiting rows must be written: wall time, as the stored rows'
-    /// expiries it is reckoned from (and no clock read per refresh).
+    waiting: Vec<Waiting>,
+    /// The soonest `due` listed: wall time, as the stored rows' expiries it is reckoned
+    /// from (and no clock read per refresh).
     due: Option<Timestamp>,
 }
 
 impl Behind {
-    /// Keeps `refreshed` (a binding whose refresh moved only its expiry, CSeq and Call-ID)
-    /// to write within [`write_by`] of `stored`, the earliest expiry the store holds for
-    /// its AOR, at `now`: by the sooner of that and the time it already had.
-    pub fn add(&mut self, refreshed: &Binding, now: Timestamp, stored: Timestamp) {
-        let due = now.checked_add(write_by(now, stored)).unwrap_or(now);
+    /// Lists `aor` of `domain` to write by `due`.
+    pub fn add(&mut self, domain: &str, aor: &str, due: Timestamp) {
         if self.due.is_none_or(|d| due < d) {
             self.due = Some(due);
         }
-        let aors = match self.rows.get_mut(refreshed.domain.as_str()) {
-            Some(aors) => aors,
-            None => self.rows.entry(refreshed.domain.clone()).or_default(),
-        };
-        let waiting = match aors.get_mut(refreshed.aor.as_str()) {
-            Some(waiting) => waiting,
-            None => aors.entry(refreshed.aor.clone()).or_default(),
-        };
-        match waiting
-            .iter_mut()
-            .find(|w| w.row.contact == refreshed.contact)
-        {
-            // Only these move in a refresh (`super::is_refresh`); the Call-ID's buffer is
-            // reused.
-            Some(older) => {
-                older.row.expires_at = refreshed.expires_at;
-                older.row.cseq = refreshed.cseq;
-                older.row.call_id.clone_from(&refreshed.call_id);
-                older.due = older.due.min(due);
-            }
-            None => waiting.push(Waiting {
-                row: refreshed.clone(),
-                due,
-            }),
-        }
+        self.waiting.push(Waiting {
+            domain: domain.to_owned(),
+            aor: aor.to_owned(),
+            due,
+        });
     }
 
-    /// Drops what waits for a binding that `puts` or `deletes` change durably: written
-    /// later, the refresh would bring back a binding deleted since, or an older one.
-    pub fn supersede(&mut self, puts: &[Binding], deletes: &[BindingKey]) {
-        if self.rows.is_empty() {
-            return;
-        }
-        let keys = deletes
-            .iter()
-            .map(|d| (&d.domain, &d.aor, &d.contact))
-            .chain(puts.iter().map(|b| (&b.domain, &b.aor, &b.contact)));
-        for (domain, aor, contact) in keys {
-            if let Some(waiting) = self
-                .rows
-                .get_mut(domain.as_str())
-                .and_then(|aors| aors.get_mut(aor.as_str()))
-            {
-                waiting.retain(|w| w.row.contact != *contact);
-            }
-        }
-    }
-
-    /// The rows to write at `now`: every one due, and up to `early` more due within
-    /// [`EARLY`] (see the module documentation). Empty, without a look at the rows, while
+    /// The AORs to write at `now`: every one due, and up to `early` more due within
+    /// [`EARLY`] (see the module documentation). Empty, without a look at the list, while
     /// none is that close.
-    pub fn take_due(&mut self, now: Timestamp, mut early: usize) -> Vec<Binding> {
+    pub fn take_due(&mut self, now: Timestamp, mut early: usize) -> Vec<Waiting> {
         let horizon = now.checked_add(EARLY).unwrap_or(now);
         if self.due.is_none_or(|due| due > horizon) {
             return Vec::new();
         }
         let mut taken = Vec::new();
         let mut next: Option<Timestamp> = None;
-        for aors in self.rows.values_mut() {
-            for waiting in aors.values_mut() {
-                // Moved out, not cloned; the order of an AOR's rows does not matter.
-                let mut i = 0;
-                while let Some(w) = waiting.get(i) {
-                    let go = w.due <= now || (w.due <= horizon && early > 0);
-                    if !go {
-                        if next.is_none_or(|t| w.due < t) {
-                            next = Some(w.due);
-                        }
-                        i += 1;
-                        continue;
-                    }
-                    if w.due > now {
-                        early -= 1;
-                    }
-                    taken.push(waiting.swap_remove(i).row);
+        let mut i = 0;
+        while let Some(w) = self.waiting.get(i) {
+            let go = w.due <= now || (w.due <= horizon && early > 0);
+            if !go {
+                if next.is_none_or(|t| w.due < t) {
+                    next = Some(w.due);
                 }
+                i += 1;
+                continue;
             }
-            aors.retain(|_, waiting| !waiting.is_empty());
+            if w.due > now {
+                early -= 1;
+            }
+            // The order of the list only matters for fairness between sweeps.
+            taken.push(self.waiting.swap_remove(i));
         }
-        self.rows.retain(|_, aors| !aors.is_empty());
         self.due = next;
         taken
     }
 
-    /// Every waiting row, leaving none.
-    pub fn take(&mut self) -> Vec<Binding> {
+    /// Every listed AOR, leaving none.
+    pub fn take(&mut self) -> Vec<Waiting> {
         self.due = None;
-        self.rows
-            .drain()
-            .flat_map(|(_, aors)| aors.into_values().flatten())
-            .map(|w| w.row)
-            .collect()
+        std::mem::take(&mut self.waiting)
     }
-}
-
-/// A refreshed row and when it must be written.
-#[derive(Debug)]
-struct Waiting {
-    row: Binding,
-    due: Timestamp,
 }
 
 #[cfg(test)]
 mod tests {
-    use jiff::SignedDuration;
-
     use super::*;
-
-    fn binding(aor: &str, expires_at: Timestamp) -> Binding {
-        Binding {
-            domain: DomainName::new("example.com").expect("domain"),
-            aor: Extension::new(aor).expect("extension"),
-            contact: format!("sip:{aor}@192.0.2.1"),
-            source: "udp:192.0.2.1:5060".to_owned(),
-            expires_at,
-            call_id: "c".to_owned(),
-            cseq: 1,
-            instance: None,
-            reg_id: None,
-            q: None,
-            path: Vec::new(),
-            user_agent: None,
-        }
-    }
 
     fn at(secs: i64) -> Timestamp {
         Timestamp::from_second(1_700_000_000 + secs).expect("timestamp")
@@ -203,35 +176,25 @@ mod tests {
         assert_eq!(write_by(at(10), at(0)), Duration::ZERO, "already lapsed");
     }
 
-    /// The AORs of the rows `rows`, sorted.
-    fn aors(rows: &[Binding]) -> Vec<&str> {
-        let mut aors: Vec<&str> = rows.iter().map(|b| b.aor.as_str()).collect();
+    /// The AORs of `listed`, sorted.
+    fn aors(listed: &[Waiting]) -> Vec<&str> {
+        let mut aors: Vec<&str> = listed.iter().map(|w| w.aor.as_str()).collect();
         aors.sort_unstable();
         aors
     }
 
-    // RFC 3261 §10.3 (bindings kept across a restart): each row goes by its own time, the
-    // soonest a refresh of it asked for; nothing is looked at while no row is near.
+    // RFC 3261 §10.3 (bindings kept across a restart): each AOR goes by its own time; nothing
+    // is looked at while none is near.
     #[test]
-    fn rfc3261_10_3_each_row_is_written_by_its_soonest_time() {
+    fn rfc3261_10_3_each_aor_is_written_by_its_time() {
         let mut behind = Behind::default();
-        behind.add(&binding("100", at(7200)), at(0), at(3600));
-        assert_eq!(behind.due, Some(at(60)), "WRITE_BEHIND after the refresh");
-        // A binding whose stored row lapses in 20 s is due at 10 s…
-        behind.add(&binding("101", at(60)), at(0), at(20));
-        assert_eq!(behind.due, Some(at(10)));
-        // …and a later refresh of it, due later, keeps its earlier time.
-        behind.add(&binding("101", at(120)), at(5), at(3600));
+        behind.add("example.com", "100", at(60));
+        assert_eq!(behind.due, Some(at(60)));
+        behind.add("example.com", "101", at(10));
         assert_eq!(behind.due, Some(at(10)));
         // Before 10 s nothing is due, and with no early quota nothing goes.
         assert!(behind.take_due(at(9), 0).is_empty());
-        let first = behind.take_due(at(10), 0);
-        assert_eq!(aors(&first), ["101"]);
-        assert_eq!(
-            first[0].expires_at,
-            at(120),
-            "the newest refresh is written"
-        );
+        assert_eq!(aors(&behind.take_due(at(10), 0)), ["101"]);
         assert_eq!(behind.due, Some(at(60)));
         // Further than EARLY from any time: not even looked at.
         assert!(behind.take_due(at(29), EARLY_ROWS).is_empty());
@@ -239,15 +202,15 @@ mod tests {
         assert!(behind.due.is_none() && behind.take().is_empty());
     }
 
-    // Issue 4: rows that came due together are spread over the sweeps before their time,
+    // Issue 4: AORs that came due together are spread over the sweeps before their time,
     // EARLY_ROWS a sweep, and whatever is due goes whatever the quota.
     #[test]
-    fn rfc3261_10_3_rows_due_together_are_written_ahead_in_quotas_and_all_by_their_time() {
+    fn rfc3261_10_3_aors_due_together_are_written_ahead_in_quotas_and_all_by_their_time() {
         let mut behind = Behind::default();
         for aor in 100..110 {
-            behind.add(&binding(&aor.to_string(), at(7200)), at(0), at(3600));
+            behind.add("example.com", &aor.to_string(), at(60));
         }
-        behind.add(&binding("200", at(60)), at(0), at(20));
+        behind.add("example.com", "200", at(10));
         // At 10 s "200" is due; three more go early (all ten are due at 60 s, within EARLY
         // of 30 s and later).
         assert_eq!(
@@ -255,35 +218,27 @@ mod tests {
             1,
             "60 s is beyond EARLY of 10 s"
         );
-        let early = behind.take_due(at(30), 3);
-        assert_eq!(early.len(), 3);
+        assert_eq!(behind.take_due(at(30), 3).len(), 3);
         assert_eq!(behind.take_due(at(31), 3).len(), 3);
         // At 60 s the four left are due: all go, the quota notwithstanding.
-        let due = behind.take_due(at(60), 1);
-        assert_eq!(due.len(), 4);
+        assert_eq!(behind.take_due(at(60), 1).len(), 4);
         assert!(behind.take().is_empty());
     }
 
+    // Marks follow the contacts that stay when others go; from 63 on one bit stands for all.
     #[test]
-    fn rfc3261_10_3_a_binding_waits_once_with_its_newest_refresh() {
-        let mut behind = Behind::default();
-        behind.add(&binding("100", at(3600)), at(0), at(3600));
-        let mut newer = binding("100", at(3600) + SignedDuration::from_secs(30));
-        newer.cseq = 2;
-        newer.call_id = "d".to_owned();
-        behind.add(&newer, at(30), at(3600));
-        let rows = behind.take();
-        assert_eq!(rows, vec![newer]);
-        assert!(behind.take().is_empty() && behind.due.is_none());
-    }
-
-    #[test]
-    fn rfc3261_10_3_a_durable_change_supersedes_the_waiting_refresh() {
-        let mut behind = Behind::default();
-        behind.add(&binding("100", at(3600)), at(0), at(3600));
-        behind.add(&binding("101", at(3600)), at(0), at(3600));
-        let removed = BindingKey::from(binding("100", at(0)));
-        behind.supersede(&[binding("101", at(7200))], &[removed]);
-        assert!(behind.take().is_empty(), "both were changed durably");
+    fn marks_follow_the_contacts_that_stay() {
+        let mut marks = Marks::default();
+        assert!(marks.is_empty());
+        marks.set(1);
+        marks.set(3);
+        // Contact 0 and 1 go: 3 is now 1, and 2 (unmarked) is now 0.
+        let kept = marks.retained([false, false, true, true]);
+        assert!(!kept.has(0) && kept.has(1) && !kept.has(2));
+        assert!(marks.retained([true, false, true, true]).has(2));
+        assert!(marks.retained([true, false, true, false]).is_empty());
+        let mut far = Marks::default();
+        far.set(70);
+        assert!(far.has(63) && far.has(64) && !far.has(62));
     }
 }

@@ -1,7 +1,8 @@
 //! The bindings table (Kamailio's usrloc): domain → AOR → contacts, in memory, the only
 //! thing REGISTER processing and call routing read. Writes reach the store through the
-//! group commit ([`super::commit`]); the dispatcher is the only writer, the API and routing
-//! read under a short read guard.
+//! group commit ([`super::commit`]), refreshes later ([`super::behind`]: their contacts are
+//! marked in their record); the dispatcher is the only writer but for the undo of a failed
+//! write, the API and routing read under a short read guard.
 
 use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -10,12 +11,52 @@ use foldhash::fast::RandomState;
 use hotdesk_store::Binding;
 use jiff::Timestamp;
 
-/// One AOR's contacts and a version bumped on every change, so a failed store write can
-/// be undone only if nothing changed the AOR since.
+use super::behind::{write_by, Behind, Marks, Waiting};
+
+/// One AOR's contacts, which of them wait to be written, and a version bumped on every
+/// change, so a failed store write can be undone only if nothing changed the AOR since.
 #[derive(Debug, Default)]
 struct Record {
     version: u64,
     contacts: Vec<Binding>,
+    behind: Marks,
+}
+
+impl Record {
+    /// Marks contact `index` to write by `due`, listing the AOR in `behind` if it is the
+    /// first to wait (a later refresh of a waiting AOR would only be due later: see
+    /// [`super::behind`]).
+    fn mark(&mut self, behind: &mut Behind, domain: &str, aor: &str, index: usize, due: Timestamp) {
+        if self.behind.is_empty() {
+            behind.add(domain, aor, due);
+        }
+        self.behind.set(index);
+    }
+}
+
+/// The marks of `old`'s contacts that `new` keeps unchanged; a contact changed or removed
+/// is written by the change itself.
+fn carried(old: &[Binding], marks: Marks, new: &[Binding]) -> Marks {
+    let mut kept = Marks::default();
+    if marks.is_empty() {
+        return kept;
+    }
+    for (at, binding) in new.iter().enumerate() {
+        if old
+            .iter()
+            .enumerate()
+            .any(|(i, o)| marks.has(i) && o == binding)
+        {
+            kept.set(at);
+        }
+    }
+    kept
+}
+
+/// When a refresh at `now` is written: within [`write_by`] of the earliest expiry the store
+/// holds for the AOR, `stored`.
+fn due(now: Timestamp, stored: Timestamp) -> Timestamp {
+    now.checked_add(write_by(now, stored)).unwrap_or(now)
 }
 
 #[derive(Debug, Default)]
@@ -28,6 +69,8 @@ struct Table {
     /// No contact lapses before this instant (a lower bound: refreshes only raise it).
     next_expiry: Option<Timestamp>,
     last_version: u64,
+    /// AORs with contacts waiting to be written.
+    behind: Behind,
 }
 
 impl Table {
@@ -40,7 +83,7 @@ impl Table {
     }
 
     /// Puts `contacts` in place of the AOR's list (removing the AOR when empty); returns the
-    /// old list and the new version.
+    /// old list and the new version. Contacts it keeps unchanged stay marked.
     fn replace(&mut self, domain: &str, aor: &str, contacts: Vec<Binding>) -> (Vec<Binding>, u64) {
         self.last_version += 1;
         let version = self.last_version;
@@ -65,10 +108,16 @@ impl Table {
             match aors.get_mut(aor) {
                 Some(record) => {
                     record.version = version;
+                    record.behind = carried(&record.contacts, record.behind, &contacts);
                     std::mem::replace(&mut record.contacts, contacts)
                 }
                 None => {
-                    aors.insert(aor.to_owned(), Record { version, contacts });
+                    let record = Record {
+                        version,
+                        contacts,
+                        behind: Marks::default(),
+                    };
+                    aors.insert(aor.to_owned(), record);
                     Vec::new()
                 }
             }
@@ -77,16 +126,57 @@ impl Table {
         self.count = (self.count + added).saturating_sub(before.len());
         (before, version)
     }
+
+    /// The marked contacts of the AORs `listed`, unmarked now: the rows to write behind.
+    fn take_marked(&mut self, listed: Vec<Waiting>) -> Vec<Binding> {
+        let mut rows = Vec::new();
+        for waiting in listed {
+            let Some(record) = self
+                .domains
+                .get_mut(&waiting.domain)
+                .and_then(|aors| aors.get_mut(&waiting.aor))
+            else {
+                continue;
+            };
+            let marks = std::mem::take(&mut record.behind);
+            let marked = record.contacts.iter().enumerate();
+            rows.extend(
+                marked
+                    .filter(|(i, _)| marks.has(*i))
+                    .map(|(_, b)| b.clone()),
+            );
+        }
+        rows
+    }
+}
+
+/// How an AOR looked before a change, to put back if the change is not stored.
+#[derive(Debug)]
+pub struct Undo {
+    /// Domain.
+    pub domain: String,
+    /// AOR user part.
+    pub aor: String,
+    /// The contacts before.
+    pub before: Vec<Binding>,
+    /// Which of them waited to be written.
+    pub behind: Marks,
+    /// The version the change made.
+    pub version: u64,
+    /// The change left the AOR without contacts.
+    pub left_empty: bool,
 }
 
 /// The result of [`Bindings::update`]: what the closure returned, the AOR's previous
-/// contacts and the version the change created (both for [`Bindings::undo`]).
+/// contacts and marks, and the version the change created (for [`Bindings::undo`]).
 #[derive(Debug)]
 pub struct Updated<T> {
     /// The closure's value.
     pub value: T,
     /// Contacts before the change.
     pub before: Vec<Binding>,
+    /// Which of them waited to be written.
+    pub behind: Marks,
     /// Version after the change.
     pub version: u64,
 }
@@ -115,39 +205,48 @@ impl Bindings {
         f: impl FnOnce(&[Binding]) -> Result<(Vec<Binding>, T), E>,
     ) -> Result<Updated<T>, E> {
         let mut table = self.write();
-        let current = table
+        let (current, behind) = table
             .domains
             .get(domain)
             .and_then(|aors| aors.get(aor))
-            .map_or(&[][..], |r| &r.contacts[..]);
+            .map_or((&[][..], Marks::default()), |r| (&r.contacts[..], r.behind));
         let (contacts, value) = f(current)?;
         let (before, version) = table.replace(domain, aor, contacts);
         Ok(Updated {
             value,
             before,
+            behind,
             version,
         })
     }
 
     /// Calls `f` with the AOR's contacts, to change in place, under the write guard (no
-    /// list is built or dropped: the path of a plain refresh). `None` if the AOR has no
-    /// contacts or `f` returns `None`, which must then have changed nothing. A change
-    /// makes a new version, so an older change's [`Self::undo`] no longer applies.
+    /// list is built or dropped: the path of a plain refresh at `now`); `f` returns its
+    /// value and the index of the contact it refreshed, which is then written behind. `None`
+    /// if the AOR has no contacts or `f` returns `None`, which must then have changed
+    /// nothing. A change makes a new version, so an older change's [`Self::undo`] no longer
+    /// applies.
     pub fn renew<T>(
         &self,
         domain: &str,
         aor: &str,
-        f: impl FnOnce(&mut [Binding]) -> Option<T>,
+        now: Timestamp,
+        f: impl FnOnce(&mut [Binding]) -> Option<(T, usize)>,
     ) -> Option<T> {
         let mut table = self.write();
         let Table {
             domains,
             next_expiry,
             last_version,
+            behind,
             ..
         } = &mut *table;
         let record = domains.get_mut(domain)?.get_mut(aor)?;
-        let value = f(&mut record.contacts)?;
+        // The earliest expiry the store holds, near enough: a contact waiting shows its
+        // newer one (see `super::stored_expiry`).
+        let stored = record.contacts.iter().map(|b| b.expires_at).min()?;
+        let (value, index) = f(&mut record.contacts)?;
+        record.mark(behind, domain, aor, index, due(now, stored));
         *last_version += 1;
         record.version = *last_version;
         for b in &record.contacts {
@@ -158,16 +257,60 @@ impl Bindings {
         Some(value)
     }
 
-    /// Puts `before` back if the AOR is still as change `version` left it (a write that
-    /// failed to reach the store). `true` if it did.
-    pub fn undo(
+    /// Marks the contacts of `aor` equal to one of `refreshed` (a change made by
+    /// [`Self::update`] that only refreshed them) to write behind, reckoned from `stored`,
+    /// the earliest expiry the store holds for the AOR, at `now`.
+    pub fn mark_refreshed(
         &self,
         domain: &str,
         aor: &str,
-        version: u64,
-        left_empty: bool,
-        before: Vec<Binding>,
-    ) -> bool {
+        refreshed: &[Binding],
+        now: Timestamp,
+        stored: Timestamp,
+    ) {
+        let mut table = self.write();
+        let Table {
+            domains, behind, ..
+        } = &mut *table;
+        let Some(record) = domains.get_mut(domain).and_then(|aors| aors.get_mut(aor)) else {
+            return;
+        };
+        let due = due(now, stored);
+        for index in 0..record.contacts.len() {
+            if refreshed.contains(&record.contacts[index]) {
+                record.mark(behind, domain, aor, index, due);
+            }
+        }
+    }
+
+    /// The refreshed contacts to write at `now`: those due, and up to `early` AORs' more
+    /// that are due soon (see [`Behind::take_due`]); they are no longer marked.
+    pub fn take_behind(&self, now: Timestamp, early: usize) -> Vec<Binding> {
+        let mut table = self.write();
+        let listed = table.behind.take_due(now, early);
+        table.take_marked(listed)
+    }
+
+    /// Every refreshed contact not yet written (at shutdown); none is marked after.
+    pub fn take_all_behind(&self) -> Vec<Binding> {
+        let mut table = self.write();
+        let listed = table.behind.take();
+        table.take_marked(listed)
+    }
+
+    /// Puts the AOR back as `undo` says it was, if it is still as the change left it (a
+    /// write that failed to reach the store); at `now`, for when the contacts that waited
+    /// to be written are due. `true` if it did.
+    pub fn undo(&self, undo: Undo, now: Timestamp) -> bool {
+        let Undo {
+            domain,
+            aor,
+            before,
+            behind,
+            version,
+            left_empty,
+        } = undo;
+        let (domain, aor) = (domain.as_str(), aor.as_str());
         let mut table = self.write();
         let current = table
             .domains
@@ -178,10 +321,25 @@ impl Bindings {
             Some(v) => v == version,
             None => left_empty,
         };
-        if untouched {
-            table.replace(domain, aor, before);
+        if !untouched {
+            return false;
         }
-        untouched
+        let stored = before.iter().map(|b| b.expires_at).min();
+        table.replace(domain, aor, before);
+        let Table {
+            domains,
+            behind: listed,
+            ..
+        } = &mut *table;
+        let record = domains.get_mut(domain).and_then(|aors| aors.get_mut(aor));
+        if let (Some(record), Some(stored)) = (record, stored) {
+            for index in 0..record.contacts.len() {
+                if behind.has(index) {
+                    record.mark(listed, domain, aor, index, due(now, stored));
+                }
+            }
+        }
+        true
     }
 
     /// Removes and returns every contact lapsed at `now`.
@@ -195,6 +353,8 @@ impl Bindings {
         table.domains.retain(|_, aors| {
             aors.retain(|_, record| {
                 let before = record.contacts.len();
+                let stays = record.contacts.iter().map(|b| b.expires_at > now);
+                record.behind = record.behind.retained(stays);
                 record.contacts.retain(|b| {
                     if b.expires_at <= now {
                         expired.push(b.clone());
@@ -251,6 +411,20 @@ impl Bindings {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// Whether a contact of `aor` in `domain` holds `call_id` and `cseq`: the REGISTER that
+    /// carried them made or last refreshed it (RFC 3261 §10.3 step 7 keeps both).
+    pub fn made_by(&self, domain: &str, aor: &str, call_id: &str, cseq: u32) -> bool {
+        self.read()
+            .domains
+            .get(domain)
+            .and_then(|aors| aors.get(aor))
+            .is_some_and(|r| {
+                r.contacts
+                    .iter()
+                    .any(|b| b.cseq == cseq && b.call_id == call_id)
+            })
     }
 
     /// Contacts in the table (live or lapsed-but-not-swept).

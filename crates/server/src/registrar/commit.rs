@@ -22,7 +22,7 @@ use hotdesk_store::{Binding, BindingKey};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::bindings::Bindings;
+use super::bindings::{Bindings, Undo};
 use super::reply::RegError;
 use crate::state::{App, AppEvent};
 
@@ -30,21 +30,6 @@ use crate::state::{App, AppEvent};
 pub const MAX_BATCH: usize = 512;
 /// How long a batch gathers after its first request arrived (unless it fills up first).
 pub const GATHER: Duration = Duration::from_millis(2);
-
-/// How an AOR looked before a change, to put back if the change is not stored.
-#[derive(Debug)]
-pub struct Undo {
-    /// Domain.
-    pub domain: String,
-    /// AOR user part.
-    pub aor: String,
-    /// The contacts before.
-    pub before: Vec<Binding>,
-    /// The version the change made.
-    pub version: u64,
-    /// The change left the AOR without contacts.
-    pub left_empty: bool,
-}
 
 /// One request's changes, waiting for the store.
 #[derive(Debug, Default)]
@@ -193,7 +178,7 @@ async fn write(app: &App, bindings: &Bindings, batch: &mut Batch) {
     };
     if batch.items.len() == 1 {
         if let Some(item) = batch.items.pop() {
-            fail(bindings, item, error);
+            fail(app, bindings, item, error);
         }
         return;
     }
@@ -203,7 +188,7 @@ async fn write(app: &App, bindings: &Bindings, batch: &mut Batch) {
         let deletes = &batch.deletes[item.deletes.clone()];
         match store.apply_bindings(puts, deletes).await {
             Ok(()) => finish(app, item),
-            Err(error) => fail(bindings, item, error),
+            Err(error) => fail(app, bindings, item, error),
         }
     }
 }
@@ -220,16 +205,10 @@ fn finish(app: &App, item: Item) {
     }
 }
 
-fn fail(bindings: &Bindings, item: Item, error: hotdesk_store::StoreError) {
+fn fail(app: &App, bindings: &Bindings, item: Item, error: hotdesk_store::StoreError) {
     tracing::error!(%error, "binding change not stored; answering 500");
     if let Some(undo) = item.undo {
-        bindings.undo(
-            &undo.domain,
-            &undo.aor,
-            undo.version,
-            undo.left_empty,
-            undo.before,
-        );
+        bindings.undo(undo, app.now());
     }
     if let Some((transaction, _)) = item.reply {
         let response = RegError::Store(error).response(transaction.request());

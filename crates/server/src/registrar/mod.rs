@@ -12,10 +12,12 @@
 //! 200s are sent statelessly (RFC 3261 §8.2.7), as Kamailio's registrar sends them: no
 //! transaction waits out Timer J holding each one. A retransmitted REGISTER therefore comes
 //! back here, its credentials right but used already (a nonce-count replay, or a nonce gone
-//! stale). If it is one answered 200 in the last 64·T1 ([`answered`]), it is answered again
-//! from the bindings as they are, changing nothing; anything else reusing credentials gets
-//! a fresh challenge. REGISTER is a deferred method of the endpoint: it opens no server
-//! transaction on arrival, so a challenge or a 200 costs none. Refusals open one as they
+//! stale). If it is one answered 200 — one whose Call-ID and CSeq a binding of its AOR
+//! still holds (it made or last refreshed that binding), or else one noted in the last
+//! 64·T1 ([`answered`]: those that left no binding, such as removals and queries) — it is
+//! answered again from the bindings as they are, changing nothing; anything else reusing
+//! credentials gets a fresh challenge. REGISTER is a deferred method of the endpoint: it
+//! opens no server transaction on arrival, so a challenge or a 200 costs none. Refusals open one as they
 //! are sent, and a change waiting for the store opens one before it waits ([`hold`]); those
 //! absorb their retransmissions, and a stateless answer to a copy of the request that
 //! came meanwhile yields to them.
@@ -43,7 +45,6 @@ use jiff::Timestamp;
 use tokio::sync::mpsc;
 
 use answered::Answered;
-use behind::Behind;
 pub use bindings::Bindings;
 pub use lookup::{target_of, ContactView, RegistrationView};
 pub use reply::RegError;
@@ -51,7 +52,8 @@ pub use reply::RegError;
 use crate::sip::auth::{Denial, Outcome};
 use crate::sip::Context;
 use crate::state::{App, AppEvent};
-use commit::{Pending, Undo};
+use bindings::Undo;
+use commit::Pending;
 use reply::OkOptions;
 use save::{Aor, RegisterRequest, Removal, Saved};
 use source::SourceText;
@@ -93,21 +95,22 @@ pub type QueueWait<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 // the hot path for no saving.
 #[allow(clippy::large_enum_variant)]
 enum Step {
-    /// A 200 to send statelessly, and the request's fingerprint to note in [`answered`].
-    Reply(Response, u64),
+    /// A 200 to send statelessly, and the request's fingerprint to note in [`answered`]
+    /// when no binding will hold its Call-ID and CSeq.
+    Reply(Response, Option<u64>),
     Denied(Denial),
-    /// A change for the group commit, its 200, and the request's fingerprint.
-    Commit(Pending, Response, u64),
+    /// A change for the group commit, its 200, and the fingerprint to note as for `Reply`.
+    Commit(Pending, Response, Option<u64>),
 }
 
 /// The registrar's own state; owned by the dispatcher.
 #[derive(Debug)]
 pub struct Registrar {
     policy: Policy,
+    /// The bindings, and the refreshed ones not yet written (see [`behind`]).
     bindings: Arc<Bindings>,
-    /// Refreshed rows not yet written (see [`behind`]).
-    behind: Behind,
-    /// REGISTERs answered 200 lately, to know their retransmissions (see [`answered`]).
+    /// REGISTERs answered 200 lately that left no binding, to know their retransmissions
+    /// (see [`answered`]).
     answered: Answered,
     commits: mpsc::Sender<Pending>,
 }
@@ -149,7 +152,6 @@ impl Registrar {
         Self {
             policy,
             bindings,
-            behind: Behind::default(),
             answered: Answered::default(),
             commits,
         }
@@ -167,17 +169,20 @@ impl Registrar {
         let now = ctx.app.now();
         let step = self.process(ctx, &transaction, now);
         match step {
-            Ok(Step::Reply(response, fingerprint)) => {
-                self.answered.record(fingerprint, now);
+            Ok(Step::Reply(response, note)) => {
+                if let Some(fingerprint) = note {
+                    self.answered.record(fingerprint, now);
+                }
                 let _ = transaction.respond_stateless(response);
             }
             Ok(Step::Denied(denial)) => denial.send(transaction),
-            Ok(Step::Commit(mut pending, response, fingerprint)) => {
+            Ok(Step::Commit(mut pending, response, note)) => {
                 // Noted now; until the commit answers, the transaction opened here absorbs
                 // retransmissions, and a 500 after a failed write goes through it too.
-                self.answered.record(fingerprint, now);
+                if let Some(fingerprint) = note {
+                    self.answered.record(fingerprint, now);
+                }
                 transaction.hold();
-                self.behind.supersede(&pending.puts, &pending.deletes);
                 pending.reply = Some((transaction, response));
                 return self.queue(pending);
             }
@@ -239,7 +244,9 @@ impl Registrar {
                         .reused_by()
                         .filter(|reused| reused.as_str() == user)
                         .map(|reused| (reused, request_fingerprint(request)))
-                        .filter(|&(_, fingerprint)| self.answered.contains(fingerprint, now))
+                        .filter(|&(reused, fingerprint)| {
+                            self.answered_before(request, fingerprint, &domain, reused, now)
+                        })
                         .and_then(|(reused, fingerprint)| {
                             let source_text = SourceText::new(transaction.transport(), source);
                             let parsed =
@@ -252,7 +259,7 @@ impl Registrar {
                                 reused,
                                 now,
                             );
-                            Some(Step::Reply(response, fingerprint))
+                            Some(Step::Reply(response, None))
                         });
                     return Ok(again.unwrap_or(Step::Denied(denial)));
                 }
@@ -262,7 +269,8 @@ impl Registrar {
         if verified.as_str() != user {
             return Err(RegError::NotOwner);
         }
-        // Steps 5–7. The fingerprint tags the 200 and notes it (see [`answered`]).
+        // Steps 5–7. The fingerprint tags the 200, and notes it where no binding will hold
+        // the request's Call-ID and CSeq (see [`answered`]).
         let fingerprint = request_fingerprint(request);
         let source_text = SourceText::new(transaction.transport(), source);
         let parsed = RegisterRequest::parse(request, source_text.as_str())?;
@@ -273,28 +281,24 @@ impl Registrar {
             user: &verified,
         };
         let policy = self.policy;
-        let behind = &mut self.behind;
         let announce = ctx.app.has_subscribers();
         let renewed = self
             .bindings
-            .renew(domain.as_str(), verified.as_str(), |current| {
-                let stored = stored_expiry(current)?;
+            .renew(domain.as_str(), verified.as_str(), now, |current| {
                 let (index, flows) = save::renew(current, &parsed, &policy, now)?;
                 let options = OkOptions {
                     path: if echo_path { &parsed.path } else { &[] },
                     outbound: flows && outbound,
                 };
                 let response = reply::ok(request, fingerprint, current, now, options);
-                let renewed = &current[index];
-                behind.add(renewed, now, stored);
-                let event = announce.then(|| registered(&domain, &verified, renewed));
-                Some((response, event))
+                let event = announce.then(|| registered(&domain, &verified, &current[index]));
+                Some(((response, event), index))
             });
         if let Some((response, event)) = renewed {
             if let Some(event) = event {
                 ctx.app.publish(event);
             }
-            return Ok(Step::Reply(response, fingerprint));
+            return Ok(Step::Reply(response, None));
         }
         let updated = self
             .bindings
@@ -317,28 +321,38 @@ impl Registrar {
         let updated = match updated {
             // A retransmission whose credentials passed again (RFC 2069 ones carry no nonce
             // count) meets the CSeq it set itself.
-            Err(RegError::OutOfOrder) if self.answered.contains(fingerprint, now) => {
+            Err(RegError::OutOfOrder)
+                if self.answered_before(request, fingerprint, &domain, &verified, now) =>
+            {
                 let response =
                     self.answer_again(request, fingerprint, &parsed, &domain, &verified, now);
-                return Ok(Step::Reply(response, fingerprint));
+                return Ok(Step::Reply(response, None));
             }
             other => other?,
         };
         let (response, puts, removed, left_empty) = updated.value;
         if puts.is_empty() && removed.is_empty() {
-            return Ok(Step::Reply(response, fingerprint));
+            return Ok(Step::Reply(response, Some(fingerprint)));
         }
         if removed.is_empty() && puts.iter().all(|p| is_refresh(&updated.before, p)) {
             if let Some(stored) = stored_expiry(&updated.before) {
+                self.bindings.mark_refreshed(
+                    domain.as_str(),
+                    verified.as_str(),
+                    &puts,
+                    now,
+                    stored,
+                );
                 for put in &puts {
-                    self.behind.add(put, now, stored);
                     if ctx.app.has_subscribers() {
                         ctx.app.publish(registered(&domain, &verified, put));
                     }
                 }
-                return Ok(Step::Reply(response, fingerprint));
+                return Ok(Step::Reply(response, None));
             }
         }
+        // A change that puts no binding (removals only) leaves nothing to know it by.
+        let note = puts.is_empty().then_some(fingerprint);
         let pending = Pending {
             reply: None,
             events: if ctx.app.has_subscribers() {
@@ -356,11 +370,28 @@ impl Registrar {
                 domain: domain.as_str().to_owned(),
                 aor: verified.as_str().to_owned(),
                 before: updated.before,
+                behind: updated.behind,
                 version: updated.version,
                 left_empty,
             }),
         };
-        Ok(Step::Commit(pending, response, fingerprint))
+        Ok(Step::Commit(pending, response, note))
+    }
+
+    /// Whether `request` (with `fingerprint`) of `user` was answered 200 already: a binding
+    /// of the AOR still holds its Call-ID and CSeq, or it was noted lately in [`answered`].
+    fn answered_before(
+        &mut self,
+        request: &Request,
+        fingerprint: u64,
+        domain: &DomainName,
+        user: &Extension,
+        now: Timestamp,
+    ) -> bool {
+        let (call_id, cseq) = (request.call_id(), request.cseq().seq);
+        self.bindings
+            .made_by(domain.as_str(), user.as_str(), call_id, cseq)
+            || self.answered.contains(fingerprint, now)
     }
 
     /// The 200 again for a retransmission of a REGISTER answered 200, from the bindings as
@@ -394,14 +425,14 @@ impl Registrar {
     /// queues the refreshed rows due to be written (and a few due soon: [`behind`]).
     pub async fn sweep(&mut self, now: Timestamp) {
         self.expire(now).await;
-        let rows = self.behind.take_due(now, behind::EARLY_ROWS);
+        let rows = self.bindings.take_behind(now, behind::EARLY_ROWS);
         self.queue_behind(rows).await;
     }
 
     /// Queues every refreshed row not yet written: at shutdown, so that what was answered
     /// is stored before the commit task ends.
     pub async fn write_behind(&mut self) {
-        let rows = self.behind.take();
+        let rows = self.bindings.take_all_behind();
         self.queue_behind(rows).await;
     }
 
@@ -438,7 +469,6 @@ impl Registrar {
             deletes: expired.into_iter().map(BindingKey::from).collect(),
             ..Pending::default()
         };
-        self.behind.supersede(&[], &pending.deletes);
         // A closed queue means shutdown; the next start drops them from the store.
         let _ = self.commits.send(pending).await;
     }
