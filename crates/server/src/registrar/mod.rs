@@ -17,10 +17,10 @@
 //! 64·T1 ([`answered`]: those that left no binding, such as removals and queries) — it is
 //! answered again from the bindings as they are, changing nothing; anything else reusing
 //! credentials gets a fresh challenge. REGISTER is a deferred method of the endpoint: it
-//! opens no server transaction on arrival, so a challenge or a 200 costs none. Refusals open one as they
-//! are sent, and a change waiting for the store opens one before it waits ([`hold`]); those
-//! absorb their retransmissions, and a stateless answer to a copy of the request that
-//! came meanwhile yields to them.
+//! opens no server transaction on arrival, so a challenge or a 200 costs none. Refusals
+//! open one as they are sent, and a change waiting for the store opens one before it waits
+//! ([`hold`]); those absorb their retransmissions, and a stateless answer to a copy of the
+//! request that came meanwhile yields to them.
 //!
 //! [`hold`]: ServerTransaction::hold
 
