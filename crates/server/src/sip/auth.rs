@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use hotdesk_core::{Actor, AuditRecord, DomainName, Extension};
 use hotdesk_sip::digest::{
     Algorithm, AuthKind, AuthRequest, Authenticator, Challenges, Credentials, DigestConfig,
-    DigestError,
+    DigestError, HashFunction,
 };
 use hotdesk_sip::endpoint::{new_tag, request_fingerprint, Hex16, ServerTransaction};
 use hotdesk_sip::message::HeaderName;
@@ -215,18 +215,21 @@ impl SipAuth {
         {
             return Outcome::Denied(locked_out(locked));
         }
-        let set = self.ha1.lookup(app, domain, username);
+        let algorithm = credentials.algorithm();
+        // An unknown algorithm is refused below; the set then only tells who the user is.
+        let hash = algorithm.as_ref().map_or(HashFunction::Md5, |a| a.hash());
+        let set = self.ha1.lookup(app, domain, username, hash);
         let check = AuthRequest {
             method: request.method().as_str(),
             realm: domain.as_str(),
             client: Some(source),
         };
-        let result = match credentials.algorithm() {
+        let result = match algorithm {
             Err(error) => Err(error),
             Ok(_) if set.is_empty() => Err(DigestError::UnknownUser),
-            Ok(algorithm) => {
+            Ok(_) => {
                 let mut result = Err(DigestError::WrongResponse);
-                for ha1 in set.candidates(algorithm.hash()) {
+                for ha1 in set.candidates() {
                     result = self
                         .authenticator
                         .verify(system_now, &check, &credentials, ha1);

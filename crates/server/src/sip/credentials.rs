@@ -35,38 +35,43 @@ impl Derived {
     }
 }
 
-/// One cached password: the sealed text it was derived from, and its HA1 values.
+/// One cached password: its HA1 values, and the sealed text they were derived from.
 struct Source {
-    sealed: String,
     derived: Option<Derived>,
+    sealed: String,
 }
 
 /// A cached digest user: HA1 values and what the view said, as of view generation
 /// `checked` ([`App::view_generation`]).
 struct Entry {
-    device: Option<Source>,
-    user: Option<Source>,
+    checked: u64,
     is_device: bool,
     is_user: bool,
-    checked: u64,
+    device: Option<Source>,
+    user: Option<Source>,
 }
 
 impl Entry {
-    fn set(&self) -> Ha1Set {
+    fn set(&self, hash: HashFunction) -> Ha1Set {
+        let value = |source: &Option<Source>| {
+            let derived = source.as_ref().and_then(|s| s.derived.as_ref());
+            derived.map(|d| *d.for_hash(hash))
+        };
         Ha1Set {
-            device: self.device.as_ref().and_then(|s| s.derived),
-            user: self.user.as_ref().and_then(|s| s.derived),
+            device: value(&self.device),
+            user: value(&self.user),
             is_device: self.is_device,
             is_user: self.is_user,
         }
     }
 }
 
-/// What the view knows about a digest user, and the HA1 values to try.
+/// What the view knows about a digest user, and the HA1 values of one hash function to try
+/// (copied out on every REGISTER: the other function's values would double the bytes).
 #[derive(Clone, Copy, Default)]
 pub struct Ha1Set {
-    device: Option<Derived>,
-    user: Option<Derived>,
+    device: Option<HexDigest>,
+    user: Option<HexDigest>,
     /// A device has this anchor extension.
     pub is_device: bool,
     /// A user has this extension.
@@ -74,12 +79,12 @@ pub struct Ha1Set {
 }
 
 impl Ha1Set {
-    /// The HA1 values (hex) to verify a response made with `hash` against.
-    pub fn candidates(&self, hash: HashFunction) -> impl Iterator<Item = &str> + '_ {
+    /// The HA1 values (hex) to verify a response against.
+    pub fn candidates(&self) -> impl Iterator<Item = &str> + '_ {
         [self.device.as_ref(), self.user.as_ref()]
             .into_iter()
             .flatten()
-            .map(move |d| d.for_hash(hash).as_str())
+            .map(HexDigest::as_str)
     }
 
     /// No password to check against: the digest user does not exist here, or has no SIP
@@ -119,7 +124,13 @@ fn same(cached: Option<&Source>, current: Option<&str>) -> bool {
 
 impl Ha1Cache {
     /// The HA1 values of `ext` in `domain` (realm = domain name).
-    pub fn lookup(&mut self, app: &App, domain: &DomainName, ext: &str) -> Ha1Set {
+    pub fn lookup(
+        &mut self,
+        app: &App,
+        domain: &DomainName,
+        ext: &str,
+        hash: HashFunction,
+    ) -> Ha1Set {
         // Read before the view (see `App::view_generation`).
         let generation = app.view_generation();
         // Searched by `&str` (no owned key per request): a name that is no extension simply
@@ -130,7 +141,7 @@ impl Ha1Cache {
             .and_then(|m| m.get_mut(ext));
         if let Some(entry) = cached.as_ref() {
             if entry.checked == generation {
-                return entry.set();
+                return entry.set(hash);
             }
         }
         let (device, user, is_device, is_user) = {
@@ -149,7 +160,7 @@ impl Ha1Cache {
                     entry.is_device = device.is_some();
                     entry.is_user = user.is_some();
                     entry.checked = generation;
-                    return entry.set();
+                    return entry.set(hash);
                 }
             }
             (
@@ -177,16 +188,16 @@ impl Ha1Cache {
                     None
                 }
             };
-            Source { sealed, derived }
+            Source { derived, sealed }
         };
         let entry = Entry {
-            device: device.map(derive),
-            user: user.map(derive),
+            checked: generation,
             is_device,
             is_user,
-            checked: generation,
+            device: device.map(derive),
+            user: user.map(derive),
         };
-        let set = entry.set();
+        let set = entry.set(hash);
         if is_device || is_user {
             let domain_entries = self.domains.entry(domain.as_str().to_owned()).or_default();
             domain_entries.insert(ext.to_owned(), entry);
@@ -217,9 +228,7 @@ mod tests {
     use crate::state::{AppConfig, NewUser, UserPatch};
 
     fn md5(set: &Ha1Set) -> Vec<String> {
-        set.candidates(HashFunction::Md5)
-            .map(str::to_owned)
-            .collect()
+        set.candidates().map(str::to_owned).collect()
     }
 
     fn patch(value: serde_json::Value) -> UserPatch {
@@ -248,11 +257,17 @@ mod tests {
         let second = ha1(HashFunction::Md5, "1001", "example.com", "second-secret");
 
         let mut cache = Ha1Cache::default();
-        let set = cache.lookup(&app, &domain, "1001");
+        let set = cache.lookup(&app, &domain, "1001", HashFunction::Md5);
         assert!(set.is_user && !set.is_device);
         assert_eq!(md5(&set), [first.as_str()]);
+        let sha256 = cache.lookup(&app, &domain, "1001", HashFunction::Sha256);
+        let first_sha256 = ha1(HashFunction::Sha256, "1001", "example.com", "first-secret");
+        assert_eq!(md5(&sha256), [first_sha256.as_str()], "the hash asked for");
         let unchanged = app.view_generation();
-        assert_eq!(md5(&cache.lookup(&app, &domain, "1001")), [first.as_str()]);
+        assert_eq!(
+            md5(&cache.lookup(&app, &domain, "1001", HashFunction::Md5)),
+            [first.as_str()]
+        );
         assert_eq!(app.view_generation(), unchanged, "a lookup changes nothing");
 
         app.update_user(
@@ -263,22 +278,31 @@ mod tests {
         .await
         .expect("password changed");
         assert_ne!(app.view_generation(), unchanged);
-        assert_eq!(md5(&cache.lookup(&app, &domain, "1001")), [second.as_str()]);
-        assert_eq!(md5(&cache.lookup(&app, &domain, "1001")), [second.as_str()]);
+        assert_eq!(
+            md5(&cache.lookup(&app, &domain, "1001", HashFunction::Md5)),
+            [second.as_str()]
+        );
+        assert_eq!(
+            md5(&cache.lookup(&app, &domain, "1001", HashFunction::Md5)),
+            [second.as_str()]
+        );
 
         // Another change to the view, not to this password: the entry is checked and kept.
         app.update_user(&domain, &ext, patch(json!({ "last_name": "Lovelace" })))
             .await
             .expect("name changed");
-        assert_eq!(md5(&cache.lookup(&app, &domain, "1001")), [second.as_str()]);
+        assert_eq!(
+            md5(&cache.lookup(&app, &domain, "1001", HashFunction::Md5)),
+            [second.as_str()]
+        );
 
         app.update_user(&domain, &ext, patch(json!({ "sip_password": null })))
             .await
             .expect("password removed");
-        let set = cache.lookup(&app, &domain, "1001");
+        let set = cache.lookup(&app, &domain, "1001", HashFunction::Md5);
         assert!(set.is_empty() && set.is_user);
 
-        let unknown = cache.lookup(&app, &domain, "1999");
+        let unknown = cache.lookup(&app, &domain, "1999", HashFunction::Md5);
         assert!(unknown.is_empty() && !unknown.is_user && !unknown.is_device);
     }
 }
