@@ -35,20 +35,20 @@ impl Derived {
     }
 }
 
-/// One cached password: its HA1 values, and the sealed text they were derived from.
+/// One cached password: the sealed text it was derived from, and its HA1 values.
 struct Source {
-    derived: Option<Derived>,
     sealed: String,
+    derived: Option<Derived>,
 }
 
 /// A cached digest user: HA1 values and what the view said, as of view generation
 /// `checked` ([`App::view_generation`]).
 struct Entry {
-    checked: u64,
-    is_device: bool,
-    is_user: bool,
     device: Option<Source>,
     user: Option<Source>,
+    is_device: bool,
+    is_user: bool,
+    checked: u64,
 }
 
 impl Entry {
@@ -188,14 +188,14 @@ impl Ha1Cache {
                     None
                 }
             };
-            Source { derived, sealed }
+            Source { sealed, derived }
         };
         let entry = Entry {
-            checked: generation,
-            is_device,
-            is_user,
             device: device.map(derive),
             user: user.map(derive),
+            is_device,
+            is_user,
+            checked: generation,
         };
         let set = entry.set(hash);
         if is_device || is_user {
