@@ -1,15 +1,11 @@
-//! REGISTERs answered 200 lately (in the last 64·T1 at least) that left no binding to
-//! know them by — removals, queries — by transaction fingerprint
+//! REGISTERs answered 200 lately (in the last 64·T1 at least), by transaction fingerprint
 //! ([`hotdesk_sip::endpoint::request_fingerprint`]).
 //!
 //! The registrar sends its 200s statelessly (RFC 3261 §8.2.7), so no transaction keeps a
 //! 200 for Timer J. A phone whose 200 was lost retransmits the REGISTER, which then reaches
-//! the registrar again with a nonce count already used. One that put a binding is known by
-//! it: the binding holds its Call-ID and CSeq until the next change (see
-//! [`super::bindings::Bindings::made_by`]); one that put none is looked for here. Found,
-//! it is answered again from the bindings as they are, changing nothing. A few dozen bytes
-//! a REGISTER for 32–96 s, against the encoded 200, key and slot a completed transaction
-//! kept.
+//! the registrar again with a nonce count already used; found here, it is answered again
+//! from the bindings as they are, changing nothing. A few dozen bytes a REGISTER for 32–96 s,
+//! against the encoded 200, key and slot a completed transaction kept.
 
 use std::collections::HashSet;
 

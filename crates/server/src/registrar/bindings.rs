@@ -413,20 +413,6 @@ impl Bindings {
             .unwrap_or_default()
     }
 
-    /// Whether a contact of `aor` in `domain` holds `call_id` and `cseq`: the REGISTER that
-    /// carried them made or last refreshed it (RFC 3261 §10.3 step 7 keeps both).
-    pub fn made_by(&self, domain: &str, aor: &str, call_id: &str, cseq: u32) -> bool {
-        self.read()
-            .domains
-            .get(domain)
-            .and_then(|aors| aors.get(aor))
-            .is_some_and(|r| {
-                r.contacts
-                    .iter()
-                    .any(|b| b.cseq == cseq && b.call_id == call_id)
-            })
-    }
-
     /// Contacts in the table (live or lapsed-but-not-swept).
     pub fn len(&self) -> usize {
         self.read().count

@@ -12,15 +12,13 @@
 //! 200s are sent statelessly (RFC 3261 §8.2.7), as Kamailio's registrar sends them: no
 //! transaction waits out Timer J holding each one. A retransmitted REGISTER therefore comes
 //! back here, its credentials right but used already (a nonce-count replay, or a nonce gone
-//! stale). If it is one answered 200 — one whose Call-ID and CSeq a binding of its AOR
-//! still holds (it made or last refreshed that binding), or else one noted in the last
-//! 64·T1 ([`answered`]: those that left no binding, such as removals and queries) — it is
-//! answered again from the bindings as they are, changing nothing; anything else reusing
-//! credentials gets a fresh challenge. REGISTER is a deferred method of the endpoint: it
-//! opens no server transaction on arrival, so a challenge or a 200 costs none. Refusals
-//! open one as they are sent, and a change waiting for the store opens one before it waits
-//! ([`hold`]); those absorb their retransmissions, and a stateless answer to a copy of the
-//! request that came meanwhile yields to them.
+//! stale). If it is one answered 200 in the last 64·T1 ([`answered`]), it is answered again
+//! from the bindings as they are, changing nothing; anything else reusing credentials gets
+//! a fresh challenge. REGISTER is a deferred method of the endpoint: it opens no server
+//! transaction on arrival, so a challenge or a 200 costs none. Refusals open one as they
+//! are sent, and a change waiting for the store opens one before it waits ([`hold`]); those
+//! absorb their retransmissions, and a stateless answer to a copy of the request that
+//! came meanwhile yields to them.
 //!
 //! [`hold`]: ServerTransaction::hold
 
@@ -95,12 +93,11 @@ pub type QueueWait<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 // the hot path for no saving.
 #[allow(clippy::large_enum_variant)]
 enum Step {
-    /// A 200 to send statelessly, and the request's fingerprint to note in [`answered`]
-    /// when no binding will hold its Call-ID and CSeq.
-    Reply(Response, Option<u64>),
+    /// A 200 to send statelessly, and the request's fingerprint to note in [`answered`].
+    Reply(Response, u64),
     Denied(Denial),
-    /// A change for the group commit, its 200, and the fingerprint to note as for `Reply`.
-    Commit(Pending, Response, Option<u64>),
+    /// A change for the group commit, its 200, and the request's fingerprint.
+    Commit(Pending, Response, u64),
 }
 
 /// The registrar's own state; owned by the dispatcher.
@@ -109,8 +106,7 @@ pub struct Registrar {
     policy: Policy,
     /// The bindings, and the refreshed ones not yet written (see [`behind`]).
     bindings: Arc<Bindings>,
-    /// REGISTERs answered 200 lately that left no binding, to know their retransmissions
-    /// (see [`answered`]).
+    /// REGISTERs answered 200 lately, to know their retransmissions (see [`answered`]).
     answered: Answered,
     commits: mpsc::Sender<Pending>,
 }
@@ -169,19 +165,15 @@ impl Registrar {
         let now = ctx.app.now();
         let step = self.process(ctx, &transaction, now);
         match step {
-            Ok(Step::Reply(response, note)) => {
-                if let Some(fingerprint) = note {
-                    self.answered.record(fingerprint, now);
-                }
+            Ok(Step::Reply(response, fingerprint)) => {
+                self.answered.record(fingerprint, now);
                 let _ = transaction.respond_stateless(response);
             }
             Ok(Step::Denied(denial)) => denial.send(transaction),
-            Ok(Step::Commit(mut pending, response, note)) => {
+            Ok(Step::Commit(mut pending, response, fingerprint)) => {
                 // Noted now; until the commit answers, the transaction opened here absorbs
                 // retransmissions, and a 500 after a failed write goes through it too.
-                if let Some(fingerprint) = note {
-                    self.answered.record(fingerprint, now);
-                }
+                self.answered.record(fingerprint, now);
                 transaction.hold();
                 pending.reply = Some((transaction, response));
                 return self.queue(pending);
@@ -244,9 +236,7 @@ impl Registrar {
                         .reused_by()
                         .filter(|reused| reused.as_str() == user)
                         .map(|reused| (reused, request_fingerprint(request)))
-                        .filter(|&(reused, fingerprint)| {
-                            self.answered_before(request, fingerprint, &domain, reused, now)
-                        })
+                        .filter(|&(_, fingerprint)| self.answered.contains(fingerprint, now))
                         .and_then(|(reused, fingerprint)| {
                             let source_text = SourceText::new(transaction.transport(), source);
                             let parsed =
@@ -259,7 +249,7 @@ impl Registrar {
                                 reused,
                                 now,
                             );
-                            Some(Step::Reply(response, None))
+                            Some(Step::Reply(response, fingerprint))
                         });
                     return Ok(again.unwrap_or(Step::Denied(denial)));
                 }
@@ -269,8 +259,7 @@ impl Registrar {
         if verified.as_str() != user {
             return Err(RegError::NotOwner);
         }
-        // Steps 5–7. The fingerprint tags the 200, and notes it where no binding will hold
-        // the request's Call-ID and CSeq (see [`answered`]).
+        // Steps 5–7. The fingerprint tags the 200 and notes it (see [`answered`]).
         let fingerprint = request_fingerprint(request);
         let source_text = SourceText::new(transaction.transport(), source);
         let parsed = RegisterRequest::parse(request, source_text.as_str())?;
@@ -298,7 +287,7 @@ impl Registrar {
             if let Some(event) = event {
                 ctx.app.publish(event);
             }
-            return Ok(Step::Reply(response, None));
+            return Ok(Step::Reply(response, fingerprint));
         }
         let updated = self
             .bindings
@@ -321,18 +310,16 @@ impl Registrar {
         let updated = match updated {
             // A retransmission whose credentials passed again (RFC 2069 ones carry no nonce
             // count) meets the CSeq it set itself.
-            Err(RegError::OutOfOrder)
-                if self.answered_before(request, fingerprint, &domain, &verified, now) =>
-            {
+            Err(RegError::OutOfOrder) if self.answered.contains(fingerprint, now) => {
                 let response =
                     self.answer_again(request, fingerprint, &parsed, &domain, &verified, now);
-                return Ok(Step::Reply(response, None));
+                return Ok(Step::Reply(response, fingerprint));
             }
             other => other?,
         };
         let (response, puts, removed, left_empty) = updated.value;
         if puts.is_empty() && removed.is_empty() {
-            return Ok(Step::Reply(response, Some(fingerprint)));
+            return Ok(Step::Reply(response, fingerprint));
         }
         if removed.is_empty() && puts.iter().all(|p| is_refresh(&updated.before, p)) {
             if let Some(stored) = stored_expiry(&updated.before) {
@@ -348,11 +335,9 @@ impl Registrar {
                         ctx.app.publish(registered(&domain, &verified, put));
                     }
                 }
-                return Ok(Step::Reply(response, None));
+                return Ok(Step::Reply(response, fingerprint));
             }
         }
-        // A change that puts no binding (removals only) leaves nothing to know it by.
-        let note = puts.is_empty().then_some(fingerprint);
         let pending = Pending {
             reply: None,
             events: if ctx.app.has_subscribers() {
@@ -375,23 +360,7 @@ impl Registrar {
                 left_empty,
             }),
         };
-        Ok(Step::Commit(pending, response, note))
-    }
-
-    /// Whether `request` (with `fingerprint`) of `user` was answered 200 already: a binding
-    /// of the AOR still holds its Call-ID and CSeq, or it was noted lately in [`answered`].
-    fn answered_before(
-        &mut self,
-        request: &Request,
-        fingerprint: u64,
-        domain: &DomainName,
-        user: &Extension,
-        now: Timestamp,
-    ) -> bool {
-        let (call_id, cseq) = (request.call_id(), request.cseq().seq);
-        self.bindings
-            .made_by(domain.as_str(), user.as_str(), call_id, cseq)
-            || self.answered.contains(fingerprint, now)
+        Ok(Step::Commit(pending, response, fingerprint))
     }
 
     /// The 200 again for a retransmission of a REGISTER answered 200, from the bindings as

@@ -345,37 +345,3 @@ fn rfc3261_10_3_refreshes_made_by_update_are_written_behind() {
     assert!(table.take_behind(at(59), 0).is_empty());
     assert_eq!(table.take_behind(at(60), 0), vec![refreshed]);
 }
-
-// RFC 3261 §8.2.7 with §10.3 step 7: a REGISTER is known as answered by the Call-ID and
-// CSeq of the binding it made or last refreshed, each phone of an AOR by its own.
-#[test]
-fn rfc3261_8_2_7_a_binding_names_the_register_that_made_it() {
-    let table = Bindings::default();
-    let mut desk = binding("acme.test", "94001", "sip:desk@h", 3600);
-    desk.call_id = "desk-call".into();
-    desk.cseq = 7;
-    let mut soft = binding("acme.test", "94001", "sip:soft@h", 3600);
-    soft.call_id = "soft-call".into();
-    soft.cseq = 2;
-    put(&table, vec![desk, soft]);
-    assert!(table.made_by("acme.test", "94001", "desk-call", 7));
-    assert!(table.made_by("acme.test", "94001", "soft-call", 2));
-    assert!(
-        !table.made_by("acme.test", "94001", "desk-call", 6),
-        "an older CSeq"
-    );
-    assert!(
-        !table.made_by("acme.test", "94001", "desk-call", 2),
-        "another phone's CSeq"
-    );
-    assert!(
-        !table.made_by("acme.test", "94002", "desk-call", 7),
-        "another AOR"
-    );
-    refresh(&table, "sip:desk@h", 0, 3700, 8);
-    assert!(
-        !table.made_by("acme.test", "94001", "desk-call", 7),
-        "refreshed since"
-    );
-    assert!(table.made_by("acme.test", "94001", "desk-call", 8));
-}
