@@ -53,6 +53,12 @@ fn carried(old: &[Binding], marks: Marks, new: &[Binding]) -> Marks {
     kept
 }
 
+/// The earliest expiry among an AOR's bindings as the store holds them (every binding in
+/// memory is stored, bar refreshes still written behind, whose stored expiry is older).
+pub(super) fn stored_expiry(bindings: &[Binding]) -> Option<Timestamp> {
+    bindings.iter().map(|b| b.expires_at).min()
+}
+
 /// When a refresh at `now` is written: within [`write_by`] of the earliest expiry the store
 /// holds for the AOR, `stored`.
 fn due(now: Timestamp, stored: Timestamp) -> Timestamp {
@@ -125,6 +131,29 @@ impl Table {
         // `before` was in the table, so it is counted in `count`.
         self.count = (self.count + added).saturating_sub(before.len());
         (before, version)
+    }
+
+    /// Marks the contacts of `aor` in `domain` that `pick` chooses (by index and binding)
+    /// to write by `due`.
+    fn mark_where(
+        &mut self,
+        domain: &str,
+        aor: &str,
+        due: Timestamp,
+        pick: impl Fn(usize, &Binding) -> bool,
+    ) {
+        let Some(record) = self
+            .domains
+            .get_mut(domain)
+            .and_then(|aors| aors.get_mut(aor))
+        else {
+            return;
+        };
+        for index in 0..record.contacts.len() {
+            if pick(index, &record.contacts[index]) {
+                record.mark(&mut self.behind, domain, aor, index, due);
+            }
+        }
     }
 
     /// The marked contacts of the AORs `listed`, unmarked now: the rows to write behind.
@@ -242,9 +271,7 @@ impl Bindings {
             ..
         } = &mut *table;
         let record = domains.get_mut(domain)?.get_mut(aor)?;
-        // The earliest expiry the store holds, near enough: a contact waiting shows its
-        // newer one (see `super::stored_expiry`).
-        let stored = record.contacts.iter().map(|b| b.expires_at).min()?;
+        let stored = stored_expiry(&record.contacts)?;
         let (value, index) = f(&mut record.contacts)?;
         record.mark(behind, domain, aor, index, due(now, stored));
         *last_version += 1;
@@ -268,19 +295,8 @@ impl Bindings {
         now: Timestamp,
         stored: Timestamp,
     ) {
-        let mut table = self.write();
-        let Table {
-            domains, behind, ..
-        } = &mut *table;
-        let Some(record) = domains.get_mut(domain).and_then(|aors| aors.get_mut(aor)) else {
-            return;
-        };
-        let due = due(now, stored);
-        for index in 0..record.contacts.len() {
-            if refreshed.contains(&record.contacts[index]) {
-                record.mark(behind, domain, aor, index, due);
-            }
-        }
+        self.write()
+            .mark_where(domain, aor, due(now, stored), |_, b| refreshed.contains(b));
     }
 
     /// The refreshed contacts to write at `now`: those due, and up to `early` AORs' more
@@ -324,20 +340,10 @@ impl Bindings {
         if !untouched {
             return false;
         }
-        let stored = before.iter().map(|b| b.expires_at).min();
+        let stored = stored_expiry(&before);
         table.replace(domain, aor, before);
-        let Table {
-            domains,
-            behind: listed,
-            ..
-        } = &mut *table;
-        let record = domains.get_mut(domain).and_then(|aors| aors.get_mut(aor));
-        if let (Some(record), Some(stored)) = (record, stored) {
-            for index in 0..record.contacts.len() {
-                if behind.has(index) {
-                    record.mark(listed, domain, aor, index, due(now, stored));
-                }
-            }
+        if let Some(stored) = stored {
+            table.mark_where(domain, aor, due(now, stored), |i, _| behind.has(i));
         }
         true
     }

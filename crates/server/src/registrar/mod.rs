@@ -43,6 +43,7 @@ use jiff::Timestamp;
 use tokio::sync::mpsc;
 
 use answered::Answered;
+use bindings::stored_expiry;
 pub use bindings::Bindings;
 pub use lookup::{target_of, ContactView, RegistrationView};
 pub use reply::RegError;
@@ -441,12 +442,6 @@ impl Registrar {
         // A closed queue means shutdown; the next start drops them from the store.
         let _ = self.commits.send(pending).await;
     }
-}
-
-/// The earliest expiry among an AOR's bindings as the store holds them (every binding in
-/// memory is stored, bar refreshes still written behind, whose stored expiry is older).
-fn stored_expiry(bindings: &[Binding]) -> Option<Timestamp> {
-    bindings.iter().map(|b| b.expires_at).min()
 }
 
 /// The commit task is gone (shutting down): the change is not stored, and a REGISTER

@@ -123,7 +123,7 @@ fn same(cached: Option<&Source>, current: Option<&str>) -> bool {
 }
 
 impl Ha1Cache {
-    /// The HA1 values of `ext` in `domain` (realm = domain name).
+    /// The HA1 values for `hash` of `ext` in `domain` (realm = domain name).
     pub fn lookup(
         &mut self,
         app: &App,
