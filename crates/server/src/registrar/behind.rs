@@ -225,9 +225,10 @@ mod tests {
         assert!(behind.take().is_empty());
     }
 
-    // Marks follow the contacts that stay when others go; from 63 on one bit stands for all.
+    // RFC 3261 §10.3 (refreshed bindings written behind): marks follow the contacts that
+    // stay when others go; from 63 on one bit stands for all.
     #[test]
-    fn marks_follow_the_contacts_that_stay() {
+    fn rfc3261_10_3_marks_follow_the_contacts_that_stay() {
         let mut marks = Marks::default();
         assert!(marks.is_empty());
         marks.set(1);
