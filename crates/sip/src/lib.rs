@@ -18,6 +18,7 @@ pub mod decimal;
 pub mod digest;
 pub mod endpoint;
 pub mod header;
+pub mod id_table;
 pub mod message;
 pub mod parse;
 mod spans;

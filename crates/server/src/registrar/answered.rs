@@ -7,9 +7,7 @@
 //! from the bindings as they are, changing nothing. A few dozen bytes a REGISTER for 32–96 s,
 //! against the encoded 200, key and slot a completed transaction kept.
 
-use std::collections::HashSet;
-
-use foldhash::fast::RandomState;
+use hotdesk_sip::id_table::IdTable;
 use jiff::{SignedDuration, Timestamp};
 
 /// How long a client retransmits a non-INVITE request: 64·T1, Timer F (RFC 3261 §17.1.2.2).
@@ -20,11 +18,12 @@ pub const RETRANSMITTED_FOR: SignedDuration = SignedDuration::from_secs(32);
 /// 64·T1 and at most three times that. Recording one is a single insert: nothing expires
 /// one by one (a FIFO of answer times did, a second random probe of the set per REGISTER).
 /// A generation holds a bounded number; a full one ends early, and then its oldest may
-/// go before 64·T1 (their retransmissions are challenged afresh).
+/// go before 64·T1 (their retransmissions are challenged afresh). The generations are
+/// [`IdTable`]s: the fingerprints are random, and an insert then reads one cache line.
 #[derive(Debug)]
 pub struct Answered {
-    current: HashSet<u64, RandomState>,
-    previous: HashSet<u64, RandomState>,
+    current: IdTable<()>,
+    previous: IdTable<()>,
     /// When `current` began.
     started: Option<Timestamp>,
     generation_capacity: usize,
@@ -41,8 +40,8 @@ impl Answered {
     /// Keeps at most `generation_capacity` fingerprints in each of the two generations.
     pub fn new(generation_capacity: usize) -> Self {
         Self {
-            current: HashSet::default(),
-            previous: HashSet::default(),
+            current: IdTable::new(),
+            previous: IdTable::new(),
             started: None,
             generation_capacity: generation_capacity.max(1),
         }
@@ -54,14 +53,19 @@ impl Answered {
         if self.current.len() >= self.generation_capacity {
             self.rotate(now);
         }
-        self.current.insert(fingerprint);
+        self.current.insert(fingerprint, ());
+    }
+
+    /// Starts loading where `fingerprint` would be recorded, ahead of [`Self::record`].
+    pub fn prefetch(&self, fingerprint: u64) {
+        self.current.prefetch(fingerprint);
     }
 
     /// Whether the REGISTER with `fingerprint` was answered 200 lately: within the last
     /// 64·T1 certainly, up to three times that ago possibly.
     pub fn contains(&mut self, fingerprint: u64, now: Timestamp) -> bool {
         self.turn(now);
-        self.current.contains(&fingerprint) || self.previous.contains(&fingerprint)
+        self.current.get(fingerprint).is_some() || self.previous.get(fingerprint).is_some()
     }
 
     /// Fingerprints kept.

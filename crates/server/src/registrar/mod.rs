@@ -262,6 +262,8 @@ impl Registrar {
         }
         // Steps 5–7. The fingerprint tags the 200 and notes it (see [`answered`]).
         let fingerprint = request_fingerprint(request);
+        // Noted once answered; the table's line is loaded while the answer is made.
+        self.answered.prefetch(fingerprint);
         let source_text = SourceText::new(transaction.transport(), source);
         let parsed = RegisterRequest::parse(request, source_text.as_str())?;
         let echo_path = supports(request, "path");

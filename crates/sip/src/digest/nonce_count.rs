@@ -6,11 +6,13 @@
 //! a nonce used again is moved up). A nonce forgotten that way could be replayed, so any
 //! nonce we do not know that was issued no later than the newest forgotten one is refused
 //! as stale: the client just fetches a fresh nonce.
-
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+//!
+//! The maps are [`IdTable`]s keyed by the id's low 64 bits: ids are HMAC tags, so two
+//! live nonces share those bits about once in 2^64 / (nonces tracked), and then one of them
+//! is merely challenged again.
 
 use super::error::DigestError;
+use crate::id_table::IdTable;
 
 /// Bounded map from nonce id to the highest nonce-count accepted.
 #[derive(Debug)]
@@ -23,7 +25,7 @@ pub struct NonceCounts {
     forgotten_up_to: u64,
 }
 
-type IdMap = HashMap<u128, u32, BuildHasherDefault<IdHasher>>;
+type IdMap = IdTable<u32>;
 
 impl NonceCounts {
     /// Tracks at most `capacity` nonces (at least 2).
@@ -48,17 +50,24 @@ impl NonceCounts {
         self.len() == 0
     }
 
+    /// Starts loading where nonce `id` is tracked, ahead of [`Self::check_and_record`]: the
+    /// table is larger than the cache, and the load can overlap the caller's hashing.
+    pub fn prefetch(&self, id: u128) {
+        self.current.prefetch(key(id));
+    }
+
     /// Accepts `nc` for nonce `id` (issued at `issued`, Unix seconds) if it is higher than
     /// any accepted before, and records it.
     pub fn check_and_record(&mut self, id: u128, issued: u64, nc: u32) -> Result<(), DigestError> {
-        if let Some(seen) = self.current.get_mut(&id) {
+        let id = key(id);
+        if let Some(seen) = self.current.get_mut(id) {
             return bump(seen, nc);
         }
         // Every nonce in the previous generation was issued no later than its newest, so a
         // newer one (every fresh nonce, but in the second of a rotation) is not looked for
         // there: one probe of the maps less for each new nonce.
         let previous = if issued <= self.previous_newest {
-            self.previous.remove(&id)
+            self.previous.remove(id)
         } else {
             None
         };
@@ -76,7 +85,7 @@ impl NonceCounts {
         Ok(())
     }
 
-    fn insert(&mut self, id: u128, issued: u64, nc: u32) {
+    fn insert(&mut self, id: u64, issued: u64, nc: u32) {
         if self.current.len() >= self.generation_capacity {
             self.forgotten_up_to = self.forgotten_up_to.max(self.previous_newest);
             // The dropped generation's table becomes the new current one: every generation
@@ -100,25 +109,10 @@ fn bump(seen: &mut u32, nc: u32) -> Result<(), DigestError> {
     Ok(())
 }
 
-/// The ids are HMAC tags nobody can choose without the secret, so their low bits are
-/// already uniform: no need to hash them again.
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes.iter().take(8) {
-            self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-
-    fn write_u128(&mut self, value: u128) {
-        self.0 = value as u64;
-    }
+/// The table key of nonce `id`: its low 64 bits, already uniform (an HMAC tag nobody can
+/// choose without the secret).
+fn key(id: u128) -> u64 {
+    id as u64
 }
 
 #[cfg(test)]
