@@ -13,6 +13,7 @@
 
 use std::collections::HashMap;
 
+use compact_str::CompactString;
 use foldhash::fast::RandomState;
 use hotdesk_core::DomainName;
 use hotdesk_sip::digest::{ha1, HashFunction, HexDigest};
@@ -103,7 +104,9 @@ pub struct Ha1Cache {
     domains: HashMap<String, Extensions, RandomState>,
 }
 
-type Extensions = HashMap<String, Entry, RandomState>;
+/// Extensions up to 24 bytes are kept inside the map's slot ([`CompactString`]): comparing
+/// the key then reads no other cache line.
+type Extensions = HashMap<CompactString, Entry, RandomState>;
 
 impl std::fmt::Debug for Ha1Cache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -200,7 +203,7 @@ impl Ha1Cache {
         let set = entry.set(hash);
         if is_device || is_user {
             let domain_entries = self.domains.entry(domain.as_str().to_owned()).or_default();
-            domain_entries.insert(ext.to_owned(), entry);
+            domain_entries.insert(CompactString::from(ext), entry);
         } else if let Some(domain_entries) = self.domains.get_mut(domain.as_str()) {
             domain_entries.remove(ext);
         }
