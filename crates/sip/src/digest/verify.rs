@@ -2,7 +2,7 @@
 //! (RFC 3261 §22.4, RFC 7616 §3.4, RFC 8760).
 
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use subtle::ConstantTimeEq;
@@ -73,7 +73,20 @@ pub struct Verified {
 pub struct Authenticator {
     signer: NonceSigner,
     counts: Mutex<NonceCounts>,
+    ha2s: Mutex<Ha2Memo>,
     config: DigestConfig,
+}
+
+/// The HA2 of the last method and URI verified, per hash function: a registrar sees the
+/// same `REGISTER` and `sip:domain` in request after request, and each saves a hash
+/// compression.
+#[derive(Default)]
+struct Ha2Memo([Option<Ha2Entry>; 2]);
+
+struct Ha2Entry {
+    method: String,
+    uri: String,
+    ha2: HexDigest,
 }
 
 impl Authenticator {
@@ -88,6 +101,7 @@ impl Authenticator {
                 config.bind_client_address,
             ),
             counts: Mutex::new(NonceCounts::new(config.replay_capacity)),
+            ha2s: Mutex::default(),
             config,
         }
     }
@@ -95,6 +109,35 @@ impl Authenticator {
     /// The settings in force.
     pub fn config(&self) -> &DigestConfig {
         &self.config
+    }
+
+    /// HA2 of `method` and `uri`, from the memo when they are the last ones seen.
+    fn ha2(&self, hash: HashFunction, method: &str, uri: &str) -> HexDigest {
+        let which = match hash {
+            HashFunction::Md5 => 0,
+            HashFunction::Sha256 => 1,
+        };
+        // Poisoned: a panic elsewhere mid-update; the entry is replaced whole or not at all.
+        let mut memo = self.ha2s.lock().unwrap_or_else(PoisonError::into_inner);
+        let slot = &mut memo.0[which];
+        match slot {
+            Some(last) if last.method == method && last.uri == uri => last.ha2,
+            _ => {
+                let value = ha2(hash, method, uri);
+                *slot = Some(Ha2Entry {
+                    method: method.to_owned(),
+                    uri: uri.to_owned(),
+                    ha2: value,
+                });
+                value
+            }
+        }
+    }
+
+    /// The nonce counts; a poisoned lock only means another thread panicked mid-update,
+    /// and the table is still a valid table.
+    fn counts(&self) -> MutexGuard<'_, NonceCounts> {
+        self.counts.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Challenge header values, one per configured algorithm (SHA-256 then MD5 by default),
@@ -177,6 +220,8 @@ impl Authenticator {
         let nonce = self
             .signer
             .check(&credentials.nonce, now, request.realm, request.client)?;
+        // The replay check comes after the hashing below; its table line is loaded meanwhile.
+        self.counts().prefetch(nonce.id);
 
         let qop = match credentials.qop.as_deref() {
             Some(q) if q.eq_ignore_ascii_case("auth") => {
@@ -202,7 +247,7 @@ impl Authenticator {
             None => return Err(DigestError::MissingParam { name: "qop" }),
         };
 
-        let expected = response(&ResponseInput {
+        let input = ResponseInput {
             algorithm,
             ha1: ha1.as_bytes(),
             nonce: &credentials.nonce,
@@ -210,7 +255,8 @@ impl Authenticator {
             uri: &credentials.uri,
             qop: qop.as_ref().map(|(_, q)| *q),
             cnonce: credentials.cnonce.as_deref(),
-        })?;
+        };
+        let expected = response_with_ha2(&input, &self.ha2(hash, request.method, input.uri))?;
         if !hex_eq_ignore_case(expected.as_bytes(), credentials.response.as_bytes()) {
             return Err(DigestError::WrongResponse);
         }
@@ -219,10 +265,7 @@ impl Authenticator {
             return Err(DigestError::Stale);
         }
         if let Some((nc, _)) = qop {
-            // A poisoned lock only means another thread panicked mid-update; the map is
-            // still a valid map.
-            let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-            counts.check_and_record(nonce.id, nonce.issued, nc)?;
+            self.counts().check_and_record(nonce.id, nonce.issued, nc)?;
         }
         Ok(Verified {
             algorithm,
@@ -252,6 +295,16 @@ pub(crate) struct ResponseInput<'a> {
 
 /// The expected `response` (RFC 7616 §3.4.1–3.4.3; RFC 2069 form without qop).
 pub(crate) fn response(input: &ResponseInput<'_>) -> Result<HexDigest, DigestError> {
+    response_with_ha2(input, &ha2(input.algorithm.hash(), input.method, input.uri))
+}
+
+/// HA2 = H(method:uri) for `qop=auth` and the RFC 2069 form.
+fn ha2(hash: HashFunction, method: &str, uri: &str) -> HexDigest {
+    hash.hash_joined(&[method.as_bytes(), uri.as_bytes()])
+}
+
+/// [`response`] with HA2 given.
+fn response_with_ha2(input: &ResponseInput<'_>, ha2: &HexDigest) -> Result<HexDigest, DigestError> {
     let hash: HashFunction = input.algorithm.hash();
     let session_ha1;
     let ha1: &[u8] = if input.algorithm.is_session() {
@@ -263,7 +316,6 @@ pub(crate) fn response(input: &ResponseInput<'_>) -> Result<HexDigest, DigestErr
     } else {
         input.ha1
     };
-    let ha2 = hash.hash_joined(&[input.method.as_bytes(), input.uri.as_bytes()]);
     Ok(match input.qop {
         Some(q) => hash.hash_joined(&[
             ha1,

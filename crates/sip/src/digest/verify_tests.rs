@@ -346,3 +346,50 @@ fn rfc3261_8_2_7_copies_of_one_request_get_the_same_challenge() {
     let value = f.answer(sha, "pw1004", 1);
     assert!(f.verify(1_001, &value).is_ok());
 }
+
+// RFC 7616 §3.4.3: HA2 covers the request's method and the credentials' URI. The verifier
+// keeps the last HA2 per hash function; a request with another method or URI must be
+// checked against its own, in either algorithm and after the other's use.
+#[test]
+fn rfc7616_3_4_3_ha2_follows_each_requests_method_and_uri() {
+    let f = Fixture::new(DigestConfig::default());
+    let answer = |alg, method, uri, nc| {
+        let offered = f.challenge(1_000, alg);
+        let challenge = Challenge::parse(&offered).unwrap();
+        authorize(
+            &challenge,
+            &ClientRequest {
+                username: "1004",
+                password: "pw1004",
+                method,
+                uri,
+                cnonce: "c1",
+                nc,
+            },
+        )
+        .unwrap()
+    };
+    let verify_as = |method, value: &str| {
+        let creds = Credentials::parse(value).unwrap();
+        let secret = ha1(creds.algorithm().unwrap().hash(), "1004", f.realm, "pw1004");
+        let request = AuthRequest {
+            method,
+            realm: f.realm,
+            client: None,
+        };
+        f.auth.verify(at(1_000), &request, &creds, secret.as_str())
+    };
+    for alg in [Algorithm::Md5, Algorithm::Sha256] {
+        let a = answer(alg, "REGISTER", "sip:acme.test", 1);
+        assert!(verify_as("REGISTER", &a).is_ok());
+        let b = answer(alg, "REGISTER", "sip:acme.test;transport=tcp", 1);
+        assert!(verify_as("REGISTER", &b).is_ok(), "another URI");
+        let c = answer(alg, "INVITE", "sip:acme.test;transport=tcp", 1);
+        assert!(verify_as("INVITE", &c).is_ok(), "another method");
+        // Signed for REGISTER, sent as INVITE: the HA2 last used must not make it pass.
+        let d = answer(alg, "REGISTER", "sip:acme.test;transport=tcp", 1);
+        assert!(verify_as("REGISTER", &d).is_ok());
+        let e = answer(alg, "REGISTER", "sip:acme.test;transport=tcp", 1);
+        assert_eq!(verify_as("INVITE", &e), Err(DigestError::WrongResponse));
+    }
+}
