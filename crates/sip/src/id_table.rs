@@ -66,17 +66,9 @@ impl<V: Copy + Default> IdTable<V> {
 
     /// Starts loading the cache line where `key` would be, without waiting for it.
     pub fn prefetch(&self, key: u64) {
-        #[cfg(target_arch = "x86_64")]
         if let Some(slot) = self.slots.get(self.home(stored(key))) {
-            // SAFETY: a prefetch is only a hint; it reads nothing and cannot fault, and the
-            // pointer is to a live element.
-            unsafe {
-                use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-                _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(slot).cast());
-            }
+            prefetch(slot);
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = key;
     }
 
     /// The value of `key`.
@@ -183,6 +175,28 @@ impl<V: Copy + Default> Slot<V> {
             value: V::default(),
         }
     }
+}
+
+/// Starts loading the cache lines `value` spans, without waiting for them (a no-op but on
+/// x86-64).
+pub fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        const LINE: usize = 64;
+        let start = std::ptr::from_ref(value).cast::<i8>();
+        // The line of the first byte, then one every 64 bytes up to the last byte's line.
+        let offset = start as usize % LINE;
+        let mut at = 0;
+        while at < offset + size_of::<T>().max(1) {
+            // SAFETY: a prefetch is only a hint: it reads nothing and cannot fault. The
+            // address stays within, or on the last line of, the live value.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(at).wrapping_sub(offset)) };
+            at += LINE;
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
 }
 
 fn stored(key: u64) -> u64 {

@@ -219,6 +219,8 @@ impl Registrar {
         let domain = ctx
             .domain_of(to_sip.host())
             .ok_or(RegError::UnknownDomain)?;
+        // Authentication reads the user's HA1 entry: its load starts now.
+        ctx.auth.prefetch(&domain, user);
         if let Some(tags) = unsupported(request) {
             return Err(RegError::Unsupported { tags });
         }

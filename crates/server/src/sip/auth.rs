@@ -173,6 +173,13 @@ impl SipAuth {
         self.guard.prune(now);
     }
 
+    /// Starts loading the HA1 cache's index for `user` of `domain`: the first step of
+    /// fetching the entry that [`Self::authenticate`] with that user hint reads, so that
+    /// neither load waits in full (the cache is larger than the CPU's).
+    pub fn prefetch(&self, domain: &DomainName, user: &str) {
+        self.ha1.prefetch_index(domain.as_str(), user);
+    }
+
     /// Authenticates `request` for `domain`, coming from `source`. `user_hint` is the user
     /// the request is about (the AOR of a REGISTER), checked against user locks before any
     /// challenge. Failures are audited (written in the background) and counted.
@@ -185,6 +192,11 @@ impl SipAuth {
         user_hint: Option<&str>,
         now: Timestamp,
     ) -> Outcome {
+        // Loaded while the guard is asked and the credentials are read (see
+        // [`Self::prefetch`]).
+        if let Some(user) = user_hint {
+            self.ha1.prefetch_entry(domain.as_str(), user);
+        }
         if let Err(locked) = self.guard.check(source, domain.as_str(), user_hint, now) {
             return Outcome::Denied(locked_out(locked));
         }
