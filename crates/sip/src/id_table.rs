@@ -277,6 +277,23 @@ mod tests {
         }
     }
 
+    // A table far larger than the cache, grown many times over: every key reads back as
+    // written, and a clear forgets them all.
+    #[test]
+    fn a_large_table_keeps_every_key() {
+        let mut table = IdTable::<u32>::new();
+        let stored: Vec<u64> = keys(5).take(150_000).collect();
+        for (i, &k) in stored.iter().enumerate() {
+            table.insert(k, i as u32);
+        }
+        assert!(table.slots.len() * size_of::<Slot<u32>>() > 4 << 20);
+        for (i, &k) in stored.iter().enumerate() {
+            assert_eq!(table.get(k), Some(&(i as u32)));
+        }
+        table.clear();
+        assert!(stored.iter().all(|&k| table.get(k).is_none()));
+    }
+
     #[test]
     fn key_zero_is_an_ordinary_key_and_clear_forgets_everything() {
         let mut table = IdTable::<u16>::new();
