@@ -220,7 +220,7 @@ impl Registrar {
             .domain_of(to_sip.host())
             .ok_or(RegError::UnknownDomain)?;
         // Authentication reads the user's HA1 entry: its load starts now.
-        ctx.auth.prefetch(request, &domain, user);
+        ctx.auth.prefetch(&domain, user);
         if let Some(tags) = unsupported(request) {
             return Err(RegError::Unsupported { tags });
         }

@@ -173,14 +173,11 @@ impl SipAuth {
         self.guard.prune(now);
     }
 
-    /// Starts loading the HA1 cache's index for `user` of `domain` when `request` carries
-    /// credentials: the first step of fetching the entry that [`Self::authenticate`] with
-    /// that user hint reads, so that neither load waits in full (the cache is larger than
-    /// the CPU's). A request without credentials is challenged, and reads no entry.
-    pub fn prefetch(&self, request: &Request, domain: &DomainName, user: &str) {
-        if has_credentials(request) {
-            self.ha1.prefetch_index(domain.as_str(), user);
-        }
+    /// Starts loading the HA1 cache's index for `user` of `domain`: the first step of
+    /// fetching the entry that [`Self::authenticate`] with that user hint reads, so that
+    /// neither load waits in full (the cache is larger than the CPU's).
+    pub fn prefetch(&self, domain: &DomainName, user: &str) {
+        self.ha1.prefetch_index(domain.as_str(), user);
     }
 
     /// Authenticates `request` for `domain`, coming from `source`. `user_hint` is the user
@@ -197,7 +194,7 @@ impl SipAuth {
     ) -> Outcome {
         // Loaded while the guard is asked and the credentials are read (see
         // [`Self::prefetch`]).
-        if let Some(user) = user_hint.filter(|_| has_credentials(request)) {
+        if let Some(user) = user_hint {
             self.ha1.prefetch_entry(domain.as_str(), user);
         }
         if let Err(locked) = self.guard.check(source, domain.as_str(), user_hint, now) {
@@ -344,11 +341,6 @@ fn digest_denial(error: &DigestError) -> Denial {
         retry_after: None,
         reused_by: None,
     }
-}
-
-/// Whether `request` carries an Authorization header (well-formed or not).
-fn has_credentials(request: &Request) -> bool {
-    request.headers().authorizations().next().is_some()
 }
 
 fn locked_out(locked: Locked) -> Denial {
