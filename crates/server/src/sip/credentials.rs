@@ -125,8 +125,8 @@ fn same(cached: Option<&Source>, current: Option<&str>) -> bool {
 }
 
 impl Ha1Cache {
-    /// Starts loading where `ext` of `domain` is indexed: a first step, some hundred
-    /// nanoseconds ahead of [`Self::prefetch_entry`].
+    /// Starts loading where `ext` of `domain` is indexed: a first step, ahead of
+    /// [`Self::prefetch_entry`].
     pub fn prefetch_index(&self, domain: &str, ext: &str) {
         if let Some(extensions) = self.domains.get(domain) {
             extensions.prefetch_index(ext);
