@@ -209,6 +209,10 @@ fn stored(key: u64) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    //! The table behind two rules: RFC 7616 §3.4 (the nonce counts accepted, so a replayed
+    //! count is refused) and RFC 3261 §8.2.7 (the REGISTERs answered 200, so a retransmission
+    //! gets the same 200). A key lost or misplaced here breaks either.
+
     use std::collections::HashMap;
 
     use super::*;
