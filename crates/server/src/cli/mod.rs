@@ -4,6 +4,7 @@
 mod admin;
 pub mod client;
 pub mod https;
+pub mod runtime;
 pub mod serve;
 mod table;
 
@@ -349,10 +350,14 @@ pub struct ImportArgs {
 /// Entry point of the binary: parses arguments, runs the command, maps failure to exit 1.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // Read before the config file, which is loaded on the runtime.
+    let coalesce = match &cli.command {
+        Command::Serve(args) => args
+            .coalesce_us
+            .map_or(runtime::DEFAULT_COALESCE, std::time::Duration::from_micros),
+        _ => std::time::Duration::ZERO,
+    };
+    let runtime = match runtime::build(coalesce) {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the runtime: {error}");

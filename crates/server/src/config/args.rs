@@ -63,6 +63,16 @@ pub struct ServeArgs {
     /// [default: the device's domain, port 5060].
     #[arg(long, env = "HOTDESK_PROVISION_SIP_SERVER", value_name = "HOST[:PORT]")]
     pub provision_sip_server: Option<String>,
+    /// Microseconds a busy worker thread waits before it sleeps, so that requests arriving
+    /// meanwhile are handled in one batch [default: 200; 0: never wait; at most 10000].
+    /// Flag or environment only: the runtime starts before the config file is read.
+    #[arg(
+        long,
+        env = "HOTDESK_COALESCE_US",
+        value_name = "MICROSECONDS",
+        value_parser = clap::value_parser!(u64).range(0..=10_000)
+    )]
+    pub coalesce_us: Option<u64>,
     /// Server key as 64 hex digits; overrides any key file.
     #[arg(long, env = "HOTDESK_SECRET_KEY", hide = true, hide_env_values = true)]
     pub secret_key: Option<String>,

@@ -227,3 +227,14 @@ fn rtp_address_from_flag_or_file_flag_wins() {
     assert_eq!(config.rtp_address, Some("2001:db8::7".parse().unwrap()));
     assert!(Wrapper::try_parse_from(["hotdesk", "--rtp-address", "not-an-ip"]).is_err());
 }
+
+#[test]
+fn spec_4_coalesce_flag_is_bounded() {
+    // Unset means the runtime's default; 0 turns the wait off; past 10 ms is refused,
+    // not taken as a wait that would stall every request.
+    assert_eq!(args(&[]).coalesce_us, None);
+    assert_eq!(args(&["--coalesce-us", "0"]).coalesce_us, Some(0));
+    assert_eq!(args(&["--coalesce-us", "10000"]).coalesce_us, Some(10_000));
+    assert!(Wrapper::try_parse_from(["hotdesk", "--coalesce-us", "10001"]).is_err());
+    assert!(Wrapper::try_parse_from(["hotdesk", "--coalesce-us", "-1"]).is_err());
+}
