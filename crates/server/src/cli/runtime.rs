@@ -1,6 +1,6 @@
-//! The tokio runtime the binary runs on, with coalesced wake-ups: a worker thread that
-//! ran out of work shortly after it last slept waits a moment before it sleeps again, so
-//! the datagrams arriving meanwhile are read and answered in one batch. Under load a
+//! The tokio runtime the binary runs on, with coalesced wake-ups: a worker thread that runs
+//! out of work soon after it last did waits a moment before it sleeps, so the datagrams
+//! arriving meanwhile are read and answered in one batch. Under load a
 //! server otherwise wakes for every few requests, and each wake-up costs a context switch
 //! and finds the caches cold from whatever ran in between (the load's own clients, on a
 //! small machine). An idle server is not delayed: its first request after a quiet spell is
@@ -15,7 +15,7 @@ use tokio::runtime::{Builder, Runtime};
 /// Default wait before a busy worker sleeps.
 pub const DEFAULT_COALESCE: Duration = Duration::from_micros(200);
 
-/// A worker that last went to sleep less than this many waits ago counts as busy.
+/// A worker that last ran out of work less than this many waits ago counts as busy.
 const BUSY_WAITS: u32 = 5;
 
 thread_local! {
@@ -44,7 +44,8 @@ pub fn build(coalesce: Duration) -> io::Result<Runtime> {
 /// it also ran out of work at `last`, lately — wake-ups come often, so a short wait
 /// gathers several into one without delaying a lone request by more than `coalesce`.
 fn wait_before_sleep(last: Option<Instant>, now: Instant, coalesce: Duration) -> bool {
-    last.is_some_and(|last| now.saturating_duration_since(last) < coalesce * BUSY_WAITS)
+    let busy = coalesce.saturating_mul(BUSY_WAITS);
+    last.is_some_and(|last| now.saturating_duration_since(last) < busy)
 }
 
 #[cfg(test)]
@@ -81,6 +82,8 @@ mod tests {
             t0 + Duration::from_millis(40),
             WAIT
         ));
+        // A wait too long to multiply saturates instead of overflowing in the park hook.
+        assert!(wait_before_sleep(Some(t0), t0, Duration::MAX));
     }
 
     #[test]
