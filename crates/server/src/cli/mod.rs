@@ -4,7 +4,7 @@
 mod admin;
 pub mod client;
 pub mod https;
-pub mod runtime;
+mod runtime;
 pub mod serve;
 mod table;
 

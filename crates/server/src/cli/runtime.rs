@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use tokio::runtime::{Builder, Runtime};
 
 /// Default wait before a busy worker sleeps.
-pub const DEFAULT_COALESCE: Duration = Duration::from_micros(200);
+pub(super) const DEFAULT_COALESCE: Duration = Duration::from_micros(200);
 
 /// A worker that last ran out of work less than this many waits ago counts as busy.
 const BUSY_WAITS: u32 = 5;
@@ -25,7 +25,7 @@ thread_local! {
 
 /// The multi-threaded runtime (`TOKIO_WORKER_THREADS` workers); a zero `coalesce` turns
 /// the wait off.
-pub fn build(coalesce: Duration) -> io::Result<Runtime> {
+pub(super) fn build(coalesce: Duration) -> io::Result<Runtime> {
     let mut builder = Builder::new_multi_thread();
     builder.enable_all();
     if !coalesce.is_zero() {
